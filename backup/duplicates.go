@@ -1,0 +1,98 @@
+package backup
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"werkstatt-backup/codec"
+)
+
+// candidate is one row of a valid backup, a possible source for its record.
+type candidate struct {
+	file *backupFile
+	row  int
+	id   codec.Identity
+}
+
+func (c candidate) vals() []string { return c.file.rows[c.row] }
+
+// choose picks, for every record_id found in valid backups, the copy restore
+// takes, and warns about each record that has several copies, naming all of
+// them, the chosen one and why (SPEC 3: newest updated_at, then newest
+// exported_at, then the folder matching file_path, then path order).
+// The result is sorted by record_id.
+func (e *Engine) choose(r *Report, files []*backupFile) []candidate {
+	cur := e.Schema.Codecs.Current()
+	byID := make(map[int64][]candidate)
+	for _, f := range files {
+		if !f.valid {
+			continue
+		}
+		for i, row := range f.rows {
+			id := cur.Identity(row)
+			byID[id.RecordID] = append(byID[id.RecordID], candidate{file: f, row: i, id: id})
+		}
+	}
+	chosen := make([]candidate, 0, len(byID))
+	for id, cs := range byID {
+		if len(cs) == 1 {
+			chosen = append(chosen, cs[0])
+			continue
+		}
+		slices.SortFunc(cs, func(a, b candidate) int { c, _ := preference(a, b); return c })
+		_, why := preference(cs[0], cs[1])
+		paths := make([]string, len(cs))
+		for i, c := range cs {
+			paths[i] = c.file.dataPath()
+		}
+		r.warnf("", id, "mehrfach gesichert in %s; Restore nimmt %s (%s)",
+			strings.Join(paths, ", "), cs[0].file.dataPath(), why)
+		chosen = append(chosen, cs[0])
+	}
+	slices.SortFunc(chosen, func(a, b candidate) int { return cmp.Compare(a.id.RecordID, b.id.RecordID) })
+	return chosen
+}
+
+// preference orders two copies of one record, the preferred first (-1 when a
+// wins), and says which rule decided.
+func preference(a, b candidate) (int, string) {
+	if c := cmpTime(a.id.UpdatedAt, b.id.UpdatedAt); c != 0 {
+		return -c, "neuestes updated_at"
+	}
+	if c := cmpTime(a.file.meta.ExportedAt, b.file.meta.ExportedAt); c != 0 {
+		return -c, "gleiches updated_at, zuletzt exportiert"
+	}
+	am, bm := a.inOwnFolder(), b.inOwnFolder()
+	if am != bm {
+		if am {
+			return -1, "gleiche Zeitstempel, Ordner passt zu file_path"
+		}
+		return 1, "gleiche Zeitstempel, Ordner passt zu file_path"
+	}
+	if c := cmp.Compare(a.file.dataPath(), b.file.dataPath()); c != 0 {
+		return c, "gleiche Zeitstempel, erster Pfad in Sortierreihenfolge"
+	}
+	return cmp.Compare(a.row, b.row), "gleiche Zeitstempel, erste Zeile der Datei"
+}
+
+func (c candidate) inOwnFolder() bool {
+	f, err := Folder(c.id)
+	return err == nil && f == c.file.dir
+}
+
+// cmpTime compares two timestamps as times; an empty or unparsable one is
+// older than any real one.
+func cmpTime(a, b string) int {
+	ta, oka := codec.ParseTimestamp(a)
+	tb, okb := codec.ParseTimestamp(b)
+	switch {
+	case oka && okb:
+		return ta.Compare(tb)
+	case oka:
+		return 1
+	case okb:
+		return -1
+	}
+	return 0
+}

@@ -1,0 +1,118 @@
+// Package backup is the engine: Export writes every row of auftraege as
+// data.csv + meta.json into its order's folder, Verify checks those backups,
+// Restore rebuilds the table from them. It works on any afero.Fs and on the
+// narrow Database interface below; it knows nothing of concrete backends.
+package backup
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/spf13/afero"
+
+	"werkstatt-backup/codec"
+	v1 "werkstatt-backup/codec/v1"
+	"werkstatt-backup/migrate"
+	"werkstatt-backup/store"
+)
+
+// Table is the database table the tool backs up.
+const Table = "auftraege"
+
+// File names inside an order's folder.
+const (
+	DataFile = "data.csv"
+	MetaFile = "meta.json"
+	DataTemp = "data.tmp.csv"
+	MetaTemp = "meta.tmp.json"
+)
+
+// ErrValidation marks a run that found invalid records or backups (exit 3).
+var ErrValidation = errors.New("Validierungsfehler")
+
+// Database is what the engine needs of the SQLite side; *store.DB has it.
+type Database interface {
+	Columns(ctx context.Context, table string) ([]string, error)
+	Count(ctx context.Context, table string) (int, error)
+	Scan(ctx context.Context, table string, fn func(cols, vals []string) error) (int, error)
+	BackupTo(ctx context.Context, dest string) error
+	Replace(ctx context.Context, def store.TableDef, rows iter.Seq2[[]string, error]) (int, error)
+	IntegrityCheck(ctx context.Context) error
+	Close() error
+}
+
+// Opener opens the database at path, read-only or for writing (creating it).
+type Opener func(ctx context.Context, path string, write bool) (Database, error)
+
+// OpenStore is the Opener for real SQLite files.
+func OpenStore(ctx context.Context, path string, write bool) (Database, error) {
+	if write {
+		return store.OpenWrite(ctx, path)
+	}
+	return store.OpenRead(ctx, path)
+}
+
+// Schema is the set of backup schema versions the engine reads and writes.
+type Schema struct {
+	Codecs     *codec.Registry
+	Migrations *migrate.Registry
+}
+
+// DefaultSchema knows schema 1.0 and writes it.
+func DefaultSchema() Schema {
+	c := codec.NewRegistry()
+	c.Register(v1.Codec{})
+	c.SetCurrent(v1.Version)
+	return Schema{Codecs: c, Migrations: migrate.NewRegistry()}
+}
+
+// Engine runs the commands against one archive and one database.
+type Engine struct {
+	Fs          afero.Fs      // the archive, rooted at its top folder
+	Archive     string        // display name of the archive (for reports)
+	DBPath      string        // path of werkstatt.db
+	Open        Opener        // nil: OpenStore
+	Schema      Schema        // zero: DefaultSchema()
+	Log         *slog.Logger  // nil: discard
+	Workers     int           // parallel file operations; 0: a default
+	LockTimeout time.Duration // how long to wait for .backup.lock
+	Version     string        // program version, written into the lock
+	Site        string        // site name for reports, if any
+	Now         func() time.Time
+	// Progress, if set, is called as records are done (for a progress bar).
+	Progress func(done, total int)
+}
+
+func (e *Engine) init() {
+	if e.Open == nil {
+		e.Open = OpenStore
+	}
+	if e.Schema.Codecs == nil {
+		e.Schema = DefaultSchema()
+	}
+	if e.Log == nil {
+		e.Log = slog.New(slog.DiscardHandler)
+	}
+	if e.Workers <= 0 {
+		e.Workers = max(8, 4*runtime.NumCPU())
+	}
+	if e.Now == nil {
+		e.Now = time.Now
+	}
+}
+
+func (e *Engine) newReport(command string) *Report {
+	r := newReport(command, e.Log, e.Now())
+	r.Site, r.Archive = e.Site, e.Archive
+	return r
+}
+
+// finish stamps the duration and logs the summary line.
+func (e *Engine) finish(r *Report) {
+	r.Duration = e.Now().Sub(r.Started)
+	e.Log.Info(r.Summary())
+}

@@ -1,0 +1,262 @@
+package backup
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	iofs "io/fs"
+	"os"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/spf13/afero"
+
+	"werkstatt-backup/codec"
+	archfs "werkstatt-backup/fs"
+)
+
+// ExportOptions are the flags of the export command.
+type ExportOptions struct {
+	Full   bool // rewrite backups that are already byte-identical
+	DryRun bool // report what would be written, write nothing
+}
+
+// exportItem is one database row on its way into the archive.
+type exportItem struct {
+	vals   []string
+	id     codec.Identity
+	folder string
+}
+
+// Export writes every valid row of auftraege, read in one snapshot, as
+// data.csv + meta.json into its order's folder. Invalid rows and folder
+// collisions are reported and counted; the other rows are still exported.
+func (e *Engine) Export(ctx context.Context, opts ExportOptions) (*Report, error) {
+	e.init()
+	r := e.newReport("export")
+	r.Database, r.DryRun = e.DBPath, opts.DryRun
+	e.Log.Info("Starte Export aller Aufträge...")
+
+	lock, err := e.lock(ctx, "export")
+	if err != nil {
+		return r, err
+	}
+	defer lock.Release()
+
+	items, seen, err := e.readRows(ctx, r)
+	if err != nil {
+		return r, err
+	}
+	r.Records = len(seen)
+	items = e.dropCollisions(r, items)
+
+	cur := e.Schema.Codecs.Current()
+	var ioErrs int
+	forEach(ctx, len(items), e.Workers, e.Progress, func(i int) {
+		it := items[i]
+		written, err := e.exportOne(cur, it, opts)
+		switch {
+		case err != nil:
+			r.errorf(path.Join(it.folder, DataFile), it.id.RecordID, "Fehler bei Auftrag %s: %s", it.id.AuftragNr, reason(err))
+			r.count(&ioErrs, 1)
+		case written:
+			r.count(&r.Written, 1)
+			r.count(&r.OK, 1)
+			e.Log.Debug(fmt.Sprintf("✓ Exportiert: %s → %s/%s", it.id.AuftragNr, it.folder, DataFile))
+		default:
+			r.count(&r.Unchanged, 1)
+			r.count(&r.OK, 1)
+		}
+	})
+	if err := ctx.Err(); err != nil {
+		e.finish(r)
+		return r, err
+	}
+	e.finish(r)
+	switch {
+	case ioErrs > 0:
+		return r, fmt.Errorf("%d Aufträge konnten nicht gesichert werden", ioErrs)
+	case r.Errors > 0:
+		return r, fmt.Errorf("%d ungültige Datensätze: %w", r.Errors, ErrValidation)
+	}
+	return r, nil
+}
+
+// readRows reads the table in one read transaction and returns the valid
+// rows, reporting the others, and the record_ids of all rows it saw.
+func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, map[int64]bool, error) {
+	db, err := e.Open(ctx, e.DBPath, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer db.Close()
+	cols, err := db.Columns(ctx, Table)
+	if err != nil {
+		return nil, nil, fmt.Errorf("Datenbank %s: %w", e.DBPath, err)
+	}
+	cur := e.Schema.Codecs.Current()
+	pick, err := columnMapping(cols, codec.Names(cur))
+	if err != nil {
+		return nil, nil, fmt.Errorf("Datenbank %s: %w", e.DBPath, err)
+	}
+	for _, c := range cols {
+		if !slices.Contains(codec.Names(cur), c) {
+			r.warnf("", 0, "Spalte %s der Tabelle %s gehört nicht zu Schema %s und wird nicht gesichert", c, Table, cur.Version())
+		}
+	}
+	var items []exportItem
+	seen := make(map[int64]bool)
+	_, err = db.Scan(ctx, Table, func(_, row []string) error {
+		vals := make([]string, len(pick))
+		for i, j := range pick {
+			vals[i] = row[j]
+		}
+		id := cur.Identity(vals)
+		seen[id.RecordID] = true
+		if errs := cur.Validate(vals); len(errs) > 0 {
+			r.errorf("", id.RecordID, "Fehler bei Auftrag %s: ungültig: %s", vals[1], joinErrs(errs))
+			return nil
+		}
+		folder, err := Folder(id)
+		if err != nil {
+			r.errorf("", id.RecordID, "Fehler bei Auftrag %s: %s", id.AuftragNr, err)
+			return nil
+		}
+		if len(cur.Encode(vals)) > codec.MaxDataSize {
+			r.errorf("", id.RecordID, "Fehler bei Auftrag %s: Datensatz größer als %d Bytes", id.AuftragNr, codec.MaxDataSize)
+			return nil
+		}
+		items = append(items, exportItem{vals: vals, id: id, folder: folder})
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("Datenbank %s lesen: %w", e.DBPath, err)
+	}
+	return items, seen, nil
+}
+
+// columnMapping finds, for each schema column, its position among the
+// table's columns; a missing column is an error naming it.
+func columnMapping(table, schema []string) ([]int, error) {
+	pick := make([]int, len(schema))
+	var missing []string
+	for i, name := range schema {
+		pick[i] = slices.Index(table, name)
+		if pick[i] < 0 {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("Tabelle %s fehlt die Spalte %s des Backup-Schemas", Table, strings.Join(missing, ", "))
+	}
+	return pick, nil
+}
+
+// dropCollisions reports every record whose folder another record maps to as
+// well and removes them all: which one belongs there is for a human to decide.
+func (e *Engine) dropCollisions(r *Report, items []exportItem) []exportItem {
+	byFolder := make(map[string][]int64, len(items))
+	for _, it := range items {
+		byFolder[it.folder] = append(byFolder[it.folder], it.id.RecordID)
+	}
+	kept := items[:0]
+	for _, it := range items {
+		ids := byFolder[it.folder]
+		if len(ids) == 1 {
+			kept = append(kept, it)
+			continue
+		}
+		r.errorf("", it.id.RecordID, "Fehler bei Auftrag %s: Ordner %s gehört zu mehreren Datensätzen (record_id %s), keiner wird dort gesichert",
+			it.id.AuftragNr, it.folder, joinIDs(ids))
+	}
+	return kept
+}
+
+// exportOne writes one record's backup unless it is already byte-identical.
+// It reports whether it wrote.
+func (e *Engine) exportOne(cur codec.Codec, it exportItem, opts ExportOptions) (bool, error) {
+	data := cur.Encode(it.vals)
+	sum := sha256.Sum256(data)
+	checksum := hex.EncodeToString(sum[:])
+
+	entries, err := afero.ReadDir(e.Fs, it.folder)
+	if errors.Is(err, iofs.ErrNotExist) {
+		entries = nil
+	} else if err != nil {
+		return false, err
+	}
+	have := make(map[string]os.FileInfo, len(entries))
+	for _, fi := range entries {
+		have[fi.Name()] = fi
+	}
+	if !opts.DryRun {
+		if err := e.removeTemps(it.folder, have); err != nil {
+			return false, err
+		}
+	}
+	if !opts.Full && e.upToDate(it, have, data, checksum, cur.Version()) {
+		return false, nil
+	}
+	if opts.DryRun {
+		return true, nil
+	}
+	if entries == nil {
+		if err := e.Fs.MkdirAll(it.folder, 0o755); err != nil {
+			return false, err
+		}
+	}
+	meta := codec.Meta{
+		SchemaVersion: cur.Version(),
+		Checksum:      checksum,
+		ExportedAt:    e.Now().Format("2006-01-02T15:04:05"),
+		AuftragNr:     it.id.AuftragNr,
+		RecordID:      it.id.RecordID,
+		FileSize:      int64(len(data)),
+	}
+	if err := archfs.WriteFileAtomic(e.Fs, path.Join(it.folder, DataFile), path.Join(it.folder, DataTemp), data, 0o644); err != nil {
+		return false, err
+	}
+	if err := archfs.WriteFileAtomic(e.Fs, path.Join(it.folder, MetaFile), path.Join(it.folder, MetaTemp), codec.EncodeMeta(meta), 0o644); err != nil {
+		return false, err
+	}
+	return true, archfs.SyncDir(e.Fs, it.folder)
+}
+
+// upToDate reports whether the folder already holds exactly this backup:
+// data.csv byte-identical and a meta.json that describes it, current version.
+func (e *Engine) upToDate(it exportItem, have map[string]os.FileInfo, data []byte, checksum, version string) bool {
+	df, mf := have[DataFile], have[MetaFile]
+	if df == nil || mf == nil || df.Size() != int64(len(data)) || mf.Size() > codec.MaxMetaSize {
+		return false
+	}
+	raw, err := afero.ReadFile(e.Fs, path.Join(it.folder, MetaFile))
+	if err != nil {
+		return false
+	}
+	m, err := codec.DecodeMeta(raw)
+	if err != nil || m.Checksum != checksum || m.SchemaVersion != version || m.FileSize != int64(len(data)) ||
+		m.RecordID != it.id.RecordID || m.AuftragNr != it.id.AuftragNr {
+		return false
+	}
+	old, err := afero.ReadFile(e.Fs, path.Join(it.folder, DataFile))
+	return err == nil && bytes.Equal(old, data)
+}
+
+// removeTemps deletes the temp files a crashed run left in folder. They are
+// ours: only this tool writes these names, and only under the lock we hold.
+func (e *Engine) removeTemps(folder string, have map[string]os.FileInfo) error {
+	for _, tmp := range []string{DataTemp, MetaTemp} {
+		if have[tmp] == nil {
+			continue
+		}
+		if err := e.Fs.Remove(path.Join(folder, tmp)); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+			return err
+		}
+		e.Log.Info(fmt.Sprintf("Temporäre Datei entfernt: %s/%s", folder, tmp))
+	}
+	return nil
+}

@@ -1,0 +1,186 @@
+package backup
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+
+	"werkstatt-backup/codec"
+	archfs "werkstatt-backup/fs"
+	"werkstatt-backup/migrate"
+)
+
+// backupFile is one folder's data.csv + meta.json as found in the archive.
+type backupFile struct {
+	dir      string
+	meta     codec.Meta
+	rows     [][]string // in the current schema version, after migration
+	dataInfo os.FileInfo
+	metaInfo os.FileInfo
+	valid    bool
+}
+
+func (b *backupFile) dataPath() string { return path.Join(b.dir, DataFile) }
+
+// scanArchive walks the whole archive, finds every backup (a folder with a
+// data.csv or a meta.json), reports temp files left by a crash, then loads
+// and checks all backups in parallel. Every problem is reported; the
+// returned backups include the invalid ones (valid == false).
+func (e *Engine) scanArchive(ctx context.Context, r *Report) ([]*backupFile, error) {
+	var files []*backupFile
+	err := archfs.WalkDirs(e.Fs, ".", func(dir string, entries []os.FileInfo, err error) error {
+		if err != nil {
+			r.errorf(dir, 0, "Ordner nicht lesbar: %s", reason(err))
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		b := &backupFile{dir: dir}
+		for _, fi := range entries {
+			switch fi.Name() {
+			case DataFile:
+				b.dataInfo = fi
+			case MetaFile:
+				b.metaInfo = fi
+			case DataTemp, MetaTemp:
+				r.warnf(path.Join(dir, fi.Name()), 0, "temporäre Datei eines abgebrochenen Laufs (der nächste Export räumt sie auf)")
+			}
+		}
+		if b.dataInfo != nil || b.metaInfo != nil {
+			files = append(files, b)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("Archiv durchsuchen: %w", err)
+	}
+	r.Records = len(files)
+	forEach(ctx, len(files), e.Workers, e.Progress, func(i int) {
+		e.loadBackup(r, files[i])
+	})
+	return files, ctx.Err()
+}
+
+// loadBackup reads and checks one backup and reports what is wrong with it.
+func (e *Engine) loadBackup(r *Report, b *backupFile) {
+	fail := func(file, format string, args ...any) {
+		r.errorf(path.Join(b.dir, file), b.meta.RecordID, format, args...)
+	}
+	switch {
+	case b.dataInfo == nil:
+		fail(DataFile, "fehlt (meta.json ist vorhanden)")
+		return
+	case b.metaInfo == nil:
+		fail(DataFile, "meta.json fehlt")
+		return
+	}
+	for _, f := range []struct {
+		name string
+		fi   os.FileInfo
+	}{{DataFile, b.dataInfo}, {MetaFile, b.metaInfo}} {
+		if !f.fi.Mode().IsRegular() {
+			fail(f.name, "ist keine normale Datei (%s)", f.fi.Mode().Type())
+			return
+		}
+	}
+	rawMeta, err := e.readLimited(path.Join(b.dir, MetaFile), codec.MaxMetaSize)
+	if err != nil {
+		fail(MetaFile, "%s", readReason(err))
+		return
+	}
+	if b.meta, err = codec.DecodeMeta(rawMeta); err != nil {
+		fail(MetaFile, "%s", err)
+		return
+	}
+	c, err := e.Schema.Codecs.Lookup(b.meta.SchemaVersion)
+	if err != nil {
+		fail(MetaFile, "%s", err)
+		return
+	}
+	data, err := e.readLimited(b.dataPath(), codec.MaxDataSize)
+	if err != nil {
+		fail(DataFile, "%s", readReason(err))
+		return
+	}
+	if int64(len(data)) != b.meta.FileSize {
+		fail(DataFile, "Dateigröße %d Bytes, laut meta.json %d", len(data), b.meta.FileSize)
+		return
+	}
+	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != b.meta.Checksum {
+		fail(DataFile, "Checksumme ungültig")
+		return
+	}
+	rows, err := c.Decode(data)
+	if err != nil {
+		fail(DataFile, "%s", err)
+		return
+	}
+	var plan []migrate.Step
+	if cur := e.Schema.Codecs.Current(); c.Version() != cur.Version() {
+		if plan, err = e.Schema.Migrations.Plan(c.Version(), cur.Version()); err != nil {
+			fail(MetaFile, "%s", err)
+			return
+		}
+	}
+	b.rows = make([][]string, 0, len(rows))
+	for i, row := range rows {
+		if errs := c.Validate(row); len(errs) > 0 {
+			fail(DataFile, "Datenzeile %d ungültig: %s", i+1, joinErrs(errs))
+			return
+		}
+		if row, err = migrate.Apply(plan, row); err != nil {
+			fail(DataFile, "Datenzeile %d: %s", i+1, err)
+			return
+		}
+		b.rows = append(b.rows, row)
+	}
+	if len(rows) == 1 {
+		id := c.Identity(rows[0])
+		if id.RecordID != b.meta.RecordID || id.AuftragNr != b.meta.AuftragNr {
+			fail(MetaFile, "passt nicht zu data.csv: record_id %d/auftrag_nr %s laut meta.json, %d/%s in data.csv",
+				b.meta.RecordID, b.meta.AuftragNr, id.RecordID, id.AuftragNr)
+			return
+		}
+	}
+	b.valid = true
+	r.count(&r.OK, 1)
+}
+
+// readLimited reads a whole file but refuses one larger than limit without
+// reading it all, so a huge or endless file cannot exhaust memory.
+func (e *Engine) readLimited(name string, limit int64) ([]byte, error) {
+	f, err := e.Fs.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, &tooLargeError{limit}
+	}
+	return data, nil
+}
+
+type tooLargeError struct{ limit int64 }
+
+func (e *tooLargeError) Error() string {
+	return fmt.Sprintf("Datei ist größer als %d Bytes", e.limit)
+}
+
+// readReason words a failed read: too large, or not readable and why.
+func readReason(err error) string {
+	var tl *tooLargeError
+	if errors.As(err, &tl) {
+		return tl.Error()
+	}
+	return "nicht lesbar: " + reason(err)
+}

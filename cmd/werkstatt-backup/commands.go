@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"werkstatt-backup/backup"
+)
+
+func (a *app) exportCmd() *cobra.Command {
+	var opts backup.ExportOptions
+	cmd := &cobra.Command{
+		Use:   "export",
+		Short: "jeden Datensatz als data.csv + meta.json in seinen Auftragsordner sichern",
+		Long: `Liest alle Zeilen von auftraege in einer Lesetransaktion und schreibt für jeden
+Auftrag data.csv und meta.json atomar in <archiv>/<JJJJ>/<auftrag_nr>/. Unveränderte
+Sicherungen werden übersprungen (--full schreibt alle neu). Ungültige Zeilen werden
+gemeldet und als Fehler gezählt, die übrigen trotzdem gesichert.
+
+` + exitCodesHelp,
+		Example: `  werkstatt-backup export --db ./test_archiv/werkstatt.db --archiv ./test_archiv
+  werkstatt-backup export --config .archiv_config.json
+  werkstatt-backup export --archiv smb://backup@nas/archiv --db /srv/werkstatt.db --dry-run`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runJob(cmd, "export", true, func(ctx context.Context, e *backup.Engine) (*backup.Report, error) {
+				return e.Export(ctx, opts)
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&opts.Full, "full", false, "auch unveränderte Sicherungen neu schreiben")
+	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "nur anzeigen, was geschrieben würde")
+	return cmd
+}
+
+func (a *app) verifyCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "alle Sicherungen im Archiv prüfen (mit --db auch gegen die Datenbank)",
+		Long: `Findet jede data.csv im Archiv und prüft meta.json, Prüfsumme, Dateigröße,
+Schema-Version, Kopfzeile, Feldregeln, doppelte record_ids und Reste abgebrochener
+Läufe. Ohne --db wird keine Datenbank gelesen; mit --db werden zusätzlich fehlende,
+veraltete und verwaiste Sicherungen gemeldet.
+
+` + exitCodesHelp,
+		Example: `  werkstatt-backup verify --archiv ./test_archiv
+  werkstatt-backup verify --archiv ./test_archiv --db ./test_archiv/werkstatt.db
+  werkstatt-backup verify --config .archiv_config.json --json`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			withDB := cmd.Flags().Changed("db")
+			return a.runJob(cmd, "verify", withDB, func(ctx context.Context, e *backup.Engine) (*backup.Report, error) {
+				return e.Verify(ctx, backup.VerifyOptions{WithDB: withDB})
+			})
+		},
+	}
+	return cmd
+}
+
+func (a *app) restoreCmd() *cobra.Command {
+	var opts backup.RestoreOptions
+	cmd := &cobra.Command{
+		Use:   "restore",
+		Short: "die Tabelle auftraege aus den Sicherungen im Archiv wiederherstellen",
+		Long: `Prüft zuerst alle Sicherungen; ist eine ungültig, bricht restore ab und die
+Datenbank bleibt unverändert (außer mit --skip-invalid). Bei mehreren Sicherungen
+einer record_id gewinnt das neueste updated_at. Dann wird auftraege in EINER
+Transaktion gelöscht, angelegt und befüllt. Enthält die Tabelle noch Datensätze,
+ist --force nötig; vorher wird eine Kopie werkstatt.db.bak-JJJJMMTT-HHMMSS angelegt.
+Andere Tabellen bleiben unberührt.
+
+` + exitCodesHelp,
+		Example: `  werkstatt-backup restore --db ./neu/werkstatt.db --archiv ./test_archiv
+  werkstatt-backup restore --archiv smb://backup@nas/archiv --db /srv/werkstatt.db --force`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runJob(cmd, "restore", true, func(ctx context.Context, e *backup.Engine) (*backup.Report, error) {
+				return e.Restore(ctx, opts)
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "eine Tabelle mit Datensätzen ersetzen (nach einer Sicherungskopie)")
+	cmd.Flags().BoolVar(&opts.SkipInvalid, "skip-invalid", false, "ungültige Sicherungen überspringen statt abzubrechen")
+	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "nur prüfen und berichten, nichts ändern")
+	return cmd
+}
+
+func (a *app) migrateCmd() *cobra.Command {
+	var opts backup.MigrateOptions
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "ältere Sicherungen auf die aktuelle Schema-Version umschreiben",
+		Long: `Schreibt jede Sicherung einer älteren Schema-Version atomar in die aktuelle
+Version um (Schritt für Schritt, z. B. 1.0 → 2.0 → 3.0). Mehrfach ausführbar.
+
+` + exitCodesHelp,
+		Example: `  werkstatt-backup migrate --archiv ./test_archiv --dry-run`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runJob(cmd, "migrate", false, func(ctx context.Context, e *backup.Engine) (*backup.Report, error) {
+				return e.Migrate(ctx, opts)
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "nur anzeigen, was umgeschrieben würde")
+	return cmd
+}
+
+// writeJSON prints v indented; a report always marshals.
+func writeJSON(w io.Writer, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}

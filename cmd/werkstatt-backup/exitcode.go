@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"errors"
+
+	"werkstatt-backup/backup"
+	"werkstatt-backup/config"
+	archfs "werkstatt-backup/fs"
+)
+
+// Exit codes (SPEC 3.1), documented in README and --help.
+const (
+	exitOK         = 0
+	exitError      = 1 // BackupSystemError
+	exitUsage      = 2 // usage or configuration error
+	exitValidation = 3 // ValidationError: invalid records or backups found
+	exitLock       = 4 // LockError: lock not acquired in time
+	exitInterrupt  = 130
+)
+
+const exitCodesHelp = `Exit-Codes:
+  0    Erfolg
+  1    Fehler (BackupSystemError)
+  2    Aufruf- oder Konfigurationsfehler
+  3    Validierungsfehler gefunden (ValidationError)
+  4    Lock nicht rechtzeitig erhalten (LockError)
+  130  abgebrochen (Strg+C, SIGTERM)`
+
+// usageError marks a wrong invocation (exit 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// exitCode maps an error to the exit code; only main decides this.
+func exitCode(err error) int {
+	var cfgErr *config.Error
+	var useErr usageError
+	var lockErr *archfs.LockError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, context.Canceled):
+		return exitInterrupt
+	case errors.As(err, &cfgErr), errors.As(err, &useErr):
+		return exitUsage
+	case errors.As(err, &lockErr):
+		return exitLock
+	case errors.Is(err, backup.ErrValidation):
+		return exitValidation
+	}
+	return exitError
+}
+
+// worse returns the more severe of two exit codes (for --all-sites).
+func worse(a, b int) int {
+	rank := func(c int) int {
+		switch c {
+		case exitOK:
+			return 0
+		case exitValidation:
+			return 1
+		case exitLock:
+			return 2
+		case exitError:
+			return 3
+		case exitUsage:
+			return 4
+		}
+		return 5
+	}
+	if rank(b) > rank(a) {
+		return b
+	}
+	return a
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// app holds what all commands share: the output streams and global flags.
+type app struct {
+	stdout, stderr io.Writer
+
+	configFile string
+	site       string
+	allSites   bool
+	jsonOut    bool
+	quiet      bool
+	verbose    bool
+
+	ran bool // a command's RunE started: later errors are not usage errors
+}
+
+// run executes the command line and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	a := &app{stdout: stdout, stderr: stderr}
+	root := a.rootCmd()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err != nil && !a.ran {
+		err = usageError{err}
+	}
+	code := exitCode(err)
+	var quietErr silentError
+	if err != nil && !errors.As(err, &quietErr) {
+		fmt.Fprintf(stderr, "werkstatt-backup: %s\n", oneLine(err.Error()))
+		if code == exitUsage && !a.ran {
+			fmt.Fprintln(stderr, "Hilfe: werkstatt-backup --help")
+		}
+	}
+	return code
+}
+
+// silentError carries an exit code whose details were already printed.
+type silentError struct{ err error }
+
+func (e silentError) Error() string { return e.err.Error() }
+func (e silentError) Unwrap() error { return e.err }
+
+func (a *app) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "werkstatt-backup",
+		Short: "Sichert die Auftrags-Datenbank einer Werkstatt in das PDF-Archiv und stellt sie wieder her",
+		Long: `werkstatt-backup schreibt jede Zeile der Tabelle auftraege aus werkstatt.db als
+data.csv + meta.json (SHA-256-Prüfsumme, Schema-Version) in den Ordner des Auftrags
+im Archiv, prüft diese Sicherungen und baut die Datenbank nach einem Verlust daraus
+wieder auf. Das Archiv liegt lokal oder auf einer SMB-Freigabe (ohne mount).
+
+` + exitCodesHelp,
+		Example: `  werkstatt-backup export --db ./test_archiv/werkstatt.db --archiv ./test_archiv
+  werkstatt-backup export --config .archiv_config.json
+  werkstatt-backup verify --archiv ./test_archiv
+  werkstatt-backup restore --db ./neu/werkstatt.db --archiv ./test_archiv
+  werkstatt-backup demo`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.configFile, "config", "", "Konfigurationsdatei (sonst $ARCHIV_CONFIG oder ./.archiv_config.json)")
+	pf.String("db", "", "Pfad der SQLite-Datenbank (werkstatt.db)")
+	pf.String("archiv", "", "Archiv: Pfad, file:///pfad, smb://[domäne;]benutzer@host[:port]/freigabe[/ordner] oder mem://name")
+	pf.StringVar(&a.site, "site", "", "Standort aus der Konfiguration")
+	pf.BoolVar(&a.allSites, "all-sites", false, "den Befehl für jeden Standort der Konfiguration ausführen")
+	pf.Int("workers", 8, "parallele Dateioperationen")
+	pf.Duration("lock-timeout", 30*time.Second, "wie lange auf .backup.lock gewartet wird")
+	pf.String("log-file", "backup_system.log", "Logdatei (wird angehängt)")
+	pf.String("smb-user", "", "SMB-Benutzer, falls nicht in der URL")
+	pf.String("smb-domain", "", "SMB-Domäne, falls nicht in der URL")
+	pf.String("smb-password-file", "", "Datei mit dem SMB-Passwort (sonst $ARCHIV_SMB_PASSWORD)")
+	pf.BoolVar(&a.jsonOut, "json", false, "einen maschinenlesbaren Bericht (JSON) auf stdout ausgeben")
+	pf.BoolVarP(&a.quiet, "quiet", "q", false, "nur Fehler ausgeben")
+	pf.BoolVarP(&a.verbose, "verbose", "v", false, "ausführlich: jeden Datensatz protokollieren, Log auch auf stderr")
+
+	root.AddCommand(
+		a.exportCmd(),
+		a.verifyCmd(),
+		a.restoreCmd(),
+		a.migrateCmd(),
+		a.unlockCmd(),
+		a.demoCmd(),
+		a.configCmd(),
+		a.versionCmd(),
+	)
+	for _, c := range root.Commands() {
+		c.Args = noArgs
+	}
+	return root
+}
+
+// noArgs rejects positional arguments as a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("unerwartetes Argument %q für %q", args[0], cmd.CommandPath())}
+	}
+	return nil
+}
+
+// started marks that the command itself runs: from here on an error is the
+// command's, not a wrong invocation.
+func (a *app) started() { a.ran = true }
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}

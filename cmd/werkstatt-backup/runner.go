@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/afero"
+	"github.com/spf13/cobra"
+
+	"werkstatt-backup/backends/all"
+	"werkstatt-backup/backup"
+	"werkstatt-backup/config"
+	archfs "werkstatt-backup/fs"
+	"werkstatt-backup/logging"
+)
+
+// job is the part of a command that runs against one site's engine.
+type job func(ctx context.Context, e *backup.Engine) (*backup.Report, error)
+
+// siteRun is what one site needs: its config, log and archive.
+type siteRun struct {
+	cfg  config.Config
+	log  *slog.Logger
+	fsys afero.Fs
+	loc  archfs.Location
+	done func()
+}
+
+// runJob runs j for the selected site, or for every site with --all-sites
+// (one after another, going on past failures, exit code of the worst).
+func (a *app) runJob(cmd *cobra.Command, op string, needDB bool, j job) error {
+	a.started()
+	ld, err := config.Load(nil, a.configFile)
+	if err != nil {
+		return err
+	}
+	if !a.allSites {
+		return a.runSite(cmd, ld, a.site, op, needDB, j)
+	}
+	if a.site != "" {
+		return usageError{errors.New("--site und --all-sites schließen sich aus")}
+	}
+	sites := ld.Sites()
+	if len(sites) == 0 {
+		return &config.Error{Key: "--all-sites", Reason: "die Konfiguration beschreibt keine Standorte (sites)"}
+	}
+	worst, failed := exitOK, 0
+	for _, name := range sites {
+		err := a.runSite(cmd, ld, name, op, needDB, j)
+		code := exitCode(err)
+		worst = worse(worst, code)
+		status := "ok"
+		if err != nil {
+			failed++
+			status = oneLine(err.Error())
+			fmt.Fprintf(a.stderr, "werkstatt-backup: Standort %s: %s\n", name, status)
+		}
+		if !a.jsonOut {
+			fmt.Fprintf(a.stdout, "Standort %s: %s (Exit-Code %d)\n", name, op, code)
+		}
+		if errors.Is(err, context.Canceled) {
+			break
+		}
+	}
+	if failed == 0 {
+		return nil
+	}
+	return silentError{siteFailure{code: worst, failed: failed, total: len(sites)}}
+}
+
+// siteFailure summarises --all-sites; it maps back to the worst exit code.
+type siteFailure struct{ code, failed, total int }
+
+func (e siteFailure) Error() string {
+	return fmt.Sprintf("%d von %d Standorten fehlgeschlagen", e.failed, e.total)
+}
+
+// runSite resolves one site's configuration and runs j against it.
+func (a *app) runSite(cmd *cobra.Command, ld *config.Loader, site, op string, needDB bool, j job) error {
+	s, err := a.openSite(cmd.Context(), ld, cmd, site, op, needDB)
+	if err != nil {
+		return err
+	}
+	defer s.done()
+	e := &backup.Engine{
+		Fs:          s.fsys,
+		Archive:     s.loc.String(),
+		DBPath:      s.cfg.DB,
+		Log:         s.log,
+		Workers:     s.cfg.Workers,
+		LockTimeout: s.cfg.LockTimeout,
+		Version:     version,
+		Site:        s.cfg.Site,
+	}
+	rep, err := j(cmd.Context(), e)
+	if err != nil {
+		s.log.Error(oneLine(err.Error()))
+	}
+	a.printReport(rep)
+	return err
+}
+
+// openSite loads the configuration of site, opens its log file and its
+// archive. done closes both.
+func (a *app) openSite(ctx context.Context, ld *config.Loader, cmd *cobra.Command, site, op string, needDB bool) (*siteRun, error) {
+	cfg, _, err := ld.Resolve(site, cmd.Flags())
+	if err != nil {
+		return nil, err
+	}
+	required := []string{"archiv"}
+	if needDB {
+		required = append(required, "db")
+	}
+	if err := config.Require(cfg, required...); err != nil {
+		return nil, err
+	}
+	logFile, err := logging.OpenFile(cfg.LogFile)
+	if err != nil {
+		return nil, fmt.Errorf("Logdatei: %w", err)
+	}
+	log := a.logger(logFile, cfg.Site)
+	fsys, loc, err := openArchive(ctx, cfg, false)
+	if err != nil {
+		log.Error(fmt.Sprintf("%s: %s", op, oneLine(err.Error())))
+		logFile.Close()
+		return nil, err
+	}
+	return &siteRun{cfg: cfg, log: log, fsys: fsys, loc: loc, done: func() {
+		archfs.Close(fsys)
+		logFile.Close()
+	}}, nil
+}
+
+// logger writes the seed's log format to w, and with --verbose to stderr too.
+func (a *app) logger(w io.Writer, site string) *slog.Logger {
+	name := "werkstatt_backup"
+	if site != "" {
+		name += "." + site
+	}
+	level := slog.LevelInfo
+	if a.verbose {
+		level = slog.LevelDebug
+		w = io.MultiWriter(w, a.stderr)
+	}
+	return slog.New(logging.NewHandler(w, name, level))
+}
+
+// openArchive opens the archive of cfg through the backend registry.
+func openArchive(ctx context.Context, cfg config.Config, create bool) (afero.Fs, archfs.Location, error) {
+	loc, err := archfs.ParseLocation(cfg.Archiv)
+	if err != nil {
+		return nil, loc, &config.Error{File: cfg.File, Key: "archiv", Reason: err.Error()}
+	}
+	opts := archfs.OpenOptions{Create: create}
+	if loc.Scheme == "smb" {
+		if loc.User == "" {
+			loc.User = cfg.SMBUser
+		}
+		if loc.Domain == "" {
+			loc.Domain = cfg.SMBDomain
+		}
+		if opts.Password, err = smbPassword(cfg, loc); err != nil {
+			return nil, loc, err
+		}
+	}
+	fsys, err := all.Registry().Open(ctx, loc, opts)
+	if err != nil {
+		return nil, loc, fmt.Errorf("Archiv %s: %w", loc, err)
+	}
+	return fsys, loc, nil
+}
+
+// smbPassword picks the password: $ARCHIV_SMB_PASSWORD, else the password
+// file, else the URL. It is never printed or logged.
+func smbPassword(cfg config.Config, loc archfs.Location) (string, error) {
+	switch {
+	case cfg.SMBPassword != "":
+		return cfg.SMBPassword, nil
+	case cfg.SMBPasswordFile != "":
+		b, err := os.ReadFile(cfg.SMBPasswordFile)
+		if err != nil {
+			return "", &config.Error{File: cfg.File, Key: "smb_password_file", Reason: err.Error()}
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	return loc.Password, nil
+}
+
+// printReport prints the report: JSON with --json, else one line per
+// problem and the summary line.
+func (a *app) printReport(r *backup.Report) {
+	if r == nil {
+		return
+	}
+	if a.jsonOut {
+		writeJSON(a.stdout, r)
+		return
+	}
+	for _, p := range r.Problems {
+		if a.quiet && p.Level != backup.LevelError {
+			continue
+		}
+		fmt.Fprintf(a.stdout, "%s - %s\n", p.Level, p)
+	}
+	if a.quiet {
+		return
+	}
+	prefix := ""
+	if r.Site != "" {
+		prefix = "[" + r.Site + "] "
+	}
+	if r.DryRun {
+		prefix += "(Probelauf) "
+	}
+	if r.Duration > 0 {
+		fmt.Fprintf(a.stdout, "%s%s (%s)\n", prefix, r.Summary(), r.Duration.Round(1e6))
+	}
+}

@@ -1,0 +1,63 @@
+// Package config loads the effective settings of a run with viper, highest
+// first: flags the user set > ARCHIV_* environment > the selected site's
+// entry > the file's top level > defaults. The file is --config, else
+// $ARCHIV_CONFIG, else ./.archiv_config.json if present.
+package config
+
+import "time"
+
+// kind is how a setting's value is parsed and checked.
+type kind int
+
+const (
+	kindString kind = iota
+	kindPath        // a local path: relative ones in the file are relative to the file
+	kindLocation    // a local path or a URL (smb://, mem://, file://)
+	kindDuration
+	kindInt
+)
+
+// key is one setting: its name in the file (and, upper-cased with the
+// ARCHIV_ prefix, in the environment), its flag and its default.
+type key struct {
+	name     string
+	flag     string
+	kind     kind
+	def      any
+	secret   bool
+	fileOK   bool // may appear in the config file
+	help     string
+	required bool
+}
+
+var keys = []key{
+	{name: "db", flag: "db", kind: kindPath, fileOK: true, required: true, help: "Pfad der SQLite-Datenbank (werkstatt.db)"},
+	{name: "archiv", flag: "archiv", kind: kindLocation, fileOK: true, required: true, help: "Archiv: Pfad, file:///pfad, smb://[domäne;]benutzer@host[:port]/freigabe[/ordner] oder mem://name"},
+	{name: "log_file", flag: "log-file", kind: kindPath, def: "backup_system.log", fileOK: true, help: "Logdatei (wird angehängt)"},
+	{name: "lock_timeout", flag: "lock-timeout", kind: kindDuration, def: 30 * time.Second, fileOK: true, help: "wie lange auf .backup.lock gewartet wird"},
+	{name: "workers", flag: "workers", kind: kindInt, def: 8, fileOK: true, help: "parallele Dateioperationen"},
+	{name: "smb_user", flag: "smb-user", kind: kindString, fileOK: true, help: "SMB-Benutzer (falls nicht in der URL)"},
+	{name: "smb_domain", flag: "smb-domain", kind: kindString, fileOK: true, help: "SMB-Domäne (falls nicht in der URL)"},
+	{name: "smb_password_file", flag: "smb-password-file", kind: kindPath, fileOK: true, help: "Datei mit dem SMB-Passwort"},
+	{name: "smb_password", kind: kindString, secret: true, help: "SMB-Passwort, nur aus ARCHIV_SMB_PASSWORD"},
+}
+
+func lookupKey(name string) (key, bool) {
+	for _, k := range keys {
+		if k.name == name {
+			return k, true
+		}
+	}
+	return key{}, false
+}
+
+// envName is the environment variable of a setting, e.g. ARCHIV_LOCK_TIMEOUT.
+func envName(name string) string {
+	b := []byte("ARCHIV_" + name)
+	for i, c := range b {
+		if 'a' <= c && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,149 @@
+package fstest
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/spf13/afero"
+
+	wfs "werkstatt-backup/fs"
+)
+
+func acquire(t *testing.T, fsys afero.Fs, opts wfs.LockOptions) *wfs.Lock {
+	t.Helper()
+	l, err := wfs.AcquireLock(context.Background(), fsys, opts)
+	if err != nil {
+		t.Fatalf("AcquireLock: %v", err)
+	}
+	return l
+}
+
+func testLockContention(t *testing.T, fsys afero.Fs) {
+	l1 := acquire(t, fsys, wfs.LockOptions{Operation: "export", Version: "test"})
+	start := time.Now()
+	_, err := wfs.AcquireLock(context.Background(), fsys, wfs.LockOptions{
+		Operation: "restore", Timeout: 300 * time.Millisecond, Poll: 20 * time.Millisecond})
+	var le *wfs.LockError
+	if !errors.As(err, &le) {
+		t.Fatalf("second AcquireLock: err = %v, want *LockError", err)
+	}
+	if time.Since(start) < 300*time.Millisecond || le.Waited < 300*time.Millisecond {
+		t.Errorf("gave up after %v (Waited %v), want >= 300ms", time.Since(start), le.Waited)
+	}
+	if le.Holder == nil || le.Holder.Token != l1.Info().Token || le.Holder.Operation != "export" {
+		t.Errorf("LockError.Holder = %+v, want the first holder %+v", le.Holder, l1.Info())
+	}
+	if msg := le.Error(); !strings.Contains(msg, "pid "+strconv.Itoa(os.Getpid())) || !strings.Contains(msg, "export") {
+		t.Errorf("LockError = %q, want it to name pid and operation", msg)
+	}
+	if err := l1.Release(); err != nil {
+		t.Fatalf("Release: %v", err)
+	}
+	l2 := acquire(t, fsys, wfs.LockOptions{Operation: "restore"})
+	if err := l2.Release(); err != nil {
+		t.Fatalf("Release: %v", err)
+	}
+	_, err = fsys.Stat(wfs.LockFileName)
+	wantNotExist(t, "lock file after Release", err)
+}
+
+func testLockWaitsForRelease(t *testing.T, fsys afero.Fs) {
+	l1 := acquire(t, fsys, wfs.LockOptions{Operation: "export"})
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		_ = l1.Release()
+	}()
+	l2 := acquire(t, fsys, wfs.LockOptions{Operation: "verify", Timeout: 10 * time.Second, Poll: 10 * time.Millisecond})
+	if err := l2.Release(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeForeignLock writes a lock of another host, last refreshed age ago.
+func writeForeignLock(t *testing.T, fsys afero.Fs, age time.Duration) wfs.LockInfo {
+	t.Helper()
+	then := time.Now().Add(-age)
+	info := wfs.LockInfo{PID: 4711, Host: "andere-werkstatt", Operation: "export", Version: "0.9",
+		Created: then, Refreshed: then, Token: "fremd"}
+	data, err := jsonLock(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, fsys, wfs.LockFileName, data)
+	return info
+}
+
+func testLockStaleTakeover(t *testing.T, fsys afero.Fs) {
+	writeForeignLock(t, fsys, 11*time.Minute)
+	var mu sync.Mutex
+	var logs []string
+	l := acquire(t, fsys, wfs.LockOptions{Operation: "export", Logf: func(level, msg string) {
+		mu.Lock()
+		defer mu.Unlock()
+		logs = append(logs, level+" "+msg)
+	}})
+	defer l.Release()
+	mu.Lock()
+	got := strings.Join(logs, "\n")
+	mu.Unlock()
+	for _, want := range []string{"WARNING Veralteten Lock übernommen", "pid 4711", "andere-werkstatt", "11m"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("log %q does not contain %q", got, want)
+		}
+	}
+	if cur := readLockInfo(t, fsys); cur.Token != l.Info().Token {
+		t.Errorf("lock file token %q, want ours %q", cur.Token, l.Info().Token)
+	}
+}
+
+func testLockRefresh(t *testing.T, fsys afero.Fs) {
+	l := acquire(t, fsys, wfs.LockOptions{Operation: "export", Refresh: 20 * time.Millisecond})
+	first := l.Info().Refreshed
+	deadline := time.Now().Add(10 * time.Second)
+	for !readLockInfo(t, fsys).Refreshed.After(first) {
+		if time.Now().After(deadline) {
+			t.Fatal("lock file was not refreshed within 10s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := l.Release(); err != nil {
+		t.Fatalf("Release: %v", err)
+	}
+	if got := names(t, fsys, "."); len(got) != 0 {
+		t.Errorf("root after Release = %q, want empty (no lock, no temp file)", got)
+	}
+}
+
+func testUnlock(t *testing.T, fsys afero.Fs) {
+	host, _ := os.Hostname()
+	info, err := wfs.Unlock(fsys, false, host, 0)
+	if info != nil || err != nil {
+		t.Errorf("Unlock without lock = %v, %v; want nil, nil", info, err)
+	}
+	l := acquire(t, fsys, wfs.LockOptions{Operation: "export"})
+	_, err = wfs.Unlock(fsys, false, host, 0)
+	var le *wfs.LockError
+	if !errors.As(err, &le) || le.Holder == nil || le.Holder.Token != l.Info().Token {
+		t.Fatalf("Unlock of live lock: err = %v, want *LockError naming the holder", err)
+	}
+	info, err = wfs.Unlock(fsys, true, host, 0)
+	if err != nil || info == nil || info.Token != l.Info().Token {
+		t.Fatalf("Unlock removeAll = %+v, %v; want our holder", info, err)
+	}
+	if err := l.Release(); !errors.Is(err, wfs.ErrLockLost) {
+		t.Errorf("Release after forced unlock: %v, want ErrLockLost", err)
+	}
+	writeForeignLock(t, fsys, 11*time.Minute)
+	info, err = wfs.Unlock(fsys, false, host, 0)
+	if err != nil || info == nil || info.Token != "fremd" {
+		t.Errorf("Unlock of stale lock = %+v, %v; want the foreign holder", info, err)
+	}
+	_, err = fsys.Stat(wfs.LockFileName)
+	wantNotExist(t, "lock file after Unlock", err)
+}
