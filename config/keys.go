@@ -10,9 +10,9 @@ import "time"
 type kind int
 
 const (
-	kindString kind = iota
-	kindPath        // a local path: relative ones in the file are relative to the file
-	kindLocation    // a local path or a URL (smb://, mem://, file://)
+	kindString   kind = iota
+	kindPath          // a local path: relative ones in the file are relative to the file
+	kindLocation      // a local path or a URL (smb://, mem://, file://)
 	kindDuration
 	kindInt
 )
