@@ -92,5 +92,9 @@ func (r *Registry) Lookup(version string) (Codec, error) {
 
 // String describes the registry for messages, e.g. "1.0 (aktuell: 1.0)".
 func (r *Registry) String() string {
-	return fmt.Sprintf("%v (aktuell: %s)", r.Versions(), r.current)
+	vs := r.Versions()
+	r.mu.RLock()
+	cur := r.current
+	r.mu.RUnlock()
+	return fmt.Sprintf("%v (aktuell: %s)", vs, cur)
 }

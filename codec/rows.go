@@ -35,9 +35,8 @@ func DecodeRows(data []byte, names []string) ([][]string, error) {
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("keine Kopfzeile")
 	}
-	if !equal(rows[0], names) {
-		return nil, fmt.Errorf("Kopfzeile passt nicht zu Schema: %s, erwartet %s",
-			Quote(strings.Join(rows[0], ",")), Quote(strings.Join(names, ",")))
+	if err := headerMismatch(rows[0], names); err != nil {
+		return nil, err
 	}
 	if len(rows) == 1 {
 		return nil, fmt.Errorf("keine Datenzeile nach der Kopfzeile")
@@ -50,16 +49,20 @@ func DecodeRows(data []byte, names []string) ([][]string, error) {
 	return rows[1:], nil
 }
 
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
+// headerMismatch names the first column where got differs from want.
+func headerMismatch(got, want []string) error {
+	for i := range min(len(got), len(want)) {
+		if got[i] != want[i] {
+			return fmt.Errorf("Kopfzeile passt nicht zum Schema: Spalte %d ist %s, erwartet %s", i+1, Quote(got[i]), Quote(want[i]))
 		}
 	}
-	return true
+	switch {
+	case len(got) > len(want):
+		return fmt.Errorf("Kopfzeile passt nicht zum Schema: zusätzliche Spalte %s", Quote(got[len(want)]))
+	case len(got) < len(want):
+		return fmt.Errorf("Kopfzeile passt nicht zum Schema: Spalte %s fehlt", Quote(want[len(got)]))
+	}
+	return nil
 }
 
 func invalidUTF8At(b []byte) int {

@@ -14,7 +14,8 @@ func ParseVersion(v string) (major, minor int, err error) {
 	}
 	major, err1 := strconv.Atoi(a)
 	minor, err2 := strconv.Atoi(b)
-	if err1 != nil || err2 != nil || major < 0 || minor < 0 || a[0] == '+' || b[0] == '+' {
+	// Atoi accepts a sign ("+1", "-0"); a version part is digits only.
+	if err1 != nil || err2 != nil || !isDigit(a[0]) || !isDigit(b[0]) {
 		return 0, 0, fmt.Errorf("Schema-Version %q ist nicht MAJOR.MINOR", v)
 	}
 	return major, minor, nil
@@ -38,6 +39,8 @@ func CompareVersions(a, b string) int {
 		return cmpInt(an, bn)
 	}
 }
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 func cmpInt(a, b int) int {
 	switch {

@@ -1,0 +1,129 @@
+package fs
+
+import (
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/spf13/afero"
+)
+
+// tempFs is an archive Fs on a fresh OS temp directory.
+func tempFs(t *testing.T) afero.Fs {
+	return afero.NewBasePathFs(afero.NewOsFs(), t.TempDir())
+}
+
+// faultFs fails the operation named in fail.
+type faultFs struct {
+	afero.Fs
+	fail string // "rename", "write", "short", "sync", "close", "syncdir-einval"
+}
+
+func (f *faultFs) Rename(o, n string) error {
+	if f.fail == "rename" {
+		return &os.LinkError{Op: "rename", Old: o, New: n, Err: syscall.EIO}
+	}
+	return f.Fs.Rename(o, n)
+}
+
+func (f *faultFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
+	file, err := f.Fs.OpenFile(name, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	return &faultFile{File: file, fail: f.fail}, nil
+}
+
+func (f *faultFs) Open(name string) (afero.File, error) {
+	file, err := f.Fs.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	return &faultFile{File: file, fail: f.fail}, nil
+}
+
+type faultFile struct {
+	afero.File
+	fail string
+}
+
+func (f *faultFile) Write(p []byte) (int, error) {
+	switch f.fail {
+	case "write":
+		return 0, syscall.ENOSPC
+	case "short":
+		n, err := f.File.Write(p[:len(p)/2])
+		return n, err
+	}
+	return f.File.Write(p)
+}
+
+func (f *faultFile) Sync() error {
+	switch f.fail {
+	case "sync":
+		return syscall.EIO
+	case "syncdir-einval":
+		return &os.PathError{Op: "sync", Path: f.Name(), Err: syscall.EINVAL}
+	}
+	return f.File.Sync()
+}
+
+func (f *faultFile) Close() error {
+	err := f.File.Close()
+	if f.fail == "close" {
+		return syscall.EIO
+	}
+	return err
+}
+
+func TestWriteFileAtomicFaults(t *testing.T) {
+	for _, tc := range []struct {
+		fail, step string
+		want       error
+	}{
+		{"write", "schreiben", syscall.ENOSPC},
+		{"short", "schreiben", io.ErrShortWrite},
+		{"sync", "Sync", syscall.EIO},
+		{"close", "schließen", syscall.EIO},
+		{"rename", "umbenennen", syscall.EIO},
+	} {
+		t.Run(tc.fail, func(t *testing.T) {
+			base := tempFs(t)
+			if err := afero.WriteFile(base, "data.csv", []byte("alt"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			err := WriteFileAtomic(&faultFs{Fs: base, fail: tc.fail}, "data.csv", "data.tmp.csv", []byte("neu"), 0o644)
+			if !errors.Is(err, tc.want) {
+				t.Errorf("err = %v, want %v", err, tc.want)
+			}
+			if err != nil && (!strings.Contains(err.Error(), "data.tmp.csv") || !strings.Contains(err.Error(), tc.step)) {
+				t.Errorf("err = %q, want it to name the file and step %q", err, tc.step)
+			}
+			if got, _ := afero.ReadFile(base, "data.csv"); string(got) != "alt" {
+				t.Errorf("data.csv = %q after failure, want the old content", got)
+			}
+			if _, err := base.Stat("data.tmp.csv"); !os.IsNotExist(err) {
+				t.Errorf("temp file left behind: %v", err)
+			}
+		})
+	}
+}
+
+func TestSyncDir(t *testing.T) {
+	base := tempFs(t)
+	if err := SyncDir(base, "."); err != nil {
+		t.Errorf("SyncDir(.) = %v", err)
+	}
+	if err := SyncDir(&faultFs{Fs: base, fail: "syncdir-einval"}, "."); err != nil {
+		t.Errorf("SyncDir with EINVAL = %v, want nil", err)
+	}
+	if err := SyncDir(&faultFs{Fs: base, fail: "sync"}, "."); !errors.Is(err, syscall.EIO) {
+		t.Errorf("SyncDir with EIO = %v, want EIO", err)
+	}
+	if err := SyncDir(base, "fehlt"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("SyncDir(fehlt) = %v, want ErrNotExist", err)
+	}
+}
