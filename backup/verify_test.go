@@ -75,7 +75,9 @@ func TestVerifyFindsEveryKindOfProblem(t *testing.T) {
 		{"2024/000009", "data.csv", func(d string) { put(f, d, strings.Replace(csvOf(row("9", "000009")), "record_id", "id", 1), "") }, []string{"Kopfzeile"}},
 		{"2024/000010", "data.csv", func(d string) { put(f, d, csvOf(row("10", "000010", "datum", "2024-13-01")), "") }, []string{"datum"}},
 		{"2024/000011", "data.csv", func(d string) { put(f, d, strings.Replace(csvOf(row("11", "000011")), "Müller", `Mü"ller`, 1), "") }, []string{"Anführungszeichen"}},
-		{"2024/000012", "data.csv", func(d string) { f.write(d+"/meta.json", string(codec.EncodeMeta(codec.Meta{SchemaVersion: "1.0", Checksum: strings.Repeat("a", 64)}))) }, []string{"fehlt", "meta.json ist vorhanden"}},
+		{"2024/000012", "data.csv", func(d string) {
+			f.write(d+"/meta.json", string(codec.EncodeMeta(codec.Meta{SchemaVersion: "1.0", Checksum: strings.Repeat("a", 64)})))
+		}, []string{"fehlt", "meta.json ist vorhanden"}},
 		{"2024/000013", "data.csv", func(d string) { put(f, d, "", "") }, []string{"leer"}},
 		{"2024/000014", "meta.json", func(d string) {
 			data := csvOf(row("14", "000014"))

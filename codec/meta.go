@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 )
@@ -43,7 +44,9 @@ func DecodeMeta(data []byte) (Meta, error) {
 	if err := dec.Decode(&raw); err != nil {
 		return Meta{}, fmt.Errorf("kein gültiges JSON-Objekt: %s", jsonReason(err))
 	}
-	if dec.More() {
+	// More is false before a stray '}' or ']', so ask for the next token:
+	// only the end of the input may follow the object.
+	if _, err := dec.Token(); err != io.EOF {
 		return Meta{}, fmt.Errorf("kein gültiges JSON-Objekt: Daten nach dem Objekt")
 	}
 	var m Meta
