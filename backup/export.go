@@ -35,7 +35,7 @@ type exportItem struct {
 // Export writes every valid row of auftraege, read in one snapshot, as
 // data.csv + meta.json into its order's folder. Invalid rows and folder
 // collisions are reported and counted; the other rows are still exported.
-func (e *Engine) Export(ctx context.Context, opts ExportOptions) (*Report, error) {
+func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err error) {
 	e.init()
 	r := e.newReport("export")
 	r.Database, r.DryRun = e.DBPath, opts.DryRun
@@ -45,7 +45,7 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (*Report, error
 	if err != nil {
 		return r, err
 	}
-	defer lock.Release()
+	defer e.unlock(lock, r, &err)
 
 	items, seen, err := e.readRows(ctx, r)
 	if err != nil {
@@ -55,10 +55,11 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (*Report, error
 	items = e.dropCollisions(r, items)
 
 	cur := e.Schema.Codecs.Current()
+	exportedAt := e.Now().Format("2006-01-02T15:04:05")
 	var ioErrs int
 	forEach(ctx, len(items), e.Workers, e.Progress, func(i int) {
 		it := items[i]
-		written, err := e.exportOne(cur, it, opts)
+		written, err := e.exportOne(cur, it, exportedAt, opts)
 		switch {
 		case err != nil:
 			r.errorf(path.Join(it.folder, DataFile), it.id.RecordID, "Fehler bei Auftrag %s: %s", it.id.AuftragNr, reason(err))
@@ -178,7 +179,7 @@ func (e *Engine) dropCollisions(r *Report, items []exportItem) []exportItem {
 
 // exportOne writes one record's backup unless it is already byte-identical.
 // It reports whether it wrote.
-func (e *Engine) exportOne(cur codec.Codec, it exportItem, opts ExportOptions) (bool, error) {
+func (e *Engine) exportOne(cur codec.Codec, it exportItem, exportedAt string, opts ExportOptions) (bool, error) {
 	data := cur.Encode(it.vals)
 	sum := sha256.Sum256(data)
 	checksum := hex.EncodeToString(sum[:])
@@ -212,7 +213,7 @@ func (e *Engine) exportOne(cur codec.Codec, it exportItem, opts ExportOptions) (
 	meta := codec.Meta{
 		SchemaVersion: cur.Version(),
 		Checksum:      checksum,
-		ExportedAt:    e.Now().Format("2006-01-02T15:04:05"),
+		ExportedAt:    exportedAt,
 		AuftragNr:     it.id.AuftragNr,
 		RecordID:      it.id.RecordID,
 		FileSize:      int64(len(data)),

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,13 +40,19 @@ func newFixture(t *testing.T, rows [][]string) *fixture {
 	fsys := afero.NewBasePathFs(afero.NewMemMapFs(), "/")
 	var buf bytes.Buffer
 	clock := time.Date(2024, 7, 29, 10, 30, 0, 0, time.Local)
+	var mu sync.Mutex
 	e := &Engine{
 		Fs:          fsys,
 		DBPath:      db,
 		Log:         slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		LockTimeout: 200 * time.Millisecond,
 		Workers:     4,
-		Now:         func() time.Time { clock = clock.Add(time.Second); return clock },
+		Now: func() time.Time {
+			mu.Lock()
+			defer mu.Unlock()
+			clock = clock.Add(time.Second)
+			return clock
+		},
 	}
 	return &fixture{t: t, e: e, fs: fsys, dir: dir, log: &buf}
 }

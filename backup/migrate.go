@@ -22,7 +22,7 @@ type MigrateOptions struct {
 // current version, each file atomically, under the lock. Backups already
 // current are left alone, so a second run changes nothing. Invalid backups
 // are reported and left as they are.
-func (e *Engine) Migrate(ctx context.Context, opts MigrateOptions) (*Report, error) {
+func (e *Engine) Migrate(ctx context.Context, opts MigrateOptions) (_ *Report, err error) {
 	e.init()
 	r := e.newReport("migrate")
 	r.DryRun = opts.DryRun
@@ -32,7 +32,7 @@ func (e *Engine) Migrate(ctx context.Context, opts MigrateOptions) (*Report, err
 	if err != nil {
 		return r, err
 	}
-	defer lock.Release()
+	defer e.unlock(lock, r, &err)
 
 	files, err := e.scanArchive(ctx, r)
 	if err != nil {

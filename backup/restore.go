@@ -27,7 +27,7 @@ var ErrNeedForce = errors.New("Tabelle enthält Datensätze")
 // first; an invalid backup aborts with the database untouched unless
 // SkipInvalid. The table is then dropped, created and filled in one
 // transaction, so a failure leaves the old table as it was.
-func (e *Engine) Restore(ctx context.Context, opts RestoreOptions) (*Report, error) {
+func (e *Engine) Restore(ctx context.Context, opts RestoreOptions) (_ *Report, err error) {
 	e.init()
 	r := e.newReport("restore")
 	r.Database, r.DryRun = e.DBPath, opts.DryRun
@@ -36,7 +36,7 @@ func (e *Engine) Restore(ctx context.Context, opts RestoreOptions) (*Report, err
 	if err != nil {
 		return r, err
 	}
-	defer lock.Release()
+	defer e.unlock(lock, r, &err)
 
 	existing, err := e.existingRows(ctx)
 	if err != nil {

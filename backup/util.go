@@ -27,6 +27,19 @@ func (e *Engine) lock(ctx context.Context, op string) (*archfs.Lock, error) {
 	})
 }
 
+// unlock releases the lock at the end of a run. A lock that someone else
+// took over during the run makes the run fail: two runs may have overlapped.
+func (e *Engine) unlock(l *archfs.Lock, r *Report, err *error) {
+	rerr := l.Release()
+	if rerr == nil {
+		return
+	}
+	r.errorf(archfs.LockFileName, 0, "%s", rerr)
+	if *err == nil {
+		*err = rerr
+	}
+}
+
 // reason renders an I/O error for a problem line. The file is named by the
 // problem itself, so a *PathError contributes its operation and cause only.
 func reason(err error) string {

@@ -16,7 +16,7 @@ type VerifyOptions struct {
 // Verify checks every backup in the archive (SPEC 3) and, with WithDB, the
 // archive against the database. It returns an error wrapping ErrValidation
 // when a backup cannot be trusted; duplicates are warnings only.
-func (e *Engine) Verify(ctx context.Context, opts VerifyOptions) (*Report, error) {
+func (e *Engine) Verify(ctx context.Context, opts VerifyOptions) (_ *Report, err error) {
 	e.init()
 	r := e.newReport("verify")
 	e.Log.Info("Starte Prüfung aller Sicherungen...")
@@ -24,7 +24,7 @@ func (e *Engine) Verify(ctx context.Context, opts VerifyOptions) (*Report, error
 	if err != nil {
 		return r, err
 	}
-	defer lock.Release()
+	defer e.unlock(lock, r, &err)
 
 	files, err := e.scanArchive(ctx, r)
 	if err != nil {
