@@ -30,6 +30,9 @@ func (e *Engine) lock(ctx context.Context, op string) (*archfs.Lock, error) {
 // unlock releases the lock at the end of a run. A lock that someone else
 // took over during the run makes the run fail: two runs may have overlapped.
 func (e *Engine) unlock(l *archfs.Lock, r *Report, err *error) {
+	if l == nil {
+		return
+	}
 	rerr := l.Release()
 	if rerr == nil {
 		return

@@ -2,8 +2,12 @@ package backup
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	iofs "io/fs"
 	"slices"
+
+	archfs "werkstatt-backup/fs"
 )
 
 // VerifyOptions are the flags of the verify command.
@@ -21,6 +25,12 @@ func (e *Engine) Verify(ctx context.Context, opts VerifyOptions) (_ *Report, err
 	r := e.newReport("verify")
 	e.Log.Info("Starte Prüfung aller Sicherungen...")
 	lock, err := e.lock(ctx, "verify")
+	if errors.Is(err, iofs.ErrPermission) {
+		// A read-only archive (a snapshot, a read-only share) can still be
+		// checked; nobody can be writing to it through this tool either.
+		r.warnf(archfs.LockFileName, 0, "Archiv ist schreibgeschützt, Prüfung ohne Lock: %s", reason(err))
+		lock, err = nil, nil
+	}
 	if err != nil {
 		return r, err
 	}

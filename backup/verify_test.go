@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/afero"
+
 	"werkstatt-backup/codec"
 	v1 "werkstatt-backup/codec/v1"
 )
@@ -153,5 +155,20 @@ func TestVerifyEmptyArchive(t *testing.T) {
 	r, err := f.e.Verify(context.Background(), VerifyOptions{})
 	if err != nil || r.OK != 0 || r.Summary() != "Verify abgeschlossen: 0 gültig, 0 Fehler" {
 		t.Fatalf("%v %q", err, r.Summary())
+	}
+}
+
+func TestVerifyReadOnlyArchiveWithoutLock(t *testing.T) {
+	f := newFixture(t, nil)
+	put(f, "2024/000001", csvOf(row("1", "000001")), "")
+	f.e.Fs = afero.NewReadOnlyFs(f.fs)
+	r, err := f.e.Verify(context.Background(), VerifyOptions{})
+	if err != nil || r.OK != 1 {
+		t.Fatalf("verify of a read-only archive: %v\n%s", err, problems(r))
+	}
+	hasProblem(t, r, LevelWarning, ".backup.lock", "schreibgeschützt")
+	// Export needs the lock and says why it cannot have it.
+	if _, err := f.e.Export(context.Background(), ExportOptions{}); err == nil {
+		t.Fatal("export on a read-only archive succeeded")
 	}
 }

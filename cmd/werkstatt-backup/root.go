@@ -38,7 +38,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	code := exitCode(err)
 	var quietErr silentError
-	if err != nil && !errors.As(err, &quietErr) {
+	switch {
+	case code == exitInterrupt:
+		fmt.Fprintln(stderr, "werkstatt-backup: abgebrochen (Signal); begonnene Dateien sind vollständig oder unverändert")
+	case err != nil && !errors.As(err, &quietErr):
 		fmt.Fprintf(stderr, "werkstatt-backup: %s\n", oneLine(err.Error()))
 		if code == exitUsage && !a.ran {
 			fmt.Fprintln(stderr, "Hilfe: werkstatt-backup --help")
