@@ -16,7 +16,6 @@ import (
 	"github.com/spf13/afero"
 
 	"werkstatt-backup/codec"
-	archfs "werkstatt-backup/fs"
 )
 
 // ExportOptions are the flags of the export command.
@@ -218,13 +217,7 @@ func (e *Engine) exportOne(cur codec.Codec, it exportItem, exportedAt string, op
 		RecordID:      it.id.RecordID,
 		FileSize:      int64(len(data)),
 	}
-	if err := archfs.WriteFileAtomic(e.Fs, path.Join(it.folder, DataFile), path.Join(it.folder, DataTemp), data, 0o644); err != nil {
-		return false, err
-	}
-	if err := archfs.WriteFileAtomic(e.Fs, path.Join(it.folder, MetaFile), path.Join(it.folder, MetaTemp), codec.EncodeMeta(meta), 0o644); err != nil {
-		return false, err
-	}
-	return true, archfs.SyncDir(e.Fs, it.folder)
+	return true, e.writePair(it.folder, data, meta)
 }
 
 // upToDate reports whether the folder already holds exactly this backup:

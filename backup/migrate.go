@@ -5,12 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"path"
 	"sort"
 	"strings"
 
 	"werkstatt-backup/codec"
-	archfs "werkstatt-backup/fs"
 )
 
 // MigrateOptions are the flags of the migrate command.
@@ -46,7 +44,7 @@ func (e *Engine) Migrate(ctx context.Context, opts MigrateOptions) (_ *Report, e
 			continue
 		}
 		perVersion[f.meta.SchemaVersion]++
-		if f.meta.SchemaVersion != cur.Version() {
+		if f.meta.SchemaVersion != cur.Version() || f.viaTemp {
 			old = append(old, f)
 		}
 	}
@@ -79,6 +77,7 @@ func (e *Engine) Migrate(ctx context.Context, opts MigrateOptions) (_ *Report, e
 
 // rewrite writes b's rows (already migrated when loaded) in the current
 // version. exported_at stays: the content is the export of that time.
+// A pair a stopped run left half-renamed is completed by the same rewrite.
 func (e *Engine) rewrite(cur codec.Codec, b *backupFile) error {
 	data := cur.Encode(b.rows...)
 	sum := sha256.Sum256(data)
@@ -86,13 +85,7 @@ func (e *Engine) rewrite(cur codec.Codec, b *backupFile) error {
 	meta.SchemaVersion = cur.Version()
 	meta.Checksum = hex.EncodeToString(sum[:])
 	meta.FileSize = int64(len(data))
-	if err := archfs.WriteFileAtomic(e.Fs, b.dataPath(), path.Join(b.dir, DataTemp), data, 0o644); err != nil {
-		return err
-	}
-	if err := archfs.WriteFileAtomic(e.Fs, path.Join(b.dir, MetaFile), path.Join(b.dir, MetaTemp), codec.EncodeMeta(meta), 0o644); err != nil {
-		return err
-	}
-	return archfs.SyncDir(e.Fs, b.dir)
+	return e.writePair(b.dir, data, meta)
 }
 
 func versionCounts(m map[string]int) string {

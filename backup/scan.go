@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"slices"
 
 	"werkstatt-backup/codec"
 	archfs "werkstatt-backup/fs"
@@ -22,7 +23,11 @@ type backupFile struct {
 	rows     [][]string // in the current schema version, after migration
 	dataInfo os.FileInfo
 	metaInfo os.FileInfo
+	temps    []string // data.tmp.csv / meta.tmp.json present in the folder
 	valid    bool
+	// viaTemp: meta.json did not match, but meta.tmp.json describes
+	// data.csv: a run stopped between the two renames of writePair.
+	viaTemp bool
 }
 
 func (b *backupFile) dataPath() string { return path.Join(b.dir, DataFile) }
@@ -49,11 +54,14 @@ func (e *Engine) scanArchive(ctx context.Context, r *Report) ([]*backupFile, err
 			case MetaFile:
 				b.metaInfo = fi
 			case DataTemp, MetaTemp:
-				r.warnf(path.Join(dir, fi.Name()), 0, "temporäre Datei eines abgebrochenen Laufs (der nächste Export räumt sie auf)")
+				b.temps = append(b.temps, fi.Name())
 			}
 		}
-		if b.dataInfo != nil || b.metaInfo != nil {
+		switch {
+		case b.dataInfo != nil || b.metaInfo != nil:
 			files = append(files, b)
+		case len(b.temps) > 0:
+			warnTemps(r, b)
 		}
 		return nil
 	})
@@ -63,8 +71,19 @@ func (e *Engine) scanArchive(ctx context.Context, r *Report) ([]*backupFile, err
 	r.Records = len(files)
 	forEach(ctx, len(files), e.Workers, e.Progress, func(i int) {
 		e.loadBackup(r, files[i])
+		warnTemps(r, files[i])
 	})
 	return files, ctx.Err()
+}
+
+// warnTemps reports temp files a stopped run left, unless they were used.
+func warnTemps(r *Report, b *backupFile) {
+	for _, name := range b.temps {
+		if name == MetaTemp && b.viaTemp {
+			continue
+		}
+		r.warnf(path.Join(b.dir, name), 0, "temporäre Datei eines abgebrochenen Laufs (der nächste Export räumt sie auf)")
+	}
 }
 
 // loadBackup reads and checks one backup and reports what is wrong with it.
@@ -108,11 +127,19 @@ func (e *Engine) loadBackup(r *Report, b *backupFile) {
 		fail(DataFile, "%s", readReason(err))
 		return
 	}
+	sum := sha256.Sum256(data)
+	checksum := hex.EncodeToString(sum[:])
+	if (int64(len(data)) != b.meta.FileSize || checksum != b.meta.Checksum) && e.useTempMeta(r, b, data, checksum) {
+		if c, err = e.Schema.Codecs.Lookup(b.meta.SchemaVersion); err != nil {
+			fail(MetaTemp, "%s", err)
+			return
+		}
+	}
 	if int64(len(data)) != b.meta.FileSize {
 		fail(DataFile, "Dateigröße %d Bytes, laut meta.json %d", len(data), b.meta.FileSize)
 		return
 	}
-	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != b.meta.Checksum {
+	if checksum != b.meta.Checksum {
 		fail(DataFile, "Checksumme ungültig")
 		return
 	}
@@ -150,6 +177,25 @@ func (e *Engine) loadBackup(r *Report, b *backupFile) {
 	}
 	b.valid = true
 	r.count(&r.OK, 1)
+}
+
+// useTempMeta takes meta.tmp.json as b's meta when it describes data exactly:
+// the run that wrote data.csv stopped before renaming it over meta.json.
+func (e *Engine) useTempMeta(r *Report, b *backupFile, data []byte, checksum string) bool {
+	if !slices.Contains(b.temps, MetaTemp) {
+		return false
+	}
+	raw, err := e.readLimited(path.Join(b.dir, MetaTemp), codec.MaxMetaSize)
+	if err != nil {
+		return false
+	}
+	m, err := codec.DecodeMeta(raw)
+	if err != nil || m.Checksum != checksum || m.FileSize != int64(len(data)) {
+		return false
+	}
+	b.meta, b.viaTemp = m, true
+	r.warnf(path.Join(b.dir, MetaFile), m.RecordID, "gehört zur vorigen Version; data.csv passt zu meta.tmp.json (Lauf vor dem letzten Umbenennen unterbrochen, der nächste Export oder Migrate schließt ab)")
+	return true
 }
 
 // readLimited reads a whole file but refuses one larger than limit without

@@ -16,6 +16,20 @@ import (
 // file and step. An existing name holds either the old or the new content
 // at every instant.
 func WriteFileAtomic(fsys afero.Fs, name, tmpName string, data []byte, perm os.FileMode) error {
+	if err := WriteTemp(fsys, tmpName, data, perm); err != nil {
+		return err
+	}
+	if err := fsys.Rename(tmpName, name); err != nil {
+		_ = fsys.Remove(tmpName)
+		return fmt.Errorf("%s nach %s umbenennen: %w", tmpName, name, err)
+	}
+	return nil
+}
+
+// WriteTemp writes data to tmpName (O_WRONLY|O_CREATE|O_TRUNC, perm), Syncs
+// and closes it: the first half of an atomic write, for callers that rename
+// several files together. On failure the temp file is removed (best effort).
+func WriteTemp(fsys afero.Fs, tmpName string, data []byte, perm os.FileMode) error {
 	f, err := fsys.OpenFile(tmpName, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
 	if err != nil {
 		return fmt.Errorf("%s anlegen: %w", tmpName, err)
@@ -38,10 +52,6 @@ func WriteFileAtomic(fsys afero.Fs, name, tmpName string, data []byte, perm os.F
 	}
 	if err := f.Close(); err != nil {
 		return fail("schließen", err)
-	}
-	if err := fsys.Rename(tmpName, name); err != nil {
-		_ = fsys.Remove(tmpName)
-		return fmt.Errorf("%s nach %s umbenennen: %w", tmpName, name, err)
 	}
 	return nil
 }
