@@ -2,9 +2,18 @@
 // first: flags the user set > ARCHIV_* environment > the selected site's
 // entry > the file's top level > defaults. The file is --config, else
 // $ARCHIV_CONFIG, else ./.archiv_config.json if present.
+//
+// Relative paths in the file are relative to the file's directory (so a cron
+// job finds them from any working directory); relative paths from flags and
+// the environment are relative to the working directory, as usual.
 package config
 
-import "time"
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/pflag"
+)
 
 // kind is how a setting's value is parsed and checked.
 type kind int
@@ -20,25 +29,26 @@ const (
 // key is one setting: its name in the file (and, upper-cased with the
 // ARCHIV_ prefix, in the environment), its flag and its default.
 type key struct {
-	name     string
-	flag     string
-	kind     kind
-	def      any
-	secret   bool
-	fileOK   bool // may appear in the config file
-	help     string
-	required bool
+	name   string
+	flag   string // "" = no flag
+	kind   kind
+	def    any // nil = no default
+	secret bool
+	fileOK bool // may appear in the config file
+	help   string
 }
 
 var keys = []key{
-	{name: "db", flag: "db", kind: kindPath, fileOK: true, required: true, help: "Pfad der SQLite-Datenbank (werkstatt.db)"},
-	{name: "archiv", flag: "archiv", kind: kindLocation, fileOK: true, required: true, help: "Archiv: Pfad, file:///pfad, smb://[domäne;]benutzer@host[:port]/freigabe[/ordner] oder mem://name"},
+	{name: "db", flag: "db", kind: kindPath, fileOK: true, help: "Pfad der SQLite-Datenbank (werkstatt.db)"},
+	{name: "archiv", flag: "archiv", kind: kindLocation, fileOK: true, help: "Archiv: Pfad, file:///pfad, smb://[domäne;]benutzer@host[:port]/freigabe[/ordner] oder mem://name"},
 	{name: "log_file", flag: "log-file", kind: kindPath, def: "backup_system.log", fileOK: true, help: "Logdatei (wird angehängt)"},
 	{name: "lock_timeout", flag: "lock-timeout", kind: kindDuration, def: 30 * time.Second, fileOK: true, help: "wie lange auf .backup.lock gewartet wird"},
-	{name: "workers", flag: "workers", kind: kindInt, def: 8, fileOK: true, help: "parallele Dateioperationen"},
-	{name: "smb_user", flag: "smb-user", kind: kindString, fileOK: true, help: "SMB-Benutzer (falls nicht in der URL)"},
-	{name: "smb_domain", flag: "smb-domain", kind: kindString, fileOK: true, help: "SMB-Domäne (falls nicht in der URL)"},
+	{name: "workers", flag: "workers", kind: kindInt, def: 8, fileOK: true, help: "parallele Dateioperationen (1-256)"},
+	{name: "smb_user", flag: "smb-user", kind: kindString, fileOK: true, help: "SMB-Benutzer, falls nicht in der URL"},
+	{name: "smb_domain", flag: "smb-domain", kind: kindString, fileOK: true, help: "SMB-Domäne, falls nicht in der URL"},
 	{name: "smb_password_file", flag: "smb-password-file", kind: kindPath, fileOK: true, help: "Datei mit dem SMB-Passwort"},
+	// The password itself never goes into a file (readable by others, lands
+	// in backups) nor onto the command line (visible in ps).
 	{name: "smb_password", kind: kindString, secret: true, help: "SMB-Passwort, nur aus ARCHIV_SMB_PASSWORD"},
 }
 
@@ -60,4 +70,28 @@ func envName(name string) string {
 		}
 	}
 	return string(b)
+}
+
+// RegisterFlags defines the flag of every setting on fs (the CLI's
+// persistent flags), with the defaults of this package, so the command line
+// and the loader cannot drift apart. Resolve only takes the flags the user
+// actually set; a flag's default never hides the environment or the file.
+func RegisterFlags(fs *pflag.FlagSet) {
+	for _, k := range keys {
+		if k.flag == "" {
+			continue
+		}
+		usage := fmt.Sprintf("%s [$%s]", k.help, envName(k.name))
+		switch k.kind {
+		case kindInt:
+			def, _ := k.def.(int)
+			fs.Int(k.flag, def, usage)
+		case kindDuration:
+			def, _ := k.def.(time.Duration)
+			fs.Duration(k.flag, def, usage)
+		default:
+			def, _ := k.def.(string)
+			fs.String(k.flag, def, usage)
+		}
+	}
 }

@@ -3,15 +3,24 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
 	archfs "werkstatt-backup/fs"
 )
 
-// parseValue checks a value from the file (JSON types) or the environment
-// and flags (strings) against its key's kind and returns it typed:
-// string, time.Duration or int.
+// Bounds of workers.
+const (
+	minWorkers = 1
+	maxWorkers = 256
+)
+
+// parseValue checks a value against its key's kind and returns it typed:
+// string, time.Duration or int. Values come from the file (JSON types, numbers
+// as json.Number), from the environment (strings) or from flags (strings, or
+// the typed values the file layer already holds). Reasons never quote a
+// secret's value.
 func parseValue(k key, v any) (any, error) {
 	switch k.kind {
 	case kindDuration:
@@ -24,6 +33,7 @@ func parseValue(k key, v any) (any, error) {
 		return nil, fmt.Errorf("muss ein Text sein, nicht %s", describe(v))
 	}
 	if k.kind == kindLocation && s != "" {
+		// ParseLocation redacts a password in its error.
 		if _, err := archfs.ParseLocation(s); err != nil {
 			return nil, err
 		}
@@ -31,14 +41,19 @@ func parseValue(k key, v any) (any, error) {
 	return s, nil
 }
 
+// parseDuration takes a Go duration ("30s", "1m30s") or, in the file, a
+// number of seconds. Negative durations are refused.
 func parseDuration(v any) (time.Duration, error) {
 	switch x := v.(type) {
 	case time.Duration:
+		if x < 0 {
+			return 0, fmt.Errorf("keine gültige Dauer: %s ist negativ", x)
+		}
 		return x, nil
 	case json.Number:
 		f, err := x.Float64()
-		if err != nil || f < 0 {
-			return 0, fmt.Errorf("keine gültige Dauer: %s", x)
+		if err != nil || f < 0 || f > math.MaxInt64/float64(time.Second) {
+			return 0, fmt.Errorf("keine gültige Dauer: %s (Sekunden als Zahl oder Text wie \"30s\")", x)
 		}
 		return time.Duration(f * float64(time.Second)), nil
 	case string:
@@ -48,9 +63,11 @@ func parseDuration(v any) (time.Duration, error) {
 		}
 		return d, nil
 	}
-	return 0, fmt.Errorf("keine gültige Dauer: %s", describe(v))
+	return 0, fmt.Errorf("keine gültige Dauer: %s (Beispiele: \"30s\", \"2m\")", describe(v))
 }
 
+// parseInt takes a decimal whole number between minWorkers and maxWorkers
+// (workers is the only number setting). "010" is ten, never octal.
 func parseInt(v any) (int, error) {
 	var n int64
 	var err error
@@ -58,28 +75,29 @@ func parseInt(v any) (int, error) {
 	case int:
 		n = int64(x)
 	case json.Number:
-		n, err = x.Int64()
+		n, err = strconv.ParseInt(string(x), 10, 64)
 	case string:
 		n, err = strconv.ParseInt(x, 10, 64)
 	default:
 		return 0, fmt.Errorf("muss eine ganze Zahl sein, nicht %s", describe(v))
 	}
 	if err != nil {
-		return 0, fmt.Errorf("keine ganze Zahl: %v", v)
+		return 0, fmt.Errorf("keine ganze Zahl: %q", fmt.Sprint(v))
 	}
-	if n < 1 || n > 256 {
-		return 0, fmt.Errorf("muss zwischen 1 und 256 liegen, nicht %d", n)
+	if n < minWorkers || n > maxWorkers {
+		return 0, fmt.Errorf("muss zwischen %d und %d liegen, nicht %d", minWorkers, maxWorkers, n)
 	}
 	return int(n), nil
 }
 
+// describe names a JSON value's type for an error, without its value.
 func describe(v any) string {
 	switch v.(type) {
 	case nil:
 		return "null"
 	case bool:
 		return "ein Wahrheitswert"
-	case json.Number:
+	case json.Number, int, float64:
 		return "eine Zahl"
 	case []any:
 		return "eine Liste"
