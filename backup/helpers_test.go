@@ -2,6 +2,8 @@ package backup
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"context"
 	"errors"
 	"log/slog"
@@ -157,4 +159,9 @@ func fileBytes(t *testing.T, path string) []byte {
 
 func openWrite(path string) (*store.DB, error) {
 	return store.OpenWrite(context.Background(), path)
+}
+
+func sha(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
 }

@@ -61,7 +61,7 @@ func (e *Engine) Migrate(ctx context.Context, opts MigrateOptions) (_ *Report, e
 	} else {
 		r.OK = len(old)
 	}
-	e.Log.Info("Sicherungen je Schema-Version: " + versionCounts(perVersion))
+	r.Versions = perVersion
 	if err := ctx.Err(); err != nil {
 		return r, err
 	}

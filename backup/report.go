@@ -36,21 +36,22 @@ func (p Problem) String() string {
 
 // Report is what a run did and found; --json prints it as is.
 type Report struct {
-	Command   string        `json:"command"`
-	Site      string        `json:"site,omitempty"`
-	Archive   string        `json:"archive"`
-	Database  string        `json:"database,omitempty"`
-	DryRun    bool          `json:"dry_run,omitempty"`
-	Started   time.Time     `json:"started"`
-	Duration  time.Duration `json:"duration_ns"`
-	Records   int           `json:"records"`             // rows or backups considered
-	OK        int           `json:"ok"`                  // exported, valid or restored
-	Written   int           `json:"written"`             // export: files rewritten
-	Unchanged int           `json:"unchanged"`           // export: already byte-identical
-	Errors    int           `json:"errors"`              // problems at level ERROR
-	Warnings  int           `json:"warnings"`            // problems at level WARNING
-	BackupDB  string        `json:"backup_db,omitempty"` // restore: copy of the old database
-	Problems  []Problem     `json:"problems"`
+	Command   string         `json:"command"`
+	Site      string         `json:"site,omitempty"`
+	Archive   string         `json:"archive"`
+	Database  string         `json:"database,omitempty"`
+	DryRun    bool           `json:"dry_run,omitempty"`
+	Started   time.Time      `json:"started"`
+	Duration  time.Duration  `json:"duration_ns"`
+	Records   int            `json:"records"`             // rows or backups considered
+	OK        int            `json:"ok"`                  // exported, valid or restored
+	Written   int            `json:"written"`             // export: files rewritten
+	Unchanged int            `json:"unchanged"`           // export: already byte-identical
+	Errors    int            `json:"errors"`              // problems at level ERROR
+	Warnings  int            `json:"warnings"`            // problems at level WARNING
+	BackupDB  string         `json:"backup_db,omitempty"` // restore: copy of the old database
+	Versions  map[string]int `json:"versions,omitempty"`  // migrate: valid backups per schema version found
+	Problems  []Problem      `json:"problems"`
 
 	mu  sync.Mutex
 	log *slog.Logger
@@ -102,7 +103,7 @@ func (r *Report) Summary() string {
 	case "restore":
 		return fmt.Sprintf("Restore abgeschlossen: %d Datensätze wiederhergestellt, %d Fehler", r.OK, r.Errors)
 	case "migrate":
-		return fmt.Sprintf("Migration abgeschlossen: %d migriert, %d Fehler", r.OK, r.Errors)
+		return fmt.Sprintf("Migration abgeschlossen: %d migriert, %d Fehler (vorgefunden: %s)", r.OK, r.Errors, versionCounts(r.Versions))
 	}
 	return fmt.Sprintf("%s abgeschlossen: %d erfolgreich, %d Fehler", r.Command, r.OK, r.Errors)
 }
