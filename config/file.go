@@ -5,18 +5,22 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	iofs "io/fs"
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/spf13/afero"
+
+	archfs "werkstatt-backup/fs"
 )
 
 // Error is a configuration problem (exit 2); it names the file and key.
 type Error struct {
 	File   string // config file, if the problem is in one
-	Key    string // the setting, e.g. "sites[1].archiv"
+	Key    string // the setting, e.g. "sites[1].archiv", "ARCHIV_WORKERS", "--workers"
 	Reason string
 }
 
@@ -36,10 +40,10 @@ func (e *Error) Error() string {
 // DefaultFile is read from the working directory when no file is named.
 const DefaultFile = ".archiv_config.json"
 
-// file is a parsed config file: its top level and its sites, keys lower-cased
-// and relative paths already resolved against the file's directory.
+// file is a parsed config file: its top level and its sites, keys lower-cased,
+// values typed and relative paths already resolved against the file's directory.
 type file struct {
-	path  string
+	path  string // as named (for messages)
 	top   map[string]any
 	sites []site
 }
@@ -58,18 +62,17 @@ func readFile(fsys afero.Fs, path string) (*file, error) {
 	} else if err != nil {
 		return nil, &Error{File: path, Reason: err.Error()}
 	}
-	var raw map[string]any
-	dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(data, []byte("\ufeff"))))
-	dec.UseNumber()
-	if err := dec.Decode(&raw); err != nil {
-		return nil, &Error{File: path, Reason: "kein gültiges JSON-Objekt: " + jsonError(data, err)}
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	raw, err := decodeObject(data)
+	if err != nil {
+		return nil, &Error{File: path, Reason: err.Error()}
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, &Error{File: path, Reason: err.Error()}
 	}
-	f := &file{path: path}
 	dir := filepath.Dir(abs)
+	f := &file{path: path}
 	if f.top, err = section(path, "", raw, dir, true); err != nil {
 		return nil, err
 	}
@@ -82,12 +85,45 @@ func readFile(fsys afero.Fs, path string) (*file, error) {
 	return f, nil
 }
 
+// decodeObject decodes exactly one JSON object, numbers as json.Number.
+func decodeObject(data []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, errors.New("kein gültiges JSON: " + jsonError(data, err))
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("muss ein JSON-Objekt {…} sein, nicht %s", describe(v))
+	}
+	end := dec.InputOffset()
+	if _, err := dec.Token(); err != io.EOF {
+		rest := bytes.TrimLeft(data[end:], " \t\r\n")
+		at := int64(len(data) - len(rest))
+		return nil, fmt.Errorf("kein gültiges JSON: %s: weiterer Inhalt nach dem Objekt", position(data, at+1))
+	}
+	return obj, nil
+}
+
 // section checks one object's keys and values and resolves relative paths.
+// Keys are checked in sorted order so that the first error is always the same.
 func section(path, prefix string, raw map[string]any, dir string, top bool) (map[string]any, error) {
+	names := make([]string, 0, len(raw))
+	for k := range raw {
+		names = append(names, k)
+	}
+	slices.Sort(names)
 	out := make(map[string]any, len(raw))
-	for k, v := range raw {
+	seen := make(map[string]string, len(raw))
+	for _, k := range names {
+		v := raw[k]
 		name := strings.ToLower(k)
 		where := prefix + k
+		if first, dup := seen[name]; dup {
+			return nil, &Error{File: path, Key: where, Reason: fmt.Sprintf("doppelt (auch als %q; Groß-/Kleinschreibung zählt nicht)", first)}
+		}
+		seen[name] = k
 		if name == "sites" && top {
 			out[name] = v
 			continue
@@ -114,45 +150,67 @@ func section(path, prefix string, raw map[string]any, dir string, top bool) (map
 func parseSites(path string, v any, dir string) ([]site, error) {
 	list, ok := v.([]any)
 	if !ok {
-		return nil, &Error{File: path, Key: "sites", Reason: "muss eine Liste von Objekten sein"}
+		return nil, &Error{File: path, Key: "sites", Reason: "muss eine Liste von Objekten sein, nicht " + describe(v)}
 	}
 	var sites []site
 	for i, e := range list {
 		where := fmt.Sprintf("sites[%d]", i)
 		obj, ok := e.(map[string]any)
 		if !ok {
-			return nil, &Error{File: path, Key: where, Reason: "muss ein Objekt sein"}
+			return nil, &Error{File: path, Key: where, Reason: "muss ein Objekt sein, nicht " + describe(e)}
 		}
-		name, _ := lookupCI(obj, "name").(string)
-		if strings.TrimSpace(name) == "" {
-			return nil, &Error{File: path, Key: where + ".name", Reason: "fehlt oder ist leer"}
+		name, err := siteName(obj)
+		if err != nil {
+			return nil, &Error{File: path, Key: where + ".name", Reason: err.Error()}
 		}
-		if slices.ContainsFunc(sites, func(s site) bool { return strings.EqualFold(s.name, name) }) {
-			return nil, &Error{File: path, Key: where + ".name", Reason: fmt.Sprintf("Standort %q ist doppelt", name)}
+		if j := slices.IndexFunc(sites, func(s site) bool { return strings.EqualFold(s.name, name) }); j >= 0 {
+			return nil, &Error{File: path, Key: where + ".name", Reason: fmt.Sprintf("Standort %q ist doppelt (wie sites[%d])", name, j)}
 		}
 		values, err := section(path, where+".", obj, dir, false)
 		if err != nil {
 			return nil, err
 		}
-		if _, ok := values["archiv"]; !ok {
-			return nil, &Error{File: path, Key: where + ".archiv", Reason: fmt.Sprintf("Standort %q hat kein archiv", name)}
+		if a, _ := values["archiv"].(string); a == "" {
+			return nil, &Error{File: path, Key: where + ".archiv", Reason: fmt.Sprintf("Standort %q hat kein archiv (jeder Standort braucht sein eigenes)", name)}
 		}
 		sites = append(sites, site{name: name, values: values})
 	}
 	return sites, nil
 }
 
-func lookupCI(obj map[string]any, name string) any {
-	for k, v := range obj {
-		if strings.EqualFold(k, name) {
-			return v
+// siteName returns a site's name. It becomes part of the logger name
+// (werkstatt_backup.<name>), so it is one word: letters, digits, ".", "_", "-".
+func siteName(obj map[string]any) (string, error) {
+	var v any
+	found := false
+	for k, x := range obj {
+		if strings.EqualFold(k, "name") {
+			v, found = x, true
 		}
 	}
-	return nil
+	if !found {
+		return "", errors.New("fehlt (jeder Standort braucht einen Namen)")
+	}
+	name, ok := v.(string)
+	if !ok {
+		return "", fmt.Errorf("muss ein Text sein, nicht %s", describe(v))
+	}
+	if name == "" {
+		return "", errors.New("ist leer")
+	}
+	for _, c := range name {
+		if !unicode.IsLetter(c) && !unicode.IsDigit(c) && c != '.' && c != '_' && c != '-' {
+			return "", fmt.Errorf("%q: nur Buchstaben, Ziffern, \".\", \"_\" und \"-\" erlaubt", name)
+		}
+	}
+	return name, nil
 }
 
 func fileKeyNames(top bool) []string {
 	var names []string
+	if !top {
+		names = append(names, "name")
+	}
 	for _, k := range keys {
 		if k.fileOK {
 			names = append(names, k.name)
@@ -160,14 +218,13 @@ func fileKeyNames(top bool) []string {
 	}
 	if top {
 		names = append(names, "sites")
-	} else {
-		names = append(names, "name")
 	}
 	return names
 }
 
 // resolvePath makes a relative local path from the file absolute against the
-// file's directory, so a cron job works from any working directory.
+// file's directory, so a cron job works from any working directory. URLs
+// (mem://, smb://, file:///abs) are left as they are.
 func resolvePath(k key, v any, dir string) any {
 	s, ok := v.(string)
 	if !ok || s == "" {
@@ -176,8 +233,8 @@ func resolvePath(k key, v any, dir string) any {
 	switch k.kind {
 	case kindPath:
 	case kindLocation:
-		if strings.Contains(s, "://") {
-			return v
+		if isURL(s) {
+			return s
 		}
 	default:
 		return v
@@ -188,21 +245,37 @@ func resolvePath(k key, v any, dir string) any {
 	return filepath.Join(dir, s)
 }
 
+// isURL reports whether an archiv value is a URL rather than a plain path.
+func isURL(s string) bool {
+	loc, err := archfs.ParseLocation(s)
+	if err != nil {
+		return true // not reached for checked values; never join a bad URL to a path
+	}
+	if loc.Scheme != "file" {
+		return true
+	}
+	return len(s) >= len("file://") && strings.EqualFold(s[:len("file://")], "file://")
+}
+
 // jsonError turns a decoding error into "Zeile L, Spalte C: reason".
 func jsonError(data []byte, err error) string {
 	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	off := int64(-1)
 	switch {
 	case errors.As(err, &se):
-		off = se.Offset
-	case errors.As(err, &te):
-		off = te.Offset
+		return position(data, se.Offset) + ": " + strings.TrimPrefix(se.Error(), "json: ")
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return position(data, int64(len(data))+1) + ": unerwartetes Dateiende"
 	}
-	if off < 0 {
-		return err.Error()
-	}
-	line := 1 + bytes.Count(data[:off], []byte("\n"))
-	col := off - int64(bytes.LastIndexByte(data[:off], '\n'))
-	return fmt.Sprintf("Zeile %d, Spalte %d: %v", line, col, err)
+	return err.Error()
+}
+
+// position names the byte at offset off-1 (json's offsets count the bytes
+// read, including the offending one) as 1-based line and column; the column
+// counts characters, not bytes.
+func position(data []byte, off int64) string {
+	off = min(max(off-1, 0), int64(len(data)))
+	before := data[:off]
+	line := 1 + bytes.Count(before, []byte("\n"))
+	col := 1 + len([]rune(string(before[bytes.LastIndexByte(before, '\n')+1:])))
+	return fmt.Sprintf("Zeile %d, Spalte %d", line, col)
 }

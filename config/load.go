@@ -1,9 +1,10 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	iofs "io/fs"
 	"os"
-	"sort"
 	"strings"
 	"time"
 
@@ -14,8 +15,9 @@ import (
 
 // Config is the effective configuration of one run (of one site).
 type Config struct {
-	Site            string // selected site, "" for the top level
-	File            string // config file read, "" if none
+	Site            string   // selected site, "" for the top level
+	File            string   // config file read, "" if none
+	Sites           []string // names of all sites in the file, in file order
 	DB              string
 	Archiv          string
 	LogFile         string
@@ -27,11 +29,72 @@ type Config struct {
 	SMBPassword     string // from ARCHIV_SMB_PASSWORD only; never print it
 }
 
-// Source says where a setting's value came from: "flag", "env",
-// "site <name>", "file <path>" or "default".
-type Source = string
+// field returns a pointer to the field of the setting called name.
+func (c *Config) field(name string) any {
+	switch name {
+	case "db":
+		return &c.DB
+	case "archiv":
+		return &c.Archiv
+	case "log_file":
+		return &c.LogFile
+	case "lock_timeout":
+		return &c.LockTimeout
+	case "workers":
+		return &c.Workers
+	case "smb_user":
+		return &c.SMBUser
+	case "smb_domain":
+		return &c.SMBDomain
+	case "smb_password_file":
+		return &c.SMBPasswordFile
+	case "smb_password":
+		return &c.SMBPassword
+	}
+	panic("config: kein Feld für " + name)
+}
 
-// Loader reads the configuration file once; Resolve then builds the
+// set stores a value parseValue returned.
+func (c *Config) set(name string, v any) {
+	switch p := c.field(name).(type) {
+	case *string:
+		*p = v.(string)
+	case *time.Duration:
+		*p = v.(time.Duration)
+	case *int:
+		*p = v.(int)
+	}
+}
+
+// Kinds of Source, lowest precedence first.
+const (
+	FromDefault = "default"
+	FromFile    = "file"
+	FromSite    = "site"
+	FromEnv     = "env"
+	FromFlag    = "flag"
+)
+
+// Source says where a setting's value came from.
+type Source struct {
+	Kind  string // FromDefault … FromFlag; "" = not set anywhere
+	Where string // the file's path, the site's name, the variable (ARCHIV_DB) or the flag (--db)
+}
+
+func (s Source) String() string {
+	switch {
+	case s.Kind == "":
+		return "nicht gesetzt"
+	case s.Where == "":
+		return s.Kind
+	}
+	return s.Kind + " " + s.Where
+}
+
+// Sources maps each setting's name to where its value came from.
+type Sources map[string]Source
+
+// Loader holds the configuration file, read once; Resolve then builds the
 // Config of the top level or of one site.
 type Loader struct {
 	file *file
@@ -39,7 +102,8 @@ type Loader struct {
 
 // Load finds and reads the config file: configFlag (--config), else
 // $ARCHIV_CONFIG, else ./.archiv_config.json if it exists. fsys is where
-// files are read (nil: the OS).
+// files are read (nil: the OS). The whole file, every site included, is
+// checked here, so a mistake in one site stops every command.
 func Load(fsys afero.Fs, configFlag string) (*Loader, error) {
 	if fsys == nil {
 		fsys = afero.NewOsFs()
@@ -49,8 +113,11 @@ func Load(fsys afero.Fs, configFlag string) (*Loader, error) {
 		path = os.Getenv("ARCHIV_CONFIG")
 	}
 	if path == "" {
-		if _, err := fsys.Stat(DefaultFile); err != nil {
+		_, err := fsys.Stat(DefaultFile)
+		if errors.Is(err, iofs.ErrNotExist) {
 			return &Loader{}, nil
+		} else if err != nil {
+			return nil, &Error{File: DefaultFile, Reason: err.Error()}
 		}
 		path = DefaultFile
 	}
@@ -59,6 +126,14 @@ func Load(fsys afero.Fs, configFlag string) (*Loader, error) {
 		return nil, err
 	}
 	return &Loader{file: f}, nil
+}
+
+// File returns the path of the config file read, "" if none.
+func (l *Loader) File() string {
+	if l.file == nil {
+		return ""
+	}
+	return l.file.path
 }
 
 // Sites returns the names of the sites in the file, in file order.
@@ -73,21 +148,25 @@ func (l *Loader) Sites() []string {
 	return names
 }
 
-// Resolve merges the layers for siteName ("" = top level only) and the flags
-// the user set in flags; it checks that required settings are present.
-func (l *Loader) Resolve(siteName string, flags *pflag.FlagSet) (Config, map[string]Source, error) {
+// Resolve merges the layers for siteName ("" = top level only) with one
+// viper instance: defaults, the file's top level, the site's entry, the
+// ARCHIV_* environment and the flags the user set in flags (nil: none).
+// Every value is then checked; a bad one is an *Error naming where it came
+// from (ARCHIV_WORKERS, --workers, …).
+func (l *Loader) Resolve(siteName string, flags *pflag.FlagSet) (Config, Sources, error) {
 	v := viper.New()
-	src := make(map[string]Source, len(keys))
+	src := make(Sources, len(keys))
 	for _, k := range keys {
 		if k.def != nil {
 			v.SetDefault(k.name, k.def)
-			src[k.name] = "default"
+			src[k.name] = Source{Kind: FromDefault}
 		}
 	}
 	cfg := Config{Site: siteName}
 	if l.file != nil {
 		cfg.File = l.file.path
-		if err := merge(v, src, l.file.top, "file "+l.file.path); err != nil {
+		cfg.Sites = l.Sites()
+		if err := merge(v, src, l.file.top, Source{Kind: FromFile, Where: l.file.path}); err != nil {
 			return cfg, nil, err
 		}
 	}
@@ -97,97 +176,103 @@ func (l *Loader) Resolve(siteName string, flags *pflag.FlagSet) (Config, map[str
 			return cfg, nil, err
 		}
 		cfg.Site = s.name
-		if err := merge(v, src, s.values, "site "+s.name); err != nil {
+		if err := merge(v, src, s.values, Source{Kind: FromSite, Where: s.name}); err != nil {
 			return cfg, nil, err
 		}
 	}
-	v.SetEnvPrefix("ARCHIV")
 	for _, k := range keys {
-		// Bind every key explicitly: viper's Unmarshal/Get would not see an
-		// environment variable of a key that is set nowhere else (viper #761).
+		// Bind every key explicitly: viper would not see the environment
+		// variable of a key that is set nowhere else (viper #761).
 		env := envName(k.name)
 		if err := v.BindEnv(k.name, env); err != nil {
 			return cfg, nil, err
 		}
-		if raw, ok := os.LookupEnv(env); ok && raw != "" {
-			if _, err := parseValue(k, raw); err != nil {
-				return cfg, nil, &Error{Key: env, Reason: err.Error()}
-			}
-			src[k.name] = "env"
+		if os.Getenv(env) != "" { // viper, too, takes an empty variable as unset
+			src[k.name] = Source{Kind: FromEnv, Where: env}
 		}
 		if flags == nil || k.flag == "" {
 			continue
 		}
-		// Only flags the user set take part, so a flag's default never hides
-		// the environment or the file (viper #671, #1010).
+		// Bind only the flags the user set, so that a flag's default never
+		// hides the environment or the file (viper #671, #1010).
 		if f := flags.Lookup(k.flag); f != nil && f.Changed {
-			if _, err := parseValue(k, f.Value.String()); err != nil {
-				return cfg, nil, &Error{Key: "--" + k.flag, Reason: err.Error()}
-			}
 			if err := v.BindPFlag(k.name, f); err != nil {
 				return cfg, nil, err
 			}
-			src[k.name] = "flag"
+			src[k.name] = Source{Kind: FromFlag, Where: "--" + k.flag}
 		}
 	}
-	cfg.DB = v.GetString("db")
-	cfg.Archiv = v.GetString("archiv")
-	cfg.LogFile = v.GetString("log_file")
-	cfg.LockTimeout = v.GetDuration("lock_timeout")
-	cfg.Workers = v.GetInt("workers")
-	cfg.SMBUser = v.GetString("smb_user")
-	cfg.SMBDomain = v.GetString("smb_domain")
-	cfg.SMBPasswordFile = v.GetString("smb_password_file")
-	cfg.SMBPassword = v.GetString("smb_password")
+	for _, k := range keys {
+		raw := v.Get(k.name)
+		if raw == nil {
+			continue
+		}
+		// Viper returns what the winning layer holds; check it with the same
+		// rules for every layer (viper's own casts would read "010" as 8).
+		val, err := parseValue(k, raw)
+		if err != nil {
+			return cfg, nil, valueError(cfg.File, k, src[k.name], err)
+		}
+		cfg.set(k.name, val)
+	}
 	return cfg, src, nil
+}
+
+// valueError names where a bad value was given.
+func valueError(file string, k key, s Source, err error) error {
+	switch s.Kind {
+	case FromEnv, FromFlag:
+		return &Error{Key: s.Where, Reason: err.Error()}
+	}
+	// File values are checked when the file is read; this is a safety net.
+	return &Error{File: file, Key: k.name, Reason: err.Error()}
 }
 
 // Require checks that the settings a command needs are set, naming where
 // they can be given.
 func Require(cfg Config, names ...string) error {
 	for _, n := range names {
-		var val string
-		switch n {
-		case "db":
-			val = cfg.DB
-		case "archiv":
-			val = cfg.Archiv
+		k, ok := lookupKey(n)
+		if !ok {
+			panic("config: Require: unbekannter Schlüssel " + n)
 		}
-		if strings.TrimSpace(val) == "" {
-			k, _ := lookupKey(n)
-			return &Error{File: cfg.File, Key: n, Reason: fmt.Sprintf("nicht gesetzt (--%s, %s oder %q in %s)", k.flag, envName(n), n, DefaultFile)}
+		if s, ok := cfg.field(n).(*string); ok && strings.TrimSpace(*s) != "" {
+			continue
 		}
+		reason := fmt.Sprintf("nicht gesetzt (--%s, %s oder %q in der Konfigurationsdatei)", k.flag, envName(n), n)
+		if cfg.Site == "" && len(cfg.Sites) > 0 {
+			reason += fmt.Sprintf("; die Datei beschreibt Standorte, --site NAME oder --all-sites wählen (%s)", strings.Join(cfg.Sites, ", "))
+		}
+		return &Error{File: cfg.File, Key: n, Reason: reason}
 	}
 	return nil
 }
 
+// site finds a site by name, ignoring case; an unknown name lists the known ones.
 func (l *Loader) site(name string) (site, error) {
-	if l.file != nil {
-		for _, s := range l.file.sites {
-			if strings.EqualFold(s.name, name) {
-				return s, nil
-			}
+	if l.file == nil {
+		return site{}, &Error{Key: "--site", Reason: fmt.Sprintf("Standort %q unbekannt: keine Konfigurationsdatei (--config, ARCHIV_CONFIG oder %s)", name, DefaultFile)}
+	}
+	for _, s := range l.file.sites {
+		if strings.EqualFold(s.name, name) {
+			return s, nil
 		}
 	}
-	known := l.Sites()
-	sort.Strings(known)
-	where := "keine Konfigurationsdatei"
-	if l.file != nil {
-		where = l.file.path
+	if len(l.file.sites) == 0 {
+		return site{}, &Error{File: l.file.path, Key: "--site", Reason: fmt.Sprintf("Standort %q unbekannt: die Datei beschreibt keine Standorte (sites)", name)}
 	}
-	if len(known) == 0 {
-		return site{}, &Error{Key: "--site", Reason: fmt.Sprintf("Standort %q unbekannt: %s beschreibt keine Standorte", name, where)}
-	}
-	return site{}, &Error{File: where, Key: "--site", Reason: fmt.Sprintf("Standort %q unbekannt (bekannt: %s)", name, strings.Join(known, ", "))}
+	return site{}, &Error{File: l.file.path, Key: "--site", Reason: fmt.Sprintf("Standort %q unbekannt (bekannt: %s)", name, strings.Join(l.Sites(), ", "))}
 }
 
 // merge lays a file section over v's config layer and records the source.
-func merge(v *viper.Viper, src map[string]Source, values map[string]any, source string) error {
-	if err := v.MergeConfigMap(values); err != nil {
-		return &Error{Reason: err.Error()}
+func merge(v *viper.Viper, src Sources, values map[string]any, s Source) error {
+	m := make(map[string]any, len(values))
+	for k, x := range values {
+		m[k] = x
+		src[k] = s
 	}
-	for k := range values {
-		src[k] = source
+	if err := v.MergeConfigMap(m); err != nil {
+		return &Error{Reason: err.Error()}
 	}
 	return nil
 }

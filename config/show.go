@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"strings"
+	"time"
 
 	archfs "werkstatt-backup/fs"
 )
@@ -10,40 +12,47 @@ import (
 type Entry struct {
 	Key    string `json:"key"`
 	Value  string `json:"value"`
-	Source string `json:"source"`
+	Source string `json:"source"`         // default, file, site, env, flag; "" = not set
+	From   string `json:"from,omitempty"` // the file, site, variable or flag
 }
 
-// Show lists every setting of cfg with its source; secrets are "***", and a
-// password given in the archive URL is redacted too.
-func Show(cfg Config, src map[string]Source) []Entry {
-	values := map[string]string{
-		"db":                cfg.DB,
-		"archiv":            redactURL(cfg.Archiv),
-		"log_file":          cfg.LogFile,
-		"lock_timeout":      cfg.LockTimeout.String(),
-		"workers":           fmt.Sprint(cfg.Workers),
-		"smb_user":          cfg.SMBUser,
-		"smb_domain":        cfg.SMBDomain,
-		"smb_password_file": cfg.SMBPasswordFile,
-		"smb_password":      "",
-	}
-	if cfg.SMBPassword != "" {
-		values["smb_password"] = "***"
-	}
+// Show lists every setting of cfg with its source, in a fixed order. Secrets
+// are "***", and a password given in an smb:// URL is redacted too.
+func Show(cfg Config, src Sources) []Entry {
 	out := make([]Entry, 0, len(keys))
 	for _, k := range keys {
-		s := src[k.name]
-		if s == "" {
-			s = "nicht gesetzt"
+		var val string
+		switch p := cfg.field(k.name).(type) {
+		case *string:
+			val = *p
+		case *time.Duration:
+			val = p.String()
+		case *int:
+			val = fmt.Sprint(*p)
 		}
-		out = append(out, Entry{Key: k.name, Value: values[k.name], Source: s})
+		switch {
+		case k.secret && val != "":
+			val = "***"
+		case k.kind == kindLocation:
+			val = redactURL(val)
+		}
+		s := src[k.name]
+		out = append(out, Entry{Key: k.name, Value: val, Source: s.Kind, From: s.Where})
 	}
 	return out
 }
 
 // redactURL hides a password in an smb:// URL.
 func redactURL(s string) string {
-	if loc, err := archfs.ParseLocation(s); err == nil && loc.Scheme == "smb" {
+	loc, err := archfs.ParseLocation(s)
+	if err != nil {
+		// Not reached for a resolved Config; hide all user info to be safe.
+		if i, j := strings.Index(s, "://"), strings.LastIndex(s, "@"); i >= 0 && j > i {
+			return s[:i+3] + "***" + s[j:]
+		}
+		return s
+	}
+	if loc.Scheme == "smb" {
 		return loc.String()
 	}
 	return s
