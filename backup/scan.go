@@ -149,7 +149,8 @@ func (e *Engine) loadBackup(r *Report, b *backupFile) {
 		return
 	}
 	var plan []migrate.Step
-	if cur := e.Schema.Codecs.Current(); c.Version() != cur.Version() {
+	cur := e.Schema.Codecs.Current()
+	if c.Version() != cur.Version() {
 		if plan, err = e.Schema.Migrations.Plan(c.Version(), cur.Version()); err != nil {
 			fail(MetaFile, "%s", err)
 			return
@@ -161,9 +162,15 @@ func (e *Engine) loadBackup(r *Report, b *backupFile) {
 			fail(DataFile, "Datenzeile %d ungültig: %s", i+1, joinErrs(errs))
 			return
 		}
-		if row, err = migrate.Apply(plan, row); err != nil {
-			fail(DataFile, "Datenzeile %d: %s", i+1, err)
-			return
+		if len(plan) > 0 {
+			if row, err = migrate.Apply(plan, row); err != nil {
+				fail(DataFile, "Datenzeile %d: %s", i+1, err)
+				return
+			}
+			if errs := cur.Validate(row); len(errs) > 0 {
+				fail(DataFile, "Datenzeile %d nach Migration auf %s ungültig: %s", i+1, cur.Version(), joinErrs(errs))
+				return
+			}
 		}
 		b.rows = append(b.rows, row)
 	}

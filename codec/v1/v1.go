@@ -88,7 +88,7 @@ func (Codec) Decode(data []byte) ([][]string, error) {
 
 var (
 	sixDigits = regexp.MustCompile(`^[0-9]{6}$`)
-	digits    = regexp.MustCompile(`^[0-9]+$`)
+	positiveInt    = regexp.MustCompile(`^[1-9][0-9]*$`) // as Python writes an int: no sign, no leading zero
 )
 
 // Validate applies the field rules of SPEC 2.1 to one row.
@@ -105,7 +105,7 @@ func (Codec) Validate(vals []string) []codec.FieldError {
 			bad(i, "%s", r)
 		}
 	}
-	if id, err := strconv.ParseInt(vals[RecordID], 10, 64); !digits.MatchString(vals[RecordID]) || err != nil || id <= 0 {
+	if id, err := strconv.ParseInt(vals[RecordID], 10, 64); !positiveInt.MatchString(vals[RecordID]) || err != nil || id <= 0 {
 		bad(RecordID, "keine positive ganze Zahl: %s", codec.Quote(vals[RecordID]))
 	}
 	if !sixDigits.MatchString(vals[AuftragNr]) {
