@@ -87,8 +87,8 @@ func (Codec) Decode(data []byte) ([][]string, error) {
 }
 
 var (
-	sixDigits = regexp.MustCompile(`^[0-9]{6}$`)
-	positiveInt    = regexp.MustCompile(`^[1-9][0-9]*$`) // as Python writes an int: no sign, no leading zero
+	sixDigits   = regexp.MustCompile(`^[0-9]{6}$`)
+	positiveInt = regexp.MustCompile(`^[1-9][0-9]*$`) // as Python writes an int: no sign, no leading zero
 )
 
 // Validate applies the field rules of SPEC 2.1 to one row.
