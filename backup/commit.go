@@ -8,25 +8,44 @@ import (
 	archfs "werkstatt-backup/fs"
 )
 
-// writePair replaces a folder's data.csv and meta.json so that a crash at
-// any instant leaves a pair that verify accepts:
+// A folder's data.csv and meta.json are replaced so that a crash at any
+// instant leaves a pair that verify accepts:
 //
-//  1. data.tmp.csv and meta.tmp.json are written and synced (old pair intact);
-//  2. data.tmp.csv is renamed over data.csv;
-//  3. meta.tmp.json is renamed over meta.json (the commit marker).
+//  1. stagePair: data.tmp.csv and meta.tmp.json are written and made durable
+//     (the old pair is intact);
+//  2. commitPair: data.tmp.csv is renamed over data.csv,
+//  3. then meta.tmp.json over meta.json (the commit marker).
 //
 // Between 2 and 3 the new data.csv is described by meta.tmp.json, which
 // loadBackup accepts in place of a meta.json that no longer matches, and
 // the next export or migrate rolls forward.
+//
+// With sync, every file and the folder are synced on their own. Without,
+// the caller must make all staged files durable before committing any and
+// the renames durable afterwards (archfs.SyncAller): one call for a run.
+
+// writePair stages and commits one pair, each step synced.
 func (e *Engine) writePair(dir string, data []byte, meta codec.Meta) error {
-	dataTmp, metaTmp := path.Join(dir, DataTemp), path.Join(dir, MetaTemp)
-	if err := archfs.WriteTemp(e.Fs, dataTmp, data, 0o644); err != nil {
+	if err := e.stagePair(dir, data, meta, true); err != nil {
 		return err
 	}
-	if err := archfs.WriteTemp(e.Fs, metaTmp, codec.EncodeMeta(meta), 0o644); err != nil {
+	return e.commitPair(dir, true)
+}
+
+func (e *Engine) stagePair(dir string, data []byte, meta codec.Meta, sync bool) error {
+	dataTmp, metaTmp := path.Join(dir, DataTemp), path.Join(dir, MetaTemp)
+	if err := archfs.WriteTemp(e.Fs, dataTmp, data, 0o644, sync); err != nil {
+		return err
+	}
+	if err := archfs.WriteTemp(e.Fs, metaTmp, codec.EncodeMeta(meta), 0o644, sync); err != nil {
 		_ = e.Fs.Remove(dataTmp)
 		return err
 	}
+	return nil
+}
+
+func (e *Engine) commitPair(dir string, sync bool) error {
+	dataTmp, metaTmp := path.Join(dir, DataTemp), path.Join(dir, MetaTemp)
 	if err := e.Fs.Rename(dataTmp, path.Join(dir, DataFile)); err != nil {
 		_ = e.Fs.Remove(dataTmp)
 		_ = e.Fs.Remove(metaTmp)
@@ -36,6 +55,9 @@ func (e *Engine) writePair(dir string, data []byte, meta codec.Meta) error {
 		// data.csv is new and meta.tmp.json describes it: leave it for the
 		// roll-forward rather than delete the only matching marker.
 		return fmt.Errorf("%s umbenennen: %w", metaTmp, err)
+	}
+	if !sync {
+		return nil
 	}
 	return archfs.SyncDir(e.Fs, dir)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/afero"
 
 	"werkstatt-backup/codec"
+	archfs "werkstatt-backup/fs"
 )
 
 // ExportOptions are the flags of the export command.
@@ -55,35 +56,83 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 
 	cur := e.Schema.Codecs.Current()
 	exportedAt := e.Now().Format("2006-01-02T15:04:05")
+	batch, _ := e.Fs.(archfs.SyncAller)
+	staged := make([]bool, len(items))
 	var ioErrs int
 	forEach(ctx, len(items), e.Workers, e.Progress, func(i int) {
 		it := items[i]
-		written, err := e.exportOne(cur, it, exportedAt, opts)
+		written, err := e.exportOne(cur, it, exportedAt, opts, batch == nil)
 		switch {
 		case err != nil:
-			r.errorf(path.Join(it.folder, DataFile), it.id.RecordID, "Fehler bei Auftrag %s: %s", it.id.AuftragNr, reason(err))
+			e.exportFailed(r, it, err)
 			r.count(&ioErrs, 1)
+		case written && batch != nil && !opts.DryRun:
+			staged[i] = true
 		case written:
-			r.count(&r.Written, 1)
-			r.count(&r.OK, 1)
-			e.Log.Debug(fmt.Sprintf("✓ Exportiert: %s → %s/%s", it.id.AuftragNr, it.folder, DataFile))
+			e.exported(r, it)
 		default:
 			r.count(&r.Unchanged, 1)
 			r.count(&r.OK, 1)
 		}
 	})
-	if err := ctx.Err(); err != nil {
-		e.finish(r)
-		return r, err
+	if batch != nil && ctx.Err() == nil {
+		ioErrs += e.commitBatch(ctx, r, batch, items, staged)
 	}
 	e.finish(r)
 	switch {
+	case ctx.Err() != nil:
+		return r, ctx.Err()
 	case ioErrs > 0:
 		return r, fmt.Errorf("%d Aufträge konnten nicht gesichert werden", ioErrs)
 	case r.Errors > 0:
 		return r, fmt.Errorf("%d ungültige Datensätze: %w", r.Errors, ErrValidation)
 	}
 	return r, nil
+}
+
+// commitBatch makes every staged temp file durable with one SyncAll,
+// renames all staged pairs, and makes the renames durable with another.
+// It returns the number of records that failed.
+func (e *Engine) commitBatch(ctx context.Context, r *Report, batch archfs.SyncAller, items []exportItem, staged []bool) int {
+	var todo []exportItem
+	for i, ok := range staged {
+		if ok {
+			todo = append(todo, items[i])
+		}
+	}
+	if len(todo) == 0 {
+		return 0
+	}
+	if err := batch.SyncAll(); err != nil {
+		for _, it := range todo {
+			e.exportFailed(r, it, err)
+		}
+		return len(todo)
+	}
+	var failed int
+	forEach(ctx, len(todo), e.Workers, nil, func(i int) {
+		if err := e.commitPair(todo[i].folder, false); err != nil {
+			e.exportFailed(r, todo[i], err)
+			r.count(&failed, 1)
+			return
+		}
+		e.exported(r, todo[i])
+	})
+	if err := batch.SyncAll(); err != nil {
+		r.errorf("", 0, "Sync des Archivs nach dem Umbenennen: %s", reason(err))
+		return failed + 1
+	}
+	return failed
+}
+
+func (e *Engine) exported(r *Report, it exportItem) {
+	r.count(&r.Written, 1)
+	r.count(&r.OK, 1)
+	e.Log.Debug(fmt.Sprintf("✓ Exportiert: %s → %s/%s", it.id.AuftragNr, it.folder, DataFile))
+}
+
+func (e *Engine) exportFailed(r *Report, it exportItem, err error) {
+	r.errorf(path.Join(it.folder, DataFile), it.id.RecordID, "Fehler bei Auftrag %s: %s", it.id.AuftragNr, reason(err))
 }
 
 // readRows reads the table in one read transaction and returns the valid
@@ -178,7 +227,8 @@ func (e *Engine) dropCollisions(r *Report, items []exportItem) []exportItem {
 
 // exportOne writes one record's backup unless it is already byte-identical.
 // It reports whether it wrote.
-func (e *Engine) exportOne(cur codec.Codec, it exportItem, exportedAt string, opts ExportOptions) (bool, error) {
+// With sync false it only stages the pair; commitBatch renames it.
+func (e *Engine) exportOne(cur codec.Codec, it exportItem, exportedAt string, opts ExportOptions, sync bool) (bool, error) {
 	data := cur.Encode(it.vals)
 	sum := sha256.Sum256(data)
 	checksum := hex.EncodeToString(sum[:])
@@ -216,6 +266,9 @@ func (e *Engine) exportOne(cur codec.Codec, it exportItem, exportedAt string, op
 		AuftragNr:     it.id.AuftragNr,
 		RecordID:      it.id.RecordID,
 		FileSize:      int64(len(data)),
+	}
+	if !sync {
+		return true, e.stagePair(it.folder, data, meta, false)
 	}
 	return true, e.writePair(it.folder, data, meta)
 }

@@ -16,7 +16,7 @@ import (
 // file and step. An existing name holds either the old or the new content
 // at every instant.
 func WriteFileAtomic(fsys afero.Fs, name, tmpName string, data []byte, perm os.FileMode) error {
-	if err := WriteTemp(fsys, tmpName, data, perm); err != nil {
+	if err := WriteTemp(fsys, tmpName, data, perm, true); err != nil {
 		return err
 	}
 	if err := fsys.Rename(tmpName, name); err != nil {
@@ -27,9 +27,11 @@ func WriteFileAtomic(fsys afero.Fs, name, tmpName string, data []byte, perm os.F
 }
 
 // WriteTemp writes data to tmpName (O_WRONLY|O_CREATE|O_TRUNC, perm), Syncs
-// and closes it: the first half of an atomic write, for callers that rename
-// several files together. On failure the temp file is removed (best effort).
-func WriteTemp(fsys afero.Fs, tmpName string, data []byte, perm os.FileMode) error {
+// it unless the caller makes it durable another way (sync false: see
+// SyncAller) and closes it: the first half of an atomic write, for callers
+// that rename several files together. On failure the temp file is removed
+// (best effort).
+func WriteTemp(fsys afero.Fs, tmpName string, data []byte, perm os.FileMode, sync bool) error {
 	f, err := fsys.OpenFile(tmpName, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
 	if err != nil {
 		return fmt.Errorf("%s anlegen: %w", tmpName, err)
@@ -46,14 +48,24 @@ func WriteTemp(fsys afero.Fs, tmpName string, data []byte, perm os.FileMode) err
 		_ = f.Close()
 		return fail("schreiben", err)
 	}
-	if err := f.Sync(); err != nil {
-		_ = f.Close()
-		return fail("Sync", err)
+	if sync {
+		if err := f.Sync(); err != nil {
+			_ = f.Close()
+			return fail("Sync", err)
+		}
 	}
 	if err := f.Close(); err != nil {
 		return fail("schließen", err)
 	}
 	return nil
+}
+
+// SyncAller is an optional ability of a backend's Fs: make everything
+// written through it durable in one call. The local backend has it
+// (syncfs(2)), which replaces a Sync per file and per directory; callers
+// then sync all temp files before renaming any, so it is just as safe.
+type SyncAller interface {
+	SyncAll() error
 }
 
 // SyncDir flushes a directory's entries (renames) to stable storage where

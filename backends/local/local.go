@@ -44,7 +44,14 @@ func (Backend) Open(ctx context.Context, loc wfs.Location, opts wfs.OpenOptions)
 	case !fi.IsDir():
 		return nil, fmt.Errorf("Archiv %s ist kein Verzeichnis", abs)
 	}
-	return afero.NewBasePathFs(afero.NewOsFs(), abs), nil
+	return &archiveFs{Fs: afero.NewBasePathFs(afero.NewOsFs(), abs), root: abs}, nil
+}
+
+// archiveFs is the OS filesystem rooted at the archive directory. On Linux
+// it can also flush everything written in one call (sync_linux.go).
+type archiveFs struct {
+	afero.Fs
+	root string
 }
 
 // notFoundError is "Archiv <path> nicht gefunden", matching
