@@ -170,12 +170,32 @@ func parseSites(path string, v any, dir string) ([]site, error) {
 		if err != nil {
 			return nil, err
 		}
-		if a, _ := values["archiv"].(string); a == "" {
+		a, _ := values["archiv"].(string)
+		if a == "" {
 			return nil, &Error{File: path, Key: where + ".archiv", Reason: fmt.Sprintf("Standort %q hat kein archiv (jeder Standort braucht sein eigenes)", name)}
+		}
+		// Two sites in one archive would overwrite each other's backups of
+		// the same order number, and lock each other out.
+		if j := slices.IndexFunc(sites, func(s site) bool { return sameArchive(s.values["archiv"].(string), a) }); j >= 0 {
+			return nil, &Error{File: path, Key: where + ".archiv", Reason: fmt.Sprintf("dasselbe Archiv wie Standort %q (sites[%d]); jeder Standort braucht sein eigenes", sites[j].name, j)}
 		}
 		sites = append(sites, site{name: name, values: values})
 	}
 	return sites, nil
+}
+
+// sameArchive reports whether two checked archiv values name the same place.
+func sameArchive(a, b string) bool {
+	la, errA := archfs.ParseLocation(a)
+	lb, errB := archfs.ParseLocation(b)
+	if errA != nil || errB != nil {
+		return a == b
+	}
+	if la.Scheme == "smb" && lb.Scheme == "smb" {
+		return strings.EqualFold(la.Host, lb.Host) && la.Port == lb.Port &&
+			strings.EqualFold(la.Share, lb.Share) && strings.EqualFold(la.Path, lb.Path)
+	}
+	return la.Scheme == lb.Scheme && la.Path == lb.Path
 }
 
 // siteName returns a site's name. It becomes part of the logger name

@@ -46,7 +46,7 @@ var keys = []key{
 	{name: "workers", flag: "workers", kind: kindInt, def: 8, fileOK: true, help: "parallele Dateioperationen (1-256)"},
 	{name: "smb_user", flag: "smb-user", kind: kindString, fileOK: true, help: "SMB-Benutzer, falls nicht in der URL"},
 	{name: "smb_domain", flag: "smb-domain", kind: kindString, fileOK: true, help: "SMB-Domäne, falls nicht in der URL"},
-	{name: "smb_password_file", flag: "smb-password-file", kind: kindPath, fileOK: true, help: "Datei mit dem SMB-Passwort"},
+	{name: "smb_password_file", flag: "smb-password-file", kind: kindPath, fileOK: true, help: "Datei mit dem SMB-Passwort (statt ARCHIV_SMB_PASSWORD)"},
 	// The password itself never goes into a file (readable by others, lands
 	// in backups) nor onto the command line (visible in ps).
 	{name: "smb_password", kind: kindString, secret: true, help: "SMB-Passwort, nur aus ARCHIV_SMB_PASSWORD"},

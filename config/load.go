@@ -276,3 +276,18 @@ func merge(v *viper.Viper, src Sources, values map[string]any, s Source) error {
 	}
 	return nil
 }
+
+// String describes c for debugging with the password redacted, so that
+// printing a Config by mistake never leaks it.
+func (c Config) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "config.Config{Site:%q File:%q", c.Site, c.File)
+	for _, e := range Show(c, nil) {
+		fmt.Fprintf(&b, " %s:%q", e.Key, e.Value)
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// GoString is String, for %#v.
+func (c Config) GoString() string { return c.String() }

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -18,8 +21,14 @@ func (a *app) configCmd() *cobra.Command {
 	show := &cobra.Command{
 		Use:   "show",
 		Short: "die wirksame Konfiguration anzeigen (Geheimnisse als ***)",
+		Long: `Zeigt jede Einstellung so, wie ein Befehl mit denselben Flags, Umgebungsvariablen
+und derselben Datei sie verwenden würde. Rangfolge, höchste zuerst: Flag >
+Umgebung (ARCHIV_*) > gewählter Standort > oberste Ebene der Datei > Vorgabe.
+Mit --sources steht hinter jedem Wert, woher er kommt. Relative Pfade aus der
+Datei sind schon gegen deren Ordner aufgelöst. Passwörter erscheinen als ***.`,
 		Example: `  werkstatt-backup config show --sources
-  werkstatt-backup config show --site filiale-nord`,
+  werkstatt-backup config show --site filiale-nord
+  werkstatt-backup config show --all-sites --json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a.started()
@@ -27,30 +36,80 @@ func (a *app) configCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cfg, src, err := ld.Resolve(a.site, cmd.Flags())
-			if err != nil {
-				return err
-			}
-			entries := config.Show(cfg, src)
-			if a.jsonOut {
-				writeJSON(a.stdout, map[string]any{"site": cfg.Site, "file": cfg.File, "settings": entries, "sites": ld.Sites()})
-				return nil
-			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			for _, e := range entries {
-				if sources {
-					fmt.Fprintf(tw, "%s\t%s\t(%s)\n", e.Key, e.Value, e.Source)
-				} else {
-					fmt.Fprintf(tw, "%s\t%s\n", e.Key, e.Value)
+			names := []string{a.site}
+			if a.allSites {
+				if a.site != "" {
+					return usageError{errors.New("--site und --all-sites schließen sich aus")}
+				}
+				if names = ld.Sites(); len(names) == 0 {
+					return &config.Error{File: ld.File(), Key: "--all-sites", Reason: "die Konfiguration beschreibt keine Standorte (sites)"}
 				}
 			}
-			if names := ld.Sites(); len(names) > 0 {
-				fmt.Fprintf(tw, "sites\t%v\t\n", names)
+			type shown struct {
+				Site     string         `json:"site,omitempty"`
+				Settings []config.Entry `json:"settings"`
 			}
-			return tw.Flush()
+			var all []shown
+			for _, name := range names {
+				cfg, src, err := ld.Resolve(name, cmd.Flags())
+				if err != nil {
+					return err
+				}
+				all = append(all, shown{cfg.Site, config.Show(cfg, src)})
+			}
+			sites := ld.Sites()
+			if sites == nil {
+				sites = []string{}
+			}
+			if a.jsonOut {
+				if a.allSites {
+					writeJSON(a.stdout, map[string]any{"file": ld.File(), "sites": sites, "by_site": all})
+				} else {
+					writeJSON(a.stdout, map[string]any{"file": ld.File(), "sites": sites, "site": all[0].Site, "settings": all[0].Settings})
+				}
+				return nil
+			}
+			file := ld.File()
+			if file == "" {
+				file = "keine (--config, ARCHIV_CONFIG oder " + config.DefaultFile + ")"
+			}
+			fmt.Fprintf(a.stdout, "Konfigurationsdatei: %s\n", file)
+			for _, s := range all {
+				if s.Site != "" {
+					fmt.Fprintf(a.stdout, "\nStandort %s:\n", s.Site)
+				}
+				if err := showTable(a.stdout, s.Settings, sources); err != nil {
+					return err
+				}
+			}
+			if !a.allSites && len(sites) > 0 {
+				fmt.Fprintf(a.stdout, "\nStandorte: %s\n", strings.Join(sites, ", "))
+			}
+			return nil
 		},
 	}
 	show.Flags().BoolVar(&sources, "sources", false, "zu jedem Wert angeben, woher er kommt (default/file/site/env/flag)")
 	cmd.AddCommand(show)
 	return cmd
+}
+
+// showTable prints one setting per line, aligned, with its source if asked.
+func showTable(w io.Writer, entries []config.Entry, sources bool) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, e := range entries {
+		val := e.Value
+		if val == "" {
+			val = "-"
+		}
+		if !sources {
+			fmt.Fprintf(tw, "%s\t%s\n", e.Key, val)
+			continue
+		}
+		src := "nicht gesetzt"
+		if e.Source != "" {
+			src = strings.TrimSpace(e.Source + " " + e.From)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t(%s)\n", e.Key, val, src)
+	}
+	return tw.Flush()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"werkstatt-backup/backup"
 	"werkstatt-backup/config"
@@ -38,9 +39,12 @@ func exitCode(err error) int {
 	var cfgErr *config.Error
 	var useErr usageError
 	var lockErr *archfs.LockError
+	var sites siteFailure
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &sites):
+		return sites.code
 	case errors.Is(err, context.Canceled):
 		return exitInterrupt
 	case errors.As(err, &cfgErr), errors.As(err, &useErr):
@@ -53,22 +57,20 @@ func exitCode(err error) int {
 	return exitError
 }
 
+// severity ranks exit codes for --all-sites, mildest first: a site whose
+// backups have invalid records (3) still ran; one that could not get its lock
+// (4) did not run this time but will next time; a failed run (1) needs a look;
+// a configuration error (2) will fail every time until someone fixes the
+// file. An interruption (130), or any code not listed, outranks them all.
+var severity = []int{exitOK, exitValidation, exitLock, exitError, exitUsage}
+
 // worse returns the more severe of two exit codes (for --all-sites).
 func worse(a, b int) int {
 	rank := func(c int) int {
-		switch c {
-		case exitOK:
-			return 0
-		case exitValidation:
-			return 1
-		case exitLock:
-			return 2
-		case exitError:
-			return 3
-		case exitUsage:
-			return 4
+		if i := slices.Index(severity, c); i >= 0 {
+			return i
 		}
-		return 5
+		return len(severity)
 	}
 	if rank(b) > rank(a) {
 		return b

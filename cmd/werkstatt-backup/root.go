@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
+
+	"werkstatt-backup/config"
 )
 
 // app holds what all commands share: the output streams and global flags.
@@ -77,16 +78,11 @@ wieder auf. Das Archiv liegt lokal oder auf einer SMB-Freigabe (ohne mount).
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.configFile, "config", "", "Konfigurationsdatei (sonst $ARCHIV_CONFIG oder ./.archiv_config.json)")
-	pf.String("db", "", "Pfad der SQLite-Datenbank (werkstatt.db)")
-	pf.String("archiv", "", "Archiv: Pfad, file:///pfad, smb://[domäne;]benutzer@host[:port]/freigabe[/ordner] oder mem://name")
 	pf.StringVar(&a.site, "site", "", "Standort aus der Konfiguration")
 	pf.BoolVar(&a.allSites, "all-sites", false, "den Befehl für jeden Standort der Konfiguration ausführen")
-	pf.Int("workers", 8, "parallele Dateioperationen")
-	pf.Duration("lock-timeout", 30*time.Second, "wie lange auf .backup.lock gewartet wird")
-	pf.String("log-file", "backup_system.log", "Logdatei (wird angehängt)")
-	pf.String("smb-user", "", "SMB-Benutzer, falls nicht in der URL")
-	pf.String("smb-domain", "", "SMB-Domäne, falls nicht in der URL")
-	pf.String("smb-password-file", "", "Datei mit dem SMB-Passwort (sonst $ARCHIV_SMB_PASSWORD)")
+	// --db, --archiv, --workers, --lock-timeout, --log-file, --smb-*: one
+	// table in config/ defines them with their defaults.
+	config.RegisterFlags(pf)
 	pf.BoolVar(&a.jsonOut, "json", false, "einen maschinenlesbaren Bericht (JSON) auf stdout ausgeben")
 	pf.BoolVarP(&a.quiet, "quiet", "q", false, "nur Fehler ausgeben")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "ausführlich: jeden Datensatz protokollieren, Log auch auf stderr")

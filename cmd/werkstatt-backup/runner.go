@@ -31,45 +31,113 @@ type siteRun struct {
 	done func()
 }
 
-// runJob runs j for the selected site, or for every site with --all-sites
-// (one after another, going on past failures, exit code of the worst).
+// runJob runs j for the selected site, or for every site with --all-sites.
 func (a *app) runJob(cmd *cobra.Command, op string, needDB bool, j job) error {
 	a.started()
 	ld, err := config.Load(nil, a.configFile)
 	if err != nil {
 		return err
 	}
-	if !a.allSites {
-		return a.runSite(cmd, ld, a.site, op, needDB, j)
+	if a.allSites {
+		return a.runAllSites(cmd, ld, op, needDB, j)
 	}
+	rep, err := a.runSite(cmd, ld, a.site, op, needDB, j)
+	a.printReport(rep)
+	return err
+}
+
+// siteResult is one site's outcome in an --all-sites run.
+type siteResult struct {
+	Site     string         `json:"site"`
+	ExitCode int            `json:"exit_code"`
+	Skipped  bool           `json:"skipped,omitempty"` // not run: interrupted before
+	Error    string         `json:"error,omitempty"`
+	Report   *backup.Report `json:"report,omitempty"`
+}
+
+// line is the site's one summary line: "Standort nord: Verify abgeschlossen:
+// 3 gültig, 0 Fehler (Exit-Code 0)", or "Standort nord: Fehler: … (Exit-Code 1)".
+func (r siteResult) line() string {
+	var what string
+	switch {
+	case r.Skipped:
+		what = "übersprungen (abgebrochen)"
+	case r.Report != nil && (r.ExitCode == exitOK || r.ExitCode == exitValidation):
+		what = r.Report.Summary()
+		if r.Report.DryRun {
+			what = "(Probelauf) " + what
+		}
+	case r.Error != "":
+		what = "Fehler: " + r.Error
+	default:
+		what = "ok"
+	}
+	return fmt.Sprintf("Standort %s: %s (Exit-Code %d)", r.Site, what, r.ExitCode)
+}
+
+// runAllSites runs j for every site of the configuration, one after another,
+// each under its own lock and log name; it goes on past a failing site, stops
+// only when interrupted, prints one summary line per site at the end (or one
+// JSON report for all) and returns the worst site's exit code.
+func (a *app) runAllSites(cmd *cobra.Command, ld *config.Loader, op string, needDB bool, j job) error {
 	if a.site != "" {
 		return usageError{errors.New("--site und --all-sites schließen sich aus")}
 	}
 	sites := ld.Sites()
 	if len(sites) == 0 {
-		return &config.Error{Key: "--all-sites", Reason: "die Konfiguration beschreibt keine Standorte (sites)"}
+		return &config.Error{File: ld.File(), Key: "--all-sites", Reason: "die Konfiguration beschreibt keine Standorte (sites)"}
 	}
+	// A db or archiv from a flag or the environment would be the same for
+	// every site: all sites would export into, or restore from, one place.
+	_, src, err := ld.Resolve(sites[0], cmd.Flags())
+	if err != nil {
+		return err
+	}
+	for _, k := range []string{"archiv", "db"} {
+		if s := src[k]; s.Kind == config.FromFlag || s.Kind == config.FromEnv {
+			return &config.Error{Key: s.Where, Reason: fmt.Sprintf("gälte für alle Standorte; mit --all-sites steht %s jedes Standorts in der Datei", k)}
+		}
+	}
+	results := make([]siteResult, 0, len(sites))
 	worst, failed := exitOK, 0
 	for _, name := range sites {
-		err := a.runSite(cmd, ld, name, op, needDB, j)
-		code := exitCode(err)
-		worst = worse(worst, code)
-		status := "ok"
-		if err != nil {
+		res := siteResult{Site: name}
+		if cmd.Context().Err() != nil {
+			res.Skipped, res.ExitCode = true, exitInterrupt
+		} else {
+			rep, err := a.runSite(cmd, ld, name, op, needDB, j)
+			res.Report, res.ExitCode = rep, exitCode(err)
+			if err != nil {
+				res.Error = oneLine(err.Error())
+				fmt.Fprintf(a.stderr, "werkstatt-backup: Standort %s: %s\n", name, res.Error)
+			}
+			if !a.jsonOut {
+				a.printReport(rep)
+			}
+		}
+		if res.ExitCode != exitOK {
 			failed++
-			status = oneLine(err.Error())
-			fmt.Fprintf(a.stderr, "werkstatt-backup: Standort %s: %s\n", name, status)
 		}
-		if !a.jsonOut {
-			fmt.Fprintf(a.stdout, "Standort %s: %s (Exit-Code %d)\n", name, op, code)
-		}
-		if errors.Is(err, context.Canceled) {
-			break
+		worst = worse(worst, res.ExitCode)
+		results = append(results, res)
+	}
+	if a.jsonOut {
+		writeJSON(a.stdout, struct {
+			Command  string       `json:"command"`
+			ExitCode int          `json:"exit_code"`
+			Sites    []siteResult `json:"sites"`
+		}{op, worst, results})
+	} else {
+		for _, r := range results {
+			if !a.quiet || r.ExitCode != exitOK {
+				fmt.Fprintln(a.stdout, r.line())
+			}
 		}
 	}
 	if failed == 0 {
 		return nil
 	}
+	// Each failing site was already named on stderr.
 	return silentError{siteFailure{code: worst, failed: failed, total: len(sites)}}
 }
 
@@ -77,14 +145,15 @@ func (a *app) runJob(cmd *cobra.Command, op string, needDB bool, j job) error {
 type siteFailure struct{ code, failed, total int }
 
 func (e siteFailure) Error() string {
-	return fmt.Sprintf("%d von %d Standorten fehlgeschlagen", e.failed, e.total)
+	return fmt.Sprintf("%d von %d Standorten nicht erfolgreich (Exit-Code %d)", e.failed, e.total, e.code)
 }
 
-// runSite resolves one site's configuration and runs j against it.
-func (a *app) runSite(cmd *cobra.Command, ld *config.Loader, site, op string, needDB bool, j job) error {
+// runSite resolves one site's configuration and runs j against it, under the
+// lock of the site's archive and with the site's logger name.
+func (a *app) runSite(cmd *cobra.Command, ld *config.Loader, site, op string, needDB bool, j job) (*backup.Report, error) {
 	s, err := a.openSite(cmd.Context(), ld, cmd, site, op, needDB)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer s.done()
 	e := &backup.Engine{
@@ -101,8 +170,7 @@ func (a *app) runSite(cmd *cobra.Command, ld *config.Loader, site, op string, ne
 	if err != nil {
 		s.log.Error(oneLine(err.Error()))
 	}
-	a.printReport(rep)
-	return err
+	return rep, err
 }
 
 // openSite loads the configuration of site, opens its log file and its
@@ -201,18 +269,18 @@ func (a *app) printReport(r *backup.Report) {
 		writeJSON(a.stdout, r)
 		return
 	}
+	prefix := ""
+	if r.Site != "" {
+		prefix = "[" + r.Site + "] "
+	}
 	for _, p := range r.Problems {
 		if a.quiet && p.Level != backup.LevelError {
 			continue
 		}
-		fmt.Fprintf(a.stdout, "%s - %s\n", p.Level, p)
+		fmt.Fprintf(a.stdout, "%s%s - %s\n", prefix, p.Level, p)
 	}
 	if a.quiet {
 		return
-	}
-	prefix := ""
-	if r.Site != "" {
-		prefix = "[" + r.Site + "] "
 	}
 	if r.DryRun {
 		prefix += "(Probelauf) "

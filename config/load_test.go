@@ -1,0 +1,463 @@
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/afero"
+	"github.com/spf13/pflag"
+)
+
+// cfgPath is where the tests put the config file on the in-memory Fs.
+const cfgPath = "/etc/werkstatt/config.json"
+
+// layer is one source of a value, lowest precedence first.
+type layer int
+
+const (
+	lDefault layer = iota
+	lFile
+	lSite
+	lEnv
+	lFlag
+)
+
+var layerKinds = []string{FromDefault, FromFile, FromSite, FromEnv, FromFlag}
+
+func (l layer) String() string { return layerKinds[l] }
+
+// sample is a valid value of k that is different in every layer: as written
+// in the file (JSON), as a string (environment, flag), and as Config holds it.
+func sample(k key, l layer) (inFile any, asText string, want any) {
+	switch k.kind {
+	case kindInt:
+		n := 10 + int(l)
+		return n, fmt.Sprint(n), n
+	case kindDuration:
+		d := time.Duration(10+int(l)) * time.Second
+		return d.String(), d.String(), d
+	case kindLocation:
+		s := "mem://" + k.name + "-" + l.String()
+		return s, s, s
+	case kindPath:
+		s := "/" + l.String() + "/" + k.name
+		return s, s, s
+	}
+	s := k.name + "-" + l.String()
+	return s, s, s
+}
+
+// setup is one test's world: an in-memory Fs with the config file, the
+// environment and a FlagSet like the CLI's.
+type setup struct {
+	top   map[string]any
+	site  map[string]any // nil: no sites
+	env   map[string]string
+	flags []string
+}
+
+func (s setup) resolve(t *testing.T, siteName string) (Config, Sources, error) {
+	t.Helper()
+	clearEnv(t)
+	for k, v := range s.env {
+		t.Setenv(k, v)
+	}
+	fsys := afero.NewMemMapFs()
+	if s.top != nil || s.site != nil {
+		doc := map[string]any{}
+		for k, v := range s.top {
+			doc[k] = v
+		}
+		if s.site != nil {
+			doc["sites"] = []any{s.site}
+		}
+		b, err := json.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := afero.WriteFile(fsys, cfgPath, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	configFlag := ""
+	if s.top != nil || s.site != nil {
+		configFlag = cfgPath
+	}
+	ld, err := Load(fsys, configFlag)
+	if err != nil {
+		return Config{}, nil, err
+	}
+	return ld.Resolve(siteName, cliFlags(t, s.flags...))
+}
+
+// cliFlags parses args with the flags the CLI registers.
+func cliFlags(t *testing.T, args ...string) *pflag.FlagSet {
+	t.Helper()
+	fs := pflag.NewFlagSet("werkstatt-backup", pflag.ContinueOnError)
+	RegisterFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
+
+// clearEnv unsets every ARCHIV_* variable of the test process for this test.
+func clearEnv(t *testing.T) {
+	t.Helper()
+	for _, k := range keys {
+		t.Setenv(envName(k.name), "")
+	}
+	t.Setenv("ARCHIV_CONFIG", "")
+}
+
+func get(cfg Config, name string) any {
+	switch p := cfg.field(name).(type) {
+	case *string:
+		return *p
+	case *time.Duration:
+		return *p
+	case *int:
+		return *p
+	}
+	return nil
+}
+
+// TestPrecedence sets every setting in two layers at once, for every pair of
+// layers, and checks that the higher one wins and is named as the source.
+func TestPrecedence(t *testing.T) {
+	for _, k := range keys {
+		if k.flag == "" {
+			continue // smb_password: environment only, see TestSecretOnlyFromEnvironment
+		}
+		for hi := lFile; hi <= lFlag; hi++ {
+			for lo := lDefault; lo < hi; lo++ {
+				if lo == lDefault && k.def == nil {
+					continue
+				}
+				t.Run(fmt.Sprintf("%s/%s>%s", k.name, hi, lo), func(t *testing.T) {
+					s := setup{top: map[string]any{}, env: map[string]string{}}
+					siteName := ""
+					for _, l := range []layer{lo, hi} {
+						inFile, text, _ := sample(k, l)
+						switch l {
+						case lFile:
+							s.top[k.name] = inFile
+						case lSite:
+							s.site = map[string]any{"name": "nord", "archiv": "mem://nord"}
+							s.site[k.name] = inFile
+							siteName = "nord"
+						case lEnv:
+							s.env[envName(k.name)] = text
+						case lFlag:
+							s.flags = []string{"--" + k.flag + "=" + text}
+						}
+					}
+					cfg, src, err := s.resolve(t, siteName)
+					if err != nil {
+						t.Fatal(err)
+					}
+					_, _, want := sample(k, hi)
+					if got := get(cfg, k.name); got != want {
+						t.Errorf("%s = %v, want %v (from %s)", k.name, got, want, hi)
+					}
+					if got := src[k.name].Kind; got != hi.String() {
+						t.Errorf("source of %s = %q, want %q", k.name, got, hi)
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestDefaults: with nothing given, the defaults hold, the flags' defaults
+// equal them, and settings without a default are empty.
+func TestDefaults(t *testing.T) {
+	cfg, src, err := setup{}.resolve(t, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{LogFile: "backup_system.log", LockTimeout: 30 * time.Second, Workers: 8}
+	if cfg.String() != want.String() {
+		t.Errorf("got %v\nwant %v", cfg, want)
+	}
+	fs := cliFlags(t)
+	for _, k := range keys {
+		if k.def != nil && src[k.name].Kind != FromDefault || k.def == nil && src[k.name].Kind != "" {
+			t.Errorf("source of %s = %q", k.name, src[k.name])
+		}
+		if k.flag == "" {
+			continue
+		}
+		f := fs.Lookup(k.flag)
+		if f == nil {
+			t.Fatalf("flag --%s not registered", k.flag)
+		}
+		if def := fmt.Sprint(k.def); k.def != nil && f.DefValue != def {
+			t.Errorf("--%s default %q, key default %q", k.flag, f.DefValue, def)
+		}
+		if !strings.Contains(f.Usage, envName(k.name)) {
+			t.Errorf("--%s usage does not name %s: %q", k.flag, envName(k.name), f.Usage)
+		}
+	}
+}
+
+// TestFlagDefaultDoesNotOverride: a flag the user did not set keeps out of
+// the way (viper #671, #1010), but a flag set to its default value wins.
+func TestFlagDefaultDoesNotOverride(t *testing.T) {
+	for _, k := range keys {
+		if k.flag == "" {
+			continue
+		}
+		for _, l := range []layer{lFile, lSite, lEnv} {
+			t.Run(k.name+"/"+l.String(), func(t *testing.T) {
+				inFile, text, want := sample(k, l)
+				s := setup{env: map[string]string{}}
+				site := ""
+				switch l {
+				case lFile:
+					s.top = map[string]any{k.name: inFile}
+				case lSite:
+					s.site = map[string]any{"name": "nord", "archiv": "mem://nord", k.name: inFile}
+					site = "nord"
+				case lEnv:
+					s.env[envName(k.name)] = text
+				}
+				cfg, src, err := s.resolve(t, site) // flags registered, none given
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := get(cfg, k.name); got != want || src[k.name].Kind != l.String() {
+					t.Errorf("%s = %v from %s, want %v from %s", k.name, got, src[k.name], want, l)
+				}
+			})
+		}
+	}
+	// --workers 8 equals the default, yet the user said it: it wins over
+	// the file's 3.
+	s := setup{top: map[string]any{"workers": 3}, flags: []string{"--workers", "8"}}
+	cfg, src, err := s.resolve(t, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Workers != 8 || src["workers"] != (Source{FromFlag, "--workers"}) {
+		t.Errorf("workers = %d from %v, want 8 from --workers", cfg.Workers, src["workers"])
+	}
+}
+
+// TestEnvironmentAlone: a variable for a key set nowhere else is seen
+// (viper #761), for every key, the secret included.
+func TestEnvironmentAlone(t *testing.T) {
+	for _, k := range keys {
+		t.Run(k.name, func(t *testing.T) {
+			_, text, want := sample(k, lEnv)
+			cfg, src, err := setup{env: map[string]string{envName(k.name): text}}.resolve(t, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := get(cfg, k.name); got != want {
+				t.Errorf("%s = %v, want %v", k.name, got, want)
+			}
+			if got := src[k.name]; got != (Source{FromEnv, envName(k.name)}) {
+				t.Errorf("source = %v", got)
+			}
+		})
+	}
+	// Empty counts as unset, as in viper.
+	cfg, _, err := setup{top: map[string]any{"db": "/file.db"}, env: map[string]string{"ARCHIV_DB": ""}}.resolve(t, "")
+	if err != nil || cfg.DB != "/file.db" {
+		t.Errorf("empty ARCHIV_DB: %q, %v", cfg.DB, err)
+	}
+	// Decimal, never octal (viper's own cast would read 010 as 8).
+	cfg, _, err = setup{env: map[string]string{"ARCHIV_WORKERS": "010"}}.resolve(t, "")
+	if err != nil || cfg.Workers != 10 {
+		t.Errorf("ARCHIV_WORKERS=010: %d, %v", cfg.Workers, err)
+	}
+}
+
+// TestSecretOnlyFromEnvironment: smb_password has no flag and is refused in
+// the file; ARCHIV_SMB_PASSWORD is its only source.
+func TestSecretOnlyFromEnvironment(t *testing.T) {
+	fs := cliFlags(t)
+	fs.VisitAll(func(f *pflag.Flag) {
+		if strings.Contains(f.Name, "password") && f.Name != "smb-password-file" {
+			t.Errorf("flag --%s would put a password on the command line", f.Name)
+		}
+	})
+	for _, s := range []setup{
+		{top: map[string]any{"smb_password": "geheim"}},
+		{site: map[string]any{"name": "nord", "archiv": "/a", "smb_password": "geheim"}},
+	} {
+		_, _, err := s.resolve(t, "")
+		var ce *Error
+		if !errors.As(err, &ce) || !strings.HasSuffix(ce.Key, "smb_password") ||
+			!strings.Contains(ce.Reason, "ARCHIV_SMB_PASSWORD") || !strings.Contains(ce.Reason, "smb_password_file") {
+			t.Errorf("smb_password in the file: %v", err)
+		}
+	}
+}
+
+// TestSites: a site inherits the top level, overrides it key by key, and is
+// picked by name regardless of case.
+func TestSites(t *testing.T) {
+	fsys := afero.NewMemMapFs()
+	afero.WriteFile(fsys, cfgPath, []byte(`{
+		"db": "/srv/werkstatt.db", "archiv": "/srv/archiv", "workers": 4, "smb_user": "backup",
+		"sites": [
+			{"name": "zentrale", "archiv": "/srv/zentrale"},
+			{"name": "Filiale-Nord", "db": "/srv/nord.db", "archiv": "smb://nas-nord/archiv", "workers": 2, "smb_user": ""}
+		]}`), 0o644)
+	clearEnv(t)
+	ld, err := Load(fsys, cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ld.Sites(); !slices.Equal(got, []string{"zentrale", "Filiale-Nord"}) {
+		t.Fatalf("Sites() = %q", got)
+	}
+	cfg, src, err := ld.Resolve("filiale-nord", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{Site: "Filiale-Nord", File: cfgPath, DB: "/srv/nord.db", Archiv: "smb://nas-nord/archiv",
+		LogFile: "backup_system.log", LockTimeout: 30 * time.Second, Workers: 2}
+	if cfg.String() != want.String() {
+		t.Errorf("got  %v\nwant %v", cfg, want)
+	}
+	if src["smb_user"].Kind != FromSite || src["lock_timeout"].Kind != FromDefault {
+		t.Errorf("sources: %v", src)
+	}
+	cfg, src, err = ld.Resolve("zentrale", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DB != "/srv/werkstatt.db" || src["db"] != (Source{FromFile, cfgPath}) || cfg.Archiv != "/srv/zentrale" || cfg.SMBUser != "backup" {
+		t.Errorf("zentrale: %v %v", cfg, src)
+	}
+	// The top level alone, without --site.
+	cfg, _, err = ld.Resolve("", nil)
+	if err != nil || cfg.Archiv != "/srv/archiv" || cfg.Site != "" {
+		t.Errorf("top level: %v %v", cfg, err)
+	}
+
+	_, _, err = ld.Resolve("süd", nil)
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Key != "--site" || ce.File != cfgPath || !strings.Contains(ce.Reason, `"süd"`) ||
+		!strings.Contains(ce.Reason, "zentrale, Filiale-Nord") {
+		t.Errorf("unknown site: %v", err)
+	}
+	noSites, _ := Load(afero.NewMemMapFs(), "")
+	if _, _, err := noSites.Resolve("nord", nil); !errors.As(err, &ce) || ce.Key != "--site" {
+		t.Errorf("--site without a file: %v", err)
+	}
+}
+
+// TestWhichFile: --config, else $ARCHIV_CONFIG, else ./.archiv_config.json,
+// else no file.
+func TestWhichFile(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	fsys := afero.NewMemMapFs()
+	write := func(path, db string) {
+		if err := afero.WriteFile(fsys, path, []byte(`{"db": "`+db+`"}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	load := func(flag string) Config {
+		t.Helper()
+		ld, err := Load(fsys, flag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, _, err := ld.Resolve("", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	clearEnv(t)
+	if cfg := load(""); cfg.File != "" || cfg.DB != "" {
+		t.Errorf("no file: %v", cfg)
+	}
+	write(DefaultFile, "default.db")
+	if cfg := load(""); cfg.File != DefaultFile || cfg.DB != filepath.Join(dir, "default.db") {
+		t.Errorf("default file: %v", cfg)
+	}
+	write("/a/env.json", "env.db")
+	t.Setenv("ARCHIV_CONFIG", "/a/env.json")
+	if cfg := load(""); cfg.File != "/a/env.json" || cfg.DB != "/a/env.db" {
+		t.Errorf("ARCHIV_CONFIG: %v", cfg)
+	}
+	write("/b/flag.json", "flag.db")
+	if cfg := load("/b/flag.json"); cfg.File != "/b/flag.json" || cfg.DB != "/b/flag.db" {
+		t.Errorf("--config: %v", cfg)
+	}
+	// A named file must exist; only the default one is optional.
+	_, err := Load(fsys, "/b/fehlt.json")
+	var ce *Error
+	if !errors.As(err, &ce) || ce.File != "/b/fehlt.json" {
+		t.Errorf("missing --config file: %v", err)
+	}
+}
+
+// TestRelativePaths: paths in the file are relative to the file's folder,
+// URLs stay as they are; paths from flags and environment are not touched.
+func TestRelativePaths(t *testing.T) {
+	cases := []struct{ key, in, want string }{
+		{"db", "./werkstatt.db", "/etc/werkstatt/werkstatt.db"},
+		{"db", "../daten/werkstatt.db", "/etc/daten/werkstatt.db"},
+		{"db", "/srv/werkstatt.db", "/srv/werkstatt.db"},
+		{"archiv", "test_archiv", "/etc/werkstatt/test_archiv"},
+		{"archiv", "./test_archiv/", "/etc/werkstatt/test_archiv"},
+		{"archiv", "/srv/archiv", "/srv/archiv"},
+		{"archiv", "file:///srv/archiv", "file:///srv/archiv"},
+		{"archiv", "FILE:///srv/archiv", "FILE:///srv/archiv"},
+		{"archiv", "mem://lager", "mem://lager"},
+		{"archiv", "smb://backup@nas/archiv/sub", "smb://backup@nas/archiv/sub"},
+		{"log_file", "backup_system.log", "/etc/werkstatt/backup_system.log"},
+		{"smb_password_file", "nord.pass", "/etc/werkstatt/nord.pass"},
+		{"smb_user", "./nicht-ein-pfad", "./nicht-ein-pfad"},
+	}
+	for _, c := range cases {
+		t.Run(c.key+"="+c.in, func(t *testing.T) {
+			for _, inSite := range []bool{false, true} {
+				s := setup{top: map[string]any{c.key: c.in}}
+				site := ""
+				if inSite {
+					s = setup{site: map[string]any{"name": "nord", "archiv": "mem://x", c.key: c.in}}
+					site = "nord"
+				}
+				cfg, _, err := s.resolve(t, site)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := get(cfg, c.key); got != c.want {
+					t.Errorf("site=%v: %s = %q, want %q", inSite, c.key, got, c.want)
+				}
+			}
+		})
+	}
+	cfg, _, err := setup{env: map[string]string{"ARCHIV_DB": "./env.db"}, flags: []string{"--archiv", "./flag"}}.resolve(t, "")
+	if err != nil || cfg.DB != "./env.db" || cfg.Archiv != "./flag" {
+		t.Errorf("environment and flags resolved: %v %v", cfg, err)
+	}
+}
+
+// TestRequire names the missing setting and, if the file has sites, them.
+func TestRequire(t *testing.T) {
+	cfg := Config{File: "x.json", Archiv: "/a", Sites: []string{"zentrale", "nord"}}
+	if err := Require(cfg, "archiv"); err != nil {
+		t.Fatal(err)
+	}
+	err := Require(cfg, "archiv", "db")
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Key != "db" || ce.File != "x.json" ||
+		!strings.Contains(ce.Reason, "--db") || !strings.Contains(ce.Reason, "ARCHIV_DB") || !strings.Contains(ce.Reason, "zentrale, nord") {
+		t.Errorf("Require: %v", err)
+	}
+}
