@@ -36,25 +36,29 @@ gemeldet und als Fehler gezählt, die übrigen trotzdem gesichert.
 }
 
 func (a *app) verifyCmd() *cobra.Command {
+	var withDBFlag bool
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "alle Sicherungen im Archiv prüfen (mit --db auch gegen die Datenbank)",
 		Long: `Findet jede data.csv im Archiv und prüft meta.json, Prüfsumme, Dateigröße,
 Schema-Version, Kopfzeile, Feldregeln, doppelte record_ids und Reste abgebrochener
-Läufe. Ohne --db wird keine Datenbank gelesen; mit --db werden zusätzlich fehlende,
+Läufe. Ohne --db wird keine Datenbank gelesen; mit --db PFAD (oder --with-db für die
+Datenbank aus der Konfiguration, etwa mit --all-sites) werden zusätzlich fehlende,
 veraltete und verwaiste Sicherungen gemeldet.
 
 ` + exitCodesHelp,
 		Example: `  werkstatt-backup verify --archiv ./test_archiv
   werkstatt-backup verify --archiv ./test_archiv --db ./test_archiv/werkstatt.db
-  werkstatt-backup verify --config .archiv_config.json --json`,
+  werkstatt-backup verify --config .archiv_config.json --json
+  werkstatt-backup verify --config .archiv_config.json --all-sites --with-db`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			withDB := cmd.Flags().Changed("db")
+			withDB := withDBFlag || cmd.Flags().Changed("db")
 			return a.runJob(cmd, "verify", withDB, func(ctx context.Context, e *backup.Engine) (*backup.Report, error) {
 				return e.Verify(ctx, backup.VerifyOptions{WithDB: withDB})
 			})
 		},
 	}
+	cmd.Flags().BoolVar(&withDBFlag, "with-db", false, "auch mit der konfigurierten Datenbank vergleichen (fehlend, veraltet, verwaist)")
 	return cmd
 }
 

@@ -297,3 +297,16 @@ func TestConfigFileAndEnvironment(t *testing.T) {
 		t.Fatal(r.stderr)
 	}
 }
+
+func TestVerifyWithDBFromConfig(t *testing.T) {
+	dir := workshop(t, 3)
+	os.WriteFile(filepath.Join(dir, ".archiv_config.json"), []byte(`{"db": "test_archiv/werkstatt.db", "archiv": "test_archiv"}`), 0o644)
+	wb(t, dir, "export").expect(t, 0)
+	csvs, _ := filepath.Glob(filepath.Join(dir, "test_archiv", "*", "*", "data.csv"))
+	os.RemoveAll(filepath.Dir(csvs[0]))
+	wb(t, dir, "verify").expect(t, 0) // the archive alone is fine
+	r := wb(t, dir, "verify", "--with-db").expect(t, 3)
+	if !strings.Contains(r.stdout, "fehlt im Archiv") {
+		t.Fatal(r.stdout)
+	}
+}
