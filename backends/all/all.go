@@ -4,6 +4,7 @@ package all
 import (
 	"werkstatt-backup/backends/local"
 	"werkstatt-backup/backends/mem"
+	"werkstatt-backup/backends/smb"
 	wfs "werkstatt-backup/fs"
 )
 
@@ -12,6 +13,6 @@ func Registry() *wfs.Registry {
 	r := wfs.NewRegistry()
 	r.Register("file", local.Backend{})
 	r.Register("mem", mem.Backend{})
-	// SMB: r.Register("smb", smb.Backend{...}) is added here by its own issue.
+	r.Register("smb", smb.Backend{})
 	return r
 }
