@@ -21,6 +21,7 @@ type Config struct {
 	DB              string
 	Archiv          string
 	LogFile         string
+	MetricsFile     string // Prometheus text file, "" = none
 	LockTimeout     time.Duration
 	Workers         int
 	SMBUser         string
@@ -38,6 +39,8 @@ func (c *Config) field(name string) any {
 		return &c.Archiv
 	case "log_file":
 		return &c.LogFile
+	case "metrics_file":
+		return &c.MetricsFile
 	case "lock_timeout":
 		return &c.LockTimeout
 	case "workers":

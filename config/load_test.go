@@ -420,6 +420,7 @@ func TestRelativePaths(t *testing.T) {
 		{"archiv", "mem://lager", "mem://lager"},
 		{"archiv", "smb://backup@nas/archiv/sub", "smb://backup@nas/archiv/sub"},
 		{"log_file", "backup_system.log", "/etc/werkstatt/backup_system.log"},
+		{"metrics_file", "prom/werkstatt_backup.prom", "/etc/werkstatt/prom/werkstatt_backup.prom"},
 		{"smb_password_file", "nord.pass", "/etc/werkstatt/nord.pass"},
 		{"smb_user", "./nicht-ein-pfad", "./nicht-ein-pfad"},
 	}

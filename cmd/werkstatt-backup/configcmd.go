@@ -16,6 +16,8 @@ func (a *app) configCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config",
 		Short: "Konfiguration anzeigen",
+		Example: `  werkstatt-backup config show --sources
+  werkstatt-backup config show --config /etc/werkstatt-backup/config.json --site filiale-nord`,
 	}
 	var sources bool
 	show := &cobra.Command{

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -24,6 +25,11 @@ type app struct {
 	verbose    bool
 
 	ran bool // a command's RunE started: later errors are not usage errors
+
+	// For tests of the progress bar: whether stderr counts as a terminal
+	// (nil: ask the OS) and how long a run lasts before the bar shows.
+	isTerminal func(io.Writer) bool
+	barDelay   *time.Duration
 }
 
 // run executes the command line and returns the exit code.
@@ -95,11 +101,16 @@ wieder auf. Das Archiv liegt lokal oder auf einer SMB-Freigabe (ohne mount).
 		a.unlockCmd(),
 		a.demoCmd(),
 		a.configCmd(),
+		a.statusCmd(),
+		a.scheduleCmd(),
 		a.versionCmd(),
 	)
 	for _, c := range root.Commands() {
-		c.Args = noArgs
+		if c.Args == nil {
+			c.Args = noArgs
+		}
 	}
+	a.completionCmd(root)
 	return root
 }
 

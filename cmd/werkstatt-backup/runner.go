@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/afero"
 	"github.com/spf13/cobra"
@@ -150,7 +151,9 @@ func (e siteFailure) Error() string {
 
 // runSite resolves one site's configuration and runs j against it, under the
 // lock of the site's archive and with the site's logger name.
-func (a *app) runSite(cmd *cobra.Command, ld *config.Loader, site, op string, needDB bool, j job) (*backup.Report, error) {
+func (a *app) runSite(cmd *cobra.Command, ld *config.Loader, site, op string, needDB bool, j job) (rep *backup.Report, err error) {
+	started := time.Now()
+	defer func() { a.recordRun(cmd, ld, site, op, started, rep, err) }()
 	s, err := a.openSite(cmd.Context(), ld, cmd, site, op, needDB)
 	if err != nil {
 		return nil, err
@@ -166,7 +169,10 @@ func (a *app) runSite(cmd *cobra.Command, ld *config.Loader, site, op string, ne
 		Version:     version,
 		Site:        s.cfg.Site,
 	}
-	rep, err := j(cmd.Context(), e)
+	var stopBar func()
+	e.Progress, stopBar = a.progress(op, s.cfg.Site)
+	rep, err = j(cmd.Context(), e)
+	stopBar()
 	if err != nil {
 		s.log.Error(oneLine(err.Error()))
 	}
@@ -176,9 +182,12 @@ func (a *app) runSite(cmd *cobra.Command, ld *config.Loader, site, op string, ne
 // openSite loads the configuration of site, opens its log file and its
 // archive. done closes both.
 func (a *app) openSite(ctx context.Context, ld *config.Loader, cmd *cobra.Command, site, op string, needDB bool) (*siteRun, error) {
-	cfg, _, err := ld.Resolve(site, cmd.Flags())
+	cfg, src, err := ld.Resolve(site, cmd.Flags())
 	if err != nil {
 		return nil, err
+	}
+	if src["workers"].Kind == config.FromDefault {
+		cfg.Workers = 0 // not chosen: the engine asks the archive's backend
 	}
 	required := []string{"archiv"}
 	if needDB {

@@ -15,6 +15,11 @@ func (a *app) versionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Version und Build-Informationen anzeigen",
+		Long: `Zeigt Version, Go-Version, Betriebssystem/Architektur und, wenn aus einem
+git-Checkout gebaut, den Commit (+geändert bei lokalen Änderungen). Die Version
+setzt der Build: make build (git describe) oder -ldflags "-X main.version=…".`,
+		Example: `  werkstatt-backup version
+  werkstatt-backup version --json`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a.started()
 			info := map[string]string{"version": version, "go": runtime.Version(), "os": runtime.GOOS + "/" + runtime.GOARCH}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"werkstatt-backup/backup"
+	"werkstatt-backup/config"
+	"werkstatt-backup/monitor"
+)
+
+// recordRun writes the outcome of one site's run into last_run.json beside
+// the site's log file and, with metrics_file, into the Prometheus text file.
+// It runs for every run of export, verify, restore and migrate that got as
+// far as a resolved configuration, failed ones included (an unreachable NAS
+// is what monitoring is for); dry runs change nothing and are not recorded.
+// A failure to write is reported on stderr and does not change the exit code.
+func (a *app) recordRun(cmd *cobra.Command, ld *config.Loader, site, op string, started time.Time, rep *backup.Report, runErr error) {
+	if f := cmd.Flags().Lookup("dry-run"); f != nil && f.Value.String() == "true" {
+		return
+	}
+	cfg, _, err := ld.Resolve(site, cmd.Flags())
+	if err != nil {
+		return // a configuration error: no place to record it
+	}
+	finished := time.Now()
+	host, _ := os.Hostname()
+	run := monitor.Run{
+		Command:  op,
+		Site:     cfg.Site,
+		Started:  started,
+		Finished: finished,
+		Duration: finished.Sub(started).Seconds(),
+		ExitCode: exitCode(runErr),
+		Host:     host,
+		Version:  version,
+	}
+	if rep != nil {
+		run.Archive = rep.Archive
+		run.Records, run.OK, run.Written, run.Unchanged = rep.Records, rep.OK, rep.Written, rep.Unchanged
+		run.Errors, run.Warnings = rep.Errors, rep.Warnings
+		if rep.Duration > 0 { // the run got to its summary line
+			run.Summary = rep.Summary()
+		}
+	}
+	switch {
+	case run.ExitCode == exitInterrupt:
+		run.Error = "abgebrochen (Signal)"
+	case runErr != nil:
+		run.Error = oneLine(runErr.Error())
+	}
+	if err := monitor.Record(monitor.StatusFile(cfg.LogFile), run); err != nil {
+		fmt.Fprintf(a.stderr, "werkstatt-backup: Statusdatei nicht geschrieben: %s\n", oneLine(err.Error()))
+	}
+	if cfg.MetricsFile != "" {
+		if err := monitor.WriteMetrics(cfg.MetricsFile, run); err != nil {
+			fmt.Fprintf(a.stderr, "werkstatt-backup: Metrikdatei nicht geschrieben: %s\n", oneLine(err.Error()))
+		}
+	}
+}

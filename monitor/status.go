@@ -1,0 +1,218 @@
+// Package monitor records the outcome of every run for monitoring: a status
+// file last_run.json beside the log file (read by `werkstatt-backup status`)
+// and, optionally, a Prometheus text file for node_exporter's textfile
+// collector. Both keep one entry per command and site, are rewritten
+// atomically (temp file + rename) under a small lock file, and carry the time
+// of the last success over a failed run.
+package monitor
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	iofs "io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// StatusFileName is the status file's name; it lives beside the log file.
+const StatusFileName = "last_run.json"
+
+// StatusFile returns the status file that belongs to logFile.
+func StatusFile(logFile string) string {
+	return filepath.Join(filepath.Dir(logFile), StatusFileName)
+}
+
+// Run is the outcome of one command for one site.
+type Run struct {
+	Command  string    `json:"command"`
+	Site     string    `json:"site,omitempty"`
+	Archive  string    `json:"archive,omitempty"` // as the report shows it (no password)
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	// Duration is Finished - Started in seconds.
+	Duration  float64 `json:"duration_seconds"`
+	ExitCode  int     `json:"exit_code"`
+	Records   int     `json:"records"`
+	OK        int     `json:"ok"`
+	Written   int     `json:"written"`
+	Unchanged int     `json:"unchanged"`
+	Errors    int     `json:"errors"`
+	Warnings  int     `json:"warnings"`
+	Summary   string  `json:"summary,omitempty"` // "Export abgeschlossen: 150 erfolgreich, 2 Fehler"
+	Error     string  `json:"error,omitempty"`   // one line, when ExitCode != 0
+	// LastSuccess is when the last run of this command and site with exit
+	// code 0 finished: this run's Finished, or carried over from before.
+	LastSuccess *time.Time `json:"last_success,omitempty"`
+	Host        string     `json:"host,omitempty"`
+	Version     string     `json:"version,omitempty"`
+}
+
+// Succeeded reports whether the run ended with exit code 0.
+func (r Run) Succeeded() bool { return r.ExitCode == 0 }
+
+// State is the content of last_run.json: the latest run of each command and
+// site, sorted by command, then site.
+type State struct {
+	Runs []Run `json:"runs"`
+}
+
+// Find returns the latest run of command for site, or nil.
+func (s *State) Find(command, site string) *Run {
+	for i := range s.Runs {
+		if s.Runs[i].Command == command && strings.EqualFold(s.Runs[i].Site, site) {
+			return &s.Runs[i]
+		}
+	}
+	return nil
+}
+
+// Sites returns the sites that have a run of command, sorted ("" = none).
+func (s *State) Sites(command string) []string {
+	var out []string
+	for _, r := range s.Runs {
+		if r.Command == command {
+			out = append(out, r.Site)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// put replaces the entry of run's command and site, carrying LastSuccess
+// over from the previous entry when run failed.
+func (s *State) put(run Run) {
+	run.LastSuccess = nil
+	if run.Succeeded() {
+		t := run.Finished
+		run.LastSuccess = &t
+	}
+	if old := s.Find(run.Command, run.Site); old != nil {
+		if run.LastSuccess == nil {
+			run.LastSuccess = old.LastSuccess
+		}
+		*old = run
+	} else {
+		s.Runs = append(s.Runs, run)
+	}
+	slices.SortFunc(s.Runs, func(a, b Run) int {
+		if c := strings.Compare(a.Command, b.Command); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Site, b.Site)
+	})
+}
+
+// Load reads the status file at path. A missing file is an error that
+// satisfies errors.Is(err, fs.ErrNotExist).
+func Load(path string) (*State, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var s State
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%s: kein gültiges JSON: %w", path, err)
+	}
+	return &s, nil
+}
+
+// Record stores run in the status file at path: it replaces the entry of the
+// same command and site and keeps the others. A damaged file is replaced.
+func Record(path string, run Run) error {
+	return withLock(path, func() error {
+		s, err := Load(path)
+		if err != nil {
+			// Missing: the first run. Damaged: start afresh rather than
+			// never recording again (the file is ours and written
+			// atomically, so this takes a hand-edited file).
+			s = &State{}
+		}
+		s.put(run)
+		b, err := json.MarshalIndent(s, "", "  ")
+		if err != nil {
+			return err
+		}
+		return writeAtomic(path, append(b, '\n'))
+	})
+}
+
+// writeAtomic replaces path with data in one step: a temp file beside it
+// (a name node_exporter's *.prom glob does not match), written, synced, made
+// world-readable and renamed over path.
+func writeAtomic(path string, data []byte) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	// node_exporter and status checks may run as another user.
+	if err = f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	if d, derr := os.Open(dir); derr == nil { // make the rename durable where the OS allows
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// Lock timing: a writer holds the lock for milliseconds; one older than
+// lockStale was left by a killed process.
+var (
+	lockWait  = 5 * time.Second
+	lockPoll  = 10 * time.Millisecond
+	lockStale = 30 * time.Second
+)
+
+// withLock runs fn while holding path+".lock", created exclusively, so that
+// two runs finishing at once (two sites, two cron jobs) do not lose each
+// other's entry in the read-modify-write.
+func withLock(path string, fn func() error) error {
+	lock := path + ".lock"
+	deadline := time.Now().Add(lockWait)
+	for {
+		f, err := os.OpenFile(lock, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err == nil {
+			fmt.Fprintf(f, "%d\n", os.Getpid())
+			f.Close()
+			defer os.Remove(lock)
+			return fn()
+		}
+		if !errors.Is(err, iofs.ErrExist) {
+			return err
+		}
+		if fi, serr := os.Stat(lock); serr == nil && time.Since(fi.ModTime()) > lockStale {
+			os.Remove(lock)
+			continue
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: Sperre %s seit %s belegt", path, lock, lockWait)
+		}
+		time.Sleep(lockPoll)
+	}
+}

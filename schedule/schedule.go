@@ -1,0 +1,101 @@
+// Package schedule runs a job at the times of a cron expression, for hosts
+// and containers without cron. The clock is injectable, so tests move time
+// instead of waiting for it.
+package schedule
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Spec is a parsed cron expression.
+type Spec interface {
+	// Next returns the first activation strictly after t.
+	Next(t time.Time) time.Time
+}
+
+// Parse reads a standard cron expression: five fields (minute, hour, day of
+// month, month, day of week), "CRON_TZ=Europe/Berlin " in front for a time
+// zone other than the local one, or a descriptor such as "@daily" or
+// "@every 6h".
+func Parse(expr string) (Spec, error) {
+	s, err := cron.ParseStandard(expr)
+	if err != nil {
+		return nil, fmt.Errorf("ungültiger Zeitplan %q: %w (Beispiele: \"0 2 * * *\" täglich 2 Uhr, \"30 1 * * 0\" sonntags 1:30, \"@hourly\")", expr, err)
+	}
+	if s.Next(time.Now()).IsZero() {
+		return nil, fmt.Errorf("ungültiger Zeitplan %q: trifft nie zu", expr)
+	}
+	return s, nil
+}
+
+// ErrNoNextRun ends Run when the expression has no further activation.
+var ErrNoNextRun = errors.New("Zeitplan: kein weiterer Termin")
+
+// Scheduler calls Job at every activation of Spec until its context ends.
+//
+// A run is never started twice at once: an activation that falls while Job
+// still runs is skipped, and the next one is computed from the time Job
+// returns. Waiting is done in slices of at most MaxSleep against the wall
+// clock, so a suspended machine or a corrected clock does not shift the
+// schedule.
+type Scheduler struct {
+	Spec Spec
+	// Job runs one activation; planned is the time it was due. Its error is
+	// the job's business (the scheduler goes on); cancel ctx to stop.
+	Job func(ctx context.Context, planned time.Time)
+	// OnWait, if set, is told the next activation before each wait.
+	OnWait func(next time.Time)
+
+	Now      func() time.Time                     // nil: time.Now
+	After    func(time.Duration) <-chan time.Time // nil: time.After
+	MaxSleep time.Duration                        // 0: one minute
+}
+
+// Run waits for each activation and runs Job. It returns nil when ctx ends
+// while waiting (nothing was interrupted), and ctx's error when it ends
+// while Job runs (the run was interrupted and Job has returned).
+func (s *Scheduler) Run(ctx context.Context) error {
+	now, after := s.Now, s.After
+	if now == nil {
+		now = time.Now
+	}
+	if after == nil {
+		after = time.After
+	}
+	maxSleep := s.MaxSleep
+	if maxSleep <= 0 {
+		maxSleep = time.Minute
+	}
+	for {
+		next := s.Spec.Next(now())
+		if next.IsZero() {
+			return ErrNoNextRun
+		}
+		if s.OnWait != nil {
+			s.OnWait(next)
+		}
+		for {
+			d := next.Sub(now())
+			if d <= 0 {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-after(min(d, maxSleep)):
+			}
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		s.Job(ctx, next)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
