@@ -47,13 +47,30 @@ func (e *Engine) stagePair(dir string, data []byte, meta codec.Meta, sync bool) 
 func (e *Engine) commitPair(dir string, sync bool) error {
 	dataTmp, metaTmp := path.Join(dir, DataTemp), path.Join(dir, MetaTemp)
 	if err := e.Fs.Rename(dataTmp, path.Join(dir, DataFile)); err != nil {
+		// meta.tmp.json stays: on a network share a rename can fail after
+		// it happened (the reply was lost), and then it is the only marker
+		// that describes the new data.csv. Otherwise it is a leftover the
+		// next export removes.
 		_ = e.Fs.Remove(dataTmp)
-		_ = e.Fs.Remove(metaTmp)
 		return fmt.Errorf("%s umbenennen: %w", dataTmp, err)
 	}
 	if err := e.Fs.Rename(metaTmp, path.Join(dir, MetaFile)); err != nil {
 		// data.csv is new and meta.tmp.json describes it: leave it for the
 		// roll-forward rather than delete the only matching marker.
+		return fmt.Errorf("%s umbenennen: %w", metaTmp, err)
+	}
+	if !sync {
+		return nil
+	}
+	return archfs.SyncDir(e.Fs, dir)
+}
+
+// rollForward completes a pair a stopped run left between the two renames:
+// meta.tmp.json, which describes data.csv, replaces meta.json. The caller
+// has checked that it does.
+func (e *Engine) rollForward(dir string, sync bool) error {
+	metaTmp := path.Join(dir, MetaTemp)
+	if err := e.Fs.Rename(metaTmp, path.Join(dir, MetaFile)); err != nil {
 		return fmt.Errorf("%s umbenennen: %w", metaTmp, err)
 	}
 	if !sync {

@@ -16,6 +16,7 @@ import (
 
 	"werkstatt-backup/codec"
 	v1 "werkstatt-backup/codec/v1"
+	archfs "werkstatt-backup/fs"
 	"werkstatt-backup/migrate"
 	"werkstatt-backup/store"
 )
@@ -78,7 +79,7 @@ type Engine struct {
 	Open        Opener        // nil: OpenStore
 	Schema      Schema        // zero: DefaultSchema()
 	Log         *slog.Logger  // nil: discard
-	Workers     int           // parallel file operations; 0: a default
+	Workers     int           // parallel file operations; 0: what the backend suggests (archfs.Parallel), else 8 or more
 	LockTimeout time.Duration // how long to wait for .backup.lock
 	Version     string        // program version, written into the lock
 	Site        string        // site name for reports, if any
@@ -99,6 +100,9 @@ func (e *Engine) init() {
 	}
 	if e.Workers <= 0 {
 		e.Workers = max(8, 4*runtime.NumCPU())
+		if p, ok := e.Fs.(archfs.Parallel); ok {
+			e.Workers = p.DefaultWorkers()
+		}
 	}
 	if e.Now == nil {
 		e.Now = time.Now

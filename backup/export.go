@@ -28,6 +28,7 @@ type ExportOptions struct {
 // exportItem is one database row on its way into the archive.
 type exportItem struct {
 	vals   []string
+	data   []byte // vals encoded as data.csv in the current version
 	id     codec.Identity
 	folder string
 }
@@ -58,10 +59,11 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 	exportedAt := e.Now().Format("2006-01-02T15:04:05")
 	batch, _ := e.Fs.(archfs.SyncAller)
 	staged := make([]bool, len(items))
+	folders := newFolderIndex(e.Fs)
 	var ioErrs int
 	forEach(ctx, len(items), e.Workers, e.Progress, func(i int) {
 		it := items[i]
-		written, err := e.exportOne(cur, it, exportedAt, opts, batch == nil)
+		written, err := e.exportOne(cur, it, folders, exportedAt, opts, batch == nil)
 		switch {
 		case err != nil:
 			e.exportFailed(r, it, err)
@@ -175,11 +177,12 @@ func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, map[int
 			r.errorf("", id.RecordID, "Fehler bei Auftrag %s: %s", id.AuftragNr, err)
 			return nil
 		}
-		if len(cur.Encode(vals)) > codec.MaxDataSize {
+		data := cur.Encode(vals)
+		if len(data) > codec.MaxDataSize {
 			r.errorf("", id.RecordID, "Fehler bei Auftrag %s: Datensatz größer als %d Bytes", id.AuftragNr, codec.MaxDataSize)
 			return nil
 		}
-		items = append(items, exportItem{vals: vals, id: id, folder: folder})
+		items = append(items, exportItem{vals: vals, data: data, id: id, folder: folder})
 		return nil
 	})
 	if err != nil {
@@ -228,23 +231,28 @@ func (e *Engine) dropCollisions(r *Report, items []exportItem) []exportItem {
 // exportOne writes one record's backup unless it is already byte-identical.
 // It reports whether it wrote.
 // With sync false it only stages the pair; commitBatch renames it.
-func (e *Engine) exportOne(cur codec.Codec, it exportItem, exportedAt string, opts ExportOptions, sync bool) (bool, error) {
-	data := cur.Encode(it.vals)
+func (e *Engine) exportOne(cur codec.Codec, it exportItem, folders *folderIndex, exportedAt string, opts ExportOptions, sync bool) (bool, error) {
+	data := it.data
 	sum := sha256.Sum256(data)
 	checksum := hex.EncodeToString(sum[:])
 
-	entries, err := afero.ReadDir(e.Fs, it.folder)
-	if errors.Is(err, iofs.ErrNotExist) {
-		entries = nil
-	} else if err != nil {
-		return false, err
+	var entries []os.FileInfo
+	absent := folders.absent(it.folder)
+	if !absent {
+		var err error
+		entries, err = afero.ReadDir(e.Fs, it.folder)
+		if errors.Is(err, iofs.ErrNotExist) {
+			entries = nil
+		} else if err != nil {
+			return false, err
+		}
 	}
 	have := make(map[string]os.FileInfo, len(entries))
 	for _, fi := range entries {
 		have[fi.Name()] = fi
 	}
 	if !opts.DryRun {
-		if err := e.removeTemps(it.folder, have); err != nil {
+		if err := e.settleTemps(it.folder, have, sync); err != nil {
 			return false, err
 		}
 	}
@@ -254,7 +262,12 @@ func (e *Engine) exportOne(cur codec.Codec, it exportItem, exportedAt string, op
 	if opts.DryRun {
 		return true, nil
 	}
-	if entries == nil {
+	switch {
+	case absent:
+		if err := folders.create(it.folder); err != nil {
+			return false, err
+		}
+	case entries == nil:
 		if err := e.Fs.MkdirAll(it.folder, 0o755); err != nil {
 			return false, err
 		}
@@ -277,10 +290,11 @@ func (e *Engine) exportOne(cur codec.Codec, it exportItem, exportedAt string, op
 // data.csv byte-identical and a meta.json that describes it, current version.
 func (e *Engine) upToDate(it exportItem, have map[string]os.FileInfo, data []byte, checksum, version string) bool {
 	df, mf := have[DataFile], have[MetaFile]
-	if df == nil || mf == nil || df.Size() != int64(len(data)) || mf.Size() > codec.MaxMetaSize {
+	if df == nil || mf == nil || !df.Mode().IsRegular() || !mf.Mode().IsRegular() ||
+		df.Size() != int64(len(data)) || mf.Size() > codec.MaxMetaSize {
 		return false
 	}
-	raw, err := afero.ReadFile(e.Fs, path.Join(it.folder, MetaFile))
+	raw, err := e.readLimited(path.Join(it.folder, MetaFile), codec.MaxMetaSize)
 	if err != nil {
 		return false
 	}
@@ -289,13 +303,32 @@ func (e *Engine) upToDate(it exportItem, have map[string]os.FileInfo, data []byt
 		m.RecordID != it.id.RecordID || m.AuftragNr != it.id.AuftragNr {
 		return false
 	}
-	old, err := afero.ReadFile(e.Fs, path.Join(it.folder, DataFile))
+	old, err := e.readLimited(path.Join(it.folder, DataFile), int64(len(data)))
 	return err == nil && bytes.Equal(old, data)
 }
 
-// removeTemps deletes the temp files a crashed run left in folder. They are
-// ours: only this tool writes these names, and only under the lock we hold.
-func (e *Engine) removeTemps(folder string, have map[string]os.FileInfo) error {
+// settleTemps deals with the temp files a stopped run left in folder. They
+// are ours: only this tool writes these names, and only under the lock we
+// hold. If meta.tmp.json describes data.csv, that run stopped between the
+// two renames of commitPair and data.csv is already the new copy: the pair
+// is rolled forward first, because removing meta.tmp.json would leave a
+// data.csv that no marker describes until this run renames its own pair.
+// Every other temp file is an unfinished stage and is removed.
+func (e *Engine) settleTemps(folder string, have map[string]os.FileInfo, sync bool) error {
+	if tmp := have[MetaTemp]; tmp != nil && have[DataFile] != nil && have[DataFile].Mode().IsRegular() {
+		data, err := e.readLimited(path.Join(folder, DataFile), codec.MaxDataSize)
+		if err == nil {
+			sum := sha256.Sum256(data)
+			if _, ok := e.tempMetaFor(folder, tmp, data, hex.EncodeToString(sum[:])); ok {
+				if err := e.rollForward(folder, sync); err != nil {
+					return err
+				}
+				have[MetaFile] = tmp
+				delete(have, MetaTemp)
+				e.Log.Info(fmt.Sprintf("Unterbrochenen Lauf abgeschlossen: %s/%s → %s", folder, MetaTemp, MetaFile))
+			}
+		}
+	}
 	for _, tmp := range []string{DataTemp, MetaTemp} {
 		if have[tmp] == nil {
 			continue

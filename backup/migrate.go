@@ -77,8 +77,18 @@ func (e *Engine) Migrate(ctx context.Context, opts MigrateOptions) (_ *Report, e
 
 // rewrite writes b's rows (already migrated when loaded) in the current
 // version. exported_at stays: the content is the export of that time.
-// A pair a stopped run left half-renamed is completed by the same rewrite.
+// A pair a stopped run left half-renamed is rolled forward first.
 func (e *Engine) rewrite(cur codec.Codec, b *backupFile) error {
+	if b.viaTemp {
+		// Complete the stopped run's pair first: rewriting would replace
+		// meta.tmp.json, the only marker that describes data.csv.
+		if err := e.rollForward(b.dir, true); err != nil {
+			return err
+		}
+		if b.meta.SchemaVersion == cur.Version() {
+			return nil
+		}
+	}
 	data := cur.Encode(b.rows...)
 	sum := sha256.Sum256(data)
 	meta := b.meta

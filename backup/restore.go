@@ -77,7 +77,7 @@ func (e *Engine) Restore(ctx context.Context, opts RestoreOptions) (_ *Report, e
 	}
 	n, err := db.Replace(ctx, tableDef(e.Schema.Codecs.Current()), rowsOf(chosen))
 	if err != nil {
-		return r, fmt.Errorf("Restore fehlgeschlagen, alle Änderungen zurückgerollt: %w", err)
+		return r, fmt.Errorf("Restore in %s fehlgeschlagen, alle Änderungen zurückgerollt: %w", e.DBPath, err)
 	}
 	r.OK = n
 	if err := db.IntegrityCheck(ctx); err != nil {
@@ -106,7 +106,11 @@ func (e *Engine) existingRows(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	defer db.Close()
-	return db.Count(ctx, Table)
+	n, err := db.Count(ctx, Table)
+	if err != nil {
+		return 0, fmt.Errorf("Datenbank %s: %w", e.DBPath, err)
+	}
+	return n, nil
 }
 
 // keepCopy writes werkstatt.db.bak-YYYYMMDD-HHMMSS beside the database.

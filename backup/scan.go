@@ -6,10 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
-	"slices"
+	"sync"
+	"sync/atomic"
 
 	"werkstatt-backup/codec"
 	archfs "werkstatt-backup/fs"
@@ -23,7 +23,8 @@ type backupFile struct {
 	rows     [][]string // in the current schema version, after migration
 	dataInfo os.FileInfo
 	metaInfo os.FileInfo
-	temps    []string // data.tmp.csv / meta.tmp.json present in the folder
+	temps    []string    // data.tmp.csv / meta.tmp.json present in the folder
+	metaTemp os.FileInfo // meta.tmp.json, if present
 	valid    bool
 	// viaTemp: meta.json did not match, but meta.tmp.json describes
 	// data.csv: a run stopped between the two renames of writePair.
@@ -33,11 +34,33 @@ type backupFile struct {
 func (b *backupFile) dataPath() string { return path.Join(b.dir, DataFile) }
 
 // scanArchive walks the whole archive, finds every backup (a folder with a
-// data.csv or a meta.json), reports temp files left by a crash, then loads
-// and checks all backups in parallel. Every problem is reported; the
-// returned backups include the invalid ones (valid == false).
+// data.csv or a meta.json), reports temp files left by a crash, and loads
+// and checks the backups in parallel while the walk goes on. Every problem
+// is reported; the returned backups, in walk order, include the invalid
+// ones (valid == false).
 func (e *Engine) scanArchive(ctx context.Context, r *Report) ([]*backupFile, error) {
-	var files []*backupFile
+	var (
+		files []*backupFile
+		found = make(chan *backupFile, 4*e.Workers)
+		total atomic.Int64 // the number of backups once the walk is done, -1 before
+		done  atomic.Int64
+		wg    sync.WaitGroup
+	)
+	total.Store(-1)
+	for range e.Workers {
+		wg.Go(func() {
+			for b := range found {
+				if ctx.Err() != nil {
+					continue
+				}
+				e.loadBackup(r, b)
+				warnTemps(r, b)
+				if d, t := done.Add(1), total.Load(); e.Progress != nil && t >= 0 {
+					e.Progress(int(d), int(t))
+				}
+			}
+		})
+	}
 	err := archfs.WalkDirs(e.Fs, ".", func(dir string, entries []os.FileInfo, err error) error {
 		if err != nil {
 			r.errorf(dir, 0, "Ordner nicht lesbar: %s", reason(err))
@@ -53,26 +76,32 @@ func (e *Engine) scanArchive(ctx context.Context, r *Report) ([]*backupFile, err
 				b.dataInfo = fi
 			case MetaFile:
 				b.metaInfo = fi
-			case DataTemp, MetaTemp:
+			case DataTemp:
 				b.temps = append(b.temps, fi.Name())
+			case MetaTemp:
+				b.temps = append(b.temps, fi.Name())
+				b.metaTemp = fi
 			}
 		}
 		switch {
 		case b.dataInfo != nil || b.metaInfo != nil:
 			files = append(files, b)
+			found <- b
 		case len(b.temps) > 0:
 			warnTemps(r, b)
 		}
 		return nil
 	})
+	total.Store(int64(len(files)))
+	close(found)
+	wg.Wait()
+	if e.Progress != nil && len(files) > 0 && ctx.Err() == nil {
+		e.Progress(int(done.Load()), len(files)) // the loads may all have ended before the walk
+	}
 	if err != nil {
 		return nil, fmt.Errorf("Archiv durchsuchen: %w", err)
 	}
 	r.Records = len(files)
-	forEach(ctx, len(files), e.Workers, e.Progress, func(i int) {
-		e.loadBackup(r, files[i])
-		warnTemps(r, files[i])
-	})
 	return files, ctx.Err()
 }
 
@@ -95,32 +124,43 @@ func (e *Engine) loadBackup(r *Report, b *backupFile) {
 	case b.dataInfo == nil:
 		fail(DataFile, "fehlt (meta.json ist vorhanden)")
 		return
-	case b.metaInfo == nil:
+	case b.metaInfo == nil && b.metaTemp == nil:
 		fail(DataFile, "meta.json fehlt")
 		return
 	}
 	for _, f := range []struct {
-		name string
-		fi   os.FileInfo
-	}{{DataFile, b.dataInfo}, {MetaFile, b.metaInfo}} {
-		if !f.fi.Mode().IsRegular() {
+		name  string
+		fi    os.FileInfo
+		limit int64
+	}{{DataFile, b.dataInfo, codec.MaxDataSize}, {MetaFile, b.metaInfo, codec.MaxMetaSize}} {
+		switch {
+		case f.fi == nil:
+		case !f.fi.Mode().IsRegular():
 			fail(f.name, "ist keine normale Datei (%s)", f.fi.Mode().Type())
+			return
+		case f.fi.Size() > f.limit: // not even opened; readLimited guards growing files
+			fail(f.name, "%s", (&tooLargeError{f.limit}).Error())
 			return
 		}
 	}
-	rawMeta, err := e.readLimited(path.Join(b.dir, MetaFile), codec.MaxMetaSize)
-	if err != nil {
-		fail(MetaFile, "%s", readReason(err))
-		return
-	}
-	if b.meta, err = codec.DecodeMeta(rawMeta); err != nil {
-		fail(MetaFile, "%s", err)
-		return
-	}
-	c, err := e.Schema.Codecs.Lookup(b.meta.SchemaVersion)
-	if err != nil {
-		fail(MetaFile, "%s", err)
-		return
+	// A first export stopped between its two renames leaves data.csv and
+	// meta.tmp.json without meta.json: useTempMeta below takes that pair.
+	var c codec.Codec
+	var err error
+	if b.metaInfo != nil {
+		rawMeta, err := e.readLimited(path.Join(b.dir, MetaFile), codec.MaxMetaSize)
+		if err != nil {
+			fail(MetaFile, "%s", readReason(err))
+			return
+		}
+		if b.meta, err = codec.DecodeMeta(rawMeta); err != nil {
+			fail(MetaFile, "%s", err)
+			return
+		}
+		if c, err = e.Schema.Codecs.Lookup(b.meta.SchemaVersion); err != nil {
+			fail(MetaFile, "%s", err)
+			return
+		}
 	}
 	data, err := e.readLimited(b.dataPath(), codec.MaxDataSize)
 	if err != nil {
@@ -129,11 +169,15 @@ func (e *Engine) loadBackup(r *Report, b *backupFile) {
 	}
 	sum := sha256.Sum256(data)
 	checksum := hex.EncodeToString(sum[:])
-	if (int64(len(data)) != b.meta.FileSize || checksum != b.meta.Checksum) && e.useTempMeta(r, b, data, checksum) {
+	if (b.metaInfo == nil || int64(len(data)) != b.meta.FileSize || checksum != b.meta.Checksum) && e.useTempMeta(r, b, data, checksum) {
 		if c, err = e.Schema.Codecs.Lookup(b.meta.SchemaVersion); err != nil {
 			fail(MetaTemp, "%s", err)
 			return
 		}
+	}
+	if c == nil {
+		fail(DataFile, "meta.json fehlt")
+		return
 	}
 	if int64(len(data)) != b.meta.FileSize {
 		fail(DataFile, "Dateigröße %d Bytes, laut meta.json %d", len(data), b.meta.FileSize)
@@ -189,31 +233,42 @@ func (e *Engine) loadBackup(r *Report, b *backupFile) {
 // useTempMeta takes meta.tmp.json as b's meta when it describes data exactly:
 // the run that wrote data.csv stopped before renaming it over meta.json.
 func (e *Engine) useTempMeta(r *Report, b *backupFile, data []byte, checksum string) bool {
-	if !slices.Contains(b.temps, MetaTemp) {
+	m, ok := e.tempMetaFor(b.dir, b.metaTemp, data, checksum)
+	if !ok {
 		return false
 	}
-	raw, err := e.readLimited(path.Join(b.dir, MetaTemp), codec.MaxMetaSize)
-	if err != nil {
-		return false
+	b.viaTemp = true
+	if b.metaInfo == nil {
+		r.warnf(path.Join(b.dir, MetaFile), m.RecordID, "fehlt noch; data.csv passt zu meta.tmp.json (erster Export vor dem letzten Umbenennen unterbrochen, der nächste Export oder Migrate schließt ab)")
+	} else {
+		r.warnf(path.Join(b.dir, MetaFile), m.RecordID, "gehört zur vorigen Version; data.csv passt zu meta.tmp.json (Lauf vor dem letzten Umbenennen unterbrochen, der nächste Export oder Migrate schließt ab)")
 	}
-	m, err := codec.DecodeMeta(raw)
-	if err != nil || m.Checksum != checksum || m.FileSize != int64(len(data)) {
-		return false
-	}
-	b.meta, b.viaTemp = m, true
-	r.warnf(path.Join(b.dir, MetaFile), m.RecordID, "gehört zur vorigen Version; data.csv passt zu meta.tmp.json (Lauf vor dem letzten Umbenennen unterbrochen, der nächste Export oder Migrate schließt ab)")
+	b.meta = m
 	return true
 }
 
-// readLimited reads a whole file but refuses one larger than limit without
-// reading it all, so a huge or endless file cannot exhaust memory.
-func (e *Engine) readLimited(name string, limit int64) ([]byte, error) {
-	f, err := e.Fs.Open(name)
-	if err != nil {
-		return nil, err
+// tempMetaFor returns the meta.tmp.json of dir (tmp is its FileInfo, nil if
+// absent) if it describes data exactly: size and checksum.
+func (e *Engine) tempMetaFor(dir string, tmp os.FileInfo, data []byte, checksum string) (codec.Meta, bool) {
+	if tmp == nil || !tmp.Mode().IsRegular() {
+		return codec.Meta{}, false
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	raw, err := e.readLimited(path.Join(dir, MetaTemp), codec.MaxMetaSize)
+	if err != nil {
+		return codec.Meta{}, false
+	}
+	m, err := codec.DecodeMeta(raw)
+	if err != nil || m.Checksum != checksum || m.FileSize != int64(len(data)) {
+		return codec.Meta{}, false
+	}
+	return m, true
+}
+
+// readLimited reads a whole file but refuses one larger than limit without
+// reading it all, so a huge or endless file cannot exhaust memory. Over SMB
+// it costs three requests (archfs.ReadFileLimit).
+func (e *Engine) readLimited(name string, limit int64) ([]byte, error) {
+	data, err := archfs.ReadFileLimit(e.Fs, name, limit)
 	if err != nil {
 		return nil, err
 	}

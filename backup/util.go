@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	iofs "io/fs"
+	"os"
 	"strconv"
 	"strings"
 
@@ -43,14 +44,22 @@ func (e *Engine) unlock(l *archfs.Lock, r *Report, err *error) {
 	}
 }
 
-// reason renders an I/O error for a problem line. The file is named by the
-// problem itself, so a *PathError contributes its operation and cause only.
+// reason renders an I/O error for a problem line. The problem names the
+// archive file; a *PathError or *os.LinkError inside err would repeat it
+// with the backend's full path, so it contributes its operation and cause
+// only, while the wrapping context (which temp file, which step) is kept:
+// "2024/076329/meta.tmp.json anlegen: open: no space left on device".
 func reason(err error) string {
+	s := err.Error()
 	var pe *iofs.PathError
 	if errors.As(err, &pe) {
-		return pe.Op + ": " + pe.Err.Error()
+		return strings.Replace(s, pe.Error(), pe.Op+": "+pe.Err.Error(), 1)
 	}
-	return err.Error()
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return strings.Replace(s, le.Error(), le.Op+": "+le.Err.Error(), 1)
+	}
+	return s
 }
 
 func joinErrs(errs []codec.FieldError) string {

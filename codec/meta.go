@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 )
 
@@ -23,11 +22,12 @@ type Meta struct {
 // MaxMetaSize bounds how much of a meta.json is read; real ones are ~200 bytes.
 const MaxMetaSize = 64 << 10
 
-var hexSHA256 = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
-
 // EncodeMeta renders m as indented JSON with a trailing newline, keys in the
 // order of the original tool.
 func EncodeMeta(m Meta) []byte {
+	if b, ok := encodeMetaFast(m); ok {
+		return b
+	}
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		panic(err) // a struct of strings and ints always marshals
@@ -38,8 +38,42 @@ func EncodeMeta(m Meta) []byte {
 // DecodeMeta parses meta.json. Unknown keys are ignored (newer writers may add
 // some); every key of Meta must be present with the right JSON type.
 func DecodeMeta(data []byte) (Meta, error) {
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	m, ok := decodeMetaFast(data)
+	if !ok {
+		var err error
+		if m, err = decodeMetaJSON(data); err != nil {
+			return Meta{}, err
+		}
+	}
+	if !isHexSHA256(m.Checksum) {
+		return Meta{}, fmt.Errorf("Feld checksum ist keine SHA-256-Prüfsumme (%s)", truncate(m.Checksum, 40))
+	}
+	if m.FileSize < 0 {
+		return Meta{}, fmt.Errorf("Feld file_size ist negativ (%d)", m.FileSize)
+	}
+	m.Checksum = strings.ToLower(m.Checksum)
+	return m, nil
+}
+
+// isHexSHA256 reports whether s is 64 hex digits.
+func isHexSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeMetaJSON parses any JSON object with the keys of Meta.
+func decodeMetaJSON(data []byte) (Meta, error) {
 	var raw map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(data, []byte("\ufeff"))))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	if err := dec.Decode(&raw); err != nil {
 		return Meta{}, fmt.Errorf("kein gültiges JSON-Objekt: %s", jsonReason(err))
@@ -80,13 +114,6 @@ func DecodeMeta(data []byte) (Meta, error) {
 	if len(missing) > 0 {
 		return Meta{}, fmt.Errorf("Feld %s fehlt", strings.Join(missing, ", "))
 	}
-	if !hexSHA256.MatchString(m.Checksum) {
-		return Meta{}, fmt.Errorf("Feld checksum ist keine SHA-256-Prüfsumme (%s)", truncate(m.Checksum, 40))
-	}
-	if m.FileSize < 0 {
-		return Meta{}, fmt.Errorf("Feld file_size ist negativ (%d)", m.FileSize)
-	}
-	m.Checksum = strings.ToLower(m.Checksum)
 	return m, nil
 }
 

@@ -42,7 +42,8 @@ func Show(cfg Config, src Sources) []Entry {
 	return out
 }
 
-// redactURL hides a password in an smb:// URL.
+// redactURL hides a password in an smb:// URL, or in a URL of a scheme no
+// backend knows (which is shown as written otherwise).
 func redactURL(s string) string {
 	loc, err := archfs.ParseLocation(s)
 	if err != nil {
@@ -52,8 +53,8 @@ func redactURL(s string) string {
 		}
 		return s
 	}
-	if loc.Scheme == "smb" {
-		return loc.String()
+	if loc.Scheme == "file" || loc.Scheme == "mem" {
+		return s
 	}
-	return s
+	return loc.String()
 }

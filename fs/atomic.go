@@ -69,10 +69,13 @@ type SyncAller interface {
 }
 
 // SyncDir flushes a directory's entries (renames) to stable storage where
-// the backend supports it: it opens dir and calls Sync. EINVAL, ENOTSUP and
-// EBADF from syncing a directory are ignored, as not all filesystems
-// support it.
+// the backend supports it: through its DirSyncer, else it opens dir and
+// calls Sync. EINVAL, ENOTSUP and EBADF from syncing a directory are
+// ignored, as not all filesystems support it.
 func SyncDir(fsys afero.Fs, dir string) error {
+	if ds, ok := fsys.(DirSyncer); ok {
+		return ds.SyncDir(dir)
+	}
 	f, err := fsys.Open(dir)
 	if err != nil {
 		return fmt.Errorf("Verzeichnis %s öffnen: %w", dir, err)

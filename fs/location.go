@@ -78,6 +78,11 @@ func parseFile(rest string) (Location, error) {
 	}
 	if !strings.HasPrefix(rest, "/") {
 		host, _, _ := strings.Cut(rest, "/")
+		if strings.Contains(rest, "@") {
+			// A user and password may be in front of the host: never echo
+			// them (the URL in the message is redacted already).
+			return Location{}, errors.New("file-URL mit Host wird nicht unterstützt (erwartet file:///absoluter/pfad)")
+		}
 		return Location{}, fmt.Errorf("file-URL mit Host %q wird nicht unterstützt (erwartet file:///absoluter/pfad)", host)
 	}
 	p, err := url.PathUnescape(rest)
@@ -101,6 +106,9 @@ func parseMem(name string) (Location, error) {
 	for _, c := range name {
 		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
 			c == '.' || c == '_' || c == '-'
+		if !ok && strings.Contains(name, "@") { // maybe user:password@: never echo it
+			return Location{}, errors.New("mem-Name enthält unerlaubte Zeichen (erlaubt: A-Z a-z 0-9 . _ -)")
+		}
 		if !ok {
 			return Location{}, fmt.Errorf("mem-Name %q enthält unerlaubte Zeichen (erlaubt: A-Z a-z 0-9 . _ -)", name)
 		}
@@ -237,7 +245,8 @@ func (l Location) String() string {
 		}
 		return b.String()
 	default:
-		return l.Scheme + "://" + l.Path
+		// An unknown scheme is kept as written, a password included.
+		return redact(l.Scheme + "://" + l.Path)
 	}
 }
 

@@ -6,26 +6,42 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // BackupTo writes a consistent copy of the whole database to dest using
 // VACUUM INTO and syncs it to stable storage. dest must not exist; on
-// failure a partly written dest is removed.
+// failure a partly written copy is removed. The copy is written as
+// dest + ".tmp" and renamed to dest once complete and synced, so a process
+// killed meanwhile never leaves a partial copy under a name that promises
+// a backup.
 func (db *DB) BackupTo(ctx context.Context, dest string) error {
 	if _, err := os.Lstat(dest); err == nil {
 		return fmt.Errorf("Sicherungskopie %s existiert bereits: %w", dest, fs.ErrExist)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("Sicherungskopie %s: %w", dest, err)
 	}
-	if _, err := db.sql.ExecContext(ctx, "VACUUM INTO ?", dest); err != nil {
-		os.Remove(dest)
+	tmp := dest + ".tmp"
+	// Left by a killed run: VACUUM INTO refuses to overwrite a database.
+	os.Remove(tmp)
+	os.Remove(tmp + "-journal")
+	if _, err := db.sql.ExecContext(ctx, "VACUUM INTO ?", tmp); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("Sicherungskopie %s von %s: %w", dest, db.path, err)
 	}
 	// SQLite does not fsync the file VACUUM INTO writes.
-	if err := syncFile(dest); err != nil {
-		os.Remove(dest)
+	if err := syncFile(tmp); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("Sicherungskopie %s: %w", dest, err)
+	}
+	if err := os.Rename(tmp, dest); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("Sicherungskopie %s: %w", dest, err)
+	}
+	if err := syncDir(filepath.Dir(dest)); err != nil {
+		return fmt.Errorf("Sicherungskopie %s: Verzeichnis: %w", dest, err)
 	}
 	return nil
 }
@@ -84,4 +100,19 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) error {
 		return fmt.Errorf("Datenbank %s (Commit): %w", db.path, err)
 	}
 	return nil
+}
+
+// syncDir flushes a directory's entries (the rename) to stable storage;
+// filesystems that cannot sync a directory are left alone.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	err = d.Sync()
+	if errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOTSUP) || errors.Is(err, syscall.EBADF) {
+		return nil
+	}
+	return err
 }

@@ -39,7 +39,33 @@ func OpenRead(ctx context.Context, path string) (*DB, error) {
 		}
 		return nil, fmt.Errorf("Datenbank %s: %w", path, err)
 	}
-	return open(ctx, path, "mode=ro")
+	db, err := open(ctx, path, "mode=ro")
+	if isReadonlyRollback(err) {
+		// A writer was killed inside a transaction (a restore, the web
+		// app) and left a hot journal. SQLite lets only a read-write
+		// connection roll it back and refuses to read until then, so
+		// export and verify would fail until the next writer came along.
+		// Opening read-write once rolls back to the last committed state,
+		// exactly what that writer would do.
+		w, werr := open(ctx, path, "_txlock=immediate")
+		if werr != nil {
+			return nil, err
+		}
+		if werr := w.Close(); werr != nil {
+			return nil, err
+		}
+		db, err = open(ctx, path, "mode=ro")
+	}
+	return db, err
+}
+
+// sqliteReadonlyRollback is SQLITE_READONLY_ROLLBACK: a read-only
+// connection found a hot journal it may not roll back.
+const sqliteReadonlyRollback = 776
+
+func isReadonlyRollback(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == sqliteReadonlyRollback
 }
 
 // OpenWrite opens the database at path read-write and creates it if it does

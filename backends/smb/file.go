@@ -121,9 +121,11 @@ func (f *File) WriteString(s string) (int, error) { return f.Write([]byte(s)) }
 
 // Readdir lists a directory opened with Open, like os.File.Readdir.
 func (f *File) Readdir(count int) (fis []os.FileInfo, err error) {
-	err = f.call(func() error {
-		fis, err = f.f.Readdir(count)
-		return err
+	err = f.conn.largeRequest(func() error {
+		return f.call(func() error {
+			fis, err = f.f.Readdir(count)
+			return err
+		})
 	})
 	return fis, f.pathError("readdir", err)
 }
@@ -140,10 +142,12 @@ func (f *File) Readdirnames(n int) ([]string, error) {
 // Stat queries the server; Name() is the last element of the opened name.
 func (f *File) Stat() (os.FileInfo, error) {
 	var fi os.FileInfo
-	err := f.call(func() error {
-		var err error
-		fi, err = f.f.Stat()
-		return err
+	err := f.conn.largeRequest(func() error {
+		return f.call(func() error {
+			var err error
+			fi, err = f.f.Stat()
+			return err
+		})
 	})
 	if err != nil {
 		return nil, f.pathError("stat", err)

@@ -71,6 +71,7 @@ type conn struct {
 	tcp     *netConn
 	session *smb2.Session
 	share   *smb2.Share
+	large   chan struct{} // one token per large request in flight (see largeRequest)
 }
 
 func newPool(cfg config) *pool {
@@ -97,7 +98,7 @@ func (p *pool) dial(ctx context.Context) (*conn, error) {
 		return nil, p.dialError(err)
 	}
 	tcp := &netConn{Conn: raw}
-	d := &smb2.Dialer{Initiator: &smb2.NTLMInitiator{
+	d := &smb2.Dialer{MaxCreditBalance: maxCredits, Initiator: &smb2.NTLMInitiator{
 		User:     p.cfg.user,
 		Password: p.cfg.password,
 		Domain:   p.cfg.domain,
@@ -113,7 +114,7 @@ func (p *pool) dial(ctx context.Context) (*conn, error) {
 		c.logoff()
 		return nil, p.mountError(err)
 	}
-	return &conn{tcp: tcp, session: s, share: sh}, nil
+	return &conn{tcp: tcp, session: s, share: sh, large: make(chan struct{}, maxLarge)}, nil
 }
 
 // connect makes the first session (at Open): one try, no backoff, so that

@@ -37,6 +37,8 @@ func Run(t *testing.T, newFs func(t *testing.T) afero.Fs) {
 		{"LockWaitsForRelease", testLockWaitsForRelease},
 		{"LockStaleTakeover", testLockStaleTakeover},
 		{"LockRefresh", testLockRefresh},
+		{"LockRefreshKeepsItFresh", testLockRefreshKeepsItFresh},
+		{"LockUnderLoad", testLockUnderLoad},
 		{"Unlock", testUnlock},
 		{"ConcurrentWrites", testConcurrentWrites},
 		{"ConcurrentAtomicReplace", testConcurrentAtomicReplace},

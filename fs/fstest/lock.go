@@ -120,6 +120,68 @@ func testLockRefresh(t *testing.T, fsys afero.Fs) {
 	}
 }
 
+// testLockRefreshKeepsItFresh: a run that lasts several times the stale
+// age of a competitor keeps its lock by refreshing it; the competitor, on
+// another host, waits instead of taking it over.
+func testLockRefreshKeepsItFresh(t *testing.T, fsys afero.Fs) {
+	const staleAfter = time.Second // 20 refresh intervals: room for a slow disk
+	l := acquire(t, fsys, wfs.LockOptions{Operation: "export", Refresh: 50 * time.Millisecond})
+	time.Sleep(2 * staleAfter)
+	_, err := wfs.AcquireLock(context.Background(), fsys, wfs.LockOptions{Operation: "export",
+		Hostname: "andere-werkstatt", StaleAfter: staleAfter, Timeout: 100 * time.Millisecond, Poll: 20 * time.Millisecond})
+	var le *wfs.LockError
+	if !errors.As(err, &le) {
+		t.Fatalf("competitor: err = %v, want *LockError: a refreshed lock is not stale", err)
+	}
+	if got := readLockInfo(t, fsys); got.Token != l.Info().Token || time.Since(got.Refreshed) > staleAfter {
+		t.Errorf("lock file %+v: not ours or not refreshed", got)
+	}
+	if err := l.Release(); err != nil {
+		t.Fatalf("Release: %v", err)
+	}
+}
+
+// testLockUnderLoad: ten runs want the lock at once; each gets it in
+// turn, never two at the same time.
+func testLockUnderLoad(t *testing.T, fsys afero.Fs) {
+	var inside, most, done sync.Mutex
+	holders, maxHolders, finished := 0, 0, 0
+	parallel(10, func(i int) {
+		l, err := wfs.AcquireLock(context.Background(), fsys, wfs.LockOptions{
+			Operation: "export", Timeout: time.Minute, Poll: 5 * time.Millisecond})
+		if err != nil {
+			t.Errorf("run %d: %v", i, err)
+			return
+		}
+		inside.Lock()
+		holders++
+		n := holders
+		inside.Unlock()
+		most.Lock()
+		maxHolders = max(maxHolders, n)
+		most.Unlock()
+		writeFile(t, fsys, "lauf.txt", strconv.Itoa(i)) // the run's work
+		time.Sleep(5 * time.Millisecond)
+		if got := readFile(t, fsys, "lauf.txt"); got != strconv.Itoa(i) {
+			t.Errorf("run %d: another run wrote meanwhile (%q)", i, got)
+		}
+		inside.Lock()
+		holders--
+		inside.Unlock()
+		if err := l.Release(); err != nil {
+			t.Errorf("run %d: Release: %v", i, err)
+		}
+		done.Lock()
+		finished++
+		done.Unlock()
+	})
+	if maxHolders != 1 || finished != 10 {
+		t.Fatalf("%d runs held the lock at once; %d of 10 finished", maxHolders, finished)
+	}
+	_, err := fsys.Stat(wfs.LockFileName)
+	wantNotExist(t, "lock file after the last Release", err)
+}
+
 func testUnlock(t *testing.T, fsys afero.Fs) {
 	host, _ := os.Hostname()
 	info, err := wfs.Unlock(fsys, false, host, 0)

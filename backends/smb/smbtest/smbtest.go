@@ -24,7 +24,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"testing"
 	"time"
 
 	wfs "werkstatt-backup/fs"
@@ -38,6 +37,17 @@ const (
 
 const startTimeout = 20 * time.Second
 
+// TB is the part of testing.TB the harness uses: *testing.T and *testing.B
+// have it, and Launch brings its own for use outside a test.
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Skip(args ...any)
+	TempDir() string
+	Cleanup(func())
+}
+
 // Server is a running smbd.
 type Server struct {
 	Host     string // 127.0.0.1
@@ -47,7 +57,7 @@ type Server struct {
 	Password string // random per server
 	Dir      string // the share's directory on disk
 
-	t       testing.TB
+	t       TB
 	smbd    string
 	conf    string
 	logPath string
@@ -63,7 +73,7 @@ type Server struct {
 const skipMessage = "SMB-Tests übersprungen: smbd fehlt (als root: apt-get install -y samba, oder make test)"
 
 // Start starts a server for the test and stops it when the test ends.
-func Start(t testing.TB) *Server {
+func Start(t TB) *Server {
 	t.Helper()
 	smbd := find(t)
 	uid, gid := ensureUser(t)
@@ -112,7 +122,7 @@ func Start(t testing.TB) *Server {
 }
 
 // find returns the path of smbd or skips (fails with ARCHIV_REQUIRE_SMB=1).
-func find(t testing.TB) string {
+func find(t TB) string {
 	t.Helper()
 	required := os.Getenv("ARCHIV_REQUIRE_SMB") == "1"
 	skip := func(msg string) {
@@ -141,7 +151,7 @@ func find(t testing.TB) string {
 // ensureUser creates the unix account the share is used as, once per
 // machine. Test binaries of several packages may race here: a file lock
 // serializes them.
-func ensureUser(t testing.TB) (uid, gid int) {
+func ensureUser(t TB) (uid, gid int) {
 	t.Helper()
 	lookup := func() (int, int, bool) {
 		u, err := user.Lookup(User)
@@ -175,7 +185,7 @@ func ensureUser(t testing.TB) (uid, gid int) {
 	return 0, 0
 }
 
-func password(t testing.TB) string {
+func password(t TB) string {
 	b := make([]byte, 12)
 	if _, err := rand.Read(b); err != nil {
 		t.Fatal(err)
@@ -184,7 +194,7 @@ func password(t testing.TB) string {
 }
 
 // freePort returns a port of 127.0.0.1 that was free a moment ago.
-func freePort(t testing.TB) int {
+func freePort(t TB) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

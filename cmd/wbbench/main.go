@@ -1,0 +1,258 @@
+// Command wbbench is the benchmark behind `make bench`. It builds
+// werkstatt-backup, creates sample databases with package sample (the demo's
+// generator), measures every target of SPEC 8 with the real binary, each
+// beside a peer tool doing the same work in the same run and under the same
+// conditions (interleaved, fresh directories, nothing deleted before a
+// measured run), and writes the table to BENCHMARKS.md and stdout.
+//
+// Peers: cp -r + sync -f for a fresh export, rsync -rc for one with nothing
+// changed, Python's json/hashlib/csv/sqlite3 doing the seed's verify and
+// restore, rclone copy for SMB. The SMB rows need root and smbd (Samba is
+// started by the test harness, backends/smb/smbtest, on a free loopback
+// port); 10ms round trips come from internal/latency.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"werkstatt-backup/sample"
+)
+
+type bench struct {
+	work    string // everything goes below here; removed at the end
+	bin     string // the werkstatt-backup binary under test
+	runs    int
+	orders  int // the 10,000 of the targets
+	big     int // the 100,000 of the memory target
+	smbN    int // the 1,000 of the SMB targets
+	python  string
+	rows    []row
+	notes   []string
+	started time.Time
+	log     io.Writer
+
+	loadStart  string      // load average when the run began
+	restore10k measurement // the reference for the large restore
+}
+
+func main() {
+	out := flag.String("out", "BENCHMARKS.md", "where the Markdown table goes")
+	work := flag.String("work", "", "working directory (default: a new one in $TMPDIR, removed at the end)")
+	runs := flag.Int("runs", 3, "runs per measurement (the median is reported)")
+	orders := flag.Int("orders", 10000, "orders of the local targets")
+	big := flag.Int("big", 100000, "orders of the large restore (0: skip)")
+	smbN := flag.Int("smb-orders", 1000, "orders of the SMB targets (0: skip)")
+	keep := flag.Bool("keep", false, "keep the working directory")
+	flag.Parse()
+
+	b := &bench{runs: max(*runs, 1), orders: *orders, big: *big, smbN: *smbN, started: time.Now(), log: os.Stderr, loadStart: loadavg()}
+	var err error
+	if b.work = *work; b.work == "" {
+		b.work, err = os.MkdirTemp("", "wbbench-")
+	} else {
+		err = os.MkdirAll(b.work, 0o755)
+	}
+	if err != nil {
+		fail(err)
+	}
+	if !*keep {
+		defer os.RemoveAll(b.work)
+	}
+	if err := b.run(); err != nil {
+		if !*keep {
+			os.RemoveAll(b.work)
+		}
+		fail(err)
+	}
+	md := b.markdown()
+	fmt.Print(md)
+	if *out != "" {
+		if err := os.WriteFile(*out, []byte(md), 0o644); err != nil {
+			fail(err)
+		}
+		b.logf("Tabelle geschrieben: %s", *out)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "wbbench:", err)
+	os.Exit(1)
+}
+
+func (b *bench) logf(format string, args ...any) {
+	fmt.Fprintf(b.log, "[%6.1fs] %s\n", time.Since(b.started).Seconds(), fmt.Sprintf(format, args...))
+}
+
+func (b *bench) run() error {
+	b.python, _ = exec.LookPath("python3")
+	b.logf("Arbeitsverzeichnis %s", b.work)
+	b.bin = filepath.Join(b.work, "werkstatt-backup")
+	build := exec.Command("go", "build", "-trimpath", "-o", b.bin, "./cmd/werkstatt-backup")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	for _, s := range []struct{ name, text string }{{"verify_peer.py", verifyPeer}, {"restore_peer.py", restorePeer}} {
+		if err := os.WriteFile(filepath.Join(b.work, s.name), []byte(s.text), 0o644); err != nil {
+			return err
+		}
+	}
+	if err := b.local(); err != nil {
+		return err
+	}
+	if b.big > 0 {
+		if err := b.large(); err != nil {
+			return err
+		}
+	}
+	if b.smbN > 0 {
+		if err := b.smb(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sampleDB writes a sample database of n orders (no PDFs: export needs only
+// the rows) and returns its path.
+func (b *bench) sampleDB(n int) (string, error) {
+	p := filepath.Join(b.work, fmt.Sprintf("werkstatt-%d.db", n))
+	if _, err := os.Stat(p); err == nil {
+		return p, nil
+	}
+	t := time.Now()
+	err := sample.CreateDB(context.Background(), p, sample.Rows(n, 1))
+	b.logf("Beispieldatenbank %d Aufträge: %s", n, since(t))
+	return p, err
+}
+
+// measurement is one process run: its wall time and peak memory.
+type measurement struct {
+	d   time.Duration
+	rss int64 // peak resident set size in bytes (0: not measured)
+}
+
+// run starts name with args in the working directory, with a clean
+// environment plus env, and measures it; a failure is an error with the
+// command's output.
+func (b *bench) exec(env []string, name string, args ...string) (measurement, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = b.work
+	cmd.Env = append(cleanEnv(), env...)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	t := time.Now()
+	err := cmd.Run()
+	m := measurement{d: time.Since(t)}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru != nil {
+		m.rss = ru.Maxrss * 1024
+	}
+	if err != nil {
+		return m, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, tail(out.String(), 20))
+	}
+	return m, nil
+}
+
+// wb runs the binary under test.
+func (b *bench) wb(env []string, args ...string) (measurement, error) {
+	args = append(args, "--quiet", "--log-file", filepath.Join(b.work, "backup_system.log"))
+	return b.exec(env, b.bin, args...)
+}
+
+// sh runs a shell command line (for peers made of several tools).
+func (b *bench) sh(env []string, line string) (measurement, error) {
+	return b.exec(env, "sh", "-c", line)
+}
+
+// cleanEnv is the environment without ARCHIV_* and RCLONE_* settings of
+// the caller, which would change what is measured.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "ARCHIV_") && !strings.HasPrefix(kv, "RCLONE_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// series measures ours and peer alternately, runs times each, and returns
+// all measurements. ours and peer get the run number (1, 2, ...).
+func (b *bench) series(runs int, ours, peer func(i int) (measurement, error)) (o, p []measurement, err error) {
+	for i := 1; i <= runs; i++ {
+		if ours != nil {
+			m, err := ours(i)
+			if err != nil {
+				return nil, nil, err
+			}
+			o = append(o, m)
+		}
+		if peer != nil {
+			m, err := peer(i)
+			switch {
+			case errors.Is(err, errSkip):
+			case err != nil:
+				return nil, nil, err
+			default:
+				p = append(p, m)
+			}
+		}
+	}
+	return o, p, nil
+}
+
+// median of the times; peak of the memory.
+func median(ms []measurement) measurement {
+	if len(ms) == 0 {
+		return measurement{}
+	}
+	ds := make([]time.Duration, len(ms))
+	var rss int64
+	for i, m := range ms {
+		ds[i] = m.d
+		rss = max(rss, m.rss)
+	}
+	slices.Sort(ds)
+	return measurement{d: ds[len(ds)/2], rss: rss}
+}
+
+func since(t time.Time) string { return fmtDur(time.Since(t)) }
+
+func fmtDur(d time.Duration) string {
+	switch {
+	case d >= 10*time.Second:
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	case d >= time.Second:
+		return fmt.Sprintf("%.2f s", d.Seconds())
+	default:
+		return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond))
+	}
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func mkdir(p string) error { return os.MkdirAll(p, 0o755) }
+
+// errSkip from a peer: not measured in this run (tool missing, or a slow
+// peer measured once).
+var errSkip = errors.New("übersprungen")
+
+func goVersion() string { return runtime.Version() }

@@ -1,0 +1,90 @@
+package fs
+
+import (
+	"path"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// secretOf returns what redact hides in s: from the first ":" after
+// "scheme://" to the last "@", the password of a userinfo ("" if none).
+func secretOf(s string) string {
+	i := strings.Index(s, "://")
+	if i < 0 {
+		return ""
+	}
+	rest := s[i+3:]
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return ""
+	}
+	_, pw, ok := strings.Cut(rest[:at], ":")
+	if !ok {
+		return ""
+	}
+	return pw
+}
+
+func FuzzParseLocation(f *testing.F) {
+	for _, s := range []string{
+		"./test_archiv", "/srv/archiv/", `C:\archiv`, "C://archiv", "file:///srv/archiv", "FILE:///srv/mein%20archiv",
+		"mem://test", "smb://backup@nas-nord/archiv", "smb://WERKSTATT;backup:geheim@nas:1445/archiv/2024/nord",
+		"smb://u:p%40ss%2Fw@nas/Werkstatt%20Daten/a//b/", "smb://u@[fe80::1]:445/share", "ftp://server/x",
+		"smb://u:geheim@host:99999/s", "smb://u:geh/eim@host/s", "file://u:geheim@host/x", "mem://u:geheim@x",
+		"ftp://u:geheim@host/x", "smb://host/share/../x", "smb://", "smb://@h/s", "smb://u@h:/s", "smb://u@[::1/s",
+		"file://", "file:///%zz", "mem://", "://x", "",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		l, err := ParseLocation(s)
+		secret := secretOf(s)
+		if err != nil {
+			// The password is never echoed, neither by the redacted URL nor
+			// by the reason (when it is long enough to be recognised and
+			// appears only once in the input).
+			if len(secret) >= 4 && strings.Count(s, secret) == 1 && strings.Contains(err.Error(), secret) {
+				t.Fatalf("ParseLocation(%q) error shows the password %q: %v", s, secret, err)
+			}
+			if l != (Location{}) {
+				t.Fatalf("ParseLocation(%q) returned %+v with error %v", s, l, err)
+			}
+			return
+		}
+		shown := l.String()
+		switch l.Scheme {
+		case "":
+			t.Fatalf("ParseLocation(%q): no scheme", s)
+		case "file":
+			if l.Path != filepath.Clean(l.Path) {
+				t.Fatalf("ParseLocation(%q): path %q not clean", s, l.Path)
+			}
+		case "mem":
+			if l.Path == "" || strings.ContainsAny(l.Path, "/\\:@ ") {
+				t.Fatalf("ParseLocation(%q): mem name %q", s, l.Path)
+			}
+		case "smb":
+			if l.Host == "" || l.Share == "" || l.Port < 0 || l.Port > 65535 {
+				t.Fatalf("ParseLocation(%q) = %+v", s, l)
+			}
+			if l.Path != "" && (path.Clean("/"+l.Path) != "/"+l.Path || strings.Contains("/"+l.Path+"/", "/../")) {
+				t.Fatalf("ParseLocation(%q): directory %q", s, l.Path)
+			}
+			// What is shown does not depend on the password at all.
+			other := l
+			if other.Password != "" {
+				other.Password = "anders"
+			}
+			if other.String() != shown {
+				t.Fatalf("ParseLocation(%q).String() = %q shows the password", s, shown)
+			}
+		default:
+			// An unknown scheme is reported by the registry with
+			// String(): a userinfo password must be hidden there too.
+			if len(secret) >= 4 && strings.Count(s, secret) == 1 && strings.Contains(shown, secret) && secret != "***" {
+				t.Fatalf("ParseLocation(%q).String() = %q shows the password %q", s, shown, secret)
+			}
+		}
+	})
+}
