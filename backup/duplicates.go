@@ -15,42 +15,52 @@ type candidate struct {
 	id   codec.Identity
 }
 
-func (c candidate) vals() []string { return c.file.rows[c.row] }
+func (c candidate) vals() []string { return c.file.rows[c.row].values() }
 
 // choose picks, for every record_id found in valid backups, the copy restore
 // takes, and warns about each record that has several copies, naming all of
 // them, the chosen one and why (SPEC 3: newest updated_at, then newest
 // exported_at, then the folder matching file_path, then path order).
-// The result is sorted by record_id.
+// The result is sorted by record_id. Copies are grouped by sorting, not in
+// a map: for 100,000 orders the map was a fifth of a restore's memory.
 func (e *Engine) choose(r *Report, files []*backupFile) []candidate {
 	cur := e.Schema.Codecs.Current()
-	byID := make(map[int64][]candidate)
+	n := 0
+	for _, f := range files {
+		if f.valid {
+			n += len(f.rows)
+		}
+	}
+	all := make([]candidate, 0, n)
 	for _, f := range files {
 		if !f.valid {
 			continue
 		}
 		for i, row := range f.rows {
-			id := cur.Identity(row)
-			byID[id.RecordID] = append(byID[id.RecordID], candidate{file: f, row: i, id: id})
+			all = append(all, candidate{file: f, row: i, id: cur.Identity(row.values())})
 		}
 	}
-	chosen := make([]candidate, 0, len(byID))
-	for id, cs := range byID {
-		if len(cs) == 1 {
-			chosen = append(chosen, cs[0])
-			continue
+	slices.SortFunc(all, func(a, b candidate) int { return cmp.Compare(a.id.RecordID, b.id.RecordID) })
+	chosen := all[:0] // overwrites only groups already decided
+	for i := 0; i < len(all); {
+		j := i + 1
+		for j < len(all) && all[j].id.RecordID == all[i].id.RecordID {
+			j++
 		}
-		slices.SortFunc(cs, func(a, b candidate) int { c, _ := preference(a, b); return c })
-		_, why := preference(cs[0], cs[1])
-		paths := make([]string, len(cs))
-		for i, c := range cs {
-			paths[i] = c.file.dataPath()
+		cs := all[i:j]
+		if len(cs) > 1 {
+			slices.SortFunc(cs, func(a, b candidate) int { c, _ := preference(a, b); return c })
+			_, why := preference(cs[0], cs[1])
+			paths := make([]string, len(cs))
+			for k, c := range cs {
+				paths[k] = c.file.dataPath()
+			}
+			r.warnf("", cs[0].id.RecordID, "mehrfach gesichert in %s; Restore nimmt %s (%s)",
+				strings.Join(paths, ", "), cs[0].file.dataPath(), why)
 		}
-		r.warnf("", id, "mehrfach gesichert in %s; Restore nimmt %s (%s)",
-			strings.Join(paths, ", "), cs[0].file.dataPath(), why)
 		chosen = append(chosen, cs[0])
+		i = j
 	}
-	slices.SortFunc(chosen, func(a, b candidate) int { return cmp.Compare(a.id.RecordID, b.id.RecordID) })
 	return chosen
 }
 

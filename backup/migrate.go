@@ -89,7 +89,7 @@ func (e *Engine) rewrite(cur codec.Codec, b *backupFile) error {
 			return nil
 		}
 	}
-	data := cur.Encode(b.rows...)
+	data := cur.Encode(b.values()...)
 	sum := sha256.Sum256(data)
 	meta := b.meta
 	meta.SchemaVersion = cur.Version()

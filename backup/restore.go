@@ -29,6 +29,7 @@ var ErrNeedForce = errors.New("Tabelle enthält Datensätze")
 // transaction, so a failure leaves the old table as it was.
 func (e *Engine) Restore(ctx context.Context, opts RestoreOptions) (_ *Report, err error) {
 	e.init()
+	defer boundMemory()()
 	r := e.newReport("restore")
 	r.Database, r.DryRun = e.DBPath, opts.DryRun
 	e.Log.Info("Starte Wiederherstellung der Datenbank aus dem Archiv...")

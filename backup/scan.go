@@ -8,8 +8,9 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"slices"
+	"strings"
 	"sync"
-	"sync/atomic"
 
 	"werkstatt-backup/codec"
 	archfs "werkstatt-backup/fs"
@@ -20,7 +21,7 @@ import (
 type backupFile struct {
 	dir      string
 	meta     codec.Meta
-	rows     [][]string // in the current schema version, after migration
+	rows     []packedRow // in the current schema version, after migration
 	dataInfo os.FileInfo
 	metaInfo os.FileInfo
 	temps    []string    // data.tmp.csv / meta.tmp.json present in the folder
@@ -34,34 +35,17 @@ type backupFile struct {
 func (b *backupFile) dataPath() string { return path.Join(b.dir, DataFile) }
 
 // scanArchive walks the whole archive, finds every backup (a folder with a
-// data.csv or a meta.json), reports temp files left by a crash, and loads
-// and checks the backups in parallel while the walk goes on. Every problem
-// is reported; the returned backups, in walk order, include the invalid
-// ones (valid == false).
+// data.csv or a meta.json), reports temp files left by a crash, then loads
+// and checks all backups in parallel. Every problem is reported; the
+// returned backups, sorted by folder, include the invalid ones (valid ==
+// false). The walk lists folders in parallel too, and keeps of each entry
+// only what the checks need (compact.go).
 func (e *Engine) scanArchive(ctx context.Context, r *Report) ([]*backupFile, error) {
 	var (
+		mu    sync.Mutex
 		files []*backupFile
-		found = make(chan *backupFile, 4*e.Workers)
-		total atomic.Int64 // the number of backups once the walk is done, -1 before
-		done  atomic.Int64
-		wg    sync.WaitGroup
 	)
-	total.Store(-1)
-	for range e.Workers {
-		wg.Go(func() {
-			for b := range found {
-				if ctx.Err() != nil {
-					continue
-				}
-				e.loadBackup(r, b)
-				warnTemps(r, b)
-				if d, t := done.Add(1), total.Load(); e.Progress != nil && t >= 0 {
-					e.Progress(int(d), int(t))
-				}
-			}
-		})
-	}
-	err := archfs.WalkDirs(e.Fs, ".", func(dir string, entries []os.FileInfo, err error) error {
+	err := archfs.WalkDirsParallel(e.Fs, ".", e.Workers, func(dir string, entries []os.FileInfo, err error) error {
 		if err != nil {
 			r.errorf(dir, 0, "Ordner nicht lesbar: %s", reason(err))
 			return nil
@@ -73,35 +57,35 @@ func (e *Engine) scanArchive(ctx context.Context, r *Report) ([]*backupFile, err
 		for _, fi := range entries {
 			switch fi.Name() {
 			case DataFile:
-				b.dataInfo = fi
+				b.dataInfo = compactInfo(DataFile, fi)
 			case MetaFile:
-				b.metaInfo = fi
+				b.metaInfo = compactInfo(MetaFile, fi)
 			case DataTemp:
-				b.temps = append(b.temps, fi.Name())
+				b.temps = append(b.temps, DataTemp)
 			case MetaTemp:
-				b.temps = append(b.temps, fi.Name())
-				b.metaTemp = fi
+				b.temps = append(b.temps, MetaTemp)
+				b.metaTemp = compactInfo(MetaTemp, fi)
 			}
 		}
 		switch {
 		case b.dataInfo != nil || b.metaInfo != nil:
+			mu.Lock()
 			files = append(files, b)
-			found <- b
+			mu.Unlock()
 		case len(b.temps) > 0:
 			warnTemps(r, b)
 		}
 		return nil
 	})
-	total.Store(int64(len(files)))
-	close(found)
-	wg.Wait()
-	if e.Progress != nil && len(files) > 0 && ctx.Err() == nil {
-		e.Progress(int(done.Load()), len(files)) // the loads may all have ended before the walk
-	}
 	if err != nil {
 		return nil, fmt.Errorf("Archiv durchsuchen: %w", err)
 	}
+	slices.SortFunc(files, func(a, b *backupFile) int { return strings.Compare(a.dir, b.dir) })
 	r.Records = len(files)
+	forEach(ctx, len(files), e.Workers, e.Progress, func(i int) {
+		e.loadBackup(r, files[i])
+		warnTemps(r, files[i])
+	})
 	return files, ctx.Err()
 }
 
@@ -200,7 +184,7 @@ func (e *Engine) loadBackup(r *Report, b *backupFile) {
 			return
 		}
 	}
-	b.rows = make([][]string, 0, len(rows))
+	b.rows = make([]packedRow, 0, len(rows))
 	for i, row := range rows {
 		if errs := c.Validate(row); len(errs) > 0 {
 			fail(DataFile, "Datenzeile %d ungültig: %s", i+1, joinErrs(errs))
@@ -216,7 +200,12 @@ func (e *Engine) loadBackup(r *Report, b *backupFile) {
 				return
 			}
 		}
-		b.rows = append(b.rows, row)
+		p, ok := packRow(row)
+		if !ok {
+			fail(DataFile, "Datenzeile %d ungültig: enthält ein NUL-Byte", i+1)
+			return
+		}
+		b.rows = append(b.rows, p)
 	}
 	if len(rows) == 1 {
 		id := c.Identity(rows[0])

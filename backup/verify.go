@@ -22,6 +22,7 @@ type VerifyOptions struct {
 // when a backup cannot be trusted; duplicates are warnings only.
 func (e *Engine) Verify(ctx context.Context, opts VerifyOptions) (_ *Report, err error) {
 	e.init()
+	defer boundMemory()()
 	r := e.newReport("verify")
 	e.Log.Info("Starte Prüfung aller Sicherungen...")
 	lock, err := e.lock(ctx, "verify")
