@@ -8,9 +8,7 @@ package monitor
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	iofs "io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -181,34 +179,33 @@ func writeAtomic(path string, data []byte) (err error) {
 	return nil
 }
 
-// Lock timing: a writer holds the lock for milliseconds; one older than
-// lockStale was left by a killed process.
+// Lock timing: a writer holds the lock for milliseconds.
 var (
-	lockWait  = 5 * time.Second
-	lockPoll  = 10 * time.Millisecond
-	lockStale = 30 * time.Second
+	lockWait = 5 * time.Second
+	lockPoll = 10 * time.Millisecond
 )
 
-// withLock runs fn while holding path+".lock", created exclusively, so that
-// two runs finishing at once (two sites, two cron jobs) do not lose each
-// other's entry in the read-modify-write.
+// withLock runs fn while holding an exclusive flock(2) on path+".lock", so
+// that two runs finishing at once (two sites, two cron jobs) do not lose
+// each other's entry in the read-modify-write. The kernel drops the lock
+// when its holder dies, so a killed run never blocks the next one; the
+// file itself stays (removing it would race with a waiting writer).
 func withLock(path string, fn func() error) error {
 	lock := path + ".lock"
+	f, err := os.OpenFile(lock, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
 	deadline := time.Now().Add(lockWait)
 	for {
-		f, err := os.OpenFile(lock, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-		if err == nil {
-			fmt.Fprintf(f, "%d\n", os.Getpid())
-			f.Close()
-			defer os.Remove(lock)
+		ok, err := tryLock(f)
+		if err != nil {
+			return fmt.Errorf("%s: Sperre %s: %w", path, lock, err)
+		}
+		if ok {
+			defer unlock(f)
 			return fn()
-		}
-		if !errors.Is(err, iofs.ErrExist) {
-			return err
-		}
-		if fi, serr := os.Stat(lock); serr == nil && time.Since(fi.ModTime()) > lockStale {
-			os.Remove(lock)
-			continue
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s: Sperre %s seit %s belegt", path, lock, lockWait)
