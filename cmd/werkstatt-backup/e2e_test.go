@@ -48,8 +48,20 @@ type result struct {
 // wb runs the binary in dir with args and a clean ARCHIV_* environment.
 func wb(t *testing.T, dir string, args ...string) result {
 	t.Helper()
+	return startWB(t, dir, nil, args...)()
+}
+
+// wbEnv is wb with extra environment variables (KEY=value).
+func wbEnv(t *testing.T, dir string, env []string, args ...string) result {
+	t.Helper()
+	return startWB(t, dir, env, args...)()
+}
+
+// startWB starts the binary in dir with args, a clean ARCHIV_* environment
+// plus env, and returns a function that waits for it (2 minutes at most).
+func startWB(t *testing.T, dir string, env []string, args ...string) func() result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Dir = dir
 	for _, kv := range os.Environ() {
@@ -57,17 +69,26 @@ func wb(t *testing.T, dir string, args ...string) result {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
+	cmd.Env = append(cmd.Env, env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	var ee *exec.ExitError
-	code := 0
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
+	if err := cmd.Start(); err != nil {
+		cancel()
 		t.Fatal(err)
 	}
-	return result{code, out.String(), errb.String()}
+	return func() result {
+		t.Helper()
+		defer cancel()
+		err := cmd.Wait()
+		var ee *exec.ExitError
+		code := 0
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return result{code, out.String(), errb.String()}
+	}
 }
 
 func (r result) expect(t *testing.T, code int) result {

@@ -5,12 +5,10 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -26,40 +24,6 @@ import (
 // The SMB end-to-end tests run the built binary against a Samba server the
 // test starts itself (see backends/smb/smbtest), with the password in
 // ARCHIV_SMB_PASSWORD or a password file, never on the command line.
-
-// startWB starts the binary like wbEnv (config_e2e_test.go) and returns
-// a function that waits for it.
-func startWB(t *testing.T, dir string, env []string, args ...string) func() result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Dir = dir
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "ARCHIV_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, env...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	return func() result {
-		t.Helper()
-		defer cancel()
-		err := cmd.Wait()
-		var ee *exec.ExitError
-		code := 0
-		if errors.As(err, &ee) {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return result{code, out.String(), errb.String()}
-	}
-}
 
 // smbSite is a Samba server with an empty archive folder "sub" in its share.
 type smbSite struct {
