@@ -8,26 +8,18 @@ import (
 	"iter"
 	"os"
 
+	v1 "werkstatt-backup/codec/v1"
 	"werkstatt-backup/store"
 )
 
-// auftraege is the web app's table, in the column order of Columns.
-var auftraege = store.TableDef{Name: "auftraege", Columns: []store.ColumnDef{
-	{Name: "record_id", Type: "INTEGER", PrimaryKey: true},
-	{Name: "auftrag_nr", Type: "TEXT", NotNull: true},
-	{Name: "kunde_name", Type: "TEXT"},
-	{Name: "kunden_nr", Type: "TEXT"},
-	{Name: "kennzeichen", Type: "TEXT"},
-	{Name: "vin", Type: "TEXT"},
-	{Name: "datum", Type: "TEXT"},
-	{Name: "formular_version", Type: "TEXT"},
-	{Name: "keywords_json", Type: "TEXT"},
-	{Name: "file_path", Type: "TEXT", NotNull: true},
-	{Name: "hash", Type: "TEXT"},
-	{Name: "data_complete", Type: "INTEGER"},
-	{Name: "created_at", Type: "TEXT"},
-	{Name: "updated_at", Type: "TEXT"},
-}}
+// auftraege is the web app's table: the columns of backup schema 1.0.
+var auftraege = func() store.TableDef {
+	def := store.TableDef{Name: "auftraege"}
+	for _, c := range (v1.Codec{}).Columns() {
+		def.Columns = append(def.Columns, store.ColumnDef{Name: c.Name, Type: c.Type, NotNull: c.NotNull, PrimaryKey: c.PrimaryKey})
+	}
+	return def
+}()
 
 // otherSchema is the rest of the web app's schema: an index on auftrag_nr and
 // an unrelated settings table that a restore must leave alone.

@@ -10,14 +10,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"werkstatt-backup/codec"
+	v1 "werkstatt-backup/codec/v1"
 )
 
 // Columns is the column order of backup schema 1.0.
-var Columns = []string{
-	"record_id", "auftrag_nr", "kunde_name", "kunden_nr", "kennzeichen", "vin",
-	"datum", "formular_version", "keywords_json", "file_path", "hash",
-	"data_complete", "created_at", "updated_at",
-}
+var Columns = codec.Names(v1.Codec{})
 
 // MaxRows is the largest n Rows accepts: auftrag_nr has six digits.
 const MaxRows = 1000000
