@@ -104,6 +104,22 @@ func must[T any](v T, err error) T {
 	return v
 }
 
+// golden compares got with the file at path (rewritten with -update).
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		os.WriteFile(path, []byte(got), 0o644)
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s:\n%q\nwant\n%q", path, got, want)
+	}
+}
+
 func TestRestoreMigratesAMixedArchiveThroughTwoSteps(t *testing.T) {
 	f := newFixture(t, nil)
 	mixedArchive(t, f)
@@ -133,24 +149,16 @@ func TestMigrateRewritesOlderVersionsToGolden(t *testing.T) {
 	f := newFixture(t, nil)
 	mixedArchive(t, f)
 	f.e.Schema = chainSchema("3.0")
+	// The inputs, one golden file per version and order: 1.0 and 2.0.
+	for _, nr := range []string{"000001", "000002", "000003", "000004"} {
+		golden(t, filepath.Join("testdata", "chain", "in-"+nr+".csv"), f.read("2024/"+nr+"/data.csv"))
+	}
 	r, err := f.e.Migrate(context.Background(), MigrateOptions{})
 	if err != nil || r.OK != 4 {
 		t.Fatalf("migrate: %v %+v", err, r)
 	}
 	for _, nr := range []string{"000001", "000002", "000003", "000004"} {
-		golden := filepath.Join("testdata", "chain", nr+".csv")
-		got := f.read("2024/" + nr + "/data.csv")
-		if *update {
-			os.MkdirAll(filepath.Dir(golden), 0o755)
-			os.WriteFile(golden, []byte(got), 0o644)
-		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (run with -update to create)", err)
-		}
-		if got != string(want) {
-			t.Errorf("%s after migrate:\n%q\nwant\n%q", nr, got, want)
-		}
+		golden(t, filepath.Join("testdata", "chain", nr+".csv"), f.read("2024/"+nr+"/data.csv"))
 		if m := must(codec.DecodeMeta([]byte(f.read("2024/" + nr + "/meta.json")))); m.SchemaVersion != "3.0" || m.ExportedAt != "2024-07-29T10:30:00" {
 			t.Errorf("%s meta after migrate: %+v", nr, m)
 		}
