@@ -1,12 +1,14 @@
 # werkstatt-backup — build, test, benchmark.
 # `make test` installs what the tests need (Samba, when run as root) and runs
 # gofmt, go vet and the whole suite with the race detector.
+# `make bench` measures the targets of SPEC 8 beside peer tools (cmd/wbbench)
+# and writes BENCHMARKS.md; `make bench-go` runs the micro-benchmarks.
 
 GO      ?= go
 BIN     ?= bin/werkstatt-backup
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build test vet fmt-check deps fuzz demo clean
+.PHONY: build test vet fmt-check deps fuzz demo bench bench-go clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/werkstatt-backup
@@ -26,7 +28,7 @@ vet:
 # (golang/go#75804). New crashers land in the package's testdata/fuzz/<Name>/,
 # beside the checked-in seed corpus, and then fail `go test` until fixed.
 FUZZTIME ?= 20000x
-FUZZ_TARGETS = ./codec/csvfmt:FuzzParse ./codec:FuzzDecodeMeta ./codec/v1:FuzzDecode ./fs:FuzzParseLocation
+FUZZ_TARGETS = ./codec/csvfmt:FuzzParse ./codec:FuzzDecodeMeta ./codec:FuzzDecodeMetaFast ./codec:FuzzEncodeMetaFast ./codec/v1:FuzzDecode ./fs:FuzzParseLocation
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
@@ -40,6 +42,13 @@ test: deps fmt-check vet fuzz
 
 demo:
 	$(GO) run ./cmd/werkstatt-backup demo
+
+bench:
+	@scripts/ensure-bench-tools.sh
+	$(GO) run ./cmd/wbbench -out BENCHMARKS.md
+
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem ./codec/... ./backup ./store
 
 clean:
 	rm -rf bin

@@ -13,8 +13,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/spf13/afero"
-
 	"werkstatt-backup/codec"
 	archfs "werkstatt-backup/fs"
 )
@@ -240,7 +238,7 @@ func (e *Engine) exportOne(cur codec.Codec, it exportItem, folders *folderIndex,
 	absent := folders.absent(it.folder)
 	if !absent {
 		var err error
-		entries, err = afero.ReadDir(e.Fs, it.folder)
+		entries, err = archfs.ReadDir(e.Fs, it.folder)
 		if errors.Is(err, iofs.ErrNotExist) {
 			entries = nil
 		} else if err != nil {

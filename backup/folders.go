@@ -12,10 +12,10 @@ import (
 // folderIndex lists each parent of the order folders (a year folder) once
 // per export, by name only, and so knows which order folders exist. A
 // folder that does not is neither listed nor stat'ed, only created, with
-// its parent made once: in a fresh archive that is every folder, and the
-// listing and MkdirAll's stats were a sixth of the requests per record over
-// SMB. If a parent cannot be listed, every folder below it is asked as
-// before.
+// its parent made once. In a fresh archive that is every folder: locally
+// it saves the failed open of the listing and the two stats of MkdirAll
+// per order, over SMB one of 17 requests. If a parent cannot be listed,
+// every folder below it is asked as before.
 type folderIndex struct {
 	fs      afero.Fs
 	mu      sync.Mutex

@@ -83,8 +83,10 @@ func (e *Engine) scanArchive(ctx context.Context, r *Report) ([]*backupFile, err
 	slices.SortFunc(files, func(a, b *backupFile) int { return strings.Compare(a.dir, b.dir) })
 	r.Records = len(files)
 	forEach(ctx, len(files), e.Workers, e.Progress, func(i int) {
-		e.loadBackup(r, files[i])
-		warnTemps(r, files[i])
+		b := files[i]
+		e.loadBackup(r, b)
+		warnTemps(r, b)
+		b.dataInfo, b.metaInfo, b.metaTemp = nil, nil, nil // loading was their only use
 	})
 	return files, ctx.Err()
 }

@@ -2,6 +2,7 @@ package fs
 
 import (
 	"io"
+	"os"
 
 	"github.com/spf13/afero"
 )
@@ -50,4 +51,18 @@ type DirSyncer interface {
 // round trips.
 type Parallel interface {
 	DefaultWorkers() int
+}
+
+// DirReader lists a directory like afero.ReadDir (lstat information,
+// sorted by name) in fewer system calls than opening it through afero.
+type DirReader interface {
+	ReadDir(name string) ([]os.FileInfo, error)
+}
+
+// ReadDir lists name through fsys's DirReader, or with afero.ReadDir.
+func ReadDir(fsys afero.Fs, name string) ([]os.FileInfo, error) {
+	if dr, ok := fsys.(DirReader); ok {
+		return dr.ReadDir(name)
+	}
+	return afero.ReadDir(fsys, name)
 }

@@ -26,7 +26,7 @@ func WalkDirs(fsys afero.Fs, root string, fn func(dir string, entries []os.FileI
 }
 
 func walkDir(fsys afero.Fs, dir string, fn func(string, []os.FileInfo, error) error) error {
-	entries, err := afero.ReadDir(fsys, dir)
+	entries, err := ReadDir(fsys, dir)
 	if err != nil {
 		entries = nil
 	}
@@ -76,7 +76,7 @@ func WalkDirsParallel(fsys afero.Fs, root string, workers int, fn func(dir strin
 
 // visitDir lists dir, calls fn and returns the subdirectories to visit.
 func visitDir(fsys afero.Fs, dir string, fn func(string, []os.FileInfo, error) error) ([]string, error) {
-	entries, err := afero.ReadDir(fsys, dir)
+	entries, err := ReadDir(fsys, dir)
 	if err != nil {
 		entries = nil
 	}

@@ -55,9 +55,10 @@ func main() {
 	big := flag.Int("big", 100000, "orders of the large restore (0: skip)")
 	smbN := flag.Int("smb-orders", 1000, "orders of the SMB targets (0: skip)")
 	keep := flag.Bool("keep", false, "keep the working directory")
+	bin := flag.String("bin", "", "measure this werkstatt-backup binary instead of building one (an older version, say)")
 	flag.Parse()
 
-	b := &bench{runs: max(*runs, 1), orders: *orders, big: *big, smbN: *smbN, started: time.Now(), log: os.Stderr, loadStart: loadavg()}
+	b := &bench{runs: max(*runs, 1), orders: *orders, big: *big, smbN: *smbN, started: time.Now(), log: os.Stderr, loadStart: loadavg(), bin: *bin}
 	var err error
 	if b.work = *work; b.work == "" {
 		b.work, err = os.MkdirTemp("", "wbbench-")
@@ -98,11 +99,15 @@ func (b *bench) logf(format string, args ...any) {
 func (b *bench) run() error {
 	b.python, _ = exec.LookPath("python3")
 	b.logf("Arbeitsverzeichnis %s", b.work)
-	b.bin = filepath.Join(b.work, "werkstatt-backup")
-	build := exec.Command("go", "build", "-trimpath", "-o", b.bin, "./cmd/werkstatt-backup")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build: %v\n%s", err, out)
+	if b.bin == "" {
+		b.bin = filepath.Join(b.work, "werkstatt-backup")
+		build := exec.Command("go", "build", "-trimpath", "-o", b.bin, "./cmd/werkstatt-backup")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			return fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	} else if abs, err := filepath.Abs(b.bin); err == nil {
+		b.bin = abs
 	}
 	for _, s := range []struct{ name, text string }{{"verify_peer.py", verifyPeer}, {"restore_peer.py", restorePeer}} {
 		if err := os.WriteFile(filepath.Join(b.work, s.name), []byte(s.text), 0o644); err != nil {
@@ -140,8 +145,10 @@ func (b *bench) sampleDB(n int) (string, error) {
 
 // measurement is one process run: its wall time and peak memory.
 type measurement struct {
-	d   time.Duration
-	rss int64 // peak resident set size in bytes (0: not measured)
+	d      time.Duration
+	rss    int64         // peak resident set size in bytes (0: not measured)
+	cpu    time.Duration // CPU time (user + system) of the process
+	server time.Duration // CPU time of the SMB server during the run (SMB only)
 }
 
 // run starts name with args in the working directory, with a clean
@@ -158,6 +165,7 @@ func (b *bench) exec(env []string, name string, args ...string) (measurement, er
 	m := measurement{d: time.Since(t)}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru != nil {
 		m.rss = ru.Maxrss * 1024
+		m.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	if err != nil {
 		return m, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, tail(out.String(), 20))

@@ -88,11 +88,11 @@ func (b *bench) markdown() string {
 	for _, s := range []string{
 		fmt.Sprintf("Machine: %s.", machine()),
 		fmt.Sprintf("Load average before / after: %s / %s (other work on the machine makes every figure noisier; ours and the peer were measured alternately, so both saw the same conditions).", b.loadStart, loadavg()),
-		fmt.Sprintf("Every figure is the median of %d runs of the real binary (`go build`, as `make build`), its startup included; the slow peers over the latency proxy ran once. Peak memory is the process's maximum resident set (getrusage).", b.runs),
+		fmt.Sprintf("Every figure is the median of %d runs of the real binary (`go build`, as `make build`), its startup included; the slow peers (rclone over the latency proxy, Python on the large archive) ran once. Peak memory is the process's maximum resident set (getrusage).", b.runs),
 		"Sample data: `sample.Rows` + `sample.CreateDB`, the generator of `werkstatt-backup demo`. Fresh exports go into new, empty directories; nothing is deleted before a measured run (ext4 allocates inodes slowly right after many were freed), the working directory is removed at the end.",
 		"Durability is the same on both sides: export makes everything durable (local: one `syncfs` for the run, SMB: a FLUSH per file, which Samba turns into `fsync`); the `cp -r` peer ends with `sync -f`. `rclone copy` does not flush at all.",
 		"Peers: `cp -r` copies the finished tree (data.csv + meta.json of every order) that export produced; `rsync -rc` compares two identical trees by content and copies nothing; the Python peers (`verify_peer.py`, `restore_peer.py` in `cmd/wbbench/peers.go`) do the seed's verify (meta.json, SHA-256, csv header) and restore (the same checks, then `executemany` into a new SQLite database in one transaction); `rclone copy` (default settings) copies the same finished tree to the same share.",
-		"SMB: Samba from the test harness (`backends/smb/smbtest`) on a free port of 127.0.0.1; 10 ms round trips through `internal/latency`, a TCP proxy that holds every byte back 5 ms in each direction without limiting throughput. Export uses its default of 64 workers over 4 sessions on SMB, 8 workers locally.",
+		"SMB: Samba from the test harness (`backends/smb/smbtest`) on a free port of 127.0.0.1; 10 ms round trips through `internal/latency`, a TCP proxy that holds every byte back 5 ms in each direction without limiting throughput. Export uses its default of 128 workers over 4 sessions on SMB, 8 workers locally.",
 	} {
 		fmt.Fprintf(&w, "- %s\n", s)
 	}
@@ -121,9 +121,13 @@ func machine() string {
 		parts = append(parts, strings.TrimSpace(string(out)))
 	}
 	parts = append(parts, goVersion())
-	for _, t := range [][]string{{"smbd", "--version"}, {"rclone", "version"}, {"python3", "--version"}, {"rsync", "--version"}} {
-		if out, err := exec.Command(t[0], t[1:]...).Output(); err == nil {
-			parts = append(parts, oneLine(strings.TrimSpace(string(out))))
+	for _, t := range [][]string{{"Samba", "smbd", "--version"}, {"", "rclone", "version"}, {"", "python3", "--version"}, {"", "rsync", "--version"}} {
+		if out, err := exec.Command(t[1], t[2:]...).Output(); err == nil {
+			v := strings.Join(strings.Fields(oneLine(string(out))), " ")
+			if t[0] != "" {
+				v = t[0] + " " + strings.TrimPrefix(v, "Version ")
+			}
+			parts = append(parts, v)
 		}
 	}
 	return strings.Join(parts, "; ")

@@ -1,0 +1,102 @@
+//go:build linux
+
+package local
+
+import (
+	"bytes"
+	"errors"
+	iofs "io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/spf13/afero"
+
+	wfs "werkstatt-backup/fs"
+)
+
+// ReadDir of the backend gives what afero.ReadDir gives, in the same order.
+func TestReadDirMatchesAfero(t *testing.T) {
+	root := t.TempDir()
+	fsys := open(t, root, wfs.OpenOptions{})
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.MkdirAll(filepath.Join(root, "2024", "076329"), 0o750))
+	must(os.WriteFile(filepath.Join(root, "2024", "076329", "data.csv"), []byte("x,y\r\n"), 0o640))
+	must(os.WriteFile(filepath.Join(root, "2024", "076329", "meta.json"), nil, 0o600))
+	must(os.Symlink("data.csv", filepath.Join(root, "2024", "076329", "link")))
+	must(syscall.Mkfifo(filepath.Join(root, "2024", "076329", "fifo"), 0o644))
+	must(os.Mkdir(filepath.Join(root, "2024", "076329", "sub"), 0o2755))
+	for _, dir := range []string{".", "2024", "2024/076329"} {
+		got, err := wfs.ReadDir(fsys, dir)
+		must(err)
+		want, err := afero.ReadDir(afero.NewBasePathFs(afero.NewOsFs(), root), dir)
+		must(err)
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d entries, want %d", dir, len(got), len(want))
+		}
+		for i := range want {
+			g, w := got[i], want[i]
+			if g.Name() != w.Name() || g.Size() != w.Size() || g.Mode() != w.Mode() || g.IsDir() != w.IsDir() || !g.ModTime().Equal(w.ModTime()) {
+				t.Errorf("%s[%d] = %s %d %v %v, want %s %d %v %v", dir, i, g.Name(), g.Size(), g.Mode(), g.ModTime(),
+					w.Name(), w.Size(), w.Mode(), w.ModTime())
+			}
+		}
+	}
+	if _, err := wfs.ReadDir(fsys, "fehlt"); !errors.Is(err, iofs.ErrNotExist) {
+		t.Errorf("missing directory: %v, want ErrNotExist", err)
+	}
+	if _, err := wfs.ReadDir(fsys, "2024/076329/data.csv"); err == nil {
+		t.Error("listing a file succeeded")
+	}
+}
+
+func TestReadFileLimit(t *testing.T) {
+	root := t.TempDir()
+	fsys := open(t, root, wfs.OpenOptions{})
+	big := bytes.Repeat([]byte("0123456789"), 1000) // larger than the first read
+	for name, data := range map[string][]byte{"leer": nil, "klein": []byte("abc"), "gross": big} {
+		if err := os.WriteFile(filepath.Join(root, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		limit int64
+		want  []byte
+	}{
+		{"leer", 10, []byte{}},
+		{"klein", 10, []byte("abc")},
+		{"klein", 3, []byte("abc")},
+		{"klein", 2, []byte("abc")},
+		{"klein", 1, []byte("ab")},
+		{"klein", 0, []byte("a")},
+		{"gross", 1 << 20, big},
+		{"gross", 10000, big},
+		{"gross", 5000, big[:5001]},
+		{"gross", 1023, big[:1024]},
+		{"gross", 1024, big[:1025]},
+	} {
+		got, err := wfs.ReadFileLimit(fsys, c.name, c.limit)
+		if err != nil || !bytes.Equal(got, c.want) {
+			t.Errorf("ReadFileLimit(%s, %d) = %d bytes, %v; want %d bytes", c.name, c.limit, len(got), err, len(c.want))
+		}
+	}
+	if _, err := wfs.ReadFileLimit(fsys, "fehlt", 10); !errors.Is(err, iofs.ErrNotExist) {
+		t.Errorf("missing file: %v, want ErrNotExist", err)
+	}
+	if err := os.Mkdir(filepath.Join(root, "ordner"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wfs.ReadFileLimit(fsys, "ordner", 10); err == nil {
+		t.Error("reading a directory succeeded")
+	}
+	if _, err := wfs.ReadFileLimit(fsys, "../ausserhalb", 10); err == nil {
+		t.Error("read outside the archive root")
+	}
+}
