@@ -13,9 +13,10 @@ import (
 
 // FileReader reads a small file whole in as few requests as the backend
 // can: over SMB one open, one read and one close, where the generic way
-// also asks for the size and reads once more to find the end of the file.
-// ReadFileLimit returns the file's content, or its first limit+1 bytes if
-// it is longer than limit, and errors as Open and Read would.
+// also asks for the size and reads once more to find the end of the file;
+// on a local disk without the system calls os.Open adds. ReadFileLimit
+// returns the file's content, or its first limit+1 bytes if it is longer
+// than limit, and errors as Open and Read would.
 type FileReader interface {
 	ReadFileLimit(name string, limit int64) ([]byte, error)
 }

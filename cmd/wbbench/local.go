@@ -43,9 +43,9 @@ func (b *bench) local() error {
 	b.rows = append(b.rows, r)
 	if fresh.d > 2*time.Second {
 		b.notes = append(b.notes, fmt.Sprintf("Fresh local export: `cp -r` + `sync -f` of the same finished tree "+
-			"(%s directories, %d files) takes %s on this machine, our export %s (%.2f× cp). Both are bound by the "+
+			"(%s directories, %s files) takes %s on this machine, our export %s (%.2f× cp). Both are bound by the "+
 			"filesystem's cost of creating directories and files (kernel time); export also renames every file "+
-			"into place (atomic write) and reads the database.", thousands(b.orders), 2*b.orders, fmtDur(cpTime.d), fmtDur(fresh.d),
+			"into place (atomic write) and reads the database.", thousands(b.orders), thousands(2*b.orders), fmtDur(cpTime.d), fmtDur(fresh.d),
 			float64(fresh.d)/float64(cpTime.d)))
 	}
 

@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -151,9 +152,13 @@ type measurement struct {
 	server time.Duration // CPU time of the SMB server during the run (SMB only)
 }
 
-// run starts name with args in the working directory, with a clean
+// exec starts name with args in the working directory, with a clean
 // environment plus env, and measures it; a failure is an error with the
 // command's output.
+//
+// Peak memory is the process's VmHWM, read from /proc while it runs. The
+// ru_maxrss of wait4 would not do: a child started from this (large)
+// process counts the memory of the parent it was forked from.
 func (b *bench) exec(env []string, name string, args ...string) (measurement, error) {
 	cmd := exec.Command(name, args...)
 	cmd.Dir = b.work
@@ -161,16 +166,49 @@ func (b *bench) exec(env []string, name string, args ...string) (measurement, er
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	t := time.Now()
-	err := cmd.Run()
+	err := cmd.Start()
+	if err != nil {
+		return measurement{}, fmt.Errorf("%s: %w", name, err)
+	}
+	done := make(chan struct{})
+	hwm := make(chan int64, 1)
+	go func() { hwm <- watchHWM(cmd.Process.Pid, done) }()
+	err = cmd.Wait()
 	m := measurement{d: time.Since(t)}
+	close(done)
+	m.rss = <-hwm
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru != nil {
-		m.rss = ru.Maxrss * 1024
 		m.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	if err != nil {
 		return m, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, tail(out.String(), 20))
 	}
 	return m, nil
+}
+
+// watchHWM reads the peak resident set (VmHWM) of pid every 10ms until done
+// and returns the largest value seen, in bytes. VmHWM never decreases, so
+// only growth in the last few milliseconds before exit can be missed.
+func watchHWM(pid int, done <-chan struct{}) int64 {
+	status := filepath.Join("/proc", strconv.Itoa(pid), "status")
+	var peak int64
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if b, err := os.ReadFile(status); err == nil {
+			for _, line := range strings.Split(string(b), "\n") {
+				if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+					kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+					peak = max(peak, kb*1024)
+				}
+			}
+		}
+		select {
+		case <-done:
+			return peak
+		case <-t.C:
+		}
+	}
 }
 
 // wb runs the binary under test.
