@@ -188,28 +188,39 @@ var (
 // withLock runs fn while holding an exclusive flock(2) on path+".lock", so
 // that two runs finishing at once (two sites, two cron jobs) do not lose
 // each other's entry in the read-modify-write. The kernel drops the lock
-// when its holder dies, so a killed run never blocks the next one; the
-// file itself stays (removing it would race with a waiting writer).
+// when its holder dies, so a killed run never blocks the next one. The
+// holder removes the file when done; a waiter that locked a file removed
+// meanwhile notices (it is no longer the one at the path) and tries again.
 func withLock(path string, fn func() error) error {
 	lock := path + ".lock"
-	f, err := os.OpenFile(lock, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
 	deadline := time.Now().Add(lockWait)
 	for {
+		f, err := os.OpenFile(lock, os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			return err
+		}
 		ok, err := tryLock(f)
 		if err != nil {
+			f.Close()
 			return fmt.Errorf("%s: Sperre %s: %w", path, lock, err)
 		}
-		if ok {
+		if ok && isAt(f, lock) {
+			defer f.Close()
 			defer unlock(f)
+			defer os.Remove(lock)
 			return fn()
 		}
+		f.Close() // also drops a lock on a file no longer at the path
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s: Sperre %s seit %s belegt", path, lock, lockWait)
 		}
 		time.Sleep(lockPoll)
 	}
+}
+
+// isAt reports whether the open file f is still the file at path.
+func isAt(f *os.File, path string) bool {
+	a, err1 := f.Stat()
+	b, err2 := os.Stat(path)
+	return err1 == nil && err2 == nil && os.SameFile(a, b)
 }
