@@ -5,25 +5,18 @@ import (
 	"fmt"
 	"iter"
 	"testing"
+
+	v1 "werkstatt-backup/codec/v1"
 )
 
 // benchDef has the 14 columns of backup schema 1.0.
-var benchDef = TableDef{Name: "auftraege", Columns: []ColumnDef{
-	{Name: "record_id", Type: "INTEGER", PrimaryKey: true},
-	{Name: "auftrag_nr", Type: "TEXT", NotNull: true},
-	{Name: "kunde_name", Type: "TEXT"},
-	{Name: "kunden_nr", Type: "TEXT"},
-	{Name: "kennzeichen", Type: "TEXT"},
-	{Name: "vin", Type: "TEXT"},
-	{Name: "datum", Type: "TEXT"},
-	{Name: "formular_version", Type: "TEXT"},
-	{Name: "keywords_json", Type: "TEXT"},
-	{Name: "file_path", Type: "TEXT", NotNull: true},
-	{Name: "hash", Type: "TEXT"},
-	{Name: "data_complete", Type: "INTEGER"},
-	{Name: "created_at", Type: "TEXT"},
-	{Name: "updated_at", Type: "TEXT"},
-}}
+var benchDef = func() TableDef {
+	def := TableDef{Name: "auftraege"}
+	for _, c := range (v1.Codec{}).Columns() {
+		def.Columns = append(def.Columns, ColumnDef{Name: c.Name, Type: c.Type, NotNull: c.NotNull, PrimaryKey: c.PrimaryKey})
+	}
+	return def
+}()
 
 // benchRows generates n rows on the fly, reusing one slice (as a CSV
 // reader with ReuseRecord would).
