@@ -67,3 +67,11 @@ func ReadDir(fsys afero.Fs, name string) ([]os.FileInfo, error) {
 	}
 	return afero.ReadDir(fsys, name)
 }
+
+// FileWriter writes a small file whole: create or truncate it with perm,
+// write data, Sync it if sync, close it, in as few calls as the backend
+// can. Errors are *os.PathError with Op "open", "write", "sync" or
+// "close", so that WriteTemp can say which step failed.
+type FileWriter interface {
+	WriteFileSync(name string, data []byte, perm os.FileMode, sync bool) error
+}

@@ -32,6 +32,9 @@ func WriteFileAtomic(fsys afero.Fs, name, tmpName string, data []byte, perm os.F
 // that rename several files together. On failure the temp file is removed
 // (best effort).
 func WriteTemp(fsys afero.Fs, tmpName string, data []byte, perm os.FileMode, sync bool) error {
+	if w, ok := fsys.(FileWriter); ok {
+		return writeTempWith(w, fsys, tmpName, data, perm, sync)
+	}
 	f, err := fsys.OpenFile(tmpName, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
 	if err != nil {
 		return fmt.Errorf("%s anlegen: %w", tmpName, err)
@@ -58,6 +61,30 @@ func WriteTemp(fsys afero.Fs, tmpName string, data []byte, perm os.FileMode, syn
 		return fail("schließen", err)
 	}
 	return nil
+}
+
+// writeTempWith is WriteTemp through the backend's FileWriter, with the
+// same errors and the same clean-up.
+func writeTempWith(w FileWriter, fsys afero.Fs, tmpName string, data []byte, perm os.FileMode, sync bool) error {
+	err := w.WriteFileSync(tmpName, data, perm, sync)
+	if err == nil {
+		return nil
+	}
+	step := "anlegen"
+	if pe, ok := errors.AsType[*os.PathError](err); ok {
+		switch pe.Op {
+		case "write":
+			step = "schreiben"
+		case "sync":
+			step = "Sync"
+		case "close":
+			step = "schließen"
+		}
+	}
+	if step != "anlegen" {
+		_ = fsys.Remove(tmpName)
+	}
+	return fmt.Errorf("%s %s: %w", tmpName, step, err)
 }
 
 // SyncAller is an optional ability of a backend's Fs: make everything

@@ -127,3 +127,34 @@ func TestSyncDir(t *testing.T) {
 		t.Errorf("SyncDir(fehlt) = %v, want ErrNotExist", err)
 	}
 }
+
+// fileWriterFs is a MemMapFs with a FileWriter that fails at one step.
+type fileWriterFs struct {
+	afero.Fs
+	failOp string
+}
+
+func (f fileWriterFs) WriteFileSync(name string, data []byte, perm os.FileMode, sync bool) error {
+	if f.failOp == "open" {
+		return &os.PathError{Op: "open", Path: name, Err: syscall.EACCES}
+	}
+	if err := afero.WriteFile(f.Fs, name, data[:len(data)/2], perm); err != nil {
+		return err
+	}
+	return &os.PathError{Op: f.failOp, Path: name, Err: syscall.EIO}
+}
+
+// WriteTemp through a FileWriter names the failed step and removes a temp
+// file it created, as the generic way does.
+func TestWriteTempFileWriterErrors(t *testing.T) {
+	for op, step := range map[string]string{"open": "anlegen", "write": "schreiben", "sync": "Sync", "close": "schließen"} {
+		fsys := fileWriterFs{Fs: afero.NewMemMapFs(), failOp: op}
+		err := WriteTemp(fsys, "data.tmp.csv", []byte("abcdef"), 0o644, true)
+		if err == nil || !strings.Contains(err.Error(), "data.tmp.csv "+step+":") {
+			t.Errorf("%s fails: %v, want it to name data.tmp.csv %s", op, err, step)
+		}
+		if _, serr := fsys.Stat("data.tmp.csv"); op != "open" && serr == nil {
+			t.Errorf("%s fails: the temp file is left behind", op)
+		}
+	}
+}

@@ -318,31 +318,3 @@ func (c *conn) logoff() {
 	}
 	c.close()
 }
-
-// netConn remembers that the connection failed, so a session whose server
-// went away is replaced before the next call instead of failing it.
-type netConn struct {
-	net.Conn
-	failed atomic.Bool
-}
-
-func (c *netConn) Read(b []byte) (int, error) {
-	n, err := c.Conn.Read(b)
-	if err != nil {
-		c.failed.Store(true)
-	}
-	return n, err
-}
-
-func (c *netConn) Write(b []byte) (int, error) {
-	n, err := c.Conn.Write(b)
-	if err != nil {
-		c.failed.Store(true)
-	}
-	return n, err
-}
-
-func (c *netConn) Close() error {
-	c.failed.Store(true)
-	return c.Conn.Close()
-}

@@ -1,0 +1,131 @@
+//go:build linux
+
+package local
+
+import (
+	"bytes"
+	"errors"
+	iofs "io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	wfs "werkstatt-backup/fs"
+)
+
+// WriteTemp through the backend's FileWriter creates, truncates and
+// reports a missing directory like the generic way.
+func TestWriteTempFast(t *testing.T) {
+	root := t.TempDir()
+	fsys := open(t, root, wfs.OpenOptions{})
+	if _, ok := fsys.(wfs.FileWriter); !ok {
+		t.Fatal("the local backend has no FileWriter")
+	}
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	long := bytes.Repeat([]byte("x"), 10000)
+	for _, data := range [][]byte{long, []byte("kurz"), nil} {
+		for _, sync := range []bool{true, false} {
+			if err := wfs.WriteTemp(fsys, "data.tmp.csv", data, 0o666, sync); err != nil {
+				t.Fatal(err)
+			}
+			got, err := os.ReadFile(filepath.Join(root, "data.tmp.csv"))
+			if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("after writing %d bytes (sync %v): %d bytes, %v", len(data), sync, len(got), err)
+			}
+		}
+	}
+	fi, err := os.Stat(filepath.Join(root, "data.tmp.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v, want 0644 (0666 less the umask)", fi.Mode().Perm())
+	}
+
+	err = wfs.WriteTemp(fsys, "fehlt/meta.tmp.json", []byte("{}"), 0o644, true)
+	if !errors.Is(err, iofs.ErrNotExist) || !strings.Contains(err.Error(), "fehlt/meta.tmp.json anlegen") {
+		t.Errorf("missing directory: %v, want ErrNotExist naming fehlt/meta.tmp.json anlegen", err)
+	}
+	if err := os.Mkdir(filepath.Join(root, "ordner"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := wfs.WriteTemp(fsys, "ordner", []byte("x"), 0o644, true); err == nil {
+		t.Error("writing over a directory succeeded")
+	}
+	if err := wfs.WriteTemp(fsys, "../ausserhalb", []byte("x"), 0o644, true); err == nil {
+		t.Error("wrote outside the archive root")
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(root), "ausserhalb")); err == nil {
+		t.Error("a file appeared beside the archive root")
+	}
+}
+
+// Rename moves to a new name and replaces an existing file, and keeps
+// os.Rename's refusals: a directory is not moved over another one.
+func TestRenameFast(t *testing.T) {
+	root := t.TempDir()
+	fsys := open(t, root, wfs.OpenOptions{})
+	write := func(name, content string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(root, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	content := func(name string) string {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(root, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	gone := func(name string) {
+		t.Helper()
+		if _, err := os.Lstat(filepath.Join(root, name)); !errors.Is(err, iofs.ErrNotExist) {
+			t.Errorf("%s still there: %v", name, err)
+		}
+	}
+
+	write("data.tmp.csv", "neu")
+	if err := fsys.Rename("data.tmp.csv", "data.csv"); err != nil {
+		t.Fatal(err)
+	}
+	if got := content("data.csv"); got != "neu" {
+		t.Errorf("data.csv = %q after a rename to a new name", got)
+	}
+	gone("data.tmp.csv")
+
+	write("data.tmp.csv", "neuer")
+	if err := fsys.Rename("data.tmp.csv", "data.csv"); err != nil {
+		t.Fatal(err)
+	}
+	if got := content("data.csv"); got != "neuer" {
+		t.Errorf("data.csv = %q after a rename over it", got)
+	}
+	gone("data.tmp.csv")
+
+	if err := fsys.Rename("fehlt", "data.csv"); !errors.Is(err, iofs.ErrNotExist) {
+		t.Errorf("renaming a missing file: %v, want ErrNotExist", err)
+	}
+	if got := content("data.csv"); got != "neuer" {
+		t.Errorf("data.csv = %q after a failed rename", got)
+	}
+
+	for _, d := range []string{"a", "b"} {
+		if err := os.Mkdir(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := fsys.Rename("a", "b"); err == nil {
+		t.Error("moved a directory over an empty one (os.Rename refuses)")
+	}
+	if err := fsys.Rename("data.csv", "../ausserhalb"); err == nil {
+		t.Error("renamed to outside the archive root")
+	}
+	if got := content("data.csv"); got != "neuer" {
+		t.Errorf("data.csv = %q after a refused rename", got)
+	}
+}
