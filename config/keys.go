@@ -36,6 +36,9 @@ type key struct {
 	secret bool
 	fileOK bool // may appear in the config file
 	help   string
+	// defNote qualifies the default where the value in effect depends on
+	// more than this table (config show prints it beside the default).
+	defNote string
 }
 
 var keys = []key{
@@ -43,7 +46,8 @@ var keys = []key{
 	{name: "archiv", flag: "archiv", kind: kindLocation, fileOK: true, help: "Archiv: Pfad, file:///pfad, smb://[domäne;]benutzer@host[:port]/freigabe[/ordner] oder mem://name"},
 	{name: "log_file", flag: "log-file", kind: kindPath, def: "backup_system.log", fileOK: true, help: "Logdatei (wird angehängt)"},
 	{name: "lock_timeout", flag: "lock-timeout", kind: kindDuration, def: 30 * time.Second, fileOK: true, help: "wie lange auf .backup.lock gewartet wird"},
-	{name: "workers", flag: "workers", kind: kindInt, def: 8, fileOK: true, help: "parallele Dateioperationen (1-256; ohne Angabe 8, über SMB 128)"},
+	{name: "workers", flag: "workers", kind: kindInt, def: 8, fileOK: true, help: "parallele Dateioperationen (1-256; ohne Angabe 8, über SMB 128)",
+		defNote: "über SMB 128"},
 	{name: "metrics_file", flag: "metrics-file", kind: kindPath, fileOK: true, help: "Prometheus-Textdatei (*.prom) für den textfile collector von node_exporter, nach jedem Lauf aktualisiert"},
 	{name: "smb_user", flag: "smb-user", kind: kindString, fileOK: true, help: "SMB-Benutzer, falls nicht in der URL"},
 	{name: "smb_domain", flag: "smb-domain", kind: kindString, fileOK: true, help: "SMB-Domäne, falls nicht in der URL"},

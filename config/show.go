@@ -14,6 +14,9 @@ type Entry struct {
 	Value  string `json:"value"`
 	Source string `json:"source"`         // default, file, site, env, flag; "" = not set
 	From   string `json:"from,omitempty"` // the file, site, variable or flag
+	// Note qualifies a default whose effect depends on the archive, e.g.
+	// workers: "über SMB 128".
+	Note string `json:"note,omitempty"`
 }
 
 // Show lists every setting of cfg with its source, in a fixed order. Secrets
@@ -37,7 +40,11 @@ func Show(cfg Config, src Sources) []Entry {
 			val = redactURL(val)
 		}
 		s := src[k.name]
-		out = append(out, Entry{Key: k.name, Value: val, Source: s.Kind, From: s.Where})
+		e := Entry{Key: k.name, Value: val, Source: s.Kind, From: s.Where}
+		if s.Kind == FromDefault {
+			e.Note = k.defNote
+		}
+		out = append(out, e)
 	}
 	return out
 }

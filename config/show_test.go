@@ -21,16 +21,16 @@ func TestShowSources(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Entry{
-		{"db", "/srv/werkstatt.db", FromFile, cfgPath},
-		{"archiv", "mem://nord", FromSite, "nord"},
-		{"log_file", "/var/log/wb.log", FromFlag, "--log-file"},
-		{"lock_timeout", "1m0s", FromEnv, "ARCHIV_LOCK_TIMEOUT"},
-		{"workers", "4", FromFile, cfgPath},
-		{"metrics_file", "", "", ""},
-		{"smb_user", "backup", FromSite, "nord"},
-		{"smb_domain", "", "", ""},
-		{"smb_password_file", "", "", ""},
-		{"smb_password", "***", FromEnv, "ARCHIV_SMB_PASSWORD"},
+		{"db", "/srv/werkstatt.db", FromFile, cfgPath, ""},
+		{"archiv", "mem://nord", FromSite, "nord", ""},
+		{"log_file", "/var/log/wb.log", FromFlag, "--log-file", ""},
+		{"lock_timeout", "1m0s", FromEnv, "ARCHIV_LOCK_TIMEOUT", ""},
+		{"workers", "4", FromFile, cfgPath, ""},
+		{"metrics_file", "", "", "", ""},
+		{"smb_user", "backup", FromSite, "nord", ""},
+		{"smb_domain", "", "", "", ""},
+		{"smb_password_file", "", "", "", ""},
+		{"smb_password", "***", FromEnv, "ARCHIV_SMB_PASSWORD", ""},
 	}
 	got := Show(cfg, src)
 	if fmt.Sprint(got) != fmt.Sprint(want) {
@@ -41,6 +41,28 @@ func TestShowSources(t *testing.T) {
 	}
 	if s := (Source{}).String(); s != "nicht gesetzt" {
 		t.Errorf("Source{}.String() = %q", s)
+	}
+}
+
+// A default whose effect depends on the archive says so; a value the user
+// chose does not.
+func TestShowDefaultNote(t *testing.T) {
+	for _, c := range []struct {
+		s    setup
+		want Entry
+	}{
+		{setup{}, Entry{"workers", "8", FromDefault, "", "über SMB 128"}},
+		{setup{env: map[string]string{"ARCHIV_WORKERS": "8"}}, Entry{"workers", "8", FromEnv, "ARCHIV_WORKERS", ""}},
+	} {
+		cfg, src, err := c.s.resolve(t, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range Show(cfg, src) {
+			if e.Key == "workers" && e != c.want {
+				t.Errorf("Show: %+v, want %+v", e, c.want)
+			}
+		}
 	}
 }
 

@@ -103,6 +103,9 @@ func showTable(w io.Writer, entries []config.Entry, sources bool) error {
 		if val == "" {
 			val = "-"
 		}
+		if e.Note != "" {
+			val += " (" + e.Note + ")"
+		}
 		if !sources {
 			fmt.Fprintf(tw, "%s\t%s\n", e.Key, val)
 			continue
