@@ -54,9 +54,10 @@ type archiveFs struct {
 	root string
 }
 
-// notFoundError is "Archiv <path> nicht gefunden", matching
+// notFoundError is "Verzeichnis <path> existiert nicht" (the caller names
+// the archive as the user gave it; this is the absolute path), matching
 // errors.Is(err, io/fs.ErrNotExist).
 type notFoundError struct{ path string }
 
-func (e notFoundError) Error() string { return "Archiv " + e.path + " nicht gefunden" }
+func (e notFoundError) Error() string { return "Verzeichnis " + e.path + " existiert nicht" }
 func (e notFoundError) Unwrap() error { return iofs.ErrNotExist }

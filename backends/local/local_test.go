@@ -36,7 +36,7 @@ func TestOpenMissing(t *testing.T) {
 	if !errors.Is(err, iofs.ErrNotExist) {
 		t.Fatalf("err = %v, want errors.Is(err, fs.ErrNotExist)", err)
 	}
-	if want := "Archiv " + missing + " nicht gefunden"; err.Error() != want {
+	if want := "Verzeichnis " + missing + " existiert nicht"; err.Error() != want {
 		t.Errorf("err = %q, want %q", err, want)
 	}
 	if _, err := os.Stat(missing); !errors.Is(err, iofs.ErrNotExist) {
