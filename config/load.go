@@ -27,7 +27,8 @@ type Config struct {
 	SMBUser         string
 	SMBDomain       string
 	SMBPasswordFile string
-	SMBPassword     string // from ARCHIV_SMB_PASSWORD only; never print it
+	SMBTimeout      time.Duration // deadline of every SMB call
+	SMBPassword     string        // from ARCHIV_SMB_PASSWORD only; never print it
 }
 
 // field returns a pointer to the field of the setting called name.
@@ -49,6 +50,8 @@ func (c *Config) field(name string) any {
 		return &c.SMBUser
 	case "smb_domain":
 		return &c.SMBDomain
+	case "smb_timeout":
+		return &c.SMBTimeout
 	case "smb_password_file":
 		return &c.SMBPasswordFile
 	case "smb_password":

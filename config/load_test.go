@@ -182,7 +182,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{LogFile: "backup_system.log", LockTimeout: 30 * time.Second, Workers: 8}
+	want := Config{LogFile: "backup_system.log", LockTimeout: 30 * time.Second, Workers: 8, SMBTimeout: 15 * time.Second}
 	if cfg.String() != want.String() {
 		t.Errorf("got %v\nwant %v", cfg, want)
 	}
@@ -325,7 +325,7 @@ func TestSites(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Site: "Filiale-Nord", File: cfgPath, DB: "/srv/nord.db", Archiv: "smb://nas-nord/archiv",
-		LogFile: "backup_system.log", LockTimeout: 30 * time.Second, Workers: 2}
+		LogFile: "backup_system.log", LockTimeout: 30 * time.Second, Workers: 2, SMBTimeout: 15 * time.Second}
 	if cfg.String() != want.String() {
 		t.Errorf("got  %v\nwant %v", cfg, want)
 	}

@@ -29,6 +29,7 @@ func TestShowSources(t *testing.T) {
 		{"metrics_file", "", "", "", ""},
 		{"smb_user", "backup", FromSite, "nord", ""},
 		{"smb_domain", "", "", "", ""},
+		{"smb_timeout", "15s", FromDefault, "", ""},
 		{"smb_password_file", "", "", "", ""},
 		{"smb_password", "***", FromEnv, "ARCHIV_SMB_PASSWORD", ""},
 	}

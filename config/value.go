@@ -24,7 +24,11 @@ const (
 func parseValue(k key, v any) (any, error) {
 	switch k.kind {
 	case kindDuration:
-		return parseDuration(v)
+		d, err := parseDuration(v)
+		if err == nil && d < k.minDur {
+			return nil, fmt.Errorf("muss mindestens %s sein, nicht %s", k.minDur, d)
+		}
+		return d, err
 	case kindInt:
 		return parseInt(v)
 	}

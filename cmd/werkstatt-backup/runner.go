@@ -241,6 +241,7 @@ func openArchive(ctx context.Context, cfg config.Config, create bool) (afero.Fs,
 		if loc.Domain == "" {
 			loc.Domain = cfg.SMBDomain
 		}
+		opts.Timeout = cfg.SMBTimeout
 		if opts.Password, err = smbPassword(cfg, loc); err != nil {
 			return nil, loc, err
 		}

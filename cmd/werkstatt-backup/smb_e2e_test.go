@@ -214,6 +214,10 @@ func TestSMBConnectionErrors(t *testing.T) {
 		// default 15s deadline ends it.
 		{"host not answering", strings.Replace(site.url, srv.Addr(), fmt.Sprintf("127.0.0.1:%d", silent), 1), site.env,
 			fmt.Sprintf("SMB-Server 127.0.0.1:%d antwortet nicht (keine SMB-Antwort nach 15s)", silent), 20 * time.Second},
+		// smb_timeout shortens every call's deadline.
+		{"host not answering, smb_timeout 2s", strings.Replace(site.url, srv.Addr(), fmt.Sprintf("127.0.0.1:%d", silent), 1),
+			append([]string{"ARCHIV_SMB_TIMEOUT=2s"}, site.env...),
+			fmt.Sprintf("SMB-Server 127.0.0.1:%d antwortet nicht (keine SMB-Antwort nach 2s)", silent), 10 * time.Second},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
