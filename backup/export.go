@@ -234,6 +234,9 @@ func (e *Engine) exportOne(cur codec.Codec, it exportItem, folders *folderIndex,
 	sum := sha256.Sum256(data)
 	checksum := hex.EncodeToString(sum[:])
 
+	if l := folders.linked(it.folder); l != "" {
+		return false, fmt.Errorf("%s ist ein symbolischer Link; export schreibt nicht durch Links (durch einen echten Ordner ersetzen)", l)
+	}
 	var entries []os.FileInfo
 	absent := folders.absent(it.folder)
 	if !absent {

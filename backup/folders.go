@@ -7,10 +7,12 @@ import (
 	"sync"
 
 	"github.com/spf13/afero"
+
+	archfs "werkstatt-backup/fs"
 )
 
 // folderIndex lists each parent of the order folders (a year folder) once
-// per export, by name only, and so knows which order folders exist. A
+// per export, and so knows which order folders exist and which are links. A
 // folder that does not is neither listed nor stat'ed, only created, with
 // its parent made once. In a fresh archive that is every folder: locally
 // it saves the failed open of the listing and the two stats of MkdirAll
@@ -23,9 +25,11 @@ type folderIndex struct {
 }
 
 type parentFolder struct {
-	once  sync.Once
-	known bool            // the listing answered (else nothing is known)
-	names map[string]bool // its children when it was listed; nil: it was missing
+	once   sync.Once
+	known  bool            // the listing answered (else nothing is known)
+	names  map[string]bool // its children when it was listed; nil: it was missing
+	links  map[string]bool // those of its children that are symbolic links
+	isLink bool            // the folder itself is a symbolic link
 
 	mu     sync.Mutex
 	exists bool // known to exist (listed or created)
@@ -44,18 +48,43 @@ func (x *folderIndex) parent(dir string) *parentFolder {
 	}
 	x.mu.Unlock()
 	p.once.Do(func() {
-		names, err := readDirNames(x.fs, dir)
+		if ls, ok := x.fs.(afero.Lstater); ok {
+			fi, _, err := ls.LstatIfPossible(dir)
+			p.isLink = err == nil && fi.Mode()&iofs.ModeSymlink != 0
+		}
+		entries, err := archfs.ReadDir(x.fs, dir)
 		switch {
 		case err == nil:
-			p.known, p.exists, p.names = true, true, make(map[string]bool, len(names))
-			for _, n := range names {
-				p.names[n] = true
+			p.known, p.exists, p.names = true, true, make(map[string]bool, len(entries))
+			for _, fi := range entries {
+				p.names[fi.Name()] = true
+				if fi.Mode()&iofs.ModeSymlink != 0 {
+					if p.links == nil {
+						p.links = make(map[string]bool)
+					}
+					p.links[fi.Name()] = true
+				}
 			}
 		case errors.Is(err, iofs.ErrNotExist):
 			p.known = true
 		}
 	})
 	return p
+}
+
+// linked returns dir or its parent if that is a symbolic link, else "".
+// Export writes through no link: a linked folder would put the backup
+// outside the archive, where verify and restore never look (they do not
+// follow links either).
+func (x *folderIndex) linked(dir string) string {
+	p := x.parent(path.Dir(dir))
+	switch {
+	case p.isLink:
+		return path.Dir(dir)
+	case p.links[path.Base(dir)]:
+		return dir
+	}
+	return ""
 }
 
 // absent reports whether dir did certainly not exist when this run began.
@@ -81,13 +110,4 @@ func (x *folderIndex) create(dir string) error {
 		return err
 	}
 	return nil
-}
-
-func readDirNames(fsys afero.Fs, dir string) ([]string, error) {
-	f, err := fsys.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return f.Readdirnames(-1)
 }

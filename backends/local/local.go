@@ -61,3 +61,9 @@ type notFoundError struct{ path string }
 
 func (e notFoundError) Error() string { return "Verzeichnis " + e.path + " existiert nicht" }
 func (e notFoundError) Unwrap() error { return iofs.ErrNotExist }
+
+// LstatIfPossible implements afero.Lstater, which the embedded afero.Fs
+// would hide: export asks whether a year folder is a symbolic link.
+func (f *archiveFs) LstatIfPossible(name string) (os.FileInfo, bool, error) {
+	return f.Fs.(*afero.BasePathFs).LstatIfPossible(name)
+}
