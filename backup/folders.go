@@ -26,10 +26,9 @@ type folderIndex struct {
 
 type parentFolder struct {
 	once   sync.Once
-	known  bool            // the listing answered (else nothing is known)
-	names  map[string]bool // its children when it was listed; nil: it was missing
-	links  map[string]bool // those of its children that are symbolic links
-	isLink bool            // the folder itself is a symbolic link
+	known  bool                     // the listing answered (else nothing is known)
+	modes  map[string]iofs.FileMode // its children's types when it was listed; nil: it was missing
+	isLink bool                     // the folder itself is a symbolic link
 
 	mu     sync.Mutex
 	exists bool // known to exist (listed or created)
@@ -55,15 +54,9 @@ func (x *folderIndex) parent(dir string) *parentFolder {
 		entries, err := archfs.ReadDir(x.fs, dir)
 		switch {
 		case err == nil:
-			p.known, p.exists, p.names = true, true, make(map[string]bool, len(entries))
+			p.known, p.exists, p.modes = true, true, make(map[string]iofs.FileMode, len(entries))
 			for _, fi := range entries {
-				p.names[fi.Name()] = true
-				if fi.Mode()&iofs.ModeSymlink != 0 {
-					if p.links == nil {
-						p.links = make(map[string]bool)
-					}
-					p.links[fi.Name()] = true
-				}
+				p.modes[fi.Name()] = fi.Mode().Type()
 			}
 		case errors.Is(err, iofs.ErrNotExist):
 			p.known = true
@@ -81,7 +74,7 @@ func (x *folderIndex) linked(dir string) string {
 	switch {
 	case p.isLink:
 		return path.Dir(dir)
-	case p.links[path.Base(dir)]:
+	case p.modes[path.Base(dir)]&iofs.ModeSymlink != 0:
 		return dir
 	}
 	return ""
@@ -90,7 +83,8 @@ func (x *folderIndex) linked(dir string) string {
 // absent reports whether dir did certainly not exist when this run began.
 func (x *folderIndex) absent(dir string) bool {
 	p := x.parent(path.Dir(dir))
-	return p.known && !p.names[path.Base(dir)]
+	_, listed := p.modes[path.Base(dir)]
+	return p.known && !listed
 }
 
 // create makes dir, which absent reported missing: its parent first, once
