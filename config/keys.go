@@ -52,8 +52,8 @@ var keys = []key{
 	{name: "metrics_file", flag: "metrics-file", kind: kindPath, fileOK: true, help: "Prometheus-Textdatei (*.prom) für den textfile collector von node_exporter, nach jedem Lauf aktualisiert"},
 	{name: "smb_user", flag: "smb-user", kind: kindString, fileOK: true, help: "SMB-Benutzer, falls nicht in der URL"},
 	{name: "smb_domain", flag: "smb-domain", kind: kindString, fileOK: true, help: "SMB-Domäne, falls nicht in der URL"},
-	// go-smb2 and backends/smb use 15s by default; the key lets an admin
-	// with a slow line give every call longer.
+	// The default equals backends/smb.DefaultTimeout (config imports no
+	// backend); an admin with a slow line gives every call longer.
 	{name: "smb_timeout", flag: "smb-timeout", kind: kindDuration, def: 15 * time.Second, minDur: time.Second, fileOK: true,
 		help: "Frist für jeden einzelnen SMB-Aufruf (Verbinden, Lesen, Schreiben); auf langsamen Leitungen erhöhen"},
 	{name: "smb_password_file", flag: "smb-password-file", kind: kindPath, fileOK: true, help: "Datei mit dem SMB-Passwort (statt ARCHIV_SMB_PASSWORD)"},
