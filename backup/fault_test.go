@@ -78,6 +78,21 @@ func assertReported(t *testing.T, c faultfs.Call, f faultfs.Fault, r *Report, er
 	t.Fatalf("%s with %q: the run does not name the file and the reason:\n%s", c, why, strings.Join(texts, "\n"))
 }
 
+// faultyCopy copies base into a new archive and wraps it so that call c
+// fails the way kind says; it returns the copy, the fault wrapper and the
+// Fs to run on.
+func faultyCopy(t *testing.T, base afero.Fs, batch bool, c faultfs.Call, kind faultfs.Fault) (afero.Fs, *faultfs.Fs, afero.Fs) {
+	t.Helper()
+	f := c.Fault(kind.Err)
+	f.Short = kind.Short
+	fsys := mem.New()
+	if err := faultfs.Copy(fsys, base); err != nil {
+		t.Fatal(err)
+	}
+	ff, wrapped := wrapFault(fsys, batch, f)
+	return fsys, ff, wrapped
+}
+
 // recordCalls runs fn once on a recording copy of base and returns its calls.
 func recordCalls(t *testing.T, base afero.Fs, batch bool, fn func(afero.Fs) (*Report, error)) []faultfs.Call {
 	t.Helper()
@@ -112,13 +127,7 @@ func TestExportFaultAtEveryStep(t *testing.T) {
 			runs := 0
 			for _, c := range recordCalls(t, base, batch, export) {
 				for _, kind := range errorsFor(c.Op) {
-					f := c.Fault(kind.Err)
-					f.Short = kind.Short
-					fsys := mem.New()
-					if err := faultfs.Copy(fsys, base); err != nil {
-						t.Fatal(err)
-					}
-					ff, wrapped := wrapFault(fsys, batch, f)
+					fsys, ff, wrapped := faultyCopy(t, base, batch, c, kind)
 					r, err := export(wrapped)
 					runs++
 					if len(ff.Injected()) != 1 {
@@ -165,13 +174,7 @@ func TestMigrateFaultAtEveryStep(t *testing.T) {
 	runs := 0
 	for _, c := range recordCalls(t, base, false, migrate) {
 		for _, kind := range errorsFor(c.Op) {
-			f := c.Fault(kind.Err)
-			f.Short = kind.Short
-			fsys := mem.New()
-			if err := faultfs.Copy(fsys, base); err != nil {
-				t.Fatal(err)
-			}
-			_, wrapped := wrapFault(fsys, false, f)
+			fsys, _, wrapped := faultyCopy(t, base, false, c, kind)
 			r, err := migrate(wrapped)
 			runs++
 			switch {
