@@ -1,6 +1,7 @@
 // Package v1 is schema version 1.0 of the backup format: the layout of the
 // table auftraege as the original Python tool wrote it. Released versions are
-// frozen: change nothing here that alters bytes or rules; add a new version.
+// frozen: change nothing here that alters the bytes written or read; add a new
+// version. Which field rule is only reported (a warning) may change.
 package v1
 
 import (
