@@ -48,8 +48,8 @@ func ParseTimestamp(s string) (t time.Time, aware, ok bool) {
 		return time.Time{}, false, false
 	}
 	t = time.Date(year, time.Month(month), day, c.hour, c.min, c.sec, c.usec*1000, time.UTC)
-	// time.Date with loc would move the wall clock on a zone shift; the
-	// offset is fixed, so subtracting it is exact.
+	// The wall clock is read in UTC and the offset subtracted: that also
+	// covers an offset with microseconds, which a time.Location cannot hold.
 	t = t.Add(-time.Duration(c.zone)*time.Second - time.Duration(c.zoneUsec)*time.Microsecond).In(loc)
 	return t, aware, true
 }
