@@ -92,11 +92,15 @@ func (c candidate) inOwnFolder() bool {
 	return err == nil && f == c.file.dir
 }
 
-// cmpTime compares two timestamps as times; an empty or unparsable one is
-// older than any real one.
+// cmpTime compares two timestamps as times, in every form Python's
+// fromisoformat reads (SQLite's "2024-07-29 10:00:00", a date alone, …); an
+// empty or unparsable one is older than any real one. A naive time (no
+// offset) counts as UTC, also against one with an offset: SQLite's
+// CURRENT_TIMESTAMP is UTC, and the order must not depend on the machine's
+// time zone. Equal instants are a tie, whatever their spelling.
 func cmpTime(a, b string) int {
-	ta, oka := codec.ParseTimestamp(a)
-	tb, okb := codec.ParseTimestamp(b)
+	ta, _, oka := codec.ParseTimestamp(a)
+	tb, _, okb := codec.ParseTimestamp(b)
 	switch {
 	case oka && okb:
 		return ta.Compare(tb)

@@ -29,11 +29,16 @@ type exportItem struct {
 	data   []byte // vals encoded as data.csv in the current version
 	id     codec.Identity
 	folder string
+	// flagged: the row breaks a field rule or has no order folder of its
+	// own; it is backed up all the same, and export exits 3.
+	flagged bool
 }
 
-// Export writes every valid row of auftraege, read in one snapshot, as
-// data.csv + meta.json into its order's folder. Invalid rows and folder
-// collisions are reported and counted; the other rows are still exported.
+// Export writes every row of auftraege, read in one snapshot, as data.csv +
+// meta.json into its order's folder, or into NoFolder when it cannot have
+// one. Field-rule violations and rows without an order folder are warnings
+// that make the run exit 3; only a row that cannot be stored (NUL byte,
+// invalid UTF-8, too large) is not backed up, reported as an error.
 func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err error) {
 	e.init()
 	r := e.newReport("export")
@@ -51,7 +56,6 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 		return r, err
 	}
 	r.Records = len(seen)
-	items = e.dropCollisions(r, items)
 
 	cur := e.Schema.Codecs.Current()
 	exportedAt := e.Now().Format("2006-01-02T15:04:05")
@@ -78,14 +82,23 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 	if batch != nil && ctx.Err() == nil {
 		ioErrs += e.commitBatch(ctx, r, batch, items, staged)
 	}
+	if !opts.DryRun && ctx.Err() == nil {
+		e.removeStaleUnplaced(r, items, cur.Version())
+	}
+	flagged := 0
+	for _, it := range items {
+		if it.flagged {
+			flagged++
+		}
+	}
 	e.finish(r)
 	switch {
 	case ctx.Err() != nil:
 		return r, ctx.Err()
 	case ioErrs > 0:
 		return r, fmt.Errorf("%d Aufträge konnten nicht gesichert werden", ioErrs)
-	case r.Errors > 0:
-		return r, fmt.Errorf("%d ungültige Datensätze: %w", r.Errors, ErrValidation)
+	case r.Errors > 0 || flagged > 0:
+		return r, fmt.Errorf("%d Fehler, %d Datensätze mit Warnungen gesichert (Feldregeln oder kein eigener Ordner): %w", r.Errors, flagged, ErrValidation)
 	}
 	return r, nil
 }
@@ -135,8 +148,11 @@ func (e *Engine) exportFailed(r *Report, it exportItem, err error) {
 	r.errorf(path.Join(it.folder, DataFile), it.id.RecordID, "Fehler bei Auftrag %s: %s", it.id.AuftragNr, reason(err))
 }
 
-// readRows reads the table in one read transaction and returns the valid
-// rows, reporting the others, and the record_ids of all rows it saw.
+// readRows reads the table in one read transaction and returns every row
+// that can be stored, each with its folder (SPEC 2.4, else NoFolder), and
+// the record_ids of all rows it saw. Field-rule violations and rows without
+// an order folder are reported as warnings and flagged; a table column
+// outside the schema is an error, since its data is in no backup.
 func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, map[int64]bool, error) {
 	db, err := e.Open(ctx, e.DBPath, false)
 	if err != nil {
@@ -154,7 +170,7 @@ func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, map[int
 	}
 	for _, c := range cols {
 		if !slices.Contains(codec.Names(cur), c) {
-			r.warnf("", 0, "Spalte %s der Tabelle %s gehört nicht zu Schema %s und wird nicht gesichert", c, Table, cur.Version())
+			r.errorf("", 0, "Spalte %s der Tabelle %s gehört nicht zu Schema %s: ihre Werte sind in keiner Sicherung (alle Zeilen sind ohne sie gesichert)", c, Table, cur.Version())
 		}
 	}
 	var items []exportItem
@@ -166,26 +182,33 @@ func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, map[int
 		}
 		id := cur.Identity(vals)
 		seen[id.RecordID] = true
-		if errs := cur.Validate(vals); len(errs) > 0 {
-			r.errorf("", id.RecordID, "Fehler bei Auftrag %s: ungültig: %s", vals[1], joinErrs(errs))
-			return nil
-		}
-		folder, err := Folder(id)
-		if err != nil {
-			r.errorf("", id.RecordID, "Fehler bei Auftrag %s: %s", id.AuftragNr, err)
+		errs, warns := codec.SplitProblems(cur.Validate(vals))
+		if len(errs) > 0 {
+			r.errorf("", id.RecordID, "Fehler bei Auftrag %s: nicht sicherbar: %s", orderLabel(id), joinErrs(errs))
 			return nil
 		}
 		data := cur.Encode(vals)
 		if len(data) > codec.MaxDataSize {
-			r.errorf("", id.RecordID, "Fehler bei Auftrag %s: Datensatz größer als %d Bytes", id.AuftragNr, codec.MaxDataSize)
+			r.errorf("", id.RecordID, "Fehler bei Auftrag %s: Datensatz größer als %d Bytes", orderLabel(id), codec.MaxDataSize)
 			return nil
 		}
-		items = append(items, exportItem{vals: vals, data: data, id: id, folder: folder})
+		it := exportItem{vals: vals, data: data, id: id, flagged: len(warns) > 0}
+		if it.flagged {
+			r.warnf("", id.RecordID, "Auftrag %s verletzt Feldregeln, wird trotzdem unverändert gesichert: %s", orderLabel(id), joinErrs(warns))
+		}
+		folder, err := Folder(id)
+		if err != nil {
+			folder, it.flagged = unplacedFolder(id.RecordID), true
+			r.warnf("", id.RecordID, "Auftrag %s hat keinen eigenen Ordner (%s), gesichert in %s", orderLabel(id), err, folder)
+		}
+		it.folder = folder
+		items = append(items, it)
 		return nil
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("Datenbank %s lesen: %w", e.DBPath, err)
 	}
+	settleCollisions(r, items)
 	return items, seen, nil
 }
 
@@ -204,26 +227,6 @@ func columnMapping(table, schema []string) ([]int, error) {
 		return nil, fmt.Errorf("Tabelle %s fehlt die Spalte %s des Backup-Schemas", Table, strings.Join(missing, ", "))
 	}
 	return pick, nil
-}
-
-// dropCollisions reports every record whose folder another record maps to as
-// well and removes them all: which one belongs there is for a human to decide.
-func (e *Engine) dropCollisions(r *Report, items []exportItem) []exportItem {
-	byFolder := make(map[string][]int64, len(items))
-	for _, it := range items {
-		byFolder[it.folder] = append(byFolder[it.folder], it.id.RecordID)
-	}
-	kept := items[:0]
-	for _, it := range items {
-		ids := byFolder[it.folder]
-		if len(ids) == 1 {
-			kept = append(kept, it)
-			continue
-		}
-		r.errorf("", it.id.RecordID, "Fehler bei Auftrag %s: Ordner %s gehört zu mehreren Datensätzen (record_id %s), keiner wird dort gesichert",
-			it.id.AuftragNr, it.folder, joinIDs(ids))
-	}
-	return kept
 }
 
 // exportOne writes one record's backup unless it is already byte-identical.

@@ -85,50 +85,6 @@ func TestExportRepairsDamagedBackups(t *testing.T) {
 	}
 }
 
-func TestExportReportsInvalidRowsAndExportsTheRest(t *testing.T) {
-	f := newFixture(t, [][]string{
-		row("1", "000001"),
-		row("2", "000002", "datum", "2024-02-30"),
-		row("3", "12345"),
-		row("4", "000004", "file_path", "x.pdf", "datum", "", "created_at", ""),
-		row("5", "000005", "keywords_json", "{kaputt"),
-	})
-	r, err := f.e.Export(context.Background(), ExportOptions{})
-	if !errors.Is(err, ErrValidation) {
-		t.Fatalf("err = %v, want ErrValidation", err)
-	}
-	if r.OK != 1 || r.Errors != 4 || r.Records != 5 {
-		t.Fatalf("report: ok %d errors %d records %d\n%s", r.OK, r.Errors, r.Records, problems(r))
-	}
-	for _, c := range []struct {
-		id   int64
-		word string
-	}{{2, "datum"}, {3, "auftrag_nr"}, {4, "kein Jahr"}, {5, "keywords_json"}} {
-		found := false
-		for _, p := range r.Problems {
-			found = found || (p.RecordID == c.id && strings.Contains(p.Message, c.word))
-		}
-		if !found {
-			t.Errorf("record %d: no problem mentioning %q:\n%s", c.id, c.word, problems(r))
-		}
-	}
-	if !f.exists("2024/000001/data.csv") || f.exists("2024/000002/data.csv") {
-		t.Fatal("valid row not exported or invalid row exported")
-	}
-}
-
-func TestExportFolderCollisionIsAnErrorForBoth(t *testing.T) {
-	f := newFixture(t, [][]string{row("1", "000001"), row("2", "000001"), row("3", "000003")})
-	r, err := f.e.Export(context.Background(), ExportOptions{})
-	if !errors.Is(err, ErrValidation) || r.Errors != 2 || r.OK != 1 {
-		t.Fatalf("err %v, report %+v", err, r)
-	}
-	hasProblem(t, r, LevelError, "", "2024/000001", "mehreren")
-	if f.exists("2024/000001/data.csv") {
-		t.Fatal("colliding folder written")
-	}
-}
-
 func TestExportDryRunWritesNothing(t *testing.T) {
 	f := newFixture(t, sample.Rows(5, 1))
 	r, err := f.e.Export(context.Background(), ExportOptions{DryRun: true})
@@ -161,27 +117,5 @@ func TestExportWaitsForLockThenGivesUp(t *testing.T) {
 	var le *archfs.LockError
 	if !errors.As(err, &le) || le.Holder == nil || le.Holder.Operation != "restore" {
 		t.Fatalf("err = %v, want LockError naming the holder", err)
-	}
-}
-
-func TestExportWarnsAboutExtraColumnsAndRefusesMissingOnes(t *testing.T) {
-	f := newFixture(t, [][]string{row("1", "000001")})
-	db, err := openWrite(f.e.DBPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Exec(context.Background(), `ALTER TABLE auftraege ADD COLUMN notiz TEXT`); err != nil {
-		t.Fatal(err)
-	}
-	r := f.export(ExportOptions{})
-	hasProblem(t, r, LevelWarning, "", "notiz", "nicht gesichert")
-
-	if err := db.Exec(context.Background(), `ALTER TABLE auftraege DROP COLUMN hash`); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	_, err = f.e.Export(context.Background(), ExportOptions{})
-	if err == nil || !strings.Contains(err.Error(), "hash") {
-		t.Fatalf("err = %v, want one naming the missing column", err)
 	}
 }

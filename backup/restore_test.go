@@ -72,12 +72,12 @@ func TestRestoreAbortsOnInvalidBackupWithDatabaseUnchanged(t *testing.T) {
 	f := newFixture(t, sample.Rows(10, 1))
 	f.export(ExportOptions{})
 	before := fileBytes(t, f.e.DBPath)
-	put(f, "2024/999999", strings.Replace(csvOf(row("99", "999999")), "2024-07-29,", "2024-07-32,", 1), "")
+	put(f, "2024/999999", strings.Replace(csvOf(row("99", "999999")), "2024-07-29,", "2024-07-32,", 1), "Checksumme")
 	r, err := f.e.Restore(context.Background(), RestoreOptions{Force: true})
 	if !errors.Is(err, ErrValidation) || !strings.Contains(err.Error(), "unverändert") {
 		t.Fatalf("err = %v", err)
 	}
-	hasProblem(t, r, LevelError, "2024/999999/data.csv", "datum")
+	hasProblem(t, r, LevelError, "2024/999999/meta.json", "JSON")
 	if !bytes.Equal(before, fileBytes(t, f.e.DBPath)) {
 		t.Fatal("database changed by an aborted restore")
 	}
@@ -89,7 +89,8 @@ func TestRestoreAbortsOnInvalidBackupWithDatabaseUnchanged(t *testing.T) {
 func TestRestoreSkipInvalid(t *testing.T) {
 	f := newFixture(t, nil)
 	put(f, "2024/000001", csvOf(row("1", "000001")), "")
-	put(f, "2024/000002", csvOf(row("2", "000002", "auftrag_nr", "2")), "")
+	put(f, "2024/000002", strings.Replace(csvOf(row("2", "000002")), "Müller", "Mülle", 1), "")
+	f.write("2024/000002/data.csv", csvOf(row("2", "000002"))) // meta.json describes other bytes
 	r, err := f.e.Restore(context.Background(), RestoreOptions{SkipInvalid: true})
 	if !errors.Is(err, ErrValidation) || r.OK != 1 || r.Errors != 1 {
 		t.Fatalf("err %v report %+v", err, r)

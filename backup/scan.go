@@ -187,17 +187,24 @@ func (e *Engine) loadBackup(r *Report, b *backupFile) {
 		}
 	}
 	b.rows = make([]packedRow, 0, len(rows))
+	// A broken field rule is a warning: the backup holds the row exactly as
+	// the database did, and restore brings it back so (SPEC 2.1).
+	var warns []string
 	for i, row := range rows {
-		if errs := c.Validate(row); len(errs) > 0 {
+		errs, ws := codec.SplitProblems(c.Validate(row))
+		if len(errs) > 0 {
 			fail(DataFile, "Datenzeile %d ungültig: %s", i+1, joinErrs(errs))
 			return
+		}
+		if len(ws) > 0 {
+			warns = append(warns, fmt.Sprintf("Datenzeile %d verletzt Feldregeln (wird unverändert wiederhergestellt): %s", i+1, joinErrs(ws)))
 		}
 		if len(plan) > 0 {
 			if row, err = migrate.Apply(plan, row); err != nil {
 				fail(DataFile, "Datenzeile %d: %s", i+1, err)
 				return
 			}
-			if errs := cur.Validate(row); len(errs) > 0 {
+			if errs, _ := codec.SplitProblems(cur.Validate(row)); len(errs) > 0 {
 				fail(DataFile, "Datenzeile %d nach Migration auf %s ungültig: %s", i+1, cur.Version(), joinErrs(errs))
 				return
 			}
@@ -216,6 +223,9 @@ func (e *Engine) loadBackup(r *Report, b *backupFile) {
 				b.meta.RecordID, b.meta.AuftragNr, id.RecordID, id.AuftragNr)
 			return
 		}
+	}
+	for _, w := range warns {
+		r.warnf(b.dataPath(), b.meta.RecordID, "%s", w)
 	}
 	b.valid = true
 	r.count(&r.OK, 1)

@@ -75,7 +75,7 @@ func TestVerifyFindsEveryKindOfProblem(t *testing.T) {
 			put(f, d, data, fmt.Sprintf(`{"schema_version":"0.5","checksum":"%x","exported_at":"","auftrag_nr":"000008","record_id":8,"file_size":%d}`, sum, len(data)))
 		}, []string{"0.5", "unbekannt"}},
 		{"2024/000009", "data.csv", func(d string) { put(f, d, strings.Replace(csvOf(row("9", "000009")), "record_id", "id", 1), "") }, []string{"Kopfzeile"}},
-		{"2024/000010", "data.csv", func(d string) { put(f, d, csvOf(row("10", "000010", "datum", "2024-13-01")), "") }, []string{"datum"}},
+		{"2024/000010", "data.csv", func(d string) { put(f, d, csvOf(row("1O", "000010")), "") }, []string{"record_id", "keine ganze Zahl"}},
 		{"2024/000011", "data.csv", func(d string) { put(f, d, strings.Replace(csvOf(row("11", "000011")), "Müller", `Mü"ller`, 1), "") }, []string{"Anführungszeichen"}},
 		{"2024/000012", "data.csv", func(d string) {
 			f.write(d+"/meta.json", string(codec.EncodeMeta(codec.Meta{SchemaVersion: "1.0", Checksum: strings.Repeat("a", 64)})))

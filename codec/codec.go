@@ -39,19 +39,38 @@ type Codec interface {
 	// Decode parses data.csv: the header must equal Columns, every row must
 	// have as many fields, and there must be at least one row.
 	Decode(data []byte) ([][]string, error)
-	// Validate checks one row's field rules and returns every violation.
+	// Validate checks one row and returns every problem: errors (the row
+	// cannot be stored or identified: wrong field count, NUL byte, invalid
+	// UTF-8, a record_id that is no integer) and warnings (a field rule of
+	// SPEC 2.1 the row breaks; it is still backed up and restored as it is).
 	Validate(vals []string) []FieldError
-	// Identity extracts the identifying fields of a row that passed Validate.
+	// Identity extracts the identifying fields of a row without errors.
 	Identity(vals []string) Identity
 }
 
-// FieldError is a field rule a row breaks.
+// FieldError is a problem of one field of a row.
 type FieldError struct {
 	Column string
 	Reason string
+	// Warning marks a broken field rule (six digits, a calendar date, JSON,
+	// 0/1, a timestamp, …): reported, but the row is protected all the same.
+	// Without it the row's content cannot be trusted or stored.
+	Warning bool
 }
 
 func (e FieldError) Error() string { return e.Column + ": " + e.Reason }
+
+// SplitProblems separates errors from warnings, keeping their order.
+func SplitProblems(all []FieldError) (errs, warnings []FieldError) {
+	for _, fe := range all {
+		if fe.Warning {
+			warnings = append(warnings, fe)
+		} else {
+			errs = append(errs, fe)
+		}
+	}
+	return errs, warnings
+}
 
 // Names returns the column names of c in order.
 func Names(c Codec) []string {

@@ -146,7 +146,12 @@ func insertSQL(def TableDef, k int) string {
 	return b.String()
 }
 
-// convert turns a backup value into the value bound for column c.
+// convert turns a backup value into the value bound for column c. An
+// INTEGER column gets an integer only for an integer as export writes one;
+// any other value ("ja", "1.5") is bound as text, so the column's affinity
+// stores it as it stored it in the database the backup was taken from (a
+// field-rule violation is restored as it was, SPEC 2.1). The primary key
+// must be an integer.
 func convert(c ColumnDef, s string) (any, error) {
 	if s == "" {
 		if c.NotNull && c.Type == "TEXT" {
@@ -156,10 +161,12 @@ func convert(c ColumnDef, s string) (any, error) {
 	}
 	if c.Type == "INTEGER" {
 		v, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
+		switch {
+		case err == nil && strconv.FormatInt(v, 10) == s:
+			return v, nil
+		case c.PrimaryKey:
 			return nil, fmt.Errorf("Spalte %s: %q ist keine ganze Zahl", c.Name, s)
 		}
-		return v, nil
 	}
 	return s, nil
 }

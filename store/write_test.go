@@ -25,11 +25,11 @@ var testDef = TableDef{Name: "auftraege", Columns: []ColumnDef{
 func testRows(n, bad int) [][]string {
 	rows := make([][]string, n)
 	for i := range rows {
-		dc := fmt.Sprint(i % 2)
+		id := fmt.Sprint(i + 1)
 		if i+1 == bad {
-			dc = "ja"
+			id = "ja" // a primary key must be an integer
 		}
-		rows[i] = []string{fmt.Sprint(i + 1), fmt.Sprintf("%06d", i*7), fmt.Sprintf("Kunde %d, Ä", i), dc, fmt.Sprintf("archiv/2024/%06d/x.pdf", i*7)}
+		rows[i] = []string{id, fmt.Sprintf("%06d", i*7), fmt.Sprintf("Kunde %d, Ä", i), fmt.Sprint(i % 2), fmt.Sprintf("archiv/2024/%06d/x.pdf", i*7)}
 	}
 	return rows
 }
@@ -158,7 +158,7 @@ func assertUnchanged(t *testing.T, ctx context.Context, def TableDef, rows iter.
 
 func TestReplaceBadIntegerRollsBack(t *testing.T) {
 	assertUnchanged(t, context.Background(), testDef, seqOf(testRows(1000, 500)),
-		`Zeile 500: Spalte data_complete: "ja" ist keine ganze Zahl`)
+		`Zeile 500: Spalte record_id: "ja" ist keine ganze Zahl`)
 }
 
 func TestReplaceConstraintRollsBack(t *testing.T) {
@@ -251,5 +251,27 @@ func TestReplaceStopsPullingOnError(t *testing.T) {
 	}
 	if pulled != 10 {
 		t.Errorf("pulled %d rows, want 10 (lazy, stops at the bad row)", pulled)
+	}
+}
+
+// TestReplaceKeepsIntegerColumnValues restores values of an INTEGER column
+// that break the 0/1 rule, as Scan read them from a database with that
+// column, exactly so again: a person's "ja" is no integer, and binding it as
+// one failed the whole restore.
+func TestReplaceKeepsIntegerColumnValues(t *testing.T) {
+	db, _ := newWriteDB(t)
+	values := []string{"0", "1", "-3", "ja", "1.5", "1e+20", "0x10", "nan", "9223372036854775807", "9.223372036854776e+18", "Ω"}
+	var rows [][]string
+	for i, v := range values {
+		rows = append(rows, []string{fmt.Sprint(i + 1), "000001", "", v, "a/2024/000001/x.pdf"})
+	}
+	if _, err := db.Replace(context.Background(), testDef, seqOf(rows)); err != nil {
+		t.Fatal(err)
+	}
+	got := scanAll(t, db, "auftraege")
+	for i, v := range values {
+		if got[i][3] != v {
+			t.Errorf("data_complete %q restored as %q", v, got[i][3])
+		}
 	}
 }

