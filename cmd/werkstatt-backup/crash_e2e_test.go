@@ -105,7 +105,8 @@ func crashWatch(t *testing.T, archive string, commit bool, n int) (fire <-chan s
 }
 
 // crashWatchEvents fires at the nth inotify event in dirs (and in folders
-// created below them) for which match is true.
+// created below them) for which match is true: creations, renames into
+// and opens (IN_OPEN: a file read, a folder listed).
 func crashWatchEvents(t *testing.T, dirs []string, n int, match func(mask uint32, name string) bool) (fire <-chan struct{}, stop func()) {
 	t.Helper()
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
@@ -114,7 +115,7 @@ func crashWatchEvents(t *testing.T, dirs []string, n int, match func(mask uint32
 	}
 	watched := map[int32]string{}
 	watch := func(d string) {
-		if wd, err := unix.InotifyAddWatch(fd, d, unix.IN_CREATE|unix.IN_MOVED_TO); err == nil {
+		if wd, err := unix.InotifyAddWatch(fd, d, unix.IN_CREATE|unix.IN_MOVED_TO|unix.IN_OPEN); err == nil {
 			watched[int32(wd)] = d
 		}
 	}
