@@ -505,7 +505,7 @@ func TestKilledRestoreLeavesTheDatabase(t *testing.T) {
 	for round := 0; kills < wantKills && round < 3*wantKills; round++ {
 		fresh := round%5 == 4
 		p := target
-		args := []string{"restore", "--archiv", archive, "--db", target, "--force", "--lock-timeout", "10s"}
+		args := []string{"restore", "--archiv", archive, "--db", target, "--force", "--allow-shrink", "--lock-timeout", "10s"}
 		if fresh {
 			p = filepath.Join(t.TempDir(), "neu.db")
 			args = []string{"restore", "--archiv", archive, "--db", p, "--lock-timeout", "10s"}
@@ -604,7 +604,7 @@ func TestKilledRestoreLeavesTheDatabase(t *testing.T) {
 	if kills < wantKills {
 		t.Fatalf("only %d kills struck a running restore", kills)
 	}
-	r := wb(t, dir, "restore", "--archiv", archive, "--db", target, "--force").expect(t, 0)
+	r := wb(t, dir, "restore", "--archiv", archive, "--db", target, "--force", "--allow-shrink").expect(t, 0)
 	if !strings.Contains(r.stdout, fmt.Sprintf("%d Datensätze wiederhergestellt", orders)) {
 		t.Fatal(r.stdout)
 	}
