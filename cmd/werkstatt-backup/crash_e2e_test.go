@@ -393,6 +393,11 @@ func killedExportConverges(t *testing.T, dir string, orders int, env []string, a
 		}
 		r := wbe("verify", "--archiv", check, "--json")
 		rep := parseCrashReport(t, r)
+		// A first export killed while staging leaves no backup yet: verify
+		// says so with exit 1, and only then.
+		if backups, _ := filepath.Glob(filepath.Join(archive, "*", "*", "meta*.json")); r.code == 1 && len(backups) == 0 && strings.Contains(r.stderr, "kein einziger Auftragsordner") {
+			r.code = 0
+		}
 		if r.code != 0 {
 			t.Fatalf("round %d (kill after %v): verify exit %d after a crash:\n%s", round, delay, r.code, r.stdout)
 		}
