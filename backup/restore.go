@@ -54,22 +54,21 @@ func (e *Engine) Restore(ctx context.Context, opts RestoreOptions) (_ *Report, e
 		return r, err
 	}
 	// refuse stops a real run; a dry run reports what would stop it.
-	refuse := func(err error) error {
+	refuse := func(why error, format string, args ...any) error {
+		msg := fmt.Sprintf(format, args...)
 		if !opts.DryRun {
-			return err
+			return fmt.Errorf("%s: %w", msg, why)
 		}
-		r.warnf("", 0, "%s", err)
+		r.warnf("", 0, "%s", msg)
 		return nil
 	}
 	if existing > 0 && !opts.Force {
-		msg := fmt.Sprintf("Tabelle %s in %s enthält %d Datensätze; Restore ersetzt sie nur mit --force (vorher wird eine Kopie angelegt)", Table, e.DBPath, existing)
-		if err := refuse(fmt.Errorf("%s: %w", msg, ErrNeedForce)); err != nil {
+		if err := refuse(ErrNeedForce, "Tabelle %s in %s enthält %d Datensätze; Restore ersetzt sie nur mit --force (vorher wird eine Kopie angelegt)", Table, e.DBPath, existing); err != nil {
 			return r, err
 		}
 	}
 	if len(extra) > 0 && !opts.Force {
-		msg := fmt.Sprintf("Tabelle %s in %s hat Spalten, die nicht im Backup-Schema stehen: %s; ihr Inhalt ginge verloren, Restore nur mit --force", Table, e.DBPath, strings.Join(extra, ", "))
-		if err := refuse(fmt.Errorf("%s: %w", msg, ErrNeedForce)); err != nil {
+		if err := refuse(ErrNeedForce, "Tabelle %s in %s hat Spalten, die nicht im Backup-Schema stehen: %s; ihr Inhalt ginge verloren, Restore nur mit --force", Table, e.DBPath, strings.Join(extra, ", ")); err != nil {
 			return r, err
 		}
 	}
@@ -92,10 +91,9 @@ func (e *Engine) Restore(ctx context.Context, opts RestoreOptions) (_ *Report, e
 		return r, fmt.Errorf("Restore abgebrochen, Datenbank unverändert: keine einzige gültige Sicherung im Archiv (%d ungültig): %w", r.Folders.Invalid, ErrNoBackup)
 	}
 	if existing > len(chosen) && !opts.AllowShrink {
-		err := fmt.Errorf("Restore abgebrochen, Datenbank unverändert: Tabelle %s in %s hat %d Datensätze, das Archiv nur %d; %d gingen verloren (--allow-shrink erlaubt das): %w",
-			Table, e.DBPath, existing, len(chosen), existing-len(chosen), ErrShrink)
-		if err := refuse(err); err != nil {
-			return r, err
+		if err := refuse(ErrShrink, "Tabelle %s in %s hat %d Datensätze, das Archiv nur %d; %d gingen verloren (--allow-shrink erlaubt das)",
+			Table, e.DBPath, existing, len(chosen), existing-len(chosen)); err != nil {
+			return r, fmt.Errorf("Restore abgebrochen, Datenbank unverändert: %w", err)
 		}
 	}
 	r.OK = 0
