@@ -22,7 +22,7 @@ const (
 
 const exitCodesHelp = `Exit-Codes:
   0    Erfolg
-  1    Fehler (BackupSystemError)
+  1    Fehler (BackupSystemError), auch: Archiv nicht vollständig gelesen, keine Sicherung im Archiv
   2    Aufruf- oder Konfigurationsfehler
   3    Validierungsfehler gefunden (ValidationError)
   4    Lock nicht rechtzeitig erhalten (LockError)
