@@ -50,6 +50,7 @@ func (e *Engine) choose(r *Report, files []*backupFile) []candidate {
 		}
 		cs := all[i:j]
 		if len(cs) > 1 {
+			r.count(&r.Folders.Duplicates, len(cs)-1)
 			slices.SortFunc(cs, func(a, b candidate) int { c, _ := preference(a, b); return c })
 			_, why := preference(cs[0], cs[1])
 			paths := make([]string, len(cs))

@@ -251,6 +251,10 @@ func (e *Engine) exportOne(cur codec.Codec, it exportItem, folders *folderIndex,
 			return false, err
 		}
 	}
+	entries, err := e.lowerCaseNames(it.folder, entries, opts.DryRun)
+	if err != nil {
+		return false, err
+	}
 	have := make(map[string]os.FileInfo, len(entries))
 	for _, fi := range entries {
 		have[fi.Name()] = fi
@@ -304,7 +308,7 @@ func (e *Engine) upToDate(it exportItem, have map[string]os.FileInfo, data []byt
 	}
 	m, err := codec.DecodeMeta(raw)
 	if err != nil || m.Checksum != checksum || m.SchemaVersion != version || m.FileSize != int64(len(data)) ||
-		m.RecordID != it.id.RecordID || m.AuftragNr != it.id.AuftragNr {
+		m.RecordID != it.id.RecordID || m.AuftragNr != it.id.AuftragNr || !exportedAtValid(m.ExportedAt) {
 		return false
 	}
 	old, err := e.readLimited(path.Join(it.folder, DataFile), int64(len(data)))

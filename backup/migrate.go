@@ -66,6 +66,9 @@ func (e *Engine) Migrate(ctx context.Context, opts MigrateOptions) (_ *Report, e
 		return r, err
 	}
 	e.finish(r)
+	if err := r.unreadableErr("Migration unvollständig"); err != nil {
+		return r, err
+	}
 	switch {
 	case failed > 0:
 		return r, fmt.Errorf("%d Sicherungen konnten nicht migriert werden", failed)

@@ -52,9 +52,31 @@ type Report struct {
 	BackupDB  string         `json:"backup_db,omitempty"` // restore: copy of the old database
 	Versions  map[string]int `json:"versions,omitempty"`  // migrate: valid backups per schema version found
 	Problems  []Problem      `json:"problems"`
+	Folders   FolderCounts   `json:"folders,omitzero"` // verify, restore, migrate: what the archive held
 
-	mu  sync.Mutex
-	log *slog.Logger
+	mu         sync.Mutex
+	log        *slog.Logger
+	unreadable []string // paths that could not be listed or read, in the order found
+}
+
+// FolderCounts account for every order folder a verify or restore came
+// across: Seen = Valid + Invalid + Unreadable. A folder (or a symbolic link
+// where one could be) that could not be listed counts once as unreadable,
+// whatever it may hold. Duplicates are valid backups not taken because
+// another copy of the same record_id won.
+type FolderCounts struct {
+	Seen       int `json:"seen"`
+	Valid      int `json:"valid"`
+	Invalid    int `json:"invalid"`
+	Unreadable int `json:"unreadable"`
+	Duplicates int `json:"duplicates"`
+}
+
+// String is the summary line's addition: "(3 Ordner: 2 gültig, 1 ungültig,
+// 0 nicht lesbar, 0 Duplikate)".
+func (c FolderCounts) String() string {
+	return fmt.Sprintf("(%d Ordner: %d gültig, %d ungültig, %d nicht lesbar, %d Duplikate)",
+		c.Seen, c.Valid, c.Invalid, c.Unreadable, c.Duplicates)
 }
 
 func newReport(command string, log *slog.Logger, now time.Time) *Report {
@@ -82,6 +104,16 @@ func (r *Report) errorf(path string, id int64, format string, args ...any) {
 	r.add(Problem{Level: LevelError, Path: path, RecordID: id, Message: fmt.Sprintf(format, args...)})
 }
 
+// unreadablef reports a path that could not be listed or read (an I/O
+// error, a permission, a symbolic link that is not followed): an ERROR
+// that also makes the archive "not fully read" (UnreadableError).
+func (r *Report) unreadablef(path string, id int64, format string, args ...any) {
+	r.mu.Lock()
+	r.unreadable = append(r.unreadable, path)
+	r.mu.Unlock()
+	r.errorf(path, id, format, args...)
+}
+
 func (r *Report) warnf(path string, id int64, format string, args ...any) {
 	r.add(Problem{Level: LevelWarning, Path: path, RecordID: id, Message: fmt.Sprintf(format, args...)})
 }
@@ -99,9 +131,9 @@ func (r *Report) Summary() string {
 	case "export":
 		return fmt.Sprintf("Export abgeschlossen: %d erfolgreich, %d Fehler", r.OK, r.Errors)
 	case "verify":
-		return fmt.Sprintf("Verify abgeschlossen: %d gültig, %d Fehler", r.OK, r.Errors)
+		return fmt.Sprintf("Verify abgeschlossen: %d gültig, %d Fehler %s", r.OK, r.Errors, r.Folders)
 	case "restore":
-		return fmt.Sprintf("Restore abgeschlossen: %d Datensätze wiederhergestellt, %d Fehler", r.OK, r.Errors)
+		return fmt.Sprintf("Restore abgeschlossen: %d Datensätze wiederhergestellt, %d Fehler %s", r.OK, r.Errors, r.Folders)
 	case "migrate":
 		return fmt.Sprintf("Migration abgeschlossen: %d migriert, %d Fehler (vorgefunden: %s)", r.OK, r.Errors, versionCounts(r.Versions))
 	}

@@ -7,7 +7,9 @@ import (
 	iofs "io/fs"
 	"iter"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 
 	"werkstatt-backup/codec"
 	"werkstatt-backup/store"
@@ -17,55 +19,94 @@ import (
 type RestoreOptions struct {
 	Force       bool // replace a table that still has rows (a copy is kept first)
 	SkipInvalid bool // restore from the valid backups even if some are invalid
+	AllowShrink bool // with Force: accept a table with fewer rows than before
 	DryRun      bool // validate and report, change nothing
 }
 
 // ErrNeedForce refuses to replace a table that still has rows without --force.
 var ErrNeedForce = errors.New("Tabelle enthält Datensätze")
 
-// Restore rebuilds auftraege from the archive. Everything is validated
-// first; an invalid backup aborts with the database untouched unless
-// SkipInvalid. The table is then dropped, created and filled in one
-// transaction, so a failure leaves the old table as it was.
+// ErrShrink refuses a restore that would leave fewer rows than the table
+// has now, unless --allow-shrink.
+var ErrShrink = errors.New("Restore würde Datensätze verlieren")
+
+// Restore rebuilds auftraege from the archive. Everything is read and
+// validated first. Anything that could not be read aborts whatever the
+// flags (UnreadableError), an invalid backup unless SkipInvalid, an archive
+// without any backup always, and a table that would shrink unless
+// AllowShrink: each with the database untouched. The table is then
+// dropped, created and filled in one transaction, so a failure leaves the
+// old table as it was.
 func (e *Engine) Restore(ctx context.Context, opts RestoreOptions) (_ *Report, err error) {
 	e.init()
 	defer boundMemory()()
 	r := e.newReport("restore")
 	r.Database, r.DryRun = e.DBPath, opts.DryRun
 	e.Log.Info("Starte Wiederherstellung der Datenbank aus dem Archiv...")
-	lock, err := e.lock(ctx, "restore")
+	lock, err := e.lockForReading(ctx, r, "restore")
 	if err != nil {
 		return r, err
 	}
 	defer e.unlock(lock, r, &err)
 
-	existing, err := e.existingRows(ctx)
+	existing, extra, err := e.existingTable(ctx)
 	if err != nil {
 		return r, err
 	}
-	if existing > 0 && !opts.Force {
-		msg := fmt.Sprintf("Tabelle %s in %s enthält %d Datensätze; Restore ersetzt sie nur mit --force (vorher wird eine Kopie angelegt)", Table, e.DBPath, existing)
+	// refuse stops a real run; a dry run reports what would stop it.
+	refuse := func(why error, format string, args ...any) error {
+		msg := fmt.Sprintf(format, args...)
 		if !opts.DryRun {
-			return r, fmt.Errorf("%s: %w", msg, ErrNeedForce)
+			return fmt.Errorf("%s: %w", msg, why)
 		}
 		r.warnf("", 0, "%s", msg)
+		return nil
+	}
+	if existing > 0 && !opts.Force {
+		if err := refuse(ErrNeedForce, "Tabelle %s in %s enthält %d Datensätze; Restore ersetzt sie nur mit --force (vorher wird eine Kopie angelegt)", Table, e.DBPath, existing); err != nil {
+			return r, err
+		}
+	}
+	if len(extra) > 0 && !opts.Force {
+		if err := refuse(ErrNeedForce, "Tabelle %s in %s hat Spalten, die nicht im Backup-Schema stehen: %s; ihr Inhalt ginge verloren, Restore nur mit --force", Table, e.DBPath, strings.Join(extra, ", ")); err != nil {
+			return r, err
+		}
 	}
 
 	files, err := e.scanArchive(ctx, r)
 	if err != nil {
 		return r, err
 	}
+	if err := r.unreadableErr("Restore abgebrochen, Datenbank unverändert"); err != nil {
+		return r, err
+	}
+	if r.Folders.Seen == 0 {
+		return r, fmt.Errorf("Restore abgebrochen, Datenbank unverändert: %w", e.noBackupError())
+	}
 	if r.Errors > 0 && !opts.SkipInvalid {
-		e.finish(r)
 		return r, fmt.Errorf("Restore abgebrochen, Datenbank unverändert: %d Fehler im Archiv (--skip-invalid stellt nur die gültigen Sicherungen wieder her): %w", r.Errors, ErrValidation)
 	}
 	chosen := e.choose(r, files)
+	if len(chosen) == 0 {
+		return r, fmt.Errorf("Restore abgebrochen, Datenbank unverändert: keine einzige gültige Sicherung im Archiv (%d ungültig): %w", r.Folders.Invalid, ErrNoBackup)
+	}
+	if existing > len(chosen) && !opts.AllowShrink {
+		if err := refuse(ErrShrink, "Tabelle %s in %s hat %d Datensätze, das Archiv nur %d; %d gingen verloren (--allow-shrink erlaubt das)",
+			Table, e.DBPath, existing, len(chosen), existing-len(chosen)); err != nil {
+			return r, fmt.Errorf("Restore abgebrochen, Datenbank unverändert: %w", err)
+		}
+	}
 	r.OK = 0
 	if opts.DryRun {
+		e.leftoverCopies(r, true)
+		for _, c := range extra {
+			r.warnf("", 0, "Spalte %s der Tabelle %s steht nicht im Backup-Schema: ihr Inhalt ginge beim Restore verloren", c, Table)
+		}
 		r.OK = len(chosen)
 		return r, e.done(r)
 	}
 
+	e.leftoverCopies(r, false)
 	db, err := e.Open(ctx, e.DBPath, true)
 	if err != nil {
 		return r, err
@@ -74,6 +115,13 @@ func (e *Engine) Restore(ctx context.Context, opts RestoreOptions) (_ *Report, e
 	if existing > 0 {
 		if r.BackupDB, err = e.keepCopy(ctx, db); err != nil {
 			return r, err
+		}
+	}
+	for _, c := range extra {
+		if r.BackupDB != "" {
+			r.warnf("", 0, "Spalte %s der Tabelle %s steht nicht im Backup-Schema: ihr Inhalt ist nach dem Restore nur noch in %s", c, Table, r.BackupDB)
+		} else {
+			r.warnf("", 0, "Spalte %s der Tabelle %s steht nicht im Backup-Schema und fällt weg (die Tabelle war leer)", c, Table)
 		}
 	}
 	n, err := db.Replace(ctx, tableDef(e.Schema.Codecs.Current()), rowsOf(chosen))
@@ -96,22 +144,60 @@ func (e *Engine) done(r *Report) error {
 	return nil
 }
 
-// existingRows counts the rows restore would replace; a missing database
-// file or table has none. The database is opened read-only.
-func (e *Engine) existingRows(ctx context.Context) (int, error) {
+// existingTable counts the rows restore would replace and names the
+// table's columns that the backup schema does not have (a newer web app's):
+// their content would be gone after the restore. A missing database file
+// or table has neither. The database is opened read-only.
+func (e *Engine) existingTable(ctx context.Context) (int, []string, error) {
 	if _, err := os.Stat(e.DBPath); errors.Is(err, iofs.ErrNotExist) {
-		return 0, nil
+		return 0, nil, nil
 	}
 	db, err := e.Open(ctx, e.DBPath, false)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer db.Close()
 	n, err := db.Count(ctx, Table)
 	if err != nil {
-		return 0, fmt.Errorf("Datenbank %s: %w", e.DBPath, err)
+		return 0, nil, fmt.Errorf("Datenbank %s: %w", e.DBPath, err)
 	}
-	return n, nil
+	cols, err := db.Columns(ctx, Table)
+	if errors.Is(err, store.ErrNoTable) {
+		return n, nil, nil
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("Datenbank %s: %w", e.DBPath, err)
+	}
+	var extra []string
+	known := codec.Names(e.Schema.Codecs.Current())
+	for _, c := range cols {
+		if !slices.Contains(known, c) {
+			extra = append(extra, c)
+		}
+	}
+	return n, extra, nil
+}
+
+// leftoverCopies removes what a restore of the same database killed while
+// copying it left behind (werkstatt.db.bak-….tmp and its journal), naming
+// each file; a dry run only names them. A finished copy is never touched.
+func (e *Engine) leftoverCopies(r *Report, dryRun bool) {
+	files, err := store.LeftoverCopies(e.DBPath)
+	if err != nil {
+		r.warnf("", 0, "Reste abgebrochener Restores nicht gesucht: %s", reason(err))
+		return
+	}
+	for _, f := range files {
+		if dryRun {
+			r.warnf("", 0, "Rest eines abgebrochenen Restores: %s (der nächste Restore entfernt ihn)", f)
+			continue
+		}
+		if err := os.Remove(f); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+			r.warnf("", 0, "Rest eines abgebrochenen Restores %s nicht entfernt: %s", f, reason(err))
+			continue
+		}
+		r.warnf("", 0, "Rest eines abgebrochenen Restores entfernt: %s", f)
+	}
 }
 
 // keepCopy writes werkstatt.db.bak-YYYYMMDD-HHMMSS beside the database.

@@ -98,7 +98,7 @@ func TestRestoreSkipInvalid(t *testing.T) {
 	if got := dbRows(t, f.e.DBPath); len(got) != 1 || got[0][0] != "1" {
 		t.Fatalf("rows = %v", got)
 	}
-	if r.Summary() != "Restore abgeschlossen: 1 Datensätze wiederhergestellt, 1 Fehler" {
+	if r.Summary() != "Restore abgeschlossen: 1 Datensätze wiederhergestellt, 1 Fehler (2 Ordner: 1 gültig, 1 ungültig, 0 nicht lesbar, 0 Duplikate)" {
 		t.Fatal(r.Summary())
 	}
 }

@@ -20,75 +20,153 @@ import (
 // backupFile is one folder's data.csv + meta.json as found in the archive.
 type backupFile struct {
 	dir      string
+	dataName string // data.csv as spelled in the folder (DATA.CSV on a case-insensitive backend)
+	metaName string // meta.json likewise
 	meta     codec.Meta
 	rows     []packedRow // in the current schema version, after migration
 	dataInfo os.FileInfo
 	metaInfo os.FileInfo
 	temps    []string    // data.tmp.csv / meta.tmp.json present in the folder
 	metaTemp os.FileInfo // meta.tmp.json, if present
+	links    []string    // other symbolic links in the folder (never followed)
+	variants []string    // names that differ from data.csv/meta.json in letter case only, not taken
 	valid    bool
+	unread   bool // something of it could not be read: the archive is not fully read
 	// viaTemp: meta.json did not match, but meta.tmp.json describes
 	// data.csv: a run stopped between the two renames of writePair.
 	viaTemp bool
 }
 
-func (b *backupFile) dataPath() string { return path.Join(b.dir, DataFile) }
+func (b *backupFile) dataPath() string { return path.Join(b.dir, b.dataName) }
+
+// linkAdvice is the end of every message about a symbolic link.
+const linkAdvice = "ist ein symbolischer Link; Export, Verify und Restore folgen keinen Links (den Link durch den echten Ordner bzw. die echte Datei ersetzen)"
 
 // scanArchive walks the whole archive, finds every backup (a folder with a
 // data.csv or a meta.json), reports temp files left by a crash, then loads
 // and checks all backups in parallel. Every problem is reported; the
-// returned backups, sorted by folder, include the invalid ones (valid ==
-// false). The walk lists folders in parallel too, and keeps of each entry
-// only what the checks need (compact.go).
+// returned backups, sorted by folder, include the invalid and unreadable
+// ones (valid == false). r.Folders accounts for every folder: a folder
+// that cannot be listed and a symbolic link (which is never followed)
+// count as unreadable, since either may hide any number of orders. The
+// walk lists folders in parallel too, and keeps of each entry only what
+// the checks need (compact.go).
 func (e *Engine) scanArchive(ctx context.Context, r *Report) ([]*backupFile, error) {
 	var (
 		mu    sync.Mutex
 		files []*backupFile
 	)
+	caseless := archfs.CaseInsensitiveNames(e.Fs)
 	err := archfs.WalkDirsParallel(e.Fs, ".", e.Workers, func(dir string, entries []os.FileInfo, err error) error {
 		if err != nil {
-			r.errorf(dir, 0, "Ordner nicht lesbar: %s", reason(err))
+			r.unreadablef(dir, 0, "Ordner nicht lesbar: %s", reason(err))
+			r.countFolder(&r.Folders.Unreadable)
 			return nil
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		b := &backupFile{dir: dir}
-		for _, fi := range entries {
-			switch fi.Name() {
-			case DataFile:
-				b.dataInfo = compactInfo(DataFile, fi)
-			case MetaFile:
-				b.metaInfo = compactInfo(MetaFile, fi)
-			case DataTemp:
-				b.temps = append(b.temps, DataTemp)
-			case MetaTemp:
-				b.temps = append(b.temps, MetaTemp)
-				b.metaTemp = compactInfo(MetaTemp, fi)
-			}
-		}
+		b := listedFolder(dir, entries, caseless)
 		switch {
 		case b.dataInfo != nil || b.metaInfo != nil:
+			for _, name := range b.variants {
+				r.warnf(path.Join(dir, name), 0, "Name weicht nur in der Groß-/Kleinschreibung von %s ab und wird auf diesem Archiv nicht gelesen (Doppel? entfernen)", strings.ToLower(name))
+			}
 			mu.Lock()
 			files = append(files, b)
 			mu.Unlock()
-		case len(b.temps) > 0:
-			warnTemps(r, b)
+			return nil
+		case len(b.variants) > 0:
+			// The only backup of this folder is spelled DATA.CSV or the
+			// like: on a case-sensitive archive it is not data.csv, and
+			// restore would silently lose the order.
+			for _, name := range b.variants {
+				r.errorf(path.Join(dir, name), 0, "ist keine Sicherung: der Name weicht nur in der Groß-/Kleinschreibung von %s ab, und auf diesem Archiv zählt sie (in %s umbenennen)", strings.ToLower(name), strings.ToLower(name))
+			}
+			r.countFolder(&r.Folders.Invalid)
 		}
+		for _, name := range b.links {
+			r.unreadablef(path.Join(dir, name), 0, "%s", linkAdvice)
+			r.countFolder(&r.Folders.Unreadable)
+		}
+		warnTemps(r, b)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("Archiv durchsuchen: %w", err)
 	}
 	slices.SortFunc(files, func(a, b *backupFile) int { return strings.Compare(a.dir, b.dir) })
-	r.Records = len(files)
 	forEach(ctx, len(files), e.Workers, e.Progress, func(i int) {
 		b := files[i]
 		e.loadBackup(r, b)
 		warnTemps(r, b)
 		b.dataInfo, b.metaInfo, b.metaTemp = nil, nil, nil // loading was their only use
+		switch {
+		case b.valid:
+			r.countFolder(&r.Folders.Valid)
+		case b.unread:
+			r.countFolder(&r.Folders.Unreadable)
+		default:
+			r.countFolder(&r.Folders.Invalid)
+		}
 	})
+	r.Records = r.Folders.Seen
 	return files, ctx.Err()
+}
+
+// countFolder counts one folder seen, in one of the outcomes.
+func (r *Report) countFolder(outcome *int) {
+	r.mu.Lock()
+	r.Folders.Seen++
+	*outcome++
+	r.mu.Unlock()
+}
+
+// listedFolder sorts a folder's entries into the backup files, temp files,
+// symbolic links and letter-case variants of data.csv/meta.json. On a
+// case-insensitive backend a variant is the file itself (SMB opens DATA.CSV
+// for data.csv), unless the exact name is there too.
+func listedFolder(dir string, entries []os.FileInfo, caseless bool) *backupFile {
+	b := &backupFile{dir: dir, dataName: DataFile, metaName: MetaFile}
+	for _, fi := range entries {
+		switch fi.Name() {
+		case DataFile:
+			b.dataInfo = compactInfo(DataFile, fi)
+		case MetaFile:
+			b.metaInfo = compactInfo(MetaFile, fi)
+		case DataTemp:
+			b.temps = append(b.temps, DataTemp)
+		case MetaTemp:
+			b.temps = append(b.temps, MetaTemp)
+			b.metaTemp = compactInfo(MetaTemp, fi)
+		default:
+			if fi.Mode()&os.ModeSymlink != 0 && !isBackupName(fi.Name()) {
+				b.links = append(b.links, fi.Name())
+			}
+		}
+	}
+	for _, fi := range entries {
+		name := fi.Name()
+		switch lower := strings.ToLower(name); {
+		case lower == name:
+		case lower == DataFile && caseless && b.dataInfo == nil:
+			b.dataName, b.dataInfo = name, compactInfo(name, fi)
+		case lower == MetaFile && caseless && b.metaInfo == nil:
+			b.metaName, b.metaInfo = name, compactInfo(name, fi)
+		case lower == DataFile, lower == MetaFile:
+			b.variants = append(b.variants, name)
+		}
+	}
+	return b
+}
+
+// isBackupName: a name a backup folder holds in any letter case.
+func isBackupName(name string) bool {
+	switch strings.ToLower(name) {
+	case DataFile, MetaFile, DataTemp, MetaTemp:
+		return true
+	}
+	return false
 }
 
 // warnTemps reports temp files a stopped run left, unless they were used.
@@ -106,21 +184,40 @@ func (e *Engine) loadBackup(r *Report, b *backupFile) {
 	fail := func(file, format string, args ...any) {
 		r.errorf(path.Join(b.dir, file), b.meta.RecordID, format, args...)
 	}
-	switch {
-	case b.dataInfo == nil:
-		fail(DataFile, "fehlt (meta.json ist vorhanden)")
-		return
-	case b.metaInfo == nil && b.metaTemp == nil:
-		fail(DataFile, "meta.json fehlt")
+	// unread: the file could not be read, so nothing is known about it.
+	unread := func(file, format string, args ...any) {
+		r.unreadablef(path.Join(b.dir, file), b.meta.RecordID, format, args...)
+		b.unread = true
+	}
+	// read reads a file of the folder; a failed read is unreadable, a file
+	// too large invalid.
+	read := func(file string, limit int64) ([]byte, bool) {
+		data, err := e.readLimited(path.Join(b.dir, file), limit)
+		var tl *tooLargeError
+		switch {
+		case errors.As(err, &tl):
+			fail(file, "%s", tl.Error())
+		case err != nil:
+			unread(file, "%s", readReason(err))
+		}
+		return data, err == nil
+	}
+	for _, name := range b.links {
+		unread(name, "%s", linkAdvice)
+	}
+	if b.unread {
 		return
 	}
 	for _, f := range []struct {
 		name  string
 		fi    os.FileInfo
 		limit int64
-	}{{DataFile, b.dataInfo, codec.MaxDataSize}, {MetaFile, b.metaInfo, codec.MaxMetaSize}} {
+	}{{b.dataName, b.dataInfo, codec.MaxDataSize}, {b.metaName, b.metaInfo, codec.MaxMetaSize}} {
 		switch {
 		case f.fi == nil:
+		case f.fi.Mode()&os.ModeSymlink != 0:
+			unread(f.name, "%s", linkAdvice)
+			return
 		case !f.fi.Mode().IsRegular():
 			fail(f.name, "ist keine normale Datei (%s)", f.fi.Mode().Type())
 			return
@@ -129,60 +226,73 @@ func (e *Engine) loadBackup(r *Report, b *backupFile) {
 			return
 		}
 	}
+	switch {
+	case b.dataInfo == nil:
+		fail(DataFile, "fehlt (%s ist vorhanden)", b.metaName)
+		return
+	case b.metaInfo == nil && b.metaTemp == nil:
+		fail(b.dataName, "meta.json fehlt")
+		return
+	}
 	// A first export stopped between its two renames leaves data.csv and
 	// meta.tmp.json without meta.json: useTempMeta below takes that pair.
 	var c codec.Codec
 	var err error
 	if b.metaInfo != nil {
-		rawMeta, err := e.readLimited(path.Join(b.dir, MetaFile), codec.MaxMetaSize)
-		if err != nil {
-			fail(MetaFile, "%s", readReason(err))
+		rawMeta, ok := read(b.metaName, codec.MaxMetaSize)
+		if !ok {
 			return
 		}
 		if b.meta, err = codec.DecodeMeta(rawMeta); err != nil {
-			fail(MetaFile, "%s", err)
+			fail(b.metaName, "%s", err)
 			return
 		}
 		if c, err = e.Schema.Codecs.Lookup(b.meta.SchemaVersion); err != nil {
-			fail(MetaFile, "%s", err)
+			fail(b.metaName, "%s", err)
 			return
 		}
 	}
-	data, err := e.readLimited(b.dataPath(), codec.MaxDataSize)
-	if err != nil {
-		fail(DataFile, "%s", readReason(err))
+	data, ok := read(b.dataName, codec.MaxDataSize)
+	if !ok {
 		return
 	}
 	sum := sha256.Sum256(data)
 	checksum := hex.EncodeToString(sum[:])
-	if (b.metaInfo == nil || int64(len(data)) != b.meta.FileSize || checksum != b.meta.Checksum) && e.useTempMeta(r, b, data, checksum) {
-		if c, err = e.Schema.Codecs.Lookup(b.meta.SchemaVersion); err != nil {
-			fail(MetaTemp, "%s", err)
+	if b.metaInfo == nil || int64(len(data)) != b.meta.FileSize || checksum != b.meta.Checksum {
+		taken, err := e.useTempMeta(r, b, data, checksum)
+		if err != nil {
+			unread(MetaTemp, "%s", readReason(err))
 			return
+		}
+		if taken {
+			if c, err = e.Schema.Codecs.Lookup(b.meta.SchemaVersion); err != nil {
+				fail(MetaTemp, "%s", err)
+				return
+			}
 		}
 	}
 	if c == nil {
-		fail(DataFile, "meta.json fehlt")
+		fail(b.dataName, "meta.json fehlt")
 		return
 	}
 	if int64(len(data)) != b.meta.FileSize {
-		fail(DataFile, "Dateigröße %d Bytes, laut meta.json %d", len(data), b.meta.FileSize)
+		fail(b.dataName, "Dateigröße %d Bytes, laut meta.json %d", len(data), b.meta.FileSize)
 		return
 	}
 	if checksum != b.meta.Checksum {
-		fail(DataFile, "Checksumme ungültig")
+		fail(b.dataName, "Checksumme ungültig")
 		return
 	}
 	rows, err := c.Decode(data)
 	if err != nil {
-		fail(DataFile, "%s", err)
+		fail(b.dataName, "%s", err)
 		return
 	}
 	var plan []migrate.Step
 	cur := e.Schema.Codecs.Current()
 	if c.Version() != cur.Version() {
 		if plan, err = e.Schema.Migrations.Plan(c.Version(), cur.Version()); err != nil {
-			fail(MetaFile, "%s", err)
+			fail(b.metaName, "%s", err)
 			return
 		}
 	}
@@ -193,7 +303,7 @@ func (e *Engine) loadBackup(r *Report, b *backupFile) {
 	for i, row := range rows {
 		errs, ws := codec.SplitProblems(c.Validate(row))
 		if len(errs) > 0 {
-			fail(DataFile, "Datenzeile %d ungültig: %s", i+1, joinErrs(errs))
+			fail(b.dataName, "Datenzeile %d ungültig: %s", i+1, joinErrs(errs))
 			return
 		}
 		if len(ws) > 0 {
@@ -201,17 +311,17 @@ func (e *Engine) loadBackup(r *Report, b *backupFile) {
 		}
 		if len(plan) > 0 {
 			if row, err = migrate.Apply(plan, row); err != nil {
-				fail(DataFile, "Datenzeile %d: %s", i+1, err)
+				fail(b.dataName, "Datenzeile %d: %s", i+1, err)
 				return
 			}
 			if errs, _ := codec.SplitProblems(cur.Validate(row)); len(errs) > 0 {
-				fail(DataFile, "Datenzeile %d nach Migration auf %s ungültig: %s", i+1, cur.Version(), joinErrs(errs))
+				fail(b.dataName, "Datenzeile %d nach Migration auf %s ungültig: %s", i+1, cur.Version(), joinErrs(errs))
 				return
 			}
 		}
 		p, ok := packRow(row)
 		if !ok {
-			fail(DataFile, "Datenzeile %d ungültig: enthält ein NUL-Byte", i+1)
+			fail(b.dataName, "Datenzeile %d ungültig: enthält ein NUL-Byte", i+1)
 			return
 		}
 		b.rows = append(b.rows, p)
@@ -219,10 +329,18 @@ func (e *Engine) loadBackup(r *Report, b *backupFile) {
 	if len(rows) == 1 {
 		id := c.Identity(rows[0])
 		if id.RecordID != b.meta.RecordID || id.AuftragNr != b.meta.AuftragNr {
-			fail(MetaFile, "passt nicht zu data.csv: record_id %d/auftrag_nr %s laut meta.json, %d/%s in data.csv",
+			fail(b.metaName, "passt nicht zu data.csv: record_id %d/auftrag_nr %s laut meta.json, %d/%s in data.csv",
 				b.meta.RecordID, b.meta.AuftragNr, id.RecordID, id.AuftragNr)
 			return
 		}
+	}
+	if !exportedAtValid(b.meta.ExportedAt) {
+		file := b.metaName
+		if b.viaTemp {
+			file = MetaTemp
+		}
+		fail(file, "exported_at %q ist kein Zeitstempel, wie der Export ihn schreibt (JJJJ-MM-TTTHH:MM:SS)", b.meta.ExportedAt)
+		return
 	}
 	for _, w := range warns {
 		r.warnf(b.dataPath(), b.meta.RecordID, "%s", w)
@@ -233,10 +351,12 @@ func (e *Engine) loadBackup(r *Report, b *backupFile) {
 
 // useTempMeta takes meta.tmp.json as b's meta when it describes data exactly:
 // the run that wrote data.csv stopped before renaming it over meta.json.
-func (e *Engine) useTempMeta(r *Report, b *backupFile, data []byte, checksum string) bool {
-	m, ok := e.tempMetaFor(b.dir, b.metaTemp, data, checksum)
+// A meta.tmp.json that cannot be read is an error: it may be the pair's
+// only marker.
+func (e *Engine) useTempMeta(r *Report, b *backupFile, data []byte, checksum string) (bool, error) {
+	m, ok, err := e.readTempMeta(b.dir, b.metaTemp, data, checksum)
 	if !ok {
-		return false
+		return false, err
 	}
 	b.viaTemp = true
 	if b.metaInfo == nil {
@@ -245,24 +365,43 @@ func (e *Engine) useTempMeta(r *Report, b *backupFile, data []byte, checksum str
 		r.warnf(path.Join(b.dir, MetaFile), m.RecordID, "gehört zur vorigen Version; data.csv passt zu meta.tmp.json (Lauf vor dem letzten Umbenennen unterbrochen, der nächste Export oder Migrate schließt ab)")
 	}
 	b.meta = m
-	return true
+	return true, nil
 }
 
 // tempMetaFor returns the meta.tmp.json of dir (tmp is its FileInfo, nil if
 // absent) if it describes data exactly: size and checksum.
 func (e *Engine) tempMetaFor(dir string, tmp os.FileInfo, data []byte, checksum string) (codec.Meta, bool) {
+	m, ok, _ := e.readTempMeta(dir, tmp, data, checksum)
+	return m, ok
+}
+
+// readTempMeta is tempMetaFor that also returns why meta.tmp.json could not
+// be read (not when it is too large: then it is no marker of ours).
+func (e *Engine) readTempMeta(dir string, tmp os.FileInfo, data []byte, checksum string) (codec.Meta, bool, error) {
 	if tmp == nil || !tmp.Mode().IsRegular() {
-		return codec.Meta{}, false
+		return codec.Meta{}, false, nil
 	}
 	raw, err := e.readLimited(path.Join(dir, MetaTemp), codec.MaxMetaSize)
+	var tl *tooLargeError
+	if errors.As(err, &tl) {
+		return codec.Meta{}, false, nil
+	}
 	if err != nil {
-		return codec.Meta{}, false
+		return codec.Meta{}, false, err
 	}
 	m, err := codec.DecodeMeta(raw)
 	if err != nil || m.Checksum != checksum || m.FileSize != int64(len(data)) {
-		return codec.Meta{}, false
+		return codec.Meta{}, false, nil
 	}
-	return m, true
+	return m, true, nil
+}
+
+// exportedAtValid reports whether exported_at is a timestamp as export
+// writes it ("2024-07-29T10:30:00"), or as the original Python tool did
+// (isoformat, with a fraction of a second and perhaps an offset).
+func exportedAtValid(s string) bool {
+	_, _, ok := codec.ParseTimestamp(s)
+	return ok
 }
 
 // readLimited reads a whole file but refuses one larger than limit without

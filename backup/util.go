@@ -28,6 +28,20 @@ func (e *Engine) lock(ctx context.Context, op string) (*archfs.Lock, error) {
 	})
 }
 
+// lockForReading takes the lock for a command that only reads the archive
+// (verify, restore). On an archive that cannot be written (a read-only
+// mount or share, a snapshot) the lock cannot be created, and nobody can
+// be writing to it through this tool either: the run goes on without it,
+// with one WARNING saying so. Writing commands use lock and fail there.
+func (e *Engine) lockForReading(ctx context.Context, r *Report, op string) (*archfs.Lock, error) {
+	lock, err := e.lock(ctx, op)
+	if err != nil && archfs.NotWritable(err) {
+		r.warnf(archfs.LockFileName, 0, "Archiv ist schreibgeschützt (%s); %s läuft ohne Lock weiter, nur lesend", reason(err), op)
+		return nil, nil
+	}
+	return lock, err
+}
+
 // unlock releases the lock at the end of a run. A lock that someone else
 // took over during the run makes the run fail: two runs may have overlapped.
 func (e *Engine) unlock(l *archfs.Lock, r *Report, err *error) {

@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	iofs "io/fs"
 	"slices"
-
-	archfs "werkstatt-backup/fs"
 )
 
 // VerifyOptions are the flags of the verify command.
@@ -25,13 +22,7 @@ func (e *Engine) Verify(ctx context.Context, opts VerifyOptions) (_ *Report, err
 	defer boundMemory()()
 	r := e.newReport("verify")
 	e.Log.Info("Starte Prüfung aller Sicherungen...")
-	lock, err := e.lock(ctx, "verify")
-	if errors.Is(err, iofs.ErrPermission) {
-		// A read-only archive (a snapshot, a read-only share) can still be
-		// checked; nobody can be writing to it through this tool either.
-		r.warnf(archfs.LockFileName, 0, "Archiv ist schreibgeschützt, Prüfung ohne Lock: %s", reason(err))
-		lock, err = nil, nil
-	}
+	lock, err := e.lockForReading(ctx, r, "verify")
 	if err != nil {
 		return r, err
 	}
@@ -41,6 +32,9 @@ func (e *Engine) Verify(ctx context.Context, opts VerifyOptions) (_ *Report, err
 	if err != nil {
 		return r, err
 	}
+	if r.Folders.Seen == 0 {
+		return r, e.noBackupError()
+	}
 	chosen := e.choose(r, files)
 	if opts.WithDB {
 		r.Database = e.DBPath
@@ -49,6 +43,11 @@ func (e *Engine) Verify(ctx context.Context, opts VerifyOptions) (_ *Report, err
 		}
 	}
 	e.finish(r)
+	// What could not be read could not be checked: not "damaged" (3) but
+	// "could not check" (1).
+	if err := r.unreadableErr("Prüfung unvollständig, nicht alles konnte geprüft werden"); err != nil {
+		return r, err
+	}
 	if r.Errors > 0 {
 		return r, fmt.Errorf("%d Fehler bei der Prüfung: %w", r.Errors, ErrValidation)
 	}
@@ -82,4 +81,16 @@ func (e *Engine) compareWithDB(ctx context.Context, r *Report, chosen []candidat
 		}
 	}
 	return nil
+}
+
+// ErrNoBackup: the archive holds no backup at all (a wrong --archiv, an
+// empty or unmounted folder). Verify and restore refuse it (exit 1).
+var ErrNoBackup = errors.New("keine Sicherung im Archiv")
+
+func (e *Engine) noBackupError() error {
+	name := e.Archive
+	if name == "" {
+		name = "."
+	}
+	return fmt.Errorf("Archiv %s: kein einziger Auftragsordner mit data.csv/meta.json gefunden (falscher Pfad oder leeres Archiv?): %w", name, ErrNoBackup)
 }

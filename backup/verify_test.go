@@ -150,11 +150,15 @@ func TestVerifyWithDatabase(t *testing.T) {
 	}
 }
 
+// TestVerifyEmptyArchive: an archive without a single backup (a mistyped
+// --archiv, an unmounted share) is not "all good": exit 1 naming the path.
 func TestVerifyEmptyArchive(t *testing.T) {
 	f := newFixture(t, nil)
-	r, err := f.e.Verify(context.Background(), VerifyOptions{})
-	if err != nil || r.OK != 0 || r.Summary() != "Verify abgeschlossen: 0 gültig, 0 Fehler" {
-		t.Fatalf("%v %q", err, r.Summary())
+	f.e.Archive = "/mnt/nas/archiv"
+	f.write("2024/000001/000001_Auftrag.pdf", "%PDF")
+	_, err := f.e.Verify(context.Background(), VerifyOptions{})
+	if !errors.Is(err, ErrNoBackup) || errors.Is(err, ErrValidation) || !strings.Contains(err.Error(), "/mnt/nas/archiv") {
+		t.Fatalf("verify of an archive without backups: %v", err)
 	}
 }
 

@@ -16,7 +16,14 @@ var (
 	_ wfs.FileReader = (*Fs)(nil)
 	_ wfs.DirSyncer  = (*Fs)(nil)
 	_ wfs.Parallel   = (*Fs)(nil)
+
+	_ wfs.CaseInsensitive = (*Fs)(nil)
 )
+
+// CaseInsensitiveNames implements wfs.CaseInsensitive: SMB compares names
+// without regard to letter case (Windows always, Samba by default), so
+// verify and restore take DATA.CSV for data.csv and export renames it.
+func (fs *Fs) CaseInsensitiveNames() bool { return true }
 
 // DefaultWorkers is the number of parallel file operations the engine runs
 // on a share unless the user chooses (--workers). An order costs 16

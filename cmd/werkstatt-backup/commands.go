@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -72,19 +73,28 @@ Datenbank bleibt unverändert (außer mit --skip-invalid). Bei mehreren Sicherun
 einer record_id gewinnt das neueste updated_at. Dann wird auftraege in EINER
 Transaktion gelöscht, angelegt und befüllt. Enthält die Tabelle noch Datensätze,
 ist --force nötig; vorher wird eine Kopie werkstatt.db.bak-JJJJMMTT-HHMMSS angelegt.
-Andere Tabellen bleiben unberührt.
+Andere Tabellen bleiben unberührt. Was nicht gelesen werden konnte (Netzwerk, Rechte,
+symbolischer Link), bricht immer ab (Exit-Code 1); ein Archiv ohne Sicherung auch.
+Hätte die Tabelle danach weniger Datensätze als vorher, ist --allow-shrink nötig.
 
 ` + exitCodesHelp,
 		Example: `  werkstatt-backup restore --db ./neu/werkstatt.db --archiv ./test_archiv
   werkstatt-backup restore --archiv smb://backup@nas/archiv --db /srv/werkstatt.db --force`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runJob(cmd, "restore", true, func(ctx context.Context, e *backup.Engine) (*backup.Report, error) {
-				return e.Restore(ctx, opts)
+				rep, err := e.Restore(ctx, opts)
+				if rep != nil && rep.BackupDB != "" {
+					// Where the old database went must be seen, also
+					// with --quiet or --json (which own stdout).
+					fmt.Fprintf(a.stderr, "Alte Datenbank gesichert als %s\n", rep.BackupDB)
+				}
+				return rep, err
 			})
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "eine Tabelle mit Datensätzen ersetzen (nach einer Sicherungskopie)")
-	cmd.Flags().BoolVar(&opts.SkipInvalid, "skip-invalid", false, "ungültige Sicherungen überspringen statt abzubrechen")
+	cmd.Flags().BoolVar(&opts.SkipInvalid, "skip-invalid", false, "ungültige Sicherungen überspringen statt abzubrechen (nie unlesbare)")
+	cmd.Flags().BoolVar(&opts.AllowShrink, "allow-shrink", false, "mit --force auch eine Tabelle mit weniger Datensätzen als bisher erzeugen")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "nur prüfen und berichten, nichts ändern")
 	return cmd
 }

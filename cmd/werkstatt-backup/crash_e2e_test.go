@@ -105,7 +105,8 @@ func crashWatch(t *testing.T, archive string, commit bool, n int) (fire <-chan s
 }
 
 // crashWatchEvents fires at the nth inotify event in dirs (and in folders
-// created below them) for which match is true.
+// created below them) for which match is true: creations, renames into
+// and opens (IN_OPEN: a file read, a folder listed).
 func crashWatchEvents(t *testing.T, dirs []string, n int, match func(mask uint32, name string) bool) (fire <-chan struct{}, stop func()) {
 	t.Helper()
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
@@ -114,7 +115,7 @@ func crashWatchEvents(t *testing.T, dirs []string, n int, match func(mask uint32
 	}
 	watched := map[int32]string{}
 	watch := func(d string) {
-		if wd, err := unix.InotifyAddWatch(fd, d, unix.IN_CREATE|unix.IN_MOVED_TO); err == nil {
+		if wd, err := unix.InotifyAddWatch(fd, d, unix.IN_CREATE|unix.IN_MOVED_TO|unix.IN_OPEN); err == nil {
 			watched[int32(wd)] = d
 		}
 	}
@@ -392,6 +393,13 @@ func killedExportConverges(t *testing.T, dir string, orders int, env []string, a
 		}
 		r := wbe("verify", "--archiv", check, "--json")
 		rep := parseCrashReport(t, r)
+		// A first export killed while staging leaves no backup yet: verify
+		// says so with exit 1, and only then.
+		metas, _ := filepath.Glob(filepath.Join(archive, "*", "*", "meta.json"))
+		datas, _ := filepath.Glob(filepath.Join(archive, "*", "*", "data.csv"))
+		if r.code == 1 && len(metas)+len(datas) == 0 && strings.Contains(r.stderr, "kein einziger Auftragsordner") {
+			r.code = 0
+		}
 		if r.code != 0 {
 			t.Fatalf("round %d (kill after %v): verify exit %d after a crash:\n%s", round, delay, r.code, r.stdout)
 		}
@@ -504,7 +512,7 @@ func TestKilledRestoreLeavesTheDatabase(t *testing.T) {
 	for round := 0; kills < wantKills && round < 3*wantKills; round++ {
 		fresh := round%5 == 4
 		p := target
-		args := []string{"restore", "--archiv", archive, "--db", target, "--force", "--lock-timeout", "10s"}
+		args := []string{"restore", "--archiv", archive, "--db", target, "--force", "--allow-shrink", "--lock-timeout", "10s"}
 		if fresh {
 			p = filepath.Join(t.TempDir(), "neu.db")
 			args = []string{"restore", "--archiv", archive, "--db", p, "--lock-timeout", "10s"}
@@ -603,7 +611,7 @@ func TestKilledRestoreLeavesTheDatabase(t *testing.T) {
 	if kills < wantKills {
 		t.Fatalf("only %d kills struck a running restore", kills)
 	}
-	r := wb(t, dir, "restore", "--archiv", archive, "--db", target, "--force").expect(t, 0)
+	r := wb(t, dir, "restore", "--archiv", archive, "--db", target, "--force", "--allow-shrink").expect(t, 0)
 	if !strings.Contains(r.stdout, fmt.Sprintf("%d Datensätze wiederhergestellt", orders)) {
 		t.Fatal(r.stdout)
 	}

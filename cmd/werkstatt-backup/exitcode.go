@@ -22,7 +22,7 @@ const (
 
 const exitCodesHelp = `Exit-Codes:
   0    Erfolg
-  1    Fehler (BackupSystemError)
+  1    Fehler (BackupSystemError), auch: Archiv nicht vollständig gelesen, keine Sicherung im Archiv
   2    Aufruf- oder Konfigurationsfehler
   3    Validierungsfehler gefunden (ValidationError)
   4    Lock nicht rechtzeitig erhalten (LockError)
@@ -40,6 +40,7 @@ func exitCode(err error) int {
 	var useErr usageError
 	var lockErr *archfs.LockError
 	var sites siteFailure
+	var unread *backup.UnreadableError
 	switch {
 	case err == nil:
 		return exitOK
@@ -51,6 +52,8 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.As(err, &lockErr):
 		return exitLock
+	case errors.As(err, &unread): // not fully read: "could not check", never "invalid"
+		return exitError
 	case errors.Is(err, backup.ErrValidation):
 		return exitValidation
 	}

@@ -175,8 +175,15 @@ func TestSIGTERMDuringLongExport(t *testing.T) {
 			if _, err := os.Stat(lock); !errors.Is(err, os.ErrNotExist) {
 				t.Error("lock left behind")
 			}
-			// No torn file: every backup in the archive checks out.
-			v := wb(t, dir, "verify", "--archiv", archive).expect(t, 0)
+			// No torn file: every backup in the archive checks out. (The
+			// local backend stages all pairs before renaming any: stopped
+			// that early, the archive may hold no backup yet, which verify
+			// reports with exit 1.)
+			v := wb(t, dir, "verify", "--archiv", archive)
+			if v.code == 1 && strings.Contains(v.stderr, "kein einziger Auftragsordner") {
+				v.code = 0
+			}
+			v.expect(t, 0)
 			if strings.Contains(v.stdout, "ERROR") {
 				t.Fatalf("verify after the interruption:\n%s", v.stdout)
 			}

@@ -115,46 +115,51 @@ func TestAllSites(t *testing.T) {
 		t.Error("log written into the working directory, not beside the config")
 	}
 
-	// Damage a backup of nord: verify exits 3, and still checks lager after it.
+	// Damage a backup of nord: verify exits 3 for it, and still checks lager
+	// after it. The fresh mem:// archives hold no backup: exit 1 (the worst).
 	csvs, _ := filepath.Glob(filepath.Join(nord, "test_archiv", "*", "*", "data.csv"))
 	data, _ := os.ReadFile(csvs[0])
 	os.WriteFile(csvs[0], bytes.Replace(data, []byte(","), []byte(";"), 1), 0o644)
 	victim, _ := filepath.Rel(filepath.Join(nord, "test_archiv"), csvs[0])
-	r = wb(t, elsewhere, "verify", "--config", cfg, "--all-sites").expect(t, 3)
+	r = wb(t, elsewhere, "verify", "--config", cfg, "--all-sites").expect(t, 1)
 	expectLines(t, r,
-		"Standort zentrale: Verify abgeschlossen: 6 gültig, 0 Fehler (Exit-Code 0)",
-		"Standort sued: Verify abgeschlossen: 0 gültig, 0 Fehler (Exit-Code 0)", // a fresh mem:// archive
-		"Standort nord: Verify abgeschlossen: 3 gültig, 1 Fehler (Exit-Code 3)",
-		"Standort lager: Verify abgeschlossen: 0 gültig, 0 Fehler (Exit-Code 0)",
+		"Standort zentrale: Verify abgeschlossen: 6 gültig, 0 Fehler (6 Ordner: 6 gültig, 0 ungültig, 0 nicht lesbar, 0 Duplikate) (Exit-Code 0)",
+		"Standort sued: Fehler: Archiv mem://sued: kein einziger Auftragsordner", // a fresh mem:// archive holds no backup
+		"Standort nord: Verify abgeschlossen: 3 gültig, 1 Fehler (4 Ordner: 3 gültig, 1 ungültig, 0 nicht lesbar, 0 Duplikate) (Exit-Code 3)",
+		"Standort lager: Fehler: Archiv mem://lager: kein einziger Auftragsordner",
 	)
 	if !strings.Contains(r.stdout, "[nord] ERROR - "+victim+": Checksumme ungültig") {
 		t.Errorf("problem not named with its site:\n%s", r.stdout)
 	}
-	// --quiet: only the failing site.
-	r = wb(t, elsewhere, "verify", "--config", cfg, "--all-sites", "-q").expect(t, 3)
-	expectLines(t, r, "Standort nord: Verify abgeschlossen: 3 gültig, 1 Fehler (Exit-Code 3)")
+	// --quiet: only the failing sites.
+	r = wb(t, elsewhere, "verify", "--config", cfg, "--all-sites", "-q").expect(t, 1)
+	expectLines(t, r,
+		"Standort sued: Fehler: Archiv mem://sued: kein einziger Auftragsordner",
+		"Standort nord: Verify abgeschlossen: 3 gültig, 1 Fehler (4 Ordner: 3 gültig, 1 ungültig, 0 nicht lesbar, 0 Duplikate) (Exit-Code 3)",
+		"Standort lager: Fehler: Archiv mem://lager: kein einziger Auftragsordner",
+	)
 
 	// Each site locks its own archive: with zentrale's held by someone
-	// else, zentrale gives up (4), nord still runs. Worst: 3 < 4.
+	// else, zentrale gives up (4), nord still runs. Worst: 3 < 4 < 1.
 	held, err := archfs.AcquireLock(context.Background(), afero.NewBasePathFs(afero.NewOsFs(), filepath.Join(zentrale, "test_archiv")),
 		archfs.LockOptions{Operation: "export", Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r = wb(t, elsewhere, "verify", "--config", cfg, "--all-sites").expect(t, 4)
+	r = wb(t, elsewhere, "verify", "--config", cfg, "--all-sites").expect(t, 1)
 	held.Release()
 	expectLines(t, r,
 		"Standort zentrale: Fehler: ",
-		"Standort sued: Verify abgeschlossen: 0 gültig, 0 Fehler (Exit-Code 0)",
-		"Standort nord: Verify abgeschlossen: 3 gültig, 1 Fehler (Exit-Code 3)",
-		"Standort lager: Verify abgeschlossen: 0 gültig, 0 Fehler (Exit-Code 0)",
+		"Standort sued: Fehler: Archiv mem://sued: kein einziger Auftragsordner", // a fresh mem:// archive holds no backup
+		"Standort nord: Verify abgeschlossen: 3 gültig, 1 Fehler (4 Ordner: 3 gültig, 1 ungültig, 0 nicht lesbar, 0 Duplikate) (Exit-Code 3)",
+		"Standort lager: Fehler: Archiv mem://lager: kein einziger Auftragsordner",
 	)
 	if l := siteLines(r.stdout)[0]; !strings.HasSuffix(l, "(Exit-Code 4)") || !strings.Contains(l, "Lock") {
 		t.Errorf("zentrale line: %q", l)
 	}
 
 	// --json: one report for all sites.
-	r = wb(t, elsewhere, "verify", "--config", cfg, "--all-sites", "--json").expect(t, 3)
+	r = wb(t, elsewhere, "verify", "--config", cfg, "--all-sites", "--json").expect(t, 1)
 	var rep struct {
 		Command  string `json:"command"`
 		ExitCode int    `json:"exit_code"`
@@ -172,13 +177,13 @@ func TestAllSites(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatalf("--json: %v\n%s", err, r.stdout)
 	}
-	if rep.Command != "verify" || rep.ExitCode != 3 || len(rep.Sites) != 4 {
+	if rep.Command != "verify" || rep.ExitCode != 1 || len(rep.Sites) != 4 {
 		t.Fatalf("--json: %+v", rep)
 	}
 	for i, want := range []struct {
 		site     string
 		code, ok int
-	}{{"zentrale", 0, 6}, {"sued", 0, 0}, {"nord", 3, 3}, {"lager", 0, 0}} {
+	}{{"zentrale", 0, 6}, {"sued", 1, 0}, {"nord", 3, 3}, {"lager", 1, 0}} {
 		s := rep.Sites[i]
 		if s.Site != want.site || s.ExitCode != want.code || s.Report == nil || s.Report.Site != want.site || s.Report.OK != want.ok {
 			t.Errorf("--json site %d: %+v %+v", i, s, s.Report)
@@ -208,7 +213,7 @@ func TestAllSites(t *testing.T) {
 		"werkstatt_backup.sued - ERROR - Datenbank ",
 		"werkstatt_backup.nord - INFO - Export abgeschlossen: 4 erfolgreich, 0 Fehler",
 		"werkstatt_backup.nord - ERROR - " + victim + ": Checksumme ungültig",
-		"werkstatt_backup.lager - INFO - Verify abgeschlossen: 0 gültig, 0 Fehler",
+		"werkstatt_backup.lager - ERROR - Archiv mem://lager: kein einziger Auftragsordner",
 	} {
 		if !strings.Contains(string(log), want) {
 			t.Errorf("log lacks %q", want)

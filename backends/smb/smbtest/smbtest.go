@@ -33,6 +33,9 @@ import (
 const (
 	User  = "wbsmbtest"
 	Share = "archiv"
+	// ShareReadOnly is a second share of the same directory with
+	// "read only = yes", as a NAS exports a snapshot: see URLReadOnly.
+	ShareReadOnly = "archiv_ro"
 )
 
 const startTimeout = 20 * time.Second
@@ -233,7 +236,13 @@ func (s *Server) writeConfig(base string) {
 	map archive = no
 	create mask = 0644
 	directory mask = 0755
-`, base, s.Port, s.Share, s.Dir, s.User)
+
+[%[6]s]
+	path = %[4]s
+	read only = yes
+	valid users = %[5]s
+	map archive = no
+`, base, s.Port, s.Share, s.Dir, s.User, ShareReadOnly)
 	if err := os.WriteFile(s.conf, []byte(conf), 0o644); err != nil {
 		s.t.Fatal(err)
 	}
@@ -296,6 +305,15 @@ func (s *Server) Addr() string { return net.JoinHostPort(s.Host, strconv.Itoa(s.
 // URL returns smb://user@127.0.0.1:port/share[/dir], without password.
 func (s *Server) URL(dir string) string {
 	u := fmt.Sprintf("smb://%s@%s/%s", url.PathEscape(s.User), s.Addr(), url.PathEscape(s.Share))
+	if dir != "" {
+		u += "/" + dir
+	}
+	return u
+}
+
+// URLReadOnly is URL(dir) on the read-only share of the same directory.
+func (s *Server) URLReadOnly(dir string) string {
+	u := fmt.Sprintf("smb://%s@%s/%s", url.PathEscape(s.User), s.Addr(), url.PathEscape(ShareReadOnly))
 	if dir != "" {
 		u += "/" + dir
 	}
