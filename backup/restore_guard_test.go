@@ -30,7 +30,7 @@ func TestRestoreRefusesAnEmptyArchive(t *testing.T) {
 		unchangedDB(t, f.e.DBPath, before)
 	}
 	// Only invalid backups and --skip-invalid: nothing to restore either.
-	put(f, "2024/000002", csvOf(row("2", "000002", "datum", "kaputt")), "")
+	put(f, "2024/000002", csvOf(row("zwei", "000002")), "")
 	_, err := f.e.Restore(context.Background(), RestoreOptions{Force: true, AllowShrink: true, SkipInvalid: true})
 	if !errors.Is(err, ErrNoBackup) {
 		t.Fatalf("only invalid backups: %v", err)

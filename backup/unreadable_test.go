@@ -63,7 +63,7 @@ func TestUnreadableIsNotInvalid(t *testing.T) {
 			put(f, "2024/000003", csvOf(row("3", "000003")), "")
 			put(f, "2023/000004", csvOf(row("4", "000004", "datum", "2023-01-01")), "")
 			put(f, "2023/000005", csvOf(row("5", "000005", "datum", "2023-01-01")), "")
-			put(f, "2024/000006", csvOf(row("6", "000006", "datum", "kaputt")), "") // invalid
+			put(f, "2024/000006", csvOf(row("sechs", "000006")), "") // invalid
 			base := f.e.Fs
 			f.e.Fs = faultfs.New(base, c.fault)
 			before := fileBytes(t, f.e.DBPath)
@@ -105,7 +105,7 @@ func TestSkipInvalidStillSkipsInvalid(t *testing.T) {
 	f := newFixture(t, nil)
 	put(f, "2024/000001", csvOf(row("1", "000001")), "")
 	put(f, "2023/000001", csvOf(row("1", "000001", "updated_at", "2020-01-01T00:00:00")), "")
-	put(f, "2024/000002", csvOf(row("2", "000002", "datum", "kaputt")), "")
+	put(f, "2024/000002", csvOf(row("zwei", "000002")), "")
 	r, err := f.e.Restore(context.Background(), RestoreOptions{SkipInvalid: true})
 	if !errors.Is(err, ErrValidation) || r.OK != 1 {
 		t.Fatalf("%v %+v", err, r)
