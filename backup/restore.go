@@ -56,8 +56,7 @@ func (e *Engine) Restore(ctx context.Context, opts RestoreOptions) (_ *Report, e
 		return r, err
 	}
 	if r.Errors > 0 && !opts.SkipInvalid {
-		e.finish(r)
-		return r, fmt.Errorf("Restore abgebrochen, Datenbank unverändert: %d Fehler im Archiv (--skip-invalid stellt nur die gültigen Sicherungen wieder her): %w", r.Errors, ErrValidation)
+		return r, fmt.Errorf("Datenbank unverändert: %d Fehler im Archiv (--skip-invalid stellt nur die gültigen Sicherungen wieder her): %w", r.Errors, ErrValidation)
 	}
 	chosen := e.choose(r, files)
 	r.OK = 0

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"werkstatt-backup/codec"
 	archfs "werkstatt-backup/fs"
@@ -42,10 +43,12 @@ func (b *backupFile) dataPath() string { return path.Join(b.dir, DataFile) }
 // only what the checks need (compact.go).
 func (e *Engine) scanArchive(ctx context.Context, r *Report) ([]*backupFile, error) {
 	var (
-		mu    sync.Mutex
-		files []*backupFile
+		mu     sync.Mutex
+		files  []*backupFile
+		listed atomic.Int64
 	)
 	err := archfs.WalkDirsParallel(e.Fs, ".", e.Workers, func(dir string, entries []os.FileInfo, err error) error {
+		e.step(PhaseList, int(listed.Add(1)), -1)
 		if err != nil {
 			r.errorf(dir, 0, "Ordner nicht lesbar: %s", reason(err))
 			return nil
@@ -82,7 +85,7 @@ func (e *Engine) scanArchive(ctx context.Context, r *Report) ([]*backupFile, err
 	}
 	slices.SortFunc(files, func(a, b *backupFile) int { return strings.Compare(a.dir, b.dir) })
 	r.Records = len(files)
-	forEach(ctx, len(files), e.Workers, e.Progress, func(i int) {
+	forEach(ctx, len(files), e.Workers, e.phase(PhaseRead), func(i int) {
 		b := files[i]
 		e.loadBackup(r, b)
 		warnTemps(r, b)

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 
 	"github.com/spf13/cobra"
 
@@ -107,12 +105,4 @@ Version um (Schritt für Schritt, z. B. 1.0 → 2.0 → 3.0). Mehrfach ausführb
 	}
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "nur anzeigen, was umgeschrieben würde")
 	return cmd
-}
-
-// writeJSON prints v indented; a report always marshals.
-func writeJSON(w io.Writer, v any) {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
 }

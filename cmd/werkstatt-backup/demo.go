@@ -131,7 +131,7 @@ func (a *app) demo(cmd *cobra.Command, orders int, dir string) error {
 	}
 	say("  %-62s %8s", fmt.Sprintf("Vergleich: %d von %d Datensätzen identisch mit dem Original", same, orders), since(t))
 	if a.jsonOut {
-		writeJSON(a.stdout, map[string]any{"dir": dir, "orders": orders, "identical": same, "reports": reports})
+		a.emit(map[string]any{"dir": dir, "orders": orders, "identical": same, "reports": reports})
 	}
 	if same != orders {
 		return fmt.Errorf("wiederhergestellte Datenbank weicht ab: %d von %d Datensätzen identisch", same, orders)

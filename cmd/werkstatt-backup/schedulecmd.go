@@ -214,25 +214,12 @@ func waitFor(t time.Time) string {
 }
 
 // runLine executes one scheduled run with a fresh command tree (flags keep
-// no state from the previous run) and returns its exit code. Errors are
-// printed as run() prints them, except the line for an interruption, which
-// the schedule command's own run() prints once when it ends.
+// no state from the previous run) and returns its exit code. execute prints
+// its errors as for any command, except the line for an interruption, which
+// the schedule command's own run prints once when it ends.
 func (a *app) runLine(ctx context.Context, line []string) int {
 	sub := &app{stdout: a.stdout, stderr: a.stderr, isTerminal: a.isTerminal, barDelay: a.barDelay}
-	root := sub.rootCmd()
-	root.SetArgs(line)
-	root.SetOut(a.stdout)
-	root.SetErr(a.stderr)
-	err := root.ExecuteContext(ctx)
-	if err != nil && !sub.ran {
-		err = usageError{err}
-	}
-	code := exitCode(err)
-	var quietErr silentError
-	if err != nil && code != exitInterrupt && !errors.As(err, &quietErr) {
-		fmt.Fprintf(a.stderr, "werkstatt-backup: %s\n", oneLine(err.Error()))
-	}
-	return code
+	return sub.execute(ctx, line, false)
 }
 
 // scheduleLogger logs the schedule's own lines in the seed's format to the

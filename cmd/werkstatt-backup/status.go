@@ -111,9 +111,9 @@ func (a *app) status(cmd *cobra.Command, command string, maxAge time.Duration) e
 	}
 	switch {
 	case a.jsonOut && a.allSites:
-		writeJSON(a.stdout, map[string]any{"ok": failed == 0, "sites": results})
+		a.emit(map[string]any{"ok": failed == 0, "sites": results})
 	case a.jsonOut:
-		writeJSON(a.stdout, results[0])
+		a.emit(results[0])
 	default:
 		for _, r := range results {
 			if a.quiet && r.OK {
