@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	iofs "io/fs"
 	"regexp"
 	"strings"
 
@@ -22,6 +23,12 @@ func message(err error) string {
 		return interrupted
 	}
 	s := oneLine(err.Error())
+	// "open /x/y: permission denied" → "/x/y: keine Berechtigung": the
+	// name of the system call means nothing to a user.
+	var pe *iofs.PathError
+	if errors.As(err, &pe) && pe.Err != nil {
+		s = strings.Replace(s, oneLine(pe.Error()), pe.Path+": "+oneLine(pe.Err.Error()), 1)
+	}
 	for _, t := range goPhrases {
 		s = strings.ReplaceAll(s, t[0], t[1])
 	}

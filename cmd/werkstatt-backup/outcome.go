@@ -46,7 +46,7 @@ func (a *app) execute(ctx context.Context, args []string, signalLine bool) int {
 		}
 	case err != nil && !errors.As(err, &quietErr):
 		fmt.Fprintf(a.stderr, "werkstatt-backup: %s\n", msg)
-		if code == exitUsage {
+		if code == exitUsage && !a.ran {
 			fmt.Fprintf(a.stderr, "Hilfe: %s --help\n", helpPath(cmd))
 		}
 	}
