@@ -90,7 +90,7 @@ Datei sind schon gegen deren Ordner aufgelöst. Passwörter erscheinen als ***.`
 			return nil
 		},
 	}
-	show.Flags().BoolVar(&sources, "sources", false, "zu jedem Wert angeben, woher er kommt (default/file/site/env/flag)")
+	show.Flags().BoolVar(&sources, "sources", false, "zu jedem Wert angeben, woher er kommt: default, file, site, env oder flag")
 	cmd.AddCommand(show)
 	return cmd
 }

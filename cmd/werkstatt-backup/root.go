@@ -63,8 +63,8 @@ wieder auf. Das Archiv liegt lokal oder auf einer SMB-Freigabe (ohne mount).
 		SilenceUsage:  true,
 	}
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.configFile, "config", "", "Konfigurationsdatei (sonst $ARCHIV_CONFIG oder ./.archiv_config.json)")
-	pf.StringVar(&a.site, "site", "", "Standort aus der Konfiguration")
+	pf.StringVar(&a.configFile, "config", "", "Konfigurationsdatei (`Pfad`; sonst $ARCHIV_CONFIG oder ./.archiv_config.json)")
+	pf.StringVar(&a.site, "site", "", "`Name` eines Standorts aus der Konfiguration")
 	pf.BoolVar(&a.allSites, "all-sites", false, "den Befehl für jeden Standort der Konfiguration ausführen")
 	// --db, --archiv, --workers, --lock-timeout, --log-file, --smb-*: one
 	// table in config/ defines them with their defaults.

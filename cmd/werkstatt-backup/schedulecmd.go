@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"werkstatt-backup/config"
+	archfs "werkstatt-backup/fs"
 	"werkstatt-backup/logging"
 	"werkstatt-backup/schedule"
 )
@@ -27,7 +28,7 @@ func (a *app) scheduleCmd() *cobra.Command {
 	var at string
 	var runNow bool
 	cmd := &cobra.Command{
-		Use:   "schedule --at ZEITPLAN [flags] -- BEFEHL [FLAGS DES BEFEHLS]",
+		Use:   "schedule --at ZEITPLAN [Optionen] -- BEFEHL [OPTIONEN DES BEFEHLS]",
 		Short: "einen Befehl nach Zeitplan ausführen, ohne cron (z. B. im Container jede Nacht export)",
 		Long: `Läuft dauerhaft und führt den Befehl nach -- zu jedem Termin des cron-Ausdrucks
 --at aus, im selben Prozess und mit denselben globalen Flags (--config, --site,
@@ -76,14 +77,14 @@ zwei Läufen endet schedule sofort mit 0.
 			}
 			a.started()
 			line := append(forwardedFlags(cmd), args...)
-			cfg, err := preflight(line)
+			cfg, err := preflight(cmd.Context(), line)
 			if err != nil {
 				return err
 			}
 			return a.schedule(cmd, at, spec, line, runNow, cfg)
 		},
 	}
-	cmd.Flags().StringVar(&at, "at", "", `cron-Ausdruck, z. B. "0 2 * * *" (täglich 2 Uhr)`)
+	cmd.Flags().StringVar(&at, "at", "", "cron-Ausdruck (`ZEITPLAN`), z. B. \"0 2 * * *\" (täglich 2 Uhr)")
 	cmd.Flags().BoolVar(&runNow, "run-now", false, "den Befehl zusätzlich sofort beim Start einmal ausführen")
 	return cmd
 }
@@ -107,7 +108,7 @@ func forwardedFlags(cmd *cobra.Command) []string {
 // schedule starts (exit 2), not at two in the morning. It returns the
 // configuration of the selected site (the top level with --all-sites), whose
 // log file gets schedule's own lines.
-func preflight(line []string) (config.Config, error) {
+func preflight(ctx context.Context, line []string) (config.Config, error) {
 	var none config.Config
 	sub := &app{stdout: io.Discard, stderr: io.Discard}
 	root := sub.rootCmd()
@@ -137,12 +138,18 @@ func preflight(line []string) (config.Config, error) {
 	if c.Name() == "export" || c.Name() == "restore" || c.Flags().Changed("db") || c.Flags().Changed("with-db") {
 		required = append(required, "db")
 	}
+	// The database must exist for the commands that read it; restore
+	// creates a missing one.
+	readsDB := c.Name() != "restore" && slices.Contains(required, "db")
 	for _, site := range sites {
 		cfg, _, err := ld.Resolve(site, c.Flags())
 		if err != nil {
 			return none, err
 		}
 		if err := config.Require(cfg, required...); err != nil {
+			return none, err
+		}
+		if err := reachable(ctx, cfg, readsDB); err != nil {
 			return none, err
 		}
 	}
@@ -152,6 +159,27 @@ func preflight(line []string) (config.Config, error) {
 	}
 	cfg, _, err := ld.Resolve(top, c.Flags())
 	return cfg, err
+}
+
+// reachable checks at schedule's start that the archive of cfg can be
+// opened and, if readsDB, that its database file exists: a typo in a path
+// is then exit 2 at once, not a failed run at two in the morning.
+func reachable(ctx context.Context, cfg config.Config, readsDB bool) error {
+	if readsDB {
+		if _, err := os.Stat(cfg.DB); err != nil {
+			return &config.Error{File: cfg.File, Key: "db", Reason: "Datenbank nicht gefunden: " + message(err)}
+		}
+	}
+	fsys, _, err := openArchive(ctx, cfg, false)
+	if err != nil {
+		var cfgErr *config.Error
+		if errors.As(err, &cfgErr) {
+			return err
+		}
+		return &config.Error{File: cfg.File, Key: "archiv", Reason: message(err)}
+	}
+	archfs.Close(fsys)
+	return nil
 }
 
 // schedule runs line at every activation of spec until a signal ends it.

@@ -58,7 +58,7 @@ Exit-Codes von status:
 			return a.status(cmd, command, time.Duration(maxAge))
 		},
 	}
-	cmd.Flags().StringVar(&command, "command", "export", "welcher Befehl geprüft wird: "+strings.Join(statusCommands, ", "))
+	cmd.Flags().StringVar(&command, "command", "export", "welcher `Befehl` geprüft wird: "+strings.Join(statusCommands, ", "))
 	_ = cmd.RegisterFlagCompletionFunc("command", cobra.FixedCompletions(statusCommands, cobra.ShellCompDirectiveNoFileComp))
 	cmd.Flags().Var(&maxAge, "max-age", "höchstes Alter des letzten erfolgreichen Laufs (26h, 90m, 8d; 0 = beliebig)")
 	return cmd
@@ -135,7 +135,7 @@ func (a *app) status(cmd *cobra.Command, command string, maxAge time.Duration) e
 type ageValue time.Duration
 
 func (v *ageValue) String() string { return monitor.Age(time.Duration(*v)) }
-func (v *ageValue) Type() string   { return "dauer" }
+func (v *ageValue) Type() string   { return "Dauer" }
 
 func (v *ageValue) Set(s string) error {
 	d, err := parseAge(s)
