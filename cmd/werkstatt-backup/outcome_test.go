@@ -61,7 +61,7 @@ func TestJSONOnEveryOutcome(t *testing.T) {
 		{[]string{"demo", "--orders", "abc"}, 2},
 		{[]string{"demo", "--orders", "3", "--out", filepath.Join(dir, "demo")}, 0},
 		{[]string{"demo", "--orders", "3", "--out", dir}, 2}, // not empty
-		{[]string{"completion", "bash"}, 2},                // --json does not apply
+		{[]string{"completion", "bash"}, 2},                  // --json does not apply
 		{[]string{"schedule", "--json", "--at", "garbage", "--", "export"}, 2},
 		{[]string{"export", "--gibtsnicht"}, 2},
 		{[]string{"exprot"}, 2},
