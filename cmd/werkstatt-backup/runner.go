@@ -33,8 +33,10 @@ type siteRun struct {
 }
 
 // runJob runs j for the selected site, or for every site with --all-sites.
-func (a *app) runJob(cmd *cobra.Command, op string, needDB bool, j job) error {
+func (a *app) runJob(cmd *cobra.Command, op string, j job) error {
 	a.started()
+	spec, _ := jobNamed(op)
+	needDB := spec.needsDB(cmd.Flags())
 	ld, err := config.Load(nil, a.configFile)
 	if err != nil {
 		return err

@@ -22,7 +22,7 @@ import (
 )
 
 // schedulable are the commands schedule may run.
-var schedulable = []string{"export", "verify", "restore", "migrate"}
+var schedulable = jobNames()
 
 func (a *app) scheduleCmd() *cobra.Command {
 	var at string
@@ -134,13 +134,15 @@ func preflight(ctx context.Context, line []string) (config.Config, error) {
 			return none, usageError{errors.New("--all-sites braucht Standorte (sites) in der Konfiguration und kein --site")}
 		}
 	}
+	spec, _ := jobNamed(c.Name())
 	required := []string{"archiv"}
-	if c.Name() == "export" || c.Name() == "restore" || c.Flags().Changed("db") || c.Flags().Changed("with-db") {
+	needsDB := spec.needsDB(c.Flags())
+	if needsDB {
 		required = append(required, "db")
 	}
 	// The database must exist for the commands that read it; restore
 	// creates a missing one.
-	readsDB := c.Name() != "restore" && slices.Contains(required, "db")
+	readsDB := needsDB && !spec.createsDB
 	for _, site := range sites {
 		cfg, _, err := ld.Resolve(site, c.Flags())
 		if err != nil {

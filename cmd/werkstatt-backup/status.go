@@ -16,7 +16,7 @@ import (
 )
 
 // statusCommands are the commands whose runs are recorded.
-var statusCommands = []string{"export", "verify", "restore", "migrate"}
+var statusCommands = jobNames()
 
 func (a *app) statusCmd() *cobra.Command {
 	var command string
