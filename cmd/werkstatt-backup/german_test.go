@@ -155,3 +155,16 @@ func TestIgnoredGlobalsAreNotListed(t *testing.T) {
 		t.Errorf("demo --out does not say what happens with a non-empty folder:\n%s", r.stdout)
 	}
 }
+
+// TestSettingsOnTheCommandLine: --lock-timeout takes plain seconds as the
+// file does; --metrics-file must name a .prom file, as README promises.
+func TestSettingsOnTheCommandLine(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "wb.log")
+	inProcess(t, dir, "verify", "--archiv", dir, "--log-file", log, "--lock-timeout", "30").expect(t, 0)
+	r := inProcess(t, dir, "verify", "--archiv", dir, "--log-file", log, "--metrics-file", filepath.Join(dir, "werkstatt.txt")).expect(t, exitUsage)
+	if !strings.Contains(r.stderr, "--metrics-file") || !strings.Contains(r.stderr, ".prom") {
+		t.Errorf("stderr: %q", r.stderr)
+	}
+	inProcess(t, dir, "verify", "--archiv", dir, "--log-file", log, "--metrics-file", filepath.Join(dir, "werkstatt.prom")).expect(t, 0)
+}
