@@ -42,7 +42,7 @@ func (a *app) progress(op, site string) (func(phase string, done, total int), fu
 	if a.quiet || a.jsonOut || a.verbose || !term(a.stderr) {
 		return nil, func() {}
 	}
-	desc := monitor.Title(op)
+	desc := backup.Title(op)
 	if site != "" {
 		desc += " " + site
 	}
