@@ -107,6 +107,24 @@ func (e *Engine) phase(name string) func(done, total int) {
 	return func(done, total int) { e.Progress(name, done, total) }
 }
 
+// counted reports the rows of seq as they are taken, as the write phase of
+// total rows (restore filling the table).
+func (e *Engine) counted(total int, seq iter.Seq2[[]string, error]) iter.Seq2[[]string, error] {
+	if e.Progress == nil {
+		return seq
+	}
+	return func(yield func([]string, error) bool) {
+		n := 0
+		for row, err := range seq {
+			n++
+			e.Progress(PhaseWrite, n, total)
+			if !yield(row, err) {
+				return
+			}
+		}
+	}
+}
+
 // step reports one step of a phase, if anybody listens.
 func (e *Engine) step(phase string, done, total int) {
 	if e.Progress != nil {

@@ -88,3 +88,32 @@ func mustGlob(t *testing.T, f *fixture) []string {
 	}
 	return dirs
 }
+
+// TestRestoreReportsItsPhases: restore shows reading the backups and then
+// filling the table, each with its own count, instead of sitting at the
+// end of the reading while the table is written.
+func TestRestoreReportsItsPhases(t *testing.T) {
+	f := newFixture(t, sample.Rows(7, 3))
+	f.export(ExportOptions{})
+	f.e.DBPath = f.dir + "/neu.db"
+	var mu sync.Mutex
+	last := map[string][2]int{}
+	f.e.Progress = func(phase string, done, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		if done > last[phase][0] {
+			last[phase] = [2]int{done, total}
+		}
+	}
+	if _, err := f.e.Restore(context.Background(), RestoreOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{PhaseRead, PhaseWrite} {
+		if got := last[p]; got != [2]int{7, 7} {
+			t.Errorf("phase %s ended at %d/%d, want 7/7", p, got[0], got[1])
+		}
+	}
+	if last[PhaseList][0] == 0 || last[PhaseList][1] >= 0 {
+		t.Errorf("listing the archive: %v, want a count of folders with no known total", last[PhaseList])
+	}
+}

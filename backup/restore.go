@@ -75,7 +75,7 @@ func (e *Engine) Restore(ctx context.Context, opts RestoreOptions) (_ *Report, e
 			return r, err
 		}
 	}
-	n, err := db.Replace(ctx, tableDef(e.Schema.Codecs.Current()), rowsOf(chosen))
+	n, err := db.Replace(ctx, tableDef(e.Schema.Codecs.Current()), e.counted(len(chosen), rowsOf(chosen)))
 	if err != nil {
 		return r, fmt.Errorf("Restore in %s fehlgeschlagen, alle Änderungen zurückgerollt: %w", e.DBPath, err)
 	}

@@ -19,7 +19,8 @@ func message(err error) string {
 	if err == nil {
 		return ""
 	}
-	if errors.Is(err, context.Canceled) && !strings.Contains(err.Error(), "abgebrochen") {
+	var aborted abortedError // says itself why it was aborted
+	if errors.Is(err, context.Canceled) && !errors.As(err, &aborted) {
 		return interrupted
 	}
 	s := oneLine(err.Error())
