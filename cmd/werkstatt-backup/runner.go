@@ -307,7 +307,7 @@ func smbPassword(cfg config.Config, loc archfs.Location) (string, error) {
 	case cfg.SMBPasswordFile != "":
 		b, err := os.ReadFile(cfg.SMBPasswordFile)
 		if err != nil {
-			return "", &config.Error{File: cfg.File, Key: "smb_password_file", Reason: err.Error()}
+			return "", &config.Error{File: cfg.File, Key: "smb_password_file", Reason: message(err)}
 		}
 		return strings.TrimRight(string(b), "\r\n"), nil
 	}
