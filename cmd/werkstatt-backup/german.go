@@ -36,9 +36,15 @@ func message(err error) string {
 	return s
 }
 
-// goPhrases are texts of Go's standard library (os, io, net, context,
-// strconv, time) and their German replacements.
+// goPhrases are texts of Go's standard library (os, io, net, context) and
+// of SQLite that can end an error chain, and their German replacements.
 var goPhrases = [][2]string{
+	{"file is not a database", "keine Datenbankdatei"},
+	{"disk I/O error", "Ein-/Ausgabefehler"},
+	{"database is locked", "Datenbank ist gesperrt"},
+	{"unable to open database file", "Datenbankdatei lässt sich nicht öffnen"},
+	{"database disk image is malformed", "Datenbankdatei ist beschädigt"},
+	{"attempt to write a readonly database", "Datenbank ist schreibgeschützt"},
 	{"file does not exist", "existiert nicht"},
 	{"no such file or directory", "Datei oder Ordner existiert nicht"},
 	{"permission denied", "keine Berechtigung"},

@@ -20,6 +20,7 @@ var english = []string{
 	"parsing", "time: ", "does not exist", "unexpected EOF", "Did you mean", "[flags]",
 	"flag needs an argument", "bad flag syntax", "(default", "no such file", "Additional help",
 	"Aliases:", "Examples:", "Generate the autocompletion", "disable completion",
+	"file is not a database", "disk I/O error", "open /",
 }
 
 // inProcess runs the command line in this process and returns exit code,
@@ -115,7 +116,10 @@ func TestNoEnglishInErrors(t *testing.T) {
 		{"verify", "--archiv", filepath.Join(dir, "gibtsnicht")},
 		{"export", "--archiv", dir, "--db", filepath.Join(dir, "fehlt.db")},
 		{"help", "gibtsnicht"},
-		{"version", "--db", "x.db"}, // a global flag version ignores
+		{"export", "--archiv", dir, "--db", bad},                               // not a database
+		{"restore", "--archiv", dir, "--db", dir},                              // a folder
+		{"verify", "--archiv", dir, "--log-file", filepath.Join(bad, "x.log")}, // log in a missing folder
+		{"version", "--db", "x.db"},                                            // a global flag version ignores
 	}
 	for _, args := range cases {
 		r := inProcess(t, dir, args...)

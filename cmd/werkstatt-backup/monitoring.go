@@ -53,11 +53,11 @@ func (a *app) recordRun(cmd *cobra.Command, ld *config.Loader, site, op string, 
 		run.Error = message(runErr)
 	}
 	if err := monitor.Record(monitor.StatusFile(cfg.LogFile), run); err != nil {
-		fmt.Fprintf(a.stderr, "werkstatt-backup: Statusdatei nicht geschrieben: %s\n", oneLine(err.Error()))
+		fmt.Fprintf(a.stderr, "werkstatt-backup: Statusdatei nicht geschrieben: %s\n", message(err))
 	}
 	if cfg.MetricsFile != "" {
 		if err := monitor.WriteMetrics(cfg.MetricsFile, run); err != nil {
-			fmt.Fprintf(a.stderr, "werkstatt-backup: Metrikdatei nicht geschrieben: %s\n", oneLine(err.Error()))
+			fmt.Fprintf(a.stderr, "werkstatt-backup: Metrikdatei nicht geschrieben: %s\n", message(err))
 		}
 	}
 }

@@ -102,7 +102,7 @@ func (a *app) status(cmd *cobra.Command, command string, maxAge time.Duration) e
 			v = monitor.Check(nil, command, cfg.Site, maxAge, now)
 			v.Reason += " (" + file + " fehlt)"
 		default:
-			v = monitor.Verdict{Command: command, Site: cfg.Site, Reason: "FEHLER: Statusdatei unlesbar: " + oneLine(err.Error())}
+			v = monitor.Verdict{Command: command, Site: cfg.Site, Reason: "FEHLER: Statusdatei unlesbar: " + message(err)}
 		}
 		if !v.OK {
 			failed++
