@@ -84,8 +84,52 @@ type Engine struct {
 	Version     string        // program version, written into the lock
 	Site        string        // site name for reports, if any
 	Now         func() time.Time
-	// Progress, if set, is called as records are done (for a progress bar).
-	Progress func(done, total int)
+	// Progress, if set, is called as a run's phases advance (for a
+	// progress bar): phase is one of the Phase constants, total < 0 while
+	// the total is not known yet (the archive is still being listed).
+	Progress func(phase string, done, total int)
+}
+
+// Phases of a run, as Engine.Progress reports them.
+const (
+	PhaseList   = "list"   // listing the archive's folders
+	PhaseRead   = "read"   // reading rows or backups
+	PhaseWrite  = "write"  // writing backups (export, migrate)
+	PhaseSync   = "sync"   // making written files durable
+	PhaseRename = "rename" // moving staged files into place
+)
+
+// phase returns the progress hook of one phase, nil when nobody listens.
+func (e *Engine) phase(name string) func(done, total int) {
+	if e.Progress == nil {
+		return nil
+	}
+	return func(done, total int) { e.Progress(name, done, total) }
+}
+
+// counted reports the rows of seq as they are taken, as the write phase of
+// total rows (restore filling the table).
+func (e *Engine) counted(total int, seq iter.Seq2[[]string, error]) iter.Seq2[[]string, error] {
+	if e.Progress == nil {
+		return seq
+	}
+	return func(yield func([]string, error) bool) {
+		n := 0
+		for row, err := range seq {
+			n++
+			e.Progress(PhaseWrite, n, total)
+			if !yield(row, err) {
+				return
+			}
+		}
+	}
+}
+
+// step reports one step of a phase, if anybody listens.
+func (e *Engine) step(phase string, done, total int) {
+	if e.Progress != nil {
+		e.Progress(phase, done, total)
+	}
 }
 
 func (e *Engine) init() {
@@ -115,8 +159,12 @@ func (e *Engine) newReport(command string) *Report {
 	return r
 }
 
-// finish stamps the duration and logs the summary line.
+// finish stamps the duration and logs the summary line ("… abgeschlossen").
+// Only a run that got to its end calls it; a run that returns early (an
+// interruption, a refusal, a failure) does not, and the command layer logs
+// its AbortLine from the returned error instead.
 func (e *Engine) finish(r *Report) {
 	r.Duration = e.Now().Sub(r.Started)
+	r.finished = true
 	e.Log.Info(r.Summary())
 }

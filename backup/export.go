@@ -63,7 +63,7 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 	staged := make([]bool, len(items))
 	folders := newFolderIndex(e.Fs)
 	var ioErrs int
-	forEach(ctx, len(items), e.Workers, e.Progress, func(i int) {
+	forEach(ctx, len(items), e.Workers, e.phase(PhaseWrite), func(i int) {
 		it := items[i]
 		written, err := e.exportOne(cur, it, folders, exportedAt, opts, batch == nil)
 		switch {
@@ -82,7 +82,10 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 	if batch != nil && ctx.Err() == nil {
 		ioErrs += e.commitBatch(ctx, r, batch, items, staged)
 	}
-	if !opts.DryRun && ctx.Err() == nil {
+	if err := ctx.Err(); err != nil {
+		return r, err // interrupted: no summary line, the caller logs the abort
+	}
+	if !opts.DryRun {
 		e.removeStaleUnplaced(r, items, cur.Version())
 	}
 	flagged := 0
@@ -93,8 +96,6 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 	}
 	e.finish(r)
 	switch {
-	case ctx.Err() != nil:
-		return r, ctx.Err()
 	case ioErrs > 0:
 		return r, fmt.Errorf("%d Aufträge konnten nicht gesichert werden", ioErrs)
 	case r.Errors > 0 || flagged > 0:
@@ -116,14 +117,16 @@ func (e *Engine) commitBatch(ctx context.Context, r *Report, batch archfs.SyncAl
 	if len(todo) == 0 {
 		return 0
 	}
+	e.step(PhaseSync, 0, 1)
 	if err := batch.SyncAll(); err != nil {
 		for _, it := range todo {
 			e.exportFailed(r, it, err)
 		}
 		return len(todo)
 	}
+	e.step(PhaseSync, 1, 1)
 	var failed int
-	forEach(ctx, len(todo), e.Workers, nil, func(i int) {
+	forEach(ctx, len(todo), e.Workers, e.phase(PhaseRename), func(i int) {
 		if err := e.commitPair(todo[i].folder, false); err != nil {
 			e.exportFailed(r, todo[i], err)
 			r.count(&failed, 1)
@@ -131,6 +134,7 @@ func (e *Engine) commitBatch(ctx context.Context, r *Report, batch archfs.SyncAl
 		}
 		e.exported(r, todo[i])
 	})
+	e.step(PhaseSync, 0, 1)
 	if err := batch.SyncAll(); err != nil {
 		r.errorf("", 0, "Sync des Archivs nach dem Umbenennen: %s", reason(err))
 		return failed + 1
@@ -176,6 +180,7 @@ func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, map[int
 	var items []exportItem
 	seen := make(map[int64]bool)
 	_, err = db.Scan(ctx, Table, func(_, row []string) error {
+		e.step(PhaseRead, len(seen)+1, -1)
 		vals := make([]string, len(pick))
 		for i, j := range pick {
 			vals[i] = row[j]

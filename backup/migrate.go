@@ -50,7 +50,7 @@ func (e *Engine) Migrate(ctx context.Context, opts MigrateOptions) (_ *Report, e
 	}
 	var failed int
 	if !opts.DryRun {
-		forEach(ctx, len(old), e.Workers, e.Progress, func(i int) {
+		forEach(ctx, len(old), e.Workers, e.phase(PhaseWrite), func(i int) {
 			if err := e.rewrite(cur, old[i]); err != nil {
 				r.errorf(old[i].dataPath(), old[i].meta.RecordID, "Migration fehlgeschlagen: %s", reason(err))
 				r.count(&failed, 1)

@@ -57,6 +57,7 @@ type Report struct {
 	mu         sync.Mutex
 	log        *slog.Logger
 	unreadable []string // paths that could not be listed or read, in the order found
+	finished   bool     // the run got to its end and logged its summary line
 }
 
 // FolderCounts account for every order folder a verify or restore came
@@ -78,6 +79,10 @@ func (c FolderCounts) String() string {
 	return fmt.Sprintf("(%d Ordner: %d gültig, %d ungültig, %d nicht lesbar, %d Duplikate)",
 		c.Seen, c.Valid, c.Invalid, c.Unreadable, c.Duplicates)
 }
+
+// Finished reports whether the run got to its end: only then was its
+// "… abgeschlossen" line logged.
+func (r *Report) Finished() bool { return r != nil && r.finished }
 
 func newReport(command string, log *slog.Logger, now time.Time) *Report {
 	return &Report{Command: command, Started: now, Problems: []Problem{}, log: log}
@@ -123,6 +128,28 @@ func (r *Report) count(field *int, n int) {
 	r.mu.Lock()
 	*field += n
 	r.mu.Unlock()
+}
+
+// Title names a command in the log's summary and abort lines.
+func Title(command string) string {
+	switch command {
+	case "export":
+		return "Export"
+	case "verify":
+		return "Verify"
+	case "restore":
+		return "Restore"
+	case "migrate":
+		return "Migration"
+	}
+	return command
+}
+
+// AbortLine is what a run that did not get to its end logs, at level ERROR,
+// instead of its summary line: "Restore abgebrochen: <reason>". Monitoring
+// that greps for "… abgeschlossen" never mistakes it for a finished run.
+func AbortLine(command, reason string) string {
+	return Title(command) + " abgebrochen: " + reason
 }
 
 // Summary is the German summary line of SPEC 3.2 that monitoring greps for.

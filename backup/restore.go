@@ -77,23 +77,23 @@ func (e *Engine) Restore(ctx context.Context, opts RestoreOptions) (_ *Report, e
 	if err != nil {
 		return r, err
 	}
-	if err := r.unreadableErr("Restore abgebrochen, Datenbank unverändert"); err != nil {
+	if err := r.unreadableErr("Datenbank unverändert"); err != nil {
 		return r, err
 	}
 	if r.Folders.Seen == 0 {
-		return r, fmt.Errorf("Restore abgebrochen, Datenbank unverändert: %w", e.noBackupError())
+		return r, fmt.Errorf("Datenbank unverändert: %w", e.noBackupError())
 	}
 	if r.Errors > 0 && !opts.SkipInvalid {
-		return r, fmt.Errorf("Restore abgebrochen, Datenbank unverändert: %d Fehler im Archiv (--skip-invalid stellt nur die gültigen Sicherungen wieder her): %w", r.Errors, ErrValidation)
+		return r, fmt.Errorf("Datenbank unverändert: %d Fehler im Archiv (--skip-invalid stellt nur die gültigen Sicherungen wieder her): %w", r.Errors, ErrValidation)
 	}
 	chosen := e.choose(r, files)
 	if len(chosen) == 0 {
-		return r, fmt.Errorf("Restore abgebrochen, Datenbank unverändert: keine einzige gültige Sicherung im Archiv (%d ungültig): %w", r.Folders.Invalid, ErrNoBackup)
+		return r, fmt.Errorf("Datenbank unverändert: keine einzige gültige Sicherung im Archiv (%d ungültig): %w", r.Folders.Invalid, ErrNoBackup)
 	}
 	if existing > len(chosen) && !opts.AllowShrink {
 		if err := refuse(ErrShrink, "Tabelle %s in %s hat %d Datensätze, das Archiv nur %d; %d gingen verloren (--allow-shrink erlaubt das)",
 			Table, e.DBPath, existing, len(chosen), existing-len(chosen)); err != nil {
-			return r, fmt.Errorf("Restore abgebrochen, Datenbank unverändert: %w", err)
+			return r, fmt.Errorf("Datenbank unverändert: %w", err)
 		}
 	}
 	r.OK = 0
@@ -124,7 +124,7 @@ func (e *Engine) Restore(ctx context.Context, opts RestoreOptions) (_ *Report, e
 			r.warnf("", 0, "Spalte %s der Tabelle %s steht nicht im Backup-Schema und fällt weg (die Tabelle war leer)", c, Table)
 		}
 	}
-	n, err := db.Replace(ctx, tableDef(e.Schema.Codecs.Current()), rowsOf(chosen))
+	n, err := db.Replace(ctx, tableDef(e.Schema.Codecs.Current()), e.counted(len(chosen), rowsOf(chosen)))
 	if err != nil {
 		return r, fmt.Errorf("Restore in %s fehlgeschlagen, alle Änderungen zurückgerollt: %w", e.DBPath, err)
 	}

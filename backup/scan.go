@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"werkstatt-backup/codec"
 	archfs "werkstatt-backup/fs"
@@ -53,11 +54,13 @@ const linkAdvice = "ist ein symbolischer Link; Export, Verify und Restore folgen
 // the checks need (compact.go).
 func (e *Engine) scanArchive(ctx context.Context, r *Report) ([]*backupFile, error) {
 	var (
-		mu    sync.Mutex
-		files []*backupFile
+		mu     sync.Mutex
+		files  []*backupFile
+		listed atomic.Int64
 	)
 	caseless := archfs.CaseInsensitiveNames(e.Fs)
 	err := archfs.WalkDirsParallel(e.Fs, ".", e.Workers, func(dir string, entries []os.FileInfo, err error) error {
+		e.step(PhaseList, int(listed.Add(1)), -1)
 		if err != nil {
 			r.unreadablef(dir, 0, "Ordner nicht lesbar: %s", reason(err))
 			r.countFolder(&r.Folders.Unreadable)
@@ -96,7 +99,7 @@ func (e *Engine) scanArchive(ctx context.Context, r *Report) ([]*backupFile, err
 		return nil, fmt.Errorf("Archiv durchsuchen: %w", err)
 	}
 	slices.SortFunc(files, func(a, b *backupFile) int { return strings.Compare(a.dir, b.dir) })
-	forEach(ctx, len(files), e.Workers, e.Progress, func(i int) {
+	forEach(ctx, len(files), e.Workers, e.phase(PhaseRead), func(i int) {
 		b := files[i]
 		e.loadBackup(r, b)
 		warnTemps(r, b)

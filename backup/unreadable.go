@@ -12,7 +12,7 @@ import (
 // on it whatever the flags; verify reports it as "could not be checked".
 // The CLI maps it to exit code 1, never to 3.
 type UnreadableError struct {
-	Op    string   // "Restore abgebrochen, Datenbank unverändert" or "Prüfung unvollständig"
+	Op    string   // "Datenbank unverändert" or "Prüfung unvollständig"
 	Paths []string // every path not read, in the order found
 }
 

@@ -67,6 +67,9 @@ func readFile(fsys afero.Fs, path string) (*file, error) {
 	if err != nil {
 		return nil, &Error{File: path, Reason: err.Error()}
 	}
+	if dup := duplicateKey(json.NewDecoder(bytes.NewReader(data)), ""); dup != "" {
+		return nil, &Error{File: path, Key: dup, Reason: "steht doppelt im selben Objekt (der zweite Wert ersetzte den ersten stillschweigend)"}
+	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, &Error{File: path, Reason: err.Error()}
@@ -104,6 +107,47 @@ func decodeObject(data []byte) (map[string]any, error) {
 		return nil, fmt.Errorf("kein gültiges JSON: %s: weiterer Inhalt nach dem Objekt", position(data, at+1))
 	}
 	return obj, nil
+}
+
+// duplicateKey returns the path ("db", "sites[1].archiv") of the first key
+// that appears twice in the same object of a valid JSON document, or "".
+// Decoding into a map keeps only the last of them.
+func duplicateKey(dec *json.Decoder, path string) string {
+	tok, err := dec.Token()
+	if err != nil {
+		return ""
+	}
+	switch tok {
+	case json.Delim('{'):
+		seen := map[string]bool{}
+		for dec.More() {
+			t, err := dec.Token()
+			if err != nil {
+				return ""
+			}
+			k, _ := t.(string)
+			where := k
+			if path != "" {
+				where = path + "." + k
+			}
+			if seen[k] {
+				return where
+			}
+			seen[k] = true
+			if dup := duplicateKey(dec, where); dup != "" {
+				return dup
+			}
+		}
+		_, _ = dec.Token()
+	case json.Delim('['):
+		for i := 0; dec.More(); i++ {
+			if dup := duplicateKey(dec, fmt.Sprintf("%s[%d]", path, i)); dup != "" {
+				return dup
+			}
+		}
+		_, _ = dec.Token()
+	}
+	return ""
 }
 
 // section checks one object's keys and values and resolves relative paths.

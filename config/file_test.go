@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/afero"
 )
@@ -28,7 +29,10 @@ func TestFileValidation(t *testing.T) {
 		{"workers as list", `{"workers": [8]}`, "workers", "muss eine ganze Zahl sein, nicht eine Liste"},
 		{"lock_timeout bool", `{"lock_timeout": true}`, "lock_timeout", "keine gültige Dauer: ein Wahrheitswert"},
 		{"lock_timeout word", `{"lock_timeout": "bald"}`, "lock_timeout", `"bald"`},
-		{"lock_timeout no unit", `{"lock_timeout": "30"}`, "lock_timeout", "Beispiele"},
+		{"lock_timeout unknown unit", `{"lock_timeout": "30 Sekunden"}`, "lock_timeout", "Beispiele"},
+		{"metrics_file not .prom", `{"metrics_file": "/var/lib/node-exporter/werkstatt.txt"}`, "metrics_file", "muss auf .prom enden"},
+		{"duplicate key", `{"db": "/a.db", "archiv": "/x", "db": "/b.db"}`, "db", "doppelt"},
+		{"duplicate key in a site", `{"sites": [{"name": "nord", "archiv": "/n"}, {"name": "sued", "archiv": "/s", "archiv": "/t"}]}`, "sites[1].archiv", "doppelt"},
 		{"lock_timeout negative", `{"lock_timeout": "-5s"}`, "lock_timeout", "keine gültige Dauer"},
 		{"smb_timeout zero", `{"smb_timeout": "0s"}`, "smb_timeout", "muss mindestens 1s sein, nicht 0s"},
 		{"smb_timeout too short", `{"smb_timeout": 0.5}`, "smb_timeout", "muss mindestens 1s sein, nicht 500ms"},
@@ -156,9 +160,30 @@ func TestBadEnvironmentAndFlags(t *testing.T) {
 	if err != nil {
 		t.Errorf("hidden bad variable: %v", err)
 	}
-	// pflag itself refuses what is no number at all.
-	fs := cliFlags(t)
-	if err := fs.Parse([]string{"--workers", "acht"}); err == nil || !strings.Contains(err.Error(), "--workers") {
+	// What is no number at all is refused by the same rules, naming the flag.
+	_, _, err = setup{flags: []string{"--workers", "acht"}}.resolve(t, "")
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Key != "--workers" || !strings.Contains(ce.Reason, `keine ganze Zahl: "acht"`) {
 		t.Errorf("--workers acht: %v", err)
+	}
+}
+
+// TestLockTimeoutInSeconds: a plain number of seconds works on the command
+// line and in the environment as it does in the file.
+func TestLockTimeoutInSeconds(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		s    setup
+	}{
+		{"flag", setup{flags: []string{"--lock-timeout", "30"}}},
+		{"flag with =", setup{flags: []string{"--lock-timeout=30"}}},
+		{"environment", setup{env: map[string]string{"ARCHIV_LOCK_TIMEOUT": "30"}}},
+		{"file, as text", setup{top: map[string]any{"lock_timeout": "30"}}},
+		{"file, as number", setup{top: map[string]any{"lock_timeout": 30}}},
+	} {
+		cfg, _, err := c.s.resolve(t, "")
+		if err != nil || cfg.LockTimeout != 30*time.Second {
+			t.Errorf("%s: %v, %v", c.name, cfg.LockTimeout, err)
+		}
 	}
 }

@@ -37,6 +37,7 @@ type key struct {
 	fileOK bool // may appear in the config file
 	help   string
 	minDur time.Duration // kindDuration: the smallest value accepted
+	suffix string        // the value must end with it (metrics_file: ".prom")
 	// defNote qualifies the default where the value in effect depends on
 	// more than this table (config show prints it beside the default).
 	defNote string
@@ -46,10 +47,10 @@ var keys = []key{
 	{name: "db", flag: "db", kind: kindPath, fileOK: true, help: "Pfad der SQLite-Datenbank (werkstatt.db)"},
 	{name: "archiv", flag: "archiv", kind: kindLocation, fileOK: true, help: "Archiv: Pfad, file:///pfad, smb://[domäne;]benutzer@host[:port]/freigabe[/ordner] oder mem://name"},
 	{name: "log_file", flag: "log-file", kind: kindPath, def: "backup_system.log", fileOK: true, help: "Logdatei (wird angehängt)"},
-	{name: "lock_timeout", flag: "lock-timeout", kind: kindDuration, def: 30 * time.Second, fileOK: true, help: "wie lange auf .backup.lock gewartet wird"},
+	{name: "lock_timeout", flag: "lock-timeout", kind: kindDuration, def: 30 * time.Second, fileOK: true, help: "wie lange auf .backup.lock gewartet wird (30s, 2m oder Sekunden als Zahl)"},
 	{name: "workers", flag: "workers", kind: kindInt, def: 8, fileOK: true, help: "parallele Dateioperationen (1-256; ohne Angabe 8, über SMB 128)",
 		defNote: "über SMB 128"},
-	{name: "metrics_file", flag: "metrics-file", kind: kindPath, fileOK: true, help: "Prometheus-Textdatei (*.prom) für den textfile collector von node_exporter, nach jedem Lauf aktualisiert"},
+	{name: "metrics_file", flag: "metrics-file", kind: kindPath, fileOK: true, suffix: ".prom", help: "Prometheus-Textdatei (*.prom) für den textfile collector von node_exporter, nach jedem Lauf aktualisiert"},
 	{name: "smb_user", flag: "smb-user", kind: kindString, fileOK: true, help: "SMB-Benutzer, falls nicht in der URL"},
 	{name: "smb_domain", flag: "smb-domain", kind: kindString, fileOK: true, help: "SMB-Domäne, falls nicht in der URL"},
 	// The default equals backends/smb.DefaultTimeout (config imports no
@@ -92,16 +93,37 @@ func RegisterFlags(fs *pflag.FlagSet) {
 			continue
 		}
 		usage := fmt.Sprintf("%s [$%s]", k.help, envName(k.name))
-		switch k.kind {
-		case kindInt:
-			def, _ := k.def.(int)
-			fs.Int(k.flag, def, usage)
-		case kindDuration:
-			def, _ := k.def.(time.Duration)
-			fs.Duration(k.flag, def, usage)
-		default:
-			def, _ := k.def.(string)
-			fs.String(k.flag, def, usage)
+		v := &flagValue{kind: k.kind}
+		if k.def != nil {
+			v.text = fmt.Sprint(k.def)
 		}
+		fs.Var(v, k.flag, usage)
 	}
+}
+
+// flagValue is a setting's flag. It keeps the text as typed; Resolve checks
+// it with the same rules as a value from the file or the environment, so
+// "--lock-timeout 30" means 30 seconds there as everywhere, and a bad value
+// is an *Error naming the flag. Its type is the German word help shows
+// ("--workers Anzahl").
+type flagValue struct {
+	text string
+	kind kind
+}
+
+func (v *flagValue) String() string     { return v.text }
+func (v *flagValue) Set(s string) error { v.text = s; return nil }
+
+func (v *flagValue) Type() string {
+	switch v.kind {
+	case kindPath:
+		return "Pfad"
+	case kindLocation:
+		return "Pfad|URL"
+	case kindDuration:
+		return "Dauer"
+	case kindInt:
+		return "Anzahl"
+	}
+	return "Name"
 }

@@ -46,7 +46,7 @@ func sample(k key, l layer) (inFile any, asText string, want any) {
 		s := "mem://" + k.name + "-" + l.String()
 		return s, s, s
 	case kindPath:
-		s := "/" + l.String() + "/" + k.name
+		s := "/" + l.String() + "/" + k.name + k.suffix
 		return s, s, s
 	}
 	s := k.name + "-" + l.String()

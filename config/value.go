@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	archfs "werkstatt-backup/fs"
@@ -36,6 +37,9 @@ func parseValue(k key, v any) (any, error) {
 	if !ok {
 		return nil, fmt.Errorf("muss ein Text sein, nicht %s", describe(v))
 	}
+	if k.suffix != "" && s != "" && !strings.HasSuffix(s, k.suffix) {
+		return nil, fmt.Errorf("%q muss auf %s enden (node_exporter liest nur *%s-Dateien)", s, k.suffix, k.suffix)
+	}
 	if k.kind == kindLocation && s != "" {
 		// ParseLocation redacts a password in its error.
 		if _, err := archfs.ParseLocation(s); err != nil {
@@ -45,8 +49,9 @@ func parseValue(k key, v any) (any, error) {
 	return s, nil
 }
 
-// parseDuration takes a Go duration ("30s", "1m30s") or, in the file, a
-// number of seconds. Negative durations are refused.
+// parseDuration takes a Go duration ("30s", "1m30s") or a number of
+// seconds ("30", in the file also as a JSON number). Negative durations are
+// refused.
 func parseDuration(v any) (time.Duration, error) {
 	switch x := v.(type) {
 	case time.Duration:
@@ -61,6 +66,9 @@ func parseDuration(v any) (time.Duration, error) {
 		}
 		return time.Duration(f * float64(time.Second)), nil
 	case string:
+		if _, err := strconv.ParseFloat(x, 64); err == nil {
+			return parseDuration(json.Number(x)) // plain seconds, as in the file
+		}
 		d, err := time.ParseDuration(x)
 		if err != nil || d < 0 {
 			return 0, fmt.Errorf("keine gültige Dauer: %q (Beispiele: 30s, 2m, 1m30s)", x)

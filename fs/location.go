@@ -33,6 +33,11 @@ func ParseLocation(s string) (Location, error) {
 	}
 	scheme, rest, ok := splitScheme(s)
 	if !ok {
+		if scheme, ok := missingSlash(s); ok {
+			// As the URL it was meant to be, so that redact hides a password.
+			meant := redact(scheme + ":/" + s[len(scheme)+1:])
+			return Location{}, fmt.Errorf("ungültiger Archiv-Ort: nach %q fehlt ein Schrägstrich (gemeint ist wohl %q); ein lokaler Ordner dieses Namens ist mit ./ davor gemeint", scheme+":", meant)
+		}
 		return Location{Scheme: "file", Path: filepath.Clean(s)}, nil
 	}
 	var (
@@ -53,6 +58,24 @@ func ParseLocation(s string) (Location, error) {
 		return Location{}, fmt.Errorf("ungültiger Archiv-Ort %q: %w", redact(s), err)
 	}
 	return l, nil
+}
+
+// missingSlash reports a URL with one slash too few: "smb:/host/share",
+// "file:/srv/archiv". Taken as a local path it would quietly become a
+// folder named "smb:" in the working directory.
+func missingSlash(s string) (scheme string, ok bool) {
+	scheme, rest, found := strings.Cut(s, ":")
+	if !found || len(scheme) < 2 || !strings.HasPrefix(rest, "/") || strings.HasPrefix(rest, "//") {
+		return "", false
+	}
+	for j, c := range scheme {
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		other := c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.'
+		if !letter && (j == 0 || !other) {
+			return "", false
+		}
+	}
+	return strings.ToLower(scheme), true
 }
 
 // splitScheme splits "scheme://rest". A one-letter scheme is a Windows

@@ -30,6 +30,8 @@ func TestParseLocation(t *testing.T) {
 		{"smb://u@192.168.1.5/share", Location{Scheme: "smb", User: "u", Host: "192.168.1.5", Share: "share"}},
 		{"ftp://server/x", Location{Scheme: "ftp", Path: "server/x"}},
 		{"s3://bucket", Location{Scheme: "s3", Path: "bucket"}},
+		{"./smb:/x", Location{Scheme: "file", Path: filepath.Clean("smb:/x")}},
+		{"C:/archiv", Location{Scheme: "file", Path: filepath.Clean("C:/archiv")}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
@@ -68,6 +70,10 @@ func TestParseLocationErrors(t *testing.T) {
 		{"smb://u:ge/heim@nas/s", []string{"***"}}, // unescaped "/" in the password
 		{"smb://u:%zz@nas/s", []string{"%-Kodierung", "***"}},
 		{"smb://u:123/geheim@nas/s", []string{`"smb://u:***@nas/s"`, "%2F"}},
+		{"smb:/nas/archiv", []string{`nach "smb:" fehlt ein Schrägstrich`}},
+		{"SMB:/nas/archiv", []string{`nach "smb:" fehlt ein Schrägstrich`}},
+		{"file:/srv/archiv", []string{`nach "file:" fehlt ein Schrägstrich`}},
+		{"smb:/u:geheim@nas/s", []string{"***"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {

@@ -57,13 +57,23 @@ func (r *Registry) Open(ctx context.Context, loc Location, opts OpenOptions) (af
 	b, ok := r.backends[loc.Scheme]
 	r.mu.RUnlock()
 	if !ok {
-		return nil, fmt.Errorf("unbekanntes Archiv-Schema %q (bekannt: %s)",
-			loc.Scheme, strings.Join(r.Names(), ", "))
+		return nil, &SchemeError{Scheme: loc.Scheme, Known: r.Names()}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("Archiv %s öffnen: %w", loc, err)
 	}
 	return b.Open(ctx, loc, opts)
+}
+
+// SchemeError is an archive location whose scheme no backend serves
+// ("ftp://…"): a wrong invocation, not a failure of the archive.
+type SchemeError struct {
+	Scheme string
+	Known  []string
+}
+
+func (e *SchemeError) Error() string {
+	return fmt.Sprintf("unbekanntes Archiv-Schema %q (bekannt: %s)", e.Scheme, strings.Join(e.Known, ", "))
 }
 
 // Names returns the registered schemes, sorted.

@@ -33,6 +33,9 @@ func TestRegistry(t *testing.T) {
 	if want := `unbekanntes Archiv-Schema "ftp" (bekannt: file, mem)`; err == nil || err.Error() != want {
 		t.Errorf("Open(ftp) = %v, want %q", err, want)
 	}
+	if se := (*SchemeError)(nil); !errors.As(err, &se) || se.Scheme != "ftp" {
+		t.Errorf("Open(ftp) = %#v, want a *SchemeError (a usage error for the CLI)", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := r.Open(ctx, loc, OpenOptions{}); !errors.Is(err, context.Canceled) {

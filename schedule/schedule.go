@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -25,12 +26,45 @@ type Spec interface {
 func Parse(expr string) (Spec, error) {
 	s, err := cron.ParseStandard(expr)
 	if err != nil {
-		return nil, fmt.Errorf("ungültiger Zeitplan %q: %w (Beispiele: \"0 2 * * *\" täglich 2 Uhr, \"30 1 * * 0\" sonntags 1:30, \"@hourly\")", expr, err)
+		return nil, fmt.Errorf("ungültiger Zeitplan %q: %s (Beispiele: \"0 2 * * *\" täglich 2 Uhr, \"30 1 * * 0\" sonntags 1:30, \"@hourly\")", expr, cronReason(err))
 	}
 	if s.Next(time.Now()).IsZero() {
 		return nil, fmt.Errorf("ungültiger Zeitplan %q: trifft nie zu", expr)
 	}
 	return s, nil
+}
+
+// cronReasons translate the cron parser's English errors, most specific
+// first; the parser has no typed errors.
+var cronReasons = []struct {
+	re *regexp.Regexp
+	de string
+}{
+	{regexp.MustCompile(`^empty spec string`), "leer"},
+	{regexp.MustCompile(`^provided bad location ([^:]*)`), "unbekannte Zeitzone $1"},
+	{regexp.MustCompile(`^expected exactly (\d+) fields, found (\d+)`), "erwartet $1 Felder (Minute Stunde Tag Monat Wochentag), gefunden $2"},
+	{regexp.MustCompile(`^expected (\d+) to (\d+) fields, found (\d+)`), "erwartet $1 bis $2 Felder, gefunden $3"},
+	{regexp.MustCompile(`^beginning of range \((-?\d+)\) below minimum \((\d+)\): (.*)`), "$1 in „$3“ ist kleiner als $2"},
+	{regexp.MustCompile(`^end of range \((-?\d+)\) above maximum \((\d+)\): (.*)`), "$1 in „$3“ ist größer als $2"},
+	{regexp.MustCompile(`^beginning of range \((\d+)\) beyond end of range \((\d+)\): (.*)`), "Bereich „$3“ beginnt nach seinem Ende"},
+	{regexp.MustCompile(`^too many hyphens: (.*)`), "zu viele „-“ in „$1“"},
+	{regexp.MustCompile(`^too many slashes: (.*)`), "zu viele „/“ in „$1“"},
+	{regexp.MustCompile(`^step of range should be a positive number: (.*)`), "Schrittweite in „$1“ muss positiv sein"},
+	{regexp.MustCompile(`^failed to parse int from ([^:]*)`), "„$1“ ist keine Zahl"},
+	{regexp.MustCompile(`^negative number \((-?\d+)\) not allowed: (.*)`), "negative Zahl in „$2“"},
+	{regexp.MustCompile(`^failed to parse duration ([^:]*)`), "„$1“: keine gültige Dauer (z. B. @every 6h)"},
+	{regexp.MustCompile(`^unrecognized descriptor: (.*)`), "unbekannte Angabe „$1“ (bekannt: @yearly, @monthly, @weekly, @daily, @hourly, @every DAUER)"},
+}
+
+// cronReason is the German reason for a cron parser error.
+func cronReason(err error) string {
+	msg := err.Error()
+	for _, r := range cronReasons {
+		if m := r.re.FindStringSubmatchIndex(msg); m != nil {
+			return string(r.re.ExpandString(nil, r.de, msg, m))
+		}
+	}
+	return "nicht lesbar"
 }
 
 // ErrNoNextRun ends Run when the expression has no further activation.

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 
 	"github.com/spf13/cobra"
 
@@ -26,7 +24,7 @@ gemeldet und als Fehler gezählt, die übrigen trotzdem gesichert.
   werkstatt-backup export --config .archiv_config.json
   werkstatt-backup export --archiv smb://backup@nas/archiv --db /srv/werkstatt.db --dry-run`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.runJob(cmd, "export", true, func(ctx context.Context, e *backup.Engine) (*backup.Report, error) {
+			return a.runJob(cmd, "export", func(ctx context.Context, e *backup.Engine) (*backup.Report, error) {
 				return e.Export(ctx, opts)
 			})
 		},
@@ -53,8 +51,8 @@ veraltete und verwaiste Sicherungen gemeldet.
   werkstatt-backup verify --config .archiv_config.json --json
   werkstatt-backup verify --config .archiv_config.json --all-sites --with-db`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			withDB := withDBFlag || cmd.Flags().Changed("db")
-			return a.runJob(cmd, "verify", withDB, func(ctx context.Context, e *backup.Engine) (*backup.Report, error) {
+			withDB := verifyNeedsDB(cmd.Flags())
+			return a.runJob(cmd, "verify", func(ctx context.Context, e *backup.Engine) (*backup.Report, error) {
 				return e.Verify(ctx, backup.VerifyOptions{WithDB: withDB})
 			})
 		},
@@ -81,7 +79,7 @@ Hätte die Tabelle danach weniger Datensätze als vorher, ist --allow-shrink nö
 		Example: `  werkstatt-backup restore --db ./neu/werkstatt.db --archiv ./test_archiv
   werkstatt-backup restore --archiv smb://backup@nas/archiv --db /srv/werkstatt.db --force`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.runJob(cmd, "restore", true, func(ctx context.Context, e *backup.Engine) (*backup.Report, error) {
+			return a.runJob(cmd, "restore", func(ctx context.Context, e *backup.Engine) (*backup.Report, error) {
 				rep, err := e.Restore(ctx, opts)
 				if rep != nil && rep.BackupDB != "" {
 					// Where the old database went must be seen, also
@@ -110,19 +108,11 @@ Version um (Schritt für Schritt, z. B. 1.0 → 2.0 → 3.0). Mehrfach ausführb
 ` + exitCodesHelp,
 		Example: `  werkstatt-backup migrate --archiv ./test_archiv --dry-run`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.runJob(cmd, "migrate", false, func(ctx context.Context, e *backup.Engine) (*backup.Report, error) {
+			return a.runJob(cmd, "migrate", func(ctx context.Context, e *backup.Engine) (*backup.Report, error) {
 				return e.Migrate(ctx, opts)
 			})
 		},
 	}
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "nur anzeigen, was umgeschrieben würde")
 	return cmd
-}
-
-// writeJSON prints v indented; a report always marshals.
-func writeJSON(w io.Writer, v any) {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
 }

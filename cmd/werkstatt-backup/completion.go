@@ -23,6 +23,16 @@ func (a *app) completionCmd(root *cobra.Command) {
 		return
 	}
 	c.Short = "Skript für die Tab-Vervollständigung ausgeben (bash, zsh, fish, powershell)"
+	c.Long = `Gibt das Skript aus, mit dem die Shell Befehle, Optionen und Standortnamen
+von werkstatt-backup mit der Tab-Taste vervollständigt. Die Beispiele zeigen, wohin
+es für jede Shell gehört.`
+	for _, sh := range c.Commands() {
+		sh.Short = "Vervollständigung für " + sh.Name() + " ausgeben"
+		sh.Long = "Gibt das Skript für die Tab-Vervollständigung in " + sh.Name() + " aus (Beispiele: werkstatt-backup completion --help)."
+		if f := sh.Flags().Lookup("no-descriptions"); f != nil {
+			f.Usage = "ohne Beschreibungen der Befehle und Optionen"
+		}
+	}
 	c.Example = `  # bash, für alle Benutzer (Debian: Paket bash-completion)
   werkstatt-backup completion bash > /etc/bash_completion.d/werkstatt-backup
 

@@ -65,9 +65,9 @@ Datei sind schon gegen deren Ordner aufgelöst. Passwörter erscheinen als ***.`
 			}
 			if a.jsonOut {
 				if a.allSites {
-					writeJSON(a.stdout, map[string]any{"file": ld.File(), "sites": sites, "by_site": all})
+					a.emit(map[string]any{"file": ld.File(), "sites": sites, "by_site": all})
 				} else {
-					writeJSON(a.stdout, map[string]any{"file": ld.File(), "sites": sites, "site": all[0].Site, "settings": all[0].Settings})
+					a.emit(map[string]any{"file": ld.File(), "sites": sites, "site": all[0].Site, "settings": all[0].Settings})
 				}
 				return nil
 			}
@@ -90,7 +90,7 @@ Datei sind schon gegen deren Ordner aufgelöst. Passwörter erscheinen als ***.`
 			return nil
 		},
 	}
-	show.Flags().BoolVar(&sources, "sources", false, "zu jedem Wert angeben, woher er kommt (default/file/site/env/flag)")
+	show.Flags().BoolVar(&sources, "sources", false, "zu jedem Wert angeben, woher er kommt: default, file, site, env oder flag")
 	cmd.AddCommand(show)
 	return cmd
 }

@@ -41,7 +41,7 @@ das Ergebnis mit dem Original. Ohne --out in einem neuen temporären Ordner.`,
 		},
 	}
 	cmd.Flags().IntVar(&orders, "orders", 500, "Anzahl Beispielaufträge")
-	cmd.Flags().StringVar(&out, "out", "", "Zielordner (muss leer sein oder fehlen; sonst ein neuer temporärer Ordner)")
+	cmd.Flags().StringVar(&out, "out", "", "Zielordner (`Pfad`): wird angelegt, wenn er fehlt; ein nicht leerer Ordner wird abgelehnt (Exit-Code 2) und bleibt unverändert. Ohne --out ein neuer temporärer Ordner")
 	return cmd
 }
 
@@ -52,17 +52,11 @@ func (a *app) demo(cmd *cobra.Command, orders int, dir string) error {
 	if err != nil {
 		return err
 	}
-	ld, err := config.Load(nil, a.configFile)
-	if err != nil {
-		return err
-	}
-	cfg, _, err := ld.Resolve("", cmd.Flags())
-	if err != nil {
-		return err
-	}
+	// demo reads no configuration file: it works in its own folder; only
+	// --log-file may put the log elsewhere.
 	logPath := filepath.Join(dir, "backup_system.log")
-	if cmd.Flags().Changed("log-file") {
-		logPath = cfg.LogFile
+	if f := cmd.Flags().Lookup("log-file"); f.Changed {
+		logPath = f.Value.String()
 	}
 	logFile, err := logging.OpenFile(logPath)
 	if err != nil {
@@ -92,8 +86,8 @@ func (a *app) demo(cmd *cobra.Command, orders int, dir string) error {
 	if err != nil {
 		return err
 	}
-	e := &backup.Engine{Fs: fsys, Archive: archive, DBPath: dbPath, Log: log, Workers: cfg.Workers,
-		LockTimeout: cfg.LockTimeout, Version: version}
+	e := &backup.Engine{Fs: fsys, Archive: archive, DBPath: dbPath, Log: log,
+		LockTimeout: 30 * time.Second, Version: version}
 	var reports []*backup.Report
 	step := func(f func() (*backup.Report, error)) error {
 		t := time.Now()
@@ -131,7 +125,7 @@ func (a *app) demo(cmd *cobra.Command, orders int, dir string) error {
 	}
 	say("  %-62s %8s", fmt.Sprintf("Vergleich: %d von %d Datensätzen identisch mit dem Original", same, orders), since(t))
 	if a.jsonOut {
-		writeJSON(a.stdout, map[string]any{"dir": dir, "orders": orders, "identical": same, "reports": reports})
+		a.emit(map[string]any{"dir": dir, "orders": orders, "identical": same, "reports": reports})
 	}
 	if same != orders {
 		return fmt.Errorf("wiederhergestellte Datenbank weicht ab: %d von %d Datensätzen identisch", same, orders)

@@ -215,7 +215,8 @@ func TestBadInvocations(t *testing.T) {
 		{"missing database", []string{"export", "--archiv", ".", "--db", "fehlt.db"}, 1, "fehlt.db"},
 		{"missing archive", []string{"verify", "--archiv", "./gibtsnicht"}, 1, "gibtsnicht"},
 		{"bad lock timeout", []string{"verify", "--archiv", ".", "--lock-timeout", "bald"}, 2, "lock-timeout"},
-		{"bad archive URL", []string{"verify", "--archiv", "ftp://x/y"}, 1, "ftp"},
+		{"unknown archive scheme", []string{"verify", "--archiv", "ftp://x/y"}, 2, "ftp"},
+		{"smb URL with one slash", []string{"verify", "--archiv", "smb:/nas/archiv"}, 2, `nach "smb:" fehlt ein Schrägstrich`},
 		{"missing config file", []string{"verify", "--config", "nix.json"}, 2, "nix.json"},
 	}
 	for _, c := range cases {

@@ -39,6 +39,7 @@ func exitCode(err error) int {
 	var cfgErr *config.Error
 	var useErr usageError
 	var lockErr *archfs.LockError
+	var schemeErr *archfs.SchemeError
 	var sites siteFailure
 	var unread *backup.UnreadableError
 	switch {
@@ -48,7 +49,7 @@ func exitCode(err error) int {
 		return sites.code
 	case errors.Is(err, context.Canceled):
 		return exitInterrupt
-	case errors.As(err, &cfgErr), errors.As(err, &useErr):
+	case errors.As(err, &cfgErr), errors.As(err, &useErr), errors.As(err, &schemeErr):
 		return exitUsage
 	case errors.As(err, &lockErr):
 		return exitLock

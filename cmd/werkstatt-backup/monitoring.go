@@ -42,7 +42,7 @@ func (a *app) recordRun(cmd *cobra.Command, ld *config.Loader, site, op string, 
 		run.Archive = rep.Archive
 		run.Records, run.OK, run.Written, run.Unchanged = rep.Records, rep.OK, rep.Written, rep.Unchanged
 		run.Errors, run.Warnings = rep.Errors, rep.Warnings
-		if rep.Duration > 0 { // the run got to its summary line
+		if rep.Finished() { // the run got to its summary line
 			run.Summary = rep.Summary()
 		}
 	}
@@ -50,14 +50,14 @@ func (a *app) recordRun(cmd *cobra.Command, ld *config.Loader, site, op string, 
 	case run.ExitCode == exitInterrupt:
 		run.Error = "abgebrochen (Signal)"
 	case runErr != nil:
-		run.Error = oneLine(runErr.Error())
+		run.Error = message(runErr)
 	}
 	if err := monitor.Record(monitor.StatusFile(cfg.LogFile), run); err != nil {
-		fmt.Fprintf(a.stderr, "werkstatt-backup: Statusdatei nicht geschrieben: %s\n", oneLine(err.Error()))
+		fmt.Fprintf(a.stderr, "werkstatt-backup: Statusdatei nicht geschrieben: %s\n", message(err))
 	}
 	if cfg.MetricsFile != "" {
 		if err := monitor.WriteMetrics(cfg.MetricsFile, run); err != nil {
-			fmt.Fprintf(a.stderr, "werkstatt-backup: Metrikdatei nicht geschrieben: %s\n", oneLine(err.Error()))
+			fmt.Fprintf(a.stderr, "werkstatt-backup: Metrikdatei nicht geschrieben: %s\n", message(err))
 		}
 	}
 }

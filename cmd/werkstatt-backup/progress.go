@@ -1,14 +1,17 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mattn/go-isatty"
-	"github.com/schollz/progressbar/v3"
 
+	"werkstatt-backup/backup"
 	"werkstatt-backup/monitor"
 )
 
@@ -22,13 +25,16 @@ func isTerminal(w io.Writer) bool {
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
 
-// progress returns a hook for backup.Engine.Progress that draws a bar with
-// count, rate and ETA on stderr, and a function that removes the bar when
-// the run ends. The hook is nil (no bar, no cost) unless stderr is a
-// terminal and neither --quiet, --json nor --verbose (whose log lines on
-// stderr would tear the bar) is given. The bar appears only once a run has
-// lasted progressDelay, so quick runs print nothing extra.
-func (a *app) progress(op, site string) (func(done, total int), func()) {
+// progress returns a hook for backup.Engine.Progress that shows on stderr
+// the phase a run is in (listing, reading, writing, syncing, renaming) with
+// its own count, rate and, once it can be estimated, the time left, and a
+// function that removes the line when the run ends. The hook is nil (no
+// line, no cost) unless stderr is a terminal and neither --quiet, --json nor
+// --verbose (whose log lines on stderr would tear the line) is given. The
+// line appears once a run has lasted progressDelay, whatever the engine
+// reported by then, so quick runs print nothing extra and slow starts (a
+// cold cache) are visible at once.
+func (a *app) progress(op, site string) (func(phase string, done, total int), func()) {
 	term := a.isTerminal
 	if term == nil {
 		term = isTerminal
@@ -36,7 +42,7 @@ func (a *app) progress(op, site string) (func(done, total int), func()) {
 	if a.quiet || a.jsonOut || a.verbose || !term(a.stderr) {
 		return nil, func() {}
 	}
-	desc := monitor.Title(op)
+	desc := backup.Title(op)
 	if site != "" {
 		desc += " " + site
 	}
@@ -44,7 +50,12 @@ func (a *app) progress(op, site string) (func(done, total int), func()) {
 	if op == "export" {
 		its = "Aufträge"
 	}
-	p := &bar{w: &delayedWriter{w: a.stderr, from: time.Now().Add(a.progressDelay())}, desc: desc, its: its}
+	p := newBar(a.stderr, desc, its, time.Now)
+	p.phase = backup.PhaseList
+	if op == "export" {
+		p.phase = backup.PhaseRead
+	}
+	p.startAfter(a.progressDelay())
 	return p.update, p.stop
 }
 
@@ -55,72 +66,139 @@ func (a *app) progressDelay() time.Duration {
 	return progressDelay
 }
 
-// bar is one run's progress bar. The engine reports from several workers at
-// once and not always in order; the bar only moves forward. A new total
-// (the next phase of a run) starts a new bar.
+// bar is one run's progress line. The engine reports from several workers
+// at once and not always in order; within a phase the count only moves
+// forward. A new phase starts its own count, rate and estimate.
 type bar struct {
-	mu    sync.Mutex
-	w     io.Writer
-	desc  string
-	its   string
-	b     *progressbar.ProgressBar
-	total int
-	done  int
+	mu         sync.Mutex
+	w          io.Writer
+	desc, its  string
+	now        func() time.Time
+	visible    bool // the delay has passed: draw
+	stopped    bool
+	timer      *time.Timer
+	phase      string
+	done       int
+	total      int // < 0: not known yet
+	phaseStart time.Time
+	lastDraw   time.Time
+	width      int // runes of the line on screen, for overwriting it
 }
 
-func (p *bar) update(done, total int) {
+func newBar(w io.Writer, desc, its string, now func() time.Time) *bar {
+	return &bar{w: w, desc: desc, its: its, now: now, total: -1, phaseStart: now()}
+}
+
+// startAfter makes the line appear after d, at once if d <= 0.
+func (p *bar) startAfter(d time.Duration) {
+	if d <= 0 {
+		p.show()
+		return
+	}
+	p.timer = time.AfterFunc(d, p.show)
+}
+
+// show makes the line visible and draws what is known now.
+func (p *bar) show() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.b == nil || total != p.total {
-		p.clear()
-		p.total, p.done = total, 0
-		p.b = progressbar.NewOptions(total,
-			progressbar.OptionSetWriter(p.w),
-			progressbar.OptionSetDescription(p.desc),
-			progressbar.OptionSetWidth(30),
-			progressbar.OptionShowCount(),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString(p.its),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionSetElapsedTime(true),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionClearOnFinish(),
-		)
+	if p.stopped {
+		return
 	}
-	if done > p.done {
-		p.done = done
-		_ = p.b.Set(done)
+	p.visible = true
+	p.draw()
+}
+
+// redrawEvery: the line is redrawn at most this often within a phase.
+const redrawEvery = 100 * time.Millisecond
+
+func (p *bar) update(phase string, done, total int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped {
+		return
+	}
+	started := phase != p.phase || total != p.total && p.total >= 0
+	if started {
+		p.phase, p.done, p.phaseStart = phase, 0, p.now()
+	}
+	p.total = total
+	if done <= p.done && !started {
+		return
+	}
+	p.done = max(p.done, done)
+	if p.visible && (started || done == total || p.now().Sub(p.lastDraw) >= redrawEvery) {
+		p.draw()
 	}
 }
 
-// stop removes the bar, finished or not (an interrupted run).
+// line renders the state: "Export zentrale – Schreiben: 400/1000 Aufträge
+// (40 %), 120/s, noch 5s".
+func (p *bar) line(now time.Time) string {
+	label, unit := phaseLabel(p.phase, p.its)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s – %s", p.desc, label)
+	switch {
+	case p.phase == backup.PhaseSync:
+		b.WriteString(" …")
+		return b.String()
+	case p.total < 0:
+		fmt.Fprintf(&b, ": %d %s …", p.done, unit)
+		return b.String()
+	case p.total > 0:
+		fmt.Fprintf(&b, ": %d/%d %s (%d %%)", p.done, p.total, unit, p.done*100/p.total)
+	}
+	took := now.Sub(p.phaseStart)
+	if took < time.Second || p.done == 0 {
+		return b.String() // too early for a rate or an estimate
+	}
+	rate := float64(p.done) / took.Seconds()
+	fmt.Fprintf(&b, ", %.0f/s", rate)
+	if left := time.Duration(float64(p.total-p.done) / rate * float64(time.Second)); left >= time.Second {
+		fmt.Fprintf(&b, ", noch %s", monitor.Age(left.Round(time.Second)))
+	}
+	return b.String()
+}
+
+// phaseLabel names a phase and what it counts.
+func phaseLabel(phase, its string) (string, string) {
+	switch phase {
+	case backup.PhaseList:
+		return "Archiv durchsuchen", "Ordner"
+	case backup.PhaseRead:
+		if its == "Aufträge" {
+			return "Datenbank lesen", "Zeilen"
+		}
+		return "Sicherungen prüfen", its
+	case backup.PhaseWrite:
+		return "Schreiben", its
+	case backup.PhaseSync:
+		return "Synchronisieren", ""
+	case backup.PhaseRename:
+		return "Umbenennen", its
+	}
+	return phase, its
+}
+
+func (p *bar) draw() {
+	now := p.now()
+	p.lastDraw = now
+	s := p.line(now)
+	n := utf8.RuneCountInString(s)
+	fmt.Fprintf(p.w, "\r%s%s", s, strings.Repeat(" ", max(0, p.width-n)))
+	p.width = n
+}
+
+// stop removes the line, finished or not (an interrupted run).
 func (p *bar) stop() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.clear()
-}
-
-func (p *bar) clear() {
-	if p.b == nil {
-		return
+	if p.timer != nil {
+		p.timer.Stop()
 	}
-	if !p.b.IsFinished() {
-		_ = p.b.Exit()
-		_ = p.b.Clear()
+	p.stopped = true
+	if p.width > 0 {
+		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", p.width))
+		p.width = 0
 	}
-	p.b = nil
-}
-
-// delayedWriter swallows what is written before from, so a bar appears only
-// on long runs while its rate and ETA count from the run's start.
-type delayedWriter struct {
-	w    io.Writer
-	from time.Time
-}
-
-func (d *delayedWriter) Write(b []byte) (int, error) {
-	if time.Now().Before(d.from) {
-		return len(b), nil
-	}
-	return d.w.Write(b)
 }

@@ -6,10 +6,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"werkstatt-backup/backup"
 )
 
 // TestProgressOnlyOnATerminal: the hook exists only for a terminal, and not
@@ -49,7 +52,7 @@ func TestProgressOnlyOnATerminal(t *testing.T) {
 
 // TestProgressBarDraws feeds a bar the way the engine's workers do (from
 // several goroutines, not always in order) and checks what a terminal
-// would show: description, count, rate and ETA, then a cleared line.
+// would show: description, phase, count, then a cleared line.
 func TestProgressBarDraws(t *testing.T) {
 	var buf syncBuffer
 	zero := time.Duration(0)
@@ -59,21 +62,99 @@ func TestProgressBarDraws(t *testing.T) {
 	for w := range 4 {
 		wg.Go(func() {
 			for i := w; i < 400; i += 4 {
-				hook(i+1, 1000)
-				time.Sleep(time.Millisecond)
+				hook(backup.PhaseWrite, i+1, 1000)
 			}
 		})
 	}
 	wg.Wait()
 	stop() // an interrupted run: 400 of 1000
 	out := buf.String()
-	for _, want := range []string{"Export zentrale", "/1000", "Aufträge/s", "["} {
+	for _, want := range []string{"Export zentrale – Schreiben: ", "/1000 Aufträge"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("bar lacks %q: %q", want, out)
 		}
 	}
 	if !strings.HasSuffix(out, "\r") {
 		t.Errorf("bar not cleared at the end: %q", out[max(0, len(out)-40):])
+	}
+}
+
+// fakeClock is a clock the test moves by hand.
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) now() time.Time      { return c.t }
+func (c *fakeClock) add(d time.Duration) { c.t = c.t.Add(d) }
+func lastLine(buf *bytes.Buffer) string {
+	s := buf.String()
+	return strings.TrimRight(s[strings.LastIndex(s, "\r")+1:], " ")
+}
+func newTestBar(buf *bytes.Buffer, c *fakeClock) *bar {
+	return newBar(buf, "Export", "Aufträge", c.now)
+}
+
+// TestProgressPhases: every phase (reading, writing, syncing, renaming)
+// shows its own count; the 99 % of writing does not sit on screen while
+// the sync and the renames run; time left appears only once it can be
+// estimated, and never as "0s".
+func TestProgressPhases(t *testing.T) {
+	var buf bytes.Buffer
+	c := &fakeClock{t: time.Date(2026, 1, 1, 2, 0, 0, 0, time.UTC)}
+	p := newTestBar(&buf, c)
+	p.phase = backup.PhaseRead
+	p.startAfter(0)
+	if got := lastLine(&buf); got != "Export – Datenbank lesen: 0 Zeilen …" {
+		t.Errorf("at once: %q", got)
+	}
+	c.add(time.Second)
+	p.update(backup.PhaseRead, 500, -1)
+	if got := lastLine(&buf); got != "Export – Datenbank lesen: 500 Zeilen …" {
+		t.Errorf("reading: %q", got)
+	}
+	p.update(backup.PhaseWrite, 1, 1000)
+	if got := lastLine(&buf); got != "Export – Schreiben: 1/1000 Aufträge (0 %)" {
+		t.Errorf("writing starts its own count, no estimate yet: %q", got)
+	}
+	c.add(2 * time.Second)
+	p.update(backup.PhaseWrite, 200, 1000)
+	if got := lastLine(&buf); got != "Export – Schreiben: 200/1000 Aufträge (20 %), 100/s, noch 8s" {
+		t.Errorf("writing: %q", got)
+	}
+	c.add(8 * time.Second)
+	p.update(backup.PhaseWrite, 1000, 1000)
+	if got := lastLine(&buf); got != "Export – Schreiben: 1000/1000 Aufträge (100 %), 100/s" {
+		t.Errorf("writing done, nothing left: %q", got)
+	}
+	p.update(backup.PhaseSync, 0, 1)
+	if got := lastLine(&buf); got != "Export – Synchronisieren …" {
+		t.Errorf("syncing: %q", got)
+	}
+	c.add(3 * time.Second)
+	p.update(backup.PhaseSync, 1, 1)
+	p.update(backup.PhaseRename, 10, 1000)
+	if got := lastLine(&buf); got != "Export – Umbenennen: 10/1000 Aufträge (1 %)" {
+		t.Errorf("renaming: %q", got)
+	}
+	p.stop()
+	if !strings.HasSuffix(buf.String(), "\r") {
+		t.Errorf("not cleared: %q", buf.String())
+	}
+}
+
+// TestProgressShowsAtOnceOnASlowStart: a cold-cache verify reports nothing
+// for seconds while the first folders are listed; the line appears when the
+// delay has passed, not with the first report.
+func TestProgressShowsAtOnceOnASlowStart(t *testing.T) {
+	var buf syncBuffer
+	delay := time.Millisecond
+	a := &app{stderr: &buf, isTerminal: func(io.Writer) bool { return true }, barDelay: &delay}
+	_, stop := a.progress("verify", "")
+	defer stop()
+	deadline := time.Now().Add(time.Minute) // a safety net only
+	for !strings.Contains(buf.String(), "Verify – Archiv durchsuchen: 0 Ordner …") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no line without any report: %q", buf.String())
+		}
+		runtime.Gosched()
 	}
 }
 
@@ -84,7 +165,7 @@ func TestProgressBarWaitsForLongRuns(t *testing.T) {
 	a := &app{stderr: &buf, isTerminal: func(io.Writer) bool { return true }, barDelay: &delay}
 	hook, stop := a.progress("verify", "")
 	for i := range 100 {
-		hook(i+1, 100)
+		hook(backup.PhaseRead, i+1, 100)
 	}
 	stop()
 	if buf.String() != "" {

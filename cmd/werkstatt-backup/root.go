@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -24,7 +23,8 @@ type app struct {
 	quiet      bool
 	verbose    bool
 
-	ran bool // a command's RunE started: later errors are not usage errors
+	ran    bool // a command's RunE started: later errors are not usage errors
+	result any  // what --json prints, with the exit code added (see emit)
 
 	// For tests of the progress bar: whether stderr counts as a terminal
 	// (nil: ask the OS) and how long a run lasts before the bar shows.
@@ -35,26 +35,7 @@ type app struct {
 // run executes the command line and returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	a := &app{stdout: stdout, stderr: stderr}
-	root := a.rootCmd()
-	root.SetArgs(args)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
-	if err != nil && !a.ran {
-		err = usageError{err}
-	}
-	code := exitCode(err)
-	var quietErr silentError
-	switch {
-	case code == exitInterrupt:
-		fmt.Fprintln(stderr, "werkstatt-backup: abgebrochen (Signal); begonnene Dateien sind vollständig oder unverändert")
-	case err != nil && !errors.As(err, &quietErr):
-		fmt.Fprintf(stderr, "werkstatt-backup: %s\n", oneLine(err.Error()))
-		if code == exitUsage && !a.ran {
-			fmt.Fprintln(stderr, "Hilfe: werkstatt-backup --help")
-		}
-	}
-	return code
+	return a.execute(ctx, args, true)
 }
 
 // silentError carries an exit code whose details were already printed.
@@ -81,10 +62,9 @@ wieder auf. Das Archiv liegt lokal oder auf einer SMB-Freigabe (ohne mount).
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.configFile, "config", "", "Konfigurationsdatei (sonst $ARCHIV_CONFIG oder ./.archiv_config.json)")
-	pf.StringVar(&a.site, "site", "", "Standort aus der Konfiguration")
+	pf.StringVar(&a.configFile, "config", "", "Konfigurationsdatei (`Pfad`; sonst $ARCHIV_CONFIG oder ./.archiv_config.json)")
+	pf.StringVar(&a.site, "site", "", "`Name` eines Standorts aus der Konfiguration")
 	pf.BoolVar(&a.allSites, "all-sites", false, "den Befehl für jeden Standort der Konfiguration ausführen")
 	// --db, --archiv, --workers, --lock-timeout, --log-file, --smb-*: one
 	// table in config/ defines them with their defaults.
@@ -111,6 +91,7 @@ wieder auf. Das Archiv liegt lokal oder auf einer SMB-Freigabe (ohne mount).
 		}
 	}
 	a.completionCmd(root)
+	germanFrame(root)
 	return root
 }
 

@@ -33,8 +33,10 @@ type siteRun struct {
 }
 
 // runJob runs j for the selected site, or for every site with --all-sites.
-func (a *app) runJob(cmd *cobra.Command, op string, needDB bool, j job) error {
+func (a *app) runJob(cmd *cobra.Command, op string, j job) error {
 	a.started()
+	spec, _ := jobNamed(op)
+	needDB := spec.needsDB(cmd.Flags())
 	ld, err := config.Load(nil, a.configFile)
 	if err != nil {
 		return err
@@ -63,7 +65,7 @@ func (r siteResult) line() string {
 	switch {
 	case r.Skipped:
 		what = "übersprungen (abgebrochen)"
-	case r.Report != nil && (r.ExitCode == exitOK || r.ExitCode == exitValidation):
+	case r.Report.Finished() && (r.ExitCode == exitOK || r.ExitCode == exitValidation):
 		what = r.Report.Summary()
 		if r.Report.DryRun {
 			what = "(Probelauf) " + what
@@ -109,7 +111,7 @@ func (a *app) runAllSites(cmd *cobra.Command, ld *config.Loader, op string, need
 			rep, err := a.runSite(cmd, ld, name, op, needDB, j)
 			res.Report, res.ExitCode = rep, exitCode(err)
 			if err != nil {
-				res.Error = oneLine(err.Error())
+				res.Error = message(err)
 				fmt.Fprintf(a.stderr, "werkstatt-backup: Standort %s: %s\n", name, res.Error)
 			}
 			if !a.jsonOut {
@@ -123,11 +125,10 @@ func (a *app) runAllSites(cmd *cobra.Command, ld *config.Loader, op string, need
 		results = append(results, res)
 	}
 	if a.jsonOut {
-		writeJSON(a.stdout, struct {
-			Command  string       `json:"command"`
-			ExitCode int          `json:"exit_code"`
-			Sites    []siteResult `json:"sites"`
-		}{op, worst, results})
+		a.emit(struct {
+			Command string       `json:"command"`
+			Sites   []siteResult `json:"sites"`
+		}{op, results})
 	} else {
 		for _, r := range results {
 			if !a.quiet || r.ExitCode != exitOK {
@@ -150,41 +151,76 @@ func (e siteFailure) Error() string {
 }
 
 // runSite resolves one site's configuration and runs j against it, under the
-// lock of the site's archive and with the site's logger name.
+// lock of the site's archive and with the site's logger name. It is the one
+// place that logs how a run ended: a run that got to its end has logged its
+// "… abgeschlossen" line itself and here gets its error, if any; a run that
+// did not (interrupted, refused, failed, archive unreachable) gets
+// "<Befehl> abgebrochen: <Grund>" at ERROR and nothing else.
 func (a *app) runSite(cmd *cobra.Command, ld *config.Loader, site, op string, needDB bool, j job) (rep *backup.Report, err error) {
 	started := time.Now()
 	defer func() { a.recordRun(cmd, ld, site, op, started, rep, err) }()
-	s, err := a.openSite(cmd.Context(), ld, cmd, site, op, needDB)
+	cfg, log, closeLog, err := a.siteLog(ld, cmd, site, needDB)
 	if err != nil {
 		return nil, err
 	}
-	defer s.done()
-	e := &backup.Engine{
-		Fs:          s.fsys,
-		Archive:     s.loc.String(),
-		DBPath:      s.cfg.DB,
-		Log:         s.log,
-		Workers:     s.cfg.Workers,
-		LockTimeout: s.cfg.LockTimeout,
-		Version:     version,
-		Site:        s.cfg.Site,
-	}
-	var stopBar func()
-	e.Progress, stopBar = a.progress(op, s.cfg.Site)
-	rep, err = j(cmd.Context(), e)
-	stopBar()
-	if err != nil {
-		s.log.Error(oneLine(err.Error()))
+	defer closeLog()
+	rep, err = a.runEngine(cmd.Context(), cfg, log, op, j)
+	switch {
+	case err == nil:
+	case rep.Finished():
+		log.Error(message(err))
+	default:
+		err = abortedError{op, err}
+		log.Error(err.Error())
 	}
 	return rep, err
 }
 
-// openSite loads the configuration of site, opens its log file and its
-// archive. done closes both.
-func (a *app) openSite(ctx context.Context, ld *config.Loader, cmd *cobra.Command, site, op string, needDB bool) (*siteRun, error) {
-	cfg, src, err := ld.Resolve(site, cmd.Flags())
+// abortedError is the error of a run that did not get to its end.
+type abortedError struct {
+	op  string
+	err error
+}
+
+func (e abortedError) Error() string {
+	reason := message(e.err)
+	if errors.Is(e.err, context.Canceled) {
+		reason = "Signal erhalten (Strg+C oder SIGTERM); begonnene Dateien sind vollständig oder unverändert"
+	}
+	return backup.AbortLine(e.op, reason)
+}
+
+func (e abortedError) Unwrap() error { return e.err }
+
+// runEngine opens the site's archive and runs j on an engine for it.
+func (a *app) runEngine(ctx context.Context, cfg config.Config, log *slog.Logger, op string, j job) (*backup.Report, error) {
+	fsys, loc, err := openArchive(ctx, cfg, false)
 	if err != nil {
 		return nil, err
+	}
+	defer archfs.Close(fsys)
+	e := &backup.Engine{
+		Fs:          fsys,
+		Archive:     loc.String(),
+		DBPath:      cfg.DB,
+		Log:         log,
+		Workers:     cfg.Workers,
+		LockTimeout: cfg.LockTimeout,
+		Version:     version,
+		Site:        cfg.Site,
+	}
+	var stopBar func()
+	e.Progress, stopBar = a.progress(op, cfg.Site)
+	defer stopBar()
+	return j(ctx, e)
+}
+
+// siteLog resolves the configuration of site, checks that what the command
+// needs is set, and opens the site's log.
+func (a *app) siteLog(ld *config.Loader, cmd *cobra.Command, site string, needDB bool) (config.Config, *slog.Logger, func(), error) {
+	cfg, src, err := ld.Resolve(site, cmd.Flags())
+	if err != nil {
+		return cfg, nil, nil, err
 	}
 	if src["workers"].Kind == config.FromDefault {
 		cfg.Workers = 0 // not chosen: the engine asks the archive's backend
@@ -194,22 +230,31 @@ func (a *app) openSite(ctx context.Context, ld *config.Loader, cmd *cobra.Comman
 		required = append(required, "db")
 	}
 	if err := config.Require(cfg, required...); err != nil {
-		return nil, err
+		return cfg, nil, nil, err
 	}
 	logFile, err := logging.OpenFile(cfg.LogFile)
 	if err != nil {
-		return nil, fmt.Errorf("Logdatei: %w", err)
+		return cfg, nil, nil, fmt.Errorf("Logdatei: %w", err)
 	}
-	log := a.logger(logFile, cfg.Site)
+	return cfg, a.logger(logFile, cfg.Site), func() { logFile.Close() }, nil
+}
+
+// openSite opens the log and the archive of site (for unlock). done closes
+// both.
+func (a *app) openSite(ctx context.Context, ld *config.Loader, cmd *cobra.Command, site, op string, needDB bool) (*siteRun, error) {
+	cfg, log, closeLog, err := a.siteLog(ld, cmd, site, needDB)
+	if err != nil {
+		return nil, err
+	}
 	fsys, loc, err := openArchive(ctx, cfg, false)
 	if err != nil {
-		log.Error(fmt.Sprintf("%s: %s", op, oneLine(err.Error())))
-		logFile.Close()
+		log.Error(fmt.Sprintf("%s: %s", op, message(err)))
+		closeLog()
 		return nil, err
 	}
 	return &siteRun{cfg: cfg, log: log, fsys: fsys, loc: loc, done: func() {
 		archfs.Close(fsys)
-		logFile.Close()
+		closeLog()
 	}}, nil
 }
 
@@ -262,7 +307,7 @@ func smbPassword(cfg config.Config, loc archfs.Location) (string, error) {
 	case cfg.SMBPasswordFile != "":
 		b, err := os.ReadFile(cfg.SMBPasswordFile)
 		if err != nil {
-			return "", &config.Error{File: cfg.File, Key: "smb_password_file", Reason: err.Error()}
+			return "", &config.Error{File: cfg.File, Key: "smb_password_file", Reason: message(err)}
 		}
 		return strings.TrimRight(string(b), "\r\n"), nil
 	}
@@ -276,7 +321,7 @@ func (a *app) printReport(r *backup.Report) {
 		return
 	}
 	if a.jsonOut {
-		writeJSON(a.stdout, r)
+		a.emit(r)
 		return
 	}
 	prefix := ""
@@ -295,7 +340,7 @@ func (a *app) printReport(r *backup.Report) {
 	if r.DryRun {
 		prefix += "(Probelauf) "
 	}
-	if r.Duration > 0 {
+	if r.Finished() {
 		fmt.Fprintf(a.stdout, "%s%s (%s)\n", prefix, r.Summary(), r.Duration.Round(1e6))
 	}
 }

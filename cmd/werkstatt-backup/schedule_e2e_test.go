@@ -221,6 +221,9 @@ func TestScheduleBadInvocations(t *testing.T) {
 		{"missing config file after --", []string{"schedule", "--at", "0 2 * * *", "--", "export", "--config", "nix.json"}, "nix.json"},
 		{"no archive", []string{"schedule", "--at", "0 2 * * *", "--", "verify"}, "archiv: nicht gesetzt"},
 		{"no database", []string{"schedule", "--at", "0 2 * * *", "--", "export", "--archiv", "."}, "db: nicht gesetzt"},
+		{"database missing", []string{"schedule", "--at", "0 2 * * *", "--", "export", "--archiv", ".", "--db", "fehlt.db"}, "db: Datenbank nicht gefunden: fehlt.db"},
+		{"archive missing", []string{"schedule", "--at", "0 2 * * *", "--", "verify", "--archiv", "gibtsnicht"}, "archiv: "},
+		{"unknown scheme", []string{"schedule", "--at", "0 2 * * *", "--", "verify", "--archiv", "ftp://nas/x"}, "ftp"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

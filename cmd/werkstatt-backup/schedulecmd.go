@@ -16,18 +16,19 @@ import (
 	"github.com/spf13/pflag"
 
 	"werkstatt-backup/config"
+	archfs "werkstatt-backup/fs"
 	"werkstatt-backup/logging"
 	"werkstatt-backup/schedule"
 )
 
 // schedulable are the commands schedule may run.
-var schedulable = []string{"export", "verify", "restore", "migrate"}
+var schedulable = jobNames()
 
 func (a *app) scheduleCmd() *cobra.Command {
 	var at string
 	var runNow bool
 	cmd := &cobra.Command{
-		Use:   "schedule --at ZEITPLAN [flags] -- BEFEHL [FLAGS DES BEFEHLS]",
+		Use:   "schedule --at ZEITPLAN [Optionen] -- BEFEHL [OPTIONEN DES BEFEHLS]",
 		Short: "einen Befehl nach Zeitplan ausführen, ohne cron (z. B. im Container jede Nacht export)",
 		Long: `Läuft dauerhaft und führt den Befehl nach -- zu jedem Termin des cron-Ausdrucks
 --at aus, im selben Prozess und mit denselben globalen Flags (--config, --site,
@@ -76,14 +77,14 @@ zwei Läufen endet schedule sofort mit 0.
 			}
 			a.started()
 			line := append(forwardedFlags(cmd), args...)
-			cfg, err := preflight(line)
+			cfg, err := preflight(cmd.Context(), line)
 			if err != nil {
 				return err
 			}
 			return a.schedule(cmd, at, spec, line, runNow, cfg)
 		},
 	}
-	cmd.Flags().StringVar(&at, "at", "", `cron-Ausdruck, z. B. "0 2 * * *" (täglich 2 Uhr)`)
+	cmd.Flags().StringVar(&at, "at", "", "cron-Ausdruck (`ZEITPLAN`), z. B. \"0 2 * * *\" (täglich 2 Uhr)")
 	cmd.Flags().BoolVar(&runNow, "run-now", false, "den Befehl zusätzlich sofort beim Start einmal ausführen")
 	return cmd
 }
@@ -107,7 +108,7 @@ func forwardedFlags(cmd *cobra.Command) []string {
 // schedule starts (exit 2), not at two in the morning. It returns the
 // configuration of the selected site (the top level with --all-sites), whose
 // log file gets schedule's own lines.
-func preflight(line []string) (config.Config, error) {
+func preflight(ctx context.Context, line []string) (config.Config, error) {
 	var none config.Config
 	sub := &app{stdout: io.Discard, stderr: io.Discard}
 	root := sub.rootCmd()
@@ -133,16 +134,24 @@ func preflight(line []string) (config.Config, error) {
 			return none, usageError{errors.New("--all-sites braucht Standorte (sites) in der Konfiguration und kein --site")}
 		}
 	}
+	spec, _ := jobNamed(c.Name())
 	required := []string{"archiv"}
-	if c.Name() == "export" || c.Name() == "restore" || c.Flags().Changed("db") || c.Flags().Changed("with-db") {
+	needsDB := spec.needsDB(c.Flags())
+	if needsDB {
 		required = append(required, "db")
 	}
+	// The database must exist for the commands that read it; restore
+	// creates a missing one.
+	readsDB := needsDB && !spec.createsDB
 	for _, site := range sites {
 		cfg, _, err := ld.Resolve(site, c.Flags())
 		if err != nil {
 			return none, err
 		}
 		if err := config.Require(cfg, required...); err != nil {
+			return none, err
+		}
+		if err := reachable(ctx, cfg, readsDB); err != nil {
 			return none, err
 		}
 	}
@@ -152,6 +161,27 @@ func preflight(line []string) (config.Config, error) {
 	}
 	cfg, _, err := ld.Resolve(top, c.Flags())
 	return cfg, err
+}
+
+// reachable checks at schedule's start that the archive of cfg can be
+// opened and, if readsDB, that its database file exists: a typo in a path
+// is then exit 2 at once, not a failed run at two in the morning.
+func reachable(ctx context.Context, cfg config.Config, readsDB bool) error {
+	if readsDB {
+		if _, err := os.Stat(cfg.DB); err != nil {
+			return &config.Error{File: cfg.File, Key: "db", Reason: "Datenbank nicht gefunden: " + message(err)}
+		}
+	}
+	fsys, _, err := openArchive(ctx, cfg, false)
+	if err != nil {
+		var cfgErr *config.Error
+		if errors.As(err, &cfgErr) {
+			return err
+		}
+		return &config.Error{File: cfg.File, Key: "archiv", Reason: message(err)}
+	}
+	archfs.Close(fsys)
+	return nil
 }
 
 // schedule runs line at every activation of spec until a signal ends it.
@@ -214,25 +244,12 @@ func waitFor(t time.Time) string {
 }
 
 // runLine executes one scheduled run with a fresh command tree (flags keep
-// no state from the previous run) and returns its exit code. Errors are
-// printed as run() prints them, except the line for an interruption, which
-// the schedule command's own run() prints once when it ends.
+// no state from the previous run) and returns its exit code. execute prints
+// its errors as for any command, except the line for an interruption, which
+// the schedule command's own run prints once when it ends.
 func (a *app) runLine(ctx context.Context, line []string) int {
 	sub := &app{stdout: a.stdout, stderr: a.stderr, isTerminal: a.isTerminal, barDelay: a.barDelay}
-	root := sub.rootCmd()
-	root.SetArgs(line)
-	root.SetOut(a.stdout)
-	root.SetErr(a.stderr)
-	err := root.ExecuteContext(ctx)
-	if err != nil && !sub.ran {
-		err = usageError{err}
-	}
-	code := exitCode(err)
-	var quietErr silentError
-	if err != nil && code != exitInterrupt && !errors.As(err, &quietErr) {
-		fmt.Fprintf(a.stderr, "werkstatt-backup: %s\n", oneLine(err.Error()))
-	}
-	return code
+	return sub.execute(ctx, line, false)
 }
 
 // scheduleLogger logs the schedule's own lines in the seed's format to the

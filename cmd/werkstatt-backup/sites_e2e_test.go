@@ -98,7 +98,7 @@ func TestAllSites(t *testing.T) {
 	r := wb(t, elsewhere, "export", "--config", cfg, "--all-sites").expect(t, 1)
 	expectLines(t, r,
 		"Standort zentrale: Export abgeschlossen: 6 erfolgreich, 0 Fehler (Exit-Code 0)",
-		"Standort sued: Fehler: Datenbank ",
+		"Standort sued: Fehler: Export abgebrochen: Datenbank ",
 		"Standort nord: Export abgeschlossen: 4 erfolgreich, 0 Fehler (Exit-Code 0)",
 		"Standort lager: Export abgeschlossen: 6 erfolgreich, 0 Fehler (Exit-Code 0)",
 	)
@@ -108,7 +108,7 @@ func TestAllSites(t *testing.T) {
 	if !strings.Contains(r.stdout, "[zentrale] Export abgeschlossen: 6 erfolgreich") {
 		t.Errorf("per-site report missing:\n%s", r.stdout)
 	}
-	if stderr := strings.TrimSpace(r.stderr); strings.Count(stderr, "\n") != 0 || !strings.HasPrefix(stderr, "werkstatt-backup: Standort sued: Datenbank") {
+	if stderr := strings.TrimSpace(r.stderr); strings.Count(stderr, "\n") != 0 || !strings.HasPrefix(stderr, "werkstatt-backup: Standort sued: Export abgebrochen: Datenbank") {
 		t.Errorf("stderr should name the one failing site: %q", r.stderr)
 	}
 	if _, err := os.Stat(filepath.Join(elsewhere, "backup_system.log")); err == nil {
@@ -210,7 +210,7 @@ func TestAllSites(t *testing.T) {
 	}
 	for _, want := range []string{
 		"werkstatt_backup.zentrale - INFO - Export abgeschlossen: 6 erfolgreich, 0 Fehler",
-		"werkstatt_backup.sued - ERROR - Datenbank ",
+		"werkstatt_backup.sued - ERROR - Export abgebrochen: Datenbank ",
 		"werkstatt_backup.nord - INFO - Export abgeschlossen: 4 erfolgreich, 0 Fehler",
 		"werkstatt_backup.nord - ERROR - " + victim + ": Checksumme ungültig",
 		"werkstatt_backup.lager - ERROR - Archiv mem://lager: kein einziger Auftragsordner",

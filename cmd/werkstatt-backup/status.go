@@ -16,7 +16,7 @@ import (
 )
 
 // statusCommands are the commands whose runs are recorded.
-var statusCommands = []string{"export", "verify", "restore", "migrate"}
+var statusCommands = jobNames()
 
 func (a *app) statusCmd() *cobra.Command {
 	var command string
@@ -58,7 +58,7 @@ Exit-Codes von status:
 			return a.status(cmd, command, time.Duration(maxAge))
 		},
 	}
-	cmd.Flags().StringVar(&command, "command", "export", "welcher Befehl geprüft wird: "+strings.Join(statusCommands, ", "))
+	cmd.Flags().StringVar(&command, "command", "export", "welcher `Befehl` geprüft wird: "+strings.Join(statusCommands, ", "))
 	_ = cmd.RegisterFlagCompletionFunc("command", cobra.FixedCompletions(statusCommands, cobra.ShellCompDirectiveNoFileComp))
 	cmd.Flags().Var(&maxAge, "max-age", "höchstes Alter des letzten erfolgreichen Laufs (26h, 90m, 8d; 0 = beliebig)")
 	return cmd
@@ -102,7 +102,7 @@ func (a *app) status(cmd *cobra.Command, command string, maxAge time.Duration) e
 			v = monitor.Check(nil, command, cfg.Site, maxAge, now)
 			v.Reason += " (" + file + " fehlt)"
 		default:
-			v = monitor.Verdict{Command: command, Site: cfg.Site, Reason: "FEHLER: Statusdatei unlesbar: " + oneLine(err.Error())}
+			v = monitor.Verdict{Command: command, Site: cfg.Site, Reason: "FEHLER: Statusdatei unlesbar: " + message(err)}
 		}
 		if !v.OK {
 			failed++
@@ -111,9 +111,9 @@ func (a *app) status(cmd *cobra.Command, command string, maxAge time.Duration) e
 	}
 	switch {
 	case a.jsonOut && a.allSites:
-		writeJSON(a.stdout, map[string]any{"ok": failed == 0, "sites": results})
+		a.emit(map[string]any{"ok": failed == 0, "sites": results})
 	case a.jsonOut:
-		writeJSON(a.stdout, results[0])
+		a.emit(results[0])
 	default:
 		for _, r := range results {
 			if a.quiet && r.OK {
@@ -135,7 +135,7 @@ func (a *app) status(cmd *cobra.Command, command string, maxAge time.Duration) e
 type ageValue time.Duration
 
 func (v *ageValue) String() string { return monitor.Age(time.Duration(*v)) }
-func (v *ageValue) Type() string   { return "dauer" }
+func (v *ageValue) Type() string   { return "Dauer" }
 
 func (v *ageValue) Set(s string) error {
 	d, err := parseAge(s)

@@ -46,7 +46,7 @@ aktiver Lock bleibt, außer mit --remove-all.
 			}
 			s.log.Info(msg)
 			if a.jsonOut {
-				writeJSON(a.stdout, map[string]any{"command": "unlock", "removed": holder})
+				a.emit(map[string]any{"command": "unlock", "removed": holder})
 			} else if !a.quiet {
 				fmt.Fprintln(a.stdout, msg)
 			}

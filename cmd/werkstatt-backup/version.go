@@ -32,7 +32,7 @@ setzt der Build: make build (git describe) oder -ldflags "-X main.version=…".`
 				}
 			}
 			if a.jsonOut {
-				writeJSON(a.stdout, info)
+				a.emit(info)
 				return nil
 			}
 			fmt.Fprintf(a.stdout, "werkstatt-backup %s (%s, %s", info["version"], info["go"], info["os"])
