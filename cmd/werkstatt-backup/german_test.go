@@ -165,10 +165,15 @@ func TestIgnoredGlobalsAreNotListed(t *testing.T) {
 func TestSettingsOnTheCommandLine(t *testing.T) {
 	dir := t.TempDir()
 	log := filepath.Join(dir, "wb.log")
-	inProcess(t, dir, "verify", "--archiv", dir, "--log-file", log, "--lock-timeout", "30").expect(t, 0)
+	// The empty archive holds no backup (exit 1); what matters is that "30"
+	// is accepted, which a usage error (exit 2) would deny.
+	inProcess(t, dir, "verify", "--archiv", dir, "--log-file", log, "--lock-timeout", "30").expect(t, 1)
 	r := inProcess(t, dir, "verify", "--archiv", dir, "--log-file", log, "--metrics-file", filepath.Join(dir, "werkstatt.txt")).expect(t, exitUsage)
 	if !strings.Contains(r.stderr, "--metrics-file") || !strings.Contains(r.stderr, ".prom") {
 		t.Errorf("stderr: %q", r.stderr)
 	}
-	inProcess(t, dir, "verify", "--archiv", dir, "--log-file", log, "--metrics-file", filepath.Join(dir, "werkstatt.prom")).expect(t, 0)
+	inProcess(t, dir, "verify", "--archiv", dir, "--log-file", log, "--metrics-file", filepath.Join(dir, "werkstatt.prom")).expect(t, 1)
+	if _, err := os.Stat(filepath.Join(dir, "werkstatt.prom")); err != nil {
+		t.Errorf("metrics file not written: %v", err)
+	}
 }

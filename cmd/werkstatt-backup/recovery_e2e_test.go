@@ -142,7 +142,7 @@ func TestReadOnlyBindMount(t *testing.T) {
 		t.Fatalf("restored %d rows", got)
 	}
 	r := wb(t, dir, "export", "--archiv", ro, "--db", db, "--full").expect(t, 1)
-	if !strings.Contains(r.stderr, ".backup.lock") || !strings.Contains(r.stderr, "read-only file system") {
+	if !strings.Contains(r.stderr, ".backup.lock") || !strings.Contains(r.stderr, "Dateisystem schreibgeschützt") {
 		t.Fatalf("export on a read-only mount: %s", r.stderr)
 	}
 }

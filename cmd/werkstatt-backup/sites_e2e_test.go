@@ -124,9 +124,9 @@ func TestAllSites(t *testing.T) {
 	r = wb(t, elsewhere, "verify", "--config", cfg, "--all-sites").expect(t, 1)
 	expectLines(t, r,
 		"Standort zentrale: Verify abgeschlossen: 6 gültig, 0 Fehler (6 Ordner: 6 gültig, 0 ungültig, 0 nicht lesbar, 0 Duplikate) (Exit-Code 0)",
-		"Standort sued: Fehler: Archiv mem://sued: kein einziger Auftragsordner", // a fresh mem:// archive holds no backup
+		"Standort sued: Fehler: Verify abgebrochen: Archiv mem://sued: kein einziger Auftragsordner", // a fresh mem:// archive holds no backup
 		"Standort nord: Verify abgeschlossen: 3 gültig, 1 Fehler (4 Ordner: 3 gültig, 1 ungültig, 0 nicht lesbar, 0 Duplikate) (Exit-Code 3)",
-		"Standort lager: Fehler: Archiv mem://lager: kein einziger Auftragsordner",
+		"Standort lager: Fehler: Verify abgebrochen: Archiv mem://lager: kein einziger Auftragsordner",
 	)
 	if !strings.Contains(r.stdout, "[nord] ERROR - "+victim+": Checksumme ungültig") {
 		t.Errorf("problem not named with its site:\n%s", r.stdout)
@@ -134,9 +134,9 @@ func TestAllSites(t *testing.T) {
 	// --quiet: only the failing sites.
 	r = wb(t, elsewhere, "verify", "--config", cfg, "--all-sites", "-q").expect(t, 1)
 	expectLines(t, r,
-		"Standort sued: Fehler: Archiv mem://sued: kein einziger Auftragsordner",
+		"Standort sued: Fehler: Verify abgebrochen: Archiv mem://sued: kein einziger Auftragsordner",
 		"Standort nord: Verify abgeschlossen: 3 gültig, 1 Fehler (4 Ordner: 3 gültig, 1 ungültig, 0 nicht lesbar, 0 Duplikate) (Exit-Code 3)",
-		"Standort lager: Fehler: Archiv mem://lager: kein einziger Auftragsordner",
+		"Standort lager: Fehler: Verify abgebrochen: Archiv mem://lager: kein einziger Auftragsordner",
 	)
 
 	// Each site locks its own archive: with zentrale's held by someone
@@ -150,9 +150,9 @@ func TestAllSites(t *testing.T) {
 	held.Release()
 	expectLines(t, r,
 		"Standort zentrale: Fehler: ",
-		"Standort sued: Fehler: Archiv mem://sued: kein einziger Auftragsordner", // a fresh mem:// archive holds no backup
+		"Standort sued: Fehler: Verify abgebrochen: Archiv mem://sued: kein einziger Auftragsordner", // a fresh mem:// archive holds no backup
 		"Standort nord: Verify abgeschlossen: 3 gültig, 1 Fehler (4 Ordner: 3 gültig, 1 ungültig, 0 nicht lesbar, 0 Duplikate) (Exit-Code 3)",
-		"Standort lager: Fehler: Archiv mem://lager: kein einziger Auftragsordner",
+		"Standort lager: Fehler: Verify abgebrochen: Archiv mem://lager: kein einziger Auftragsordner",
 	)
 	if l := siteLines(r.stdout)[0]; !strings.HasSuffix(l, "(Exit-Code 4)") || !strings.Contains(l, "Lock") {
 		t.Errorf("zentrale line: %q", l)
@@ -213,7 +213,7 @@ func TestAllSites(t *testing.T) {
 		"werkstatt_backup.sued - ERROR - Export abgebrochen: Datenbank ",
 		"werkstatt_backup.nord - INFO - Export abgeschlossen: 4 erfolgreich, 0 Fehler",
 		"werkstatt_backup.nord - ERROR - " + victim + ": Checksumme ungültig",
-		"werkstatt_backup.lager - ERROR - Archiv mem://lager: kein einziger Auftragsordner",
+		"werkstatt_backup.lager - ERROR - Verify abgebrochen: Archiv mem://lager: kein einziger Auftragsordner",
 	} {
 		if !strings.Contains(string(log), want) {
 			t.Errorf("log lacks %q", want)
