@@ -1,0 +1,68 @@
+package history
+
+import (
+	"fmt"
+)
+
+// packMagic starts every pack file; the digit is the format version.
+const packMagic = "WBHPAK1\n"
+
+// maxBlob bounds one content in a pack (backup files are refused far
+// below this size by the engine).
+const maxBlob = 64 << 20
+
+// blob is one content in a pack.
+type blob struct {
+	hash Hash
+	data []byte
+}
+
+// encodePack writes the contents one run added, in the order given: the
+// whole pack is one deflate stream, so the CSV header and the repeated
+// parts of similar rows compress away (see doc.go).
+func encodePack(blobs []blob) []byte {
+	var e enc
+	e.uvarint(uint64(len(blobs)))
+	for _, b := range blobs {
+		e.raw(b.hash[:])
+		e.uvarint(uint64(len(b.data)))
+		e.raw(b.data)
+	}
+	return seal(packMagic, e.b)
+}
+
+// decodePack calls fn for every content of a pack file after checking the
+// file's checksum and each content's SHA-256. fn must not keep data.
+func decodePack(file []byte, fn func(h Hash, data []byte) error) error {
+	r, err := unseal(packMagic, file)
+	if err != nil {
+		return err
+	}
+	d := newDec(r)
+	n := d.count(maxEntries, "Anzahl der Inhalte")
+	var buf []byte
+	for i := 0; i < n && d.err == nil; i++ {
+		var h Hash
+		d.full(h[:])
+		size := d.count(maxBlob, "Größe eines Inhalts")
+		if d.err != nil {
+			break
+		}
+		if cap(buf) < size {
+			buf = make([]byte, size)
+		}
+		buf = buf[:size]
+		d.full(buf)
+		if d.err != nil {
+			break
+		}
+		if Sum(buf) != h {
+			return fmt.Errorf("Inhalt %s: SHA-256 stimmt nicht", h)
+		}
+		if err := fn(h, buf); err != nil {
+			return err
+		}
+	}
+	d.end()
+	return d.err
+}
