@@ -9,10 +9,11 @@ import (
 
 // ForgetResult says what Forget decided and did.
 type ForgetResult struct {
-	Decisions    []Decision       // every generation, newest first
-	Removed      []GenerationInfo // the generations forgotten (or to forget, dry run)
-	Rewritten    []uint64         // kept generations re-encoded against their new predecessor
-	PacksRemoved []string         // pack files no remaining generation refers to
+	Decisions     []Decision       // every generation, newest first
+	Removed       []GenerationInfo // the generations forgotten (or to forget, dry run)
+	Rewritten     []uint64         // kept generations re-encoded against their new predecessor
+	PacksRemoved  []string         // pack files no remaining generation refers to
+	PacksRepacked []string         // pack files rewritten without contents no generation needs
 }
 
 // Forget applies p: it removes the generations p does not keep, then the
@@ -118,20 +119,26 @@ func (s *Store) rewriteKept(ctx context.Context, l *listing, kept []GenerationIn
 	return nil
 }
 
-// prune deletes the pack files no generation refers to. If any generation
-// cannot be loaded, nothing is deleted: its references are unknown.
+// prune deletes the pack files no generation refers to and rewrites
+// those that hold contents no generation refers to any more with only the
+// contents still needed (an atomic replace under the same name, so every
+// reference stays valid at every instant). If any generation cannot be
+// loaded, nothing is touched: its references are unknown.
 func (s *Store) prune(ctx context.Context, res *ForgetResult) error {
 	l, err := s.scan()
 	if err != nil {
 		return err
 	}
-	used := map[uint64]bool{}
+	used := map[uint64]map[Hash]bool{}
 	err = s.walk(ctx, l, func(ref genRef, _ *genFile, entries []Entry, err error) error {
 		if err != nil {
-			return fmt.Errorf("Historie beschädigt, unbenutzte Packs bleiben (Details: verify): %w", err)
+			return fmt.Errorf("Historie beschädigt, unbenutzte Inhalte bleiben (Details: verify): %w", err)
 		}
 		for _, e := range entries {
-			used[e.Pack] = true
+			if used[e.Pack] == nil {
+				used[e.Pack] = map[Hash]bool{}
+			}
+			used[e.Pack][e.Hash] = true
 		}
 		return nil
 	})
@@ -145,16 +152,42 @@ func (s *Store) prune(ctx context.Context, res *ForgetResult) error {
 			}
 		}
 	})
+	changed := false
 	for _, p := range seqs {
-		if used[p] {
-			continue
-		}
-		if err := s.remove(l.packs[p]); err != nil {
+		if err := ctx.Err(); err != nil {
 			return err
 		}
-		res.PacksRemoved = append(res.PacksRemoved, path.Base(l.packs[p]))
+		name := l.packs[p]
+		if used[p] == nil {
+			if err := s.remove(name); err != nil {
+				return err
+			}
+			res.PacksRemoved = append(res.PacksRemoved, path.Base(name))
+			changed = true
+			continue
+		}
+		var live []blob
+		total := 0
+		err := s.readPack(p, func(h Hash, data []byte) error {
+			total++
+			if used[p][h] {
+				live = append(live, blob{hash: h, data: slices.Clone(data)})
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("Historie: Pack nicht lesbar, bleibt wie es ist (Details: verify): %w", err)
+		}
+		if len(live) == total {
+			continue
+		}
+		if err := s.writeFile(name, encodePack(live)); err != nil {
+			return err
+		}
+		res.PacksRepacked = append(res.PacksRepacked, path.Base(name))
+		changed = true
 	}
-	if len(res.PacksRemoved) > 0 {
+	if changed {
 		return s.syncDir(packDir)
 	}
 	return nil
