@@ -226,23 +226,27 @@ func (ref genRef) info(g *genFile) GenerationInfo {
 }
 
 // List returns every generation, oldest first, from the files' headers.
+// A generation file that cannot be read is left out and named in the
+// error, which then comes with the generations that could be read.
 func (s *Store) List(ctx context.Context) ([]GenerationInfo, error) {
 	l, err := s.scan()
 	if err != nil {
 		return nil, err
 	}
 	out := make([]GenerationInfo, 0, len(l.gens))
+	var errs []error
 	for _, ref := range l.gens {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		g, err := s.readGen(ref)
 		if err != nil {
-			return nil, err
+			errs = append(errs, err)
+			continue
 		}
 		out = append(out, ref.info(g))
 	}
-	return out, nil
+	return out, errors.Join(errs...)
 }
 
 // ErrNotFound is wrapped when a generation asked for does not exist.
