@@ -29,15 +29,21 @@ func ParseTime(s string, loc *time.Location) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
 		return t, nil
 	}
+	var rangeErr error
 	for _, layout := range atLayouts {
 		if len(v) != len(layout) {
 			continue
 		}
 		t, err := time.ParseInLocation(layout, v, loc)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("Zeitpunkt %q ungültig: %s", truncate(s, 60), parseReason(err))
+		if err == nil {
+			return t, nil
 		}
-		return t, nil
+		if strings.Contains(err.Error(), "out of range") {
+			rangeErr = err
+		}
+	}
+	if rangeErr != nil {
+		return time.Time{}, fmt.Errorf("Zeitpunkt %q ungültig: %s", truncate(s, 60), parseReason(rangeErr))
 	}
 	return time.Time{}, fmt.Errorf("Zeitpunkt %q nicht erkannt: erwartet 2026-11-01, 2026-11-01 02:00 "+
 		"oder RFC 3339 wie 2026-11-01T02:00:00+01:00", truncate(s, 60))
@@ -55,5 +61,5 @@ func parseReason(err error) string {
 		strings.Contains(msg, "second out of range"):
 		return "diese Uhrzeit gibt es nicht"
 	}
-	return "erwartet Ziffern in der Form 2026-11-01 02:00"
+	return "Wert außerhalb des Bereichs"
 }
