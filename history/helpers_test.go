@@ -79,6 +79,7 @@ type row struct {
 	vin     string
 	datum   string
 	updated int
+	data    []byte // csv(), kept up to date
 }
 
 var (
@@ -99,6 +100,13 @@ func newRow(rnd *rand.Rand, id int64) row {
 
 // csv is the row's data.csv as export writes it (about 450 bytes).
 func (r row) csv() []byte {
+	if r.data == nil {
+		return r.render()
+	}
+	return r.data
+}
+
+func (r row) render() []byte {
 	year := r.datum[:4]
 	return fmt.Appendf(nil, "record_id,auftrag_nr,kunde_name,kunden_nr,kennzeichen,vin,datum,formular_version,"+
 		"keywords_json,file_path,hash,data_complete,created_at,updated_at\r\n"+
@@ -131,7 +139,9 @@ func newTable(seed uint64, n int) *table {
 func (t *table) insert() int64 {
 	id := t.nextID
 	t.nextID++
-	t.rows[id] = newRow(t.rnd, id)
+	r := newRow(t.rnd, id)
+	r.data = r.render()
+	t.rows[id] = r
 	return id
 }
 
@@ -148,6 +158,7 @@ func (t *table) update(id int64) {
 	r := t.rows[id]
 	r.updated++
 	r.name = firstNames[t.rnd.IntN(len(firstNames))] + " " + lastNames[t.rnd.IntN(len(lastNames))]
+	r.data = r.render()
 	t.rows[id] = r
 }
 

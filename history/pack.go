@@ -1,9 +1,5 @@
 package history
 
-import (
-	"fmt"
-)
-
 // packMagic starts every pack file; the digit is the format version.
 const packMagic = "WBHPAK1\n"
 
@@ -19,20 +15,21 @@ type blob struct {
 
 // encodePack writes the contents one run added, in the order given: the
 // whole pack is one deflate stream, so the CSV header and the repeated
-// parts of similar rows compress away (see doc.go).
+// parts of similar rows compress away (see doc.go). A content's hash is
+// not stored: it is computed when the pack is read, which also verifies
+// every content.
 func encodePack(blobs []blob) []byte {
 	var e enc
 	e.uvarint(uint64(len(blobs)))
 	for _, b := range blobs {
-		e.raw(b.hash[:])
 		e.uvarint(uint64(len(b.data)))
 		e.raw(b.data)
 	}
 	return seal(packMagic, e.b)
 }
 
-// decodePack calls fn for every content of a pack file after checking the
-// file's checksum and each content's SHA-256. fn must not keep data.
+// decodePack calls fn for every content of a pack file, with its SHA-256,
+// after checking the file's checksum. fn must not keep data.
 func decodePack(file []byte, fn func(h Hash, data []byte) error) error {
 	r, err := unseal(packMagic, file)
 	if err != nil {
@@ -42,8 +39,6 @@ func decodePack(file []byte, fn func(h Hash, data []byte) error) error {
 	n := d.count(maxEntries, "Anzahl der Inhalte")
 	var buf []byte
 	for i := 0; i < n && d.err == nil; i++ {
-		var h Hash
-		d.full(h[:])
 		size := d.count(maxBlob, "Größe eines Inhalts")
 		if d.err != nil {
 			break
@@ -56,10 +51,7 @@ func decodePack(file []byte, fn func(h Hash, data []byte) error) error {
 		if d.err != nil {
 			break
 		}
-		if Sum(buf) != h {
-			return fmt.Errorf("Inhalt %s: SHA-256 stimmt nicht", h)
-		}
-		if err := fn(h, buf); err != nil {
+		if err := fn(Sum(buf), buf); err != nil {
 			return err
 		}
 	}

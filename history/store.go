@@ -6,7 +6,9 @@ import (
 	iofs "io/fs"
 	"os"
 	"path"
+	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/afero"
@@ -42,7 +44,7 @@ func WithMaxChain(n int) Option { return func(s *Store) { s.maxChain = max(n, 0)
 
 // DefaultMaxChain bounds the deltas between two full generations, and so
 // the files read to load the newest generation (see doc.go).
-const DefaultMaxChain = 32
+const DefaultMaxChain = 128
 
 // Open returns the history of the archive fsys (slash-separated paths
 // relative to its root). It reads nothing yet; an archive without a
@@ -294,13 +296,14 @@ type chainStats struct {
 
 // load reads ref's chain back to a full generation and applies the deltas.
 func (s *Store) load(ctx context.Context, l *listing, ref genRef) (*Snapshot, chainStats, error) {
+	pf := prefetcher{s: s, l: l, got: map[uint64]readResult{}}
 	var chain []*genFile
 	cur := ref
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, chainStats{}, err
 		}
-		g, err := s.readGen(cur)
+		g, err := pf.get(cur)
 		if err != nil {
 			return nil, chainStats{}, err
 		}
@@ -328,4 +331,50 @@ func (s *Store) load(ctx context.Context, l *listing, ref genRef) (*Snapshot, ch
 			"ergibt %d Einträge statt %d (Kette beschädigt)", len(entries), g.Records)}
 	}
 	return &Snapshot{Info: ref.info(g), Entries: entries}, st, nil
+}
+
+// prefetchBatch is how many generation files load reads at once: a delta's
+// parent is normally the generation before it, so the files before the
+// one needed are read in parallel, which over a share hides the round
+// trips of a long chain. A file read in vain costs one small read; an
+// error in a file the chain does not need is never reported.
+const prefetchBatch = 16
+
+type readResult struct {
+	g   *genFile
+	err error
+}
+
+type prefetcher struct {
+	s   *Store
+	l   *listing
+	got map[uint64]readResult
+}
+
+func (p *prefetcher) get(ref genRef) (*genFile, error) {
+	if r, ok := p.got[ref.seq]; ok {
+		return r.g, r.err
+	}
+	hi := sort.Search(len(p.l.gens), func(i int) bool { return p.l.gens[i].seq >= ref.seq })
+	lo := max(0, hi-prefetchBatch+1)
+	batch := p.l.gens[lo : hi+1]
+	results := make([]readResult, len(batch))
+	var wg sync.WaitGroup
+	for i, r := range batch {
+		if _, ok := p.got[r.seq]; ok {
+			continue
+		}
+		wg.Go(func() {
+			g, err := p.s.readGen(r)
+			results[i] = readResult{g, err}
+		})
+	}
+	wg.Wait()
+	for i, r := range batch {
+		if _, ok := p.got[r.seq]; !ok {
+			p.got[r.seq] = results[i]
+		}
+	}
+	r := p.got[ref.seq]
+	return r.g, r.err
 }

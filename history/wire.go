@@ -28,7 +28,7 @@ func seal(magic string, body []byte) []byte {
 	var buf bytes.Buffer
 	buf.WriteString(magic)
 	zw, _ := flate.NewWriter(&buf, flate.DefaultCompression) // the level is valid
-	_, _ = zw.Write(body)                                      // writes into memory do not fail
+	_, _ = zw.Write(body)                                    // writes into memory do not fail
 	_ = zw.Close()
 	sum := sha256.Sum256(buf.Bytes())
 	buf.Write(sum[:])

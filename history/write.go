@@ -82,4 +82,3 @@ func existsFile(s *Store, name string) (bool, error) {
 	}
 	return false, err
 }
-
