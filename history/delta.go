@@ -1,6 +1,9 @@
 package history
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // searchEntry finds recordID in entries sorted by RecordID.
 func searchEntry(entries []Entry, recordID int64) (int, bool) {
@@ -70,4 +73,45 @@ func diff(prev, next []Entry) diffStats {
 		}
 	}
 	return d
+}
+
+// squash combines deltas, newest first, into one delta with the same
+// effect, so that a long chain costs one pass over the full generation
+// instead of one per delta.
+func squash(deltas []*genFile) ([]Entry, []int64) {
+	if len(deltas) == 1 {
+		return deltas[0].Upserts, deltas[0].Deleted
+	}
+	type change struct {
+		e       Entry
+		deleted bool
+	}
+	last := map[int64]change{}
+	for _, d := range deltas { // newest first: the first word on an id stands
+		for _, e := range d.Upserts {
+			if _, ok := last[e.RecordID]; !ok {
+				last[e.RecordID] = change{e: e}
+			}
+		}
+		for _, id := range d.Deleted {
+			if _, ok := last[id]; !ok {
+				last[id] = change{deleted: true}
+			}
+		}
+	}
+	ids := make([]int64, 0, len(last))
+	for id := range last {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var up []Entry
+	var del []int64
+	for _, id := range ids {
+		if c := last[id]; c.deleted {
+			del = append(del, id)
+		} else {
+			up = append(up, c.e)
+		}
+	}
+	return up, del
 }

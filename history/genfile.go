@@ -68,7 +68,11 @@ func decodeGen(file []byte) (*genFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := newDec(r)
+	d, err := inflate(r)
+	if err != nil {
+		return nil, err
+	}
+	schemas := map[string]string{}
 	g := &genFile{Seq: d.uvarint(), Parent: d.uvarint(), Prev: d.uvarint()}
 	g.ClientTime = time.Unix(0, d.varint())
 	for _, p := range []*int{&g.Records, &g.Added, &g.Changed, &g.Removed} {
@@ -82,11 +86,11 @@ func decodeGen(file []byte) (*genFile, error) {
 	for i := 0; i < n && d.err == nil; i++ {
 		var x Entry
 		x.RecordID = last + int64(d.uvarint())
-		x.AuftragNr = d.str()
-		x.Folder = d.str()
+		x.AuftragNr = d.str(nil)
+		x.Folder = d.str(nil)
 		d.full(x.Hash[:])
 		x.Size = int64(d.uvarint())
-		x.Schema = d.str()
+		x.Schema = d.str(schemas)
 		x.Pack = d.uvarint()
 		if d.err == nil && (x.RecordID <= last || x.Size < 0 || x.Pack == 0 || x.Pack > g.Seq) {
 			d.fail(fmt.Errorf("Eintrag %d (record_id %d) ist widersprüchlich", i+1, x.RecordID))

@@ -208,7 +208,7 @@ func (t *table) want() map[int64][]byte {
 	return out
 }
 
-func commit(t *testing.T, s *Store, tb *table) CommitResult {
+func commit(t testing.TB, s *Store, tb *table) CommitResult {
 	t.Helper()
 	recs, content, _ := tb.records()
 	res, err := s.Commit(context.Background(), recs, content)

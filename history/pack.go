@@ -35,23 +35,18 @@ func decodePack(file []byte, fn func(h Hash, data []byte) error) error {
 	if err != nil {
 		return err
 	}
-	d := newDec(r)
+	d, err := inflate(r)
+	if err != nil {
+		return err
+	}
 	n := d.count(maxEntries, "Anzahl der Inhalte")
-	var buf []byte
 	for i := 0; i < n && d.err == nil; i++ {
 		size := d.count(maxBlob, "Größe eines Inhalts")
+		data := d.next(size)
 		if d.err != nil {
 			break
 		}
-		if cap(buf) < size {
-			buf = make([]byte, size)
-		}
-		buf = buf[:size]
-		d.full(buf)
-		if d.err != nil {
-			break
-		}
-		if err := fn(Sum(buf), buf); err != nil {
+		if err := fn(Sum(data), data); err != nil {
 			return err
 		}
 	}

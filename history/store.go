@@ -318,13 +318,13 @@ func (s *Store) load(ctx context.Context, l *listing, ref genRef) (*Snapshot, ch
 		}
 		cur = next
 	}
-	entries := chain[len(chain)-1].Upserts
 	var st chainStats
-	for i := len(chain) - 2; i >= 0; i-- {
-		entries = applyDelta(entries, chain[i].Upserts, chain[i].Deleted)
+	for _, d := range chain[:len(chain)-1] {
 		st.deltas++
-		st.entries += len(chain[i].Upserts) + len(chain[i].Deleted)
+		st.entries += len(d.Upserts) + len(d.Deleted)
 	}
+	up, del := squash(chain[:len(chain)-1])
+	entries := applyDelta(chain[len(chain)-1].Upserts, up, del)
 	g := chain[0]
 	if len(entries) != g.Records {
 		return nil, st, &FileError{Path: ref.file, Err: errorf(nil,

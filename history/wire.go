@@ -1,7 +1,6 @@
 package history
 
 import (
-	"bufio"
 	"bytes"
 	"compress/flate"
 	"crypto/sha256"
@@ -58,43 +57,44 @@ func (e *enc) str(s string) {
 	e.b = append(e.b, s...)
 }
 
-// dec reads the wire form; the first error sticks and every later read
-// returns zero values, so callers check err once at the end.
+// dec reads the wire form from a byte slice; the first error sticks and
+// every later read returns zero values, so callers check err once at the
+// end.
 type dec struct {
-	r   io.ByteReader
-	rd  io.Reader
+	b   []byte
 	err error
 }
 
-func newDec(r io.Reader) *dec {
-	br, ok := r.(interface {
-		io.Reader
-		io.ByteReader
-	})
-	if !ok {
-		b := bufio.NewReaderSize(r, 64<<10)
-		return &dec{r: b, rd: b}
+// inflate reads the whole body of an unsealed file.
+func inflate(r io.Reader) (*dec, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("entpacken: %w", err)
 	}
-	return &dec{r: br, rd: br}
+	if len(b) >= maxInflated {
+		return nil, errors.New("entpackt zu groß")
+	}
+	return &dec{b: b}, nil
 }
 
 func (d *dec) fail(err error) {
 	if d.err == nil {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
-		}
 		d.err = err
 	}
 }
+
+var errShort = errors.New("Daten enden mitten in einem Eintrag")
 
 func (d *dec) uvarint() uint64 {
 	if d.err != nil {
 		return 0
 	}
-	v, err := binary.ReadUvarint(d.r)
-	if err != nil {
-		d.fail(fmt.Errorf("Zahl lesen: %w", err))
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail(errShort)
+		return 0
 	}
+	d.b = d.b[n:]
 	return v
 }
 
@@ -102,10 +102,12 @@ func (d *dec) varint() int64 {
 	if d.err != nil {
 		return 0
 	}
-	v, err := binary.ReadVarint(d.r)
-	if err != nil {
-		d.fail(fmt.Errorf("Zahl lesen: %w", err))
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail(errShort)
+		return 0
 	}
+	d.b = d.b[n:]
 	return v
 }
 
@@ -119,33 +121,41 @@ func (d *dec) count(limit uint64, what string) int {
 	return int(n)
 }
 
-func (d *dec) full(p []byte) {
+// next returns the next n bytes (a view into the body).
+func (d *dec) next(n int) []byte {
 	if d.err != nil {
-		return
+		return nil
 	}
-	if _, err := io.ReadFull(d.rd, p); err != nil {
-		d.fail(fmt.Errorf("Daten lesen: %w", err))
+	if n > len(d.b) {
+		d.fail(errShort)
+		return nil
 	}
+	p := d.b[:n:n]
+	d.b = d.b[n:]
+	return p
 }
 
-func (d *dec) str() string {
+func (d *dec) full(p []byte) { copy(p, d.next(len(p))) }
+
+// str reads a string; the few distinct values of a field (schema
+// versions) are shared through intern.
+func (d *dec) str(intern map[string]string) string {
 	n := d.count(maxString, "Textlänge")
-	if d.err != nil || n == 0 {
-		return ""
+	p := d.next(n)
+	if intern != nil {
+		if s, ok := intern[string(p)]; ok {
+			return s
+		}
+		s := string(p)
+		intern[s] = s
+		return s
 	}
-	p := make([]byte, n)
-	d.full(p)
 	return string(p)
 }
 
 // end checks that the body holds nothing after what was read.
 func (d *dec) end() {
-	if d.err != nil {
-		return
-	}
-	if _, err := d.r.ReadByte(); err == nil {
+	if d.err == nil && len(d.b) > 0 {
 		d.fail(errors.New("unerwartete Daten nach dem Ende"))
-	} else if !errors.Is(err, io.EOF) {
-		d.fail(err)
 	}
 }
