@@ -10,8 +10,21 @@ import (
 	"github.com/spf13/afero"
 
 	"werkstatt-backup/backends/local"
+	"werkstatt-backup/backends/smb"
+	"werkstatt-backup/backends/smb/smbtest"
 	wfs "werkstatt-backup/fs"
 )
+
+func smbArchive(t *testing.T) afero.Fs {
+	t.Helper()
+	srv := smbtest.Start(t)
+	fsys, err := smb.Backend{}.Open(context.Background(), srv.Location("archiv"), wfs.OpenOptions{Create: true, Password: srv.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { wfs.Close(fsys) })
+	return fsys
+}
 
 func localArchive(t *testing.T) afero.Fs {
 	t.Helper()
@@ -32,6 +45,7 @@ func TestRoundTrip(t *testing.T) {
 	}{
 		{"mem", func(*testing.T) afero.Fs { return memArchive() }},
 		{"local", localArchive},
+		{"smb", smbArchive},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
