@@ -2,7 +2,6 @@ package history
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path"
 
@@ -168,5 +167,3 @@ func (s *Store) writeGen(g *genFile, at *genRef) (GenerationInfo, int64, error) 
 	}
 	return ref.info(g), int64(len(data)), nil
 }
-
-var errNoContent = errors.New("Inhalt fehlt")

@@ -10,6 +10,10 @@ import (
 	archfs "werkstatt-backup/fs"
 )
 
+// ErrContentMissing is wrapped when a content a generation refers to is in
+// no pack (see Check).
+var ErrContentMissing = errors.New("Inhalt fehlt")
+
 // readPack reads pack seq and calls fn for each of its contents, each
 // verified against its SHA-256.
 func (s *Store) readPack(seq uint64, fn func(h Hash, data []byte) error) error {
@@ -86,7 +90,7 @@ func (s *Store) Contents(ctx context.Context, entries []Entry, fn func(e Entry, 
 					}
 				}
 			}, func(a, b Entry) int { return cmp.Compare(a.RecordID, b.RecordID) })
-			return &FileError{Path: path.Join(packDir, packName(p)), Err: errorf(errNoContent,
+			return &FileError{Path: path.Join(packDir, packName(p)), Err: errorf(ErrContentMissing,
 				"Inhalt %s von record_id %d (%s) fehlt", missing[0].Hash, missing[0].RecordID, missing[0].Folder)}
 		}
 	}
@@ -134,5 +138,5 @@ func (s *Store) Content(ctx context.Context, h Hash) ([]byte, error) {
 		// A damaged pack may not be the one that holds h: keep looking,
 		// Check reports the damage.
 	}
-	return nil, errorf(errNoContent, "Historie: Inhalt %s ist in keinem Pack vorhanden", h)
+	return nil, errorf(ErrContentMissing, "Historie: Inhalt %s ist in keinem Pack vorhanden", h)
 }

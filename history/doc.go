@@ -44,8 +44,9 @@
 //
 // Measured (BenchmarkHistoryGrowth, in-memory archive): 365 daily
 // generations of 10,000 orders with 1 % of them changing every day take
-// about 1.1 times the bytes of one full set of data.csv + meta.json files,
-// in 730 files against the full set's 20,000; the target is 3×.
+// 5.4 MB, 0.92 times the bytes of one full set of data.csv + meta.json
+// files (5.8 MB), in 730 files against the full set's 20,004 (in 4 KiB
+// blocks 0.08 times); the target is under 3 times.
 // An unchanged run writes one file of about 100 bytes.
 //
 // # Crash safety

@@ -75,7 +75,11 @@ func TestGrowthOfAYear(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a year of generations")
 	}
-	g := simulateGrowth(t, 1000, 365)
+	orders := 1000
+	if raceEnabled {
+		orders = 300
+	}
+	g := simulateGrowth(t, orders, 365)
 	t.Log(g)
 	if ratio := float64(g.historyBytes) / float64(g.fullSetBytes); ratio >= 3 {
 		t.Fatalf("history grew %.2f× a full set: %v", ratio, g)

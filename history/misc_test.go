@@ -53,11 +53,14 @@ func TestMassChange(t *testing.T) {
 	s := Open(memArchive())
 	tb := newTable(32, 100)
 	recs, _, _ := tb.records()
+	if head, err := s.Head(context.Background()); head != nil || err != nil {
+		t.Fatalf("Head of an empty archive: %v %v", head, err)
+	}
 	if m := CompareTo(nil, recs); m.Exceeds(0.25) || m.Added != 100 || m.Share() != 0 {
 		t.Fatalf("first export counted as mass change: %+v", m)
 	}
 	commit(t, s, tb)
-	snap, err := s.Load(context.Background(), 1)
+	snap, err := s.Head(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

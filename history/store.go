@@ -268,6 +268,21 @@ func (s *Store) Load(ctx context.Context, seq uint64) (*Snapshot, error) {
 	return snap, err
 }
 
+// Head returns the newest generation, or nil without an error when the
+// archive has none yet (what CompareTo needs before an export).
+func (s *Store) Head(ctx context.Context) (*Snapshot, error) {
+	l, err := s.scan()
+	if err != nil {
+		return nil, err
+	}
+	ref, ok := l.head()
+	if !ok {
+		return nil, nil
+	}
+	snap, _, err := s.load(ctx, l, ref)
+	return snap, err
+}
+
 // At returns the last generation (by sequence) whose archive time is at or
 // before t: the state restore --at t rebuilds.
 func (s *Store) At(ctx context.Context, t time.Time) (*Snapshot, error) {
