@@ -58,14 +58,21 @@ func (s *Store) Check(ctx context.Context) ([]Damage, error) {
 	for _, d := range l.dupes {
 		out = append(out, Damage{Path: d, Reason: "zweite Datei für dieselbe Generation (wird nicht benutzt)"})
 	}
-	// Which pack contents each generation needs.
+	// Which pack contents each generation needs, as runs of consecutive
+	// generations (a content usually stays for many), so that a long
+	// history of a large table does not need an entry per content and
+	// generation.
 	type need struct {
 		hash Hash
 		size int64
 	}
-	needs := map[uint64]map[need][]uint64{} // pack → content → generations
+	needs := map[uint64]map[need][]span{} // pack → content → generations
 	broken := map[uint64]bool{}
 	parents := map[uint64]uint64{}
+	index := map[uint64]int{}
+	for i, ref := range l.gens {
+		index[ref.seq] = i
+	}
 	err = s.walk(ctx, l, func(ref genRef, g *genFile, entries []Entry, err error) error {
 		if g != nil && !g.full() {
 			parents[ref.seq] = g.Parent
@@ -92,13 +99,11 @@ func (s *Store) Check(ctx context.Context) ([]Damage, error) {
 		for _, e := range entries {
 			m := needs[e.Pack]
 			if m == nil {
-				m = map[need][]uint64{}
+				m = map[need][]span{}
 				needs[e.Pack] = m
 			}
 			k := need{e.Hash, e.Size}
-			if gs := m[k]; len(gs) == 0 || gs[len(gs)-1] != ref.seq {
-				m[k] = append(gs, ref.seq)
-			}
+			m[k] = extend(m[k], index[ref.seq])
 		}
 		return nil
 	})
@@ -138,7 +143,7 @@ func (s *Store) Check(ctx context.Context) ([]Damage, error) {
 					reason = fe.Op + ": " + reason
 				}
 			}
-			out = append(out, Damage{Path: name, Reason: reason, Gens: gensOf(m, func(need) bool { return true })})
+			out = append(out, Damage{Path: name, Reason: reason, Gens: gensOf(l, m, func(need) bool { return true })})
 			continue
 		}
 		missing := 0
@@ -149,25 +154,39 @@ func (s *Store) Check(ctx context.Context) ([]Damage, error) {
 		}
 		if missing > 0 {
 			out = append(out, Damage{Path: name, Reason: fmt.Sprintf("%d benötigte Inhalte fehlen", missing),
-				Gens: gensOf(m, func(k need) bool { return !seen[k] })})
+				Gens: gensOf(l, m, func(k need) bool { return !seen[k] })})
 		}
 	}
 	return out, nil
 }
 
+// span is a run of generations by their position in the listing.
+type span struct{ from, to int }
+
+// extend adds generation i (visited in order) to spans.
+func extend(spans []span, i int) []span {
+	if n := len(spans); n > 0 && spans[n-1].to >= i-1 {
+		spans[n-1].to = max(spans[n-1].to, i)
+		return spans
+	}
+	return append(spans, span{i, i})
+}
+
 // gensOf collects the generations of the contents sel picks, sorted.
-func gensOf[K comparable](m map[K][]uint64, sel func(K) bool) []uint64 {
-	set := map[uint64]bool{}
-	for k, gs := range m {
+func gensOf[K comparable](l *listing, m map[K][]span, sel func(K) bool) []uint64 {
+	set := map[int]bool{}
+	for k, spans := range m {
 		if sel(k) {
-			for _, g := range gs {
-				set[g] = true
+			for _, sp := range spans {
+				for i := sp.from; i <= sp.to; i++ {
+					set[i] = true
+				}
 			}
 		}
 	}
 	out := make([]uint64, 0, len(set))
-	for g := range set {
-		out = append(out, g)
+	for i := range set {
+		out = append(out, l.gens[i].seq)
 	}
 	slices.Sort(out)
 	return out

@@ -139,3 +139,29 @@ func FuzzDecode(f *testing.F) {
 		_ = decodePack(data, func(Hash, []byte) error { return nil })
 	})
 }
+
+func TestFieldChanges(t *testing.T) {
+	hdr := "record_id,auftrag_nr,kunde_name,vin\r\n"
+	old := []byte(hdr + "12,076329,Jürgen Müller,WVWZZZ1\r\n")
+	cur := []byte(hdr + "12,076329,\"Müller, Jürgen\",WVWZZZ2\r\n")
+	got, err := FieldChanges(old, cur)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []FieldChange{{"kunde_name", "Jürgen Müller", "Müller, Jürgen"}, {"vin", "WVWZZZ1", "WVWZZZ2"}}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("%+v", got)
+	}
+	// Another schema: a new column, a dropped one.
+	v2 := []byte("record_id,auftrag_nr,kunde_name,farbe\r\n12,076329,Jürgen Müller,rot\r\n")
+	got, err = FieldChanges(old, v2)
+	if err != nil || len(got) != 2 || got[0] != (FieldChange{"farbe", "", "rot"}) || got[1] != (FieldChange{"vin", "WVWZZZ1", ""}) {
+		t.Fatalf("%+v %v", got, err)
+	}
+	if _, err := FieldChanges(old, []byte(hdr)); err == nil || !strings.Contains(err.Error(), "neuere Fassung: keine Datenzeile") {
+		t.Fatalf("header only: %v", err)
+	}
+	if _, err := FieldChanges([]byte("a\r\n\"x"), cur); err == nil || !strings.HasPrefix(err.Error(), "ältere Fassung") {
+		t.Fatalf("bad quoting: %v", err)
+	}
+}
