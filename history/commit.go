@@ -9,9 +9,9 @@ import (
 )
 
 // ContentFunc returns the data.csv bytes of r. Commit asks only for
-// contents the history does not have yet: export has those in memory for
-// what it just wrote, and reads the file for the rest (the first run with
-// history). The bytes are checked against r.Hash and r.Size.
+// contents the history does not have yet, one after another; export has
+// the bytes of every record it encoded in memory, so nothing needs to be
+// read back. The bytes are checked against r.Hash and r.Size.
 type ContentFunc func(r Record) ([]byte, error)
 
 // CommitResult says what Commit wrote.
