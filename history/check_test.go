@@ -144,3 +144,41 @@ func TestCheckReportsLeftoversAndCommitCleansThem(t *testing.T) {
 		t.Fatalf("after commit: %v", d)
 	}
 }
+
+// Damage does not carry over: a content whose pack is gone is stored
+// again by the next commit, and Repair stores everything again when a
+// pack is corrupt.
+func TestNextGenerationDoesNotInheritDamage(t *testing.T) {
+	ctx := context.Background()
+	fsys := memArchive()
+	s := Open(fsys)
+	tb := newTable(61, 20)
+	commit(t, s, tb)
+	tb.churn(3)
+	commit(t, s, tb)
+	if err := fsys.Remove(path.Join(packDir, packName(1))); err != nil {
+		t.Fatal(err)
+	}
+	res := commit(t, s, tb)
+	assertSnapshot(t, s, res.Info.Seq, tb.want())
+
+	flipByte(t, fsys, path.Join(packDir, packName(res.Info.Seq)), 12)
+	if res := commit(t, s, tb); checkSnapshot(s, res.Info.Seq, tb.want()) == nil {
+		t.Fatal("test premise: a plain commit should reuse the corrupt pack")
+	}
+	recs, content, _ := tb.records()
+	rep, err := s.Repair(ctx, recs, content)
+	if err != nil || !rep.Info.Full || rep.NewContents != len(recs) {
+		t.Fatalf("Repair: %+v %v", rep, err)
+	}
+	assertSnapshot(t, s, rep.Info.Seq, tb.want())
+	d, err := s.Check(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range d {
+		if slices.Contains(x.Gens, rep.Info.Seq) {
+			t.Fatalf("repaired generation still damaged: %v", x)
+		}
+	}
+}

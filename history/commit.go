@@ -30,7 +30,22 @@ type CommitResult struct {
 // contents no earlier generation has, then the generation file (a delta
 // against the newest generation, or a full one, see doc.go). An unchanged
 // table writes one small file. The caller holds the archive lock.
+//
+// A content whose pack file is missing is stored again, so the damage does
+// not carry over into the new generation.
 func (s *Store) Commit(ctx context.Context, records []Record, content ContentFunc) (CommitResult, error) {
+	return s.commit(ctx, records, content, false)
+}
+
+// Repair is Commit that trusts nothing already stored: it writes a full
+// generation and stores every content again. After Check found damage,
+// the next export calls it, so that at least the newest generation is
+// whole again whatever else is broken.
+func (s *Store) Repair(ctx context.Context, records []Record, content ContentFunc) (CommitResult, error) {
+	return s.commit(ctx, records, content, true)
+}
+
+func (s *Store) commit(ctx context.Context, records []Record, content ContentFunc, repair bool) (CommitResult, error) {
 	var res CommitResult
 	recs, err := validateRecords(records)
 	if err != nil {
@@ -59,9 +74,11 @@ func (s *Store) Commit(ctx context.Context, records []Record, content ContentFun
 	} else if err := s.ensureDirs(); err != nil {
 		return res, err
 	}
-	if prev != nil {
+	if prev != nil && !repair {
 		for _, e := range prev.Entries {
-			known[e.Hash] = e.Pack
+			if _, ok := l.packs[e.Pack]; ok {
+				known[e.Hash] = e.Pack
+			}
 		}
 	}
 	entries := make([]Entry, len(recs))
@@ -95,6 +112,9 @@ func (s *Store) Commit(ctx context.Context, records []Record, content ContentFun
 			return res, err
 		}
 		res.NewContents, res.Bytes = len(blobs), int64(len(data))
+	}
+	if repair {
+		st.deltas = s.maxChain // written in full
 	}
 	g := s.encodeNext(seq, prev, st, entries)
 	info, n, err := s.writeGen(g, nil)
