@@ -182,3 +182,16 @@ func TestNextGenerationDoesNotInheritDamage(t *testing.T) {
 		}
 	}
 }
+
+// A history whose pack folder was deleted gets it back with the next commit.
+func TestCommitRecreatesAMissingPackFolder(t *testing.T) {
+	fsys := memArchive()
+	s := Open(fsys)
+	tb := newTable(62, 5)
+	commit(t, s, tb)
+	if err := fsys.RemoveAll(packDir); err != nil {
+		t.Fatal(err)
+	}
+	res := commit(t, s, tb)
+	assertSnapshot(t, s, res.Info.Seq, tb.want())
+}

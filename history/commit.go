@@ -71,8 +71,11 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 			}
 			res.PrevDamaged, prev = err, nil
 		}
-	} else if err := s.ensureDirs(); err != nil {
-		return res, err
+	}
+	if !l.dirs {
+		if err := s.ensureDirs(); err != nil {
+			return res, err
+		}
 	}
 	if prev != nil && !repair {
 		for _, e := range prev.Entries {
