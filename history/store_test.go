@@ -109,6 +109,17 @@ func TestRoundTrip(t *testing.T) {
 			if _, err := s.At(ctx, gens[0].ArchiveTime.Add(-time.Second)); !errors.Is(err, ErrNotFound) {
 				t.Fatalf("At before the first: %v", err)
 			}
+
+			// Forget all but the newest: rewritten in full, packs pruned
+			// and repacked, still the same table, nothing damaged.
+			res, err := s.Forget(ctx, Retention{Last: 1}, false)
+			if err != nil || len(res.Removed) != 2 || len(res.Rewritten) != 1 {
+				t.Fatalf("Forget: %+v %v", res, err)
+			}
+			assertSnapshot(t, s, 3, want2)
+			if d, err := s.Check(ctx); err != nil || len(d) != 0 {
+				t.Fatalf("Check: %v %v", d, err)
+			}
 		})
 	}
 }
