@@ -30,8 +30,9 @@ type Retention struct {
 }
 
 // DefaultRetention is what forget keeps unless configured otherwise: the
-// last 10 runs, 14 days, 8 weeks, 24 months and 10 years (a workshop must
-// keep business records for years, see README).
+// last 10 runs, 14 days, 8 weeks, 24 months and 10 years. German law asks
+// a business to keep its records six to ten years (§ 257 HGB, § 147 AO),
+// so the default never comes close to deleting everything.
 var DefaultRetention = Retention{Last: 10, Daily: 14, Weekly: 8, Monthly: 24, Yearly: 10}
 
 // ErrEmptyPolicy is returned when a policy keeps nothing and AllowEmpty is
@@ -84,7 +85,7 @@ func (p Retention) String() string {
 type Decision struct {
 	Info    GenerationInfo
 	Keep    bool
-	Reasons []string // why it is kept: "last", "daily", "oldest weekly", …
+	Reasons []string // the rules that keep it: "keep-last", "keep-daily", "keep-weekly (älteste)", …
 }
 
 // Apply decides for every generation (in any order) whether p keeps it.
@@ -108,11 +109,11 @@ func (p Retention) Apply(gens []GenerationInfo) ([]Decision, error) {
 		bucket func(t time.Time, i int) int64
 		last   int64
 	}{
-		{p.Last, "last", func(_ time.Time, i int) int64 { return int64(i) }, -1},
-		{p.Daily, "daily", func(t time.Time, _ int) int64 { return int64(t.Year())*10000 + int64(t.Month())*100 + int64(t.Day()) }, -1},
-		{p.Weekly, "weekly", func(t time.Time, _ int) int64 { y, w := t.ISOWeek(); return int64(y)*100 + int64(w) }, -1},
-		{p.Monthly, "monthly", func(t time.Time, _ int) int64 { return int64(t.Year())*100 + int64(t.Month()) }, -1},
-		{p.Yearly, "yearly", func(t time.Time, _ int) int64 { return int64(t.Year()) }, -1},
+		{p.Last, "keep-last", func(_ time.Time, i int) int64 { return int64(i) }, -1},
+		{p.Daily, "keep-daily", func(t time.Time, _ int) int64 { return int64(t.Year())*10000 + int64(t.Month())*100 + int64(t.Day()) }, -1},
+		{p.Weekly, "keep-weekly", func(t time.Time, _ int) int64 { y, w := t.ISOWeek(); return int64(y)*100 + int64(w) }, -1},
+		{p.Monthly, "keep-monthly", func(t time.Time, _ int) int64 { return int64(t.Year())*100 + int64(t.Month()) }, -1},
+		{p.Yearly, "keep-yearly", func(t time.Time, _ int) int64 { return int64(t.Year()) }, -1},
 	}
 	for i := range out {
 		t := out[i].Info.ArchiveTime.In(loc)
@@ -128,7 +129,7 @@ func (p Retention) Apply(gens []GenerationInfo) ([]Decision, error) {
 			}
 			reason := rule.name
 			if b == rule.last {
-				reason = "oldest " + reason
+				reason += " (älteste)"
 			}
 			out[i].Keep = true
 			out[i].Reasons = append(out[i].Reasons, reason)

@@ -127,3 +127,17 @@ func TestRetentionRefusesNothingAndNonsense(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+func TestRetentionReasons(t *testing.T) {
+	ds, err := Retention{Last: 1, Daily: 5, Location: time.UTC}.Apply(gensAt(t, "2026-11-01 02:00", "2026-11-01 12:00", "2026-11-02 02:00"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := [][]string{ds[0].Reasons, ds[1].Reasons, ds[2].Reasons}
+	want := [][]string{{"keep-last", "keep-daily"}, {"keep-daily"}, {"keep-daily (älteste)"}}
+	for i := range want {
+		if !slices.Equal(got[i], want[i]) {
+			t.Fatalf("reasons %q, want %q", got, want)
+		}
+	}
+}
