@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"werkstatt-backup/codec"
 )
 
 func TestVersionsOfOneOrder(t *testing.T) {
@@ -163,5 +165,25 @@ func TestFieldChanges(t *testing.T) {
 	}
 	if _, err := FieldChanges([]byte("a\r\n\"x"), cur); err == nil || !strings.HasPrefix(err.Error(), "ältere Fassung") {
 		t.Fatalf("bad quoting: %v", err)
+	}
+}
+
+func TestRecordOfAndMetaRoundTrip(t *testing.T) {
+	data := []byte("record_id,auftrag_nr\r\n12,076329\r\n")
+	m := codec.Meta{SchemaVersion: "1.0", Checksum: strings.ToUpper(Sum(data).String()), ExportedAt: "2026-11-01T02:00:00",
+		AuftragNr: "076329", RecordID: 12, FileSize: int64(len(data))}
+	r, err := RecordOf("2024/076329", m)
+	if err != nil || r.Hash != Sum(data) || r.Folder != "2024/076329" || r.Size != m.FileSize || r.Schema != "1.0" {
+		t.Fatalf("%+v %v", r, err)
+	}
+	at, _ := time.ParseInLocation("2006-01-02T15:04:05", m.ExportedAt, time.Local)
+	back := Entry{Record: r, Pack: 1}.Meta(GenerationInfo{ClientTime: at})
+	m.Checksum = strings.ToLower(m.Checksum)
+	if back != m {
+		t.Fatalf("meta %+v, want %+v", back, m)
+	}
+	m.Checksum = "xyz"
+	if _, err := RecordOf("2024/076329", m); err == nil || !strings.Contains(err.Error(), "2024/076329/meta.json") {
+		t.Fatalf("bad checksum: %v", err)
 	}
 }
