@@ -2,6 +2,7 @@ package history
 
 import (
 	"context"
+	"errors"
 	"path"
 	"slices"
 	"strings"
@@ -194,4 +195,29 @@ func TestCommitRecreatesAMissingPackFolder(t *testing.T) {
 	}
 	res := commit(t, s, tb)
 	assertSnapshot(t, s, res.Info.Seq, tb.want())
+}
+
+// restore --at of a damaged generation fails naming the pack and the record.
+func TestContentsNamesWhatIsMissing(t *testing.T) {
+	ctx := context.Background()
+	fsys := memArchive()
+	s := Open(fsys)
+	tb := newTable(63, 4)
+	commit(t, s, tb)
+	name := path.Join(packDir, packName(1))
+	data, _ := afero.ReadFile(fsys, name)
+	var blobs []blob
+	_ = decodePack(data, func(h Hash, d []byte) error {
+		blobs = append(blobs, blob{h, slices.Clone(d)})
+		return nil
+	})
+	_ = afero.WriteFile(fsys, name, encodePack(blobs[:3]), 0o644)
+	snap, err := s.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Contents(ctx, snap.Entries, func(Entry, []byte) error { return nil })
+	if !errors.Is(err, ErrContentMissing) || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "record_id 4") {
+		t.Fatalf("%v", err)
+	}
 }
