@@ -43,6 +43,8 @@ func validateRecords(records []Record) ([]Record, error) {
 			return nil, fmt.Errorf("Historie: record_id %d kommt zweimal vor (%s und %s)", r.RecordID, rs[i-1].Folder, r.Folder)
 		case r.Size < 0:
 			return nil, fmt.Errorf("Historie: record_id %d: Größe %d ist negativ", r.RecordID, r.Size)
+		case r.Size > maxBlob:
+			return nil, fmt.Errorf("Historie: record_id %d: data.csv mit %d Bytes ist größer als %d", r.RecordID, r.Size, maxBlob)
 		case r.Schema == "":
 			return nil, fmt.Errorf("Historie: record_id %d: Schema-Version fehlt", r.RecordID)
 		case len(r.AuftragNr) > maxString || len(r.Folder) > maxString || len(r.Schema) > maxString:

@@ -195,8 +195,8 @@ func (e *FileError) Unwrap() error { return e.Err }
 
 // maxGenFile and maxPackFile bound what is read of one file.
 const (
-	maxGenFile  = 512 << 20
-	maxPackFile = 2 << 30
+	maxGenFile  = 256 << 20
+	maxPackFile = 512 << 20
 )
 
 // readGen reads and decodes one generation file and checks that it is the
