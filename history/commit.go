@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"time"
 
 	archfs "werkstatt-backup/fs"
 )
@@ -175,7 +176,11 @@ func (s *Store) writeGen(g *genFile, at *genRef) (GenerationInfo, int64, error) 
 		_ = s.fs.Remove(tmp)
 		return GenerationInfo{}, 0, &FileError{Path: tmp, Op: "Zeit lesen", Err: err}
 	}
-	ref := genRef{seq: g.Seq, archiveTime: fi.ModTime().UTC().Truncate(1e6)}
+	mtime := fi.ModTime()
+	if mtime.Year() < 2000 { // a backend without modification times
+		mtime = g.ClientTime
+	}
+	ref := genRef{seq: g.Seq, archiveTime: mtime.UTC().Truncate(time.Millisecond)}
 	ref.file = path.Join(genDir, genName(g.Seq, ref.archiveTime))
 	if err := s.fence(); err != nil {
 		_ = s.fs.Remove(tmp)

@@ -66,5 +66,7 @@
 // time the backend reports for the new file, frozen into its name so that
 // copying the archive does not change it. Retention and At judge by the
 // archive's time and the order, so a host with a wrong clock cannot push
-// good generations out.
+// good generations out of a share. (On a local disk the archive's time is
+// the same machine's clock; a backend that reports no modification time
+// gets the client's.)
 package history

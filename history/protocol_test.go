@@ -3,9 +3,13 @@ package history
 import (
 	"context"
 	"errors"
+	"os"
 	"path"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/spf13/afero"
 
 	"werkstatt-backup/fs/faultfs"
 )
@@ -125,5 +129,25 @@ func TestFenceStopsEveryWrite(t *testing.T) {
 	after, _ := historyFiles(t, fsys)
 	if len(after) != len(before) {
 		t.Fatalf("files changed: %v → %v", before, after)
+	}
+}
+
+// zeroTimeFs reports no modification times, as some backends do.
+type zeroTimeFs struct{ afero.Fs }
+
+func (z zeroTimeFs) Stat(name string) (os.FileInfo, error) {
+	fi, err := z.Fs.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	return timedInfo{fi, time.Time{}}, nil
+}
+
+func TestArchiveWithoutModificationTimes(t *testing.T) {
+	clock := newClock("2026-11-01T02:00:00Z")
+	s := Open(zeroTimeFs{memArchive()}, WithClock(clock.Now))
+	res := commit(t, s, newTable(71, 3))
+	if !res.Info.ArchiveTime.Equal(clock.Now()) {
+		t.Fatalf("archive time %v, want the client's %v", res.Info.ArchiveTime, clock.Now())
 	}
 }
