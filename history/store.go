@@ -300,5 +300,5 @@ func (s *Store) At(ctx context.Context, t time.Time) (*Snapshot, error) {
 		return nil, errorf(ErrNotFound, "Historie: das Archiv hat keine Generationen (%s fehlt oder ist leer)", genDir)
 	}
 	return nil, errorf(ErrNotFound, "Historie: keine Generation am oder vor %s (die älteste ist vom %s)",
-		t.Format(time.DateTime), l.gens[0].archiveTime.Local().Format(time.DateTime))
+		t.Local().Format(time.DateTime), l.gens[0].archiveTime.Local().Format(time.DateTime))
 }
