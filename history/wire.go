@@ -26,8 +26,8 @@ var errTrailer = errors.New("Prüfsumme der Datei stimmt nicht (beschädigt oder
 func seal(magic string, body []byte) []byte {
 	var buf bytes.Buffer
 	buf.WriteString(magic)
-	zw, _ := flate.NewWriter(&buf, flate.DefaultCompression) // the level is valid
-	_, _ = zw.Write(body)                                    // writes into memory do not fail
+	zw, _ := flate.NewWriter(&buf, flate.BestSpeed) // see doc.go: 10× faster than the default, 20 % larger
+	_, _ = zw.Write(body)                           // writes into memory do not fail
 	_ = zw.Close()
 	sum := sha256.Sum256(buf.Bytes())
 	buf.Write(sum[:])
