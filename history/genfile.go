@@ -28,6 +28,16 @@ type genFile struct {
 
 func (g *genFile) full() bool { return g.Parent == 0 }
 
+// The body of a generation file, in order (u = uvarint, v = varint,
+// s = u length + UTF-8 bytes):
+//
+//	u seq, u parent (0: full), u prev (0: none), v client time (Unix ns),
+//	u records, u added, u changed, u removed,
+//	u n, then n entries sorted by record_id:
+//	    u record_id minus the previous one, s auftrag_nr, s folder,
+//	    32 bytes SHA-256, u size, s schema version, u pack,
+//	u m, then m removed record_ids, each minus the previous one.
+
 // maxEntries bounds the entry count a file may claim.
 const maxEntries = 1 << 26
 

@@ -13,6 +13,9 @@ type blob struct {
 	data []byte
 }
 
+// The body of a pack file: u n, then n times u length + the bytes of one
+// data.csv.
+
 // encodePack writes the contents one run added, in the order given: the
 // whole pack is one deflate stream, so the CSV header and the repeated
 // parts of similar rows compress away (see doc.go). A content's hash is
