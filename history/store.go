@@ -6,6 +6,7 @@ import (
 	iofs "io/fs"
 	"os"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -108,6 +109,8 @@ func (s *Store) scan() (*listing, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Names sort by sequence number; a backend's listing need not be sorted.
+	slices.SortFunc(gens, func(a, b os.FileInfo) int { return strings.Compare(a.Name(), b.Name()) })
 	for _, fi := range gens {
 		name, p := fi.Name(), path.Join(genDir, fi.Name())
 		seq, t, ok := parseGenName(name)
