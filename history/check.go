@@ -1,0 +1,206 @@
+package history
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+)
+
+// Damage is one problem Check found.
+type Damage struct {
+	Path   string   // the history file concerned
+	Reason string   // German, for the report
+	Gens   []uint64 // generations that cannot be restored because of it (none: harmless leftover)
+}
+
+func (d Damage) String() string {
+	if len(d.Gens) == 0 {
+		return d.Path + ": " + d.Reason
+	}
+	return fmt.Sprintf("%s: %s (betrifft Generation %s)", d.Path, d.Reason, seqList(d.Gens))
+}
+
+func seqList(seqs []uint64) string {
+	const show = 10
+	var b []byte
+	for i, s := range seqs {
+		if i == show {
+			return fmt.Sprintf("%s und %d weitere", b, len(seqs)-show)
+		}
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = fmt.Appendf(b, "%d", s)
+	}
+	return string(b)
+}
+
+// Check reads every generation and every pack and returns every damage it
+// finds: unreadable or inconsistent generation files, broken chains,
+// missing or unreadable packs, contents missing or not matching their
+// SHA-256, and (without generations) leftovers of interrupted runs. The
+// error is only for a failure to look at all (the folder unreadable,
+// ctx done).
+func (s *Store) Check(ctx context.Context) ([]Damage, error) {
+	l, err := s.scan()
+	if err != nil {
+		return nil, err
+	}
+	var out []Damage
+	for _, t := range l.temps {
+		out = append(out, Damage{Path: t, Reason: "temporäre Datei eines abgebrochenen Laufs (der nächste Export räumt sie auf)"})
+	}
+	for _, u := range l.unknown {
+		out = append(out, Damage{Path: u, Reason: "unbekannte Datei in der Historie"})
+	}
+	for _, d := range l.dupes {
+		out = append(out, Damage{Path: d, Reason: "zweite Datei für dieselbe Generation (wird nicht benutzt)"})
+	}
+	// Which pack contents each generation needs, as runs of consecutive
+	// generations (a content usually stays for many), so that a long
+	// history of a large table does not need an entry per content and
+	// generation.
+	type need struct {
+		hash Hash
+		size int64
+	}
+	needs := map[uint64]map[need][]span{} // pack → content → generations
+	broken := map[uint64]bool{}
+	parents := map[uint64]uint64{}
+	index := map[uint64]int{}
+	for i, ref := range l.gens {
+		index[ref.seq] = i
+	}
+	err = s.walk(ctx, l, func(ref genRef, g *genFile, entries []Entry, err error) error {
+		if g != nil && !g.full() {
+			parents[ref.seq] = g.Parent
+		}
+		if err != nil {
+			var fe *FileError
+			p := ref.file
+			if errors.As(err, &fe) {
+				p = fe.Path
+			}
+			broken[ref.seq] = true
+			reason := err.Error()
+			if errors.As(err, &fe) {
+				reason = fe.Err.Error()
+			}
+			// A broken parent breaks its children too: named once, at the
+			// root cause.
+			if g != nil && !g.full() && broken[g.Parent] {
+				return nil
+			}
+			out = append(out, Damage{Path: p, Reason: reason, Gens: []uint64{ref.seq}})
+			return nil
+		}
+		for _, e := range entries {
+			m := needs[e.Pack]
+			if m == nil {
+				m = map[need][]span{}
+				needs[e.Pack] = m
+			}
+			k := need{e.Hash, e.Size}
+			m[k] = extend(m[k], index[ref.seq])
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Generations whose chain passes through a broken one.
+	for i := range out {
+		if len(out[i].Gens) == 1 {
+			out[i].Gens = descendants(out[i].Gens[0], l, parents)
+		}
+	}
+	packs := slices.Sorted(func(yield func(uint64) bool) {
+		for p := range needs {
+			if !yield(p) {
+				return
+			}
+		}
+	})
+	for _, p := range packs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		name := path.Join(packDir, packName(p))
+		m := needs[p]
+		seen := map[need]bool{}
+		err := s.readPack(p, func(h Hash, data []byte) error {
+			seen[need{h, int64(len(data))}] = true
+			return nil
+		})
+		if err != nil {
+			var fe *FileError
+			reason := err.Error()
+			if errors.As(err, &fe) {
+				reason = fe.Err.Error()
+				if fe.Op != "" {
+					reason = fe.Op + ": " + reason
+				}
+			}
+			out = append(out, Damage{Path: name, Reason: reason, Gens: gensOf(l, m, func(need) bool { return true })})
+			continue
+		}
+		missing := 0
+		for k := range m {
+			if !seen[k] {
+				missing++
+			}
+		}
+		if missing > 0 {
+			out = append(out, Damage{Path: name, Reason: fmt.Sprintf("%d benötigte Inhalte fehlen", missing),
+				Gens: gensOf(l, m, func(k need) bool { return !seen[k] })})
+		}
+	}
+	return out, nil
+}
+
+// span is a run of generations by their position in the listing.
+type span struct{ from, to int }
+
+// extend adds generation i (visited in order) to spans.
+func extend(spans []span, i int) []span {
+	if n := len(spans); n > 0 && spans[n-1].to >= i-1 {
+		spans[n-1].to = max(spans[n-1].to, i)
+		return spans
+	}
+	return append(spans, span{i, i})
+}
+
+// gensOf collects the generations of the contents sel picks, sorted.
+func gensOf[K comparable](l *listing, m map[K][]span, sel func(K) bool) []uint64 {
+	set := map[int]bool{}
+	for k, spans := range m {
+		if sel(k) {
+			for _, sp := range spans {
+				for i := sp.from; i <= sp.to; i++ {
+					set[i] = true
+				}
+			}
+		}
+	}
+	out := make([]uint64, 0, len(set))
+	for i := range set {
+		out = append(out, l.gens[i].seq)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// descendants returns seq and every generation whose delta chain leads to it.
+func descendants(seq uint64, l *listing, parents map[uint64]uint64) []uint64 {
+	in := map[uint64]bool{seq: true}
+	out := []uint64{seq}
+	for _, ref := range l.gens {
+		if p, ok := parents[ref.seq]; ok && in[p] && !in[ref.seq] {
+			in[ref.seq] = true
+			out = append(out, ref.seq)
+		}
+	}
+	return out
+}

@@ -1,0 +1,174 @@
+package history
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"testing"
+
+	"github.com/spf13/afero"
+
+	"werkstatt-backup/fs/faultfs"
+)
+
+// crashFixture is an archive with three generations and the table a
+// fourth run would record.
+type crashFixture struct {
+	base  afero.Fs
+	wants []map[int64][]byte // by seq-1
+	next  *table
+}
+
+func newCrashFixture(t *testing.T) *crashFixture {
+	t.Helper()
+	fx := &crashFixture{base: memArchive()}
+	s := Open(fx.base, WithMaxChain(2))
+	tb := newTable(11, 12)
+	for range 3 {
+		commit(t, s, tb)
+		fx.wants = append(fx.wants, tb.want())
+		tb.churn(4)
+	}
+	fx.next = tb
+	return fx
+}
+
+// copyOf returns a fresh copy of the fixture's archive.
+func (fx *crashFixture) copyOf(t *testing.T) afero.Fs {
+	t.Helper()
+	c := memArchive()
+	if err := faultfs.Copy(c, fx.base); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// intact checks that every generation in wants still loads with its table,
+// that any further generation is one of extra, and that Check finds no
+// damage that affects a generation.
+func intact(fsys afero.Fs, wants []map[int64][]byte, extra ...map[int64][]byte) error {
+	ctx := context.Background()
+	s := Open(fsys)
+	gens, err := s.List(ctx)
+	if err != nil {
+		return err
+	}
+	if len(gens) < len(wants) {
+		return fmt.Errorf("%d generations left of %d", len(gens), len(wants))
+	}
+	for i, w := range wants {
+		if err := checkSnapshot(s, uint64(i+1), w); err != nil {
+			return err
+		}
+	}
+	for _, g := range gens[len(wants):] {
+		var err error
+		for _, w := range extra {
+			if err = checkSnapshot(s, g.Seq, w); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("new generation: %w", err)
+		}
+	}
+	damage, err := s.Check(ctx)
+	if err != nil {
+		return err
+	}
+	for _, d := range damage {
+		if len(d.Gens) > 0 {
+			return fmt.Errorf("Check: %v", d)
+		}
+	}
+	return nil
+}
+
+// A crash at every change of Commit leaves every earlier generation
+// loadable; a half-written generation never counts; the next run
+// converges and leaves nothing behind.
+func TestCommitCrashAtEveryPoint(t *testing.T) {
+	fx := newCrashFixture(t)
+	recs, content, _ := fx.next.records()
+	want4 := fx.next.want()
+	probe := faultfs.New(fx.copyOf(t))
+	if _, err := Open(probe, WithMaxChain(2)).Commit(context.Background(), recs, content); err != nil {
+		t.Fatal(err)
+	}
+	n := probe.Changes()
+	if n < 4 {
+		t.Fatalf("only %d changes in a commit", n)
+	}
+	for crash := range n {
+		t.Run(fmt.Sprintf("crash after %d of %d", crash, n), func(t *testing.T) {
+			fsys := fx.copyOf(t)
+			f := faultfs.New(fsys).CrashAfter(crash)
+			_, err := Open(f, WithMaxChain(2)).Commit(context.Background(), recs, content)
+			if err == nil || !f.Crashed() {
+				t.Fatalf("crash %d: err %v, crashed %v", crash, err, f.Crashed())
+			}
+			if err := intact(fsys, fx.wants); err != nil {
+				t.Fatalf("after the crash: %v", err)
+			}
+			if _, err := Open(fsys, WithMaxChain(2)).Commit(context.Background(), recs, content); err != nil {
+				t.Fatalf("rerun: %v", err)
+			}
+			if err := intact(fsys, fx.wants, want4); err != nil {
+				t.Fatalf("after the rerun: %v", err)
+			}
+			if d, _ := Open(fsys).Check(context.Background()); len(d) != 0 {
+				t.Fatalf("rerun left %v", d)
+			}
+		})
+	}
+}
+
+// Every call of a Commit fails in turn with EIO: a failed write is always
+// reported, never swallowed, earlier generations stay, a rerun converges.
+func TestCommitFaultAtEveryStep(t *testing.T) {
+	fx := newCrashFixture(t)
+	recs, content, _ := fx.next.records()
+	want4 := fx.next.want()
+	probe := faultfs.New(fx.copyOf(t))
+	if _, err := Open(probe, WithMaxChain(2)).Commit(context.Background(), recs, content); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range probe.Calls() {
+		t.Run(c.String(), func(t *testing.T) {
+			fsys := fx.copyOf(t)
+			fault := c.Fault(faultfs.EIO)
+			if seq, _, ok := parseGenName(path.Base(c.Name)); ok && c.Op == faultfs.OpRename {
+				// The name holds the archive's time, new in every run.
+				fault.Name = path.Join(genDir, fmt.Sprintf("%010d-*.gen", seq))
+			}
+			f := faultfs.New(fsys, fault)
+			res, err := Open(f, WithMaxChain(2)).Commit(context.Background(), recs, content)
+			mustFail := c.Op == faultfs.OpCreate || c.Op == faultfs.OpWrite || c.Op == faultfs.OpRename ||
+				c.Op == faultfs.OpMkdir || c.Op == faultfs.OpSync || (c.Op == faultfs.OpClose && strings.HasSuffix(c.Name, tmpSuffix)) ||
+				(c.Op == faultfs.OpStat && strings.HasSuffix(c.Name, tmpSuffix))
+			if mustFail && err == nil {
+				t.Fatalf("%v failed and Commit said nothing", c)
+			}
+			if err != nil && !errors.Is(err, faultfs.EIO) {
+				t.Fatalf("error does not carry the cause: %v", err)
+			}
+			if err != nil && !strings.Contains(err.Error(), "_historie/") {
+				t.Fatalf("error names no file: %v", err)
+			}
+			if err == nil && res.PrevDamaged == nil && c.Op != faultfs.OpRemove && c.Op != faultfs.OpClose && c.Op != faultfs.OpOpen && c.Op != faultfs.OpRead {
+				t.Fatalf("%v failed, Commit succeeded without a word", c)
+			}
+			if err := intact(fsys, fx.wants, want4); err != nil {
+				t.Fatalf("after the fault: %v", err)
+			}
+			if _, err := Open(fsys, WithMaxChain(2)).Commit(context.Background(), recs, content); err != nil {
+				t.Fatalf("rerun: %v", err)
+			}
+			if err := intact(fsys, fx.wants, want4); err != nil {
+				t.Fatalf("after the rerun: %v", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,194 @@
+package history
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"slices"
+)
+
+// ForgetResult says what Forget decided and did.
+type ForgetResult struct {
+	Decisions     []Decision       // every generation, newest first
+	Removed       []GenerationInfo // the generations forgotten (or to forget, dry run)
+	Rewritten     []uint64         // kept generations re-encoded against their new predecessor
+	PacksRemoved  []string         // pack files no remaining generation refers to
+	PacksRepacked []string         // pack files rewritten without contents no generation needs
+}
+
+// Forget applies p: it removes the generations p does not keep, then the
+// pack files no remaining generation refers to. With dryRun it only
+// decides. The caller holds the archive lock.
+//
+// Crash safety: a kept delta whose predecessor goes is first rewritten as
+// a delta against (or a full copy of) the kept generation before it, each
+// by an atomic replace of its own file, and every rewrite is made durable
+// before anything is deleted; generations are then deleted newest first,
+// so every remaining one always finds its chain; packs go last, and only
+// those no remaining generation refers to. A crash at any point leaves
+// every kept generation loadable with the same content, and the next
+// Forget finishes the work.
+func (s *Store) Forget(ctx context.Context, p Retention, dryRun bool) (ForgetResult, error) {
+	var res ForgetResult
+	if err := p.Validate(); err != nil {
+		return res, err
+	}
+	l, err := s.scan()
+	if err != nil {
+		return res, err
+	}
+	infos := make([]GenerationInfo, 0, len(l.gens))
+	for _, ref := range l.gens {
+		g, err := s.readGen(ref)
+		if err != nil {
+			return res, fmt.Errorf("Historie beschädigt, forget ändert nichts (Details: verify): %w", err)
+		}
+		infos = append(infos, ref.info(g))
+	}
+	if res.Decisions, err = p.Apply(infos); err != nil {
+		return res, err
+	}
+	var kept []GenerationInfo
+	for _, d := range slices.Backward(res.Decisions) {
+		if d.Keep {
+			kept = append(kept, d.Info)
+		} else {
+			res.Removed = append(res.Removed, d.Info)
+		}
+	}
+	if dryRun {
+		return res, nil
+	}
+	s.removeTemps(l)
+	if err := s.rewriteKept(ctx, l, kept, &res); err != nil {
+		return res, err
+	}
+	for _, g := range slices.Backward(res.Removed) {
+		if err := s.remove(g.File); err != nil {
+			return res, err
+		}
+	}
+	if len(res.Removed) > 0 {
+		if err := s.syncDir(genDir); err != nil {
+			return res, err
+		}
+	}
+	return res, s.prune(ctx, &res)
+}
+
+// rewriteKept re-encodes each kept generation whose counts and chain refer
+// to a generation that will not stay, against the kept one before it.
+func (s *Store) rewriteKept(ctx context.Context, l *listing, kept []GenerationInfo, res *ForgetResult) error {
+	for i, k := range kept {
+		var want uint64
+		if i > 0 {
+			want = kept[i-1].Seq
+		}
+		ref, _ := l.find(k.Seq)
+		g, err := s.readGen(ref)
+		if err != nil {
+			return err
+		}
+		if g.Prev == want && (g.full() || g.Parent == want) {
+			continue
+		}
+		snap, _, err := s.load(ctx, l, ref)
+		if err != nil {
+			return fmt.Errorf("Historie beschädigt, forget hört auf (Details: verify): %w", err)
+		}
+		var (
+			prev *Snapshot
+			st   chainStats
+		)
+		if want != 0 {
+			pref, _ := l.find(want)
+			if prev, st, err = s.load(ctx, l, pref); err != nil {
+				return fmt.Errorf("Historie beschädigt, forget hört auf (Details: verify): %w", err)
+			}
+		}
+		ng := s.encodeNext(k.Seq, prev, st, snap.Entries)
+		ng.ClientTime = g.ClientTime
+		if _, _, err := s.writeGen(ng, &ref); err != nil {
+			return err
+		}
+		res.Rewritten = append(res.Rewritten, k.Seq)
+	}
+	if len(res.Rewritten) > 0 {
+		return s.syncDir(genDir)
+	}
+	return nil
+}
+
+// prune deletes the pack files no generation refers to and rewrites
+// those that hold contents no generation refers to any more with only the
+// contents still needed (an atomic replace under the same name, so every
+// reference stays valid at every instant). If any generation cannot be
+// loaded, nothing is touched: its references are unknown.
+func (s *Store) prune(ctx context.Context, res *ForgetResult) error {
+	l, err := s.scan()
+	if err != nil {
+		return err
+	}
+	used := map[uint64]map[Hash]bool{}
+	err = s.walk(ctx, l, func(ref genRef, _ *genFile, entries []Entry, err error) error {
+		if err != nil {
+			return fmt.Errorf("Historie beschädigt, unbenutzte Inhalte bleiben (Details: verify): %w", err)
+		}
+		for _, e := range entries {
+			if used[e.Pack] == nil {
+				used[e.Pack] = map[Hash]bool{}
+			}
+			used[e.Pack][e.Hash] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	seqs := slices.Sorted(func(yield func(uint64) bool) {
+		for p := range l.packs {
+			if !yield(p) {
+				return
+			}
+		}
+	})
+	changed := false
+	for _, p := range seqs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		name := l.packs[p]
+		if used[p] == nil {
+			if err := s.remove(name); err != nil {
+				return err
+			}
+			res.PacksRemoved = append(res.PacksRemoved, path.Base(name))
+			changed = true
+			continue
+		}
+		var live []blob
+		total := 0
+		err := s.readPack(p, func(h Hash, data []byte) error {
+			total++
+			if used[p][h] {
+				live = append(live, blob{hash: h, data: slices.Clone(data)})
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("Historie: Pack nicht lesbar, bleibt wie es ist (Details: verify): %w", err)
+		}
+		if len(live) == total {
+			continue
+		}
+		if err := s.writeFile(name, encodePack(live)); err != nil {
+			return err
+		}
+		res.PacksRepacked = append(res.PacksRepacked, path.Base(name))
+		changed = true
+	}
+	if changed {
+		return s.syncDir(packDir)
+	}
+	return nil
+}

@@ -1,0 +1,98 @@
+package history
+
+import (
+	"context"
+	"sort"
+	"sync"
+)
+
+// chainStats describe the deltas a generation's loading went through.
+type chainStats struct {
+	deltas  int // deltas after the last full generation
+	entries int // their upserts and removals together
+}
+
+// load reads ref's chain back to a full generation and applies the deltas.
+func (s *Store) load(ctx context.Context, l *listing, ref genRef) (*Snapshot, chainStats, error) {
+	pf := prefetcher{s: s, l: l, got: map[uint64]readResult{}}
+	var chain []*genFile
+	cur := ref
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, chainStats{}, err
+		}
+		g, err := pf.get(cur)
+		if err != nil {
+			return nil, chainStats{}, err
+		}
+		chain = append(chain, g)
+		if g.full() {
+			break
+		}
+		next, ok := l.find(g.Parent)
+		if !ok {
+			return nil, chainStats{}, &FileError{Path: cur.file, Err: errorf(ErrNotFound,
+				"Vorgänger-Generation %d fehlt", g.Parent)}
+		}
+		cur = next
+	}
+	var st chainStats
+	for _, d := range chain[:len(chain)-1] {
+		st.deltas++
+		st.entries += len(d.Upserts) + len(d.Deleted)
+	}
+	up, del := squash(chain[:len(chain)-1])
+	entries := applyDelta(chain[len(chain)-1].Upserts, up, del)
+	g := chain[0]
+	if len(entries) != g.Records {
+		return nil, st, &FileError{Path: ref.file, Err: errorf(nil,
+			"ergibt %d Einträge statt %d (Kette beschädigt)", len(entries), g.Records)}
+	}
+	return &Snapshot{Info: ref.info(g), Entries: entries}, st, nil
+}
+
+// prefetchBatch is how many generation files load reads at once: a delta's
+// parent is normally the generation before it, so the files before the
+// one needed are read in parallel, which over a share hides the round
+// trips of a long chain. A file read in vain costs one small read; an
+// error in a file the chain does not need is never reported.
+const prefetchBatch = 16
+
+type readResult struct {
+	g   *genFile
+	err error
+}
+
+type prefetcher struct {
+	s   *Store
+	l   *listing
+	got map[uint64]readResult
+}
+
+func (p *prefetcher) get(ref genRef) (*genFile, error) {
+	if r, ok := p.got[ref.seq]; ok {
+		return r.g, r.err
+	}
+	hi := sort.Search(len(p.l.gens), func(i int) bool { return p.l.gens[i].seq >= ref.seq })
+	lo := max(0, hi-prefetchBatch+1)
+	batch := p.l.gens[lo : hi+1]
+	results := make([]readResult, len(batch))
+	var wg sync.WaitGroup
+	for i, r := range batch {
+		if _, ok := p.got[r.seq]; ok {
+			continue
+		}
+		wg.Go(func() {
+			g, err := p.s.readGen(r)
+			results[i] = readResult{g, err}
+		})
+	}
+	wg.Wait()
+	for i, r := range batch {
+		if _, ok := p.got[r.seq]; !ok {
+			p.got[r.seq] = results[i]
+		}
+	}
+	r := p.got[ref.seq]
+	return r.g, r.err
+}

@@ -1,0 +1,307 @@
+package history
+
+import (
+	"context"
+	"errors"
+	iofs "io/fs"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/afero"
+
+	archfs "werkstatt-backup/fs"
+)
+
+// Store is the history of one archive. Commit and Forget change it and
+// must run under the archive lock (fs.AcquireLock), like every other write
+// to the archive; List, Load, At, Content, Versions and Check only read.
+type Store struct {
+	fs       afero.Fs
+	now      func() time.Time
+	fence    func() error
+	maxChain int
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithClock sets the client clock recorded as a generation's ClientTime
+// (default time.Now). Retention and At never judge by it.
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// WithFence sets a check made before every change to the archive: when it
+// fails (the lock's lease may be lost) nothing more is written and the
+// error is returned.
+func WithFence(fence func() error) Option { return func(s *Store) { s.fence = fence } }
+
+// WithMaxChain sets after how many deltas a full generation is written
+// (default DefaultMaxChain).
+func WithMaxChain(n int) Option { return func(s *Store) { s.maxChain = max(n, 0) } }
+
+// DefaultMaxChain bounds the deltas between two full generations, and so
+// the files read to load the newest generation (see doc.go).
+const DefaultMaxChain = 128
+
+// Open returns the history of the archive fsys (slash-separated paths
+// relative to its root). It reads nothing yet; an archive without a
+// history has no generations.
+func Open(fsys afero.Fs, opts ...Option) *Store {
+	s := &Store{fs: fsys, now: time.Now, fence: func() error { return nil }, maxChain: DefaultMaxChain}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// GenerationInfo describes one generation.
+type GenerationInfo struct {
+	Seq         uint64
+	ArchiveTime time.Time // the time the archive gave its file: retention and At judge by it
+	ClientTime  time.Time // the exporting machine's clock, for information
+	Records     int
+	// Added, Changed and Removed compare with PrevSeq, the generation
+	// before it (0: none, everything is added).
+	Added, Changed, Removed int
+	PrevSeq                 uint64
+	Full                    bool // self-contained, not a delta
+	File                    string
+}
+
+// Snapshot is one generation with all its entries, sorted by RecordID.
+type Snapshot struct {
+	Info    GenerationInfo
+	Entries []Entry
+}
+
+// Entry returns the entry of recordID, if the snapshot has one.
+func (s *Snapshot) Entry(recordID int64) (Entry, bool) {
+	i, ok := searchEntry(s.Entries, recordID)
+	if !ok {
+		return Entry{}, false
+	}
+	return s.Entries[i], true
+}
+
+// genRef is a generation file found in gen/.
+type genRef struct {
+	seq         uint64
+	archiveTime time.Time
+	file        string // path from the archive root
+}
+
+// listing is what gen/ and pack/ hold.
+type listing struct {
+	gens    []genRef // ascending by seq, one per seq
+	dupes   []string // a second file for a seq that has one
+	packs   map[uint64]string
+	temps   []string
+	unknown []string
+	dirs    bool // gen/ and pack/ both exist
+}
+
+// scan lists gen/ and pack/. A missing history is an empty listing.
+func (s *Store) scan() (*listing, error) {
+	l := &listing{packs: map[uint64]string{}}
+	gens, genOK, err := readDir(s.fs, genDir)
+	if err != nil {
+		return nil, err
+	}
+	// Names sort by sequence number; a backend's listing need not be sorted.
+	slices.SortFunc(gens, func(a, b os.FileInfo) int { return strings.Compare(a.Name(), b.Name()) })
+	for _, fi := range gens {
+		name, p := fi.Name(), path.Join(genDir, fi.Name())
+		seq, t, ok := parseGenName(name)
+		switch {
+		case strings.HasSuffix(name, tmpSuffix):
+			l.temps = append(l.temps, p)
+		case !ok || fi.IsDir():
+			l.unknown = append(l.unknown, p)
+		case len(l.gens) > 0 && l.gens[len(l.gens)-1].seq == seq:
+			l.dupes = append(l.dupes, p)
+		default:
+			l.gens = append(l.gens, genRef{seq: seq, archiveTime: t, file: p})
+		}
+	}
+	packs, packOK, err := readDir(s.fs, packDir)
+	if err != nil {
+		return nil, err
+	}
+	l.dirs = genOK && packOK
+	for _, fi := range packs {
+		name, p := fi.Name(), path.Join(packDir, fi.Name())
+		seq, ok := parsePackName(name)
+		switch {
+		case strings.HasSuffix(name, tmpSuffix):
+			l.temps = append(l.temps, p)
+		case !ok || fi.IsDir():
+			l.unknown = append(l.unknown, p)
+		default:
+			l.packs[seq] = p
+		}
+	}
+	return l, nil
+}
+
+// readDir lists dir sorted by name; a missing dir is empty (exists false).
+func readDir(fsys afero.Fs, dir string) (fis []os.FileInfo, exists bool, err error) {
+	fis, err = archfs.ReadDir(fsys, dir)
+	if errors.Is(err, iofs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, &FileError{Path: dir, Op: "lesen", Err: err}
+	}
+	return fis, true, nil
+}
+
+func (l *listing) find(seq uint64) (genRef, bool) {
+	lo, hi := 0, len(l.gens)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if l.gens[m].seq < seq {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(l.gens) && l.gens[lo].seq == seq {
+		return l.gens[lo], true
+	}
+	return genRef{}, false
+}
+
+func (l *listing) head() (genRef, bool) {
+	if len(l.gens) == 0 {
+		return genRef{}, false
+	}
+	return l.gens[len(l.gens)-1], true
+}
+
+// FileError names a history file and what went wrong with it.
+type FileError struct {
+	Path string
+	Op   string // "lesen", "schreiben", … or "" for a damaged content
+	Err  error
+}
+
+func (e *FileError) Error() string {
+	if e.Op == "" {
+		return e.Path + ": " + e.Err.Error()
+	}
+	return e.Path + " " + e.Op + ": " + e.Err.Error()
+}
+
+func (e *FileError) Unwrap() error { return e.Err }
+
+// maxGenFile and maxPackFile bound what is read of one file.
+const (
+	maxGenFile  = 256 << 20
+	maxPackFile = 512 << 20
+)
+
+// readGen reads and decodes one generation file and checks that it is the
+// generation its name says.
+func (s *Store) readGen(ref genRef) (*genFile, error) {
+	data, err := archfs.ReadFileLimit(s.fs, ref.file, maxGenFile)
+	if err != nil {
+		return nil, &FileError{Path: ref.file, Op: "lesen", Err: err}
+	}
+	if len(data) > maxGenFile {
+		return nil, &FileError{Path: ref.file, Err: errors.New("Datei ist zu groß")}
+	}
+	g, err := decodeGen(data)
+	if err != nil {
+		return nil, &FileError{Path: ref.file, Err: err}
+	}
+	if g.Seq != ref.seq {
+		return nil, &FileError{Path: ref.file, Err: errors.New("Datei enthält eine andere Generation als ihr Name sagt")}
+	}
+	return g, nil
+}
+
+func (ref genRef) info(g *genFile) GenerationInfo {
+	return GenerationInfo{
+		Seq: ref.seq, ArchiveTime: ref.archiveTime, ClientTime: g.ClientTime,
+		Records: g.Records, Added: g.Added, Changed: g.Changed, Removed: g.Removed,
+		PrevSeq: g.Prev, Full: g.full(), File: ref.file,
+	}
+}
+
+// List returns every generation, oldest first, from the files' headers.
+// A generation file that cannot be read is left out and named in the
+// error, which then comes with the generations that could be read.
+func (s *Store) List(ctx context.Context) ([]GenerationInfo, error) {
+	l, err := s.scan()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]GenerationInfo, 0, len(l.gens))
+	var errs []error
+	for _, ref := range l.gens {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		g, err := s.readGen(ref)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, ref.info(g))
+	}
+	return out, errors.Join(errs...)
+}
+
+// ErrNotFound is wrapped when a generation asked for does not exist.
+var ErrNotFound = errors.New("keine solche Generation")
+
+// Load returns generation seq with all its entries.
+func (s *Store) Load(ctx context.Context, seq uint64) (*Snapshot, error) {
+	l, err := s.scan()
+	if err != nil {
+		return nil, err
+	}
+	ref, ok := l.find(seq)
+	if !ok {
+		return nil, errorf(ErrNotFound, "Historie: Generation %d gibt es nicht", seq)
+	}
+	snap, _, err := s.load(ctx, l, ref)
+	return snap, err
+}
+
+// Head returns the newest generation, or nil without an error when the
+// archive has none yet (what CompareTo needs before an export).
+func (s *Store) Head(ctx context.Context) (*Snapshot, error) {
+	l, err := s.scan()
+	if err != nil {
+		return nil, err
+	}
+	ref, ok := l.head()
+	if !ok {
+		return nil, nil
+	}
+	snap, _, err := s.load(ctx, l, ref)
+	return snap, err
+}
+
+// At returns the last generation (by sequence) whose archive time is at or
+// before t: the state restore --at t rebuilds.
+func (s *Store) At(ctx context.Context, t time.Time) (*Snapshot, error) {
+	l, err := s.scan()
+	if err != nil {
+		return nil, err
+	}
+	for i := len(l.gens) - 1; i >= 0; i-- {
+		if !l.gens[i].archiveTime.After(t) {
+			snap, _, err := s.load(ctx, l, l.gens[i])
+			return snap, err
+		}
+	}
+	if len(l.gens) == 0 {
+		return nil, errorf(ErrNotFound, "Historie: das Archiv hat keine Generationen (%s fehlt oder ist leer)", genDir)
+	}
+	return nil, errorf(ErrNotFound, "Historie: keine Generation am oder vor %s (die älteste ist vom %s)",
+		t.Local().Format(time.DateTime), l.gens[0].archiveTime.Local().Format(time.DateTime))
+}
