@@ -70,6 +70,9 @@ func (e *Engine) scanArchive(ctx context.Context, r *Report) ([]*backupFile, err
 			return err
 		}
 		b := listedFolder(dir, entries, caseless)
+		b.links = slices.DeleteFunc(b.links, func(name string) bool {
+			return e.linksToFile(path.Join(dir, name)) // a linked PDF of the workshop's: no backup can hide there
+		})
 		switch {
 		case b.dataInfo != nil || b.metaInfo != nil:
 			for _, name := range b.variants {
@@ -161,6 +164,15 @@ func listedFolder(dir string, entries []os.FileInfo, caseless bool) *backupFile 
 		}
 	}
 	return b
+}
+
+// linksToFile reports whether the symbolic link at name points at a regular
+// file (one stat of the target, nothing below it is read). Anything else —
+// a folder, a missing target (a year folder on a disk that is not mounted),
+// a loop — may hide orders and is reported as not readable.
+func (e *Engine) linksToFile(name string) bool {
+	fi, err := e.Fs.Stat(name)
+	return err == nil && fi.Mode().IsRegular()
 }
 
 // isBackupName: a name a backup folder holds in any letter case.

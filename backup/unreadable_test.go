@@ -184,6 +184,38 @@ func TestLinkedYearFolder(t *testing.T) {
 	}
 }
 
+// TestLinkedFileInAnOrderFolder: a PDF that is a symbolic link to a file is
+// the workshop's business, not a hidden backup: verify stays at exit 0. A
+// link whose target is missing (a year folder on a disk not mounted) may
+// hide orders and is not readable.
+func TestLinkedFileInAnOrderFolder(t *testing.T) {
+	root, elsewhere := t.TempDir(), t.TempDir()
+	db := filepath.Join(t.TempDir(), "werkstatt.db")
+	if err := sample.CreateDB(context.Background(), db, [][]string{row("1", "000001"), row("2", "000002")}); err != nil {
+		t.Fatal(err)
+	}
+	_, fsys := localArchive(t, root)
+	e := &Engine{Fs: fsys, DBPath: db, Workers: 2}
+	if _, err := e.Export(context.Background(), ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pdf := filepath.Join(elsewhere, "000001_Auftrag.pdf")
+	if err := os.WriteFile(pdf, []byte("%PDF"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	symlink(t, pdf, filepath.Join(root, "2024", "000001", "000001_Auftrag.pdf"))
+	if r, err := e.Verify(context.Background(), VerifyOptions{}); err != nil || r.Errors != 0 {
+		t.Fatalf("verify with a linked PDF: %v\n%s", err, problems(r))
+	}
+	symlink(t, filepath.Join(elsewhere, "nicht-eingehaengt"), filepath.Join(root, "2019"))
+	r, err := e.Verify(context.Background(), VerifyOptions{})
+	var ue *UnreadableError
+	if !errors.As(err, &ue) {
+		t.Fatalf("verify with a dangling year link: %v\n%s", err, problems(r))
+	}
+	hasProblem(t, r, LevelError, "2019", "symbolischer Link")
+}
+
 // caseless is a test backend that compares names without letter case,
 // like SMB (the mem backend underneath is case-sensitive, so the engine
 // must open files by the names it listed).
