@@ -110,8 +110,12 @@ func (p *pool) dial(ctx context.Context) (*conn, error) {
 	}
 	sh, err := s.WithContext(ctx).Mount(p.cfg.share)
 	if err != nil {
-		c := &conn{tcp: tcp, session: s}
-		c.logoff()
+		// Close without a LOGOFF: after a timed-out TREE_CONNECT the
+		// library's sender may still be writing that request, and go-smb2
+		// encodes the next one into memory it has not finished with (a data
+		// race seen under load). The server drops the session with the
+		// connection.
+		tcp.Close()
 		return nil, p.mountError(err)
 	}
 	return &conn{tcp: tcp, session: s, share: sh, large: make(chan struct{}, maxLarge)}, nil
