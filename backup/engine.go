@@ -86,6 +86,8 @@ type Engine struct {
 	Now         func() time.Time
 	// Progress, if set, is called as records are done (for a progress bar).
 	Progress func(done, total int)
+
+	held *archfs.Lock // the run's lock, for fenced (set by lock)
 }
 
 func (e *Engine) init() {
