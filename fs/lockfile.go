@@ -9,6 +9,7 @@ import (
 	"io"
 	iofs "io/fs"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/afero"
@@ -176,10 +177,15 @@ func DescribeHolder(info *LockInfo) string {
 	if info == nil {
 		return "unlesbare Lock-Datei (leer oder beschädigt: wird gerade angelegt, oder ihr Schreiber brach ab)"
 	}
-	op := info.Operation
-	if op != "" {
-		op += ", "
+	var parts []string
+	if info.Operation != "" {
+		parts = append(parts, info.Operation)
 	}
-	return fmt.Sprintf("pid %d auf host %s (%sseit %s)", info.PID, info.Host, op,
-		info.Created.Local().Format("2006-01-02 15:04:05"))
+	if !info.Created.IsZero() {
+		parts = append(parts, "seit "+info.Created.Local().Format("2006-01-02 15:04:05"))
+	}
+	if len(parts) == 0 {
+		return fmt.Sprintf("pid %d auf host %s", info.PID, info.Host)
+	}
+	return fmt.Sprintf("pid %d auf host %s (%s)", info.PID, info.Host, strings.Join(parts, ", "))
 }
