@@ -48,7 +48,9 @@ type loseLockFs struct {
 	after   atomic.Int32
 }
 
-func isLock(name string) bool { return strings.HasPrefix(strings.TrimPrefix(name, "/"), archfs.LockFileName) }
+func isLock(name string) bool {
+	return strings.HasPrefix(strings.TrimPrefix(name, "/"), archfs.LockFileName)
+}
 
 func (f *loseLockFs) change(name string) error {
 	if isLock(name) {

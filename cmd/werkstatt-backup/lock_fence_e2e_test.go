@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -243,4 +244,80 @@ func TestStoppedHolderWritesNothingAfterResume(t *testing.T) {
 	if !strings.Contains(r.stdout, fmt.Sprintf("%d gültig, 0 Fehler", orders)) {
 		t.Fatalf("verify: %s", r.stdout)
 	}
+}
+
+// skewedHolder is a live holder on a machine whose clock is off by skew:
+// it rewrites the lock every 50ms with the next counter, same token, its
+// times skew away from ours, until the returned stop is called.
+func skewedHolder(t *testing.T, archive string, skew time.Duration) (stop func()) {
+	t.Helper()
+	fsys := afero.NewBasePathFs(afero.NewOsFs(), archive)
+	write := func(n uint64) {
+		at := time.Now().Add(skew)
+		info := archfs.LockInfo{PID: 4711, Host: "andere-werkstatt", MachineID: "andere", Operation: "export",
+			Created: at, Refreshed: at, Counter: n, Token: "fremd"}
+		b, _ := json.Marshal(info)
+		if err := archfs.WriteFileAtomic(fsys, archfs.LockFileName, archfs.LockFileName+".fremd.tmp", b, 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+	write(0)
+	done, quit := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for n := uint64(1); ; n++ {
+			select {
+			case <-quit:
+				return
+			case <-tick.C:
+				write(n)
+			}
+		}
+	}()
+	return func() { close(quit); <-done }
+}
+
+// TestHolderClockSkew is finding 2 of issue 13: a live holder whose clock
+// is 11 minutes behind or 2 hours ahead keeps its lock; a dead one whose
+// clock was 2 hours ahead is taken over after one observed lease (2s
+// here), not after hours.
+func TestHolderClockSkew(t *testing.T) {
+	dir := workshop(t, 5)
+	archive := filepath.Join(dir, "test_archiv")
+	env := []string{archfs.TestLeaseEnv + "=2s"}
+	export := []string{"export", "--db", "test_archiv/werkstatt.db", "--archiv", "test_archiv", "--lock-timeout", "1s"}
+	for _, skew := range []time.Duration{-11 * time.Minute, 2 * time.Hour} {
+		stop := skewedHolder(t, archive, skew)
+		r := wbEnv(t, dir, env, export...)
+		stop()
+		expectNoTakeover(t, "export", r.stdout+r.stderr)
+		if r.code != 4 || !strings.Contains(r.stderr, "gehalten von pid 4711 auf host andere-werkstatt") {
+			t.Fatalf("live holder %v off: exit %d, want 4 naming it:\n%s%s", skew, r.code, r.stdout, r.stderr)
+		}
+	}
+	// Dead, its last times 2 hours ahead: watched for a lease, taken over.
+	r := wbEnv(t, dir, env, export...).expect(t, 0)
+	log, _ := os.ReadFile(filepath.Join(dir, "backup_system.log"))
+	for _, want := range []string{"hat sich in 1s nicht verändert", "WARNING - Veralteten Lock übernommen: pid 4711 auf host andere-werkstatt",
+		"unverändert (Lease 2s, von hier beobachtet)"} {
+		if !strings.Contains(string(log), want) {
+			t.Fatalf("log lacks %q:\n%s\n%s", want, r.stdout, log)
+		}
+	}
+	// unlock, too, watches a dead lock for a lease and then removes it.
+	stop := skewedHolder(t, archive, 2*time.Hour)
+	stop()
+	r = wbEnv(t, dir, env, "unlock", "--archiv", "test_archiv").expect(t, 0)
+	if !strings.Contains(r.stderr, "Er wird 2s lang beobachtet") || !strings.Contains(r.stdout, "Lock entfernt: pid 4711 auf host andere-werkstatt") {
+		t.Fatalf("unlock: %s%s", r.stdout, r.stderr)
+	}
+	// An unreadable lock file is called that.
+	os.WriteFile(filepath.Join(archive, archfs.LockFileName), []byte("{kaputt"), 0o644)
+	r = wbEnv(t, dir, env, "unlock", "--archiv", "test_archiv", "--remove-all").expect(t, 0)
+	if !strings.Contains(r.stdout, "Lock entfernt: unlesbare Lock-Datei") || strings.Contains(r.stdout, "pid 0") {
+		t.Fatalf("unlock of an unreadable lock: %s", r.stdout)
+	}
+	wb(t, dir, "verify", "--archiv", "test_archiv", "--db", "test_archiv/werkstatt.db").expect(t, 0)
 }
