@@ -101,6 +101,7 @@ func AcquireLock(ctx context.Context, fsys afero.Fs, opts LockOptions) (*Lock, e
 	me := *opts.Identity
 	start := time.Now()
 	var w watch
+	var mw watch         // the takeover marker, if another run holds it
 	var holder *LockInfo // as last read
 	extended := false
 	for {
@@ -116,9 +117,9 @@ func AcquireLock(ctx context.Context, fsys afero.Fs, opts LockOptions) (*Lock, e
 		began := time.Now()
 		info := LockInfo{PID: me.PID, Host: me.Host, MachineID: me.MachineID, BootID: me.BootID, PidNS: me.PidNS,
 			Operation: opts.Operation, Version: opts.Version, Created: began, Refreshed: began, Token: token}
-		err := createLockFile(fsys, encodeLock(info))
+		err := createExcl(fsys, LockFileName, encodeLock(info))
 		if err == nil {
-			return startLock(fsys, opts, info, began)
+			return startLock(fsys, opts, info, began), nil
 		}
 		if !errors.Is(err, iofs.ErrExist) {
 			return nil, fmt.Errorf("Lock %s anlegen: %w", LockFileName, err)
@@ -134,15 +135,16 @@ func AcquireLock(ctx context.Context, fsys afero.Fs, opts LockOptions) (*Lock, e
 		w.see(st.raw, now)
 		holder = st.info
 		if why := staleReason(me, st, &w, now, opts.Lease); why != "" {
-			taken, err := removeIf(fsys, LockFileName+"."+token+".alt", func(raw []byte) bool { return bytes.Equal(raw, st.raw) })
+			taken, err := takeOver(fsys, token, st.raw, &mw, opts.Lease)
 			if err != nil {
 				return nil, fmt.Errorf("veralteten Lock %s entfernen: %w", LockFileName, err)
 			}
 			if taken {
 				opts.Logf("WARNING", "Veralteten Lock übernommen: "+DescribeHolder(st.info)+": "+why)
 				w, holder = watch{}, nil
+				continue
 			}
-			continue
+			// Another run is taking it over right now: wait as for any lock.
 		}
 		if opts.Timeout <= 0 {
 			return nil, &LockError{Path: LockFileName, Holder: st.info}
@@ -190,17 +192,11 @@ type Lock struct {
 	releaseErr  error
 }
 
-func startLock(fsys afero.Fs, opts LockOptions, info LockInfo, began time.Time) (*Lock, error) {
+func startLock(fsys afero.Fs, opts LockOptions, info LockInfo, began time.Time) *Lock {
 	l := &Lock{fsys: fsys, opts: opts, token: info.Token, info: info, lastOK: began,
 		stop: make(chan struct{}), done: make(chan struct{})}
-	// Someone may have replaced the file between our create and now only
-	// if they took over a lock we had not written yet; make sure.
-	if st, err := readLock(fsys); err != nil || st.info == nil || st.info.Token != l.token {
-		close(l.done)
-		return nil, fmt.Errorf("Lock %s nach dem Anlegen nicht mehr der eigene: %w", LockFileName, ErrLockLost)
-	}
 	go l.refreshLoop()
-	return l, nil
+	return l
 }
 
 // Info returns the current content of our lock file.
@@ -349,7 +345,7 @@ func (l *Lock) remove() error {
 	case st.info == nil || st.info.Token != l.token:
 		return lostError(st.info, true)
 	}
-	removed, err := removeIf(l.fsys, LockFileName+"."+l.token+".frei", func(raw []byte) bool {
+	removed, err := removeIf(l.fsys, LockFileName, LockFileName+"."+l.token+".frei", func(raw []byte) bool {
 		cur, _ := parseLock(raw)
 		return cur != nil && cur.Token == l.token
 	})

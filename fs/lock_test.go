@@ -376,7 +376,8 @@ func TestLockExpires(t *testing.T) {
 }
 
 // TestTakeoverRace: waiter A judged the lock stale, then B took it over
-// first and created its own. A's takeover must not remove B's lock.
+// first and created its own. A's takeover must not remove B's lock, and
+// must not even move it aside (a new run could slip in meanwhile).
 func TestTakeoverRace(t *testing.T) {
 	fsys := tempFs(t)
 	writeLock(t, fsys, LockInfo{PID: 1, Host: "alt", Token: "alt"})
@@ -384,13 +385,17 @@ func TestTakeoverRace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	same := func(raw []byte) bool { return string(raw) == string(judged.raw) }
-	if ok, err := removeIf(fsys, LockFileName+".b.alt", same); !ok || err != nil {
+	var mw watch
+	if ok, err := takeOver(fsys, "b", judged.raw, &mw, time.Minute); !ok || err != nil {
 		t.Fatalf("B's takeover: %v, %v", ok, err)
 	}
 	writeLock(t, fsys, LockInfo{PID: 2, Host: "b", Token: "b"})
-	if ok, err := removeIf(fsys, LockFileName+".a.alt", same); ok || err != nil {
+	moved := &renameCounter{Fs: fsys}
+	if ok, err := takeOver(moved, "a", judged.raw, &mw, time.Minute); ok || err != nil {
 		t.Fatalf("A's late takeover removed B's lock: %v, %v", ok, err)
+	}
+	if moved.n.Load() != 0 {
+		t.Errorf("A's late takeover renamed %d files", moved.n.Load())
 	}
 	if st, err := readLock(fsys); err != nil || st.info == nil || st.info.Token != "b" {
 		t.Fatalf("lock after A's attempt: %+v, %v; want B's", st.info, err)
@@ -400,11 +405,48 @@ func TestTakeoverRace(t *testing.T) {
 	}
 }
 
+type renameCounter struct {
+	afero.Fs
+	n atomic.Int32
+}
+
+func (r *renameCounter) Rename(o, n string) error {
+	r.n.Add(1)
+	return r.Fs.Rename(o, n)
+}
+
+// TestTakeoverMarkerOfADeadTaker: a run died while taking over (its marker
+// stays); the marker, unchanged for a lease, is removed and the stale lock
+// taken over after that.
+func TestTakeoverMarkerOfADeadTaker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fsys := afero.NewMemMapFs()
+		writeLock(t, fsys, LockInfo{PID: 4711, Host: "andere", Token: "tot"})
+		if err := afero.WriteFile(fsys, TakeoverFileName, []byte("gestorben\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		l, err := AcquireLock(context.Background(), fsys, LockOptions{Timeout: time.Second, Lease: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if took := time.Since(start); took < 2*time.Minute {
+			t.Errorf("taken over after %v, before the marker was watched for a lease", took)
+		}
+		if err := l.Release(); err != nil {
+			t.Fatal(err)
+		}
+		if names, _ := afero.ReadDir(fsys, "."); len(names) != 0 {
+			t.Errorf("%d leftovers", len(names))
+		}
+	})
+}
+
 // TestManyWaitersOneDeadLock: five runs watch one dead lock and take it
 // over; at no time do two of them hold it.
 func TestManyWaitersOneDeadLock(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fsys := afero.NewMemMapFs()
+		fsys := tempFs(t) // MemMapFs: its O_EXCL is not atomic
 		writeLock(t, fsys, LockInfo{PID: 4711, Host: "andere", Token: "tot"})
 		var inside, most atomic.Int32
 		var wg sync.WaitGroup

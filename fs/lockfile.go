@@ -1,6 +1,7 @@
 package fs
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -95,16 +96,14 @@ func parseLock(raw []byte) (*LockInfo, error) {
 	return &info, nil
 }
 
-// removeIf removes the lock file if keep says its content is the one the
-// caller means (the stale lock it judged, or its own). It first renames the
-// file aside under a name only this caller uses, so of two runs acting at
-// once only one gets any given file; then it looks at what it got. If that
-// is not the file meant (someone replaced it meanwhile, e.g. a second
-// waiter that took over first), it is put back with an exclusive create;
-// should a third run have created a lock in that instant, the displaced
-// holder finds a foreign token at its next refresh and stops writing.
-func removeIf(fsys afero.Fs, aside string, match func(raw []byte) bool) (bool, error) {
-	if err := fsys.Rename(LockFileName, aside); err != nil {
+// removeIf removes the file name if match says its content is the one
+// the caller means (the stale lock it judged, or its own). It first renames
+// the file aside under a name only this caller uses, so of two runs acting
+// at once only one gets any given file; then it looks at what it got. If
+// that is not the file meant (someone replaced it meanwhile), it is put
+// back with an exclusive create.
+func removeIf(fsys afero.Fs, name, aside string, match func(raw []byte) bool) (bool, error) {
+	if err := fsys.Rename(name, aside); err != nil {
 		if errors.Is(err, iofs.ErrNotExist) {
 			return false, nil
 		}
@@ -119,22 +118,61 @@ func removeIf(fsys afero.Fs, aside string, match func(raw []byte) bool) (bool, e
 	}
 	if rerr != nil {
 		// Cannot tell what it is: put it back as it was.
-		if err := fsys.Rename(aside, LockFileName); err != nil {
-			return false, fmt.Errorf("%s zurück nach %s: %w", aside, LockFileName, err)
+		if err := fsys.Rename(aside, name); err != nil {
+			return false, fmt.Errorf("%s zurück nach %s: %w", aside, name, err)
 		}
 		return false, rerr
 	}
-	if err := createLockFile(fsys, raw); err != nil && !errors.Is(err, iofs.ErrExist) {
+	if err := createExcl(fsys, name, raw); err != nil && !errors.Is(err, iofs.ErrExist) {
 		return false, fmt.Errorf("fremden Lock zurücklegen: %w", err)
 	}
 	_ = fsys.Remove(aside)
 	return false, nil
 }
 
-// createLockFile creates the lock file exclusively and writes data. The
-// error wraps iofs.ErrExist if a lock file is already there.
-func createLockFile(fsys afero.Fs, data []byte) error {
-	f, err := fsys.OpenFile(LockFileName, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+// TakeoverFileName is held (created exclusively) by the one run that
+// removes a stale lock, so that two waiters never act on it at once.
+const TakeoverFileName = LockFileName + ".takeover"
+
+// takeOver removes the stale lock judged (its content as read), unless
+// another run is doing so right now or the lock changed meanwhile. Only
+// one run at a time gets past TakeoverFileName; it checks that the lock is
+// still the one judged before it renames it aside, so it never displaces a
+// lock that another taker or a new run has created since. A marker left by
+// a taker that died is removed once it has stayed unchanged for a lease
+// (watched in mw).
+func takeOver(fsys afero.Fs, token string, judged []byte, mw *watch, lease time.Duration) (bool, error) {
+	err := createExcl(fsys, TakeoverFileName, []byte(token+"\n"))
+	if errors.Is(err, iofs.ErrExist) {
+		raw, rerr := afero.ReadFile(fsys, TakeoverFileName)
+		if rerr != nil {
+			return false, nil // gone meanwhile: try again next round
+		}
+		if mw.see(raw, time.Now()); time.Since(mw.since) >= lease {
+			_, err := removeIf(fsys, TakeoverFileName, TakeoverFileName+"."+token, func(got []byte) bool { return bytes.Equal(got, raw) })
+			*mw = watch{}
+			return false, err
+		}
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer fsys.Remove(TakeoverFileName)
+	cur, err := readLock(fsys)
+	if errors.Is(err, iofs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil || !bytes.Equal(cur.raw, judged) {
+		return false, err
+	}
+	return removeIf(fsys, LockFileName, LockFileName+"."+token+".alt", func(raw []byte) bool { return bytes.Equal(raw, judged) })
+}
+
+// createExcl creates name exclusively and writes data. The error wraps
+// iofs.ErrExist if the file is already there.
+func createExcl(fsys afero.Fs, name string, data []byte) error {
+	f, err := fsys.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
 	}
@@ -149,8 +187,8 @@ func createLockFile(fsys afero.Fs, data []byte) error {
 		err = cerr
 	}
 	if err != nil {
-		_ = fsys.Remove(LockFileName) // we just created it, so it is ours
-		return fmt.Errorf("Lock %s schreiben: %w", LockFileName, err)
+		_ = fsys.Remove(name) // we just created it, so it is ours
+		return fmt.Errorf("%s schreiben: %w", name, err)
 	}
 	return nil
 }

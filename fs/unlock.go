@@ -50,12 +50,16 @@ func Unlock(ctx context.Context, fsys afero.Fs, opts UnlockOptions) (*Unlocked, 
 			return nil, err
 		}
 	}
-	removed, err := removeIf(fsys, LockFileName+"."+token+".weg", func(raw []byte) bool { return bytes.Equal(raw, st.raw) })
+	if opts.RemoveAll {
+		_ = fsys.Remove(TakeoverFileName) // a taker's leftover, too
+	}
+	var mw watch
+	removed, err := takeOver(fsys, token, st.raw, &mw, lo.Lease)
 	if err != nil {
 		return nil, fmt.Errorf("Lock %s entfernen: %w", LockFileName, err)
 	}
 	if !removed {
-		return nil, fmt.Errorf("Lock %s hat sich während des Entfernens geändert, bitte erneut versuchen", LockFileName)
+		return nil, fmt.Errorf("Lock %s hat sich während des Entfernens geändert oder wird gerade von einem anderen Lauf übernommen, bitte erneut versuchen", LockFileName)
 	}
 	return &Unlocked{Holder: st.info}, nil
 }
