@@ -345,18 +345,19 @@ func (l *Lock) remove() error {
 	case st.info == nil || st.info.Token != l.token:
 		return lostError(st.info, true)
 	}
-	removed, err := removeIf(l.fsys, LockFileName, LockFileName+"."+l.token+".frei", func(raw []byte) bool {
+	if lost = l.Valid(); lost == nil {
+		// Still within our lease (minus the margin): nobody can have taken
+		// the lock over since we read it, so it is ours to remove.
+		if err := l.fsys.Remove(LockFileName); err != nil {
+			return fmt.Errorf("Lock %s freigeben: %w", LockFileName, err)
+		}
+		return nil
+	}
+	// Expired: a waiter may take over any moment, so remove only what is
+	// certainly still ours.
+	_, _ = removeIf(l.fsys, LockFileName, LockFileName+"."+l.token+".frei", func(raw []byte) bool {
 		cur, _ := parseLock(raw)
 		return cur != nil && cur.Token == l.token
 	})
-	if lost != nil {
-		return lost // our own expired file is gone now; the run still failed
-	}
-	if err != nil {
-		return fmt.Errorf("Lock %s freigeben: %w", LockFileName, err)
-	}
-	if !removed {
-		return lostError(nil, true)
-	}
-	return nil
+	return lost // our own expired file is gone now; the run still failed
 }
