@@ -103,7 +103,7 @@ func AcquireLock(ctx context.Context, fsys afero.Fs, opts LockOptions) (*Lock, e
 	var w watch
 	var mw watch         // the takeover marker, if another run holds it
 	var holder *LockInfo // as last read
-	extended := false
+	extended, reread := false, false
 	for {
 		if err := ctx.Err(); err != nil {
 			if w.since.IsZero() {
@@ -146,12 +146,15 @@ func AcquireLock(ctx context.Context, fsys afero.Fs, opts LockOptions) (*Lock, e
 			}
 			// Another run is taking it over right now: wait as for any lock.
 		}
-		if opts.Timeout <= 0 {
-			return nil, &LockError{Path: LockFileName, Holder: st.info}
-		}
 		waited := time.Since(start)
 		wait := opts.Poll
 		switch {
+		case opts.Timeout <= 0 && (st.info != nil || reread):
+			return nil, &LockError{Path: LockFileName, Holder: st.info}
+		case opts.Timeout <= 0:
+			// Most likely created a moment ago and being written: one
+			// more look, so that the error can name the holder.
+			reread = true
 		case waited < opts.Timeout:
 			wait = min(wait, opts.Timeout-waited)
 		case w.changed:
