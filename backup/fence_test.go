@@ -164,3 +164,30 @@ func TestExportStopsWritingWhenTheLockIsLost(t *testing.T) {
 		})
 	}
 }
+
+// TestMigrateStopsWritingWhenTheLockIsLost: the same for migrate.
+func TestMigrateStopsWritingWhenTheLockIsLost(t *testing.T) {
+	t.Setenv(archfs.TestLeaseEnv, "3s")
+	f := newFixture(t, sample.Rows(40, 1))
+	if _, err := f.e.Export(context.Background(), ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	noticed := make(chan struct{})
+	f.e.Log = slog.New(noticeHandler{Handler: f.e.Log.Handler(), once: &sync.Once{}, lost: noticed})
+	f.e.Workers = 1
+	f.e.Schema = chainSchema("2.0", step12)
+	f.e.Fs = &loseLockFs{Fs: f.fs, t: t, n: 10, taken: true, noticed: noticed}
+	r, err := f.e.Migrate(context.Background(), MigrateOptions{})
+	if err == nil || !strings.Contains(err.Error(), "35 Sicherungen konnten nicht migriert werden") {
+		t.Fatalf("err = %v", err)
+	}
+	notWritten := 0
+	for _, p := range r.Problems {
+		if p.Level == LevelError && strings.Contains(p.Message, "Migration fehlgeschlagen: nicht geschrieben: ") {
+			notWritten++
+		}
+	}
+	if r.OK != 5 || notWritten != 35 {
+		t.Errorf("%d migrated, %d named as not written; want 5 and 35:\n%s", r.OK, notWritten, problems(r))
+	}
+}
