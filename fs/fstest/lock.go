@@ -206,6 +206,14 @@ func testUnlock(t *testing.T, fsys afero.Fs) {
 	if !errors.As(err, &le) || le.Holder == nil || le.Holder.Token != l.Info().Token || !strings.Contains(err.Error(), "--remove-all") {
 		t.Fatalf("Unlock of live lock: err = %v, want *LockError naming the holder and --remove-all", err)
 	}
+	if err := l.Release(); err != nil {
+		t.Fatal(err)
+	}
+	// --remove-all takes even a live lock. (This holder does not refresh
+	// meanwhile: a refresh already reading when the lock is removed would
+	// write it back, which is why --remove-all is only for when no run is
+	// active.)
+	l = acquire(t, fsys, wfs.LockOptions{Operation: "export", Refresh: time.Hour})
 	u, err = wfs.Unlock(context.Background(), fsys, wfs.UnlockOptions{RemoveAll: true})
 	if err != nil || u == nil || u.Holder == nil || u.Holder.Token != l.Info().Token {
 		t.Fatalf("Unlock removeAll = %+v, %v; want our holder", u, err)
