@@ -34,11 +34,19 @@ func (e *Engine) writePair(dir string, data []byte, meta codec.Meta) error {
 
 func (e *Engine) stagePair(dir string, data []byte, meta codec.Meta, sync bool) error {
 	dataTmp, metaTmp := path.Join(dir, DataTemp), path.Join(dir, MetaTemp)
+	if err := e.fenced(); err != nil {
+		return err
+	}
 	if err := archfs.WriteTemp(e.Fs, dataTmp, data, 0o644, sync); err != nil {
 		return err
 	}
+	if err := e.fenced(); err != nil {
+		return err // data.tmp.csv stays: removing it would change the archive, too
+	}
 	if err := archfs.WriteTemp(e.Fs, metaTmp, codec.EncodeMeta(meta), 0o644, sync); err != nil {
-		_ = e.Fs.Remove(dataTmp)
+		if e.fenced() == nil {
+			_ = e.Fs.Remove(dataTmp)
+		}
 		return err
 	}
 	return nil
@@ -46,13 +54,24 @@ func (e *Engine) stagePair(dir string, data []byte, meta codec.Meta, sync bool) 
 
 func (e *Engine) commitPair(dir string, sync bool) error {
 	dataTmp, metaTmp := path.Join(dir, DataTemp), path.Join(dir, MetaTemp)
+	if err := e.fenced(); err != nil {
+		return err
+	}
 	if err := e.Fs.Rename(dataTmp, path.Join(dir, DataFile)); err != nil {
 		// meta.tmp.json stays: on a network share a rename can fail after
 		// it happened (the reply was lost), and then it is the only marker
 		// that describes the new data.csv. Otherwise it is a leftover the
 		// next export removes.
-		_ = e.Fs.Remove(dataTmp)
+		if e.fenced() == nil {
+			_ = e.Fs.Remove(dataTmp)
+		}
 		return fmt.Errorf("%s umbenennen: %w", dataTmp, err)
+	}
+	// A lost lock between the two renames leaves data.csv described by
+	// meta.tmp.json, as a crash there would: verify accepts it, the next
+	// export or migrate rolls it forward.
+	if err := e.fenced(); err != nil {
+		return err
 	}
 	if err := e.Fs.Rename(metaTmp, path.Join(dir, MetaFile)); err != nil {
 		// data.csv is new and meta.tmp.json describes it: leave it for the
@@ -70,6 +89,9 @@ func (e *Engine) commitPair(dir string, sync bool) error {
 // has checked that it does.
 func (e *Engine) rollForward(dir string, sync bool) error {
 	metaTmp := path.Join(dir, MetaTemp)
+	if err := e.fenced(); err != nil {
+		return err
+	}
 	if err := e.Fs.Rename(metaTmp, path.Join(dir, MetaFile)); err != nil {
 		return fmt.Errorf("%s umbenennen: %w", metaTmp, err)
 	}

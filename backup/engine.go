@@ -88,6 +88,8 @@ type Engine struct {
 	// progress bar): phase is one of the Phase constants, total < 0 while
 	// the total is not known yet (the archive is still being listed).
 	Progress func(phase string, done, total int)
+
+	held *archfs.Lock // the run's lock, for fenced (set by lock)
 }
 
 // Phases of a run, as Engine.Progress reports them.

@@ -238,6 +238,9 @@ func columnMapping(table, schema []string) ([]int, error) {
 // It reports whether it wrote.
 // With sync false it only stages the pair; commitBatch renames it.
 func (e *Engine) exportOne(cur codec.Codec, it exportItem, folders *folderIndex, exportedAt string, opts ExportOptions, sync bool) (bool, error) {
+	if err := e.fenced(); err != nil {
+		return false, err
+	}
 	data := it.data
 	sum := sha256.Sum256(data)
 	checksum := hex.EncodeToString(sum[:])
@@ -274,6 +277,9 @@ func (e *Engine) exportOne(cur codec.Codec, it exportItem, folders *folderIndex,
 	}
 	if opts.DryRun {
 		return true, nil
+	}
+	if err := e.fenced(); err != nil {
+		return false, err
 	}
 	switch {
 	case absent:
@@ -345,6 +351,9 @@ func (e *Engine) settleTemps(folder string, have map[string]os.FileInfo, sync bo
 	for _, tmp := range []string{DataTemp, MetaTemp} {
 		if have[tmp] == nil {
 			continue
+		}
+		if err := e.fenced(); err != nil {
+			return err
 		}
 		if err := e.Fs.Remove(path.Join(folder, tmp)); err != nil && !errors.Is(err, iofs.ErrNotExist) {
 			return err

@@ -3,6 +3,7 @@ package backup
 import (
 	"context"
 	"errors"
+	"fmt"
 	iofs "io/fs"
 	"os"
 	"strconv"
@@ -12,9 +13,10 @@ import (
 	archfs "werkstatt-backup/fs"
 )
 
-// lock takes the archive's .backup.lock for the whole run.
+// lock takes the archive's .backup.lock for the whole run; fenced checks it
+// from then on.
 func (e *Engine) lock(ctx context.Context, op string) (*archfs.Lock, error) {
-	return archfs.AcquireLock(ctx, e.Fs, archfs.LockOptions{
+	l, err := archfs.AcquireLock(ctx, e.Fs, archfs.LockOptions{
 		Operation: op,
 		Version:   e.Version,
 		Timeout:   e.LockTimeout,
@@ -26,6 +28,22 @@ func (e *Engine) lock(ctx context.Context, op string) (*archfs.Lock, error) {
 			}
 		},
 	})
+	e.held = l
+	return l, err
+}
+
+// fenced returns an error once the run's lock is lost (taken over, or not
+// refreshed for so long that another run may take it over). Every step
+// that changes the archive asks first: steps already begun finish, none
+// starts. Without a lock (dry runs, read-only verify) it is nil.
+func (e *Engine) fenced() error {
+	if e.held == nil {
+		return nil
+	}
+	if err := e.held.Valid(); err != nil {
+		return fmt.Errorf("nicht geschrieben: %w", err)
+	}
+	return nil
 }
 
 // lockForReading takes the lock for a command that only reads the archive
@@ -48,6 +66,7 @@ func (e *Engine) unlock(l *archfs.Lock, r *Report, err *error) {
 	if l == nil {
 		return
 	}
+	e.held = nil
 	rerr := l.Release()
 	if rerr == nil {
 		return

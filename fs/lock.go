@@ -1,11 +1,11 @@
 package fs
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	iofs "io/fs"
-	"os"
 	"sync"
 	"time"
 
@@ -14,81 +14,112 @@ import (
 
 // LockOptions configure AcquireLock. Zero values select the defaults.
 type LockOptions struct {
-	Operation  string                  // "export", "restore", ...
-	Version    string                  // program version
-	Timeout    time.Duration           // how long to wait for a held lock; 0 = try once
-	Refresh    time.Duration           // refresh interval, default DefaultLockRefresh
-	StaleAfter time.Duration           // default DefaultLockStaleAfter
-	Poll       time.Duration           // default DefaultLockPoll
-	Logf       func(level, msg string) // optional, also called from the refresh goroutine; "WARNING" on stale takeover, lost lock, failed refresh
-	Now        func() time.Time        // optional clock for lock content and staleness; waiting uses real time
-	Hostname   string                  // optional override for tests; default os.Hostname()
-	PID        int                     // optional override for tests; default os.Getpid()
+	Operation string // "export", "restore", ...
+	Version   string // program version
+	// Timeout is how long to wait for a held lock; 0 = try once. A lock
+	// whose content did not change at all during Timeout is watched on
+	// until it has stayed unchanged for Lease, then taken over.
+	Timeout  time.Duration
+	Lease    time.Duration           // default DefaultLockLease (TestLeaseEnv in tests)
+	Refresh  time.Duration           // default Lease/6
+	Poll     time.Duration           // default DefaultLockPoll, at most Lease/10
+	Logf     func(level, msg string) // optional, also called from the refresh goroutine; "WARNING" on takeover, lost lock, failed refresh
+	Identity *Identity               // optional override for tests; default LocalIdentity()
 }
 
 func (o LockOptions) withDefaults() LockOptions {
-	if o.Refresh <= 0 {
-		o.Refresh = DefaultLockRefresh
+	if o.Lease <= 0 {
+		o.Lease = leaseFromEnv()
 	}
-	if o.StaleAfter <= 0 {
-		o.StaleAfter = DefaultLockStaleAfter
+	if o.Lease <= 0 {
+		o.Lease = DefaultLockLease
+	}
+	if o.Refresh <= 0 {
+		o.Refresh = o.Lease / 6
 	}
 	if o.Poll <= 0 {
-		o.Poll = DefaultLockPoll
+		o.Poll = min(DefaultLockPoll, o.Lease/10)
 	}
 	if o.Logf == nil {
 		o.Logf = func(string, string) {}
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Hostname == "" {
-		o.Hostname, _ = os.Hostname() // "" disables the pid check in Stale
-	}
-	if o.PID == 0 {
-		o.PID = os.Getpid()
+	if o.Identity == nil {
+		id := LocalIdentity()
+		o.Identity = &id
 	}
 	return o
 }
 
-// Lock is a held archive lock. It refreshes itself until Release.
-type Lock struct {
-	fsys  afero.Fs
-	opts  LockOptions
-	token string
+// margin is how long before a waiter may take the lock over its holder
+// stops writing: room for operations in flight and for clocks that run at
+// slightly different rates.
+func (o LockOptions) margin() time.Duration { return o.Lease / 3 }
 
-	mu         sync.Mutex
-	info       LockInfo
-	lost       bool      // someone else took over or removed the lock
-	lostHolder *LockInfo // the new holder, if known
+// watch is what a waiting run has observed of a held lock, on its own
+// monotonic clock. Nothing in the file's content decides staleness but
+// whether it changes: a holder rewrites it with a new counter on every
+// refresh, whatever its clock says.
+type watch struct {
+	raw     []byte
+	since   time.Time // when this content was first seen
+	changed bool      // the content changed while watched: the holder lives
+}
 
-	stop        chan struct{}
-	done        chan struct{}
-	releaseOnce sync.Once
-	releaseErr  error
+func (w *watch) see(raw []byte, now time.Time) {
+	switch {
+	case w.since.IsZero():
+		w.raw, w.since = raw, now
+	case !bytes.Equal(raw, w.raw):
+		w.raw, w.since, w.changed = raw, now, true
+	}
+}
+
+// staleReason says why the lock st, watched in w, may be taken over, or "".
+func staleReason(me Identity, st lockState, w *watch, now time.Time, lease time.Duration) string {
+	if me.holderDead(st.info) {
+		return "sein Prozess läuft auf diesem Rechner nicht mehr"
+	}
+	if unchanged := now.Sub(w.since); unchanged >= lease {
+		return fmt.Sprintf("seit %s unverändert (Lease %s, von hier beobachtet)", unchanged.Round(time.Second), lease)
+	}
+	return ""
 }
 
 // AcquireLock creates LockFileName at the root of fsys exclusively. A held
-// lock is polled until opts.Timeout or ctx ends, then a *LockError is
-// returned (on ctx end wrapped together with ctx.Err()). A stale lock is
-// taken over with a "WARNING" through opts.Logf.
+// lock is watched until opts.Timeout (longer while it does not change, see
+// LockOptions.Timeout) or ctx ends, then a *LockError is returned (on ctx
+// end wrapped together with ctx.Err()). A stale lock is taken over with a
+// "WARNING" through opts.Logf: one whose holder ran in this very pid space
+// (same machine id, boot id and pid namespace) and is dead, or one whose
+// content this run saw unchanged for a whole lease.
 func AcquireLock(ctx context.Context, fsys afero.Fs, opts LockOptions) (*Lock, error) {
 	opts = opts.withDefaults()
 	token, err := newToken()
 	if err != nil {
 		return nil, err
 	}
+	me := *opts.Identity
 	start := time.Now()
+	var w watch
+	var mw watch         // the takeover marker, if another run holds it
+	var holder *LockInfo // as last read
+	extended, reread := false, false
 	for {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("Lock %s: %w", LockFileName, err)
+			if w.since.IsZero() {
+				return nil, fmt.Errorf("Lock %s: %w", LockFileName, err)
+			}
+			// The context may end between two looks, not only while
+			// sleeping: the error names the holder all the same.
+			lerr := &LockError{Path: LockFileName, Holder: holder, Waited: time.Since(start)}
+			return nil, fmt.Errorf("%w: %w", lerr, err)
 		}
-		now := opts.Now()
-		info := LockInfo{PID: opts.PID, Host: opts.Hostname, Operation: opts.Operation,
-			Version: opts.Version, Created: now, Refreshed: now, Token: token}
-		err := createLockFile(fsys, encodeLock(info))
+		began := time.Now()
+		info := LockInfo{PID: me.PID, Host: me.Host, MachineID: me.MachineID, BootID: me.BootID, PidNS: me.PidNS,
+			Operation: opts.Operation, Version: opts.Version, Created: began, Refreshed: began, Token: token}
+		err := createExcl(fsys, LockFileName, encodeLock(info))
 		if err == nil {
-			return startLock(fsys, opts, info), nil
+			return startLock(fsys, opts, info, began), nil
 		}
 		if !errors.Is(err, iofs.ErrExist) {
 			return nil, fmt.Errorf("Lock %s anlegen: %w", LockFileName, err)
@@ -100,25 +131,40 @@ func AcquireLock(ctx context.Context, fsys afero.Fs, opts LockOptions) (*Lock, e
 		if err != nil {
 			return nil, fmt.Errorf("Lock %s lesen: %w", LockFileName, err)
 		}
-		now = opts.Now()
-		if st.stale(now, opts.Hostname, opts.StaleAfter) {
-			removed, err := removeIfUnchanged(fsys, st)
+		now := time.Now()
+		w.see(st.raw, now)
+		holder = st.info
+		if why := staleReason(me, st, &w, now, opts.Lease); why != "" {
+			taken, err := takeOver(fsys, token, st.raw, &mw, opts.Lease)
 			if err != nil {
 				return nil, fmt.Errorf("veralteten Lock %s entfernen: %w", LockFileName, err)
 			}
-			if removed {
-				opts.Logf("WARNING", takeoverMessage(st, now, opts.Hostname))
+			if taken {
+				opts.Logf("WARNING", "Veralteten Lock übernommen: "+DescribeHolder(st.info)+": "+why)
+				w, holder = watch{}, nil
+				continue
 			}
-			continue
-		}
-		if opts.Timeout <= 0 {
-			return nil, &LockError{Path: LockFileName, Holder: st.info}
+			// Another run is taking it over right now: wait as for any lock.
 		}
 		waited := time.Since(start)
-		if waited >= opts.Timeout {
+		wait := opts.Poll
+		switch {
+		case opts.Timeout <= 0 && (st.info != nil || reread):
+			return nil, &LockError{Path: LockFileName, Holder: st.info}
+		case opts.Timeout <= 0:
+			// Most likely created a moment ago and being written: one
+			// more look, so that the error can name the holder.
+			reread = true
+		case waited < opts.Timeout:
+			wait = min(wait, opts.Timeout-waited)
+		case w.changed:
 			return nil, &LockError{Path: LockFileName, Holder: st.info, Waited: waited}
+		case !extended:
+			extended = true
+			opts.Logf("INFO", fmt.Sprintf("Lock %s hat sich in %s nicht verändert (%s): er wird weiter beobachtet und übernommen, wenn er %s lang unverändert bleibt",
+				LockFileName, waited.Round(time.Second), DescribeHolder(st.info), opts.Lease))
 		}
-		timer := time.NewTimer(min(opts.Poll, opts.Timeout-waited))
+		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			timer.Stop()
@@ -129,22 +175,28 @@ func AcquireLock(ctx context.Context, fsys afero.Fs, opts LockOptions) (*Lock, e
 	}
 }
 
-func takeoverMessage(st lockState, now time.Time, host string) string {
-	if st.info == nil {
-		return fmt.Sprintf("Veralteten Lock übernommen: unlesbare Lock-Datei (zuletzt geändert vor %s)",
-			now.Sub(st.modTime).Round(time.Second))
-	}
-	i := st.info
-	msg := fmt.Sprintf("Veralteten Lock übernommen: pid %d auf host %s (%s, zuletzt aktualisiert vor %s",
-		i.PID, i.Host, i.Operation, now.Sub(i.Refreshed).Round(time.Second))
-	if host != "" && i.Host == host && !processAlive(i.PID) {
-		msg += ", Prozess läuft nicht mehr"
-	}
-	return msg + ")"
+// Lock is a held archive lock. It refreshes itself until Release. Valid
+// says whether it may still be relied on; a run checks it before every
+// change to the archive.
+type Lock struct {
+	fsys  afero.Fs
+	opts  LockOptions
+	token string
+
+	mu     sync.Mutex
+	info   LockInfo
+	lastOK time.Time // start of the last successful write of the lock file
+	lost   error     // set once: the lock can no longer be relied on
+	taken  bool      // lost because the file is no longer ours
+
+	stop        chan struct{}
+	done        chan struct{}
+	releaseOnce sync.Once
+	releaseErr  error
 }
 
-func startLock(fsys afero.Fs, opts LockOptions, info LockInfo) *Lock {
-	l := &Lock{fsys: fsys, opts: opts, token: info.Token, info: info,
+func startLock(fsys afero.Fs, opts LockOptions, info LockInfo, began time.Time) *Lock {
+	l := &Lock{fsys: fsys, opts: opts, token: info.Token, info: info, lastOK: began,
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go l.refreshLoop()
 	return l
@@ -157,55 +209,119 @@ func (l *Lock) Info() LockInfo {
 	return l.info
 }
 
+// Valid returns nil while the lock is held, else an error wrapping
+// ErrLockLost: the lock file is no longer ours, or our last successful
+// refresh is older than the lease minus a safety margin, so that a waiter
+// may take it over any moment. Once lost, a lock stays lost.
+func (l *Lock) Valid() error {
+	l.mu.Lock()
+	err, fresh := l.expireLocked(time.Now())
+	l.mu.Unlock()
+	if fresh {
+		l.opts.Logf("WARNING", err.Error())
+	}
+	return err
+}
+
+// elapsed measures from t to now on the monotonic clock and on the wall
+// clock and returns the larger: the monotonic clock stops while the
+// machine sleeps, the wall clock jumps forward after it wakes.
+func elapsed(t, now time.Time) time.Duration {
+	return max(now.Sub(t), now.Round(0).Sub(t.Round(0)))
+}
+
+// expireLocked sets l.lost if the lease may have run out; fresh reports
+// that it did so just now.
+func (l *Lock) expireLocked(now time.Time) (err error, fresh bool) {
+	if l.lost != nil {
+		return l.lost, false
+	}
+	age := elapsed(l.lastOK, now)
+	if age <= l.opts.Lease-l.opts.margin() {
+		return nil, false
+	}
+	l.lost = fmt.Errorf("Lock %s seit %s nicht aufgefrischt; nach %s darf ein anderer Lauf ihn übernehmen, dieser Lauf ändert am Archiv nichts mehr: %w",
+		LockFileName, age.Round(time.Second), l.opts.Lease, ErrLockLost)
+	return l.lost, true
+}
+
+func (l *Lock) setLost(err error, taken bool) {
+	l.mu.Lock()
+	fresh := l.lost == nil
+	if fresh {
+		l.lost, l.taken = err, taken
+	}
+	l.mu.Unlock()
+	if fresh {
+		l.opts.Logf("WARNING", err.Error())
+	}
+}
+
 func (l *Lock) refreshLoop() {
 	defer close(l.done)
-	t := time.NewTicker(l.opts.Refresh)
+	retry := max(l.opts.Refresh/6, time.Millisecond)
+	t := time.NewTimer(l.opts.Refresh)
 	defer t.Stop()
 	for {
 		select {
 		case <-l.stop:
 			return
 		case <-t.C:
-			if !l.refresh() {
-				return
-			}
+		}
+		ok, more := l.refresh()
+		if !more {
+			return
+		}
+		if ok {
+			t.Reset(l.opts.Refresh)
+		} else {
+			t.Reset(retry) // a share hiccup: try again soon, within the lease
 		}
 	}
 }
 
-// refresh rewrites the lock with a new Refreshed time via a temp file and
-// rename, after checking that it still carries our token. It returns
-// false once the lock is lost.
-func (l *Lock) refresh() bool {
+// refresh rewrites the lock with the next counter via a temp file and
+// rename, after checking that it still carries our token. ok reports
+// success; more is false once the lock is lost.
+func (l *Lock) refresh() (ok, more bool) {
+	began := time.Now()
+	if l.Valid() != nil {
+		return false, false
+	}
 	st, err := readLock(l.fsys)
 	if err != nil && !errors.Is(err, iofs.ErrNotExist) {
-		l.opts.Logf("WARNING", fmt.Sprintf("Lock %s nicht aktualisiert: %v", LockFileName, err))
-		return true // try again next tick
+		l.opts.Logf("WARNING", fmt.Sprintf("Lock %s nicht aufgefrischt (wird wiederholt): %v", LockFileName, err))
+		return false, true
 	}
 	if err != nil || st.info == nil || st.info.Token != l.token {
-		l.mu.Lock()
-		l.lost, l.lostHolder = true, st.info
-		l.mu.Unlock()
-		l.opts.Logf("WARNING", lostError(st.info, err == nil).Error())
-		return false
+		l.setLost(lostError(st.info, err == nil), true)
+		return false, false
 	}
 	info := l.Info()
-	info.Refreshed = l.opts.Now()
+	info.Refreshed = time.Now()
+	info.Counter++
 	tmp := LockFileName + "." + l.token + ".tmp"
 	if err := WriteFileAtomic(l.fsys, LockFileName, tmp, encodeLock(info), 0o644); err != nil {
-		l.opts.Logf("WARNING", fmt.Sprintf("Lock %s nicht aktualisiert: %v", LockFileName, err))
-		return true
+		l.opts.Logf("WARNING", fmt.Sprintf("Lock %s nicht aufgefrischt (wird wiederholt): %v", LockFileName, err))
+		return false, true
 	}
 	l.mu.Lock()
-	l.info.Refreshed = info.Refreshed
+	l.info = info
+	// A write that ended after our lease may have run out does not count:
+	// a waiter may have taken over meanwhile, and we just overwrote it.
+	if _, fresh := l.expireLocked(time.Now()); l.lost == nil {
+		l.lastOK = began
+	} else if fresh {
+		defer l.opts.Logf("WARNING", l.lost.Error())
+	}
 	l.mu.Unlock()
-	return true
+	return l.lost == nil, l.lost == nil
 }
 
 // Release stops refreshing and removes the lock file if it still carries
-// our token. If someone else took the lock over or removed it, their file
-// is left alone and the error wraps ErrLockLost. Calling Release again
-// returns the first result.
+// our token. If the lock was lost, the error wraps ErrLockLost; someone
+// else's file is left alone. Calling Release again returns the first
+// result.
 func (l *Lock) Release() error {
 	l.releaseOnce.Do(func() {
 		close(l.stop)
@@ -216,24 +332,35 @@ func (l *Lock) Release() error {
 }
 
 func (l *Lock) remove() error {
+	lost := l.Valid()
 	l.mu.Lock()
-	lost, holder := l.lost, l.lostHolder
+	taken := l.taken
 	l.mu.Unlock()
-	if lost {
-		return lostError(holder, holder != nil)
+	if taken {
+		return lost
 	}
 	st, err := readLock(l.fsys)
-	if errors.Is(err, iofs.ErrNotExist) {
+	switch {
+	case errors.Is(err, iofs.ErrNotExist):
 		return lostError(nil, false)
-	}
-	if err != nil {
+	case err != nil:
 		return fmt.Errorf("Lock %s freigeben: %w", LockFileName, err)
-	}
-	if st.info == nil || st.info.Token != l.token {
+	case st.info == nil || st.info.Token != l.token:
 		return lostError(st.info, true)
 	}
-	if err := l.fsys.Remove(LockFileName); err != nil {
-		return fmt.Errorf("Lock %s freigeben: %w", LockFileName, err)
+	if lost = l.Valid(); lost == nil {
+		// Still within our lease (minus the margin): nobody can have taken
+		// the lock over since we read it, so it is ours to remove.
+		if err := l.fsys.Remove(LockFileName); err != nil {
+			return fmt.Errorf("Lock %s freigeben: %w", LockFileName, err)
+		}
+		return nil
 	}
-	return nil
+	// Expired: a waiter may take over any moment, so remove only what is
+	// certainly still ours.
+	_, _ = removeIf(l.fsys, LockFileName, LockFileName+"."+l.token+".frei", func(raw []byte) bool {
+		cur, _ := parseLock(raw)
+		return cur != nil && cur.Token == l.token
+	})
+	return lost // our own expired file is gone now; the run still failed
 }

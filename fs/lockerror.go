@@ -11,6 +11,7 @@ type LockError struct {
 	Path   string
 	Holder *LockInfo // nil if the lock file could not be parsed
 	Waited time.Duration
+	Hint   string // what to do about it, appended as a sentence
 }
 
 // Error returns one German line, e.g. "Lock .backup.lock nicht erhalten
@@ -26,9 +27,14 @@ func (e *LockError) Error() string {
 		msg += " nach " + w.String()
 	}
 	if e.Holder == nil {
-		return msg + ": " + describeHolder(nil)
+		msg += ": " + DescribeHolder(nil)
+	} else {
+		msg += ": gehalten von " + DescribeHolder(e.Holder)
 	}
-	return msg + ": gehalten von " + describeHolder(e.Holder)
+	if e.Hint != "" {
+		msg += "; " + e.Hint
+	}
+	return msg
 }
 
 // ErrLockLost is wrapped by Lock.Release when another process took the
@@ -40,5 +46,5 @@ func lostError(holder *LockInfo, present bool) error {
 		return fmt.Errorf("Lock %s wurde während des Laufs entfernt: %w", LockFileName, ErrLockLost)
 	}
 	return fmt.Errorf("Lock %s wurde während des Laufs übernommen von %s: %w",
-		LockFileName, describeHolder(holder), ErrLockLost)
+		LockFileName, DescribeHolder(holder), ErrLockLost)
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	iofs "io/fs"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/afero"
@@ -18,103 +19,160 @@ import (
 // LockFileName is the lock file at the archive root.
 const LockFileName = ".backup.lock"
 
-// Defaults used when LockOptions (or Stale's staleAfter) leave a value zero.
+// The lock's periods. A holder rewrites the lock every DefaultLockRefresh
+// (a new Counter each time). A waiter that watches the lock file and sees
+// its content unchanged for a whole DefaultLockLease on its own monotonic
+// clock takes it over: a dead holder on another machine is replaced about
+// three minutes after its last refresh. The holder itself stops writing
+// once its last successful refresh is older than the lease minus
+// DefaultLockLease/3, a minute before any waiter can take over.
 const (
-	DefaultLockRefresh    = time.Minute
-	DefaultLockStaleAfter = 10 * time.Minute
-	DefaultLockPoll       = 200 * time.Millisecond
+	DefaultLockRefresh = 30 * time.Second
+	DefaultLockLease   = 3 * time.Minute
+	DefaultLockPoll    = 200 * time.Millisecond
 )
 
-// LockInfo is the JSON content of the lock file.
+// TestLeaseEnv is an environment variable for tests only: a duration
+// ("2s") that replaces DefaultLockLease (and scales the refresh period
+// with it) in every run of the program, so lock tests need not wait
+// minutes. It is not a setting: never set it in production.
+const TestLeaseEnv = "ARCHIV_TEST_LOCK_LEASE"
+
+// leaseFromEnv returns the lease TestLeaseEnv asks for, or 0.
+func leaseFromEnv() time.Duration {
+	d, err := time.ParseDuration(os.Getenv(TestLeaseEnv))
+	if err != nil || d <= 0 {
+		return 0
+	}
+	return d
+}
+
+// LockInfo is the JSON content of the lock file. Created and Refreshed are
+// the holder's clock and only for humans: no decision depends on them.
 type LockInfo struct {
 	PID       int       `json:"pid"`
 	Host      string    `json:"host"`
+	MachineID string    `json:"machine_id,omitempty"`
+	BootID    string    `json:"boot_id,omitempty"`
+	PidNS     string    `json:"pid_ns,omitempty"`
 	Operation string    `json:"operation"`
 	Version   string    `json:"version"`
 	Created   time.Time `json:"created"`
 	Refreshed time.Time `json:"refreshed"`
-	Token     string    `json:"token"` // random, identifies this holder
-}
-
-// Stale reports whether info describes a stale lock: same host and pid not
-// alive, or Refreshed older than staleAfter (DefaultLockStaleAfter if <= 0).
-func Stale(info LockInfo, now time.Time, host string, staleAfter time.Duration) bool {
-	if staleAfter <= 0 {
-		staleAfter = DefaultLockStaleAfter
-	}
-	if host != "" && info.Host == host && !processAlive(info.PID) {
-		return true
-	}
-	return now.Sub(info.Refreshed) > staleAfter
+	Counter   uint64    `json:"counter"` // +1 on every refresh: what waiters watch
+	Token     string    `json:"token"`   // random, identifies this holder
 }
 
 // lockState is one reading of the lock file.
 type lockState struct {
-	info    *LockInfo // nil if the content cannot be parsed (empty or torn)
-	raw     []byte
-	modTime time.Time
+	info *LockInfo // nil if the content cannot be parsed (empty or torn)
+	raw  []byte
 }
 
-// stale judges a parsed lock with Stale and an unparseable one by its
-// modification time.
-func (s lockState) stale(now time.Time, host string, staleAfter time.Duration) bool {
-	if s.info == nil {
-		return now.Sub(s.modTime) > staleAfter
-	}
-	return Stale(*s.info, now, host, staleAfter)
-}
-
-// readLock reads content and modification time through one handle, so
-// both belong to the same file even if it is replaced meanwhile.
 func readLock(fsys afero.Fs) (lockState, error) {
 	f, err := fsys.Open(LockFileName)
 	if err != nil {
 		return lockState{}, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return lockState{}, err
-	}
 	raw, err := io.ReadAll(io.LimitReader(f, 64<<10))
 	if err != nil {
 		return lockState{}, err
 	}
-	st := lockState{raw: raw, modTime: fi.ModTime()}
-	var info LockInfo
-	if json.Unmarshal(raw, &info) == nil {
-		st.info = &info
-	}
-	return st, nil
+	info, _ := parseLock(raw)
+	return lockState{info: info, raw: raw}, nil
 }
 
-// removeIfUnchanged re-reads the lock and removes it only if it is still
-// byte for byte the one judged in st (same token, not refreshed since),
-// which keeps the window for removing a fresh holder's lock small.
-func removeIfUnchanged(fsys afero.Fs, st lockState) (bool, error) {
-	cur, err := readLock(fsys)
-	if errors.Is(err, iofs.ErrNotExist) {
-		return false, nil
+// parseLock decodes a lock file; nil if it is no lock (no JSON object
+// with a token).
+func parseLock(raw []byte) (*LockInfo, error) {
+	var info LockInfo
+	if err := json.Unmarshal(raw, &info); err != nil {
+		return nil, err
 	}
-	if err != nil {
-		return false, err
+	if info.Token == "" {
+		return nil, errors.New("kein Token")
 	}
-	if !bytes.Equal(cur.raw, st.raw) || !cur.modTime.Equal(st.modTime) {
-		return false, nil
-	}
-	if err := fsys.Remove(LockFileName); err != nil {
+	return &info, nil
+}
+
+// removeIf removes the file name if match says its content is the one
+// the caller means (the stale lock it judged, or its own). It first renames
+// the file aside under a name only this caller uses, so of two runs acting
+// at once only one gets any given file; then it looks at what it got. If
+// that is not the file meant (someone replaced it meanwhile), it is put
+// back with an exclusive create.
+func removeIf(fsys afero.Fs, name, aside string, match func(raw []byte) bool) (bool, error) {
+	if err := fsys.Rename(name, aside); err != nil {
 		if errors.Is(err, iofs.ErrNotExist) {
 			return false, nil
 		}
 		return false, err
 	}
-	return true, nil
+	raw, rerr := afero.ReadFile(fsys, aside)
+	if rerr == nil && match(raw) {
+		if err := fsys.Remove(aside); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+			return true, fmt.Errorf("%s entfernen: %w", aside, err)
+		}
+		return true, nil
+	}
+	if rerr != nil {
+		// Cannot tell what it is: put it back as it was.
+		if err := fsys.Rename(aside, name); err != nil {
+			return false, fmt.Errorf("%s zurück nach %s: %w", aside, name, err)
+		}
+		return false, rerr
+	}
+	if err := createExcl(fsys, name, raw); err != nil && !errors.Is(err, iofs.ErrExist) {
+		return false, fmt.Errorf("fremden Lock zurücklegen: %w", err)
+	}
+	_ = fsys.Remove(aside)
+	return false, nil
 }
 
-// createLockFile creates the lock file exclusively and writes data. The
-// error wraps iofs.ErrExist if a lock file is already there.
-func createLockFile(fsys afero.Fs, data []byte) error {
-	f, err := fsys.OpenFile(LockFileName, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+// TakeoverFileName is held (created exclusively) by the one run that
+// removes a stale lock, so that two waiters never act on it at once.
+const TakeoverFileName = LockFileName + ".takeover"
+
+// takeOver removes the stale lock judged (its content as read), unless
+// another run is doing so right now or the lock changed meanwhile. Only
+// one run at a time gets past TakeoverFileName; it checks that the lock is
+// still the one judged before it renames it aside, so it never displaces a
+// lock that another taker or a new run has created since. A marker left by
+// a taker that died is removed once it has stayed unchanged for a lease
+// (watched in mw).
+func takeOver(fsys afero.Fs, token string, judged []byte, mw *watch, lease time.Duration) (bool, error) {
+	err := createExcl(fsys, TakeoverFileName, []byte(token+"\n"))
+	if errors.Is(err, iofs.ErrExist) {
+		raw, rerr := afero.ReadFile(fsys, TakeoverFileName)
+		if rerr != nil {
+			return false, nil // gone meanwhile: try again next round
+		}
+		if mw.see(raw, time.Now()); time.Since(mw.since) >= lease {
+			_, err := removeIf(fsys, TakeoverFileName, TakeoverFileName+"."+token, func(got []byte) bool { return bytes.Equal(got, raw) })
+			*mw = watch{}
+			return false, err
+		}
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer fsys.Remove(TakeoverFileName)
+	cur, err := readLock(fsys)
+	if errors.Is(err, iofs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil || !bytes.Equal(cur.raw, judged) {
+		return false, err
+	}
+	return removeIf(fsys, LockFileName, LockFileName+"."+token+".alt", func(raw []byte) bool { return bytes.Equal(raw, judged) })
+}
+
+// createExcl creates name exclusively and writes data. The error wraps
+// iofs.ErrExist if the file is already there.
+func createExcl(fsys afero.Fs, name string, data []byte) error {
+	f, err := fsys.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
 	}
@@ -129,8 +187,8 @@ func createLockFile(fsys afero.Fs, data []byte) error {
 		err = cerr
 	}
 	if err != nil {
-		_ = fsys.Remove(LockFileName) // we created it, so it is ours
-		return fmt.Errorf("Lock %s schreiben: %w", LockFileName, err)
+		_ = fsys.Remove(name) // we just created it, so it is ours
+		return fmt.Errorf("%s schreiben: %w", name, err)
 	}
 	return nil
 }
@@ -151,15 +209,21 @@ func newToken() (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-// describeHolder formats "pid 4711 auf host werkstatt (export, seit ...)".
-func describeHolder(info *LockInfo) string {
+// DescribeHolder formats "pid 4711 auf host werkstatt (export, seit ...)",
+// or says that the lock file cannot be read (info nil).
+func DescribeHolder(info *LockInfo) string {
 	if info == nil {
-		return "unlesbare Lock-Datei (wird gerade angelegt oder ist beschädigt)"
+		return "unlesbare Lock-Datei (leer oder beschädigt: wird gerade angelegt, oder ihr Schreiber brach ab)"
 	}
-	op := info.Operation
-	if op != "" {
-		op += ", "
+	var parts []string
+	if info.Operation != "" {
+		parts = append(parts, info.Operation)
 	}
-	return fmt.Sprintf("pid %d auf host %s (%sseit %s)", info.PID, info.Host, op,
-		info.Created.Local().Format("2006-01-02 15:04:05"))
+	if !info.Created.IsZero() {
+		parts = append(parts, "seit "+info.Created.Local().Format("2006-01-02 15:04:05"))
+	}
+	if len(parts) == 0 {
+		return fmt.Sprintf("pid %d auf host %s", info.PID, info.Host)
+	}
+	return fmt.Sprintf("pid %d auf host %s (%s)", info.PID, info.Host, strings.Join(parts, ", "))
 }

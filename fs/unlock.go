@@ -1,6 +1,8 @@
 package fs
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	iofs "io/fs"
@@ -9,14 +11,31 @@ import (
 	"github.com/spf13/afero"
 )
 
-// Unlock removes a stale lock, or any lock if removeAll. It returns the
-// removed holder (for an unparseable lock file a LockInfo with only
-// Refreshed set, to the file's modification time). A lock held by a live
-// holder is refused with a *LockError unless removeAll. No lock present
-// gives (nil, nil).
-func Unlock(fsys afero.Fs, removeAll bool, host string, staleAfter time.Duration) (*LockInfo, error) {
-	if staleAfter <= 0 {
-		staleAfter = DefaultLockStaleAfter
+// UnlockOptions configure Unlock. Zero values select the defaults.
+type UnlockOptions struct {
+	RemoveAll bool                    // remove even a live lock, at once
+	Lease     time.Duration           // how long to watch; default as LockOptions
+	Poll      time.Duration           // default as LockOptions
+	Logf      func(level, msg string) // optional; says that and how long it watches
+	Identity  *Identity               // optional override for tests
+}
+
+// Unlocked describes the lock Unlock removed.
+type Unlocked struct {
+	Holder *LockInfo // nil: the file was no readable lock
+}
+
+// Unlock removes the lock. With RemoveAll it does so at once. Otherwise
+// a lock whose holder ran in this very pid space and is dead goes at once,
+// and any other is watched for one lease: if it stays unchanged all that
+// time it is removed, if it changes (its holder refreshes it) Unlock gives
+// up with a *LockError that points to --remove-all. No lock present (also:
+// released while watched) gives (nil, nil).
+func Unlock(ctx context.Context, fsys afero.Fs, opts UnlockOptions) (*Unlocked, error) {
+	lo := LockOptions{Lease: opts.Lease, Poll: opts.Poll, Logf: opts.Logf, Identity: opts.Identity}.withDefaults()
+	token, err := newToken()
+	if err != nil {
+		return nil, err
 	}
 	st, err := readLock(fsys)
 	if errors.Is(err, iofs.ErrNotExist) {
@@ -25,18 +44,52 @@ func Unlock(fsys afero.Fs, removeAll bool, host string, staleAfter time.Duration
 	if err != nil {
 		return nil, fmt.Errorf("Lock %s lesen: %w", LockFileName, err)
 	}
-	if !removeAll && !st.stale(time.Now(), host, staleAfter) {
-		return nil, &LockError{Path: LockFileName, Holder: st.info}
+	if !opts.RemoveAll && !lo.Identity.holderDead(st.info) {
+		st, err = watchUnchanged(ctx, fsys, st, lo)
+		if st.raw == nil || err != nil {
+			return nil, err
+		}
 	}
-	removed, err := removeIfUnchanged(fsys, st)
+	if opts.RemoveAll {
+		_ = fsys.Remove(TakeoverFileName) // a taker's leftover, too
+	}
+	var mw watch
+	removed, err := takeOver(fsys, token, st.raw, &mw, lo.Lease)
 	if err != nil {
 		return nil, fmt.Errorf("Lock %s entfernen: %w", LockFileName, err)
 	}
 	if !removed {
-		return nil, fmt.Errorf("Lock %s hat sich während des Entfernens geändert, bitte erneut versuchen", LockFileName)
+		return nil, fmt.Errorf("Lock %s hat sich während des Entfernens geändert oder wird gerade von einem anderen Lauf übernommen, bitte erneut versuchen", LockFileName)
 	}
-	if st.info == nil {
-		return &LockInfo{Refreshed: st.modTime}, nil
+	return &Unlocked{Holder: st.info}, nil
+}
+
+// watchUnchanged watches the lock read as st for one lease. It returns the
+// lock once it has stayed the same for all that time, a zero lockState if
+// it was removed meanwhile, or a *LockError if it changed.
+func watchUnchanged(ctx context.Context, fsys afero.Fs, st lockState, lo LockOptions) (lockState, error) {
+	start := time.Now()
+	lo.Logf("INFO", fmt.Sprintf("Lock %s: %s. Er wird %s lang beobachtet und entfernt, wenn er sich nicht ändert (sofort: unlock --remove-all)",
+		LockFileName, DescribeHolder(st.info), lo.Lease))
+	for time.Since(start) < lo.Lease {
+		timer := time.NewTimer(min(lo.Poll, lo.Lease-time.Since(start)))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return lockState{}, fmt.Errorf("Lock %s beobachten: %w", LockFileName, ctx.Err())
+		case <-timer.C:
+		}
+		cur, err := readLock(fsys)
+		if errors.Is(err, iofs.ErrNotExist) {
+			return lockState{}, nil
+		}
+		if err != nil {
+			return lockState{}, fmt.Errorf("Lock %s lesen: %w", LockFileName, err)
+		}
+		if !bytes.Equal(cur.raw, st.raw) {
+			return lockState{}, &LockError{Path: LockFileName, Holder: cur.info, Waited: time.Since(start),
+				Hint: "er wird aufgefrischt, ein Lauf ist aktiv. Nur wenn sicher kein Lauf mehr auf dieses Archiv schreibt: unlock --remove-all"}
+		}
 	}
-	return st.info, nil
+	return st, nil
 }

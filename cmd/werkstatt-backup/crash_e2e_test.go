@@ -154,7 +154,7 @@ func crashWatchEvents(t *testing.T, dirs []string, n int, match func(mask uint32
 // crashUnlockTorn handles the one leftover a kill can make that the next
 // run does not take over by itself: killed between creating .backup.lock
 // exclusively and writing it, the lock is empty, and an unreadable lock is
-// stale only after 10 minutes (nobody can tell a dead writer from a slow
+// taken over only after one observed lease (nobody can tell a dead writer from a slow
 // one). The admin's way out is `unlock --remove-all`; the test takes it.
 func crashUnlockTorn(t *testing.T, dir string, env []string, arg, archive string) bool {
 	t.Helper()

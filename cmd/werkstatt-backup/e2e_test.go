@@ -239,7 +239,9 @@ func TestBadInvocations(t *testing.T) {
 func TestLockContentionBetweenProcesses(t *testing.T) {
 	dir := workshop(t, 5)
 	archive := afero.NewBasePathFs(afero.NewOsFs(), filepath.Join(dir, "test_archiv"))
-	held, err := archfs.AcquireLock(context.Background(), archive, archfs.LockOptions{Operation: "restore", Version: "test"})
+	// Refreshed every 50ms, so that waiters see it change (a live holder)
+	// long before their --lock-timeout ends.
+	held, err := archfs.AcquireLock(context.Background(), archive, archfs.LockOptions{Operation: "restore", Version: "test", Refresh: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,8 +253,12 @@ func TestLockContentionBetweenProcesses(t *testing.T) {
 	if !strings.Contains(r.stderr, fmt.Sprintf("pid %d", os.Getpid())) || !strings.Contains(r.stderr, "restore") {
 		t.Fatalf("lock error does not name the holder: %q", r.stderr)
 	}
-	// unlock refuses a live lock, unless --remove-all.
-	wb(t, dir, "unlock", "--archiv", "test_archiv").expect(t, 4)
+	// unlock watches a live lock, sees it refreshed and leaves it, pointing
+	// to --remove-all.
+	r = wb(t, dir, "unlock", "--archiv", "test_archiv").expect(t, 4)
+	if !strings.Contains(r.stderr, "wird 3m0s lang beobachtet") || !strings.Contains(r.stderr, "ein Lauf ist aktiv. Nur wenn sicher kein Lauf mehr auf dieses Archiv schreibt: unlock --remove-all") {
+		t.Fatalf("unlock of a live lock: %q", r.stderr)
+	}
 	// Once released, the export runs.
 	held.Release()
 	wb(t, dir, "export", "--db", "test_archiv/werkstatt.db", "--archiv", "test_archiv").expect(t, 0)
@@ -265,9 +271,13 @@ func TestStaleLockIsTakenOver(t *testing.T) {
 	if err := dead.Run(); err != nil {
 		t.Fatal(err)
 	}
-	host, _ := os.Hostname()
+	me := archfs.LocalIdentity()
+	if me.MachineID == "" || me.BootID == "" || me.PidNS == "" {
+		t.Skip("this OS does not say which machine, boot and pid namespace a process runs in")
+	}
 	now := time.Now()
-	lock := archfs.LockInfo{PID: dead.Process.Pid, Host: host, Operation: "export", Created: now, Refreshed: now, Token: "x"}
+	lock := archfs.LockInfo{PID: dead.Process.Pid, Host: me.Host, MachineID: me.MachineID, BootID: me.BootID, PidNS: me.PidNS,
+		Operation: "export", Created: now, Refreshed: now, Token: "x"}
 	b, _ := json.Marshal(lock)
 	os.WriteFile(filepath.Join(dir, "test_archiv", archfs.LockFileName), b, 0o644)
 

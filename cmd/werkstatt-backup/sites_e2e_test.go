@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/afero"
 
@@ -142,7 +143,7 @@ func TestAllSites(t *testing.T) {
 	// Each site locks its own archive: with zentrale's held by someone
 	// else, zentrale gives up (4), nord still runs. Worst: 3 < 4 < 1.
 	held, err := archfs.AcquireLock(context.Background(), afero.NewBasePathFs(afero.NewOsFs(), filepath.Join(zentrale, "test_archiv")),
-		archfs.LockOptions{Operation: "export", Version: "test"})
+		archfs.LockOptions{Operation: "export", Version: "test", Refresh: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

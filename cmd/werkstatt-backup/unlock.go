@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -15,9 +14,11 @@ func (a *app) unlockCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "unlock",
 		Short: "einen veralteten .backup.lock entfernen",
-		Long: `Entfernt .backup.lock im Archiv, wenn er veraltet ist: sein Prozess auf diesem
-Rechner lebt nicht mehr, oder er wurde seit 10 Minuten nicht aufgefrischt. Ein
-aktiver Lock bleibt, außer mit --remove-all.
+		Long: `Entfernt .backup.lock im Archiv, wenn er veraltet ist. Sofort, wenn sein Prozess
+auf genau diesem Rechner (gleiche Machine-ID, gleicher Boot, gleicher
+PID-Namespace) nicht mehr läuft. Sonst beobachtet unlock den Lock 3 Minuten
+lang (eine Lease): ändert er sich nicht, wird er entfernt; frischt sein Lauf
+ihn auf, bleibt er (Exit 4). --remove-all entfernt jeden Lock sofort.
 
 ` + exitCodesHelp,
 		Example: `  werkstatt-backup unlock --archiv ./test_archiv
@@ -33,20 +34,33 @@ aktiver Lock bleibt, außer mit --remove-all.
 				return err
 			}
 			defer s.done()
-			host, _ := os.Hostname()
-			holder, err := archfs.Unlock(s.fsys, removeAll, host, archfs.DefaultLockStaleAfter)
+			u, err := archfs.Unlock(cmd.Context(), s.fsys, archfs.UnlockOptions{RemoveAll: removeAll,
+				Logf: func(_, msg string) {
+					s.log.Info(msg)
+					if !a.quiet && !a.jsonOut {
+						fmt.Fprintln(a.stderr, msg)
+					}
+				}})
 			if err != nil {
 				s.log.Error("unlock: " + oneLine(err.Error()))
 				return err
 			}
 			msg := "Kein Lock vorhanden: " + s.loc.String()
-			if holder != nil {
-				msg = fmt.Sprintf("Lock entfernt: pid %d auf %s (%s, zuletzt aufgefrischt %s)",
-					holder.PID, holder.Host, holder.Operation, holder.Refreshed.Local().Format("2006-01-02 15:04:05"))
+			var holder *archfs.LockInfo
+			if u != nil {
+				holder = u.Holder
+				msg = "Lock entfernt: " + archfs.DescribeHolder(holder)
+				if holder != nil {
+					msg += ", zuletzt aufgefrischt " + holder.Refreshed.Local().Format("2006-01-02 15:04:05") + " (Uhr des Halters)"
+				}
 			}
 			s.log.Info(msg)
 			if a.jsonOut {
-				a.emit(map[string]any{"command": "unlock", "removed": holder})
+				out := map[string]any{"command": "unlock", "removed": holder}
+				if u != nil && holder == nil {
+					out["unreadable"] = true
+				}
+				a.emit(out)
 			} else if !a.quiet {
 				fmt.Fprintln(a.stdout, msg)
 			}

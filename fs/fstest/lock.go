@@ -79,11 +79,20 @@ func writeForeignLock(t *testing.T, fsys afero.Fs, age time.Duration) wfs.LockIn
 	return info
 }
 
+// testLockStaleTakeover: a foreign lock whose written time is 11 minutes
+// old is not stale by that; it is taken over once this run has seen it
+// unchanged for a whole lease (here 300ms), after its --lock-timeout
+// (100ms) ran out without a change.
 func testLockStaleTakeover(t *testing.T, fsys afero.Fs) {
 	writeForeignLock(t, fsys, 11*time.Minute)
+	_, err := wfs.AcquireLock(context.Background(), fsys, wfs.LockOptions{Operation: "export"})
+	var le *wfs.LockError
+	if !errors.As(err, &le) {
+		t.Fatalf("old lock taken over without watching it: %v", err)
+	}
 	var mu sync.Mutex
 	var logs []string
-	l := acquire(t, fsys, wfs.LockOptions{Operation: "export", Logf: func(level, msg string) {
+	l := acquire(t, fsys, wfs.LockOptions{Operation: "export", Timeout: 100 * time.Millisecond, Lease: 300 * time.Millisecond, Logf: func(level, msg string) {
 		mu.Lock()
 		defer mu.Unlock()
 		logs = append(logs, level+" "+msg)
@@ -92,7 +101,7 @@ func testLockStaleTakeover(t *testing.T, fsys afero.Fs) {
 	mu.Lock()
 	got := strings.Join(logs, "\n")
 	mu.Unlock()
-	for _, want := range []string{"WARNING Veralteten Lock übernommen", "pid 4711", "andere-werkstatt", "11m"} {
+	for _, want := range []string{"WARNING Veralteten Lock übernommen", "pid 4711", "andere-werkstatt", "unverändert (Lease 300ms, von hier beobachtet)"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("log %q does not contain %q", got, want)
 		}
@@ -104,9 +113,8 @@ func testLockStaleTakeover(t *testing.T, fsys afero.Fs) {
 
 func testLockRefresh(t *testing.T, fsys afero.Fs) {
 	l := acquire(t, fsys, wfs.LockOptions{Operation: "export", Refresh: 20 * time.Millisecond})
-	first := l.Info().Refreshed
 	deadline := time.Now().Add(10 * time.Second)
-	for !readLockInfo(t, fsys).Refreshed.After(first) {
+	for readLockInfo(t, fsys).Counter == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("lock file was not refreshed within 10s")
 		}
@@ -120,21 +128,25 @@ func testLockRefresh(t *testing.T, fsys afero.Fs) {
 	}
 }
 
-// testLockRefreshKeepsItFresh: a run that lasts several times the stale
-// age of a competitor keeps its lock by refreshing it; the competitor, on
-// another host, waits instead of taking it over.
+// testLockRefreshKeepsItFresh: a run that lasts several times the lease
+// of a competitor keeps its lock by refreshing it; the competitor, on
+// another machine, watches it change and gives up instead of taking it
+// over.
 func testLockRefreshKeepsItFresh(t *testing.T, fsys afero.Fs) {
-	const staleAfter = time.Second // 20 refresh intervals: room for a slow disk
+	const lease = time.Second // 20 refresh intervals: room for a slow disk
 	l := acquire(t, fsys, wfs.LockOptions{Operation: "export", Refresh: 50 * time.Millisecond})
-	time.Sleep(2 * staleAfter)
+	other := wfs.Identity{Host: "andere-werkstatt", MachineID: "andere", BootID: "b", PidNS: "p", PID: 4711}
 	_, err := wfs.AcquireLock(context.Background(), fsys, wfs.LockOptions{Operation: "export",
-		Hostname: "andere-werkstatt", StaleAfter: staleAfter, Timeout: 100 * time.Millisecond, Poll: 20 * time.Millisecond})
+		Identity: &other, Lease: lease, Timeout: 2 * lease, Poll: 20 * time.Millisecond})
 	var le *wfs.LockError
 	if !errors.As(err, &le) {
 		t.Fatalf("competitor: err = %v, want *LockError: a refreshed lock is not stale", err)
 	}
-	if got := readLockInfo(t, fsys); got.Token != l.Info().Token || time.Since(got.Refreshed) > staleAfter {
+	if got := readLockInfo(t, fsys); got.Token != l.Info().Token || got.Counter == 0 {
 		t.Errorf("lock file %+v: not ours or not refreshed", got)
+	}
+	if err := l.Valid(); err != nil {
+		t.Errorf("Valid: %v", err)
 	}
 	if err := l.Release(); err != nil {
 		t.Fatalf("Release: %v", err)
@@ -183,29 +195,40 @@ func testLockUnderLoad(t *testing.T, fsys afero.Fs) {
 }
 
 func testUnlock(t *testing.T, fsys afero.Fs) {
-	host, _ := os.Hostname()
-	info, err := wfs.Unlock(fsys, false, host, 0)
-	if info != nil || err != nil {
-		t.Errorf("Unlock without lock = %v, %v; want nil, nil", info, err)
+	opts := wfs.UnlockOptions{Lease: 300 * time.Millisecond, Poll: 10 * time.Millisecond}
+	u, err := wfs.Unlock(context.Background(), fsys, opts)
+	if u != nil || err != nil {
+		t.Errorf("Unlock without lock = %v, %v; want nil, nil", u, err)
 	}
-	l := acquire(t, fsys, wfs.LockOptions{Operation: "export"})
-	_, err = wfs.Unlock(fsys, false, host, 0)
+	l := acquire(t, fsys, wfs.LockOptions{Operation: "export", Refresh: 20 * time.Millisecond})
+	_, err = wfs.Unlock(context.Background(), fsys, opts)
 	var le *wfs.LockError
-	if !errors.As(err, &le) || le.Holder == nil || le.Holder.Token != l.Info().Token {
-		t.Fatalf("Unlock of live lock: err = %v, want *LockError naming the holder", err)
+	if !errors.As(err, &le) || le.Holder == nil || le.Holder.Token != l.Info().Token || !strings.Contains(err.Error(), "--remove-all") {
+		t.Fatalf("Unlock of live lock: err = %v, want *LockError naming the holder and --remove-all", err)
 	}
-	info, err = wfs.Unlock(fsys, true, host, 0)
-	if err != nil || info == nil || info.Token != l.Info().Token {
-		t.Fatalf("Unlock removeAll = %+v, %v; want our holder", info, err)
+	if err := l.Release(); err != nil {
+		t.Fatal(err)
+	}
+	// --remove-all takes even a live lock. (This holder does not refresh
+	// meanwhile: a refresh already reading when the lock is removed would
+	// write it back, which is why --remove-all is only for when no run is
+	// active.)
+	l = acquire(t, fsys, wfs.LockOptions{Operation: "export", Refresh: time.Hour})
+	u, err = wfs.Unlock(context.Background(), fsys, wfs.UnlockOptions{RemoveAll: true})
+	if err != nil || u == nil || u.Holder == nil || u.Holder.Token != l.Info().Token {
+		t.Fatalf("Unlock removeAll = %+v, %v; want our holder", u, err)
 	}
 	if err := l.Release(); !errors.Is(err, wfs.ErrLockLost) {
 		t.Errorf("Release after forced unlock: %v, want ErrLockLost", err)
 	}
 	writeForeignLock(t, fsys, 11*time.Minute)
-	info, err = wfs.Unlock(fsys, false, host, 0)
-	if err != nil || info == nil || info.Token != "fremd" {
-		t.Errorf("Unlock of stale lock = %+v, %v; want the foreign holder", info, err)
+	u, err = wfs.Unlock(context.Background(), fsys, opts)
+	if err != nil || u == nil || u.Holder == nil || u.Holder.Token != "fremd" {
+		t.Errorf("Unlock of a dead lock = %+v, %v; want the foreign holder", u, err)
 	}
 	_, err = fsys.Stat(wfs.LockFileName)
 	wantNotExist(t, "lock file after Unlock", err)
+	if got := names(t, fsys, "."); len(got) != 0 {
+		t.Errorf("root after Unlock = %q, want empty", got)
+	}
 }
