@@ -31,6 +31,9 @@ func (e *Engine) lowerCaseNames(folder string, entries []os.FileInfo, dryRun boo
 			continue
 		}
 		if !dryRun {
+			if err := e.fenced(); err != nil {
+				return nil, err
+			}
 			if err := e.Fs.Rename(path.Join(folder, name), path.Join(folder, lower)); err != nil {
 				return nil, fmt.Errorf("%s in %s umbenennen: %w", path.Join(folder, name), lower, err)
 			}

@@ -120,6 +120,9 @@ func (e *Engine) holdsCurrent(it exportItem, version string) bool {
 // Anything else a person put there stays, and so does dir (an error).
 func (e *Engine) removeBackupFolder(dir string) error {
 	for _, name := range []string{MetaFile, DataFile, MetaTemp, DataTemp} {
+		if err := e.fenced(); err != nil {
+			return err
+		}
 		if err := e.Fs.Remove(path.Join(dir, name)); err != nil && !errors.Is(err, iofs.ErrNotExist) {
 			return err
 		}
