@@ -65,12 +65,13 @@ func (db *DB) Count(ctx context.Context, table string) (int, error) {
 // Scan reads every row of table, ordered by rowid, from one consistent
 // snapshot of the database even while another process writes, and holds
 // the database's shared lock only briefly (see snapshot). For each row it
-// calls fn with the column names and the values as strings: NULL is "", integers are decimal, floats are formatted like
-// Python's str(float), BLOBs are their bytes, and text is returned exactly
-// as stored (a DATE-declared column is not parsed). fn must not keep or
-// modify cols or vals: both slices are reused for the next row. An error
-// from fn stops the scan and is returned. Scan returns the number of rows
-// passed to fn; a missing table is an error wrapping ErrNoTable.
+// calls fn with the column names and the values as strings: NULL is "",
+// integers are decimal, floats are formatted like Python's str(float),
+// BLOBs are their bytes, and text is returned exactly as stored (a
+// DATE-declared column is not parsed). fn must not keep or modify cols or
+// vals: both slices are reused for the next row. An error from fn stops the
+// scan and is returned. Scan returns the number of rows passed to fn; a
+// missing table is an error wrapping ErrNoTable.
 func (db *DB) Scan(ctx context.Context, table string, fn func(cols, vals []string) error) (int, error) {
 	snap, err := db.snapshot(ctx)
 	if err != nil {
