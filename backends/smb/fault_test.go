@@ -124,17 +124,20 @@ func TestHungServerTimesOut(t *testing.T) {
 	f.Close()
 }
 
-// TestLongLivedFile: the deadline is per call, not per open file.
+// TestLongLivedFile: the deadline is per call, not per open file. The
+// deadline is long enough for every call on a busy machine (Samba's answer
+// to a new connection took more than 300ms there); the pauses are longer.
 func TestLongLivedFile(t *testing.T) {
 	t.Parallel()
+	const deadline = 3 * time.Second
 	srv := smbtest.Start(t)
-	fsys := open(t, srv, "lang", smb.Backend{Timeout: 300 * time.Millisecond})
+	fsys := open(t, srv, "lang", smb.Backend{Timeout: deadline})
 	f, err := fsys.Create("a.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, part := range []string{"eins ", "zwei"} {
-		time.Sleep(400 * time.Millisecond)
+		time.Sleep(deadline + deadline/4)
 		if _, err := f.Write([]byte(part)); err != nil {
 			t.Fatalf("write after a pause longer than the deadline: %v", err)
 		}
