@@ -73,6 +73,9 @@ func (db *DB) trySnapshot(ctx context.Context) (*snapshot, error) {
 		return nil, err
 	}
 	if mode == "wal" {
+		// No descriptor of the file is opened in WAL mode: a connection
+		// keeps a shared lock on the database file as long as it is open
+		// there, and closing a descriptor would drop it (see below).
 		return &snapshot{q: tx, close: tx.Rollback}, nil
 	}
 	// Rollback-journal mode: no writer can change the file while the
