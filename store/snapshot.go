@@ -49,7 +49,7 @@ func (db *DB) snapshot(ctx context.Context) (*snapshot, error) {
 		s, err = db.trySnapshot(ctx)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("Datenbank %s: Momentaufnahme: %w", db.path, err)
+		return nil, fmt.Errorf("Momentaufnahme: %w", err)
 	}
 	return s, nil
 }
@@ -114,7 +114,7 @@ func copyToTemp(src *os.File) (string, error) {
 	removeStaleSnapshots()
 	f, err := os.CreateTemp("", snapshotPattern)
 	if err != nil {
-		return "", fmt.Errorf("temporäre Kopie anlegen (TMPDIR): %w", err)
+		return "", fmt.Errorf("temporäre Kopie im Ordner %s (TMPDIR) anlegen: %w", os.TempDir(), err)
 	}
 	if _, err := io.Copy(f, src); err != nil {
 		f.Close()

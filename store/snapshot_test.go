@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -162,6 +163,23 @@ func TestScanRemovesItsCopyOnError(t *testing.T) {
 	}
 	if names := tempNames(t, tmp); len(names) > 0 {
 		t.Fatalf("temporary copies left: %v", names)
+	}
+}
+
+// A temp folder that cannot take the copy is an error naming it.
+func TestScanNamesAnUnusableTempFolder(t *testing.T) {
+	tmp := filepath.Join(t.TempDir(), "fehlt")
+	t.Setenv("TMPDIR", tmp)
+	w, p := newWriteDB(t)
+	mustExec(t, w, "CREATE TABLE konto (id INTEGER PRIMARY KEY, betrag INTEGER NOT NULL)")
+	r, err := OpenRead(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	_, err = r.Scan(context.Background(), "konto", func(_, _ []string) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "Momentaufnahme: temporäre Kopie im Ordner "+tmp+" (TMPDIR) anlegen") {
+		t.Fatalf("err = %v", err)
 	}
 }
 
