@@ -39,6 +39,7 @@ type snapshot struct {
 // removed as soon as SQLite has opened it, so the disk space returns when
 // the scan ends, whatever ends it.
 func (db *DB) snapshot(ctx context.Context) (*snapshot, error) {
+	removeStaleSnapshots() // before, not while, holding the lock
 	s, err := db.trySnapshot(ctx)
 	if isReadonlyRollback(err) {
 		// The web app was killed inside a transaction after OpenRead: roll
@@ -111,7 +112,6 @@ func (db *DB) trySnapshot(ctx context.Context) (*snapshot, error) {
 // io.Copy lets the kernel copy (copy_file_range, or a reflink where the
 // file system shares blocks).
 func copyToTemp(src *os.File) (string, error) {
-	removeStaleSnapshots()
 	f, err := os.CreateTemp("", snapshotPattern)
 	if err != nil {
 		return "", fmt.Errorf("temporäre Kopie im Ordner %s (TMPDIR) anlegen: %w", os.TempDir(), err)
