@@ -42,6 +42,36 @@ func TestHelperKilledWriter(t *testing.T) {
 // committed state.
 func TestOpenReadAfterAKilledWriter(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "werkstatt.db")
+	createGross(t, p)
+	killWriterInTransaction(t, p)
+
+	r, err := OpenRead(context.Background(), p)
+	if err != nil {
+		t.Fatalf("OpenRead after a killed writer: %v", err)
+	}
+	defer r.Close()
+	checkRolledBack(t, r, p)
+}
+
+// The web app can be killed inside a transaction while export has the
+// database open: the hot journal appears after OpenRead. Scan must roll it
+// back before taking its snapshot and see the last committed state.
+func TestScanAfterAWriterKilledWhileOpen(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "werkstatt.db")
+	createGross(t, p)
+	r, err := OpenRead(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	killWriterInTransaction(t, p)
+	checkRolledBack(t, r, p)
+}
+
+// createGross creates a database with a table big enough that changing all
+// its rows spills pages into the database file before the commit.
+func createGross(t *testing.T, p string) {
+	t.Helper()
 	db, err := OpenWrite(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +79,12 @@ func TestOpenReadAfterAKilledWriter(t *testing.T) {
 	mustExec(t, db, "CREATE TABLE gross (id INTEGER PRIMARY KEY, v TEXT)")
 	mustExec(t, db, "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < 10000) INSERT INTO gross SELECT i, printf('%.300d', i) FROM c")
 	db.Close()
+}
 
+// killWriterInTransaction runs TestHelperKilledWriter on p and kills it
+// inside its transaction, leaving a hot journal.
+func killWriterInTransaction(t *testing.T, p string) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run", "^TestHelperKilledWriter$")
 	cmd.Env = append(os.Environ(), "STORE_KILLED_WRITER_DB="+p)
 	if err := cmd.Start(); err != nil {
@@ -71,12 +106,12 @@ func TestOpenReadAfterAKilledWriter(t *testing.T) {
 	if _, err := os.Stat(p + "-journal"); err != nil {
 		t.Fatalf("no hot journal after the kill: %v", err)
 	}
+}
 
-	r, err := OpenRead(context.Background(), p)
-	if err != nil {
-		t.Fatalf("OpenRead after a killed writer: %v", err)
-	}
-	defer r.Close()
+// checkRolledBack scans r: no change of the killed transaction may be
+// visible, the journal must be gone and the database intact.
+func checkRolledBack(t *testing.T, r *DB, p string) {
+	t.Helper()
 	changed := 0
 	if _, err := r.Scan(context.Background(), "gross", func(_, vals []string) error {
 		if vals[1][len(vals[1])-1] == 'x' {

@@ -62,33 +62,38 @@ func (db *DB) Count(ctx context.Context, table string) (int, error) {
 	return n, nil
 }
 
-// Scan reads every row of table, ordered by rowid, inside one read
-// transaction, so it sees a consistent snapshot even while another process
-// writes. For each row it calls fn with the column names and the values as
-// strings: NULL is "", integers are decimal, floats are formatted like
-// Python's str(float), BLOBs are their bytes, and text is returned exactly
-// as stored (a DATE-declared column is not parsed). fn must not keep or
-// modify cols or vals: both slices are reused for the next row. An error
-// from fn stops the scan and is returned. Scan returns the number of rows
-// passed to fn; a missing table is an error wrapping ErrNoTable.
+// Scan reads every row of table, ordered by rowid, from one consistent
+// snapshot of the database even while another process writes, and holds
+// the database's shared lock only briefly (see snapshot). For each row it
+// calls fn with the column names and the values as strings: NULL is "",
+// integers are decimal, floats are formatted like Python's str(float),
+// BLOBs are their bytes, and text is returned exactly as stored (a
+// DATE-declared column is not parsed). fn must not keep or modify cols or
+// vals: both slices are reused for the next row. An error from fn stops the
+// scan and is returned. Scan returns the number of rows passed to fn; a
+// missing table is an error wrapping ErrNoTable.
 func (db *DB) Scan(ctx context.Context, table string, fn func(cols, vals []string) error) (int, error) {
-	tx, err := db.sql.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	snap, err := db.snapshot(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("Lesetransaktion für %s: %w", table, err)
+		return 0, err
 	}
-	defer tx.Rollback()
-	cols, err := columns(ctx, tx, table)
+	defer snap.close()
+	return scanRows(ctx, snap.q, table, fn)
+}
+
+func scanRows(ctx context.Context, q querier, table string, fn func(cols, vals []string) error) (int, error) {
+	cols, err := columns(ctx, q, table)
 	if err != nil {
 		return 0, err
 	}
 	// "+col" is the value unchanged, but an expression has no declared type,
 	// so the driver hands over stored text instead of parsing it as a time.
-	sel := make([]string, len(cols))
+	exprs := make([]string, len(cols))
 	for i, c := range cols {
-		sel[i] = "+" + quoteIdent(c)
+		exprs[i] = "+" + quoteIdent(c)
 	}
-	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + quoteIdent(table) + " ORDER BY rowid"
-	rows, err := tx.QueryContext(ctx, q)
+	sel := "SELECT " + strings.Join(exprs, ", ") + " FROM " + quoteIdent(table) + " ORDER BY rowid"
+	rows, err := q.QueryContext(ctx, sel)
 	if err != nil {
 		return 0, fmt.Errorf("%s lesen: %w", table, err)
 	}

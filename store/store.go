@@ -45,18 +45,23 @@ func OpenRead(ctx context.Context, path string) (*DB, error) {
 		// app) and left a hot journal. SQLite lets only a read-write
 		// connection roll it back and refuses to read until then, so
 		// export and verify would fail until the next writer came along.
-		// Opening read-write once rolls back to the last committed state,
-		// exactly what that writer would do.
-		w, werr := open(ctx, path, "_txlock=immediate")
-		if werr != nil {
-			return nil, err
-		}
-		if werr := w.Close(); werr != nil {
+		if rollbackHotJournal(ctx, path) != nil {
 			return nil, err
 		}
 		db, err = open(ctx, path, "mode=ro")
 	}
 	return db, err
+}
+
+// rollbackHotJournal opens the database read-write once, which rolls a hot
+// journal back to the last committed state, exactly what the killed writer
+// would have done.
+func rollbackHotJournal(ctx context.Context, path string) error {
+	w, err := open(ctx, path, "_txlock=immediate")
+	if err != nil {
+		return err
+	}
+	return w.Close()
 }
 
 // sqliteReadonlyRollback is SQLITE_READONLY_ROLLBACK: a read-only

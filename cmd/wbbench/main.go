@@ -31,17 +31,20 @@ import (
 )
 
 type bench struct {
-	work    string // everything goes below here; removed at the end
-	bin     string // the werkstatt-backup binary under test
-	runs    int
-	orders  int // the 10,000 of the targets
-	big     int // the 100,000 of the memory target
-	smbN    int // the 1,000 of the SMB targets
-	python  string
-	rows    []row
-	notes   []string
-	started time.Time
-	log     io.Writer
+	work      string // everything goes below here; removed at the end
+	bin       string // the werkstatt-backup binary under test
+	runs      int
+	orders    int             // the 10,000 of the targets
+	big       int             // the 100,000 of the memory target
+	smbN      int             // the 1,000 of the SMB targets
+	writerN   int             // the 300,000 of the writer-wait target
+	only      map[string]bool // the parts to run (-only); nil: all
+	ranWriter bool            // the writer-wait rows were measured
+	python    string
+	rows      []row
+	notes     []string
+	started   time.Time
+	log       io.Writer
 
 	loadStart  string      // load average when the run began
 	loadEnd    string      // and when it ended
@@ -55,11 +58,24 @@ func main() {
 	orders := flag.Int("orders", 10000, "orders of the local targets")
 	big := flag.Int("big", 100000, "orders of the large restore (0: skip)")
 	smbN := flag.Int("smb-orders", 1000, "orders of the SMB targets (0: skip)")
+	writerN := flag.Int("writer-orders", 300000, "orders of the writer-wait target (0: skip)")
+	only := flag.String("only", "", "run only these parts, comma-separated: local, large, smb, writer (default: all; large's time target needs local)")
 	keep := flag.Bool("keep", false, "keep the working directory")
 	bin := flag.String("bin", "", "measure this werkstatt-backup binary instead of building one (an older version, say)")
 	flag.Parse()
 
-	b := &bench{runs: max(*runs, 1), orders: *orders, big: *big, smbN: *smbN, started: time.Now(), log: os.Stderr, loadStart: loadavg(), bin: *bin}
+	b := &bench{runs: max(*runs, 1), orders: *orders, big: *big, smbN: *smbN, writerN: *writerN, started: time.Now(), log: os.Stderr, loadStart: loadavg(), bin: *bin}
+	if *only != "" {
+		b.only = make(map[string]bool)
+		for _, p := range strings.Split(*only, ",") {
+			switch p = strings.TrimSpace(p); p {
+			case "local", "large", "smb", "writer":
+				b.only[p] = true
+			default:
+				fail(fmt.Errorf("-only: unbekannter Teil %q (local, large, smb, writer)", p))
+			}
+		}
+	}
 	var err error
 	if b.work = *work; b.work == "" {
 		b.work, err = os.MkdirTemp("", "wbbench-")
@@ -116,17 +132,20 @@ func (b *bench) run() error {
 			return err
 		}
 	}
-	if err := b.local(); err != nil {
-		return err
-	}
-	if b.big > 0 {
-		if err := b.large(); err != nil {
-			return err
-		}
-	}
-	if b.smbN > 0 {
-		if err := b.smb(); err != nil {
-			return err
+	for _, p := range []struct {
+		name string
+		on   bool
+		run  func() error
+	}{
+		{"local", true, b.local},
+		{"large", b.big > 0, b.large},
+		{"smb", b.smbN > 0, b.smb},
+		{"writer", b.writerN > 0, b.writerWait},
+	} {
+		if p.on && (b.only == nil || b.only[p.name]) {
+			if err := p.run(); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

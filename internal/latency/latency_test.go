@@ -73,14 +73,19 @@ func TestRoundTripTakesTwiceTheDelay(t *testing.T) {
 	const delay = 5 * time.Millisecond
 	p := startProxy(t, echoServer(t), delay)
 	c := dial(t, p.Addr)
+	// Every round trip takes at least the delay twice. Other work on the
+	// machine only adds time, so only the fastest of them says whether the
+	// proxy itself adds more (a busy machine made single round trips 80ms).
+	fastest := time.Hour
 	for i := range 5 {
 		rtt := roundTrip(t, c, []byte("ping"))
 		if rtt < 2*delay {
 			t.Errorf("round trip %d took %s, want at least %s", i, rtt, 2*delay)
 		}
-		if rtt > 2*delay+40*time.Millisecond {
-			t.Errorf("round trip %d took %s, want about %s", i, rtt, 2*delay)
-		}
+		fastest = min(fastest, rtt)
+	}
+	if fastest > 2*delay+40*time.Millisecond {
+		t.Errorf("fastest of 5 round trips took %s, want about %s", fastest, 2*delay)
 	}
 }
 
@@ -110,8 +115,11 @@ func TestPipelinedRequestsOverlap(t *testing.T) {
 		t.Fatal(err)
 	}
 	took := time.Since(start)
-	if took < 2*delay || took > 2*delay+50*time.Millisecond+100*time.Millisecond {
-		t.Errorf("50 pipelined requests took %s, want about %s + 50ms of sending", took, 2*delay)
+	// One after the other they would take 50 round trips (2s); the bound
+	// lies halfway, far above what a busy machine adds to one round trip
+	// and 50ms of sending (240ms seen).
+	if took < 2*delay || took > 25*2*delay {
+		t.Errorf("50 pipelined requests took %s, want about %s + 50ms of sending, far below 50 round trips", took, 2*delay)
 	}
 }
 
