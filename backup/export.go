@@ -179,7 +179,16 @@ func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, map[int
 	}
 	var items []exportItem
 	seen := make(map[int64]bool)
-	_, err = db.Scan(ctx, Table, func(_, row []string) error {
+	checked := false
+	_, err = db.Scan(ctx, Table, func(snapCols, row []string) error {
+		if !checked {
+			// The columns were read before the snapshot was taken: a web
+			// app that changed the table in between would shift them.
+			if !slices.Equal(snapCols, cols) {
+				return fmt.Errorf("die Spalten der Tabelle %s haben sich während des Exports geändert (%s statt %s); Export erneut starten", Table, strings.Join(snapCols, ", "), strings.Join(cols, ", "))
+			}
+			checked = true
+		}
 		e.step(PhaseRead, len(seen)+1, -1)
 		vals := make([]string, len(pick))
 		for i, j := range pick {

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/spf13/afero"
 )
 
 // midScan wraps the engine's database and calls hook with the number of
@@ -115,4 +118,38 @@ func moveOne(web *sql.DB, from, to int) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// columnsChanged answers Columns with a column the table no longer has when
+// the snapshot (Scan) is taken: a web app dropped it in between.
+type columnsChanged struct{ Database }
+
+func (d columnsChanged) Columns(ctx context.Context, table string) ([]string, error) {
+	cols, err := d.Database.Columns(ctx, table)
+	if err != nil {
+		return nil, err
+	}
+	return append(cols, "bemerkung"), nil
+}
+
+// TestExportNoticesColumnsChangedBeforeTheSnapshot: the column list is read
+// before the snapshot; when the table changed in between, export must not
+// map the snapshot's values by the old list (it would shift them into the
+// wrong fields) but stop and say so.
+func TestExportNoticesColumnsChangedBeforeTheSnapshot(t *testing.T) {
+	f := newFixture(t, [][]string{row("1", "000001"), row("2", "000002")})
+	f.e.Open = func(ctx context.Context, path string, write bool) (Database, error) {
+		db, err := OpenStore(ctx, path, write)
+		if err != nil {
+			return nil, err
+		}
+		return columnsChanged{db}, nil
+	}
+	_, err := f.e.Export(context.Background(), ExportOptions{})
+	if err == nil || !strings.Contains(err.Error(), "während des Exports geändert") {
+		t.Fatalf("export: %v", err)
+	}
+	if ok, _ := afero.Exists(f.fs, "2024/000001/data.csv"); ok {
+		t.Fatal("export wrote a backup from a shifted column mapping")
+	}
 }
