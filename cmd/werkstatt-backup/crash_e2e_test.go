@@ -40,7 +40,13 @@ func crashSpawn(t *testing.T, dir string, args ...string) *exec.Cmd {
 // crashSpawnEnv is crashSpawn with ARCHIV_* variables ("NAME=value").
 func crashSpawnEnv(t *testing.T, dir string, env []string, args ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	return startCmd(t, dir, env, exec.Command(binary, args...))
+}
+
+// startCmd starts cmd in dir with the environment less its ARCHIV_*
+// variables plus env, stdout and stderr collected together.
+func startCmd(t *testing.T, dir string, env []string, cmd *exec.Cmd) *exec.Cmd {
+	t.Helper()
 	cmd.Dir = dir
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "ARCHIV_") {

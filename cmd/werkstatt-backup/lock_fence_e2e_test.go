@@ -35,20 +35,7 @@ func needPidNS(t *testing.T) {
 // same machine, same boot), like crashSpawnEnv.
 func spawnInPidNS(t *testing.T, dir string, env []string, args ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command("unshare", append([]string{"--pid", "--fork", "--mount-proc", binary}, args...)...)
-	cmd.Dir = dir
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "ARCHIV_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, env...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	return cmd
+	return startCmd(t, dir, env, exec.Command("unshare", append([]string{"--pid", "--fork", "--mount-proc", binary}, args...)...))
 }
 
 // waitRun waits for cmd (2 minutes at most) and returns its exit code
