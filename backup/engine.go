@@ -84,6 +84,10 @@ type Engine struct {
 	Version     string        // program version, written into the lock
 	Site        string        // site name for reports, if any
 	Now         func() time.Time
+	// MassChange is the share of backups (0.25: 25 %) one export may change
+	// or remove before it refuses to write anything; 0 switches the guard
+	// off (config key mass_change).
+	MassChange float64
 	// Progress, if set, is called as a run's phases advance (for a
 	// progress bar): phase is one of the Phase constants, total < 0 while
 	// the total is not known yet (the archive is still being listed).

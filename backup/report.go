@@ -53,11 +53,15 @@ type Report struct {
 	Versions  map[string]int `json:"versions,omitempty"`  // migrate: valid backups per schema version found
 	Problems  []Problem      `json:"problems"`
 	Folders   FolderCounts   `json:"folders,omitzero"` // verify, restore, migrate: what the archive held
+	// Generation: export, the history generation it recorded; restore
+	// --at, the generation it restored (0: none).
+	Generation uint64 `json:"generation,omitempty"`
 
 	mu         sync.Mutex
 	log        *slog.Logger
-	unreadable []string // paths that could not be listed or read, in the order found
-	finished   bool     // the run got to its end and logged its summary line
+	unreadable []string  // paths that could not be listed or read, in the order found
+	finished   bool      // the run got to its end and logged its summary line
+	failed     failedIDs // export: record_ids whose backup could not be written
 }
 
 // FolderCounts account for every order folder a verify or restore came

@@ -24,6 +24,7 @@ type Config struct {
 	MetricsFile     string // Prometheus text file, "" = none
 	LockTimeout     time.Duration
 	Workers         int
+	MassChange      Share // export's mass-change guard; 0 = off
 	SMBUser         string
 	SMBDomain       string
 	SMBPasswordFile string
@@ -46,6 +47,8 @@ func (c *Config) field(name string) any {
 		return &c.LockTimeout
 	case "workers":
 		return &c.Workers
+	case "mass_change":
+		return &c.MassChange
 	case "smb_user":
 		return &c.SMBUser
 	case "smb_domain":
@@ -69,6 +72,8 @@ func (c *Config) set(name string, v any) {
 		*p = v.(time.Duration)
 	case *int:
 		*p = v.(int)
+	case *Share:
+		*p = v.(Share)
 	}
 }
 

@@ -32,6 +32,8 @@ func parseValue(k key, v any) (any, error) {
 		return d, err
 	case kindInt:
 		return parseInt(v)
+	case kindShare:
+		return parseShare(v)
 	}
 	s, ok := v.(string)
 	if !ok {
