@@ -78,6 +78,7 @@ wieder auf. Das Archiv liegt lokal oder auf einer SMB-Freigabe (ohne mount).
 		a.verifyCmd(),
 		a.restoreCmd(),
 		a.migrateCmd(),
+		a.historyCmd(),
 		a.unlockCmd(),
 		a.demoCmd(),
 		a.configCmd(),

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"werkstatt-backup/store"
+)
+
+func execSQL(t *testing.T, p string, stmts ...string) {
+	t.Helper()
+	db, err := store.OpenWrite(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, s := range stmts {
+		if err := db.Exec(context.Background(), s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+type historyList struct {
+	Generations []struct {
+		Generation                      uint64
+		ArchiveTime                     time.Time `json:"archive_time"`
+		Records, Changed, Added, Removed int
+	}
+	ExitCode int `json:"exit_code"`
+}
+
+// historyCycle: export, change rows (update, delete, insert), export
+// again; history lists both generations, history --auftrag the changed
+// fields; with every data.csv overwritten by garbage, restore --at gives
+// the first table and then the second; the mass-change guard refuses a
+// 30 % change and takes it with --allow-mass-change.
+func historyCycle(t *testing.T, dir string, env []string, archiveArgs ...string) {
+	db := filepath.Join(dir, "test_archiv", "werkstatt.db")
+	run := func(code int, args ...string) result {
+		t.Helper()
+		return wbEnv(t, dir, env, append(append(args, archiveArgs...), "--db", db)...).expect(t, code)
+	}
+	run(0, "export")
+	first := tableRows(t, db)
+	nr := first[0][1]
+	execSQL(t, db,
+		"UPDATE auftraege SET kunde_name = 'Erika Mustermann', vin = 'WVWZZZ1KZAW000001' WHERE record_id = "+first[0][0],
+		"UPDATE auftraege SET kennzeichen = 'M-XY 1' WHERE record_id = "+first[1][0],
+		"DELETE FROM auftraege WHERE record_id IN ("+first[2][0]+", "+first[3][0]+")",
+		"INSERT INTO auftraege SELECT record_id + 100000, '999999', kunde_name, kunden_nr, kennzeichen, vin, datum, formular_version, keywords_json, replace(file_path, auftrag_nr, '999999'), hash, data_complete, created_at, updated_at FROM auftraege WHERE record_id = "+first[4][0],
+	)
+	run(0, "export")
+	second := tableRows(t, db)
+
+	var list historyList
+	if err := json.Unmarshal([]byte(run(0, "history", "--json").stdout), &list); err != nil {
+		t.Fatal(err)
+	}
+	g := list.Generations
+	if len(g) != 2 || g[0].Records != 30 || g[0].Added != 30 || g[1].Records != 29 || g[1].Changed != 2 || g[1].Added != 1 || g[1].Removed != 2 {
+		t.Fatalf("history --json: %+v", list)
+	}
+	text := run(0, "history").stdout
+	if !strings.Contains(text, "Generation") || strings.Count(text, "\n") != 3 {
+		t.Fatalf("history:\n%s", text)
+	}
+	orders := run(0, "history", "--auftrag", nr).stdout
+	for _, w := range []string{"Generation 1", "neu", "Generation 2", "geändert", `kunde_name: "` + first[0][2] + `" → "Erika Mustermann"`, `vin: "` + first[0][5] + `" → "WVWZZZ1KZAW000001"`} {
+		if !strings.Contains(orders, w) {
+			t.Fatalf("history --auftrag %s lacks %q:\n%s", nr, w, orders)
+		}
+	}
+
+	// Every data.csv overwritten with garbage.
+	n := 0
+	filepath.WalkDir(filepath.Join(dir, "test_archiv"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.Name() == "data.csv" {
+			n++
+			return os.WriteFile(p, []byte("kaputt\n"), 0o644)
+		}
+		return err
+	})
+	if n != 31 {
+		t.Fatalf("%d data.csv overwritten", n)
+	}
+	run(3, "verify")
+	at := func(i int) string { return g[i].ArchiveTime.Format(time.RFC3339Nano) }
+	run(0, "restore", "--at", at(0), "--force")
+	if got := tableRows(t, db); !slices.EqualFunc(got, first, slices.Equal) {
+		t.Fatalf("restore --at the first export:\n got %q\nwant %q", got, first)
+	}
+	run(0, "restore", "--at", at(1), "--force", "--allow-shrink")
+	if got := tableRows(t, db); !slices.EqualFunc(got, second, slices.Equal) {
+		t.Fatalf("restore --at the second export:\n got %q\nwant %q", got, second)
+	}
+	r := run(2, "restore", "--at", "gestern", "--force")
+	if !strings.Contains(r.stderr, "--at") || !strings.Contains(r.stderr, "gestern") {
+		t.Fatalf("bad --at: %s", r.stderr)
+	}
+
+	// The mass-change guard: 9 of 29 backups (31 %) changed.
+	run(0, "export")
+	execSQL(t, db, "UPDATE auftraege SET kunde_name = 'Massen Änderung' WHERE record_id IN (SELECT record_id FROM auftraege ORDER BY record_id LIMIT 9)")
+	r = run(3, "export")
+	if !strings.Contains(r.stderr, "9 von 29") || !strings.Contains(r.stderr, "--allow-mass-change") {
+		t.Fatalf("mass change: %s", r.stderr)
+	}
+	run(0, "export", "--allow-mass-change")
+	if err := json.Unmarshal([]byte(run(0, "history", "--json").stdout), &list); err != nil || len(list.Generations) != 4 || list.Generations[3].Changed != 9 {
+		t.Fatalf("after the confirmed mass change: %v %+v", err, list)
+	}
+}
+
+func TestHistoryCycleThroughTheBinary(t *testing.T) {
+	dir := workshop(t, 30)
+	historyCycle(t, dir, nil, "--archiv", filepath.Join(dir, "test_archiv"))
+}
