@@ -29,8 +29,8 @@ func execSQL(t *testing.T, p string, stmts ...string) {
 
 type historyList struct {
 	Generations []struct {
-		Generation                      uint64
-		ArchiveTime                     time.Time `json:"archive_time"`
+		Generation                       uint64
+		ArchiveTime                      time.Time `json:"archive_time"`
 		Records, Changed, Added, Removed int
 	}
 	ExitCode int `json:"exit_code"`
