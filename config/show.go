@@ -34,6 +34,8 @@ func Show(cfg Config, src Sources) []Entry {
 			val = fmt.Sprint(*p)
 		case *Share:
 			val = p.String()
+		case *Retention:
+			val = p.String()
 		}
 		switch {
 		case k.secret && val != "":

@@ -34,6 +34,8 @@ func parseValue(k key, v any) (any, error) {
 		return parseInt(v)
 	case kindShare:
 		return parseShare(v)
+	case kindRetention:
+		return parseRetention(v)
 	}
 	s, ok := v.(string)
 	if !ok {

@@ -116,6 +116,26 @@ func historyCycle(t *testing.T, dir string, env []string, archiveArgs ...string)
 	if err := json.Unmarshal([]byte(run(0, "history", "--json").stdout), &list); err != nil || len(list.Generations) != 4 || list.Generations[3].Changed != 9 {
 		t.Fatalf("after the confirmed mass change: %v %+v", err, list)
 	}
+
+	// forget: the config key retention (here from the environment) by
+	// default, --keep-* instead; --dry-run lists and changes nothing.
+	r = wbEnv(t, dir, append(env, "ARCHIV_RETENTION=last=3"), append(append([]string{"forget", "--dry-run"}, archiveArgs...), "--db", db)...).expect(t, 0)
+	if !strings.Contains(r.stdout, "Regeln: --keep-last 3\n") || !strings.Contains(r.stdout, "Generation 1 vom") || strings.Contains(r.stdout, "Generation 2 vom") {
+		t.Fatalf("forget --dry-run with retention last=3:\n%s", r.stdout)
+	}
+	r = run(0, "forget", "--keep-last", "2")
+	if !strings.Contains(r.stdout, "Generation 1 vom") || !strings.Contains(r.stdout, "Generation 2 vom") || !strings.Contains(r.stdout, "entfernt") {
+		t.Fatalf("forget --keep-last 2:\n%s", r.stdout)
+	}
+	if err := json.Unmarshal([]byte(run(0, "history", "--json").stdout), &list); err != nil || len(list.Generations) != 2 || list.Generations[0].Generation != 3 {
+		t.Fatalf("after forget: %v %+v", err, list)
+	}
+	run(2, "forget", "--keep-last", "0")
+	run(2, "forget", "--keep-daily", "-2")
+	run(0, "restore", "--at", list.Generations[1].ArchiveTime.Format(time.RFC3339Nano), "--force")
+	if got := tableRows(t, db); len(got) != 29 {
+		t.Fatalf("restore --at after forget: %d rows", len(got))
+	}
 }
 
 func TestHistoryCycleThroughTheBinary(t *testing.T) {

@@ -79,6 +79,7 @@ wieder auf. Das Archiv liegt lokal oder auf einer SMB-Freigabe (ohne mount).
 		a.restoreCmd(),
 		a.migrateCmd(),
 		a.historyCmd(),
+		a.forgetCmd(),
 		a.unlockCmd(),
 		a.demoCmd(),
 		a.configCmd(),

@@ -207,6 +207,7 @@ func (a *app) runEngine(ctx context.Context, cfg config.Config, log *slog.Logger
 		Workers:     cfg.Workers,
 		LockTimeout: cfg.LockTimeout,
 		MassChange:  float64(cfg.MassChange),
+		Retention:   retentionOf(cfg.Retention),
 		Version:     version,
 		Site:        cfg.Site,
 	}
