@@ -410,6 +410,9 @@ func TestRestoreArchiveFaultAtEveryStep(t *testing.T) {
 	}
 	runs := 0
 	for _, c := range recordCalls(t, archive, false, restore) {
+		if c.Name == history.Dir {
+			continue // listed by the walk and skipped: plain restore does not need the history
+		}
 		for _, kind := range errorsFor(c.Op)[:1] {
 			fsys := mem.New()
 			if err := faultfs.Copy(fsys, archive); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	iofs "io/fs"
 	"path"
+	"strings"
 	"time"
 
 	"werkstatt-backup/history"
@@ -113,4 +114,52 @@ func (e *Engine) historyError(r *Report, op string, err error) error {
 	}
 	r.errorf(HistoryDir, 0, "%s", reason(err))
 	return fmt.Errorf("%s: %w", op, err)
+}
+
+// checkHistory is verify's check of the history: every generation whole,
+// every content it refers to present and matching its SHA-256. Damage
+// that makes generations unrestorable is an ERROR naming them (exit 3),
+// a file that could not be read is unreadable (exit 1), a leftover of an
+// interrupted run a WARNING.
+func (e *Engine) checkHistory(ctx context.Context, r *Report) error {
+	hs := e.openHistory(nil)
+	damage, err := hs.Check(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r.unreadablef(HistoryDir, 0, "Historie nicht lesbar: %s", reason(err))
+		return nil
+	}
+	for _, d := range damage {
+		msg := "Historie: " + d.Reason
+		if len(d.Gens) > 0 {
+			msg = fmt.Sprintf("Historie: %s; nicht wiederherstellbar: Generation %s", d.Reason, seqs(d.Gens))
+		}
+		switch {
+		case d.Unreadable:
+			r.unreadablef(d.Path, 0, "%s", msg)
+		case len(d.Gens) > 0:
+			r.errorf(d.Path, 0, "%s", msg)
+		default:
+			r.warnf(d.Path, 0, "%s", msg)
+		}
+	}
+	return nil
+}
+
+// seqs lists generation numbers, the first ten and how many more.
+func seqs(gens []uint64) string {
+	var b strings.Builder
+	for i, g := range gens {
+		if i == 10 {
+			fmt.Fprintf(&b, " und %d weitere", len(gens)-10)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d", g)
+	}
+	return b.String()
 }

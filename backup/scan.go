@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	iofs "io/fs"
 	"os"
 	"path"
 	"slices"
@@ -60,6 +61,9 @@ func (e *Engine) scanArchive(ctx context.Context, r *Report) ([]*backupFile, err
 	caseless := archfs.CaseInsensitiveNames(e.Fs)
 	err := archfs.WalkDirsParallel(e.Fs, ".", e.Workers, func(dir string, entries []os.FileInfo, err error) error {
 		e.step(PhaseList, int(listed.Add(1)), -1)
+		if dir == HistoryDir {
+			return iofs.SkipDir // the history is no order folder; verify checks it on its own
+		}
 		if err != nil {
 			r.unreadablef(dir, 0, "Ordner nicht lesbar: %s", reason(err))
 			r.countFolder(&r.Folders.Unreadable)
