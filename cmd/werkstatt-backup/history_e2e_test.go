@@ -41,7 +41,8 @@ type historyList struct {
 // fields; with every data.csv overwritten by garbage, restore --at gives
 // the first table and then the second; the mass-change guard refuses a
 // 30 % change and takes it with --allow-mass-change.
-func historyCycle(t *testing.T, dir string, env []string, archiveArgs ...string) {
+// archiveDir is where the archive's files lie on this machine.
+func historyCycle(t *testing.T, dir, archiveDir string, env []string, archiveArgs ...string) {
 	db := filepath.Join(dir, "test_archiv", "werkstatt.db")
 	run := func(code int, args ...string) result {
 		t.Helper()
@@ -80,7 +81,7 @@ func historyCycle(t *testing.T, dir string, env []string, archiveArgs ...string)
 
 	// Every data.csv overwritten with garbage.
 	n := 0
-	filepath.WalkDir(filepath.Join(dir, "test_archiv"), func(p string, d os.DirEntry, err error) error {
+	filepath.WalkDir(archiveDir, func(p string, d os.DirEntry, err error) error {
 		if err == nil && d.Name() == "data.csv" {
 			n++
 			return os.WriteFile(p, []byte("kaputt\n"), 0o644)
@@ -140,5 +141,12 @@ func historyCycle(t *testing.T, dir string, env []string, archiveArgs ...string)
 
 func TestHistoryCycleThroughTheBinary(t *testing.T) {
 	dir := workshop(t, 30)
-	historyCycle(t, dir, nil, "--archiv", filepath.Join(dir, "test_archiv"))
+	historyCycle(t, dir, filepath.Join(dir, "test_archiv"), nil, "--archiv", filepath.Join(dir, "test_archiv"))
+}
+
+func TestHistoryCycleSMB(t *testing.T) {
+	t.Parallel()
+	site := newSMBSite(t)
+	dir := workshop(t, 30)
+	historyCycle(t, dir, site.dir(), site.env, "--archiv", site.url)
 }
