@@ -22,6 +22,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -46,7 +47,17 @@ type bench struct {
 	loadStart  string      // load average when the run began
 	loadEnd    string      // and when it ended
 	restore10k measurement // the reference for the large restore
+
+	repo        string          // the repository wbbench runs in (go test, git archive)
+	only        map[string]bool // sections to run (nil: all)
+	baselineRef string          // git ref of a version without history
 }
+
+// sections are what -only can pick, in the order they run.
+var sections = []string{"local", "large", "smb", "history"}
+
+// wants reports whether section runs.
+func (b *bench) wants(section string) bool { return b.only == nil || b.only[section] }
 
 func main() {
 	out := flag.String("out", "BENCHMARKS.md", "where the Markdown table goes")
@@ -57,6 +68,8 @@ func main() {
 	smbN := flag.Int("smb-orders", 1000, "orders of the SMB targets (0: skip)")
 	keep := flag.Bool("keep", false, "keep the working directory")
 	bin := flag.String("bin", "", "measure this werkstatt-backup binary instead of building one (an older version, say)")
+	only := flag.String("only", "", "run only these sections, comma-separated: "+strings.Join(sections, ", ")+" (default: all)")
+	baseRef := flag.String("baseline-ref", "e902fbd", "git ref of the version without history the history rows compare with")
 	flag.Parse()
 
 	b := &bench{runs: max(*runs, 1), orders: *orders, big: *big, smbN: *smbN, started: time.Now(), log: os.Stderr, loadStart: loadavg(), bin: *bin}
@@ -72,6 +85,20 @@ func main() {
 	if !*keep {
 		defer os.RemoveAll(b.work)
 	}
+	b.baselineRef = *baseRef
+	if b.repo, err = os.Getwd(); err != nil {
+		fail(err)
+	}
+	if *only != "" {
+		b.only = map[string]bool{}
+		for _, s := range strings.Split(*only, ",") {
+			s = strings.TrimSpace(s)
+			if !slices.Contains(sections, s) {
+				fail(fmt.Errorf("-only: unbekannter Abschnitt %q (bekannt: %s)", s, strings.Join(sections, ", ")))
+			}
+			b.only[s] = true
+		}
+	}
 	if err := b.run(); err != nil {
 		if !*keep {
 			os.RemoveAll(b.work)
@@ -82,6 +109,14 @@ func main() {
 	md := b.markdown()
 	fmt.Print(md)
 	if *out != "" {
+		if b.only != nil {
+			// Only some sections ran: their rows replace the same
+			// sections' block in the file, the rest stays.
+			md, err = mergeSection(*out, *only, md)
+			if err != nil {
+				fail(err)
+			}
+		}
 		if err := os.WriteFile(*out, []byte(md), 0o644); err != nil {
 			fail(err)
 		}
@@ -116,16 +151,26 @@ func (b *bench) run() error {
 			return err
 		}
 	}
-	if err := b.local(); err != nil {
-		return err
+	if b.wants("local") {
+		if err := b.local(); err != nil {
+			return err
+		}
 	}
-	if b.big > 0 {
+	if b.big > 0 && b.wants("large") {
+		if b.restore10k.d == 0 {
+			return fmt.Errorf("-only large braucht local (der Restore von %d Aufträgen ist die Referenz)", b.orders)
+		}
 		if err := b.large(); err != nil {
 			return err
 		}
 	}
-	if b.smbN > 0 {
+	if b.smbN > 0 && b.wants("smb") {
 		if err := b.smb(); err != nil {
+			return err
+		}
+	}
+	if b.wants("history") {
+		if err := b.history(b.baselineRef); err != nil {
 			return err
 		}
 	}
