@@ -62,7 +62,7 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 
 	cur := e.Schema.Codecs.Current()
 	hs := e.openHistory(lock)
-	prev, err := e.massChangeGuard(ctx, r, hs, cur, items, seen, opts)
+	prev, plan, err := e.massChangeGuard(ctx, r, hs, cur, items, seen, opts)
 	if err != nil {
 		return r, err
 	}
@@ -98,7 +98,10 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 	}
 	var histErr error
 	if !opts.DryRun {
-		histErr = e.recordHistory(ctx, r, hs, e.planRecords(r, cur, items, seen, &r.failed, prev, folders))
+		if plan == nil || r.failed.any() {
+			plan = e.planRecords(cur, items, seen, &r.failed, prev, folders)
+		}
+		histErr = e.recordHistory(ctx, r, hs, plan)
 		if err := ctx.Err(); err != nil {
 			return r, err
 		}

@@ -47,6 +47,12 @@ func (f *failedIDs) add(id int64) {
 	f.ids[id] = true
 }
 
+func (f *failedIDs) any() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.ids) > 0
+}
+
 func (f *failedIDs) has(id int64) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -62,6 +68,11 @@ func (f *failedIDs) has(id int64) bool {
 type heldRecords struct {
 	records []history.Record
 	data    map[history.Hash][]byte
+	warns   []Problem // reported when the records are committed
+}
+
+func (h *heldRecords) warnf(p string, id int64, format string, args ...any) {
+	h.warns = append(h.warns, Problem{Level: LevelWarning, Path: p, RecordID: id, Message: fmt.Sprintf(format, args...)})
 }
 
 func (h *heldRecords) add(rec history.Record, data []byte) {
@@ -81,19 +92,17 @@ func (h *heldRecords) content(r history.Record) ([]byte, error) {
 // (seen: every record_id read; prev: the newest generation, nil if none).
 // A record_id that is not positive has a backup (export keeps it, with a
 // warning) but no history entry: the history keys records by it.
-func (e *Engine) planRecords(r *Report, cur codec.Codec, items []exportItem, seen map[int64]bool, failed *failedIDs, prev *history.Snapshot, folders *folderIndex) *heldRecords {
+func (e *Engine) planRecords(cur codec.Codec, items []exportItem, seen map[int64]bool, failed *failedIDs, prev *history.Snapshot, folders *folderIndex) *heldRecords {
 	h := &heldRecords{data: make(map[history.Hash][]byte, len(items))}
 	inItems := make(map[int64]bool, len(items))
 	for _, it := range items {
 		inItems[it.id.RecordID] = true
 		switch {
 		case it.id.RecordID <= 0:
-			if r != nil {
-				r.warnf(path.Join(it.folder, DataFile), it.id.RecordID, "Auftrag %s: record_id %d ist nicht positiv, die Sicherung steht in keiner Generation der Historie", orderLabel(it.id), it.id.RecordID)
-			}
+			h.warnf(path.Join(it.folder, DataFile), it.id.RecordID, "Auftrag %s: record_id %d ist nicht positiv, die Sicherung steht in keiner Generation der Historie", orderLabel(it.id), it.id.RecordID)
 			continue
 		case failed != nil && failed.has(it.id.RecordID):
-			e.addHeld(r, h, folders, it.folder, it.id.RecordID)
+			e.addHeld(h, folders, it.folder, it.id.RecordID)
 			continue
 		}
 		h.add(history.Record{
@@ -108,7 +117,7 @@ func (e *Engine) planRecords(r *Report, cur codec.Codec, items []exportItem, see
 	// backup their folder still holds; export did not touch it.
 	for _, en := range prev.Entries {
 		if seen[en.RecordID] && !inItems[en.RecordID] {
-			e.addHeld(r, h, folders, en.Folder, en.RecordID)
+			e.addHeld(h, folders, en.Folder, en.RecordID)
 		}
 	}
 	return h
@@ -116,7 +125,7 @@ func (e *Engine) planRecords(r *Report, cur codec.Codec, items []exportItem, see
 
 // addHeld records the valid backup of id that folder holds, if any.
 // Nothing is read through a symbolic link (export writes through none).
-func (e *Engine) addHeld(r *Report, h *heldRecords, folders *folderIndex, folder string, id int64) {
+func (e *Engine) addHeld(h *heldRecords, folders *folderIndex, folder string, id int64) {
 	var (
 		data []byte
 		m    codec.Meta
@@ -134,9 +143,7 @@ func (e *Engine) addHeld(r *Report, h *heldRecords, folders *folderIndex, folder
 			return
 		}
 	}
-	if r != nil {
-		r.warnf(path.Join(folder, DataFile), id, "keine gültige Sicherung im Archiv (%s): diese Generation der Historie enthält den Datensatz nicht", reason(err))
-	}
+	h.warnf(path.Join(folder, DataFile), id, "keine gültige Sicherung im Archiv (%s): diese Generation der Historie enthält den Datensatz nicht", reason(err))
 }
 
 // readPair reads folder's data.csv and meta.json and checks that they
@@ -167,6 +174,9 @@ func (e *Engine) readPair(folder string, id int64) ([]byte, codec.Meta, error) {
 // recordHistory commits held as the archive's new generation. A failure
 // is an ERROR of the run; the backups already written stay.
 func (e *Engine) recordHistory(ctx context.Context, r *Report, hs *history.Store, held *heldRecords) error {
+	for _, p := range held.warns {
+		r.warnf(p.Path, p.RecordID, "%s", p.Message)
+	}
 	res, err := hs.Commit(ctx, held.records, held.content)
 	if err != nil {
 		if ctx.Err() != nil {

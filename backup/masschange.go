@@ -29,36 +29,41 @@ var ErrMassChange = fmt.Errorf("Massenänderung: %w", ErrValidation)
 // without a history never removes a backup. An empty archive has nothing
 // to change. It returns the newest generation (nil: none or unreadable),
 // which the history entry of a row that cannot be stored is taken from.
-func (e *Engine) massChangeGuard(ctx context.Context, r *Report, hs *history.Store, cur codec.Codec, items []exportItem, seen map[int64]bool, opts ExportOptions) (*history.Snapshot, error) {
+//
+// With a history it also returns the records the run would commit if every
+// write succeeds (planRecords), so that they are computed once.
+func (e *Engine) massChangeGuard(ctx context.Context, r *Report, hs *history.Store, cur codec.Codec, items []exportItem, seen map[int64]bool, opts ExportOptions) (*history.Snapshot, *heldRecords, error) {
 	check := e.MassChange > 0 && !opts.AllowMassChange
 	if !check && len(seen) == len(items) {
-		return nil, nil // nothing needs the newest generation before the commit
+		return nil, nil, nil // nothing needs the newest generation before the commit
 	}
 	prev, err := hs.Head(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		}
 		r.warnf(HistoryDir, 0, "letzte Generation der Historie nicht lesbar: %s", reason(err))
 		prev = nil
 	}
 	if !check {
-		return prev, nil
+		return prev, nil, nil
 	}
 	var m history.MassChange
+	var plan *heldRecords
 	if prev != nil {
-		m = history.CompareTo(prev, e.planRecords(nil, cur, items, seen, nil, prev, newFolderIndex(e.Fs)).records)
+		plan = e.planRecords(cur, items, seen, nil, prev, newFolderIndex(e.Fs))
+		m = history.CompareTo(prev, plan.records)
 	} else {
 		m = e.compareWithBackups(ctx, cur, items)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if m.Exceeds(e.MassChange) {
-		return nil, fmt.Errorf("%d von %d Sicherungen würden geändert (%d) oder entfernt (%d), das sind %.0f %% (Grenze %.0f %%, Schlüssel mass_change); nichts geschrieben. Ist das gewollt, bestätigen mit: export --allow-mass-change: %w",
+		return nil, nil, fmt.Errorf("%d von %d Sicherungen würden geändert (%d) oder entfernt (%d), das sind %.0f %% (Grenze %.0f %%, Schlüssel mass_change); nichts geschrieben. Ist das gewollt, bestätigen mit: export --allow-mass-change: %w",
 			m.Changed+m.Removed, m.Total, m.Changed, m.Removed, 100*m.Share(), 100*e.MassChange, ErrMassChange)
 	}
-	return prev, nil
+	return prev, plan, nil
 }
 
 // compareWithBackups counts, for an archive without a history, how many

@@ -90,6 +90,9 @@ sind. Alle übrigen Regeln (--force, --allow-shrink, --dry-run) gelten ebenso.
   werkstatt-backup restore --config .archiv_config.json --at "2026-11-01 02:00" --force --dry-run`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cmd.Flags().Changed("at") {
+				if opts.SkipInvalid {
+					return usageError{fmt.Errorf("--skip-invalid gilt nicht mit --at: eine Generation der Historie wird ganz oder gar nicht wiederhergestellt")}
+				}
 				t, err := history.ParseTime(at, nil)
 				if err != nil {
 					return usageError{fmt.Errorf("--at: %w", err)}
