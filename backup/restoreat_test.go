@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/afero"
 
+	"werkstatt-backup/backends/mem"
 	"werkstatt-backup/history"
 	"werkstatt-backup/sample"
 )
@@ -48,7 +49,18 @@ func historyFixture(t *testing.T, rows [][]string) (*fixture, *time.Time) {
 }
 
 func TestRestoreAt(t *testing.T) {
+	t.Run("memmap", func(t *testing.T) { restoreAtCycle(t, nil) })
+	t.Run("backends/mem", func(t *testing.T) { restoreAtCycle(t, mem.New()) })
+}
+
+// restoreAtCycle runs export, change, export, garbage, restore --at on
+// archive (nil: the fixture's).
+func restoreAtCycle(t *testing.T, archive afero.Fs) {
 	f, now := historyFixture(t, sample.Rows(30, 3))
+	if archive != nil {
+		f.fs = archive
+		f.e.Fs = genClockFs{Fs: archive, now: now}
+	}
 	ctx := context.Background()
 	f.export(ExportOptions{})
 	first := dbRows(t, f.e.DBPath)
