@@ -79,6 +79,23 @@ func historyCycle(t *testing.T, dir, archiveDir string, env []string, archiveArg
 		}
 	}
 
+	var versions struct {
+		AuftragNr string `json:"auftrag_nr"`
+		Versions  []struct {
+			Generation uint64
+			State      string
+			Changes    []struct{ Column, Old, New string }
+		}
+		ExitCode int `json:"exit_code"`
+	}
+	if err := json.Unmarshal([]byte(run(0, "history", "--auftrag", nr, "--json").stdout), &versions); err != nil {
+		t.Fatal(err)
+	}
+	if v := versions.Versions; versions.AuftragNr != nr || len(v) != 2 || v[1].State != "geändert" || len(v[1].Changes) != 2 ||
+		v[1].Changes[0].Column != "kunde_name" || v[1].Changes[0].New != "Erika Mustermann" {
+		t.Fatalf("history --auftrag --json: %+v", versions)
+	}
+
 	// Every data.csv overwritten with garbage.
 	n := 0
 	filepath.WalkDir(archiveDir, func(p string, d os.DirEntry, err error) error {
