@@ -17,6 +17,7 @@ import (
 	"werkstatt-backup/codec"
 	v1 "werkstatt-backup/codec/v1"
 	archfs "werkstatt-backup/fs"
+	"werkstatt-backup/history"
 	"werkstatt-backup/migrate"
 	"werkstatt-backup/store"
 )
@@ -84,6 +85,13 @@ type Engine struct {
 	Version     string        // program version, written into the lock
 	Site        string        // site name for reports, if any
 	Now         func() time.Time
+	// MassChange is the share of backups (0.25: 25 %) one export may change
+	// or remove before it refuses to write anything; 0 switches the guard
+	// off (config key mass_change).
+	MassChange float64
+	// Retention is what forget keeps when not told otherwise (config key
+	// retention); zero: history.DefaultRetention.
+	Retention history.Retention
 	// Progress, if set, is called as a run's phases advance (for a
 	// progress bar): phase is one of the Phase constants, total < 0 while
 	// the total is not known yet (the archive is still being listed).

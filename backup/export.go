@@ -21,6 +21,9 @@ import (
 type ExportOptions struct {
 	Full   bool // rewrite backups that are already byte-identical
 	DryRun bool // report what would be written, write nothing
+	// AllowMassChange confirms an export that changes more backups than
+	// Engine.MassChange allows.
+	AllowMassChange bool
 }
 
 // exportItem is one database row on its way into the archive.
@@ -58,6 +61,11 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 	r.Records = len(seen)
 
 	cur := e.Schema.Codecs.Current()
+	hs := e.openHistory(lock)
+	prev, plan, err := e.massChangeGuard(ctx, r, hs, cur, items, seen, opts)
+	if err != nil {
+		return r, err
+	}
 	exportedAt := e.Now().Format("2006-01-02T15:04:05")
 	batch, _ := e.Fs.(archfs.SyncAller)
 	staged := make([]bool, len(items))
@@ -88,6 +96,16 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 	if !opts.DryRun {
 		e.removeStaleUnplaced(r, items, cur.Version())
 	}
+	var histErr error
+	if !opts.DryRun {
+		if plan == nil || r.failed.any() {
+			plan = e.planRecords(cur, items, seen, &r.failed, prev, folders)
+		}
+		histErr = e.recordHistory(ctx, r, hs, plan)
+		if err := ctx.Err(); err != nil {
+			return r, err
+		}
+	}
 	flagged := 0
 	for _, it := range items {
 		if it.flagged {
@@ -96,6 +114,10 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 	}
 	e.finish(r)
 	switch {
+	case histErr != nil && ioErrs > 0:
+		return r, fmt.Errorf("%d Aufträge konnten nicht gesichert werden; %w", ioErrs, histErr)
+	case histErr != nil:
+		return r, histErr
 	case ioErrs > 0:
 		return r, fmt.Errorf("%d Aufträge konnten nicht gesichert werden", ioErrs)
 	case r.Errors > 0 || flagged > 0:
@@ -149,6 +171,7 @@ func (e *Engine) exported(r *Report, it exportItem) {
 }
 
 func (e *Engine) exportFailed(r *Report, it exportItem, err error) {
+	r.failed.add(it.id.RecordID)
 	r.errorf(path.Join(it.folder, DataFile), it.id.RecordID, "Fehler bei Auftrag %s: %s", it.id.AuftragNr, reason(err))
 }
 

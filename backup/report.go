@@ -53,11 +53,17 @@ type Report struct {
 	Versions  map[string]int `json:"versions,omitempty"`  // migrate: valid backups per schema version found
 	Problems  []Problem      `json:"problems"`
 	Folders   FolderCounts   `json:"folders,omitzero"` // verify, restore, migrate: what the archive held
+	// Generation: export, the history generation it recorded; restore
+	// --at, the generation it restored (0: none).
+	Generation uint64 `json:"generation,omitempty"`
+	// Forget: what forget kept and removed.
+	Forget *ForgetSummary `json:"forget,omitempty"`
 
 	mu         sync.Mutex
 	log        *slog.Logger
-	unreadable []string // paths that could not be listed or read, in the order found
-	finished   bool     // the run got to its end and logged its summary line
+	unreadable []string  // paths that could not be listed or read, in the order found
+	finished   bool      // the run got to its end and logged its summary line
+	failed     failedIDs // export: record_ids whose backup could not be written
 }
 
 // FolderCounts account for every order folder a verify or restore came
@@ -141,6 +147,8 @@ func Title(command string) string {
 		return "Restore"
 	case "migrate":
 		return "Migration"
+	case "forget":
+		return "Forget"
 	}
 	return command
 }
@@ -161,6 +169,15 @@ func (r *Report) Summary() string {
 		return fmt.Sprintf("Verify abgeschlossen: %d gültig, %d Fehler %s", r.OK, r.Errors, r.Folders)
 	case "restore":
 		return fmt.Sprintf("Restore abgeschlossen: %d Datensätze wiederhergestellt, %d Fehler %s", r.OK, r.Errors, r.Folders)
+	case "forget":
+		removed, word := 0, "entfernt"
+		if r.Forget != nil {
+			removed = len(r.Forget.Removed)
+		}
+		if r.DryRun {
+			word = "würden entfernt"
+		}
+		return fmt.Sprintf("Forget abgeschlossen: %d Generationen behalten, %d %s, %d Fehler", r.OK, removed, word, r.Errors)
 	case "migrate":
 		return fmt.Sprintf("Migration abgeschlossen: %d migriert, %d Fehler (vorgefunden: %s)", r.OK, r.Errors, versionCounts(r.Versions))
 	}

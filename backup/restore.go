@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"werkstatt-backup/codec"
 	"werkstatt-backup/store"
@@ -21,6 +22,9 @@ type RestoreOptions struct {
 	SkipInvalid bool // restore from the valid backups even if some are invalid
 	AllowShrink bool // with Force: accept a table with fewer rows than before
 	DryRun      bool // validate and report, change nothing
+	// At, if set, restores the table as the history's last generation at
+	// or before it held it, instead of from the order folders.
+	At time.Time
 }
 
 // ErrNeedForce refuses to replace a table that still has rows without --force.
@@ -73,22 +77,14 @@ func (e *Engine) Restore(ctx context.Context, opts RestoreOptions) (_ *Report, e
 		}
 	}
 
-	files, err := e.scanArchive(ctx, r)
+	var chosen []candidate
+	if opts.At.IsZero() {
+		chosen, err = e.folderSource(ctx, r, opts)
+	} else {
+		chosen, err = e.historySource(ctx, r, opts.At)
+	}
 	if err != nil {
 		return r, err
-	}
-	if err := r.unreadableErr("Datenbank unverändert"); err != nil {
-		return r, err
-	}
-	if r.Folders.Seen == 0 {
-		return r, fmt.Errorf("Datenbank unverändert: %w", e.noBackupError())
-	}
-	if r.Errors > 0 && !opts.SkipInvalid {
-		return r, fmt.Errorf("Datenbank unverändert: %d Fehler im Archiv (--skip-invalid stellt nur die gültigen Sicherungen wieder her): %w", r.Errors, ErrValidation)
-	}
-	chosen := e.choose(r, files)
-	if len(chosen) == 0 {
-		return r, fmt.Errorf("Datenbank unverändert: keine einzige gültige Sicherung im Archiv (%d ungültig): %w", r.Folders.Invalid, ErrNoBackup)
 	}
 	if existing > len(chosen) && !opts.AllowShrink {
 		if err := refuse(ErrShrink, "Tabelle %s in %s hat %d Datensätze, das Archiv nur %d; %d gingen verloren (--allow-shrink erlaubt das)",
@@ -133,6 +129,29 @@ func (e *Engine) Restore(ctx context.Context, opts RestoreOptions) (_ *Report, e
 		return r, fmt.Errorf("Integritätsprüfung nach dem Restore: %w", err)
 	}
 	return r, e.done(r)
+}
+
+// folderSource reads and validates every backup in the order folders and
+// picks one copy of each record: plain restore's rows.
+func (e *Engine) folderSource(ctx context.Context, r *Report, opts RestoreOptions) ([]candidate, error) {
+	files, err := e.scanArchive(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.unreadableErr("Datenbank unverändert"); err != nil {
+		return nil, err
+	}
+	if r.Folders.Seen == 0 {
+		return nil, fmt.Errorf("Datenbank unverändert: %w", e.noBackupError())
+	}
+	if r.Errors > 0 && !opts.SkipInvalid {
+		return nil, fmt.Errorf("Datenbank unverändert: %d Fehler im Archiv (--skip-invalid stellt nur die gültigen Sicherungen wieder her): %w", r.Errors, ErrValidation)
+	}
+	chosen := e.choose(r, files)
+	if len(chosen) == 0 {
+		return nil, fmt.Errorf("Datenbank unverändert: keine einzige gültige Sicherung im Archiv (%d ungültig): %w", r.Folders.Invalid, ErrNoBackup)
+	}
+	return chosen, nil
 }
 
 // done finishes the report; skipped invalid backups still count (exit 3).

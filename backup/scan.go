@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	iofs "io/fs"
 	"os"
 	"path"
 	"slices"
@@ -15,7 +16,6 @@ import (
 
 	"werkstatt-backup/codec"
 	archfs "werkstatt-backup/fs"
-	"werkstatt-backup/migrate"
 )
 
 // backupFile is one folder's data.csv + meta.json as found in the archive.
@@ -61,6 +61,9 @@ func (e *Engine) scanArchive(ctx context.Context, r *Report) ([]*backupFile, err
 	caseless := archfs.CaseInsensitiveNames(e.Fs)
 	err := archfs.WalkDirsParallel(e.Fs, ".", e.Workers, func(dir string, entries []os.FileInfo, err error) error {
 		e.step(PhaseList, int(listed.Add(1)), -1)
+		if dir == HistoryDir {
+			return iofs.SkipDir // the history is no order folder; verify checks it on its own
+		}
 		if err != nil {
 			r.unreadablef(dir, 0, "Ordner nicht lesbar: %s", reason(err))
 			r.countFolder(&r.Folders.Unreadable)
@@ -298,51 +301,22 @@ func (e *Engine) loadBackup(r *Report, b *backupFile) {
 		fail(b.dataName, "Checksumme ungültig")
 		return
 	}
-	rows, err := c.Decode(data)
+	rows, ids, warns, err := e.decodeRows(c, data)
 	if err != nil {
-		fail(b.dataName, "%s", err)
+		file := b.dataName
+		if errors.As(err, new(planError)) {
+			file = b.metaName
+		}
+		fail(file, "%s", err)
 		return
 	}
-	var plan []migrate.Step
-	cur := e.Schema.Codecs.Current()
-	if c.Version() != cur.Version() {
-		if plan, err = e.Schema.Migrations.Plan(c.Version(), cur.Version()); err != nil {
-			fail(b.metaName, "%s", err)
-			return
-		}
-	}
 	b.rows = make([]packedRow, 0, len(rows))
-	// A broken field rule is a warning: the backup holds the row exactly as
-	// the database did, and restore brings it back so (SPEC 2.1).
-	var warns []string
-	for i, row := range rows {
-		errs, ws := codec.SplitProblems(c.Validate(row))
-		if len(errs) > 0 {
-			fail(b.dataName, "Datenzeile %d ungültig: %s", i+1, joinErrs(errs))
-			return
-		}
-		if len(ws) > 0 {
-			warns = append(warns, fmt.Sprintf("Datenzeile %d verletzt Feldregeln (wird unverändert wiederhergestellt): %s", i+1, joinErrs(ws)))
-		}
-		if len(plan) > 0 {
-			if row, err = migrate.Apply(plan, row); err != nil {
-				fail(b.dataName, "Datenzeile %d: %s", i+1, err)
-				return
-			}
-			if errs, _ := codec.SplitProblems(cur.Validate(row)); len(errs) > 0 {
-				fail(b.dataName, "Datenzeile %d nach Migration auf %s ungültig: %s", i+1, cur.Version(), joinErrs(errs))
-				return
-			}
-		}
-		p, ok := packRow(row)
-		if !ok {
-			fail(b.dataName, "Datenzeile %d ungültig: enthält ein NUL-Byte", i+1)
-			return
-		}
+	for _, row := range rows {
+		p, _ := packRow(row) // decodeRows refuses a row with a NUL byte
 		b.rows = append(b.rows, p)
 	}
-	if len(rows) == 1 {
-		id := c.Identity(rows[0])
+	if len(ids) == 1 {
+		id := ids[0]
 		if id.RecordID != b.meta.RecordID || id.AuftragNr != b.meta.AuftragNr {
 			fail(b.metaName, "passt nicht zu data.csv: record_id %d/auftrag_nr %s laut meta.json, %d/%s in data.csv",
 				b.meta.RecordID, b.meta.AuftragNr, id.RecordID, id.AuftragNr)

@@ -36,6 +36,9 @@ func (e *Engine) Verify(ctx context.Context, opts VerifyOptions) (_ *Report, err
 		return r, e.noBackupError()
 	}
 	chosen := e.choose(r, files)
+	if err := e.checkHistory(ctx, r); err != nil {
+		return r, err
+	}
 	if opts.WithDB {
 		r.Database = e.DBPath
 		if err := e.compareWithDB(ctx, r, chosen); err != nil {

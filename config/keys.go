@@ -24,6 +24,8 @@ const (
 	kindLocation      // a local path or a URL (smb://, mem://, file://)
 	kindDuration
 	kindInt
+	kindShare     // a share of the backups: "25%" or a fraction 0…1 (Share)
+	kindRetention // forget's rules: an object or "last=10 daily=14 …" (Retention)
 )
 
 // key is one setting: its name in the file (and, upper-cased with the
@@ -50,6 +52,10 @@ var keys = []key{
 	{name: "lock_timeout", flag: "lock-timeout", kind: kindDuration, def: 30 * time.Second, fileOK: true, help: "wie lange auf .backup.lock gewartet wird (30s, 2m oder Sekunden als Zahl)"},
 	{name: "workers", flag: "workers", kind: kindInt, def: 8, fileOK: true, help: "parallele Dateioperationen (1-256; ohne Angabe 8, über SMB 128)",
 		defNote: "über SMB 128"},
+	{name: "mass_change", flag: "mass-change", kind: kindShare, def: Share(0.25), fileOK: true,
+		help: "export ändert oder entfernt höchstens diesen Anteil der Sicherungen ohne --allow-mass-change (\"25%\" oder 0.25; 0 schaltet die Prüfung ab)"},
+	{name: "retention", kind: kindRetention, def: DefaultRetention, fileOK: true,
+		help: "was forget von der Historie behält, wenn keine --keep-* Option angegeben ist (Objekt oder \"last=10 daily=14 weekly=8 monthly=24 yearly=10\"; -1 = unbegrenzt)"},
 	{name: "metrics_file", flag: "metrics-file", kind: kindPath, fileOK: true, suffix: ".prom", help: "Prometheus-Textdatei (*.prom) für den textfile collector von node_exporter, nach jedem Lauf aktualisiert"},
 	{name: "smb_user", flag: "smb-user", kind: kindString, fileOK: true, help: "SMB-Benutzer, falls nicht in der URL"},
 	{name: "smb_domain", flag: "smb-domain", kind: kindString, fileOK: true, help: "SMB-Domäne, falls nicht in der URL"},
@@ -124,6 +130,10 @@ func (v *flagValue) Type() string {
 		return "Dauer"
 	case kindInt:
 		return "Anzahl"
+	case kindShare:
+		return "Anteil"
+	case kindRetention:
+		return "Regeln"
 	}
 	return "Name"
 }

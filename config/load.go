@@ -24,6 +24,8 @@ type Config struct {
 	MetricsFile     string // Prometheus text file, "" = none
 	LockTimeout     time.Duration
 	Workers         int
+	MassChange      Share     // export's mass-change guard; 0 = off
+	Retention       Retention // what forget keeps by default
 	SMBUser         string
 	SMBDomain       string
 	SMBPasswordFile string
@@ -46,6 +48,10 @@ func (c *Config) field(name string) any {
 		return &c.LockTimeout
 	case "workers":
 		return &c.Workers
+	case "mass_change":
+		return &c.MassChange
+	case "retention":
+		return &c.Retention
 	case "smb_user":
 		return &c.SMBUser
 	case "smb_domain":
@@ -69,6 +75,10 @@ func (c *Config) set(name string, v any) {
 		*p = v.(time.Duration)
 	case *int:
 		*p = v.(int)
+	case *Share:
+		*p = v.(Share)
+	case *Retention:
+		*p = v.(Retention)
 	}
 }
 

@@ -42,6 +42,12 @@ func sample(k key, l layer) (inFile any, asText string, want any) {
 	case kindDuration:
 		d := time.Duration(10+int(l)) * time.Second
 		return d.String(), d.String(), d
+	case kindRetention:
+		r := Retention{Last: 10 + int(l), Yearly: -1}
+		return map[string]any{"last": 10 + int(l), "yearly": -1}, r.String(), r
+	case kindShare:
+		p := 10 + int(l)
+		return fmt.Sprintf("%d%%", p), fmt.Sprintf("%d %%", p), Share(float64(p) / 100)
 	case kindLocation:
 		s := "mem://" + k.name + "-" + l.String()
 		return s, s, s
@@ -124,6 +130,10 @@ func get(cfg Config, name string) any {
 		return *p
 	case *int:
 		return *p
+	case *Share:
+		return *p
+	case *Retention:
+		return *p
 	}
 	return nil
 }
@@ -182,7 +192,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{LogFile: "backup_system.log", LockTimeout: 30 * time.Second, Workers: 8, SMBTimeout: 15 * time.Second}
+	want := Config{LogFile: "backup_system.log", LockTimeout: 30 * time.Second, Workers: 8, MassChange: 0.25, Retention: DefaultRetention, SMBTimeout: 15 * time.Second}
 	if cfg.String() != want.String() {
 		t.Errorf("got %v\nwant %v", cfg, want)
 	}
@@ -325,7 +335,7 @@ func TestSites(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Site: "Filiale-Nord", File: cfgPath, DB: "/srv/nord.db", Archiv: "smb://nas-nord/archiv",
-		LogFile: "backup_system.log", LockTimeout: 30 * time.Second, Workers: 2, SMBTimeout: 15 * time.Second}
+		LogFile: "backup_system.log", LockTimeout: 30 * time.Second, Workers: 2, MassChange: 0.25, Retention: DefaultRetention, SMBTimeout: 15 * time.Second}
 	if cfg.String() != want.String() {
 		t.Errorf("got  %v\nwant %v", cfg, want)
 	}

@@ -32,6 +32,10 @@ func Show(cfg Config, src Sources) []Entry {
 			val = p.String()
 		case *int:
 			val = fmt.Sprint(*p)
+		case *Share:
+			val = p.String()
+		case *Retention:
+			val = p.String()
 		}
 		switch {
 		case k.secret && val != "":

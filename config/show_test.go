@@ -26,6 +26,8 @@ func TestShowSources(t *testing.T) {
 		{"log_file", "/var/log/wb.log", FromFlag, "--log-file", ""},
 		{"lock_timeout", "1m0s", FromEnv, "ARCHIV_LOCK_TIMEOUT", ""},
 		{"workers", "4", FromFile, cfgPath, ""},
+		{"mass_change", "25%", FromDefault, "", ""},
+		{"retention", "last=10 daily=14 weekly=8 monthly=24 yearly=10", FromDefault, "", ""},
 		{"metrics_file", "", "", "", ""},
 		{"smb_user", "backup", FromSite, "nord", ""},
 		{"smb_domain", "", "", "", ""},

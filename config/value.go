@@ -32,6 +32,10 @@ func parseValue(k key, v any) (any, error) {
 		return d, err
 	case kindInt:
 		return parseInt(v)
+	case kindShare:
+		return parseShare(v)
+	case kindRetention:
+		return parseRetention(v)
 	}
 	s, ok := v.(string)
 	if !ok {

@@ -13,6 +13,10 @@ type Damage struct {
 	Path   string   // the history file concerned
 	Reason string   // German, for the report
 	Gens   []uint64 // generations that cannot be restored because of it (none: harmless leftover)
+	// Unreadable: the file could not be read (network, rights, I/O), so
+	// nothing is known to be wrong with it; verify reports it as "could not
+	// check" (exit 1), not as damage (exit 3).
+	Unreadable bool
 }
 
 func (d Damage) String() string {
@@ -93,7 +97,7 @@ func (s *Store) Check(ctx context.Context) ([]Damage, error) {
 			if g != nil && !g.full() && broken[g.Parent] {
 				return nil
 			}
-			out = append(out, Damage{Path: p, Reason: reason, Gens: []uint64{ref.seq}})
+			out = append(out, Damage{Path: p, Reason: reason, Gens: []uint64{ref.seq}, Unreadable: unreadable(err)})
 			return nil
 		}
 		for _, e := range entries {
@@ -143,7 +147,7 @@ func (s *Store) Check(ctx context.Context) ([]Damage, error) {
 					reason = fe.Op + ": " + reason
 				}
 			}
-			out = append(out, Damage{Path: name, Reason: reason, Gens: gensOf(l, m, func(need) bool { return true })})
+			out = append(out, Damage{Path: name, Reason: reason, Gens: gensOf(l, m, func(need) bool { return true }), Unreadable: unreadable(err)})
 			continue
 		}
 		missing := 0
@@ -203,4 +207,11 @@ func descendants(seq uint64, l *listing, parents map[uint64]uint64) []uint64 {
 		}
 	}
 	return out
+}
+
+// unreadable reports whether err is a file that could not be read, rather
+// than one that is missing or was read and found damaged.
+func unreadable(err error) bool {
+	var fe *FileError
+	return errors.As(err, &fe) && fe.Op == "lesen" && !isNotExist(err)
 }

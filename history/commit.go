@@ -65,7 +65,11 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 	)
 	if head, ok := l.head(); ok {
 		seq = head.seq + 1
-		prev, st, err = s.load(ctx, l, head)
+		if c := s.head; c != nil && c.ref == head && !repair {
+			prev, st = c.snap, c.st
+		} else {
+			prev, st, err = s.load(ctx, l, head)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return res, ctx.Err()
@@ -126,6 +130,7 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 		return res, err
 	}
 	res.Info, res.Bytes = info, res.Bytes+n
+	s.head = nil // the newest generation is now another one
 	return res, nil
 }
 

@@ -23,6 +23,16 @@ type Store struct {
 	now      func() time.Time
 	fence    func() error
 	maxChain int
+	// head is the newest generation as Head last loaded it, which Commit
+	// takes instead of loading it again when it is still the newest (the
+	// same file): export asks Head for the mass-change guard first.
+	head *loadedHead
+}
+
+type loadedHead struct {
+	ref  genRef
+	snap *Snapshot
+	st   chainStats
 }
 
 // Option configures a Store.
@@ -282,7 +292,10 @@ func (s *Store) Head(ctx context.Context) (*Snapshot, error) {
 	if !ok {
 		return nil, nil
 	}
-	snap, _, err := s.load(ctx, l, ref)
+	snap, st, err := s.load(ctx, l, ref)
+	if err == nil {
+		s.head = &loadedHead{ref: ref, snap: snap, st: st}
+	}
 	return snap, err
 }
 

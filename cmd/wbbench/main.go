@@ -22,6 +22,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -31,15 +32,15 @@ import (
 )
 
 type bench struct {
-	work      string // everything goes below here; removed at the end
-	bin       string // the werkstatt-backup binary under test
-	runs      int
-	orders    int             // the 10,000 of the targets
-	big       int             // the 100,000 of the memory target
-	smbN      int             // the 1,000 of the SMB targets
-	writerN   int             // the 300,000 of the writer-wait target
-	only      map[string]bool // the parts to run (-only); nil: all
-	ranWriter bool            // the writer-wait rows were measured
+	work    string // everything goes below here; removed at the end
+	bin     string // the werkstatt-backup binary under test
+	runs    int
+	orders  int // the 10,000 of the targets
+	big     int // the 100,000 of the memory target
+	smbN    int // the 1,000 of the SMB targets
+	writerN int // the 300,000 of the writer-wait target
+	// ranWriter: the writer-wait rows were measured
+	ranWriter bool
 	python    string
 	rows      []row
 	notes     []string
@@ -49,7 +50,17 @@ type bench struct {
 	loadStart  string      // load average when the run began
 	loadEnd    string      // and when it ended
 	restore10k measurement // the reference for the large restore
+
+	repo        string          // the repository wbbench runs in (go test, git archive)
+	only        map[string]bool // sections to run (nil: all)
+	baselineRef string          // git ref of a version without history
 }
+
+// sections are what -only can pick, in the order they run.
+var sections = []string{"local", "large", "smb", "writer", "history"}
+
+// wants reports whether section runs.
+func (b *bench) wants(section string) bool { return b.only == nil || b.only[section] }
 
 func main() {
 	out := flag.String("out", "BENCHMARKS.md", "where the Markdown table goes")
@@ -59,23 +70,13 @@ func main() {
 	big := flag.Int("big", 100000, "orders of the large restore (0: skip)")
 	smbN := flag.Int("smb-orders", 1000, "orders of the SMB targets (0: skip)")
 	writerN := flag.Int("writer-orders", 300000, "orders of the writer-wait target (0: skip)")
-	only := flag.String("only", "", "run only these parts, comma-separated: local, large, smb, writer (default: all; large's time target needs local)")
 	keep := flag.Bool("keep", false, "keep the working directory")
 	bin := flag.String("bin", "", "measure this werkstatt-backup binary instead of building one (an older version, say)")
+	only := flag.String("only", "", "run only these sections, comma-separated: "+strings.Join(sections, ", ")+" (default: all)")
+	baseRef := flag.String("baseline-ref", "e902fbd", "git ref of the version without history the history rows compare with")
 	flag.Parse()
 
 	b := &bench{runs: max(*runs, 1), orders: *orders, big: *big, smbN: *smbN, writerN: *writerN, started: time.Now(), log: os.Stderr, loadStart: loadavg(), bin: *bin}
-	if *only != "" {
-		b.only = make(map[string]bool)
-		for _, p := range strings.Split(*only, ",") {
-			switch p = strings.TrimSpace(p); p {
-			case "local", "large", "smb", "writer":
-				b.only[p] = true
-			default:
-				fail(fmt.Errorf("-only: unbekannter Teil %q (local, large, smb, writer)", p))
-			}
-		}
-	}
 	var err error
 	if b.work = *work; b.work == "" {
 		b.work, err = os.MkdirTemp("", "wbbench-")
@@ -88,6 +89,20 @@ func main() {
 	if !*keep {
 		defer os.RemoveAll(b.work)
 	}
+	b.baselineRef = *baseRef
+	if b.repo, err = os.Getwd(); err != nil {
+		fail(err)
+	}
+	if *only != "" {
+		b.only = map[string]bool{}
+		for _, s := range strings.Split(*only, ",") {
+			s = strings.TrimSpace(s)
+			if !slices.Contains(sections, s) {
+				fail(fmt.Errorf("-only: unbekannter Abschnitt %q (bekannt: %s)", s, strings.Join(sections, ", ")))
+			}
+			b.only[s] = true
+		}
+	}
 	if err := b.run(); err != nil {
 		if !*keep {
 			os.RemoveAll(b.work)
@@ -98,6 +113,14 @@ func main() {
 	md := b.markdown()
 	fmt.Print(md)
 	if *out != "" {
+		if b.only != nil {
+			// Only some sections ran: their rows replace the same
+			// sections' block in the file, the rest stays.
+			md, err = mergeSection(*out, *only, md)
+			if err != nil {
+				fail(err)
+			}
+		}
 		if err := os.WriteFile(*out, []byte(md), 0o644); err != nil {
 			fail(err)
 		}
@@ -132,20 +155,32 @@ func (b *bench) run() error {
 			return err
 		}
 	}
-	for _, p := range []struct {
-		name string
-		on   bool
-		run  func() error
-	}{
-		{"local", true, b.local},
-		{"large", b.big > 0, b.large},
-		{"smb", b.smbN > 0, b.smb},
-		{"writer", b.writerN > 0, b.writerWait},
-	} {
-		if p.on && (b.only == nil || b.only[p.name]) {
-			if err := p.run(); err != nil {
-				return err
-			}
+	if b.wants("local") {
+		if err := b.local(); err != nil {
+			return err
+		}
+	}
+	if b.big > 0 && b.wants("large") {
+		if b.restore10k.d == 0 {
+			return fmt.Errorf("-only large braucht local (der Restore von %d Aufträgen ist die Referenz)", b.orders)
+		}
+		if err := b.large(); err != nil {
+			return err
+		}
+	}
+	if b.smbN > 0 && b.wants("smb") {
+		if err := b.smb(); err != nil {
+			return err
+		}
+	}
+	if b.writerN > 0 && b.wants("writer") {
+		if err := b.writerWait(); err != nil {
+			return err
+		}
+	}
+	if b.wants("history") {
+		if err := b.history(b.baselineRef); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -162,3 +162,26 @@ func loadavg() string {
 	}
 	return strings.Join(f[:3], " ")
 }
+
+// mergeSection puts the table of a run of some sections (only, as given to
+// -only) into the file at path: between the markers of these sections if
+// the file has them, else appended, so the full run's table stays.
+func mergeSection(path, only, md string) (string, error) {
+	old, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return "", err
+	}
+	begin, end := "<!-- wbbench -only "+only+" -->", "<!-- /wbbench -only "+only+" -->"
+	body := strings.Replace(md, "# Benchmarks\n", "## Benchmarks: "+only+" (`wbbench -only "+only+"`)\n", 1)
+	body = strings.ReplaceAll(body, "\n## ", "\n### ")
+	body = strings.Replace(body, "### Benchmarks: ", "## Benchmarks: ", 1)
+	block := begin + "\n" + body + end + "\n"
+	text := string(old)
+	if i, j := strings.Index(text, begin), strings.Index(text, end); i >= 0 && j > i {
+		return text[:i] + block + text[j+len(end)+1:], nil
+	}
+	if text != "" && !strings.HasSuffix(text, "\n") {
+		text += "\n"
+	}
+	return text + "\n" + block, nil
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"werkstatt-backup/backup"
+	"werkstatt-backup/history"
 )
 
 func (a *app) exportCmd() *cobra.Command {
@@ -31,6 +32,7 @@ gemeldet und als Fehler gezählt, die übrigen trotzdem gesichert.
 	}
 	cmd.Flags().BoolVar(&opts.Full, "full", false, "auch unveränderte Sicherungen neu schreiben")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "nur anzeigen, was geschrieben würde")
+	cmd.Flags().BoolVar(&opts.AllowMassChange, "allow-mass-change", false, "eine Massenänderung bestätigen (mehr geänderte oder entfernte Sicherungen als mass_change erlaubt)")
 	return cmd
 }
 
@@ -63,6 +65,7 @@ veraltete und verwaiste Sicherungen gemeldet.
 
 func (a *app) restoreCmd() *cobra.Command {
 	var opts backup.RestoreOptions
+	var at string
 	cmd := &cobra.Command{
 		Use:   "restore",
 		Short: "die Tabelle auftraege aus den Sicherungen im Archiv wiederherstellen",
@@ -75,10 +78,27 @@ Andere Tabellen bleiben unberührt. Was nicht gelesen werden konnte (Netzwerk, R
 symbolischer Link), bricht immer ab (Exit-Code 1); ein Archiv ohne Sicherung auch.
 Hätte die Tabelle danach weniger Datensätze als vorher, ist --allow-shrink nötig.
 
+Mit --at ZEIT kommt die Tabelle nicht aus den Auftragsordnern, sondern aus der
+Historie (<archiv>/_historie/): genau so, wie sie beim letzten Export am oder vor ZEIT
+war (2026-11-01 = vor den Läufen dieses Tages, 2026-11-01 02:00, RFC 3339; Ortszeit,
+wenn kein Offset angegeben ist). Das geht auch, wenn die data.csv-Dateien beschädigt
+sind. Alle übrigen Regeln (--force, --allow-shrink, --dry-run) gelten ebenso.
+
 ` + exitCodesHelp,
 		Example: `  werkstatt-backup restore --db ./neu/werkstatt.db --archiv ./test_archiv
-  werkstatt-backup restore --archiv smb://backup@nas/archiv --db /srv/werkstatt.db --force`,
+  werkstatt-backup restore --archiv smb://backup@nas/archiv --db /srv/werkstatt.db --force
+  werkstatt-backup restore --config .archiv_config.json --at "2026-11-01 02:00" --force --dry-run`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("at") {
+				if opts.SkipInvalid {
+					return usageError{fmt.Errorf("--skip-invalid gilt nicht mit --at: eine Generation der Historie wird ganz oder gar nicht wiederhergestellt")}
+				}
+				t, err := history.ParseTime(at, nil)
+				if err != nil {
+					return usageError{fmt.Errorf("--at: %w", err)}
+				}
+				opts.At = t
+			}
 			return a.runJob(cmd, "restore", func(ctx context.Context, e *backup.Engine) (*backup.Report, error) {
 				rep, err := e.Restore(ctx, opts)
 				if rep != nil && rep.BackupDB != "" {
@@ -94,6 +114,7 @@ Hätte die Tabelle danach weniger Datensätze als vorher, ist --allow-shrink nö
 	cmd.Flags().BoolVar(&opts.SkipInvalid, "skip-invalid", false, "ungültige Sicherungen überspringen statt abzubrechen (nie unlesbare)")
 	cmd.Flags().BoolVar(&opts.AllowShrink, "allow-shrink", false, "mit --force auch eine Tabelle mit weniger Datensätzen als bisher erzeugen")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "nur prüfen und berichten, nichts ändern")
+	cmd.Flags().StringVar(&at, "at", "", "aus der Historie: die Tabelle wie beim letzten Export am oder vor ZEIT (2026-11-01, \"2026-11-01 02:00\", RFC 3339)")
 	return cmd
 }
 

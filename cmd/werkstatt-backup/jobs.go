@@ -20,6 +20,7 @@ var jobs = []jobSpec{
 	{name: "verify", needsDB: verifyNeedsDB},
 	{name: "restore", needsDB: always, createsDB: true},
 	{name: "migrate", needsDB: never},
+	{name: "forget", needsDB: never},
 }
 
 func always(*pflag.FlagSet) bool { return true }

@@ -78,6 +78,8 @@ wieder auf. Das Archiv liegt lokal oder auf einer SMB-Freigabe (ohne mount).
 		a.verifyCmd(),
 		a.restoreCmd(),
 		a.migrateCmd(),
+		a.historyCmd(),
+		a.forgetCmd(),
 		a.unlockCmd(),
 		a.demoCmd(),
 		a.configCmd(),

@@ -206,6 +206,8 @@ func (a *app) runEngine(ctx context.Context, cfg config.Config, log *slog.Logger
 		Log:         log,
 		Workers:     cfg.Workers,
 		LockTimeout: cfg.LockTimeout,
+		MassChange:  float64(cfg.MassChange),
+		Retention:   retentionOf(cfg.Retention),
 		Version:     version,
 		Site:        cfg.Site,
 	}

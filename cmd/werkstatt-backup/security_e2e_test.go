@@ -161,7 +161,7 @@ func TestCreatedFilesHaveSafeModes(t *testing.T) {
 		t.Fatal(err)
 	}
 	fire, stop := crashWatch(t, archive, false, 50)
-	cmd := umask0("export", "--db", "gross.db", "--archiv", archive, "--log-file", "logs.log")
+	cmd := umask0("export", "--db", "gross.db", "--archiv", archive, "--log-file", "logs.log", "--allow-mass-change")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

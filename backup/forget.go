@@ -1,0 +1,81 @@
+package backup
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"werkstatt-backup/history"
+)
+
+// ForgetOptions are the flags of the forget command.
+type ForgetOptions struct {
+	Policy history.Retention // zero: Engine.Retention
+	DryRun bool              // list what would go, change nothing
+}
+
+// ForgetSummary is what forget decided: the generations kept and removed
+// (or, dry run, to be removed) and the pack files no longer needed.
+type ForgetSummary struct {
+	Policy       string          `json:"policy"`
+	Kept         []ForgetVerdict `json:"kept"`
+	Removed      []ForgetVerdict `json:"removed"`
+	PacksRemoved []string        `json:"packs_removed,omitempty"`
+	Repacked     []string        `json:"packs_repacked,omitempty"`
+}
+
+// ForgetVerdict is one generation and why it is kept.
+type ForgetVerdict struct {
+	Generation  uint64    `json:"generation"`
+	ArchiveTime time.Time `json:"archive_time"`
+	Reasons     []string  `json:"reasons,omitempty"`
+}
+
+// Forget removes the generations of the history that opts.Policy does not
+// keep, then the contents no remaining generation refers to, under the
+// archive lock. A damaged history is left unchanged (verify names the
+// damage).
+func (e *Engine) Forget(ctx context.Context, opts ForgetOptions) (_ *Report, err error) {
+	e.init()
+	r := e.newReport("forget")
+	r.DryRun = opts.DryRun
+	if opts.Policy == (history.Retention{}) {
+		opts.Policy = e.Retention
+	}
+	if opts.Policy == (history.Retention{}) {
+		opts.Policy = history.DefaultRetention
+	}
+	e.Log.Info(fmt.Sprintf("Starte forget (%s)...", opts.Policy))
+	lock, err := e.lock(ctx, "forget")
+	if err != nil {
+		return r, err
+	}
+	defer e.unlock(lock, r, &err)
+	res, err := e.openHistory(lock).Forget(ctx, opts.Policy, opts.DryRun)
+	sum := &ForgetSummary{Policy: opts.Policy.String(), PacksRemoved: res.PacksRemoved, Repacked: res.PacksRepacked}
+	for _, d := range res.Decisions {
+		v := ForgetVerdict{Generation: d.Info.Seq, ArchiveTime: d.Info.ArchiveTime, Reasons: d.Reasons}
+		if d.Keep {
+			sum.Kept = append(sum.Kept, v)
+		} else {
+			sum.Removed = append(sum.Removed, v)
+		}
+	}
+	r.Forget, r.Records = sum, len(res.Decisions)
+	if err != nil {
+		return r, e.historyError(r, "forget", err)
+	}
+	verb := "entfernt"
+	if opts.DryRun {
+		verb = "würde entfernt"
+	}
+	for _, v := range sum.Removed {
+		e.Log.Info(fmt.Sprintf("Generation %d vom %s %s", v.Generation, v.ArchiveTime.Local().Format(time.DateTime), verb))
+	}
+	for _, p := range sum.PacksRemoved {
+		e.Log.Info("Nicht mehr benötigte Inhalte entfernt: " + p)
+	}
+	r.OK = len(sum.Kept)
+	e.finish(r)
+	return r, nil
+}

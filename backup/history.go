@@ -1,0 +1,195 @@
+package backup
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"path"
+	"sync"
+
+	"werkstatt-backup/codec"
+	archfs "werkstatt-backup/fs"
+	"werkstatt-backup/history"
+)
+
+// HistoryDir is the folder at the archive's root that holds the history
+// (generations and packs, see package history).
+const HistoryDir = history.Dir
+
+// openHistory opens the archive's history for a run holding lock. Every
+// write of the history is fenced by fence: the seam where the lock's
+// validity check goes (nil lock: a reading run, nothing is written).
+func (e *Engine) openHistory(lock *archfs.Lock) *history.Store {
+	return history.Open(e.Fs, history.WithClock(e.Now), history.WithFence(e.fence(lock)))
+}
+
+// fence returns the check made before every write of the history. The
+// lock refreshes its lease in the background and Release reports a lost
+// lock; until the lock offers a check of its own, the history writes
+// only after the export's writes, under the same lock, like them.
+func (e *Engine) fence(lock *archfs.Lock) func() error {
+	return func() error { return nil }
+}
+
+// failedIDs collects the record_ids whose backup export could not write.
+type failedIDs struct {
+	mu  sync.Mutex
+	ids map[int64]bool
+}
+
+func (f *failedIDs) add(id int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.ids == nil {
+		f.ids = map[int64]bool{}
+	}
+	f.ids[id] = true
+}
+
+func (f *failedIDs) any() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.ids) > 0
+}
+
+func (f *failedIDs) has(id int64) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.ids[id]
+}
+
+// heldRecords is what the archive holds after an export, as history
+// records, with their data.csv bytes: every row written or unchanged with
+// the bytes export encoded; a row export could not write or could not
+// store with what its folder actually holds (a valid pair read back, the
+// folder taken from the row or from the previous generation); a row whose
+// folder holds no valid backup is left out, and said so.
+type heldRecords struct {
+	records []history.Record
+	data    map[history.Hash][]byte
+	warns   []Problem // reported when the records are committed
+}
+
+func (h *heldRecords) warnf(p string, id int64, format string, args ...any) {
+	h.warns = append(h.warns, Problem{Level: LevelWarning, Path: p, RecordID: id, Message: fmt.Sprintf(format, args...)})
+}
+
+func (h *heldRecords) add(rec history.Record, data []byte) {
+	h.records = append(h.records, rec)
+	h.data[rec.Hash] = data
+}
+
+// content is the history.ContentFunc of h.
+func (h *heldRecords) content(r history.Record) ([]byte, error) {
+	if d, ok := h.data[r.Hash]; ok {
+		return d, nil
+	}
+	return nil, fmt.Errorf("Inhalt von record_id %d (%s) nicht im Speicher", r.RecordID, r.Folder)
+}
+
+// planRecords computes what the archive holds after an export of items
+// (seen: every record_id read; prev: the newest generation, nil if none).
+// A record_id that is not positive has a backup (export keeps it, with a
+// warning) but no history entry: the history keys records by it.
+func (e *Engine) planRecords(cur codec.Codec, items []exportItem, seen map[int64]bool, failed *failedIDs, prev *history.Snapshot, folders *folderIndex) *heldRecords {
+	h := &heldRecords{data: make(map[history.Hash][]byte, len(items))}
+	inItems := make(map[int64]bool, len(items))
+	for _, it := range items {
+		inItems[it.id.RecordID] = true
+		switch {
+		case it.id.RecordID <= 0:
+			h.warnf(path.Join(it.folder, DataFile), it.id.RecordID, "Auftrag %s: record_id %d ist nicht positiv, die Sicherung steht in keiner Generation der Historie", orderLabel(it.id), it.id.RecordID)
+			continue
+		case failed != nil && failed.has(it.id.RecordID):
+			e.addHeld(h, folders, it.folder, it.id.RecordID)
+			continue
+		}
+		h.add(history.Record{
+			RecordID: it.id.RecordID, AuftragNr: it.id.AuftragNr, Folder: it.folder,
+			Hash: history.Sum(it.data), Size: int64(len(it.data)), Schema: cur.Version(),
+		}, it.data)
+	}
+	if prev == nil {
+		return h
+	}
+	// Rows read but not storable (NUL byte, too large) keep whatever
+	// backup their folder still holds; export did not touch it.
+	for _, en := range prev.Entries {
+		if seen[en.RecordID] && !inItems[en.RecordID] {
+			e.addHeld(h, folders, en.Folder, en.RecordID)
+		}
+	}
+	return h
+}
+
+// addHeld records the valid backup of id that folder holds, if any.
+// Nothing is read through a symbolic link (export writes through none).
+func (e *Engine) addHeld(h *heldRecords, folders *folderIndex, folder string, id int64) {
+	var (
+		data []byte
+		m    codec.Meta
+		err  error
+	)
+	if l := folders.linked(folder); l != "" {
+		err = fmt.Errorf("%s ist ein symbolischer Link", l)
+	} else {
+		data, m, err = e.readPair(folder, id)
+	}
+	if err == nil {
+		var rec history.Record
+		if rec, err = history.RecordOf(folder, m); err == nil {
+			h.add(rec, data)
+			return
+		}
+	}
+	h.warnf(path.Join(folder, DataFile), id, "keine gültige Sicherung im Archiv (%s): diese Generation der Historie enthält den Datensatz nicht", reason(err))
+}
+
+// readPair reads folder's data.csv and meta.json and checks that they
+// belong together and to record id.
+func (e *Engine) readPair(folder string, id int64) ([]byte, codec.Meta, error) {
+	raw, err := e.readLimited(path.Join(folder, MetaFile), codec.MaxMetaSize)
+	if err != nil {
+		return nil, codec.Meta{}, err
+	}
+	m, err := codec.DecodeMeta(raw)
+	if err != nil {
+		return nil, codec.Meta{}, fmt.Errorf("%s: %w", MetaFile, err)
+	}
+	data, err := e.readLimited(path.Join(folder, DataFile), codec.MaxDataSize)
+	if err != nil {
+		return nil, codec.Meta{}, err
+	}
+	sum := sha256.Sum256(data)
+	switch {
+	case m.RecordID != id:
+		return nil, codec.Meta{}, fmt.Errorf("%s gehört zu record_id %d", MetaFile, m.RecordID)
+	case m.Checksum != hex.EncodeToString(sum[:]) || m.FileSize != int64(len(data)):
+		return nil, codec.Meta{}, fmt.Errorf("%s passt nicht zu %s", DataFile, MetaFile)
+	}
+	return data, m, nil
+}
+
+// recordHistory commits held as the archive's new generation. A failure
+// is an ERROR of the run; the backups already written stay.
+func (e *Engine) recordHistory(ctx context.Context, r *Report, hs *history.Store, held *heldRecords) error {
+	for _, p := range held.warns {
+		r.warnf(p.Path, p.RecordID, "%s", p.Message)
+	}
+	res, err := hs.Commit(ctx, held.records, held.content)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r.errorf(HistoryDir, 0, "Historie nicht geschrieben (die Sicherungen der Aufträge sind geschrieben): %s", reason(err))
+		return fmt.Errorf("Historie nicht geschrieben: %w", err)
+	}
+	if res.PrevDamaged != nil {
+		r.warnf(HistoryDir, 0, "letzte Generation der Historie nicht lesbar (%s); Generation %d vollständig neu geschrieben, verify nennt den Schaden", reason(res.PrevDamaged), res.Info.Seq)
+	}
+	r.Generation = res.Info.Seq
+	e.Log.Info(fmt.Sprintf("Historie: Generation %d mit %d Datensätzen (%d neu, %d geändert, %d entfernt)",
+		res.Info.Seq, res.Info.Records, res.Info.Added, res.Info.Changed, res.Info.Removed))
+	return nil
+}

@@ -1,0 +1,101 @@
+package backup
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	iofs "io/fs"
+	"path"
+
+	"werkstatt-backup/codec"
+	"werkstatt-backup/history"
+)
+
+// DefaultMassChange is the share of backups one export may change or
+// remove without --allow-mass-change (config key mass_change).
+const DefaultMassChange = 0.25
+
+// ErrMassChange marks an export refused by the mass-change guard (exit 3).
+var ErrMassChange = fmt.Errorf("Massenänderung: %w", ErrValidation)
+
+// massChangeGuard refuses an export that would change or remove more than
+// Engine.MassChange of all backups, before anything is written. It compares
+// the rows with the newest history generation; an archive without a
+// history (or whose newest generation cannot be read) is compared with its
+// per-order backups: a backup there counts as changed when its meta.json
+// describes other content, and nothing counts as removed, since export
+// without a history never removes a backup. An empty archive has nothing
+// to change. It returns the newest generation (nil: none or unreadable),
+// which the history entry of a row that cannot be stored is taken from.
+//
+// With a history it also returns the records the run would commit if every
+// write succeeds (planRecords), so that they are computed once.
+func (e *Engine) massChangeGuard(ctx context.Context, r *Report, hs *history.Store, cur codec.Codec, items []exportItem, seen map[int64]bool, opts ExportOptions) (*history.Snapshot, *heldRecords, error) {
+	check := e.MassChange > 0 && !opts.AllowMassChange
+	if !check && len(seen) == len(items) {
+		return nil, nil, nil // nothing needs the newest generation before the commit
+	}
+	prev, err := hs.Head(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		r.warnf(HistoryDir, 0, "letzte Generation der Historie nicht lesbar: %s", reason(err))
+		prev = nil
+	}
+	if !check {
+		return prev, nil, nil
+	}
+	var m history.MassChange
+	var plan *heldRecords
+	if prev != nil {
+		plan = e.planRecords(cur, items, seen, nil, prev, newFolderIndex(e.Fs))
+		m = history.CompareTo(prev, plan.records)
+	} else {
+		m = e.compareWithBackups(ctx, cur, items)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	if m.Exceeds(e.MassChange) {
+		return nil, nil, fmt.Errorf("%d von %d Sicherungen würden geändert (%d) oder entfernt (%d), das sind %.0f %% (Grenze %.0f %%, Schlüssel mass_change); nichts geschrieben. Ist das gewollt, bestätigen mit: export --allow-mass-change: %w",
+			m.Changed+m.Removed, m.Total, m.Changed, m.Removed, 100*m.Share(), 100*e.MassChange, ErrMassChange)
+	}
+	return prev, plan, nil
+}
+
+// compareWithBackups counts, for an archive without a history, how many
+// of the rows' existing backups this export would change.
+func (e *Engine) compareWithBackups(ctx context.Context, cur codec.Codec, items []exportItem) history.MassChange {
+	exists := make([]bool, len(items))
+	changed := make([]bool, len(items))
+	forEach(ctx, len(items), e.Workers, nil, func(i int) {
+		it := items[i]
+		raw, err := e.readLimited(path.Join(it.folder, MetaFile), codec.MaxMetaSize)
+		if errors.Is(err, iofs.ErrNotExist) {
+			return
+		}
+		exists[i] = true
+		if err != nil {
+			return // unreadable: export will say so; not counted as a change
+		}
+		sum := sha256.Sum256(it.data)
+		m, err := codec.DecodeMeta(raw)
+		changed[i] = err != nil || m.Checksum != hex.EncodeToString(sum[:]) || m.SchemaVersion != cur.Version()
+	})
+	var m history.MassChange
+	for i := range items {
+		switch {
+		case !exists[i]:
+			m.Added++
+		case changed[i]:
+			m.Total++
+			m.Changed++
+		default:
+			m.Total++
+		}
+	}
+	return m
+}

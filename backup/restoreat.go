@@ -1,0 +1,165 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	iofs "io/fs"
+	"path"
+	"strings"
+	"time"
+
+	"werkstatt-backup/history"
+)
+
+// historySource reads the rows of the history's last generation at or
+// before at: restore --at's rows. Every content is checked against its
+// SHA-256 (history does that as it reads) and decoded by its schema
+// version and migrated like a backup from an order folder. Any damage
+// aborts: a point-in-time restore is all of that generation or nothing.
+func (e *Engine) historySource(ctx context.Context, r *Report, at time.Time) ([]candidate, error) {
+	hs := e.openHistory(nil)
+	snap, err := hs.At(ctx, at)
+	if err != nil {
+		return nil, e.historyError(r, "Datenbank unverändert", err)
+	}
+	r.Generation, r.Records = snap.Info.Seq, len(snap.Entries)
+	e.Log.Info(fmt.Sprintf("Historie: Generation %d vom %s mit %d Datensätzen", snap.Info.Seq,
+		snap.Info.ArchiveTime.Local().Format(time.DateTime), len(snap.Entries)))
+	if len(snap.Entries) == 0 {
+		return nil, fmt.Errorf("Datenbank unverändert: Generation %d der Historie enthält keinen Datensatz: %w", snap.Info.Seq, ErrNoBackup)
+	}
+	chosen := make([]candidate, len(snap.Entries))
+	cur := e.Schema.Codecs.Current()
+	done := 0
+	err = hs.Contents(ctx, snap.Entries, func(en history.Entry, data []byte) error {
+		e.step(PhaseRead, done+1, len(snap.Entries))
+		done++
+		i, ok := entryIndex(snap.Entries, en.RecordID)
+		if !ok {
+			return fmt.Errorf("record_id %d fehlt in Generation %d", en.RecordID, snap.Info.Seq)
+		}
+		c, err := e.Schema.Codecs.Lookup(en.Schema)
+		if err != nil {
+			return e.invalidEntry(r, en, snap.Info.Seq, err)
+		}
+		rows, ids, warns, err := e.decodeRows(c, data)
+		switch {
+		case err != nil:
+			return e.invalidEntry(r, en, snap.Info.Seq, err)
+		case len(rows) != 1:
+			return e.invalidEntry(r, en, snap.Info.Seq, fmt.Errorf("%d Datenzeilen statt einer", len(rows)))
+		case ids[0].RecordID != en.RecordID || ids[0].AuftragNr != en.AuftragNr:
+			return e.invalidEntry(r, en, snap.Info.Seq, fmt.Errorf("Inhalt gehört zu record_id %d/auftrag_nr %s", ids[0].RecordID, ids[0].AuftragNr))
+		}
+		for _, w := range warns {
+			r.warnf(path.Join(en.Folder, DataFile), en.RecordID, "Generation %d: %s", snap.Info.Seq, w)
+		}
+		p, _ := packRow(rows[0]) // decodeRows refuses a row with a NUL byte
+		b := &backupFile{dir: en.Folder, dataName: DataFile, metaName: MetaFile, meta: en.Meta(snap.Info), rows: []packedRow{p}, valid: true}
+		chosen[i] = candidate{file: b, id: cur.Identity(rows[0])}
+		return nil
+	})
+	if err != nil {
+		return nil, e.historyError(r, "Datenbank unverändert", err)
+	}
+	r.OK = len(chosen)
+	return chosen, nil
+}
+
+func entryIndex(entries []history.Entry, id int64) (int, bool) {
+	lo, hi := 0, len(entries)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if entries[m].RecordID < id {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, lo < len(entries) && entries[lo].RecordID == id
+}
+
+// invalidContent marks a content of the history that was read but is not
+// a valid backup (exit 3).
+type invalidContent struct{ err error }
+
+func (e invalidContent) Error() string { return e.err.Error() }
+func (e invalidContent) Unwrap() error { return e.err }
+
+func (e *Engine) invalidEntry(r *Report, en history.Entry, seq uint64, err error) error {
+	return invalidContent{fmt.Errorf("%s (record_id %d, Auftrag %s) in Generation %d: %w", path.Join(HistoryDir, en.Folder, DataFile), en.RecordID, en.AuftragNr, seq, err)}
+}
+
+// historyError reports a failure to read the history and classifies it
+// by the rules for backups: what could not be read is an UnreadableError
+// (exit 1), damage that was read is invalid (exit 3), a missing
+// generation is an error (exit 1).
+func (e *Engine) historyError(r *Report, op string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var fe *history.FileError
+	var bad invalidContent
+	switch {
+	case errors.As(err, &bad):
+		r.errorf("", 0, "Historie: %s", bad.err)
+		return fmt.Errorf("%s: %s: %w", op, bad.err, ErrValidation)
+	case errors.As(err, &fe) && fe.Op == "lesen" && !errors.Is(err, history.ErrContentMissing) && !errors.Is(err, iofs.ErrNotExist):
+		r.unreadablef(fe.Path, 0, "%s", reason(fe.Err))
+		return r.unreadableErr(op)
+	case errors.As(err, &fe):
+		r.errorf(fe.Path, 0, "%s", reason(fe.Err))
+		return fmt.Errorf("%s: Historie beschädigt: %s: %w", op, err, ErrValidation)
+	}
+	r.errorf(HistoryDir, 0, "%s", reason(err))
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// checkHistory is verify's check of the history: every generation whole,
+// every content it refers to present and matching its SHA-256. Damage
+// that makes generations unrestorable is an ERROR naming them (exit 3),
+// a file that could not be read is unreadable (exit 1), a leftover of an
+// interrupted run a WARNING.
+func (e *Engine) checkHistory(ctx context.Context, r *Report) error {
+	hs := e.openHistory(nil)
+	damage, err := hs.Check(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r.unreadablef(HistoryDir, 0, "Historie nicht lesbar: %s", reason(err))
+		return nil
+	}
+	for _, d := range damage {
+		msg := "Historie: " + d.Reason
+		if len(d.Gens) > 0 {
+			msg = fmt.Sprintf("Historie: %s; nicht wiederherstellbar: Generation %s", d.Reason, seqs(d.Gens))
+		}
+		switch {
+		case d.Unreadable:
+			r.unreadablef(d.Path, 0, "%s", msg)
+		case len(d.Gens) > 0:
+			r.errorf(d.Path, 0, "%s", msg)
+		default:
+			r.warnf(d.Path, 0, "%s", msg)
+		}
+	}
+	return nil
+}
+
+// seqs lists generation numbers, the first ten and how many more.
+func seqs(gens []uint64) string {
+	var b strings.Builder
+	for i, g := range gens {
+		if i == 10 {
+			fmt.Fprintf(&b, " und %d weitere", len(gens)-10)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d", g)
+	}
+	return b.String()
+}
