@@ -18,18 +18,25 @@ import (
 const HistoryDir = history.Dir
 
 // openHistory opens the archive's history for a run holding lock. Every
-// write of the history is fenced by fence: the seam where the lock's
-// validity check goes (nil lock: a reading run, nothing is written).
+// write of the history is fenced: once the lock is lost (taken over, or
+// its lease in doubt) the history writes nothing more, like the backups.
+// A reading run (nil lock) writes nothing.
 func (e *Engine) openHistory(lock *archfs.Lock) *history.Store {
 	return history.Open(e.Fs, history.WithClock(e.Now), history.WithFence(e.fence(lock)))
 }
 
-// fence returns the check made before every write of the history. The
-// lock refreshes its lease in the background and Release reports a lost
-// lock; until the lock offers a check of its own, the history writes
-// only after the export's writes, under the same lock, like them.
+// fence returns the check made before every write of the history: the
+// lock's own validity, as e.fenced checks it for the backups.
 func (e *Engine) fence(lock *archfs.Lock) func() error {
-	return func() error { return nil }
+	if lock == nil {
+		return func() error { return nil }
+	}
+	return func() error {
+		if err := lock.Valid(); err != nil {
+			return fmt.Errorf("nicht geschrieben: %w", err)
+		}
+		return nil
+	}
 }
 
 // failedIDs collects the record_ids whose backup export could not write.
