@@ -28,15 +28,7 @@ func (e *Engine) openHistory(lock *archfs.Lock) *history.Store {
 // fence returns the check made before every write of the history: the
 // lock's own validity, as e.fenced checks it for the backups.
 func (e *Engine) fence(lock *archfs.Lock) func() error {
-	if lock == nil {
-		return func() error { return nil }
-	}
-	return func() error {
-		if err := lock.Valid(); err != nil {
-			return fmt.Errorf("nicht geschrieben: %w", err)
-		}
-		return nil
-	}
+	return func() error { return fencedBy(lock) }
 }
 
 // failedIDs collects the record_ids whose backup export could not write.

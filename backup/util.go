@@ -36,11 +36,14 @@ func (e *Engine) lock(ctx context.Context, op string) (*archfs.Lock, error) {
 // refreshed for so long that another run may take it over). Every step
 // that changes the archive asks first: steps already begun finish, none
 // starts. Without a lock (dry runs, read-only verify) it is nil.
-func (e *Engine) fenced() error {
-	if e.held == nil {
+func (e *Engine) fenced() error { return fencedBy(e.held) }
+
+// fencedBy is fenced for a given lock (nil: no lock, nothing to check).
+func fencedBy(lock *archfs.Lock) error {
+	if lock == nil {
 		return nil
 	}
-	if err := e.held.Valid(); err != nil {
+	if err := lock.Valid(); err != nil {
 		return fmt.Errorf("nicht geschrieben: %w", err)
 	}
 	return nil
