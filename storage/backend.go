@@ -16,10 +16,13 @@ type Backend interface {
 	// backend of scheme "file" also a plain local path). An error names
 	// the part that is wrong and never echoes a secret.
 	Parse(rest string) (Location, error)
-	// Open opens the archive at loc. ctx is the run's context: the
-	// returned Archive uses it for every network call it makes for its
-	// whole life, so that cancelling the run (Ctrl+C, a signal) ends an
-	// in-flight call at once instead of after its timeout.
+	// Open opens the archive at loc. ctx is the run's context and
+	// reaches every network call of the returned Archive for its whole
+	// life: cancelling the run (Ctrl+C, a signal) ends the calls in
+	// flight at that moment at once (an error wrapping context.Canceled)
+	// instead of after their timeout. Calls made after the cancellation
+	// (releasing the lock, removing temp files) run normally, each with
+	// the backend's own timeout, so that a cancelled run can clean up.
 	Open(ctx context.Context, loc Location, opts Options) (*Archive, error)
 }
 
