@@ -19,6 +19,7 @@ import (
 	archfs "werkstatt-backup/fs"
 	"werkstatt-backup/history"
 	"werkstatt-backup/migrate"
+	"werkstatt-backup/storage"
 	"werkstatt-backup/store"
 )
 
@@ -85,6 +86,11 @@ type Engine struct {
 	Version     string        // program version, written into the lock
 	Site        string        // site name for reports, if any
 	Now         func() time.Time
+	// Caps is what the archive's backend declares (storage.Archive.Caps):
+	// export lists an archive that can list itself instead of reading
+	// every backup; the history retains what it writes on a store with
+	// Object Lock. The zero value: a plain folder.
+	Caps storage.Capabilities
 	// MassChange is the share of backups (0.25: 25 %) one export may change
 	// or remove before it refuses to write anything; 0 switches the guard
 	// off (config key mass_change).

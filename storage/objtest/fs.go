@@ -167,7 +167,7 @@ type readFile struct {
 }
 
 func (r *readFile) Readdir(n int) ([]os.FileInfo, error) {
-	r.s.lists.Add(1)
+	r.s.noteList(r.k + "/")
 	fis, err := r.File.Readdir(n)
 	for i, fi := range fis {
 		if !fi.IsDir() {
@@ -181,7 +181,7 @@ func (r *readFile) Readdir(n int) ([]os.FileInfo, error) {
 }
 
 func (r *readFile) Readdirnames(n int) ([]string, error) {
-	r.s.lists.Add(1)
+	r.s.noteList(r.k + "/")
 	return r.File.Readdirnames(n)
 }
 

@@ -50,6 +50,7 @@ type Store struct {
 	// ReadKeys lists the keys read (Gets), in order, for a test that
 	// wants to know which.
 	readKeys []string
+	listed   []string // prefixes and folders listed, in order
 
 	gets, heads, lists, puts, deletes, retains atomic.Int64
 }
@@ -109,13 +110,28 @@ func (s *Store) ReadKeys() []string {
 	return slices.Clone(s.readKeys)
 }
 
+// Listings returns what was listed since the last ResetCounts: the
+// prefix of each List ("" for the whole bucket) and each folder read.
+func (s *Store) Listings() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.listed)
+}
+
+func (s *Store) noteList(what string) {
+	s.lists.Add(1)
+	s.mu.Lock()
+	s.listed = append(s.listed, what)
+	s.mu.Unlock()
+}
+
 // ResetCounts sets every count to zero.
 func (s *Store) ResetCounts() {
 	for _, c := range []*atomic.Int64{&s.gets, &s.heads, &s.lists, &s.puts, &s.deletes, &s.retains} {
 		c.Store(0)
 	}
 	s.mu.Lock()
-	s.readKeys = nil
+	s.readKeys, s.listed = nil, nil
 	s.mu.Unlock()
 }
 
@@ -241,8 +257,8 @@ func (s *Store) hasChildrenLocked(dir string) bool {
 
 // List reports every object below prefix in lexical order.
 func (s *Store) List(prefix string, fn func(storage.Entry) error) error {
-	s.lists.Add(1)
 	p := key(prefix)
+	s.noteList(p)
 	s.mu.Lock()
 	var es []storage.Entry
 	for k, m := range s.meta {
