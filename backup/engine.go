@@ -98,6 +98,10 @@ type Engine struct {
 	// Retention is what forget keeps when not told otherwise (config key
 	// retention); zero: history.DefaultRetention.
 	Retention history.Retention
+	// HistoryLock is how long the history's files stay immutable on a
+	// store with Object Lock (Caps.ObjectLock; config key history_lock);
+	// zero: history.DefaultLockPeriod of the retention policy.
+	HistoryLock time.Duration
 	// Progress, if set, is called as a run's phases advance (for a
 	// progress bar): phase is one of the Phase constants, total < 0 while
 	// the total is not known yet (the archive is still being listed).
