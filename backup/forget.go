@@ -80,15 +80,15 @@ func (e *Engine) Forget(ctx context.Context, opts ForgetOptions) (_ *Report, err
 		e.Log.Info("Nicht mehr benötigte Inhalte entfernt: " + p)
 	}
 	if n := len(sum.Retained); n > 0 {
-		e.Log.Info(fmt.Sprintf("Object Lock: %d Dateien der Historie noch gesperrt, bleiben bis zum nächsten forget nach Ablauf der Sperre: %s", n, firstNames(sum.Retained, 5)))
+		e.Log.Info(fmt.Sprintf("Object Lock: %d Dateien der Historie noch gesperrt, bleiben bis zum nächsten forget nach Ablauf der Sperre: %s", n, FirstNames(sum.Retained, 5)))
 	}
 	r.OK = len(sum.Kept)
 	e.finish(r)
 	return r, nil
 }
 
-// firstNames lists the first n names and how many more there are.
-func firstNames(names []string, n int) string {
+// FirstNames lists the first n names and how many more there are.
+func FirstNames(names []string, n int) string {
 	if len(names) <= n {
 		return strings.Join(names, ", ")
 	}

@@ -83,4 +83,7 @@ func (a *app) printForget(rep *backup.Report) {
 	for _, v := range rep.Forget.Removed {
 		fmt.Fprintf(a.stdout, "Generation %d vom %s %s\n", v.Generation, v.ArchiveTime.Local().Format(time.DateTime), verb)
 	}
+	if n := len(rep.Forget.Retained); n > 0 {
+		fmt.Fprintf(a.stdout, "Object Lock: %d Dateien der Historie noch gesperrt, bleiben: %s\n", n, backup.FirstNames(rep.Forget.Retained, 5))
+	}
 }

@@ -208,6 +208,7 @@ func (a *app) runEngine(ctx context.Context, cfg config.Config, log *slog.Logger
 		LockTimeout: cfg.LockTimeout,
 		MassChange:  float64(cfg.MassChange),
 		Retention:   retentionOf(cfg.Retention),
+		HistoryLock: time.Duration(cfg.HistoryLock),
 		Version:     version,
 		Site:        cfg.Site,
 	}
