@@ -44,10 +44,6 @@ func DefaultLockPeriod(p Retention) time.Duration {
 	return time.Duration(days) * 24 * time.Hour
 }
 
-// Locked reports whether the history retains what it writes, and for how
-// long.
-func (s *Store) Locked() (time.Duration, bool) { return s.lockPeriod, s.lock != nil }
-
 // lockUntil is the retention a generation written at archiveTime needs,
 // rounded up to a whole second (what a store keeps of a date).
 func (s *Store) lockUntil(archiveTime time.Time) time.Time {
