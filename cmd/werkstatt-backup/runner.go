@@ -343,6 +343,9 @@ func (a *app) printReport(r *backup.Report) {
 	if r.DryRun {
 		prefix += "(Probelauf) "
 	}
+	if !r.HistoryLockedUntil.IsZero() {
+		fmt.Fprintf(a.stdout, "%sHistorie unveränderbar (Object Lock) bis %s\n", prefix, r.HistoryLockedUntil.Local().Format(time.DateTime))
+	}
 	if r.Finished() {
 		fmt.Fprintf(a.stdout, "%s%s (%s)\n", prefix, r.Summary(), r.Duration.Round(1e6))
 	}

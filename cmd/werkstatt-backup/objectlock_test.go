@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"werkstatt-backup/backup"
 )
@@ -23,5 +24,22 @@ func TestPrintForgetRetained(t *testing.T) {
 	a.printForget(&backup.Report{Forget: &backup.ForgetSummary{Policy: "last=1"}})
 	if strings.Contains(buf.String(), "Object Lock") {
 		t.Fatalf("Object Lock line without retained files: %q", buf.String())
+	}
+}
+
+// verify's text output says until when the history is immutable, and
+// only on a store with Object Lock.
+func TestPrintReportHistoryLock(t *testing.T) {
+	var buf bytes.Buffer
+	a := &app{stdout: &buf}
+	until := time.Date(2027, 1, 24, 2, 0, 0, 0, time.Local)
+	a.printReport(&backup.Report{Command: "verify", HistoryLockedUntil: until})
+	if want := "Historie unveränderbar (Object Lock) bis 2027-01-24 02:00:00\n"; !strings.Contains(buf.String(), want) {
+		t.Fatalf("output %q lacks %q", buf.String(), want)
+	}
+	buf.Reset()
+	a.printReport(&backup.Report{Command: "verify"})
+	if strings.Contains(buf.String(), "Object Lock") {
+		t.Fatalf("Object Lock line without a lock: %q", buf.String())
 	}
 }
