@@ -128,11 +128,13 @@ type ShortLock struct {
 	Required time.Time // the latest lock end of a generation that needs it
 }
 
+// String says how long the file is locked and how long it must be (its
+// path is not repeated: reports name it).
 func (l ShortLock) String() string {
 	if l.Until.IsZero() {
-		return fmt.Sprintf("%s: nicht gesperrt, nötig bis %s", l.Path, l.Required.Local().Format(time.DateTime))
+		return "nicht gesperrt, nötig bis " + l.Required.Local().Format(time.DateTime)
 	}
-	return fmt.Sprintf("%s: gesperrt bis %s, nötig bis %s", l.Path, l.Until.Local().Format(time.DateTime), l.Required.Local().Format(time.DateTime))
+	return fmt.Sprintf("gesperrt bis %s, nötig bis %s", l.Until.Local().Format(time.DateTime), l.Required.Local().Format(time.DateTime))
 }
 
 // keepRetained changes forget's decisions on a store with Object Lock: a
