@@ -8,6 +8,7 @@ import (
 	"maps"
 	"path"
 	"slices"
+	"sync"
 	"time"
 
 	"werkstatt-backup/storage"
@@ -60,29 +61,54 @@ func (s *Store) lockUntil(archiveTime time.Time) time.Time {
 // files this commit wrote, retained to the lock end exactly.
 func (s *Store) retainGeneration(info GenerationInfo, fresh, chain []string, entries []Entry) error {
 	until := s.lockUntil(info.ArchiveTime)
-	var errs []error
-	for _, name := range fresh {
-		if err := s.lock.Retain(name, until); err != nil {
-			errs = append(errs, &FileError{Path: name, Op: "sperren", Err: err})
-		}
-	}
+	var older []string
 	for _, name := range neededFiles(chain, entries) {
-		if slices.Contains(fresh, name) {
-			continue
-		}
-		cur, err := s.lock.RetainedUntil(name)
-		if err != nil {
-			errs = append(errs, &FileError{Path: name, Op: "Sperre lesen", Err: err})
-			continue
-		}
-		if !cur.Before(until) {
-			continue
-		}
-		if err := s.lock.Retain(name, until.Add(s.lockPeriod/2)); err != nil {
-			errs = append(errs, &FileError{Path: name, Op: "Sperre verlängern", Err: err})
+		if !slices.Contains(fresh, name) {
+			older = append(older, name)
 		}
 	}
+	errs := make([]error, len(fresh)+len(older))
+	inParallel(len(fresh)+len(older), func(i int) {
+		if i < len(fresh) {
+			if err := s.lock.Retain(fresh[i], until); err != nil {
+				errs[i] = &FileError{Path: fresh[i], Op: "sperren", Err: err}
+			}
+			return
+		}
+		name := older[i-len(fresh)]
+		cur, err := s.lock.RetainedUntil(name)
+		switch {
+		case err != nil:
+			errs[i] = &FileError{Path: name, Op: "Sperre lesen", Err: err}
+		case cur.Before(until):
+			if err := s.lock.Retain(name, until.Add(s.lockPeriod/2)); err != nil {
+				errs[i] = &FileError{Path: name, Op: "Sperre verlängern", Err: err}
+			}
+		}
+	})
 	return errors.Join(errs...)
+}
+
+// lockWorkers is how many retention requests run at once: a generation
+// can need a few hundred files, each one request to the store.
+const lockWorkers = 16
+
+// inParallel calls fn(0) … fn(n-1), lockWorkers at a time.
+func inParallel(n int, fn func(i int)) {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(n, lockWorkers) {
+		wg.Go(func() {
+			for i := range next {
+				fn(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
 
 // neededFiles are the files a generation needs besides its own: its
@@ -146,14 +172,23 @@ func (s *Store) keepRetained(decisions []Decision, gens map[uint64]*genFile, res
 	if s.lock == nil {
 		return nil, nil
 	}
+	type answer struct {
+		until    time.Time
+		retained bool
+		err      error
+	}
+	answers := make([]answer, len(decisions))
+	inParallel(len(decisions), func(i int) {
+		a := &answers[i]
+		a.until, a.retained, a.err = s.retainedNow(decisions[i].Info.File)
+	})
 	frozen := map[uint64]bool{}
 	for i := range decisions {
-		d := &decisions[i]
-		until, retained, err := s.retainedNow(d.Info.File)
-		if err != nil {
+		d, until := &decisions[i], answers[i].until
+		if err := answers[i].err; err != nil {
 			return nil, err
 		}
-		if !retained {
+		if !answers[i].retained {
 			continue
 		}
 		frozen[d.Info.Seq] = true
@@ -265,18 +300,25 @@ func (s *Store) CheckLock(ctx context.Context) (*LockStatus, error) {
 	if err != nil {
 		return nil, err
 	}
+	names := slices.Sorted(maps.Keys(required))
+	untils := make([]time.Time, len(names))
+	errs := make([]error, len(names))
+	inParallel(len(names), func(i int) {
+		if ctx.Err() == nil {
+			untils[i], errs[i] = s.lock.RetainedUntil(names[i])
+		}
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	until := map[string]time.Time{}
-	for _, f := range slices.Sorted(maps.Keys(required)) {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	for i, f := range names {
+		if errs[i] != nil {
+			return nil, &FileError{Path: f, Op: "Sperre lesen", Err: errs[i]}
 		}
-		u, err := s.lock.RetainedUntil(f)
-		if err != nil {
-			return nil, &FileError{Path: f, Op: "Sperre lesen", Err: err}
-		}
-		until[f] = u
-		if u.Before(required[f]) {
-			st.Short = append(st.Short, ShortLock{Path: f, Until: u, Required: required[f]})
+		until[f] = untils[i]
+		if untils[i].Before(required[f]) {
+			st.Short = append(st.Short, ShortLock{Path: f, Until: untils[i], Required: required[f]})
 		}
 	}
 	for i, f := range headFiles {
