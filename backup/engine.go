@@ -19,6 +19,7 @@ import (
 	archfs "werkstatt-backup/fs"
 	"werkstatt-backup/history"
 	"werkstatt-backup/migrate"
+	"werkstatt-backup/storage"
 	"werkstatt-backup/store"
 )
 
@@ -85,6 +86,11 @@ type Engine struct {
 	Version     string        // program version, written into the lock
 	Site        string        // site name for reports, if any
 	Now         func() time.Time
+	// Caps is what the archive's backend declares (storage.Archive.Caps):
+	// export lists an archive that can list itself instead of reading
+	// every backup; the history retains what it writes on a store with
+	// Object Lock. The zero value: a plain folder.
+	Caps storage.Capabilities
 	// MassChange is the share of backups (0.25: 25 %) one export may change
 	// or remove before it refuses to write anything; 0 switches the guard
 	// off (config key mass_change).
@@ -92,6 +98,10 @@ type Engine struct {
 	// Retention is what forget keeps when not told otherwise (config key
 	// retention); zero: history.DefaultRetention.
 	Retention history.Retention
+	// HistoryLock is how long the history's files stay immutable on a
+	// store with Object Lock (Caps.ObjectLock; config key history_lock);
+	// zero: history.DefaultLockPeriod of the retention policy.
+	HistoryLock time.Duration
 	// Progress, if set, is called as a run's phases advance (for a
 	// progress bar): phase is one of the Phase constants, total < 0 while
 	// the total is not known yet (the archive is still being listed).

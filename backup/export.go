@@ -70,9 +70,15 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 	batch, _ := e.Fs.(archfs.SyncAller)
 	staged := make([]bool, len(items))
 	folders := newFolderIndex(e.Fs)
+	listed := e.listForExport(opts)
 	var ioErrs int
 	forEach(ctx, len(items), e.Workers, e.phase(PhaseWrite), func(i int) {
 		it := items[i]
+		if listed != nil && listed.unchanged(it, wantMeta(cur, it), e.readMeta) {
+			r.count(&r.Unchanged, 1)
+			r.count(&r.OK, 1)
+			return
+		}
 		written, err := e.exportOne(cur, it, folders, exportedAt, opts, batch == nil)
 		switch {
 		case err != nil:
@@ -93,7 +99,7 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 	if err := ctx.Err(); err != nil {
 		return r, err // interrupted: no summary line, the caller logs the abort
 	}
-	if !opts.DryRun {
+	if !opts.DryRun && (listed == nil || listed.unplaced) {
 		e.removeStaleUnplaced(r, items, cur.Version())
 	}
 	var histErr error
@@ -350,8 +356,7 @@ func (e *Engine) upToDate(it exportItem, have map[string]os.FileInfo, data []byt
 		return false
 	}
 	m, err := codec.DecodeMeta(raw)
-	if err != nil || m.Checksum != checksum || m.SchemaVersion != version || m.FileSize != int64(len(data)) ||
-		m.RecordID != it.id.RecordID || m.AuftragNr != it.id.AuftragNr || !exportedAtValid(m.ExportedAt) {
+	if err != nil || !metaDescribes(m, it, checksum, version) {
 		return false
 	}
 	old, err := e.readLimited(path.Join(it.folder, DataFile), int64(len(data)))

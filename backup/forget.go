@@ -3,6 +3,7 @@ package backup
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"werkstatt-backup/history"
@@ -22,6 +23,9 @@ type ForgetSummary struct {
 	Removed      []ForgetVerdict `json:"removed"`
 	PacksRemoved []string        `json:"packs_removed,omitempty"`
 	Repacked     []string        `json:"packs_repacked,omitempty"`
+	// Retained are the history files forget left because the store's
+	// Object Lock still retains them (or a retained generation needs them).
+	Retained []string `json:"retained,omitempty"`
 }
 
 // ForgetVerdict is one generation and why it is kept.
@@ -52,7 +56,7 @@ func (e *Engine) Forget(ctx context.Context, opts ForgetOptions) (_ *Report, err
 	}
 	defer e.unlock(lock, r, &err)
 	res, err := e.openHistory(lock).Forget(ctx, opts.Policy, opts.DryRun)
-	sum := &ForgetSummary{Policy: opts.Policy.String(), PacksRemoved: res.PacksRemoved, Repacked: res.PacksRepacked}
+	sum := &ForgetSummary{Policy: opts.Policy.String(), PacksRemoved: res.PacksRemoved, Repacked: res.PacksRepacked, Retained: res.Retained}
 	for _, d := range res.Decisions {
 		v := ForgetVerdict{Generation: d.Info.Seq, ArchiveTime: d.Info.ArchiveTime, Reasons: d.Reasons}
 		if d.Keep {
@@ -75,7 +79,18 @@ func (e *Engine) Forget(ctx context.Context, opts ForgetOptions) (_ *Report, err
 	for _, p := range sum.PacksRemoved {
 		e.Log.Info("Nicht mehr benötigte Inhalte entfernt: " + p)
 	}
+	if n := len(sum.Retained); n > 0 {
+		e.Log.Info(fmt.Sprintf("Object Lock: %d Dateien der Historie noch gesperrt, bleiben bis zum nächsten forget nach Ablauf der Sperre: %s", n, FirstNames(sum.Retained, 5)))
+	}
 	r.OK = len(sum.Kept)
 	e.finish(r)
 	return r, nil
+}
+
+// FirstNames lists the first n names and how many more there are.
+func FirstNames(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s und %d weitere", strings.Join(names[:n], ", "), len(names)-n)
 }

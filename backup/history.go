@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path"
 	"sync"
+	"time"
 
 	"werkstatt-backup/codec"
 	archfs "werkstatt-backup/fs"
@@ -21,8 +22,25 @@ const HistoryDir = history.Dir
 // write of the history is fenced: once the lock is lost (taken over, or
 // its lease in doubt) the history writes nothing more, like the backups.
 // A reading run (nil lock) writes nothing.
+//
+// On a store with Object Lock the history retains what it writes for
+// the lock period (historyLock).
 func (e *Engine) openHistory(lock *archfs.Lock) *history.Store {
-	return history.Open(e.Fs, history.WithClock(e.Now), history.WithFence(e.fence(lock)))
+	return history.Open(e.Fs, history.WithClock(e.Now), history.WithFence(e.fence(lock)),
+		history.WithObjectLock(e.Caps.ObjectLock, e.historyLock()))
+}
+
+// historyLock is the lock period: Engine.HistoryLock, else derived from
+// the retention policy forget applies.
+func (e *Engine) historyLock() time.Duration {
+	if e.HistoryLock > 0 {
+		return e.HistoryLock
+	}
+	p := e.Retention
+	if p == (history.Retention{}) {
+		p = history.DefaultRetention
+	}
+	return history.DefaultLockPeriod(p)
 }
 
 // fence returns the check made before every write of the history: the
@@ -190,5 +208,52 @@ func (e *Engine) recordHistory(ctx context.Context, r *Report, hs *history.Store
 	r.Generation = res.Info.Seq
 	e.Log.Info(fmt.Sprintf("Historie: Generation %d mit %d Datensätzen (%d neu, %d geändert, %d entfernt)",
 		res.Info.Seq, res.Info.Records, res.Info.Added, res.Info.Changed, res.Info.Removed))
+	if res.Unlocked != nil {
+		r.errorf(HistoryDir, 0, "Historie: Generation %d geschrieben, aber nicht für %s gesperrt (Object Lock): %s", res.Info.Seq, days(e.historyLock()), reason(res.Unlocked))
+		return fmt.Errorf("Historie nicht gesperrt: %w", res.Unlocked)
+	}
+	return nil
+}
+
+// days renders a lock period for messages: "56 Tage", or the duration
+// when it is no whole number of days.
+func days(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		if d == 24*time.Hour {
+			return "1 Tag"
+		}
+		return fmt.Sprintf("%d Tage", d/(24*time.Hour))
+	}
+	return d.String()
+}
+
+// checkHistoryLock is verify's check of the Object Lock: a WARNING for
+// every history file retained for less than its generations need, and
+// one line saying until when the newest generation is immutable.
+func (e *Engine) checkHistoryLock(ctx context.Context, r *Report, hs *history.Store) error {
+	st, err := hs.CheckLock(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r.unreadablef(HistoryDir, 0, "Historie: Object Lock nicht lesbar: %s", reason(err))
+		return nil
+	}
+	if st == nil {
+		return nil
+	}
+	for _, s := range st.Short {
+		r.warnf(s.Path, 0, "Historie: Object Lock kürzer als konfiguriert (history_lock %s): %s", days(st.Period), s)
+	}
+	if st.Head == 0 {
+		return nil
+	}
+	r.HistoryLockedUntil = st.HeadUntil
+	if st.HeadUntil.IsZero() {
+		e.Log.Info(fmt.Sprintf("Historie: Generation %d ist nicht gesperrt (Object Lock)", st.Head))
+		return nil
+	}
+	e.Log.Info(fmt.Sprintf("Historie unveränderbar (Object Lock): Generation %d und alles, was sie braucht, bis %s",
+		st.Head, st.HeadUntil.Local().Format(time.DateTime)))
 	return nil
 }

@@ -58,6 +58,9 @@ type Report struct {
 	Generation uint64 `json:"generation,omitempty"`
 	// Forget: what forget kept and removed.
 	Forget *ForgetSummary `json:"forget,omitempty"`
+	// HistoryLockedUntil: verify on a store with Object Lock, until when
+	// the newest generation and every file it needs are immutable.
+	HistoryLockedUntil time.Time `json:"history_locked_until,omitzero"`
 
 	mu         sync.Mutex
 	log        *slog.Logger

@@ -145,7 +145,7 @@ func (e *Engine) checkHistory(ctx context.Context, r *Report) error {
 			r.warnf(d.Path, 0, "%s", msg)
 		}
 	}
-	return nil
+	return e.checkHistoryLock(ctx, r, hs)
 }
 
 // seqs lists generation numbers, the first ten and how many more.

@@ -26,6 +26,7 @@ const (
 	kindInt
 	kindShare     // a share of the backups: "25%" or a fraction 0…1 (Share)
 	kindRetention // forget's rules: an object or "last=10 daily=14 …" (Retention)
+	kindLockDays  // history_lock: days as a number or "56d" (HistoryLock)
 )
 
 // key is one setting: its name in the file (and, upper-cased with the
@@ -56,6 +57,8 @@ var keys = []key{
 		help: "export ändert oder entfernt höchstens diesen Anteil der Sicherungen ohne --allow-mass-change (\"25%\" oder 0.25; 0 schaltet die Prüfung ab)"},
 	{name: "retention", kind: kindRetention, def: DefaultRetention, fileOK: true,
 		help: "was forget von der Historie behält, wenn keine --keep-* Option angegeben ist (Objekt oder \"last=10 daily=14 weekly=8 monthly=24 yearly=10\"; -1 = unbegrenzt)"},
+	{name: "history_lock", flag: "history-lock", kind: kindLockDays, fileOK: true, defNote: "aus retention: max(daily Tage, weekly Wochen), mit der Vorgabe 56 Tage",
+		help: "wie lange die Dateien der Historie auf einem Speicher mit Object Lock unveränderbar sind (Tage als Zahl oder \"56d\"; ohne Angabe aus retention abgeleitet)"},
 	{name: "metrics_file", flag: "metrics-file", kind: kindPath, fileOK: true, suffix: ".prom", help: "Prometheus-Textdatei (*.prom) für den textfile collector von node_exporter, nach jedem Lauf aktualisiert"},
 	{name: "smb_user", flag: "smb-user", kind: kindString, fileOK: true, help: "SMB-Benutzer, falls nicht in der URL"},
 	{name: "smb_domain", flag: "smb-domain", kind: kindString, fileOK: true, help: "SMB-Domäne, falls nicht in der URL"},
@@ -134,6 +137,8 @@ func (v *flagValue) Type() string {
 		return "Anteil"
 	case kindRetention:
 		return "Regeln"
+	case kindLockDays:
+		return "Tage"
 	}
 	return "Name"
 }

@@ -31,6 +31,7 @@ type Config struct {
 	SMBPasswordFile string
 	SMBTimeout      time.Duration // deadline of every SMB call
 	SMBPassword     string        // from ARCHIV_SMB_PASSWORD only; never print it
+	HistoryLock     HistoryLock   // Object Lock period of the history; 0 = derived from Retention
 }
 
 // field returns a pointer to the field of the setting called name.
@@ -52,6 +53,8 @@ func (c *Config) field(name string) any {
 		return &c.MassChange
 	case "retention":
 		return &c.Retention
+	case "history_lock":
+		return &c.HistoryLock
 	case "smb_user":
 		return &c.SMBUser
 	case "smb_domain":
@@ -79,6 +82,8 @@ func (c *Config) set(name string, v any) {
 		*p = v.(Share)
 	case *Retention:
 		*p = v.(Retention)
+	case *HistoryLock:
+		*p = v.(HistoryLock)
 	}
 }
 

@@ -45,6 +45,9 @@ func sample(k key, l layer) (inFile any, asText string, want any) {
 	case kindRetention:
 		r := Retention{Last: 10 + int(l), Yearly: -1}
 		return map[string]any{"last": 10 + int(l), "yearly": -1}, r.String(), r
+	case kindLockDays:
+		n := 10 + int(l)
+		return n, fmt.Sprintf("%dd", n), HistoryLock(time.Duration(n) * 24 * time.Hour)
 	case kindShare:
 		p := 10 + int(l)
 		return fmt.Sprintf("%d%%", p), fmt.Sprintf("%d %%", p), Share(float64(p) / 100)
@@ -133,6 +136,8 @@ func get(cfg Config, name string) any {
 	case *Share:
 		return *p
 	case *Retention:
+		return *p
+	case *HistoryLock:
 		return *p
 	}
 	return nil
@@ -470,5 +475,21 @@ func TestRequire(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Key != "db" || ce.File != "x.json" ||
 		!strings.Contains(ce.Reason, "--db") || !strings.Contains(ce.Reason, "ARCHIV_DB") || !strings.Contains(ce.Reason, "zentrale, nord") {
 		t.Errorf("Require: %v", err)
+	}
+}
+
+// history_lock takes days as a number, "56d" or a duration of whole or
+// more days.
+func TestHistoryLockValues(t *testing.T) {
+	for in, want := range map[any]time.Duration{
+		"56": 56 * 24 * time.Hour, json.Number("7"): 7 * 24 * time.Hour, "56d": 56 * 24 * time.Hour, "36h": 36 * time.Hour,
+	} {
+		got, err := parseHistoryLock(in)
+		if err != nil || time.Duration(got) != want {
+			t.Errorf("history_lock %v = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	if s := HistoryLock(56 * 24 * time.Hour).String(); s != "56d" {
+		t.Errorf("String = %q", s)
 	}
 }

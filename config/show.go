@@ -36,6 +36,10 @@ func Show(cfg Config, src Sources) []Entry {
 			val = p.String()
 		case *Retention:
 			val = p.String()
+		case *HistoryLock:
+			if *p != 0 {
+				val = p.String()
+			}
 		}
 		switch {
 		case k.secret && val != "":

@@ -28,6 +28,7 @@ func TestShowSources(t *testing.T) {
 		{"workers", "4", FromFile, cfgPath, ""},
 		{"mass_change", "25%", FromDefault, "", ""},
 		{"retention", "last=10 daily=14 weekly=8 monthly=24 yearly=10", FromDefault, "", ""},
+		{"history_lock", "", "", "", ""},
 		{"metrics_file", "", "", "", ""},
 		{"smb_user", "backup", FromSite, "nord", ""},
 		{"smb_domain", "", "", "", ""},

@@ -36,6 +36,8 @@ func parseValue(k key, v any) (any, error) {
 		return parseShare(v)
 	case kindRetention:
 		return parseRetention(v)
+	case kindLockDays:
+		return parseHistoryLock(v)
 	}
 	s, ok := v.(string)
 	if !ok {

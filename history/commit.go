@@ -20,6 +20,10 @@ type CommitResult struct {
 	Info        GenerationInfo
 	NewContents int   // contents stored in this generation's pack
 	Bytes       int64 // bytes written (pack and generation file)
+	// Unlocked is set when the store has Object Lock and a file of the
+	// new generation could not be retained for the lock period: the
+	// generation is written, but not immutable.
+	Unlocked error
 	// PrevDamaged is set when the newest generation could not be loaded:
 	// the new one was then written in full, with every content, so it does
 	// not depend on the damage. Check names what is broken.
@@ -90,7 +94,10 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 		}
 	}
 	entries := make([]Entry, len(recs))
-	var blobs []blob
+	var (
+		blobs []blob
+		fresh []string
+	)
 	for i, r := range recs {
 		if err := ctx.Err(); err != nil {
 			return res, err
@@ -116,6 +123,7 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 		if err := s.writeFile(path.Join(packDir, packName(seq)), data); err != nil {
 			return res, err
 		}
+		fresh = append(fresh, path.Join(packDir, packName(seq)))
 		if err := s.syncDir(packDir); err != nil {
 			return res, err
 		}
@@ -131,6 +139,13 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 	}
 	res.Info, res.Bytes = info, res.Bytes+n
 	s.head = nil // the newest generation is now another one
+	if s.lock != nil {
+		var chain []string
+		if !g.full() {
+			chain = st.files
+		}
+		res.Unlocked = s.retainGeneration(info, append(fresh, info.File), chain, entries)
+	}
 	return res, nil
 }
 

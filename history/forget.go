@@ -14,6 +14,10 @@ type ForgetResult struct {
 	Rewritten     []uint64         // kept generations re-encoded against their new predecessor
 	PacksRemoved  []string         // pack files no remaining generation refers to
 	PacksRepacked []string         // pack files rewritten without contents no generation needs
+	// Retained are the files forget would have removed or rewritten but
+	// left because the store's Object Lock still retains them (or a
+	// retained generation needs them); a later forget removes them.
+	Retained []string
 }
 
 // Forget applies p: it removes the generations p does not keep, then the
@@ -38,14 +42,20 @@ func (s *Store) Forget(ctx context.Context, p Retention, dryRun bool) (ForgetRes
 		return res, err
 	}
 	infos := make([]GenerationInfo, 0, len(l.gens))
+	gens := make(map[uint64]*genFile, len(l.gens))
 	for _, ref := range l.gens {
 		g, err := s.readGen(ref)
 		if err != nil {
 			return res, fmt.Errorf("Historie beschädigt, forget ändert nichts (Details: verify): %w", err)
 		}
 		infos = append(infos, ref.info(g))
+		gens[ref.seq] = g
 	}
 	if res.Decisions, err = p.Apply(infos); err != nil {
+		return res, err
+	}
+	frozen, err := s.keepRetained(res.Decisions, gens, &res)
+	if err != nil {
 		return res, err
 	}
 	var kept []GenerationInfo
@@ -60,12 +70,35 @@ func (s *Store) Forget(ctx context.Context, p Retention, dryRun bool) (ForgetRes
 		return res, nil
 	}
 	s.removeTemps(l)
-	if err := s.rewriteKept(ctx, l, kept, &res); err != nil {
+	if frozen == nil {
+		frozen = map[uint64]bool{}
+	}
+	refused, err := s.rewriteKept(ctx, l, kept, frozen, &res)
+	if err != nil {
 		return res, err
 	}
-	for _, g := range slices.Backward(res.Removed) {
+	if refused {
+		// The store retains a generation the client's clock thought free:
+		// it stays as it is, and so does its chain.
+		keepChains(res.Decisions, gens, frozen, &res)
+		res.Removed = res.Removed[:0]
+		for _, d := range slices.Backward(res.Decisions) {
+			if !d.Keep {
+				res.Removed = append(res.Removed, d.Info)
+			}
+		}
+	}
+	for i, g := range slices.Backward(res.Removed) {
 		if err := s.remove(g.File); err != nil {
-			return res, err
+			if !s.lockedRefusal(err) {
+				return res, err
+			}
+			// The store still retains it (its clock is ahead of ours):
+			// it and the older ones stay, every kept one has its chain.
+			res.Retained = append(res.Retained, g.File)
+			keepRefused(res.Decisions, res.Removed[:i+1])
+			res.Removed = res.Removed[i+1:]
+			break
 		}
 	}
 	if len(res.Removed) > 0 {
@@ -78,23 +111,30 @@ func (s *Store) Forget(ctx context.Context, p Retention, dryRun bool) (ForgetRes
 
 // rewriteKept re-encodes each kept generation whose counts and chain refer
 // to a generation that will not stay, against the kept one before it.
-func (s *Store) rewriteKept(ctx context.Context, l *listing, kept []GenerationInfo, res *ForgetResult) error {
+//
+// On a store with Object Lock a retained generation (frozen) is not
+// rewritten; one the store refuses to overwrite is added to frozen, and
+// refused is true.
+func (s *Store) rewriteKept(ctx context.Context, l *listing, kept []GenerationInfo, frozen map[uint64]bool, res *ForgetResult) (refused bool, err error) {
 	for i, k := range kept {
 		var want uint64
 		if i > 0 {
 			want = kept[i-1].Seq
 		}
+		if frozen[k.Seq] {
+			continue // retained: cannot be rewritten; keepRetained kept its chain
+		}
 		ref, _ := l.find(k.Seq)
 		g, err := s.readGen(ref)
 		if err != nil {
-			return err
+			return refused, err
 		}
 		if g.Prev == want && (g.full() || g.Parent == want) {
 			continue
 		}
 		snap, _, err := s.load(ctx, l, ref)
 		if err != nil {
-			return fmt.Errorf("Historie beschädigt, forget hört auf (Details: verify): %w", err)
+			return refused, fmt.Errorf("Historie beschädigt, forget hört auf (Details: verify): %w", err)
 		}
 		var (
 			prev *Snapshot
@@ -103,20 +143,25 @@ func (s *Store) rewriteKept(ctx context.Context, l *listing, kept []GenerationIn
 		if want != 0 {
 			pref, _ := l.find(want)
 			if prev, st, err = s.load(ctx, l, pref); err != nil {
-				return fmt.Errorf("Historie beschädigt, forget hört auf (Details: verify): %w", err)
+				return refused, fmt.Errorf("Historie beschädigt, forget hört auf (Details: verify): %w", err)
 			}
 		}
 		ng := s.encodeNext(k.Seq, prev, st, snap.Entries)
 		ng.ClientTime = g.ClientTime
 		if _, _, err := s.writeGen(ng, &ref); err != nil {
-			return err
+			if !s.lockedRefusal(err) {
+				return refused, err
+			}
+			frozen[k.Seq], refused = true, true
+			res.Retained = append(res.Retained, ref.file)
+			continue
 		}
 		res.Rewritten = append(res.Rewritten, k.Seq)
 	}
 	if len(res.Rewritten) > 0 {
-		return s.syncDir(genDir)
+		return refused, s.syncDir(genDir)
 	}
-	return nil
+	return refused, nil
 }
 
 // prune deletes the pack files no generation refers to and rewrites
@@ -159,7 +204,17 @@ func (s *Store) prune(ctx context.Context, res *ForgetResult) error {
 		}
 		name := l.packs[p]
 		if used[p] == nil {
+			if _, retained, err := s.retainedNow(name); err != nil {
+				return err
+			} else if retained {
+				res.Retained = append(res.Retained, name)
+				continue
+			}
 			if err := s.remove(name); err != nil {
+				if s.lockedRefusal(err) {
+					res.Retained = append(res.Retained, name)
+					continue
+				}
 				return err
 			}
 			res.PacksRemoved = append(res.PacksRemoved, path.Base(name))
@@ -181,7 +236,15 @@ func (s *Store) prune(ctx context.Context, res *ForgetResult) error {
 		if len(live) == total {
 			continue
 		}
+		if _, retained, err := s.retainedNow(name); err != nil {
+			return err
+		} else if retained {
+			continue // repacked once the lock ends
+		}
 		if err := s.writeFile(name, encodePack(live)); err != nil {
+			if s.lockedRefusal(err) {
+				continue
+			}
 			return err
 		}
 		res.PacksRepacked = append(res.PacksRepacked, path.Base(name))

@@ -8,14 +8,18 @@ import (
 
 // chainStats describe the deltas a generation's loading went through.
 type chainStats struct {
-	deltas  int // deltas after the last full generation
-	entries int // their upserts and removals together
+	deltas  int      // deltas after the last full generation
+	entries int      // their upserts and removals together
+	files   []string // the generation files read, the loaded one first
 }
 
 // load reads ref's chain back to a full generation and applies the deltas.
 func (s *Store) load(ctx context.Context, l *listing, ref genRef) (*Snapshot, chainStats, error) {
 	pf := prefetcher{s: s, l: l, got: map[uint64]readResult{}}
-	var chain []*genFile
+	var (
+		chain []*genFile
+		files []string
+	)
 	cur := ref
 	for {
 		if err := ctx.Err(); err != nil {
@@ -26,6 +30,7 @@ func (s *Store) load(ctx context.Context, l *listing, ref genRef) (*Snapshot, ch
 			return nil, chainStats{}, err
 		}
 		chain = append(chain, g)
+		files = append(files, cur.file)
 		if g.full() {
 			break
 		}
@@ -36,7 +41,7 @@ func (s *Store) load(ctx context.Context, l *listing, ref genRef) (*Snapshot, ch
 		}
 		cur = next
 	}
-	var st chainStats
+	st := chainStats{files: files}
 	for _, d := range chain[:len(chain)-1] {
 		st.deltas++
 		st.entries += len(d.Upserts) + len(d.Deleted)

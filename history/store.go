@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/afero"
 
 	archfs "werkstatt-backup/fs"
+	"werkstatt-backup/storage"
 )
 
 // Store is the history of one archive. Commit and Forget change it and
@@ -27,6 +28,10 @@ type Store struct {
 	// takes instead of loading it again when it is still the newest (the
 	// same file): export asks Head for the mass-change guard first.
 	head *loadedHead
+	// lock retains what the history writes for lockPeriod (objectlock.go);
+	// nil: the store has no Object Lock.
+	lock       *storage.ObjectLock
+	lockPeriod time.Duration
 }
 
 type loadedHead struct {

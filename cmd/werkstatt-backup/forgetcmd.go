@@ -42,6 +42,8 @@ der Uhr des Rechners. Ohne --keep-* gilt der Konfigurationsschlüssel retention
 (Standard: last=10 daily=14 weekly=8 monthly=24 yearly=10); mit --keep-* gelten nur
 die angegebenen Regeln. Regeln, die nichts behalten, werden abgelehnt.
 Läuft unter dem Lock des Archivs; --dry-run zeigt nur, was entfernt würde.
+Auf einem Speicher mit Object Lock bleibt, was noch gesperrt ist (history_lock), und
+eine Zeile nennt es; ein späteres forget entfernt es.
 
 ` + exitCodesHelp,
 		Example: `  werkstatt-backup forget --config .archiv_config.json --dry-run
@@ -82,5 +84,8 @@ func (a *app) printForget(rep *backup.Report) {
 	fmt.Fprintf(a.stdout, "Regeln: %s\n", rep.Forget.Policy)
 	for _, v := range rep.Forget.Removed {
 		fmt.Fprintf(a.stdout, "Generation %d vom %s %s\n", v.Generation, v.ArchiveTime.Local().Format(time.DateTime), verb)
+	}
+	if n := len(rep.Forget.Retained); n > 0 {
+		fmt.Fprintf(a.stdout, "Object Lock: %d Dateien der Historie noch gesperrt, bleiben: %s\n", n, backup.FirstNames(rep.Forget.Retained, 5))
 	}
 }

@@ -208,6 +208,7 @@ func (a *app) runEngine(ctx context.Context, cfg config.Config, log *slog.Logger
 		LockTimeout: cfg.LockTimeout,
 		MassChange:  float64(cfg.MassChange),
 		Retention:   retentionOf(cfg.Retention),
+		HistoryLock: time.Duration(cfg.HistoryLock),
 		Version:     version,
 		Site:        cfg.Site,
 	}
@@ -341,6 +342,9 @@ func (a *app) printReport(r *backup.Report) {
 	}
 	if r.DryRun {
 		prefix += "(Probelauf) "
+	}
+	if !r.HistoryLockedUntil.IsZero() {
+		fmt.Fprintf(a.stdout, "%sHistorie unveränderbar (Object Lock) bis %s\n", prefix, r.HistoryLockedUntil.Local().Format(time.DateTime))
 	}
 	if r.Finished() {
 		fmt.Fprintf(a.stdout, "%s%s (%s)\n", prefix, r.Summary(), r.Duration.Round(1e6))

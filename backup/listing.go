@@ -1,0 +1,214 @@
+package backup
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"werkstatt-backup/codec"
+	"werkstatt-backup/storage"
+)
+
+// On an archive that can list itself with content hashes (an object
+// store: Capabilities.List), export lists the whole archive once and
+// decides "unchanged" from the listing instead of reading every order's
+// meta.json and data.csv: 10,000 unchanged orders cost one listing of
+// 10 requests instead of 30,000.
+//
+// An order is unchanged when its folder lists data.csv and meta.json, no
+// temp file, and
+//   - data.csv has the size and the content hash of the bytes export
+//     would write (the hash is the store's, an MD5 ETag: a changed row,
+//     a damaged or truncated data.csv all differ), and
+//   - meta.json's hash is that of the meta.json export would write, with
+//     some exported_at: every other field (checksum, size, record_id,
+//     auftrag_nr, schema version) is known, exported_at is the time of
+//     the run that wrote the file. Candidates are the exported_at values
+//     already matched in this run, then every second from 10 minutes
+//     before to 1 minute after the object's time in the listing (the run
+//     wrote it soon after taking its exported_at). A hash matches only
+//     the exact bytes: a meta.json changed in any field, or missing, is
+//     caught.
+//
+// When no candidate matches (a meta.json written long after its run
+// began, by another tool, or a store whose hash is no MD5), meta.json is
+// read once and checked as export checks it everywhere; its exported_at
+// then becomes a candidate. Anything else (a folder with a temp file, a
+// case-insensitive or linked store) takes the ordinary way.
+
+// exportedAtLayout is the form of meta.json's exported_at.
+const exportedAtLayout = "2006-01-02T15:04:05"
+
+// Candidate window around a meta.json's listed time, and how many
+// matched exported_at values are tried first.
+const (
+	probeBack  = 10 * time.Minute
+	probeAhead = time.Minute
+	keepStamps = 16
+)
+
+// listedArchive is one listing of the archive, by folder.
+type listedArchive struct {
+	folders  map[string]map[string]storage.Entry
+	unplaced bool // something lies below NoFolder
+	hash     func([]byte) string
+	loc      *time.Location
+
+	mu     sync.Mutex
+	stamps []string // exported_at values matched, most recent first
+}
+
+// listArchive lists the archive once, if the store can and the fast
+// path is sound on it; nil otherwise (then every order is read).
+func (e *Engine) listArchive() (*listedArchive, error) {
+	c := e.Caps
+	if c.List == nil || c.ContentHash == nil || c.Links || c.CaseInsensitive {
+		return nil, nil
+	}
+	la := &listedArchive{folders: map[string]map[string]storage.Entry{}, hash: c.ContentHash, loc: e.Now().Location()}
+	err := c.List("", func(en storage.Entry) error {
+		dir, name := path.Split(en.Name)
+		dir = strings.TrimSuffix(dir, "/")
+		if dir == HistoryDir || strings.HasPrefix(dir, HistoryDir+"/") {
+			return nil
+		}
+		if dir == NoFolder || strings.HasPrefix(dir, NoFolder+"/") {
+			la.unplaced = true
+		}
+		f := la.folders[dir]
+		if f == nil {
+			f = map[string]storage.Entry{}
+			la.folders[dir] = f
+		}
+		f[name] = en
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return la, nil
+}
+
+// unchanged reports whether it's folder holds exactly the backup export
+// would write (see above); read reads a meta.json when the listing alone
+// cannot tell.
+func (la *listedArchive) unchanged(it exportItem, want codec.Meta, read func(name string) ([]byte, error)) bool {
+	f := la.folders[it.folder]
+	df, dok := f[DataFile]
+	mf, mok := f[MetaFile]
+	_, dt := f[DataTemp]
+	_, mt := f[MetaTemp]
+	if !dok || !mok || dt || mt || df.Size != int64(len(it.data)) || df.Hash != la.hash(it.data) {
+		return false
+	}
+	if la.metaMatches(want, mf) {
+		return true
+	}
+	if mf.Size > codec.MaxMetaSize {
+		return false
+	}
+	raw, err := read(path.Join(it.folder, MetaFile))
+	if err != nil {
+		return false
+	}
+	m, err := codec.DecodeMeta(raw)
+	if err != nil || !metaDescribes(m, it, want.Checksum, want.SchemaVersion) {
+		return false
+	}
+	want.ExportedAt = m.ExportedAt
+	if la.hash(codec.EncodeMeta(want)) == mf.Hash {
+		la.learn(m.ExportedAt)
+	}
+	return true
+}
+
+// metaMatches reports whether meta.json's listed hash is that of want
+// with one of the candidate exported_at values.
+func (la *listedArchive) metaMatches(want codec.Meta, mf storage.Entry) bool {
+	try := func(stamp string) bool {
+		want.ExportedAt = stamp
+		b := codec.EncodeMeta(want)
+		return int64(len(b)) == mf.Size && la.hash(b) == mf.Hash
+	}
+	la.mu.Lock()
+	stamps := slices.Clone(la.stamps)
+	la.mu.Unlock()
+	for _, s := range stamps {
+		if try(s) {
+			la.learn(s)
+			return true
+		}
+	}
+	// Every candidate has the same length: one encoding tells whether
+	// the size can match at all.
+	want.ExportedAt = exportedAtLayout
+	if int64(len(codec.EncodeMeta(want))) != mf.Size || mf.ModTime.IsZero() {
+		return false
+	}
+	t := mf.ModTime.In(la.loc).Truncate(time.Second)
+	for d := time.Duration(0); d <= probeBack; d += time.Second {
+		if s := t.Add(-d).Format(exportedAtLayout); !slices.Contains(stamps, s) && try(s) {
+			la.learn(s)
+			return true
+		}
+	}
+	for d := time.Second; d <= probeAhead; d += time.Second {
+		if s := t.Add(d).Format(exportedAtLayout); try(s) {
+			la.learn(s)
+			return true
+		}
+	}
+	return false
+}
+
+// learn puts stamp first among the candidates.
+func (la *listedArchive) learn(stamp string) {
+	la.mu.Lock()
+	defer la.mu.Unlock()
+	if i := slices.Index(la.stamps, stamp); i >= 0 {
+		la.stamps = slices.Delete(la.stamps, i, i+1)
+	}
+	la.stamps = slices.Insert(la.stamps, 0, stamp)
+	if len(la.stamps) > keepStamps {
+		la.stamps = la.stamps[:keepStamps]
+	}
+}
+
+// metaDescribes reports whether m is the meta.json of it's backup
+// (exported_at: any valid time).
+func metaDescribes(m codec.Meta, it exportItem, checksum, version string) bool {
+	return m.Checksum == checksum && m.SchemaVersion == version && m.FileSize == int64(len(it.data)) &&
+		m.RecordID == it.id.RecordID && m.AuftragNr == it.id.AuftragNr && exportedAtValid(m.ExportedAt)
+}
+
+// listForExport lists the archive for export's fast path; nil when the
+// store cannot, --full rewrites everything anyway, or the listing failed
+// (then every order is read, as on a disk).
+func (e *Engine) listForExport(opts ExportOptions) *listedArchive {
+	if opts.Full {
+		return nil
+	}
+	la, err := e.listArchive()
+	if err != nil {
+		e.Log.Warn(fmt.Sprintf("Archiv nicht in einem Zug auflistbar (%s); jeder Auftrag wird einzeln gelesen", reason(err)))
+		return nil
+	}
+	return la
+}
+
+// wantMeta is the meta.json export writes for it, without exported_at.
+func wantMeta(cur codec.Codec, it exportItem) codec.Meta {
+	sum := sha256.Sum256(it.data)
+	return codec.Meta{SchemaVersion: cur.Version(), Checksum: hex.EncodeToString(sum[:]),
+		AuftragNr: it.id.AuftragNr, RecordID: it.id.RecordID, FileSize: int64(len(it.data))}
+}
+
+// readMeta reads a meta.json for the fast path's fallback.
+func (e *Engine) readMeta(name string) ([]byte, error) {
+	return e.readLimited(name, codec.MaxMetaSize)
+}

@@ -1,0 +1,241 @@
+package objtest
+
+import (
+	"bytes"
+	"errors"
+	iofs "io/fs"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/spf13/afero"
+)
+
+// objFs is the bucket as an afero.Fs.
+type objFs struct{ s *Store }
+
+func (f *objFs) Name() string { return "objtest" }
+
+// SyncDir: an object store has nothing to flush (the old fs helpers find
+// it by type assertion; Capabilities.SyncDir says the same).
+func (f *objFs) SyncDir(string) error { return nil }
+
+func (f *objFs) Create(name string) (afero.File, error) {
+	return f.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+}
+
+// Mkdir and MkdirAll create nothing: a prefix exists while it holds an
+// object.
+func (f *objFs) Mkdir(string, os.FileMode) error    { return nil }
+func (f *objFs) MkdirAll(string, os.FileMode) error { return nil }
+
+func (f *objFs) Open(name string) (afero.File, error) {
+	return f.OpenFile(name, os.O_RDONLY, 0)
+}
+
+func (f *objFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
+	s := f.s
+	k := key(name)
+	if flag&(os.O_WRONLY|os.O_RDWR|os.O_CREATE|os.O_TRUNC|os.O_APPEND) != 0 {
+		s.mu.Lock()
+		_, exists := s.meta[k]
+		until, retained := s.retainedLocked(k)
+		s.mu.Unlock()
+		switch {
+		case flag&os.O_APPEND != 0:
+			return nil, &os.PathError{Op: "open", Path: name, Err: errors.New("Objektspeicher kann nicht anhängen")}
+		case exists && flag&os.O_EXCL != 0:
+			return nil, &os.PathError{Op: "open", Path: name, Err: iofs.ErrExist}
+		case !exists && flag&os.O_CREATE == 0:
+			return nil, &os.PathError{Op: "open", Path: name, Err: iofs.ErrNotExist}
+		case retained:
+			return nil, denied("open", name, until)
+		}
+		return &writeFile{s: s, name: name, excl: flag&os.O_EXCL != 0}, nil
+	}
+	s.mu.Lock()
+	_, isObj := s.meta[k]
+	isDir := !isObj && s.hasChildrenLocked(k)
+	s.mu.Unlock()
+	switch {
+	case isObj:
+		s.noteRead(k)
+		file, err := s.mem.Open(k)
+		if err != nil {
+			return nil, err
+		}
+		return &readFile{File: file, s: s, k: k}, nil
+	case isDir:
+		file, err := s.mem.Open(k)
+		if err != nil {
+			return nil, err
+		}
+		return &readFile{File: file, s: s, k: k, dir: true}, nil
+	}
+	return nil, &os.PathError{Op: "open", Path: name, Err: iofs.ErrNotExist}
+}
+
+func (f *objFs) Remove(name string) error { return f.s.remove(name) }
+
+// RemoveAll deletes every object below name, one request each; a
+// retained one stays and fails the call.
+func (f *objFs) RemoveAll(name string) error {
+	p := key(name)
+	var keys []string
+	f.s.mu.Lock()
+	for k := range f.s.meta {
+		if k == p || p == "" || strings.HasPrefix(k, p+"/") {
+			keys = append(keys, k)
+		}
+	}
+	f.s.mu.Unlock()
+	var errs []error
+	for _, k := range keys {
+		if err := f.s.remove(k); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Rename is a copy and a delete, as an S3 client does it.
+func (f *objFs) Rename(oldname, newname string) error {
+	s := f.s
+	ok, nk := key(oldname), key(newname)
+	s.mu.Lock()
+	_, exists := s.meta[ok]
+	until, retained := s.retainedLocked(ok)
+	s.mu.Unlock()
+	switch {
+	case !exists:
+		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: iofs.ErrNotExist}
+	case retained:
+		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: denied("remove", oldname, until)}
+	}
+	data, err := afero.ReadFile(s.mem, ok)
+	if err != nil {
+		return err
+	}
+	if err := s.put(nk, data, false); err != nil {
+		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: err}
+	}
+	return s.remove(ok)
+}
+
+func (f *objFs) Stat(name string) (os.FileInfo, error) {
+	s := f.s
+	k := key(name)
+	s.heads.Add(1)
+	s.mu.Lock()
+	m, isObj := s.meta[k]
+	isDir := !isObj && s.hasChildrenLocked(k)
+	s.mu.Unlock()
+	switch {
+	case isObj:
+		fi, err := s.mem.Stat(k)
+		if err != nil {
+			return nil, err
+		}
+		return objInfo{FileInfo: fi, mod: m.modTime}, nil
+	case isDir:
+		return s.mem.Stat(k)
+	}
+	return nil, &os.PathError{Op: "stat", Path: name, Err: iofs.ErrNotExist}
+}
+
+func (f *objFs) Chmod(string, os.FileMode) error { return nil }
+func (f *objFs) Chown(string, int, int) error    { return nil }
+func (f *objFs) Chtimes(name string, _, _ time.Time) error {
+	return &os.PathError{Op: "chtimes", Path: name, Err: errors.ErrUnsupported}
+}
+
+// objInfo reports the time the store gave the object.
+type objInfo struct {
+	os.FileInfo
+	mod time.Time
+}
+
+func (i objInfo) ModTime() time.Time { return i.mod }
+
+// readFile is an object opened for reading, or a prefix for listing.
+type readFile struct {
+	afero.File
+	s   *Store
+	k   string
+	dir bool
+}
+
+func (r *readFile) Readdir(n int) ([]os.FileInfo, error) {
+	r.s.noteList(r.k + "/")
+	fis, err := r.File.Readdir(n)
+	for i, fi := range fis {
+		if !fi.IsDir() {
+			r.s.mu.Lock()
+			m := r.s.meta[path.Join(r.k, fi.Name())]
+			r.s.mu.Unlock()
+			fis[i] = objInfo{FileInfo: fi, mod: m.modTime}
+		}
+	}
+	return fis, err
+}
+
+func (r *readFile) Readdirnames(n int) ([]string, error) {
+	r.s.noteList(r.k + "/")
+	return r.File.Readdirnames(n)
+}
+
+func (r *readFile) Stat() (os.FileInfo, error) {
+	fi, err := r.File.Stat()
+	if err != nil || r.dir {
+		return fi, err
+	}
+	r.s.mu.Lock()
+	m := r.s.meta[r.k]
+	r.s.mu.Unlock()
+	return objInfo{FileInfo: fi, mod: m.modTime}, nil
+}
+
+func (r *readFile) Write([]byte) (int, error) {
+	return 0, &os.PathError{Op: "write", Path: r.k, Err: iofs.ErrPermission}
+}
+
+// writeFile buffers an object and PUTs it whole on Close.
+type writeFile struct {
+	s      *Store
+	name   string
+	excl   bool
+	buf    bytes.Buffer
+	closed bool
+}
+
+func (w *writeFile) Name() string                       { return w.name }
+func (w *writeFile) Write(p []byte) (int, error)        { return w.buf.Write(p) }
+func (w *writeFile) WriteString(s string) (int, error)  { return w.buf.WriteString(s) }
+func (w *writeFile) WriteAt([]byte, int64) (int, error) { return 0, w.unsupported("writeat") }
+func (w *writeFile) Read([]byte) (int, error)           { return 0, w.unsupported("read") }
+func (w *writeFile) ReadAt([]byte, int64) (int, error)  { return 0, w.unsupported("readat") }
+func (w *writeFile) Seek(int64, int) (int64, error)     { return 0, w.unsupported("seek") }
+func (w *writeFile) Readdir(int) ([]os.FileInfo, error) { return nil, w.unsupported("readdir") }
+func (w *writeFile) Readdirnames(int) ([]string, error) { return nil, w.unsupported("readdir") }
+func (w *writeFile) Sync() error                        { return nil }
+func (w *writeFile) Truncate(size int64) error          { w.buf.Truncate(int(size)); return nil }
+func (w *writeFile) unsupported(op string) error {
+	return &os.PathError{Op: op, Path: w.name, Err: errors.ErrUnsupported}
+}
+func (w *writeFile) Stat() (os.FileInfo, error) { return nil, w.unsupported("stat") }
+
+func (w *writeFile) Close() error {
+	if w.closed {
+		return &os.PathError{Op: "close", Path: w.name, Err: iofs.ErrClosed}
+	}
+	w.closed = true
+	if err := w.s.put(w.name, w.buf.Bytes(), w.excl); err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			pe.Op = "close"
+		}
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,311 @@
+// Package objtest is a test double of an object store for the engine's
+// tests: an afero.MemMapFs wrapped into a *storage.Archive that behaves
+// like S3 as far as the engine can tell. Objects are written whole on
+// Close (AtomicWrite), O_EXCL is a conditional PUT (ExclusiveCreate),
+// folders exist only while they hold an object (ImplicitDirs), there are
+// no links, List reports size and the hex MD5 of the content (an ETag),
+// and ObjectLock retains objects until a date of a fake clock: removing
+// or overwriting a retained object before that date fails with
+// fs.ErrPermission, as S3 answers "Access Denied". Every request is
+// counted, so that a test can say "one listing and no object read".
+package objtest
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	iofs "io/fs"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/afero"
+
+	"werkstatt-backup/storage"
+)
+
+// Counts are the requests a Store has answered.
+type Counts struct {
+	Gets    int64 // object reads (Open of a file, ReadFile)
+	Heads   int64 // Stat and RetainedUntil
+	Lists   int64 // List and directory listings
+	Puts    int64 // object writes (Close of a written file, WriteFile, the copy of a Rename)
+	Deletes int64 // Remove, RemoveAll per object, the delete of a Rename
+	Retains int64 // Retain
+}
+
+// Store is one bucket.
+type Store struct {
+	mem afero.Fs
+	now func() time.Time
+
+	mu     sync.Mutex
+	meta   map[string]objMeta   // by clean key
+	retain map[string]time.Time // retention end by key
+	// ReadKeys lists the keys read (Gets), in order, for a test that
+	// wants to know which.
+	readKeys []string
+	listed   []string // prefixes and folders listed, in order
+
+	gets, heads, lists, puts, deletes, retains atomic.Int64
+}
+
+type objMeta struct {
+	hash    string
+	modTime time.Time
+}
+
+// New returns an empty bucket whose clock (object times, retention) is
+// now; nil is time.Now.
+func New(now func() time.Time) *Store {
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{mem: afero.NewMemMapFs(), now: now, meta: map[string]objMeta{}, retain: map[string]time.Time{}}
+}
+
+// Archive returns the bucket as an archive, with the capabilities of an
+// object store with Object Lock; lock false leaves ObjectLock nil (a
+// bucket without it).
+func (s *Store) Archive(lock bool) *storage.Archive {
+	f := &objFs{s: s}
+	caps := storage.Capabilities{
+		AtomicWrite:     true,
+		ExclusiveCreate: true,
+		ImplicitDirs:    true,
+		DefaultWorkers:  16,
+		ReadFile:        s.readFile,
+		WriteFile:       func(name string, data []byte, _ os.FileMode, _ bool) error { return s.put(name, data, false) },
+		SyncDir:         func(string) error { return nil },
+		List:            s.List,
+		ContentHash:     Hash,
+	}
+	if lock {
+		caps.ObjectLock = &storage.ObjectLock{Retain: s.Retain, RetainedUntil: s.RetainedUntil}
+	}
+	return &storage.Archive{Fs: f, Caps: caps}
+}
+
+// Hash is the ETag of an object written whole with data: hex MD5.
+func Hash(data []byte) string {
+	sum := md5.Sum(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// Counts returns the requests answered so far.
+func (s *Store) Counts() Counts {
+	return Counts{Gets: s.gets.Load(), Heads: s.heads.Load(), Lists: s.lists.Load(),
+		Puts: s.puts.Load(), Deletes: s.deletes.Load(), Retains: s.retains.Load()}
+}
+
+// ReadKeys returns the keys read since the last ResetCounts.
+func (s *Store) ReadKeys() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.readKeys)
+}
+
+// Listings returns what was listed since the last ResetCounts: the
+// prefix of each List ("" for the whole bucket) and each folder read.
+func (s *Store) Listings() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.listed)
+}
+
+func (s *Store) noteList(what string) {
+	s.lists.Add(1)
+	s.mu.Lock()
+	s.listed = append(s.listed, what)
+	s.mu.Unlock()
+}
+
+// ResetCounts sets every count to zero.
+func (s *Store) ResetCounts() {
+	for _, c := range []*atomic.Int64{&s.gets, &s.heads, &s.lists, &s.puts, &s.deletes, &s.retains} {
+		c.Store(0)
+	}
+	s.mu.Lock()
+	s.readKeys, s.listed = nil, nil
+	s.mu.Unlock()
+}
+
+// Mem is the bucket's content, for a test that damages an object behind
+// the store's back (its hash then no longer matches, as after bit rot;
+// use Put to change an object the way a client would).
+func (s *Store) Mem() afero.Fs { return s.mem }
+
+// Put stores an object as a client would, ignoring nothing: a retained
+// object is refused.
+func (s *Store) Put(name string, data []byte) error { return s.put(name, data, false) }
+
+func key(name string) string {
+	k := path.Clean("/" + strings.ReplaceAll(name, "\\", "/"))
+	return strings.TrimPrefix(k, "/")
+}
+
+// retained reports whether k is retained now; the caller holds mu.
+func (s *Store) retainedLocked(k string) (time.Time, bool) {
+	until, ok := s.retain[k]
+	return until, ok && s.now().Before(until)
+}
+
+func denied(op, name string, until time.Time) error {
+	return &os.PathError{Op: op, Path: name, Err: fmt.Errorf("Access Denied: Object Lock bis %s: %w", until.UTC().Format(time.RFC3339), iofs.ErrPermission)}
+}
+
+// put writes an object whole. excl: only if it does not exist.
+func (s *Store) put(name string, data []byte, excl bool) error {
+	k := key(name)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.puts.Add(1)
+	if k == "" {
+		return &os.PathError{Op: "open", Path: name, Err: iofs.ErrInvalid}
+	}
+	if _, ok := s.meta[k]; ok && excl {
+		return &os.PathError{Op: "open", Path: name, Err: iofs.ErrExist}
+	}
+	if until, ok := s.retainedLocked(k); ok {
+		return denied("open", name, until)
+	}
+	if err := s.mem.MkdirAll(path.Dir(k), 0o755); err != nil {
+		return err
+	}
+	if err := afero.WriteFile(s.mem, k, data, 0o644); err != nil {
+		return err
+	}
+	s.meta[k] = objMeta{hash: Hash(data), modTime: s.now()}
+	return nil
+}
+
+func (s *Store) readFile(name string, limit int64) ([]byte, error) {
+	k := key(name)
+	s.noteRead(k)
+	s.mu.Lock()
+	_, ok := s.meta[k]
+	s.mu.Unlock()
+	if !ok {
+		return nil, &os.PathError{Op: "open", Path: name, Err: iofs.ErrNotExist}
+	}
+	data, err := afero.ReadFile(s.mem, k)
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit+1 {
+		data = data[:limit+1]
+	}
+	return data, nil
+}
+
+func (s *Store) noteRead(k string) {
+	s.gets.Add(1)
+	s.mu.Lock()
+	s.readKeys = append(s.readKeys, k)
+	s.mu.Unlock()
+}
+
+// remove deletes object k; a retained one is refused.
+func (s *Store) remove(name string) error {
+	k := key(name)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deletes.Add(1)
+	if _, ok := s.meta[k]; !ok {
+		if s.hasChildrenLocked(k) {
+			return &os.PathError{Op: "remove", Path: name, Err: errors.New("Ordner ist nicht leer")}
+		}
+		return &os.PathError{Op: "remove", Path: name, Err: iofs.ErrNotExist}
+	}
+	if until, ok := s.retainedLocked(k); ok {
+		return denied("remove", name, until)
+	}
+	if err := s.mem.Remove(k); err != nil {
+		return err
+	}
+	delete(s.meta, k)
+	delete(s.retain, k)
+	s.pruneDirsLocked(path.Dir(k))
+	return nil
+}
+
+// pruneDirsLocked removes dir and its parents while they are empty: a
+// prefix exists only while it holds an object.
+func (s *Store) pruneDirsLocked(dir string) {
+	for dir != "." && dir != "" && !s.hasChildrenLocked(dir) {
+		_ = s.mem.Remove(dir)
+		dir = path.Dir(dir)
+	}
+}
+
+func (s *Store) hasChildrenLocked(dir string) bool {
+	if dir == "" || dir == "." {
+		return len(s.meta) > 0
+	}
+	for k := range s.meta {
+		if strings.HasPrefix(k, dir+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// List reports every object below prefix in lexical order.
+func (s *Store) List(prefix string, fn func(storage.Entry) error) error {
+	p := key(prefix)
+	s.noteList(p)
+	s.mu.Lock()
+	var es []storage.Entry
+	for k, m := range s.meta {
+		if p != "" && k != p && !strings.HasPrefix(k, p+"/") {
+			continue
+		}
+		fi, err := s.mem.Stat(k)
+		if err != nil {
+			s.mu.Unlock()
+			return err
+		}
+		es = append(es, storage.Entry{Name: k, Size: fi.Size(), Hash: m.hash, ModTime: m.modTime})
+	}
+	s.mu.Unlock()
+	slices.SortFunc(es, func(a, b storage.Entry) int { return strings.Compare(a.Name, b.Name) })
+	for _, e := range es {
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Retain sets name's retention to until; it may only lengthen it.
+func (s *Store) Retain(name string, until time.Time) error {
+	k := key(name)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.retains.Add(1)
+	if _, ok := s.meta[k]; !ok {
+		return &os.PathError{Op: "retain", Path: name, Err: iofs.ErrNotExist}
+	}
+	if cur, ok := s.retain[k]; ok && until.Before(cur) {
+		return &os.PathError{Op: "retain", Path: name, Err: fmt.Errorf("Access Denied: Aufbewahrung bis %s kann nicht verkürzt werden: %w", cur.UTC().Format(time.RFC3339), iofs.ErrPermission)}
+	}
+	s.retain[k] = until
+	return nil
+}
+
+// RetainedUntil returns name's retention end, zero if it has none.
+func (s *Store) RetainedUntil(name string) (time.Time, error) {
+	k := key(name)
+	s.heads.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.meta[k]; !ok {
+		return time.Time{}, &os.PathError{Op: "head", Path: name, Err: iofs.ErrNotExist}
+	}
+	return s.retain[k], nil
+}
