@@ -86,3 +86,5 @@ func within[T any](t *testing.T, what string, ch <-chan T) T {
 	var zero T
 	return zero
 }
+
+var zeroTime time.Time
