@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/afero"
 
 	"werkstatt-backup/backends/s3/s3test"
+	wfs "werkstatt-backup/fs"
 	"werkstatt-backup/fs/fstest"
 )
 
@@ -29,6 +30,9 @@ var implicitDirs = map[string]bool{
 // TestConformance runs the storage contract against a real S3 server;
 // each subtest gets its own prefix in the bucket as archive root.
 func TestConformance(t *testing.T) {
+	// LockContention waits for the holder's next refresh (Lease/6, 30 s
+	// by default): a short lease keeps it to half a second.
+	t.Setenv(wfs.TestLeaseEnv, "3s")
 	srv := s3test.Start(t)
 	var n atomic.Int64
 	fstest.Run(t, func(t *testing.T) afero.Fs {
