@@ -90,6 +90,9 @@ func (fs *Fs) OpenFile(name string, flag int, _ os.FileMode) (afero.File, error)
 			}
 			return nil, pathErr("open", name, err)
 		}
+		if etag == "" { // a server that sends no ETag: the empty object's
+			etag = emptyETag
+		}
 		f.etag, f.mtime = etag, time.Now()
 	case flag&os.O_TRUNC != 0:
 		f.dirty, f.mtime = true, time.Now()

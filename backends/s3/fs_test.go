@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	iofs "io/fs"
 	"os"
 	"slices"
@@ -298,5 +299,49 @@ func TestListContentHash(t *testing.T) {
 	data, err := a.Caps.ReadFile("2024/076329/data.csv", 5)
 	if err != nil || string(data) != "record" {
 		t.Errorf("ReadFile limit 5 = %q, %v; want %q", data, err, "record")
+	}
+}
+
+// TestListManyPages: listings read every page (S3 returns 1,000 keys a
+// request), folder listings and recursive ones alike.
+func TestListManyPages(t *testing.T) {
+	srv := s3test.Start(t)
+	a := srv.Open(s3test.Bucket, "pages")
+	const n = 1234
+	names := make(chan string)
+	errs := make(chan error, 16)
+	for range 16 {
+		go func() {
+			var first error
+			for name := range names {
+				if err := a.Caps.WriteFile(name, []byte("x"), 0o644, false); err != nil && first == nil {
+					first = err
+				}
+			}
+			errs <- first
+		}()
+	}
+	for i := range n {
+		names <- fmt.Sprintf("2024/%06d/data.csv", i)
+	}
+	close(names)
+	for range 16 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	dirs, err := a.Caps.ReadDir("2024")
+	if err != nil || len(dirs) != n {
+		t.Errorf("ReadDir(2024): %d entries, %v; want %d", len(dirs), err, n)
+	}
+	count := 0
+	if err := a.Caps.List("", func(storage.Entry) error { count++; return nil }); err != nil || count != n {
+		t.Errorf("List: %d entries, %v; want %d", count, err, n)
+	}
+	if err := a.Fs.RemoveAll("2024"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Fs.Stat("2024"); !errors.Is(err, iofs.ErrNotExist) {
+		t.Errorf("Stat after RemoveAll of %d files: %v, want ErrNotExist", n, err)
 	}
 }
