@@ -37,6 +37,9 @@ func (fs *Fs) capabilities(lock bool) storage.Capabilities {
 		WriteFile:       fs.writeFile,
 		List:            fs.list,
 		ContentHash:     contentHash,
+		// Nothing to flush for a folder: saves the GET and the listing
+		// of opening it.
+		SyncDir: func(string) error { return nil },
 		// SyncAll stays nil: a PUT is durable when it returns.
 	}
 	if lock {

@@ -14,6 +14,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/spf13/afero"
 
+	s3backend "werkstatt-backup/backends/s3"
 	"werkstatt-backup/backends/s3/s3test"
 	"werkstatt-backup/storage"
 )
@@ -33,8 +34,10 @@ func TestImplicitDirs(t *testing.T) {
 	srv := s3test.Start(t)
 	a := srv.Open(s3test.Bucket, "implicit")
 	fsys := a.Fs
-	if !a.Caps.ImplicitDirs || a.Caps.AtomicRename || !a.Caps.AtomicWrite || !a.Caps.ExclusiveCreate || a.Caps.Links {
-		t.Errorf("Caps = %+v, want ImplicitDirs, AtomicWrite, ExclusiveCreate; no AtomicRename, no Links", a.Caps)
+	if !a.Caps.ImplicitDirs || a.Caps.AtomicRename || !a.Caps.AtomicWrite || !a.Caps.ExclusiveCreate || a.Caps.Links ||
+		a.Caps.SyncAll != nil || a.Caps.Lstat != nil || a.Caps.SyncDir == nil || a.Caps.DefaultWorkers != s3backend.DefaultWorkers {
+		t.Errorf("Caps = %+v, want ImplicitDirs, AtomicWrite, ExclusiveCreate, SyncDir, DefaultWorkers %d; no AtomicRename, Links, SyncAll, Lstat",
+			a.Caps, s3backend.DefaultWorkers)
 	}
 	if err := fsys.MkdirAll("2024/076329", 0o755); err != nil {
 		t.Fatalf("MkdirAll: %v", err)
