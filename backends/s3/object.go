@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"io"
 	"strings"
@@ -55,12 +57,17 @@ type putMode struct {
 
 // put stores data as the object key in one single-part PUT, so that its
 // ETag is the MD5 of data (ContentHash), with no server-side encryption
-// that would change that. It returns the new ETag.
+// that would change that. It sends data with its length, Content-MD5 and
+// its SHA-256 in the signature: a plain request the server checks whole.
+// (minio-go's PutObject would use a chunked streaming signature over
+// plain HTTP, whose unread rest a server that answers a failed condition
+// early leaves on a kept-alive connection, spoiling the next request.)
+// It returns the new ETag.
 func (c *conn) put(key string, data []byte, mode putMode) (string, error) {
 	opts := minio.PutObjectOptions{
-		ContentType:      "application/octet-stream",
-		DisableMultipart: true,
-		SendContentMd5:   true,
+		ContentType:          "application/octet-stream",
+		DisableMultipart:     true,
+		DisableContentSha256: true, // no streaming signature; the hash is passed below
 	}
 	if mode.ifNoneMatch {
 		opts.SetMatchETagExcept("*")
@@ -68,9 +75,12 @@ func (c *conn) put(key string, data []byte, mode putMode) (string, error) {
 	if mode.ifMatch != "" {
 		opts.SetMatchETag(mode.ifMatch)
 	}
+	sum := md5.Sum(data)
+	sha := sha256.Sum256(data)
 	var etag string
 	err := c.call(func(ctx context.Context) error {
-		info, err := c.client.PutObject(ctx, c.bucket, key, bytes.NewReader(data), int64(len(data)), opts)
+		info, err := minio.Core{Client: c.client}.PutObject(ctx, c.bucket, key, bytes.NewReader(data), int64(len(data)),
+			base64.StdEncoding.EncodeToString(sum[:]), hex.EncodeToString(sha[:]), opts)
 		etag = normETag(info.ETag)
 		return err
 	})

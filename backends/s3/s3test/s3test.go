@@ -149,7 +149,9 @@ func (s *Server) start() error {
 		return err
 	}
 	defer logf.Close()
-	cmd := exec.Command(s.bin, "--port", s.Addr(), "--quiet",
+	// --keep-alive as every S3 service does; without it versitygw closes
+	// each connection after its answer.
+	cmd := exec.Command(s.bin, "--port", s.Addr(), "--quiet", "--keep-alive",
 		"posix", "--versioning-dir", s.verDir, s.Dir)
 	// Root credentials through the environment, not the command line.
 	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+s.AccessKey, "ROOT_SECRET_KEY="+s.SecretKey)
