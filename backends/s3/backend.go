@@ -127,18 +127,30 @@ func connect(ctx context.Context, loc Location, opts storage.Options) (*conn, er
 	}
 	tr.MaxIdleConnsPerHost = 2 * DefaultWorkers
 	tr.ResponseHeaderTimeout = 0 // each call has its own deadline
-	client, err := minio.New(loc.endpoint(), &minio.Options{
-		Creds:      credentials.NewStaticV4(accessKey, secret, ""),
-		Secure:     secure,
-		Region:     region,
-		Transport:  tr,
-		MaxRetries: maxRetries,
-	})
+	newClient := func(retries int) (*minio.Client, error) {
+		c, err := minio.New(loc.endpoint(), &minio.Options{
+			Creds:      credentials.NewStaticV4(accessKey, secret, ""),
+			Secure:     secure,
+			Region:     region,
+			Transport:  tr,
+			MaxRetries: retries,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("S3-Server %s: ungültige Adresse", loc.endpoint())
+		}
+		return c, nil
+	}
+	client, err := newClient(maxRetries)
 	if err != nil {
-		return nil, fmt.Errorf("S3-Server %s: ungültige Adresse", loc.endpoint())
+		return nil, err
+	}
+	once, err := newClient(1)
+	if err != nil {
+		return nil, err
 	}
 	return &conn{
 		client:    client,
+		once:      once,
 		transport: tr,
 		bucket:    loc.Bucket,
 		prefix:    loc.Prefix,

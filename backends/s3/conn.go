@@ -11,7 +11,11 @@ import (
 // conn is one opened bucket: the client, where the archive lives in it and
 // how every call is bounded.
 type conn struct {
-	client    *minio.Client
+	client *minio.Client
+	// once is the same client without retries, for conditional PUTs: a
+	// retry of one whose answer was lost would fail its own condition
+	// (412) and report someone else's file where there is ours.
+	once      *minio.Client
 	transport *http.Transport
 	bucket    string
 	prefix    string // "" or "dir/sub" (no slashes around it)

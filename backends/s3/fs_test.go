@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	iofs "io/fs"
+	"net/http"
 	"os"
 	"slices"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -346,5 +348,26 @@ func TestListManyPages(t *testing.T) {
 	}
 	if _, err := a.Fs.Stat("2024"); !errors.Is(err, iofs.ErrNotExist) {
 		t.Errorf("Stat after RemoveAll of %d files: %v, want ErrNotExist", n, err)
+	}
+}
+
+// TestExclusiveCreateAnswerLost: when the answer to the conditional PUT
+// of an O_EXCL create is lost, the create is not retried (a retry would
+// fail its own condition and report the file as someone else's): the
+// error says the server was not reachable, not that the file exists.
+func TestExclusiveCreateAnswerLost(t *testing.T) {
+	srv := s3test.Start(t)
+	p := newProxy(t, srv.Addr())
+	a := open(t, context.Background(), location(t, srv, p.addr(), s3test.Bucket, "lost"), srv.Options(true, 0))
+	var lost atomic.Int64
+	p.loseAnswer = func(r *http.Request) bool {
+		return r.Method == http.MethodPut && r.Header.Get("If-None-Match") == "*" && lost.Add(1) == 1
+	}
+	_, err := a.Fs.OpenFile(".backup.lock", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, iofs.ErrExist) || !errors.Is(err, s3backend.ErrUnreachable) {
+		t.Fatalf("O_EXCL create whose answer was lost: %v, want ErrUnreachable, not ErrExist", err)
+	}
+	if n := lost.Load(); n != 1 {
+		t.Errorf("%d conditional PUTs sent, want 1 (no retry)", n)
 	}
 }

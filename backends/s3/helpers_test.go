@@ -24,6 +24,10 @@ type proxy struct {
 	srv      *httptest.Server
 	requests atomic.Int64
 	arrived  chan string
+	// loseAnswer, if set, decides for a request that the server gets it
+	// and answers, but the answer never reaches the client: its
+	// connection is closed instead.
+	loseAnswer func(r *http.Request) bool
 }
 
 func newProxy(t *testing.T, target string) *proxy {
@@ -42,6 +46,13 @@ func newProxy(t *testing.T, target string) *proxy {
 			case p.arrived <- r.Method + " " + r.URL.Path:
 			default:
 			}
+		}
+		if p.loseAnswer != nil && p.loseAnswer(r) {
+			rp.ServeHTTP(httptest.NewRecorder(), r) // done on the server
+			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				conn.Close()
+			}
+			return
 		}
 		rp.ServeHTTP(w, r)
 	}))

@@ -75,11 +75,15 @@ func (c *conn) put(key string, data []byte, mode putMode) (string, error) {
 	if mode.ifMatch != "" {
 		opts.SetMatchETag(mode.ifMatch)
 	}
+	client := c.client
+	if mode.ifNoneMatch || mode.ifMatch != "" {
+		client = c.once
+	}
 	sum := md5.Sum(data)
 	sha := sha256.Sum256(data)
 	var etag string
 	err := c.call(func(ctx context.Context) error {
-		info, err := minio.Core{Client: c.client}.PutObject(ctx, c.bucket, key, bytes.NewReader(data), int64(len(data)),
+		info, err := minio.Core{Client: client}.PutObject(ctx, c.bucket, key, bytes.NewReader(data), int64(len(data)),
 			base64.StdEncoding.EncodeToString(sum[:]), hex.EncodeToString(sha[:]), opts)
 		etag = normETag(info.ETag)
 		return err
