@@ -77,6 +77,9 @@ func (Backend) Open(ctx context.Context, l storage.Location, opts storage.Option
 			return nil, fmt.Errorf("S3: falscher Ort %T", l)
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("S3-Archiv %s öffnen: %w", loc, err)
+	}
 	c, err := connect(ctx, loc, opts)
 	if err != nil {
 		return nil, err

@@ -45,6 +45,33 @@ func TestCancelInFlight(t *testing.T) {
 	if err := a.Fs.Remove("a.txt"); err != nil {
 		t.Errorf("Remove after the run was cancelled: %v", err)
 	}
+	if _, err := (s3backend.Backend{}).Open(run, srv.Location(s3test.Bucket, ""), srv.Options(true, 0)); !errors.Is(err, context.Canceled) {
+		t.Errorf("Open with a cancelled run: %v, want context.Canceled", err)
+	}
+}
+
+// TestCancelListing: a listing (many pages, no single deadline) also ends
+// at once when the run is cancelled.
+func TestCancelListing(t *testing.T) {
+	srv := s3test.Start(t)
+	p := newProxy(t, srv.Addr())
+	run, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a := open(t, run, location(t, srv, p.addr(), s3test.Bucket, "cancel"), srv.Options(true, time.Hour))
+	write(t, a.Fs, "d/a.txt", "x")
+	p.arrived = make(chan string, 1)
+	srv.Pause()
+	defer srv.Resume()
+	done := make(chan error, 1)
+	go func() {
+		_, err := a.Caps.ReadDir("d")
+		done <- err
+	}()
+	within(t, "listing at the proxy", p.arrived)
+	cancel()
+	if err := within(t, "ReadDir after cancel", done); !errors.Is(err, context.Canceled) {
+		t.Fatalf("ReadDir cancelled in flight: %v, want an error wrapping context.Canceled", err)
+	}
 }
 
 // TestTimeout: a call the server does not answer ends after s3_timeout
