@@ -49,7 +49,10 @@ func (f *file) Stat() (os.FileInfo, error) {
 	if f.closed {
 		return nil, f.err("stat", iofs.ErrClosed)
 	}
-	base := path.Base("/" + clean(f.name))
+	base := "."
+	if rel := clean(f.name); rel != "" {
+		base = path.Base(rel)
+	}
 	if f.dir {
 		return dirInfo(base), nil
 	}
