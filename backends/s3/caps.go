@@ -114,22 +114,23 @@ func (fs *Fs) list(prefix string, fn func(storage.Entry) error) error {
 	if rel == "" {
 		from = root
 	}
+	var fnErr error // fn's own error goes back unchanged
 	err := fs.c.list(from, true, 0, func(o objectInfo) error {
 		if strings.HasSuffix(o.Key, "/") {
 			return nil // a folder marker
 		}
-		return fn(storage.Entry{
+		fnErr = fn(storage.Entry{
 			Name:    strings.TrimPrefix(o.Key, root),
 			Size:    o.Size,
 			Hash:    normETag(o.ETag),
 			ModTime: o.LastModified,
 		})
+		return fnErr
 	})
-	var pe *os.PathError
-	if err != nil && !errors.As(err, &pe) {
-		return pathErr("list", path.Clean(prefix), err)
+	if fnErr != nil {
+		return fnErr
 	}
-	return err
+	return pathErr("list", path.Clean(prefix), err)
 }
 
 // retain sets name's retention (compliance mode) to until.

@@ -298,7 +298,7 @@ func TestListContentHash(t *testing.T) {
 		t.Errorf("List(2024) = %q, want %q", names, want)
 	}
 	stop := errors.New("stop")
-	if err := a.Caps.List("", func(storage.Entry) error { return stop }); !errors.Is(err, stop) {
+	if err := a.Caps.List("", func(storage.Entry) error { return stop }); err != stop {
 		t.Errorf("List returns %v, want fn's error", err)
 	}
 	data, err := a.Caps.ReadFile("2024/076329/data.csv", 5)
