@@ -17,7 +17,11 @@ import (
 
 // DefaultWorkers is how many file operations run at once when the user
 // did not choose: each is one HTTP request of a round trip or so, and
-// the server answers many at once.
+// the server answers many at once. Against versitygw on loopback (2
+// shared cores, 3,000 PUTs of 600 bytes) 4 workers made 540 PUTs/s and
+// 16 to 128 made 590 to 800/s, the machine being the limit; over a WAN
+// with 20 to 50 ms per round trip 64 in flight are needed for 1,300 to
+// 3,000 requests a second.
 const DefaultWorkers = 64
 
 // objectInfo is an object of a listing.

@@ -10,9 +10,10 @@
 //   - Every request is one call with its own deadline (s3_timeout, default
 //     30 s) that also ends at once when the run's context is cancelled
 //     while it is in flight; calls started after the cancellation run
-//     normally (conn.call). minio-go retries network errors and 5xx answers
-//     at most 3 times, so an unreachable server is an error within about a
-//     second; a wrong key is not retried.
+//     normally (conn.call). minio-go tries a request that meets a network
+//     error or a 5xx answer at most 3 times, so an unreachable server is an
+//     error within about a second; a wrong key is not retried, nor is a
+//     conditional PUT (a retry would fail its own condition).
 //   - Library errors are translated in one place (translate) into
 //     *os.PathError with io/fs sentinels (NoSuchKey → ErrNotExist,
 //     AccessDenied → ErrPermission, a failed condition → ErrExist) or a
