@@ -39,8 +39,8 @@ const (
 )
 
 const (
-	startTimeout = 30 * time.Second
-	skipMessage  = "S3-Tests übersprungen: versitygw fehlt (go install github.com/versity/versitygw/cmd/versitygw@v1.8.0, oder make test)"
+	startTimeout   = 30 * time.Second
+	missingMessage = "versitygw fehlt (go install github.com/versity/versitygw/cmd/versitygw@v1.8.0, oder make test)"
 )
 
 // TB is the part of testing.TB the harness uses.
@@ -129,7 +129,7 @@ func find(t TB) string {
 			return p
 		}
 	}
-	failOrSkip(t, skipMessage)
+	failOrSkip(t, missingMessage)
 	return ""
 }
 
@@ -137,9 +137,9 @@ func find(t TB) string {
 func failOrSkip(t TB, msg string) {
 	t.Helper()
 	if os.Getenv("ARCHIV_REQUIRE_S3") == "1" {
-		t.Fatal(msg + " (ARCHIV_REQUIRE_S3=1)")
+		t.Fatal("S3-Tests verlangt (ARCHIV_REQUIRE_S3=1): " + msg)
 	}
-	t.Skip(msg)
+	t.Skip("S3-Tests übersprungen: " + msg)
 }
 
 // start runs versitygw on s.Port and waits until it answers.
