@@ -1,5 +1,6 @@
 # werkstatt-backup — build, test, benchmark.
-# `make test` installs what the tests need (Samba, when run as root) and runs
+# `make test` installs what the tests need (Samba, when run as root; versitygw
+# with go install) and runs
 # gofmt, go vet and the whole suite with the race detector.
 # `make bench` measures the targets of SPEC 8 beside peer tools (cmd/wbbench)
 # and writes BENCHMARKS.md; `make bench-go` runs the micro-benchmarks.
@@ -15,6 +16,7 @@ build:
 
 deps:
 	@scripts/ensure-samba.sh
+	@scripts/ensure-versitygw.sh
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -38,7 +40,7 @@ fuzz:
 	done
 
 test: deps fmt-check vet fuzz
-	ARCHIV_SMB_TESTS=1 $(GO) test -race -count=1 -timeout 15m ./...
+	ARCHIV_SMB_TESTS=1 ARCHIV_S3_TESTS=1 $(GO) test -race -count=1 -timeout 15m ./...
 
 demo:
 	$(GO) run ./cmd/werkstatt-backup demo

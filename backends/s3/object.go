@@ -1,0 +1,153 @@
+package s3
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+)
+
+// The single requests the Fs is made of. Each is one call (see conn.call)
+// and returns a translated error.
+
+// get reads the object key whole, or its first limit+1 bytes if limit >= 0
+// and it is longer: one GET.
+func (c *conn) get(key string, limit int64) ([]byte, minio.ObjectInfo, error) {
+	var data []byte
+	var info minio.ObjectInfo
+	err := c.call(func(ctx context.Context) error {
+		body, oi, _, err := minio.Core{Client: c.client}.GetObject(ctx, c.bucket, key, minio.GetObjectOptions{})
+		if err != nil {
+			return err
+		}
+		defer body.Close()
+		info = oi
+		var r io.Reader = body
+		if limit >= 0 {
+			r = io.LimitReader(body, limit+1)
+		}
+		data, err = io.ReadAll(r)
+		return err
+	})
+	return data, info, err
+}
+
+// head returns the object key's size, ETag and time: one HEAD.
+func (c *conn) head(key string) (minio.ObjectInfo, error) {
+	var info minio.ObjectInfo
+	err := c.call(func(ctx context.Context) (err error) {
+		info, err = c.client.StatObject(ctx, c.bucket, key, minio.StatObjectOptions{})
+		return err
+	})
+	return info, err
+}
+
+// putMode is the condition of a PUT.
+type putMode struct {
+	ifNoneMatch bool   // If-None-Match: * (create only if absent)
+	ifMatch     string // If-Match: the ETag the object must still have
+}
+
+// put stores data as the object key in one single-part PUT, so that its
+// ETag is the MD5 of data (ContentHash), with no server-side encryption
+// that would change that. It sends data with its length, Content-MD5 and
+// its SHA-256 in the signature: a plain request the server checks whole.
+// (minio-go's PutObject would use a chunked streaming signature over
+// plain HTTP, whose unread rest a server that answers a failed condition
+// early leaves on a kept-alive connection, spoiling the next request.)
+// It returns the new ETag.
+func (c *conn) put(key string, data []byte, mode putMode) (string, error) {
+	opts := minio.PutObjectOptions{
+		ContentType:          "application/octet-stream",
+		DisableMultipart:     true,
+		DisableContentSha256: true, // no streaming signature; the hash is passed below
+	}
+	if mode.ifNoneMatch {
+		opts.SetMatchETagExcept("*")
+	}
+	if mode.ifMatch != "" {
+		opts.SetMatchETag(mode.ifMatch)
+	}
+	client := c.client
+	if mode.ifNoneMatch || mode.ifMatch != "" {
+		client = c.once
+	}
+	sum := md5.Sum(data)
+	sha := sha256.Sum256(data)
+	var etag string
+	err := c.call(func(ctx context.Context) error {
+		info, err := minio.Core{Client: client}.PutObject(ctx, c.bucket, key, bytes.NewReader(data), int64(len(data)),
+			base64.StdEncoding.EncodeToString(sum[:]), hex.EncodeToString(sha[:]), opts)
+		etag = normETag(info.ETag)
+		return err
+	})
+	return etag, err
+}
+
+// remove deletes the object key (on a versioned bucket: adds a delete
+// marker). Deleting a missing key succeeds, as S3 does.
+func (c *conn) remove(key string) error {
+	return c.call(func(ctx context.Context) error {
+		return c.client.RemoveObject(ctx, c.bucket, key, minio.RemoveObjectOptions{})
+	})
+}
+
+// copy copies the object src to dst on the server.
+func (c *conn) copy(src, dst string) error {
+	return c.call(func(ctx context.Context) error {
+		_, err := c.client.CopyObject(ctx,
+			minio.CopyDestOptions{Bucket: c.bucket, Object: dst},
+			minio.CopySrcOptions{Bucket: c.bucket, Object: src})
+		return err
+	})
+}
+
+// removeMany deletes keys in batches (up to 1,000 a request).
+func (c *conn) removeMany(keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	return c.call(func(ctx context.Context) error {
+		ch := make(chan minio.ObjectInfo, len(keys))
+		for _, k := range keys {
+			ch <- minio.ObjectInfo{Key: k}
+		}
+		close(ch)
+		var first error
+		for e := range c.client.RemoveObjects(ctx, c.bucket, ch, minio.RemoveObjectsOptions{}) {
+			if first == nil && e.Err != nil {
+				first = e.Err
+			}
+		}
+		return first
+	})
+}
+
+// normETag is an ETag without quotes, in lower case.
+func normETag(etag string) string {
+	return strings.ToLower(strings.Trim(etag, `"`))
+}
+
+// contentHash is the ETag S3 gives a single-part PUT of data.
+func contentHash(data []byte) string {
+	sum := md5.Sum(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// emptyETag is the ETag of an empty object.
+var emptyETag = contentHash(nil)
+
+// modTime is the object's time, or now for a file not yet stored.
+func modTime(info minio.ObjectInfo) time.Time {
+	if info.LastModified.IsZero() {
+		return time.Now()
+	}
+	return info.LastModified
+}
