@@ -16,9 +16,10 @@ import (
 
 	"werkstatt-backup/codec"
 	v1 "werkstatt-backup/codec/v1"
-	archfs "werkstatt-backup/fs"
 	"werkstatt-backup/history"
+	"werkstatt-backup/lock"
 	"werkstatt-backup/migrate"
+	"werkstatt-backup/storage"
 	"werkstatt-backup/store"
 )
 
@@ -74,16 +75,17 @@ func DefaultSchema() Schema {
 
 // Engine runs the commands against one archive and one database.
 type Engine struct {
-	Fs          afero.Fs      // the archive, rooted at its top folder
-	Archive     string        // display name of the archive (for reports)
-	DBPath      string        // path of werkstatt.db
-	Open        Opener        // nil: OpenStore
-	Schema      Schema        // zero: DefaultSchema()
-	Log         *slog.Logger  // nil: discard
-	Workers     int           // parallel file operations; 0: what the backend suggests (archfs.Parallel), else 8 or more
-	LockTimeout time.Duration // how long to wait for .backup.lock
-	Version     string        // program version, written into the lock
-	Site        string        // site name for reports, if any
+	Fs          afero.Fs             // the archive, rooted at its top folder
+	Caps        storage.Capabilities // what the archive's backend declares (storage.Archive.Caps)
+	Archive     string               // display name of the archive (for reports)
+	DBPath      string               // path of werkstatt.db
+	Open        Opener               // nil: OpenStore
+	Schema      Schema               // zero: DefaultSchema()
+	Log         *slog.Logger         // nil: discard
+	Workers     int                  // parallel file operations; 0: what the backend suggests (Caps.DefaultWorkers), else 8 or more
+	LockTimeout time.Duration        // how long to wait for .backup.lock
+	Version     string               // program version, written into the lock
+	Site        string               // site name for reports, if any
 	Now         func() time.Time
 	// MassChange is the share of backups (0.25: 25 %) one export may change
 	// or remove before it refuses to write anything; 0 switches the guard
@@ -97,7 +99,7 @@ type Engine struct {
 	// the total is not known yet (the archive is still being listed).
 	Progress func(phase string, done, total int)
 
-	held *archfs.Lock // the run's lock, for fenced (set by lock)
+	held *lock.Lock // the run's lock, for fenced (set by lock)
 }
 
 // Phases of a run, as Engine.Progress reports them.
@@ -154,8 +156,8 @@ func (e *Engine) init() {
 	}
 	if e.Workers <= 0 {
 		e.Workers = max(8, 4*runtime.NumCPU())
-		if p, ok := e.Fs.(archfs.Parallel); ok {
-			e.Workers = p.DefaultWorkers()
+		if e.Caps.DefaultWorkers > 0 {
+			e.Workers = e.Caps.DefaultWorkers
 		}
 	}
 	if e.Now == nil {

@@ -9,8 +9,8 @@ import (
 	"sync"
 
 	"werkstatt-backup/codec"
-	archfs "werkstatt-backup/fs"
 	"werkstatt-backup/history"
+	"werkstatt-backup/lock"
 )
 
 // HistoryDir is the folder at the archive's root that holds the history
@@ -21,13 +21,13 @@ const HistoryDir = history.Dir
 // write of the history is fenced: once the lock is lost (taken over, or
 // its lease in doubt) the history writes nothing more, like the backups.
 // A reading run (nil lock) writes nothing.
-func (e *Engine) openHistory(lock *archfs.Lock) *history.Store {
-	return history.Open(e.Fs, history.WithClock(e.Now), history.WithFence(e.fence(lock)))
+func (e *Engine) openHistory(lock *lock.Lock) *history.Store {
+	return history.Open(e.Fs, history.WithCaps(e.Caps), history.WithClock(e.Now), history.WithFence(e.fence(lock)))
 }
 
 // fence returns the check made before every write of the history: the
 // lock's own validity, as e.fenced checks it for the backups.
-func (e *Engine) fence(lock *archfs.Lock) func() error {
+func (e *Engine) fence(lock *lock.Lock) func() error {
 	return func() error { return fencedBy(lock) }
 }
 
