@@ -9,6 +9,7 @@ import (
 	iofs "io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"github.com/spf13/afero"
 
@@ -20,9 +21,13 @@ var (
 	_ storage.PathParser = Backend{}
 )
 
-// DefaultWorkers is the number of parallel file operations on a local
-// disk unless the user chooses (--workers): a disk is busy with a few.
+// DefaultWorkers is the least number of parallel file operations on a
+// local disk unless the user chooses (--workers): a disk is busy with a
+// few. An archive declares 4 per CPU if that is more (Workers).
 const DefaultWorkers = 8
+
+// Workers is the DefaultWorkers an archive declares: 8, or 4 per CPU.
+func Workers() int { return max(DefaultWorkers, 4*runtime.NumCPU()) }
 
 // Backend opens local archive directories.
 type Backend struct{}
@@ -88,7 +93,7 @@ func NewArchive(root string) *storage.Archive {
 		AtomicRename:    true,
 		ExclusiveCreate: true,
 		Links:           true,
-		DefaultWorkers:  DefaultWorkers,
+		DefaultWorkers:  Workers(),
 		Lstat: func(name string) (os.FileInfo, error) {
 			fi, _, err := base.LstatIfPossible(name)
 			return fi, err

@@ -39,7 +39,7 @@ func open(t *testing.T, path string, opts storage.Options) afero.Fs {
 // on Linux the fast paths (syncfs for a batch commit among them).
 func TestCapabilities(t *testing.T) {
 	c := openArchive(t, t.TempDir(), storage.Options{}).Caps
-	if !c.AtomicRename || !c.ExclusiveCreate || !c.Links || c.Lstat == nil || c.AtomicWrite || c.CaseInsensitive || c.DefaultWorkers != DefaultWorkers {
+	if !c.AtomicRename || !c.ExclusiveCreate || !c.Links || c.Lstat == nil || c.AtomicWrite || c.CaseInsensitive || c.DefaultWorkers != max(8, 4*runtime.NumCPU()) {
 		t.Errorf("local archive declares %+v", c)
 	}
 	if linux := runtime.GOOS == "linux"; (c.SyncAll != nil) != linux || (c.ReadFile != nil) != linux || (c.ReadDir != nil) != linux || (c.WriteFile != nil) != linux {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -17,8 +18,9 @@ import (
 
 var _ storage.Backend = Backend{}
 
-// DefaultWorkers is the number of parallel file operations unless the
-// user chooses (--workers).
+// DefaultWorkers is the least number of parallel file operations unless
+// the user chooses (--workers); an archive declares 4 per CPU if that is
+// more.
 const DefaultWorkers = 8
 
 var (
@@ -110,6 +112,6 @@ func Caps() storage.Capabilities {
 	return storage.Capabilities{
 		AtomicRename:    true,
 		ExclusiveCreate: true,
-		DefaultWorkers:  DefaultWorkers,
+		DefaultWorkers:  max(DefaultWorkers, 4*runtime.NumCPU()),
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 func exclusive(c storage.Capabilities) bool    { return c.ExclusiveCreate }
 func atomicRename(c storage.Capabilities) bool { return c.AtomicRename }
+func implicitDirs(c storage.Capabilities) bool { return c.ImplicitDirs }
 
 func not(f func(storage.Capabilities) bool) func(storage.Capabilities) bool {
 	return func(c storage.Capabilities) bool { return !f(c) }

@@ -34,7 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) *storage.Archive) {
 		{"ExclusiveCreateConcurrent", testExclusiveCreateConcurrent, exclusive},
 		{"RenameReplaces", testRenameReplaces, atomicRename},
 		{"NotExist", testNotExist, nil},
-		{"CreateNeedsParent", testCreateNeedsParent, nil},
+		{"CreateNeedsParent", testCreateNeedsParent, not(implicitDirs)},
 		{"MkdirAll", testMkdirAll, nil},
 		{"ReadDir", testReadDir, nil},
 		{"Remove", testRemove, nil},
