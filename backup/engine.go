@@ -75,17 +75,16 @@ func DefaultSchema() Schema {
 
 // Engine runs the commands against one archive and one database.
 type Engine struct {
-	Fs          afero.Fs             // the archive, rooted at its top folder
-	Caps        storage.Capabilities // what the archive's backend declares (storage.Archive.Caps)
-	Archive     string               // display name of the archive (for reports)
-	DBPath      string               // path of werkstatt.db
-	Open        Opener               // nil: OpenStore
-	Schema      Schema               // zero: DefaultSchema()
-	Log         *slog.Logger         // nil: discard
-	Workers     int                  // parallel file operations; 0: what the backend suggests (Caps.DefaultWorkers), else 8 or more
-	LockTimeout time.Duration        // how long to wait for .backup.lock
-	Version     string               // program version, written into the lock
-	Site        string               // site name for reports, if any
+	Fs          afero.Fs      // the archive, rooted at its top folder
+	Archive     string        // display name of the archive (for reports)
+	DBPath      string        // path of werkstatt.db
+	Open        Opener        // nil: OpenStore
+	Schema      Schema        // zero: DefaultSchema()
+	Log         *slog.Logger  // nil: discard
+	Workers     int           // parallel file operations; 0: what the backend suggests (Caps.DefaultWorkers), else 8 or more
+	LockTimeout time.Duration // how long to wait for .backup.lock
+	Version     string        // program version, written into the lock
+	Site        string        // site name for reports, if any
 	Now         func() time.Time
 	// MassChange is the share of backups (0.25: 25 %) one export may change
 	// or remove before it refuses to write anything; 0 switches the guard
@@ -98,6 +97,10 @@ type Engine struct {
 	// progress bar): phase is one of the Phase constants, total < 0 while
 	// the total is not known yet (the archive is still being listed).
 	Progress func(phase string, done, total int)
+
+	// Caps is what the archive's backend declares about Fs
+	// (storage.Archive.Caps): the engine asks it, never the backend.
+	Caps storage.Capabilities
 
 	held *lock.Lock // the run's lock, for fenced (set by lock)
 }

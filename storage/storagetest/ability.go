@@ -16,7 +16,7 @@ import (
 	"werkstatt-backup/walk"
 )
 
-// The helpers that use a backend's optional abilities (fs/ability.go)
+// The helpers that use a backend's fast paths (Capabilities.ReadFile, …)
 // must give the same results as the generic way on every backend.
 
 func testReadFileLimit(t *testing.T, a *storage.Archive) {
