@@ -18,11 +18,11 @@ import (
 // MkdirAll creates nothing and a file can be written anywhere. What the
 // subtests check apart from that is covered by TestImplicitDirs.
 var implicitDirs = map[string]bool{
-	"MkdirAll":          true,
-	"ReadDir":           true,
-	"NotExist":          true,
-	"WriteFileAtomic":   true,
-	"WalkDirs":          true,
+	"MkdirAll":        true,
+	"ReadDir":         true,
+	"NotExist":        true,
+	"WriteFileAtomic": true,
+	"WalkDirs":        true,
 }
 
 // TestConformance runs the storage contract against a real S3 server;
