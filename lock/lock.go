@@ -114,6 +114,7 @@ func AcquireLock(ctx context.Context, fsys afero.Fs, caps storage.Capabilities, 
 	var mw watch         // the takeover marker, if another run holds it
 	var holder *LockInfo // as last read
 	extended, reread := false, false
+	phantom := 0 // rounds in a row in which create said "exists" and read "missing"
 	for {
 		if err := ctx.Err(); err != nil {
 			if w.since.IsZero() {
@@ -136,8 +137,25 @@ func AcquireLock(ctx context.Context, fsys afero.Fs, caps storage.Capabilities, 
 		}
 		st, err := readLock(fsys)
 		if errors.Is(err, iofs.ErrNotExist) {
-			continue // released meanwhile
+			// Released between the two looks: try again at once. A storage
+			// that keeps saying "exists" to the create and "missing" to
+			// the read (an object store that counts a delete marker as an
+			// object) must not make this loop spin: from the second time
+			// on it waits like any other round, and past the timeout it is
+			// an error naming the contradiction.
+			phantom++
+			if phantom == 1 {
+				continue
+			}
+			if waited := time.Since(start); waited >= opts.Timeout {
+				return nil, fmt.Errorf("Lock %s anlegen: der Speicher meldet ihn als vorhanden, beim Lesen aber als nicht vorhanden (%d Versuche in %s)", LockFileName, phantom, waited.Round(time.Millisecond))
+			}
+			if err := sleepCtx(ctx, min(opts.Poll, opts.Timeout-time.Since(start))); err != nil {
+				return nil, fmt.Errorf("Lock %s: %w", LockFileName, err)
+			}
+			continue
 		}
+		phantom = 0
 		if err != nil {
 			return nil, fmt.Errorf("Lock %s lesen: %w", LockFileName, err)
 		}
@@ -374,4 +392,19 @@ func (l *Lock) remove() error {
 		return cur != nil && cur.Token == l.token
 	})
 	return lost // our own expired file is gone now; the run still failed
+}
+
+// sleepCtx waits d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
 }

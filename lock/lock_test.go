@@ -3,6 +3,7 @@ package lock
 import (
 	"context"
 	"errors"
+	iofs "io/fs"
 	"os"
 	"strings"
 	"sync"
@@ -526,6 +527,48 @@ func TestUnlock(t *testing.T) {
 		}
 		if _, err := fsys.Stat(LockFileName); !os.IsNotExist(err) {
 			t.Errorf("lock file still there: %v", err)
+		}
+	})
+}
+
+// phantomFs says "exists" to every exclusive create of the lock file and
+// "missing" to every read of it, as versitygw does for a key whose
+// newest version is a delete marker. It gives up after many creates, so
+// that a loop that spins ends the test instead of hanging it.
+type phantomFs struct {
+	afero.Fs
+	creates int
+}
+
+var errSpun = errors.New("zu viele Versuche: die Schleife wartet nicht")
+
+func (p *phantomFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
+	if name == LockFileName && flag&os.O_EXCL != 0 {
+		if p.creates++; p.creates > 1000 {
+			return nil, errSpun
+		}
+		return nil, &os.PathError{Op: "open", Path: name, Err: iofs.ErrExist}
+	}
+	return p.Fs.OpenFile(name, flag, perm)
+}
+
+// TestAcquirePhantomLockWaits: create says the lock exists, read says it
+// does not. AcquireLock used to try again at once, forever (lock_timeout
+// never applied, one core busy); now it waits between tries and, past the
+// timeout, names the contradiction.
+func TestAcquirePhantomLockWaits(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fsys := &phantomFs{Fs: afero.NewMemMapFs()}
+		start := time.Now()
+		_, err := AcquireLock(context.Background(), fsys, testCaps, LockOptions{Timeout: 30 * time.Second, Poll: time.Second})
+		if err == nil || errors.Is(err, errSpun) || !strings.Contains(err.Error(), "beim Lesen aber als nicht vorhanden") {
+			t.Fatalf("err = %v, want the contradiction named", err)
+		}
+		if waited := time.Since(start); waited < 30*time.Second {
+			t.Errorf("gave up after %s, want the timeout of 30s", waited)
+		}
+		if fsys.creates > 40 {
+			t.Errorf("%d creates in 30s with a poll of 1s", fsys.creates)
 		}
 	})
 }

@@ -65,8 +65,8 @@ func (Backend) Describe() storage.Description {
 }
 
 // Open connects to the bucket of loc and returns the archive below its
-// prefix. It checks the bucket (one HEAD), that the prefix holds a file
-// unless opts.Create, and whether the bucket has Object Lock; a wrong
+// prefix. It checks the bucket (one HEAD; an empty prefix is an empty
+// archive, see checkBucket) and whether the bucket has Object Lock; a wrong
 // key, a missing bucket or an unreachable server is one clear error at
 // once (errors.Is ErrLogon, ErrNotFound, ErrUnreachable).
 func (Backend) Open(ctx context.Context, l storage.Location, opts storage.Options) (*storage.Archive, error) {
@@ -85,7 +85,7 @@ func (Backend) Open(ctx context.Context, l storage.Location, opts storage.Option
 	if err != nil {
 		return nil, err
 	}
-	if err := c.checkBucket(opts.Create); err != nil {
+	if err := c.checkBucket(); err != nil {
 		return nil, err
 	}
 	lock, err := c.objectLock()
@@ -196,9 +196,12 @@ func secretKey(opts storage.Options) (string, error) {
 	return s, nil
 }
 
-// checkBucket checks that the bucket exists and the credentials work, and
-// that the archive's prefix holds something unless create.
-func (c *conn) checkBucket(create bool) error {
+// checkBucket checks that the bucket exists and the credentials work. The
+// archive's prefix is not checked: folders are implicit on S3, so an empty
+// prefix is an archive without backups (the first export fills it; verify
+// and restore report it as empty, exit 1), not a missing one. The bucket
+// is what an administrator creates, as the folder on a share.
+func (c *conn) checkBucket() error {
 	var exists bool
 	err := c.call(func(ctx context.Context) (err error) {
 		exists, err = c.client.BucketExists(ctx, c.bucket)
@@ -209,16 +212,6 @@ func (c *conn) checkBucket(create bool) error {
 	}
 	if !exists {
 		return &notFoundError{what: fmt.Sprintf("S3-Bucket %q auf %s", c.bucket, c.endpoint)}
-	}
-	if c.prefix == "" || create {
-		return nil
-	}
-	found, err := c.hasChildren(c.prefix)
-	if err != nil {
-		return c.openErr(err)
-	}
-	if !found {
-		return &notFoundError{what: fmt.Sprintf("Ordner %q im S3-Bucket %q auf %s", c.prefix, c.bucket, c.endpoint)}
 	}
 	return nil
 }
