@@ -92,6 +92,9 @@ func (Backend) Open(ctx context.Context, l storage.Location, opts storage.Option
 	if err != nil {
 		return nil, err
 	}
+	if c.versioned, err = c.versioning(); err != nil {
+		return nil, err
+	}
 	fs := &Fs{c: c}
 	return &storage.Archive{Fs: fs, Caps: fs.capabilities(lock), Closer: func() error {
 		c.transport.CloseIdleConnections()

@@ -24,6 +24,10 @@ type conn struct {
 	secret    string // only to redact it from texts we did not write
 	timeout   time.Duration
 	run       context.Context // the run's context (storage.Backend.Open)
+	// versioned: the bucket keeps versions (Object Lock needs it). A
+	// delete there removes every version of the key, not only adds a
+	// delete marker (see remove).
+	versioned bool
 }
 
 // call runs fn with a context of its own: it ends after c.timeout, or at

@@ -7,7 +7,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"io"
+	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -91,9 +94,17 @@ func (c *conn) put(key string, data []byte, mode putMode) (string, error) {
 	return etag, err
 }
 
-// remove deletes the object key (on a versioned bucket: adds a delete
-// marker). Deleting a missing key succeeds, as S3 does.
+// remove deletes the object key. Deleting a missing key succeeds, as S3
+// does. On a versioned bucket every version of the key is deleted, so
+// that no delete marker is left: a delete marker makes some servers
+// (versitygw) refuse a later create with If-None-Match: * as if the key
+// existed, and the archive lock is created that way after every release.
+// A version under Object Lock cannot be deleted; the name is then hidden
+// by a delete marker, as a plain delete does, and the version stays.
 func (c *conn) remove(key string) error {
+	if c.versioned {
+		return c.removeMany([]string{key})
+	}
 	return c.call(func(ctx context.Context) error {
 		return c.client.RemoveObject(ctx, c.bucket, key, minio.RemoveObjectOptions{})
 	})
@@ -109,25 +120,102 @@ func (c *conn) copy(src, dst string) error {
 	})
 }
 
-// removeMany deletes keys in batches (up to 1,000 a request).
+// removeMany deletes keys in batches (up to 1,000 a request); on a
+// versioned bucket every version of each key (see remove).
 func (c *conn) removeMany(keys []string) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	return c.call(func(ctx context.Context) error {
-		ch := make(chan minio.ObjectInfo, len(keys))
+	objs := make([]minio.ObjectInfo, 0, len(keys))
+	if !c.versioned {
 		for _, k := range keys {
-			ch <- minio.ObjectInfo{Key: k}
+			objs = append(objs, minio.ObjectInfo{Key: k})
+		}
+		_, err := c.removeObjects(objs)
+		return err
+	}
+	for _, k := range keys {
+		vs, err := c.versions(k)
+		if err != nil {
+			return err
+		}
+		objs = append(objs, vs...)
+	}
+	refused, err := c.removeObjects(objs)
+	if err != nil {
+		return err
+	}
+	// Versions under Object Lock: hide the names with a delete marker.
+	hide := make([]minio.ObjectInfo, 0, len(refused))
+	for _, k := range slices.Compact(slices.Sorted(slices.Values(refused))) {
+		hide = append(hide, minio.ObjectInfo{Key: k})
+	}
+	_, err = c.removeObjects(hide)
+	return err
+}
+
+// versions lists every version and delete marker of exactly key.
+func (c *conn) versions(key string) ([]minio.ObjectInfo, error) {
+	var out []minio.ObjectInfo
+	err := c.call(func(ctx context.Context) error {
+		for o := range c.client.ListObjects(ctx, c.bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
+			if o.Err != nil {
+				return o.Err
+			}
+			if o.Key == key {
+				out = append(out, minio.ObjectInfo{Key: o.Key, VersionID: o.VersionID})
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// removeObjects deletes objs (with their VersionID, if set) in batches.
+// It returns the keys whose version the server refused to delete because
+// Object Lock retains it, and the first other error.
+func (c *conn) removeObjects(objs []minio.ObjectInfo) (refused []string, err error) {
+	if len(objs) == 0 {
+		return nil, nil
+	}
+	err = c.call(func(ctx context.Context) error {
+		ch := make(chan minio.ObjectInfo, len(objs))
+		for _, o := range objs {
+			ch <- o
 		}
 		close(ch)
 		var first error
 		for e := range c.client.RemoveObjects(ctx, c.bucket, ch, minio.RemoveObjectsOptions{}) {
-			if first == nil && e.Err != nil {
+			switch {
+			case e.Err == nil:
+			case e.VersionID != "" && minio.ToErrorResponse(e.Err).Code == "AccessDenied":
+				refused = append(refused, e.ObjectName)
+			case first == nil:
 				first = e.Err
 			}
 		}
 		return first
 	})
+	return refused, err
+}
+
+// versioning reports whether the bucket keeps versions (enabled or
+// suspended: suspended buckets still hold the versions made before).
+func (c *conn) versioning() (bool, error) {
+	var status string
+	err := c.call(func(ctx context.Context) error {
+		cfg, err := c.client.GetBucketVersioning(ctx, c.bucket)
+		status = cfg.Status
+		return err
+	})
+	if err != nil {
+		var se *s3Error
+		if errors.As(err, &se) || errors.Is(err, os.ErrPermission) {
+			return false, nil // a server without versioning, or no right to ask
+		}
+		return false, c.openErr(err)
+	}
+	return status == "Enabled" || status == "Suspended", nil
 }
 
 // normETag is an ETag without quotes, in lower case.
