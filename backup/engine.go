@@ -98,6 +98,8 @@ type Engine struct {
 	Progress func(phase string, done, total int)
 
 	held *archfs.Lock // the run's lock, for fenced (set by lock)
+
+	renameChunk int // tests: staged pairs renamed between two SyncAll; 0: renameChunk
 }
 
 // Phases of a run, as Engine.Progress reports them.
