@@ -3,6 +3,8 @@ package backup
 import (
 	"context"
 	"errors"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,12 +17,16 @@ import (
 // can fail the first one.
 type batchFs struct {
 	afero.Fs
-	calls int
-	fail  bool
+	calls  int
+	fail   bool
+	onSync func() // called at each SyncAll, if set
 }
 
 func (b *batchFs) SyncAll() error {
 	b.calls++
+	if b.onSync != nil {
+		b.onSync()
+	}
 	if b.fail && b.calls == 1 {
 		return errors.New("Gerät nicht bereit")
 	}
@@ -67,5 +73,33 @@ func TestExportBatchSyncFailureCommitsNothing(t *testing.T) {
 		if got := f.read(dir + "/data.csv"); got != data || strings.Contains(got, "geändert") {
 			t.Fatalf("%s changed although its temp file was never made durable", dir)
 		}
+	}
+}
+
+// A web app writing to a database on the archive's disk waited half a
+// second for one sync after 300,000 renames: export makes its renames
+// durable every renameChunk pairs instead of once at the end.
+func TestExportSyncsRenamesInChunks(t *testing.T) {
+	f := newFixture(t, sample.Rows(12, 9))
+	b := &batchFs{Fs: f.fs}
+	f.e.Fs, f.e.Caps.SyncAll = b, b.SyncAll
+	f.e.renameChunk = 5
+	var committed []int // data.csv files at each SyncAll
+	b.onSync = func() {
+		n := 0
+		afero.Walk(f.fs, ".", func(p string, fi os.FileInfo, err error) error {
+			if err == nil && fi.Name() == DataFile {
+				n++
+			}
+			return nil
+		})
+		committed = append(committed, n)
+	}
+	if r := f.export(ExportOptions{}); r.Written != 12 {
+		t.Fatalf("written %d, want 12", r.Written)
+	}
+	// One sync of the staged files, then one after 5, 10 and 12 renames.
+	if want := []int{0, 5, 10, 12}; !slices.Equal(committed, want) {
+		t.Fatalf("data.csv files at each SyncAll: %v, want %v", committed, want)
 	}
 }

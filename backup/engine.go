@@ -110,6 +110,8 @@ type Engine struct {
 	Caps storage.Capabilities
 
 	held *lock.Lock // the run's lock, for fenced (set by lock)
+
+	renameChunk int // tests: staged pairs renamed between two SyncAll; 0: renameChunk
 }
 
 // Phases of a run, as Engine.Progress reports them.

@@ -154,21 +154,42 @@ func (e *Engine) commitBatch(ctx context.Context, r *Report, syncAll func() erro
 	}
 	e.step(PhaseSync, 1, 1)
 	var failed int
-	forEach(ctx, len(todo), e.Workers, e.phase(PhaseRename), func(i int) {
-		if err := e.commitPair(todo[i].folder, false); err != nil {
-			e.exportFailed(r, todo[i], err)
-			r.count(&failed, 1)
-			return
+	chunk := e.renameChunk
+	if chunk <= 0 {
+		chunk = renameChunk
+	}
+	for start := 0; start < len(todo); start += chunk {
+		part := todo[start:min(start+chunk, len(todo))]
+		var progress func(done, total int)
+		if p := e.phase(PhaseRename); p != nil {
+			progress = func(done, _ int) { p(start+done, len(todo)) }
 		}
-		e.exported(r, todo[i])
-	})
-	e.step(PhaseSync, 0, 1)
-	if err := syncAll(); err != nil {
-		r.errorf("", 0, "Sync des Archivs nach dem Umbenennen: %s", reason(err))
-		return failed + 1
+		forEach(ctx, len(part), e.Workers, progress, func(i int) {
+			if err := e.commitPair(part[i].folder, false); err != nil {
+				e.exportFailed(r, part[i], err)
+				r.count(&failed, 1)
+				return
+			}
+			e.exported(r, part[i])
+		})
+		e.step(PhaseSync, 0, 1)
+		if err := syncAll(); err != nil {
+			r.errorf("", 0, "Sync des Archivs nach dem Umbenennen: %s", reason(err))
+			return failed + 1
+		}
+		if ctx.Err() != nil {
+			break // interrupted: what was renamed is durable, the rest stays staged
+		}
 	}
 	return failed
 }
+
+// renameChunk is how many staged pairs export renames before it makes
+// those renames durable (SyncAll) and goes on. One sync after 300,000
+// renames made the filesystem commit them in one piece, and a web app
+// writing to a database on the same disk waited for it (up to half a
+// second); a sync every few thousand keeps each commit small.
+const renameChunk = 4096
 
 func (e *Engine) exported(r *Report, it exportItem) {
 	r.count(&r.Written, 1)

@@ -34,6 +34,11 @@ func (f *archiveFs) WriteFileSync(name string, data []byte, perm os.FileMode, sy
 		}
 		rest = rest[n:]
 	}
+	if !sync && len(data) > 0 {
+		// Start writing the data out now, without waiting for it: the
+		// run's one syncfs then finds little left to do (see SyncAll).
+		_ = unix.SyncFileRange(fd, 0, 0, unix.SYNC_FILE_RANGE_WRITE)
+	}
 	if sync {
 		if _, err := retry(func() (int, error) { return 0, unix.Fsync(fd) }); err != nil {
 			unix.Close(fd)
