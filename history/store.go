@@ -32,6 +32,9 @@ type Store struct {
 	// nil: the store has no Object Lock.
 	lock       *storage.ObjectLock
 	lockPeriod time.Duration
+	// storeNow is the store's clock while forget runs on a store with
+	// Object Lock (storeClock), nil otherwise.
+	storeNow func() time.Time
 }
 
 type loadedHead struct {
