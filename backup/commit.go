@@ -81,7 +81,7 @@ func (e *Engine) commitPair(dir string, sync bool) error {
 	if !sync {
 		return nil
 	}
-	return archfs.SyncDir(e.Fs, dir)
+	return e.syncDir(dir)
 }
 
 // rollForward completes a pair a stopped run left between the two renames:
@@ -97,6 +97,16 @@ func (e *Engine) rollForward(dir string, sync bool) error {
 	}
 	if !sync {
 		return nil
+	}
+	return e.syncDir(dir)
+}
+
+// syncDir makes the renames in dir durable, the way the store declares
+// (Capabilities.SyncDir: nothing to do on an object store, where opening
+// a folder costs a GET and a listing), else by syncing the opened folder.
+func (e *Engine) syncDir(dir string) error {
+	if e.Caps.SyncDir != nil {
+		return e.Caps.SyncDir(dir)
 	}
 	return archfs.SyncDir(e.Fs, dir)
 }

@@ -27,7 +27,7 @@ const HistoryDir = history.Dir
 // the lock period (historyLock).
 func (e *Engine) openHistory(lock *archfs.Lock) *history.Store {
 	return history.Open(e.Fs, history.WithClock(e.Now), history.WithFence(e.fence(lock)),
-		history.WithObjectLock(e.Caps.ObjectLock, e.historyLock()))
+		history.WithObjectLock(e.Caps.ObjectLock, e.historyLock()), history.WithSyncDir(e.Caps.SyncDir))
 }
 
 // historyLock is the lock period: Engine.HistoryLock, else derived from

@@ -35,6 +35,9 @@ type Store struct {
 	// storeNow is the store's clock while forget runs on a store with
 	// Object Lock (storeClock), nil otherwise.
 	storeNow func() time.Time
+	// dirSyncer makes a folder's entries durable (WithSyncDir); nil: open
+	// the folder and sync it.
+	dirSyncer func(dir string) error
 }
 
 type loadedHead struct {
@@ -54,6 +57,14 @@ func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = no
 // fails (the lock's lease may be lost) nothing more is written and the
 // error is returned.
 func WithFence(fence func() error) Option { return func(s *Store) { s.fence = fence } }
+
+// WithSyncDir sets how a folder's entries are made durable, as the
+// store declares it (storage.Capabilities.SyncDir); nil keeps the
+// default, opening the folder and syncing it. An object store has no
+// folders to open: an empty one does not exist.
+func WithSyncDir(sync func(dir string) error) Option {
+	return func(s *Store) { s.dirSyncer = sync }
+}
 
 // WithMaxChain sets after how many deltas a full generation is written
 // (default DefaultMaxChain).

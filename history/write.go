@@ -20,8 +20,15 @@ func (s *Store) writeFile(name string, data []byte) error {
 	return nil
 }
 
-// syncDir makes the renames in dir durable.
+// syncDir makes the renames in dir durable: through the store's own way
+// (WithSyncDir), else by opening dir and syncing it.
 func (s *Store) syncDir(dir string) error {
+	if s.dirSyncer != nil {
+		if err := s.dirSyncer(dir); err != nil {
+			return fmt.Errorf("Historie: Verzeichnis %s Sync: %w", dir, err)
+		}
+		return nil
+	}
 	if err := archfs.SyncDir(s.fs, dir); err != nil {
 		return fmt.Errorf("Historie: %w", err)
 	}

@@ -17,10 +17,6 @@ type objFs struct{ s *Store }
 
 func (f *objFs) Name() string { return "objtest" }
 
-// SyncDir: an object store has nothing to flush (the old fs helpers find
-// it by type assertion; Capabilities.SyncDir says the same).
-func (f *objFs) SyncDir(string) error { return nil }
-
 func (f *objFs) Create(name string) (afero.File, error) {
 	return f.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 }
