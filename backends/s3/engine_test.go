@@ -92,9 +92,17 @@ func TestEngineOnS3(t *testing.T) {
 			if err != nil || r.Written != 1 || r.Unchanged != 299 {
 				t.Fatalf("export after a change: %v, %d written, %d unchanged", err, r.Written, r.Unchanged)
 			}
+			// In place (AtomicWrite), not temp names and renames (copy +
+			// delete each); the folder is not listed again, nothing read.
 			folder := changedFolder(t, reqs)
 			mine := matching(reqs, "", folder+"/")
-			t.Logf("changed order %s: %d requests: %v", folder, len(mine), mine)
+			wantReqs := []string{"PUT " + folder + "/" + backup.MetaTemp, "PUT " + folder + "/" + backup.DataFile,
+				"PUT " + folder + "/" + backup.MetaFile,
+				"LIST " + folder + "/" + backup.MetaTemp + "/", // Remove asks whether it is a folder first
+				"DELETE " + folder + "/" + backup.MetaTemp}
+			if !slices.Equal(mine, wantReqs) {
+				t.Fatalf("changed order %s: %d requests %v, want %v", folder, len(mine), mine, wantReqs)
+			}
 			v, err = f.e.Verify(ctx, backup.VerifyOptions{WithDB: true})
 			f.clearLock(t)
 			if err != nil || v.OK != 300 || v.Errors+v.Warnings != 0 {
