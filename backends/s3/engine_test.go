@@ -1,7 +1,6 @@
 package s3_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"path"
@@ -174,5 +173,3 @@ func BenchmarkUnchangedExport10k(b *testing.B) {
 		}
 	}
 }
-
-var _ = bytes.Equal
