@@ -1,7 +1,10 @@
 package backup
 
 import (
+	"errors"
 	"fmt"
+	iofs "io/fs"
+	"os"
 	"path"
 
 	"werkstatt-backup/atomicfile"
@@ -24,8 +27,12 @@ import (
 // the caller must make all staged files durable before committing any and
 // the renames durable afterwards (Capabilities.SyncAll): one call for a run.
 
-// writePair stages and commits one pair, each step synced.
+// writePair stages and commits one pair, each step synced; on a store
+// that writes files whole it writes the pair in place (writeInPlace).
 func (e *Engine) writePair(dir string, data []byte, meta codec.Meta) error {
+	if e.Caps.AtomicWrite {
+		return e.writeInPlace(dir, data, meta)
+	}
 	if err := e.stagePair(dir, data, meta, true); err != nil {
 		return err
 	}
@@ -82,6 +89,68 @@ func (e *Engine) commitPair(dir string, sync bool) error {
 		return nil
 	}
 	return atomicfile.SyncDir(e.Fs, e.Caps, dir)
+}
+
+// On a store that writes a file whole or not at all (Capabilities.
+// AtomicWrite: an object store's PUT) a rename is a copy and a delete
+// (four requests for a pair, on top of the two temp writes), so the pair
+// is written in place, in an order that keeps the folder acceptable to
+// verify at every instant, as the renames do:
+//
+//  1. meta.tmp.json, describing the new data.csv (the old pair is intact;
+//     a stop here leaves a temp file the next export removes);
+//  2. data.csv (now described by meta.tmp.json, as between the renames);
+//  3. meta.json (the commit marker);
+//  4. meta.tmp.json is removed (a leftover describes data.csv, which the
+//     next export rolls forward).
+//
+// Four requests instead of six. No file is removed when a write fails:
+// the store keeps the old one whole.
+
+// writeInPlace writes one pair in place (see above).
+func (e *Engine) writeInPlace(dir string, data []byte, meta codec.Meta) error {
+	metaTmp := path.Join(dir, MetaTemp)
+	enc := codec.EncodeMeta(meta)
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{metaTmp, enc}, {path.Join(dir, DataFile), data}, {path.Join(dir, MetaFile), enc}} {
+		if err := e.fenced(); err != nil {
+			return err
+		}
+		if err := e.writeWhole(f.name, f.data); err != nil {
+			return fmt.Errorf("%s schreiben: %w", f.name, err)
+		}
+	}
+	if err := e.fenced(); err != nil {
+		return nil // the pair is written; the next export removes the marker
+	}
+	if err := e.Fs.Remove(metaTmp); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+		e.Log.Warn(fmt.Sprintf("%s nicht entfernt (%s); der nächste Export räumt auf", metaTmp, reason(err)))
+	}
+	return nil
+}
+
+// writeWhole stores data as name on a store that writes files whole:
+// with the store's WriteFile (one request), else create, write, sync,
+// close. Unlike a temp file, a failed write is not removed: it is the
+// real name, and the store still holds its old content.
+func (e *Engine) writeWhole(name string, data []byte) error {
+	if e.Caps.WriteFile != nil {
+		return e.Caps.WriteFile(name, data, 0o644, true)
+	}
+	f, err := e.Fs.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // rollForward completes a pair a stopped run left between the two renames:

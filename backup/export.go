@@ -79,7 +79,7 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 			r.count(&r.OK, 1)
 			return
 		}
-		written, err := e.exportOne(cur, it, folders, exportedAt, opts, batch == nil)
+		written, err := e.exportOne(cur, it, folders, exportedAt, opts, batch == nil, listed)
 		switch {
 		case err != nil:
 			e.exportFailed(r, it, err)
@@ -295,8 +295,10 @@ func columnMapping(table, schema []string) ([]int, error) {
 
 // exportOne writes one record's backup unless it is already byte-identical.
 // It reports whether it wrote.
-// With sync false it only stages the pair; commitBatch renames it.
-func (e *Engine) exportOne(cur codec.Codec, it exportItem, folders *folderIndex, exportedAt string, opts ExportOptions, sync bool) (bool, error) {
+// With sync false it only stages the pair; commitBatch renames it. With
+// a listing of the archive (nil: none) the folder is not listed again
+// and a data.csv the listing shows different is not read.
+func (e *Engine) exportOne(cur codec.Codec, it exportItem, folders *folderIndex, exportedAt string, opts ExportOptions, sync bool, listed *listedArchive) (bool, error) {
 	if err := e.fenced(); err != nil {
 		return false, err
 	}
@@ -307,9 +309,9 @@ func (e *Engine) exportOne(cur codec.Codec, it exportItem, folders *folderIndex,
 	if l := folders.linked(it.folder); l != "" {
 		return false, fmt.Errorf("%s ist ein symbolischer Link; export schreibt nicht durch Links (durch einen echten Ordner ersetzen)", l)
 	}
-	var entries []os.FileInfo
-	absent := folders.absent(it.folder)
-	if !absent {
+	entries, fromList := listed.entries(it.folder)
+	absent := !fromList && folders.absent(it.folder)
+	if !absent && !fromList {
 		var err error
 		entries, err = storage.ReadDir(e.Fs, e.Caps, it.folder)
 		if errors.Is(err, iofs.ErrNotExist) {
@@ -331,7 +333,7 @@ func (e *Engine) exportOne(cur codec.Codec, it exportItem, folders *folderIndex,
 			return false, err
 		}
 	}
-	if !opts.Full && e.upToDate(it, have, data, checksum, cur.Version()) {
+	if !opts.Full && !listed.dataDiffers(it) && e.upToDate(it, have, data, checksum, cur.Version()) {
 		return false, nil
 	}
 	if opts.DryRun {

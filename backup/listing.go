@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -212,3 +213,44 @@ func wantMeta(cur codec.Codec, it exportItem) codec.Meta {
 func (e *Engine) readMeta(name string) ([]byte, error) {
 	return e.readLimited(name, codec.MaxMetaSize)
 }
+
+// entries returns what the listing shows in folder, as a folder listing
+// would (files only: the listing names every file below it), and
+// whether the listing can tell; a folder it does not show did not exist.
+func (la *listedArchive) entries(folder string) ([]os.FileInfo, bool) {
+	if la == nil {
+		return nil, false
+	}
+	f := la.folders[folder]
+	if len(f) == 0 {
+		return nil, true
+	}
+	out := make([]os.FileInfo, 0, len(f))
+	for name, en := range f {
+		out = append(out, listedFile{name: name, en: en})
+	}
+	return out, true
+}
+
+// dataDiffers reports whether the listing shows it's data.csv with other
+// content than export would write (then nothing needs to read it).
+func (la *listedArchive) dataDiffers(it exportItem) bool {
+	if la == nil {
+		return false
+	}
+	df, ok := la.folders[it.folder][DataFile]
+	return ok && (df.Size != int64(len(it.data)) || df.Hash != la.hash(it.data))
+}
+
+// listedFile is a file of the listing as an os.FileInfo.
+type listedFile struct {
+	name string
+	en   storage.Entry
+}
+
+func (f listedFile) Name() string       { return f.name }
+func (f listedFile) Size() int64        { return f.en.Size }
+func (f listedFile) Mode() os.FileMode  { return 0o644 }
+func (f listedFile) ModTime() time.Time { return f.en.ModTime }
+func (f listedFile) IsDir() bool        { return false }
+func (f listedFile) Sys() any           { return nil }

@@ -32,8 +32,9 @@ func TestHistoryOnObjectLock(t *testing.T) {
 		t.Fatalf("%d generations, %v", len(gens), err)
 	}
 	head := gens[len(gens)-1]
-	if err := f.fs.Remove(head.File); err == nil {
-		t.Fatal("the newest generation's file could be deleted")
+	vs := s.Versions(head.File)
+	if err := s.DeleteVersion(head.File, vs[len(vs)-1].ID); err == nil {
+		t.Fatal("the newest generation's version could be deleted")
 	}
 	f.log.Reset()
 	v, err := f.e.Verify(ctx, VerifyOptions{})
@@ -63,6 +64,9 @@ func TestHistoryOnObjectLock(t *testing.T) {
 	js, _ := json.Marshal(r)
 	if !strings.Contains(string(js), `"retained":["`) {
 		t.Fatalf("--json lacks the retained files: %s", js)
+	}
+	if h := s.Hidden(HistoryDir); len(h) > 0 {
+		t.Fatalf("forget hid retained history files behind a delete marker or a new version: %v", h)
 	}
 	if v, err := f.e.Verify(ctx, VerifyOptions{}); err != nil || v.Warnings != 0 {
 		t.Fatalf("verify after forget: %v\n%s", err, problems(v))

@@ -1,10 +1,17 @@
 package backup
 
 import (
+	"context"
+	"errors"
+	iofs "io/fs"
+	"os"
+	"path"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/spf13/afero"
 
 	"werkstatt-backup/sample"
 	"werkstatt-backup/storage/objtest"
@@ -152,4 +159,76 @@ func slicesContain(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// On a store that writes files whole, a changed backup is written in
+// place: meta.tmp.json, data.csv, meta.json, then meta.tmp.json removed;
+// no temp data.csv, no rename (a copy and a delete there). A run that
+// stops after any write leaves a folder verify accepts, and the next
+// export completes it.
+func TestObjectStoreWritesPairInPlace(t *testing.T) {
+	for _, stopAt := range []string{MetaTemp, DataFile, MetaFile, "remove"} {
+		t.Run(stopAt, func(t *testing.T) {
+			f, s, _ := objFixture(t, sample.Rows(10, 9), false)
+			f.export(ExportOptions{})
+			rows := dbRows(t, f.e.DBPath)
+			dir, err := Folder(f.e.Schema.Codecs.Current().Identity(rows[0]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// same size, other bytes: only the listing's hash tells
+			changeRows(t, f, "UPDATE auftraege SET kunde_name = upper(kunde_name) WHERE record_id = "+rows[0][0])
+			caps := f.e.Caps
+			write := caps.WriteFile
+			caps.WriteFile = func(name string, data []byte, perm os.FileMode, sync bool) error {
+				if name == path.Join(dir, stopAt) {
+					return &os.PathError{Op: "close", Path: name, Err: errors.New("Verbindung verloren")}
+				}
+				return write(name, data, perm, sync)
+			}
+			fsys := f.e.Fs
+			if stopAt == "remove" {
+				fsys = removeFails{Fs: fsys, name: path.Join(dir, MetaTemp)}
+			}
+			stopped := *f.e
+			stopped.Caps, stopped.Fs = caps, fsys
+			s.ResetCounts()
+			r, _ := stopped.Export(context.Background(), ExportOptions{})
+			if stopAt == "remove" && (r.Written != 1 || r.Errors != 0) {
+				t.Fatalf("a marker that could not be removed: %d written, %v", r.Written, r.Problems)
+			}
+			if stopAt != "remove" && r.Errors != 1 {
+				t.Fatalf("write of %s failed: %d errors, want 1: %v", stopAt, r.Errors, r.Problems)
+			}
+			for _, k := range s.ReadKeys() {
+				// (after a failure the history asks what the folder holds)
+				if stopAt == "remove" && strings.HasPrefix(k, dir+"/") {
+					t.Fatalf("changed backup read %s: the listing told", k)
+				}
+			}
+			if v, err := f.e.Verify(context.Background(), VerifyOptions{}); err != nil || v.OK != 10 || v.Errors != 0 {
+				t.Fatalf("verify after a stop at %s: %v, %d OK\n%s", stopAt, err, v.OK, problems(v))
+			}
+			f.export(ExportOptions{})
+			if v, err := f.e.Verify(context.Background(), VerifyOptions{WithDB: true}); err != nil || v.OK != 10 || v.Errors+v.Warnings != 0 {
+				t.Fatalf("verify after the next export: %v, %d OK\n%s", err, v.OK, problems(v))
+			}
+			if _, err := f.fs.Stat(path.Join(dir, DataTemp)); !errors.Is(err, iofs.ErrNotExist) {
+				t.Fatalf("a temp data.csv was written: %v", err)
+			}
+		})
+	}
+}
+
+// removeFails is an Fs whose Remove of name fails.
+type removeFails struct {
+	afero.Fs
+	name string
+}
+
+func (r removeFails) Remove(name string) error {
+	if name == r.name {
+		return &os.PathError{Op: "remove", Path: name, Err: errors.New("Verbindung verloren")}
+	}
+	return r.Fs.Remove(name)
 }

@@ -54,6 +54,12 @@ func (s *Store) Forget(ctx context.Context, p Retention, dryRun bool) (ForgetRes
 	if res.Decisions, err = p.Apply(infos); err != nil {
 		return res, err
 	}
+	if !dryRun {
+		if s.storeNow, err = s.storeClock(); err != nil {
+			return res, err
+		}
+		defer func() { s.storeNow = nil }()
+	}
 	frozen, err := s.keepRetained(res.Decisions, gens, &res)
 	if err != nil {
 		return res, err

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"werkstatt-backup/atomicfile"
 	"werkstatt-backup/storage"
 )
 
@@ -126,9 +127,13 @@ func neededFiles(chain []string, entries []Entry) []string {
 	return slices.Compact(out)
 }
 
-// retainedNow reports whether name is retained at this moment (by the
-// client's clock; the store judges by its own, and a removal it refuses
-// counts as retained too).
+// retainedNow reports whether name is retained at this moment: by the
+// client's clock or, if it is behind, by the store's (storeClock). On a
+// versioned bucket the store does not refuse a plain DELETE or an
+// overwrite of a retained file: it hides the retained version behind a
+// delete marker or a newer version, where no restore finds it. So
+// forget must decide before touching a file, and a client clock ahead of
+// the store's must not make it think a lock has ended.
 func (s *Store) retainedNow(name string) (time.Time, bool, error) {
 	if s.lock == nil {
 		return time.Time{}, false, nil
@@ -137,7 +142,45 @@ func (s *Store) retainedNow(name string) (time.Time, bool, error) {
 	if err != nil {
 		return time.Time{}, false, &FileError{Path: name, Op: "Sperre lesen", Err: err}
 	}
-	return until, until.After(s.now()), nil
+	now := s.now()
+	if s.storeNow != nil {
+		if st := s.storeNow(); st.Before(now) {
+			now = st
+		}
+	}
+	return until, until.After(now), nil
+}
+
+// clockProbe is the file storeClock writes to read the store's clock; a
+// leftover is a temp file like any other (removeTemps).
+var clockProbe = path.Join(genDir, "uhr"+tmpSuffix)
+
+// storeClock reads the store's clock for forget's decisions on a store
+// with Object Lock: it writes a small file and reads the time the store
+// gave it. The store's "now" is at least that time plus what the
+// client's monotonic clock has counted since, which is what the returned
+// function says. Without Object Lock it returns nil.
+func (s *Store) storeClock() (func() time.Time, error) {
+	if s.lock == nil {
+		return nil, nil
+	}
+	if err := s.fence(); err != nil {
+		return nil, err
+	}
+	if err := atomicfile.WriteTemp(s.fs, s.caps, clockProbe, []byte("uhr\n"), 0o644, false); err != nil {
+		return nil, &FileError{Path: clockProbe, Op: "schreiben (Uhr des Speichers)", Err: err}
+	}
+	fi, err := s.fs.Stat(clockProbe)
+	read := time.Now()
+	_ = s.fs.Remove(clockProbe)
+	if err != nil {
+		return nil, &FileError{Path: clockProbe, Op: "Zeit lesen", Err: err}
+	}
+	stored := fi.ModTime()
+	if stored.Year() < 2000 { // a store without times: the client's clock
+		return nil, nil
+	}
+	return func() time.Time { return stored.Add(time.Since(read)) }, nil
 }
 
 // lockedRefusal reports whether err is the store refusing to delete or

@@ -23,7 +23,7 @@ func lockedHistory(t *testing.T, lock bool) (*Store, *fakeClock, *objtest.Store)
 	clock := newClock("2026-10-01T02:00:00Z")
 	bucket := objtest.New(clock.Now)
 	a := bucket.Archive(lock)
-	s := Open(a.Fs, WithClock(clock.Now), WithMaxChain(4), WithObjectLock(a.Caps.ObjectLock, testLock))
+	s := Open(a.Fs, WithCaps(a.Caps), WithClock(clock.Now), WithMaxChain(4), WithObjectLock(a.Caps.ObjectLock, testLock))
 	return s, clock, bucket
 }
 
@@ -62,8 +62,9 @@ func TestObjectLockRetainsWhatEachGenerationNeeds(t *testing.T) {
 		if want := res.Info.ArchiveTime.Add(testLock); st.Head != res.Info.Seq || st.HeadUntil.Before(want) {
 			t.Fatalf("newest generation %d immutable until %v, want ≥ %v", st.Head, st.HeadUntil, want)
 		}
-		if err := s.fs.Remove(res.Info.File); !errors.Is(err, iofs.ErrPermission) {
-			t.Fatalf("removing the new generation's file: %v, want a refusal", err)
+		vs := bucket.Versions(res.Info.File)
+		if err := bucket.DeleteVersion(res.Info.File, vs[len(vs)-1].ID); !errors.Is(err, iofs.ErrPermission) {
+			t.Fatalf("deleting the new generation's version: %v, want a refusal", err)
 		}
 		u, err := bucket.RetainedUntil(firstPack)
 		if err != nil {
@@ -152,6 +153,10 @@ func TestForgetSkipsRetained(t *testing.T) {
 	}
 	assertKeptWhole(t, s, wants)
 
+	if h := bucket.Hidden(Dir); len(h) > 0 {
+		t.Fatalf("forget hid retained files behind a delete marker or a new version: %v", h)
+	}
+
 	clock.Add(2 * testLock)
 	res, err = s.Forget(ctx, p, false)
 	if err != nil || len(res.Retained) != 0 {
@@ -163,12 +168,14 @@ func TestForgetSkipsRetained(t *testing.T) {
 	assertKeptWhole(t, s, wants)
 }
 
-// A store whose clock is ahead of the client's refuses a removal the
-// client thought allowed: forget stops removing, keeps the rest, and the
-// history stays whole.
-func TestForgetStoreRefusesRemoval(t *testing.T) {
+// A client whose clock is ahead of the store's thinks every lock has
+// ended. A real bucket would not refuse the DELETEs (it hides a retained
+// version behind a delete marker), so forget judges by the store's clock
+// too: it keeps what is retained, hides nothing, and the history stays
+// whole.
+func TestForgetClientClockAheadOfStore(t *testing.T) {
 	ctx := context.Background()
-	s, clock, _ := lockedHistory(t, true)
+	s, clock, bucket := lockedHistory(t, true)
 	tb := newTable(9, 30)
 	wants := map[uint64]map[int64][]byte{}
 	for range 15 {
@@ -184,7 +191,10 @@ func TestForgetStoreRefusesRemoval(t *testing.T) {
 		t.Fatalf("forget with a refused removal failed: %v", err)
 	}
 	if len(res.Retained) == 0 {
-		t.Fatalf("nothing retained, want the files the store refused")
+		t.Fatalf("nothing retained, want the files the store still retains")
+	}
+	if h := bucket.Hidden(Dir); len(h) > 0 {
+		t.Fatalf("forget hid retained files behind a delete marker or a new version: %v", h)
 	}
 	assertKeptWhole(t, s, wants)
 }
@@ -211,12 +221,12 @@ func TestCheckLockFindsShortRetention(t *testing.T) {
 	ctx := context.Background()
 	clock := newClock("2026-10-01T02:00:00Z")
 	bucket := objtest.New(clock.Now)
-	plain := Open(bucket.Archive(false).Fs, WithClock(clock.Now))
+	plain := Open(bucket.Archive(false).Fs, WithCaps(bucket.Archive(false).Caps), WithClock(clock.Now))
 	tb := newTable(3, 10)
 	commit(t, plain, tb) // written before the bucket had Object Lock
 	clock.Add(time.Hour)
 	a := bucket.Archive(true)
-	s := Open(a.Fs, WithClock(clock.Now), WithMaxChain(0), WithObjectLock(a.Caps.ObjectLock, testLock))
+	s := Open(a.Fs, WithCaps(a.Caps), WithClock(clock.Now), WithMaxChain(0), WithObjectLock(a.Caps.ObjectLock, testLock))
 	st, err := s.CheckLock(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -240,15 +250,15 @@ func TestCheckLockFindsShortRetention(t *testing.T) {
 	}
 }
 
-// When the store refuses to rewrite a kept delta (retained by the store's
-// clock, free by the client's), its chain is kept, even where the chain's
-// own files are not retained (a bucket's default retention on some
-// objects only, say).
-func TestForgetKeepsTheChainOfARefusedRewrite(t *testing.T) {
+// A kept delta retained by the store's clock (free by the client's) is
+// not rewritten, and its chain is kept, even where the chain's own files
+// are not retained (a bucket's default retention on some objects only,
+// say): nothing is hidden behind a delete marker or a new version.
+func TestForgetKeepsTheChainOfARetainedDelta(t *testing.T) {
 	ctx := context.Background()
 	clock := newClock("2026-10-01T02:00:00Z")
 	bucket := objtest.New(clock.Now)
-	plain := Open(bucket.Archive(false).Fs, WithClock(clock.Now), WithMaxChain(4))
+	plain := Open(bucket.Archive(false).Fs, WithCaps(bucket.Archive(false).Caps), WithClock(clock.Now), WithMaxChain(4))
 	tb := newTable(4, 20)
 	wants := map[uint64]map[int64][]byte{}
 	var head GenerationInfo
@@ -266,13 +276,16 @@ func TestForgetKeepsTheChainOfARefusedRewrite(t *testing.T) {
 	}
 	a := bucket.Archive(true)
 	late := newClock(clock.Now().Add(2 * testLock).Format(time.RFC3339)) // thinks the lock has ended
-	s := Open(a.Fs, WithClock(late.Now), WithMaxChain(4), WithObjectLock(a.Caps.ObjectLock, testLock))
+	s := Open(a.Fs, WithCaps(a.Caps), WithClock(late.Now), WithMaxChain(4), WithObjectLock(a.Caps.ObjectLock, testLock))
 	res, err := s.Forget(ctx, Retention{Last: 1}, false)
 	if err != nil {
 		t.Fatalf("forget: %v", err)
 	}
-	if !slices.Contains(res.Retained, head.File) {
-		t.Fatalf("retained %v, want %s among them", res.Retained, head.File)
+	if len(res.Retained) != 3 || len(res.Rewritten) != 0 {
+		t.Fatalf("retained %v, rewritten %v; want the 3 generations of %s's chain, nothing rewritten", res.Retained, res.Rewritten, head.File)
+	}
+	if h := bucket.Hidden(Dir); len(h) > 0 {
+		t.Fatalf("forget hid retained files: %v", h)
 	}
 	assertKeptWhole(t, s, wants)
 }

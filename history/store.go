@@ -32,6 +32,12 @@ type Store struct {
 	// nil: the store has no Object Lock.
 	lock       *storage.ObjectLock
 	lockPeriod time.Duration
+	// storeNow is the store's clock while forget runs on a store with
+	// Object Lock (storeClock), nil otherwise.
+	storeNow func() time.Time
+	// dirSyncer makes a folder's entries durable (WithSyncDir); nil: open
+	// the folder and sync it.
+	dirSyncer func(dir string) error
 }
 
 type loadedHead struct {

@@ -20,7 +20,8 @@ func (s *Store) writeFile(name string, data []byte) error {
 	return nil
 }
 
-// syncDir makes the renames in dir durable.
+// syncDir makes the renames in dir durable: through the store's own way
+// (WithSyncDir), else by opening dir and syncing it.
 func (s *Store) syncDir(dir string) error {
 	if err := atomicfile.SyncDir(s.fs, s.caps, dir); err != nil {
 		return fmt.Errorf("Historie: %w", err)

@@ -207,7 +207,7 @@ func secretKey(opts storage.Options) (string, error) {
 func (c *conn) checkBucket() error {
 	var exists bool
 	err := c.call(func(ctx context.Context) (err error) {
-		exists, err = c.client.BucketExists(ctx, c.bucket)
+		exists, err = c.cl().BucketExists(ctx, c.bucket)
 		return err
 	})
 	if err != nil {
@@ -224,7 +224,7 @@ func (c *conn) checkBucket() error {
 func (c *conn) objectLock() (bool, error) {
 	var enabled string
 	err := c.call(func(ctx context.Context) (err error) {
-		enabled, _, _, _, err = c.client.GetObjectLockConfig(ctx, c.bucket)
+		enabled, _, _, _, err = c.cl().GetObjectLockConfig(ctx, c.bucket)
 		return err
 	})
 	if err == nil {

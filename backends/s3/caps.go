@@ -143,7 +143,7 @@ func (fs *Fs) retain(name string, until time.Time) error {
 	mode := minio.Compliance
 	u := until.UTC()
 	err := fs.c.call(func(ctx context.Context) error {
-		return fs.c.client.PutObjectRetention(ctx, fs.c.bucket, k, minio.PutObjectRetentionOptions{
+		return fs.c.cl().PutObjectRetention(ctx, fs.c.bucket, k, minio.PutObjectRetentionOptions{
 			Mode: &mode, RetainUntilDate: &u,
 		})
 	})

@@ -35,7 +35,7 @@ func (c *conn) list(prefix string, recursive bool, maxKeys int, fn func(minio.Ob
 
 	var fnErr error
 	opts := minio.ListObjectsOptions{Prefix: prefix, Recursive: recursive, MaxKeys: maxKeys}
-	for obj := range c.client.ListObjects(ctx, c.bucket, opts) {
+	for obj := range c.cl().ListObjects(ctx, c.bucket, opts) {
 		watchdog.Reset(c.timeout)
 		if obj.Err != nil {
 			return c.listErr(obj.Err, ctx, &expired)
@@ -61,7 +61,7 @@ func (c *conn) listErr(err error, ctx context.Context, expired *atomic.Bool) err
 	if expired.Load() {
 		ctxErr = context.DeadlineExceeded
 	}
-	return c.translate(err, ctxErr)
+	return c.noteDown(c.translate(err, ctxErr))
 }
 
 // entry is one name in a folder listing.

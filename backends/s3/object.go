@@ -46,7 +46,7 @@ func (c *conn) get(key string, limit int64) ([]byte, minio.ObjectInfo, error) {
 func (c *conn) head(key string) (minio.ObjectInfo, error) {
 	var info minio.ObjectInfo
 	err := c.call(func(ctx context.Context) (err error) {
-		info, err = c.client.StatObject(ctx, c.bucket, key, minio.StatObjectOptions{})
+		info, err = c.cl().StatObject(ctx, c.bucket, key, minio.StatObjectOptions{})
 		return err
 	})
 	return info, err
@@ -106,14 +106,14 @@ func (c *conn) remove(key string) error {
 		return c.removeMany([]string{key})
 	}
 	return c.call(func(ctx context.Context) error {
-		return c.client.RemoveObject(ctx, c.bucket, key, minio.RemoveObjectOptions{})
+		return c.cl().RemoveObject(ctx, c.bucket, key, minio.RemoveObjectOptions{})
 	})
 }
 
 // copy copies the object src to dst on the server.
 func (c *conn) copy(src, dst string) error {
 	return c.call(func(ctx context.Context) error {
-		_, err := c.client.CopyObject(ctx,
+		_, err := c.cl().CopyObject(ctx,
 			minio.CopyDestOptions{Bucket: c.bucket, Object: dst},
 			minio.CopySrcOptions{Bucket: c.bucket, Object: src})
 		return err
@@ -158,7 +158,7 @@ func (c *conn) removeMany(keys []string) error {
 func (c *conn) versions(key string) ([]minio.ObjectInfo, error) {
 	var out []minio.ObjectInfo
 	err := c.call(func(ctx context.Context) error {
-		for o := range c.client.ListObjects(ctx, c.bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
+		for o := range c.cl().ListObjects(ctx, c.bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
 			if o.Err != nil {
 				return o.Err
 			}
@@ -185,7 +185,7 @@ func (c *conn) removeObjects(objs []minio.ObjectInfo) (refused []string, err err
 		}
 		close(ch)
 		var first error
-		for e := range c.client.RemoveObjects(ctx, c.bucket, ch, minio.RemoveObjectsOptions{}) {
+		for e := range c.cl().RemoveObjects(ctx, c.bucket, ch, minio.RemoveObjectsOptions{}) {
 			switch {
 			case e.Err == nil:
 			case e.VersionID != "" && minio.ToErrorResponse(e.Err).Code == "AccessDenied":
@@ -204,7 +204,7 @@ func (c *conn) removeObjects(objs []minio.ObjectInfo) (refused []string, err err
 func (c *conn) versioning() (bool, error) {
 	var status string
 	err := c.call(func(ctx context.Context) error {
-		cfg, err := c.client.GetBucketVersioning(ctx, c.bucket)
+		cfg, err := c.cl().GetBucketVersioning(ctx, c.bucket)
 		status = cfg.Status
 		return err
 	})

@@ -17,10 +17,6 @@ type objFs struct{ s *Store }
 
 func (f *objFs) Name() string { return "objtest" }
 
-// SyncDir: an object store has nothing to flush (the old fs helpers find
-// it by type assertion; Capabilities.SyncDir says the same).
-func (f *objFs) SyncDir(string) error { return nil }
-
 func (f *objFs) Create(name string) (afero.File, error) {
 	return f.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 }
@@ -40,7 +36,6 @@ func (f *objFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, e
 	if flag&(os.O_WRONLY|os.O_RDWR|os.O_CREATE|os.O_TRUNC|os.O_APPEND) != 0 {
 		s.mu.Lock()
 		_, exists := s.meta[k]
-		until, retained := s.retainedLocked(k)
 		s.mu.Unlock()
 		switch {
 		case flag&os.O_APPEND != 0:
@@ -49,8 +44,6 @@ func (f *objFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, e
 			return nil, &os.PathError{Op: "open", Path: name, Err: iofs.ErrExist}
 		case !exists && flag&os.O_CREATE == 0:
 			return nil, &os.PathError{Op: "open", Path: name, Err: iofs.ErrNotExist}
-		case retained:
-			return nil, denied("open", name, until)
 		}
 		return &writeFile{s: s, name: name, excl: flag&os.O_EXCL != 0}, nil
 	}
@@ -78,8 +71,8 @@ func (f *objFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, e
 
 func (f *objFs) Remove(name string) error { return f.s.remove(name) }
 
-// RemoveAll deletes every object below name, one request each; a
-// retained one stays and fails the call.
+// RemoveAll deletes every object below name, one request each (a delete
+// marker each: retained versions stay, hidden).
 func (f *objFs) RemoveAll(name string) error {
 	p := key(name)
 	var keys []string
@@ -99,19 +92,16 @@ func (f *objFs) RemoveAll(name string) error {
 	return errors.Join(errs...)
 }
 
-// Rename is a copy and a delete, as an S3 client does it.
+// Rename is a copy and a delete, as an S3 client does it: the old name
+// gets a delete marker, its versions stay.
 func (f *objFs) Rename(oldname, newname string) error {
 	s := f.s
 	ok, nk := key(oldname), key(newname)
 	s.mu.Lock()
 	_, exists := s.meta[ok]
-	until, retained := s.retainedLocked(ok)
 	s.mu.Unlock()
-	switch {
-	case !exists:
+	if !exists {
 		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: iofs.ErrNotExist}
-	case retained:
-		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: denied("remove", oldname, until)}
 	}
 	data, err := afero.ReadFile(s.mem, ok)
 	if err != nil {

@@ -4,10 +4,18 @@
 // Close (AtomicWrite), O_EXCL is a conditional PUT (ExclusiveCreate),
 // folders exist only while they hold an object (ImplicitDirs), there are
 // no links, List reports size and the hex MD5 of the content (an ETag),
-// and ObjectLock retains objects until a date of a fake clock: removing
-// or overwriting a retained object before that date fails with
-// fs.ErrPermission, as S3 answers "Access Denied". Every request is
-// counted, so that a test can say "one listing and no object read".
+// and ObjectLock retains objects until a date of a fake clock.
+//
+// The bucket is versioned, as S3 requires for Object Lock, and behaves as
+// a real one does: overwriting an object stores a new version and
+// removing it adds a delete marker, both successfully even while the old
+// version is retained; that version stays, hidden from listings and
+// reads, readable by its version ID (Versions). Only deleting a retained
+// version itself (DeleteVersion) fails with fs.ErrPermission, as S3
+// answers "Access Denied". Removing a missing key succeeds. Hidden lists
+// the retained versions something overwrote or deleted: what an engine
+// on Object Lock must never cause. Every request is counted, so that a
+// test can say "one listing and no object read".
 package objtest
 
 import (
@@ -44,9 +52,12 @@ type Store struct {
 	mem afero.Fs
 	now func() time.Time
 
-	mu     sync.Mutex
-	meta   map[string]objMeta   // by clean key
-	retain map[string]time.Time // retention end by key
+	mu   sync.Mutex
+	meta map[string]objMeta // current version by clean key
+	// older holds every key's noncurrent versions and delete markers,
+	// oldest first.
+	older   map[string][]Version
+	version int // last version ID handed out
 	// ReadKeys lists the keys read (Gets), in order, for a test that
 	// wants to know which.
 	readKeys []string
@@ -58,6 +69,8 @@ type Store struct {
 type objMeta struct {
 	hash    string
 	modTime time.Time
+	version string
+	retain  time.Time // retention end of this version, zero if none
 }
 
 // New returns an empty bucket whose clock (object times, retention) is
@@ -66,7 +79,7 @@ func New(now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{mem: afero.NewMemMapFs(), now: now, meta: map[string]objMeta{}, retain: map[string]time.Time{}}
+	return &Store{mem: afero.NewMemMapFs(), now: now, meta: map[string]objMeta{}, older: map[string][]Version{}}
 }
 
 // Archive returns the bucket as an archive, with the capabilities of an
@@ -140,19 +153,13 @@ func (s *Store) ResetCounts() {
 // use Put to change an object the way a client would).
 func (s *Store) Mem() afero.Fs { return s.mem }
 
-// Put stores an object as a client would, ignoring nothing: a retained
-// object is refused.
+// Put stores an object as a client would: a new version; a retained
+// older one stays, hidden.
 func (s *Store) Put(name string, data []byte) error { return s.put(name, data, false) }
 
 func key(name string) string {
 	k := path.Clean("/" + strings.ReplaceAll(name, "\\", "/"))
 	return strings.TrimPrefix(k, "/")
-}
-
-// retained reports whether k is retained now; the caller holds mu.
-func (s *Store) retainedLocked(k string) (time.Time, bool) {
-	until, ok := s.retain[k]
-	return until, ok && s.now().Before(until)
 }
 
 func denied(op, name string, until time.Time) error {
@@ -171,8 +178,8 @@ func (s *Store) put(name string, data []byte, excl bool) error {
 	if _, ok := s.meta[k]; ok && excl {
 		return &os.PathError{Op: "open", Path: name, Err: iofs.ErrExist}
 	}
-	if until, ok := s.retainedLocked(k); ok {
-		return denied("open", name, until)
+	if err := s.retireLocked(k); err != nil {
+		return err
 	}
 	if err := s.mem.MkdirAll(path.Dir(k), 0o755); err != nil {
 		return err
@@ -180,7 +187,8 @@ func (s *Store) put(name string, data []byte, excl bool) error {
 	if err := afero.WriteFile(s.mem, k, data, 0o644); err != nil {
 		return err
 	}
-	s.meta[k] = objMeta{hash: Hash(data), modTime: s.now()}
+	s.version++
+	s.meta[k] = objMeta{hash: Hash(data), modTime: s.now(), version: fmt.Sprint(s.version)}
 	return nil
 }
 
@@ -210,7 +218,10 @@ func (s *Store) noteRead(k string) {
 	s.mu.Unlock()
 }
 
-// remove deletes object k; a retained one is refused.
+// remove deletes object k as a plain DELETE on a versioned bucket does:
+// a delete marker hides the current version, which stays (retained or
+// not). A missing key removes successfully; a folder that holds a key
+// does not.
 func (s *Store) remove(name string) error {
 	k := key(name)
 	s.mu.Lock()
@@ -220,17 +231,33 @@ func (s *Store) remove(name string) error {
 		if s.hasChildrenLocked(k) {
 			return &os.PathError{Op: "remove", Path: name, Err: errors.New("Ordner ist nicht leer")}
 		}
-		return &os.PathError{Op: "remove", Path: name, Err: iofs.ErrNotExist}
+		return nil
 	}
-	if until, ok := s.retainedLocked(k); ok {
-		return denied("remove", name, until)
+	if err := s.retireLocked(k); err != nil {
+		return err
+	}
+	s.version++
+	s.older[k] = append(s.older[k], Version{ID: fmt.Sprint(s.version), DeleteMarker: true, ModTime: s.now()})
+	s.pruneDirsLocked(path.Dir(k))
+	return nil
+}
+
+// retireLocked makes k's current version, if any, a noncurrent one; the
+// caller holds mu and stores a new version or a delete marker next.
+func (s *Store) retireLocked(k string) error {
+	m, ok := s.meta[k]
+	if !ok {
+		return nil
+	}
+	data, err := afero.ReadFile(s.mem, k)
+	if err != nil {
+		return err
 	}
 	if err := s.mem.Remove(k); err != nil {
 		return err
 	}
 	delete(s.meta, k)
-	delete(s.retain, k)
-	s.pruneDirsLocked(path.Dir(k))
+	s.older[k] = append(s.older[k], Version{ID: m.version, Data: data, ModTime: m.modTime, RetainUntil: m.retain})
 	return nil
 }
 
@@ -282,7 +309,8 @@ func (s *Store) List(prefix string, fn func(storage.Entry) error) error {
 	return nil
 }
 
-// Retain sets name's retention to until; it may only lengthen it.
+// Retain sets the retention of name's current version to until; it may
+// only lengthen it.
 func (s *Store) Retain(name string, until time.Time) error {
 	k := key(name)
 	s.mu.Lock()
@@ -291,14 +319,17 @@ func (s *Store) Retain(name string, until time.Time) error {
 	if _, ok := s.meta[k]; !ok {
 		return &os.PathError{Op: "retain", Path: name, Err: iofs.ErrNotExist}
 	}
-	if cur, ok := s.retain[k]; ok && until.Before(cur) {
-		return &os.PathError{Op: "retain", Path: name, Err: fmt.Errorf("Access Denied: Aufbewahrung bis %s kann nicht verkürzt werden: %w", cur.UTC().Format(time.RFC3339), iofs.ErrPermission)}
+	m := s.meta[k]
+	if until.Before(m.retain) {
+		return &os.PathError{Op: "retain", Path: name, Err: fmt.Errorf("Access Denied: Aufbewahrung bis %s kann nicht verkürzt werden: %w", m.retain.UTC().Format(time.RFC3339), iofs.ErrPermission)}
 	}
-	s.retain[k] = until
+	m.retain = until
+	s.meta[k] = m
 	return nil
 }
 
-// RetainedUntil returns name's retention end, zero if it has none.
+// RetainedUntil returns the retention end of name's current version (a
+// HEAD), zero if it has none; a deleted name does not exist.
 func (s *Store) RetainedUntil(name string) (time.Time, error) {
 	k := key(name)
 	s.heads.Add(1)
@@ -307,5 +338,5 @@ func (s *Store) RetainedUntil(name string) (time.Time, error) {
 	if _, ok := s.meta[k]; !ok {
 		return time.Time{}, &os.PathError{Op: "head", Path: name, Err: iofs.ErrNotExist}
 	}
-	return s.retain[k], nil
+	return s.meta[k].retain, nil
 }

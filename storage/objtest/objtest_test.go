@@ -42,24 +42,64 @@ func TestObjectStoreSemantics(t *testing.T) {
 	if err := a.Caps.ObjectLock.Retain("2024/1/data.csv", until.Add(-time.Hour)); !errors.Is(err, iofs.ErrPermission) {
 		t.Fatalf("shortening a retention: %v", err)
 	}
-	if err := a.Fs.Remove("2024/1/data.csv"); !errors.Is(err, iofs.ErrPermission) {
-		t.Fatalf("remove of a retained object: %v", err)
-	}
-	if err := afero.WriteFile(a.Fs, "2024/1/data.csv", []byte("x"), 0o644); !errors.Is(err, iofs.ErrPermission) {
+	// Versioned, as S3 with Object Lock is: an overwrite is a new version,
+	// a plain delete a delete marker; both succeed and the retained
+	// version stays, hidden, readable by its version ID.
+	if err := afero.WriteFile(a.Fs, "2024/1/data.csv", []byte("x"), 0o644); err != nil {
 		t.Fatalf("overwrite of a retained object: %v", err)
+	}
+	if u, err := a.Caps.ObjectLock.RetainedUntil("2024/1/data.csv"); err != nil || !u.IsZero() {
+		t.Fatalf("RetainedUntil of the new version = %v, %v; want none", u, err)
+	}
+	if err := a.Fs.Remove("2024/1/data.csv"); err != nil {
+		t.Fatalf("plain delete of a name with a retained version: %v", err)
+	}
+	if _, err := a.Fs.Stat("2024/1/data.csv"); !errors.Is(err, iofs.ErrNotExist) {
+		t.Fatalf("Stat after delete: %v", err)
+	}
+	if _, err := a.Caps.ObjectLock.RetainedUntil("2024/1/data.csv"); !errors.Is(err, iofs.ErrNotExist) {
+		t.Fatalf("RetainedUntil behind a delete marker: %v", err)
+	}
+	if err := a.Fs.Remove("2024/fehlt.csv"); err != nil {
+		t.Fatalf("remove of a missing key: %v", err)
+	}
+	if got := s.Hidden(""); len(got) != 1 || got[0] != "2024/1/data.csv" {
+		t.Fatalf("Hidden = %v", got)
+	}
+	vs := s.Versions("2024/1/data.csv")
+	if len(vs) != 3 || string(vs[0].Data) != "abc" || !vs[0].RetainUntil.Equal(until) || string(vs[1].Data) != "x" || !vs[2].DeleteMarker || !vs[2].Current {
+		t.Fatalf("versions %+v", vs)
+	}
+	if err := s.DeleteVersion("2024/1/data.csv", vs[0].ID); !errors.Is(err, iofs.ErrPermission) {
+		t.Fatalf("deleting the retained version: %v", err)
+	}
+	if err := s.DeleteVersion("2024/1/data.csv", vs[2].ID); err != nil {
+		t.Fatalf("deleting the delete marker: %v", err)
+	}
+	if b, err := afero.ReadFile(a.Fs, "2024/1/data.csv"); err != nil || string(b) != "x" {
+		t.Fatalf("after removing the delete marker: %q, %v; want the newest version back", b, err)
+	}
+	if err := s.DeleteVersion("2024/1/data.csv", vs[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := afero.ReadFile(a.Fs, "2024/1/data.csv"); err != nil || string(b) != "abc" {
+		t.Fatalf("after deleting the newest version: %q, %v; want the retained one current", b, err)
 	}
 	if u, err := a.Caps.ObjectLock.RetainedUntil("2024/1/data.csv"); err != nil || !u.Equal(until) {
 		t.Fatalf("RetainedUntil = %v, %v", u, err)
 	}
 	now = until
-	if err := a.Fs.Remove("2024/1/data.csv"); err != nil {
-		t.Fatalf("remove after the retention: %v", err)
+	if len(s.Hidden("")) != 0 {
+		t.Fatalf("hidden after the retention: %v", s.Hidden(""))
+	}
+	if err := s.DeleteVersion("2024/1/data.csv", vs[0].ID); err != nil {
+		t.Fatalf("deleting the version after its retention: %v", err)
 	}
 	if _, err := a.Fs.Stat("2024"); !errors.Is(err, iofs.ErrNotExist) {
 		t.Fatalf("emptied folder still there: %v", err)
 	}
 	c := s.Counts()
-	if c.Lists != 1 || c.Puts != 1 || c.Gets != 0 || c.Retains != 2 || c.Deletes != 2 {
+	if c.Lists != 1 || c.Puts != 2 || c.Gets != 2 || c.Retains != 2 || c.Deletes != 6 {
 		t.Fatalf("counts %+v", c)
 	}
 	if s.Archive(false).Caps.ObjectLock != nil {
