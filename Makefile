@@ -30,7 +30,7 @@ vet:
 # (golang/go#75804). New crashers land in the package's testdata/fuzz/<Name>/,
 # beside the checked-in seed corpus, and then fail `go test` until fixed.
 FUZZTIME ?= 20000x
-FUZZ_TARGETS = ./codec/csvfmt:FuzzParse ./codec:FuzzDecodeMeta ./codec:FuzzDecodeMetaFast ./codec:FuzzEncodeMetaFast ./codec/v1:FuzzDecode ./fs:FuzzParseLocation
+FUZZ_TARGETS = ./codec/csvfmt:FuzzParse ./codec:FuzzDecodeMeta ./codec:FuzzDecodeMetaFast ./codec:FuzzEncodeMetaFast ./codec/v1:FuzzDecode ./backends/all:FuzzParse
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

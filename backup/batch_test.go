@@ -30,7 +30,7 @@ func (b *batchFs) SyncAll() error {
 func TestExportBatchSync(t *testing.T) {
 	f := newFixture(t, sample.Rows(12, 9))
 	b := &batchFs{Fs: f.fs}
-	f.e.Fs = b
+	f.e.Fs, f.e.Caps.SyncAll = b, b.SyncAll
 	r := f.export(ExportOptions{})
 	if r.Written != 12 || b.calls != 2 {
 		t.Fatalf("written %d with %d SyncAll calls, want 12 and 2", r.Written, b.calls)
@@ -56,7 +56,8 @@ func TestExportBatchSyncFailureCommitsNothing(t *testing.T) {
 	db, _ := openWrite(f.e.DBPath)
 	db.Exec(context.Background(), `UPDATE auftraege SET hash = 'geändert'`)
 	db.Close()
-	f.e.Fs = &batchFs{Fs: f.fs, fail: true}
+	b := &batchFs{Fs: f.fs, fail: true}
+	f.e.Fs, f.e.Caps.SyncAll = b, b.SyncAll
 	r, err := f.e.Export(context.Background(), ExportOptions{})
 	if err == nil || r.Errors != 5 || r.Written != 0 {
 		t.Fatalf("err %v, report %+v", err, r)

@@ -8,8 +8,8 @@ import (
 
 	"werkstatt-backup/backends/local"
 	"werkstatt-backup/backends/mem"
-	archfs "werkstatt-backup/fs"
 	"werkstatt-backup/sample"
+	"werkstatt-backup/storage"
 )
 
 // The pipeline without a disk: the engine on the strict in-memory backend,
@@ -49,19 +49,18 @@ func BenchmarkExportFresh(b *testing.B) {
 	db := benchDB(b, benchOrders)
 	b.ReportAllocs()
 	for b.Loop() {
-		loc := archfs.Location{Scheme: "file", Path: b.TempDir()}
-		fsys, err := local.Backend{}.Open(context.Background(), loc, archfs.OpenOptions{})
+		a, err := local.Backend{}.Open(context.Background(), local.Location{Path: b.TempDir()}, storage.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
-		benchExport(b, &Engine{Fs: fsys, DBPath: db})
+		benchExport(b, &Engine{Fs: a.Fs, Caps: a.Caps, DBPath: db})
 	}
 	perRecord(b)
 }
 
 // BenchmarkExportUnchanged checks 1,000 orders that are all up to date.
 func BenchmarkExportUnchanged(b *testing.B) {
-	e := &Engine{Fs: mem.New(), DBPath: benchDB(b, benchOrders)}
+	e := &Engine{Fs: mem.New(), Caps: mem.Caps(), DBPath: benchDB(b, benchOrders)}
 	benchExport(b, e)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -72,7 +71,7 @@ func BenchmarkExportUnchanged(b *testing.B) {
 
 // BenchmarkVerify checks an archive of 1,000 orders.
 func BenchmarkVerify(b *testing.B) {
-	e := &Engine{Fs: mem.New(), DBPath: benchDB(b, benchOrders)}
+	e := &Engine{Fs: mem.New(), Caps: mem.Caps(), DBPath: benchDB(b, benchOrders)}
 	benchExport(b, e)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -86,13 +85,13 @@ func BenchmarkVerify(b *testing.B) {
 // BenchmarkRestore rebuilds a new SQLite database from 1,000 orders.
 func BenchmarkRestore(b *testing.B) {
 	fsys := mem.New()
-	benchExport(b, &Engine{Fs: fsys, DBPath: benchDB(b, benchOrders)})
+	benchExport(b, &Engine{Fs: fsys, Caps: mem.Caps(), DBPath: benchDB(b, benchOrders)})
 	dir := b.TempDir()
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
 		i++
-		e := &Engine{Fs: fsys, DBPath: filepath.Join(dir, strconv.Itoa(i)+".db")}
+		e := &Engine{Fs: fsys, Caps: mem.Caps(), DBPath: filepath.Join(dir, strconv.Itoa(i)+".db")}
 		if r, err := e.Restore(context.Background(), RestoreOptions{}); err != nil || r.OK != benchOrders {
 			b.Fatalf("restore: %v\n%s", err, problems(r))
 		}

@@ -5,8 +5,6 @@ import (
 	"os"
 	"path"
 	"strings"
-
-	archfs "werkstatt-backup/fs"
 )
 
 // lowerCaseNames gives data.csv and meta.json of folder their lower-case
@@ -17,7 +15,7 @@ import (
 // name is listed too (then both are separate files) and in a dry run. The
 // returned entries carry the new names.
 func (e *Engine) lowerCaseNames(folder string, entries []os.FileInfo, dryRun bool) ([]os.FileInfo, error) {
-	if !archfs.CaseInsensitiveNames(e.Fs) {
+	if !e.Caps.CaseInsensitive {
 		return entries, nil
 	}
 	listed := make(map[string]bool, len(entries))

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"path"
 
+	"werkstatt-backup/atomicfile"
 	"werkstatt-backup/codec"
-	archfs "werkstatt-backup/fs"
 )
 
 // A folder's data.csv and meta.json are replaced so that a crash at any
@@ -22,7 +22,7 @@ import (
 //
 // With sync, every file and the folder are synced on their own. Without,
 // the caller must make all staged files durable before committing any and
-// the renames durable afterwards (archfs.SyncAller): one call for a run.
+// the renames durable afterwards (Capabilities.SyncAll): one call for a run.
 
 // writePair stages and commits one pair, each step synced.
 func (e *Engine) writePair(dir string, data []byte, meta codec.Meta) error {
@@ -37,13 +37,13 @@ func (e *Engine) stagePair(dir string, data []byte, meta codec.Meta, sync bool) 
 	if err := e.fenced(); err != nil {
 		return err
 	}
-	if err := archfs.WriteTemp(e.Fs, dataTmp, data, 0o644, sync); err != nil {
+	if err := atomicfile.WriteTemp(e.Fs, e.Caps, dataTmp, data, 0o644, sync); err != nil {
 		return err
 	}
 	if err := e.fenced(); err != nil {
 		return err // data.tmp.csv stays: removing it would change the archive, too
 	}
-	if err := archfs.WriteTemp(e.Fs, metaTmp, codec.EncodeMeta(meta), 0o644, sync); err != nil {
+	if err := atomicfile.WriteTemp(e.Fs, e.Caps, metaTmp, codec.EncodeMeta(meta), 0o644, sync); err != nil {
 		if e.fenced() == nil {
 			_ = e.Fs.Remove(dataTmp)
 		}
@@ -81,7 +81,7 @@ func (e *Engine) commitPair(dir string, sync bool) error {
 	if !sync {
 		return nil
 	}
-	return archfs.SyncDir(e.Fs, dir)
+	return atomicfile.SyncDir(e.Fs, e.Caps, dir)
 }
 
 // rollForward completes a pair a stopped run left between the two renames:
@@ -98,5 +98,5 @@ func (e *Engine) rollForward(dir string, sync bool) error {
 	if !sync {
 		return nil
 	}
-	return archfs.SyncDir(e.Fs, dir)
+	return atomicfile.SyncDir(e.Fs, e.Caps, dir)
 }

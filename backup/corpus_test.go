@@ -14,12 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/afero"
-
+	"werkstatt-backup/backends/local"
 	"werkstatt-backup/codec"
 	v1 "werkstatt-backup/codec/v1"
-	"werkstatt-backup/fs/faultfs"
 	"werkstatt-backup/sample"
+	"werkstatt-backup/storage"
+	"werkstatt-backup/storage/faultfs"
 )
 
 // corpusDir holds the malformed archives; its README.md is the table of
@@ -73,13 +73,13 @@ func metaFor(data []byte) []byte {
 
 // corpusBuilders build the cases that are not checked in, in root. They
 // return a wrapper for the archive Fs, or nil.
-var corpusBuilders = map[string]func(t *testing.T, root string) func(afero.Fs) afero.Fs{
-	"huge_field_10mb": func(t *testing.T, root string) func(afero.Fs) afero.Fs {
+var corpusBuilders = map[string]func(t *testing.T, root string) func(*storage.Archive) *storage.Archive{
+	"huge_field_10mb": func(t *testing.T, root string) func(*storage.Archive) *storage.Archive {
 		data := v1.Codec{}.Encode(row("12", "076329", "kunde_name", strings.Repeat("M", 10<<20)))
 		writeCase(t, root, data, metaFor(data))
 		return nil
 	},
-	"sparse_100mb": func(t *testing.T, root string) func(afero.Fs) afero.Fs {
+	"sparse_100mb": func(t *testing.T, root string) func(*storage.Archive) *storage.Archive {
 		writeCase(t, root, []byte{}, nil)
 		if err := os.Truncate(filepath.Join(root, "2024/076329/data.csv"), 100<<20); err != nil {
 			t.Fatal(err)
@@ -89,46 +89,46 @@ var corpusBuilders = map[string]func(t *testing.T, root string) func(afero.Fs) a
 		writeFile(t, filepath.Join(root, "2024/076329/meta.json"), m)
 		return nil
 	},
-	"huge_meta": func(t *testing.T, root string) func(afero.Fs) afero.Fs {
+	"huge_meta": func(t *testing.T, root string) func(*storage.Archive) *storage.Archive {
 		m := metaFor(goodData())
 		m = append(m[:len(m)-3], []byte(`, "x": "`+strings.Repeat("x", 100<<10)+`"}`)...)
 		writeCase(t, root, goodData(), m)
 		return nil
 	},
-	"symlink_loop": func(t *testing.T, root string) func(afero.Fs) afero.Fs {
+	"symlink_loop": func(t *testing.T, root string) func(*storage.Archive) *storage.Archive {
 		writeCase(t, root, nil, metaFor(goodData()))
 		symlink(t, "data.csv", filepath.Join(root, "2024/076329/data.csv"))
 		return nil
 	},
-	"symlink_outside": func(t *testing.T, root string) func(afero.Fs) afero.Fs {
+	"symlink_outside": func(t *testing.T, root string) func(*storage.Archive) *storage.Archive {
 		outside := filepath.Join(t.TempDir(), "fremd.csv")
 		writeFile(t, outside, goodData())
 		writeCase(t, root, nil, metaFor(goodData()))
 		symlink(t, outside, filepath.Join(root, "2024/076329/data.csv"))
 		return nil
 	},
-	"symlink_dir_loop": func(t *testing.T, root string) func(afero.Fs) afero.Fs {
+	"symlink_dir_loop": func(t *testing.T, root string) func(*storage.Archive) *storage.Archive {
 		writeCase(t, root, goodData(), metaFor(goodData()))
 		symlink(t, "..", filepath.Join(root, "2024/076329/zurück"))
 		symlink(t, ".", filepath.Join(root, "2024/selbst"))
 		return nil
 	},
-	"fifo_data": func(t *testing.T, root string) func(afero.Fs) afero.Fs {
+	"fifo_data": func(t *testing.T, root string) func(*storage.Archive) *storage.Archive {
 		writeCase(t, root, nil, metaFor(goodData()))
 		mkfifo(t, filepath.Join(root, "2024/076329/data.csv"))
 		return nil
 	},
-	"fifo_meta": func(t *testing.T, root string) func(afero.Fs) afero.Fs {
+	"fifo_meta": func(t *testing.T, root string) func(*storage.Archive) *storage.Archive {
 		writeCase(t, root, goodData(), nil)
 		mkfifo(t, filepath.Join(root, "2024/076329/meta.json"))
 		return nil
 	},
-	"fifo_meta_tmp": func(t *testing.T, root string) func(afero.Fs) afero.Fs {
+	"fifo_meta_tmp": func(t *testing.T, root string) func(*storage.Archive) *storage.Archive {
 		writeCase(t, root, bytes.Replace(goodData(), []byte("Müller"), []byte("Mueller"), 1), metaFor(goodData()))
 		mkfifo(t, filepath.Join(root, "2024/076329/meta.tmp.json"))
 		return nil
 	},
-	"directory_as_data": func(t *testing.T, root string) func(afero.Fs) afero.Fs {
+	"directory_as_data": func(t *testing.T, root string) func(*storage.Archive) *storage.Archive {
 		writeCase(t, root, nil, metaFor(goodData()))
 		if err := os.Mkdir(filepath.Join(root, "2024/076329/data.csv"), 0o755); err != nil {
 			t.Fatal(err)
@@ -137,17 +137,17 @@ var corpusBuilders = map[string]func(t *testing.T, root string) func(afero.Fs) a
 	},
 	// Root reads every file whatever its mode, so as root the archive is
 	// wrapped to answer EACCES; other users get a real chmod 000.
-	"unreadable_data": func(t *testing.T, root string) func(afero.Fs) afero.Fs {
+	"unreadable_data": func(t *testing.T, root string) func(*storage.Archive) *storage.Archive {
 		writeCase(t, root, goodData(), metaFor(goodData()))
 		return unreadable(t, filepath.Join(root, "2024/076329/data.csv"), faultfs.OpOpen, "2024/076329/data.csv")
 	},
-	"unreadable_folder": func(t *testing.T, root string) func(afero.Fs) afero.Fs {
+	"unreadable_folder": func(t *testing.T, root string) func(*storage.Archive) *storage.Archive {
 		writeCase(t, root, goodData(), metaFor(goodData()))
 		return unreadable(t, filepath.Join(root, "2024/076329"), faultfs.OpReaddir, "2024/076329")
 	},
 }
 
-func unreadable(t *testing.T, p string, op faultfs.Op, name string) func(afero.Fs) afero.Fs {
+func unreadable(t *testing.T, p string, op faultfs.Op, name string) func(*storage.Archive) *storage.Archive {
 	if os.Geteuid() != 0 {
 		if err := os.Chmod(p, 0); err != nil {
 			t.Fatal(err)
@@ -155,8 +155,8 @@ func unreadable(t *testing.T, p string, op faultfs.Op, name string) func(afero.F
 		t.Cleanup(func() { os.Chmod(p, 0o755) })
 		return nil
 	}
-	return func(fsys afero.Fs) afero.Fs {
-		return faultfs.New(fsys, faultfs.Fault{Op: op, Name: name, Err: faultfs.EACCES})
+	return func(a *storage.Archive) *storage.Archive {
+		return faultfs.New(a, faultfs.Fault{Op: op, Name: name, Err: faultfs.EACCES}).Archive()
 	}
 }
 
@@ -298,22 +298,23 @@ func TestCorpus(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			root := t.TempDir()
-			var wrap func(afero.Fs) afero.Fs
+			var wrap func(*storage.Archive) *storage.Archive
 			if c.generated {
 				wrap = corpusBuilders[c.name](t, root)
 			} else {
 				copyTree(t, filepath.Join(corpusDir, c.name), root)
 			}
-			archive := func() afero.Fs {
-				fsys := afero.NewBasePathFs(afero.NewOsFs(), root)
+			archive := func() *storage.Archive {
+				a := local.NewArchive(root)
 				if wrap != nil {
-					return wrap(fsys)
+					return wrap(a)
 				}
-				return fsys
+				return a
 			}
 			db := filepath.Join(t.TempDir(), "werkstatt.db")
 			writeFile(t, db, dbBytes)
-			e := &Engine{Fs: archive(), DBPath: db, Workers: 2}
+			a := archive()
+			e := &Engine{Fs: a.Fs, Caps: a.Caps, DBPath: db, Workers: 2}
 
 			// verify
 			r, err := withTimeout(t, "verify", 20*time.Second, func() (*Report, error) {
@@ -366,7 +367,8 @@ func TestCorpus(t *testing.T) {
 			}
 
 			// export of record 12 into the damaged archive
-			e = &Engine{Fs: archive(), DBPath: exportDB, Workers: 2}
+			a = archive()
+			e = &Engine{Fs: a.Fs, Caps: a.Caps, DBPath: exportDB, Workers: 2}
 			r, err = withTimeout(t, "export", 20*time.Second, func() (*Report, error) {
 				return e.Export(context.Background(), ExportOptions{})
 			})
@@ -389,7 +391,8 @@ func TestCorpusSymlinkTargetsStayUntouched(t *testing.T) {
 	if err := sample.CreateDB(context.Background(), db, [][]string{row("12", "076329", "file_path", "test_archiv/2024/076329/076329_Auftrag.pdf")}); err != nil {
 		t.Fatal(err)
 	}
-	e := &Engine{Fs: afero.NewBasePathFs(afero.NewOsFs(), root), DBPath: db}
+	a := local.NewArchive(root)
+	e := &Engine{Fs: a.Fs, Caps: a.Caps, DBPath: db}
 	if r, err := e.Export(context.Background(), ExportOptions{}); err != nil {
 		t.Fatalf("%v\n%s", err, problems(r))
 	}

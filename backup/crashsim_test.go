@@ -20,10 +20,12 @@ import (
 	"werkstatt-backup/codec"
 	"werkstatt-backup/codec/csvfmt"
 	v1 "werkstatt-backup/codec/v1"
-	archfs "werkstatt-backup/fs"
-	"werkstatt-backup/fs/faultfs"
+	"werkstatt-backup/lock"
 	"werkstatt-backup/sample"
+	"werkstatt-backup/storage"
+	"werkstatt-backup/storage/faultfs"
 	"werkstatt-backup/store"
+	"werkstatt-backup/walk"
 )
 
 // A crash of the process is simulated with faultfs.CrashAfter: the first n
@@ -86,7 +88,11 @@ func (g *generations) datas(last int) map[string][][]byte {
 // read once and then served from memory (SQLite under -race is slow);
 // writing (restore) goes to the real file.
 func crashEngine(fsys afero.Fs, db string, schema Schema) *Engine {
-	return &Engine{Fs: fsys, DBPath: db, Schema: schema, Workers: 1, LockTimeout: 0, Open: cachedOpen}
+	caps := testCaps
+	if ff, ok := fsys.(*faultfs.Fs); ok { // the wrapper declares SyncAll for the batch path
+		caps = ff.Caps()
+	}
+	return &Engine{Fs: fsys, Caps: caps, DBPath: db, Schema: schema, Workers: 1, LockTimeout: 0, Open: cachedOpen}
 }
 
 var rowCache sync.Map // database path → rowsDB
@@ -158,11 +164,10 @@ func countChanges(t *testing.T, base afero.Fs, batch bool, fn func(afero.Fs) err
 }
 
 func wrapFault(fsys afero.Fs, batch bool, faults ...faultfs.Fault) (*faultfs.Fs, afero.Fs) {
+	f := faultfs.New(archiveOf(fsys), faults...)
 	if batch {
-		b := faultfs.NewBatch(fsys, faults...)
-		return b.Fs, b
+		f.WithSyncAll()
 	}
-	f := faultfs.New(fsys, faults...)
 	return f, f
 }
 
@@ -181,7 +186,7 @@ func crashed(t *testing.T, base afero.Fs, batch bool, n int, fn func(afero.Fs) e
 	if !rec.Crashed() {
 		t.Fatalf("crash point %d was never reached", n)
 	}
-	_ = fsys.Remove(archfs.LockFileName)
+	_ = fsys.Remove(lock.LockFileName)
 	return fsys
 }
 
@@ -204,7 +209,7 @@ func checkAfterCrash(t *testing.T, fsys afero.Fs, schema Schema, allowed map[str
 	named := func(dir string) bool {
 		return slices.ContainsFunc(r.Problems, func(p Problem) bool { return strings.HasPrefix(p.Path, dir+"/") })
 	}
-	err = archfs.WalkDirs(fsys, ".", func(dir string, entries []os.FileInfo, err error) error {
+	err = walk.WalkDirs(fsys, storage.Capabilities{}, ".", func(dir string, entries []os.FileInfo, err error) error {
 		if err != nil {
 			return err
 		}
@@ -253,7 +258,7 @@ func assertNoTornFiles(t *testing.T, fsys afero.Fs, schema Schema) {
 		c, _ := schema.Codecs.Lookup(v)
 		headers[strings.Join(codec.Names(c), ",")] = true
 	}
-	err := archfs.WalkDirs(fsys, ".", func(dir string, entries []os.FileInfo, err error) error {
+	err := walk.WalkDirs(fsys, storage.Capabilities{}, ".", func(dir string, entries []os.FileInfo, err error) error {
 		if err != nil {
 			return err
 		}
@@ -368,7 +373,7 @@ func TestMigrateCrashAtEveryPoint(t *testing.T) {
 	}
 	stop := &stopAt{Fs: base, suffix: "/meta.json", after: 2}
 	crashEngine(stop, g.dbs[1], DefaultSchema()).Export(context.Background(), ExportOptions{})
-	_ = base.Remove(archfs.LockFileName)
+	_ = base.Remove(lock.LockFileName)
 
 	schema := chainSchema("2.0", step12)
 	migrate := func(fsys afero.Fs) error {

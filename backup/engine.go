@@ -16,8 +16,8 @@ import (
 
 	"werkstatt-backup/codec"
 	v1 "werkstatt-backup/codec/v1"
-	archfs "werkstatt-backup/fs"
 	"werkstatt-backup/history"
+	"werkstatt-backup/lock"
 	"werkstatt-backup/migrate"
 	"werkstatt-backup/storage"
 	"werkstatt-backup/store"
@@ -81,16 +81,11 @@ type Engine struct {
 	Open        Opener        // nil: OpenStore
 	Schema      Schema        // zero: DefaultSchema()
 	Log         *slog.Logger  // nil: discard
-	Workers     int           // parallel file operations; 0: what the backend suggests (archfs.Parallel), else 8 or more
+	Workers     int           // parallel file operations; 0: what the backend suggests (Caps.DefaultWorkers), else 8 or more
 	LockTimeout time.Duration // how long to wait for .backup.lock
 	Version     string        // program version, written into the lock
 	Site        string        // site name for reports, if any
 	Now         func() time.Time
-	// Caps is what the archive's backend declares (storage.Archive.Caps):
-	// export lists an archive that can list itself instead of reading
-	// every backup; the history retains what it writes on a store with
-	// Object Lock. The zero value: a plain folder.
-	Caps storage.Capabilities
 	// MassChange is the share of backups (0.25: 25 %) one export may change
 	// or remove before it refuses to write anything; 0 switches the guard
 	// off (config key mass_change).
@@ -107,7 +102,14 @@ type Engine struct {
 	// the total is not known yet (the archive is still being listed).
 	Progress func(phase string, done, total int)
 
-	held *archfs.Lock // the run's lock, for fenced (set by lock)
+	// Caps is what the archive's backend declares about Fs
+	// (storage.Archive.Caps): the engine asks it, never the backend.
+	// Export lists an archive that can list itself instead of reading
+	// every backup; the history retains what it writes on a store with
+	// Object Lock.
+	Caps storage.Capabilities
+
+	held *lock.Lock // the run's lock, for fenced (set by lock)
 }
 
 // Phases of a run, as Engine.Progress reports them.
@@ -164,8 +166,8 @@ func (e *Engine) init() {
 	}
 	if e.Workers <= 0 {
 		e.Workers = max(8, 4*runtime.NumCPU())
-		if p, ok := e.Fs.(archfs.Parallel); ok {
-			e.Workers = p.DefaultWorkers()
+		if e.Caps.DefaultWorkers > 0 {
+			e.Workers = e.Caps.DefaultWorkers
 		}
 	}
 	if e.Now == nil {

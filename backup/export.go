@@ -14,7 +14,7 @@ import (
 	"strings"
 
 	"werkstatt-backup/codec"
-	archfs "werkstatt-backup/fs"
+	"werkstatt-backup/storage"
 )
 
 // ExportOptions are the flags of the export command.
@@ -67,9 +67,9 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 		return r, err
 	}
 	exportedAt := e.Now().Format("2006-01-02T15:04:05")
-	batch, _ := e.Fs.(archfs.SyncAller)
+	batch := e.Caps.SyncAll // non-nil: commit all pairs together
 	staged := make([]bool, len(items))
-	folders := newFolderIndex(e.Fs)
+	folders := newFolderIndex(e.Fs, e.Caps)
 	listed := e.listForExport(opts)
 	var ioErrs int
 	forEach(ctx, len(items), e.Workers, e.phase(PhaseWrite), func(i int) {
@@ -135,7 +135,7 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 // commitBatch makes every staged temp file durable with one SyncAll,
 // renames all staged pairs, and makes the renames durable with another.
 // It returns the number of records that failed.
-func (e *Engine) commitBatch(ctx context.Context, r *Report, batch archfs.SyncAller, items []exportItem, staged []bool) int {
+func (e *Engine) commitBatch(ctx context.Context, r *Report, syncAll func() error, items []exportItem, staged []bool) int {
 	var todo []exportItem
 	for i, ok := range staged {
 		if ok {
@@ -146,7 +146,7 @@ func (e *Engine) commitBatch(ctx context.Context, r *Report, batch archfs.SyncAl
 		return 0
 	}
 	e.step(PhaseSync, 0, 1)
-	if err := batch.SyncAll(); err != nil {
+	if err := syncAll(); err != nil {
 		for _, it := range todo {
 			e.exportFailed(r, it, err)
 		}
@@ -163,7 +163,7 @@ func (e *Engine) commitBatch(ctx context.Context, r *Report, batch archfs.SyncAl
 		e.exported(r, todo[i])
 	})
 	e.step(PhaseSync, 0, 1)
-	if err := batch.SyncAll(); err != nil {
+	if err := syncAll(); err != nil {
 		r.errorf("", 0, "Sync des Archivs nach dem Umbenennen: %s", reason(err))
 		return failed + 1
 	}
@@ -290,7 +290,7 @@ func (e *Engine) exportOne(cur codec.Codec, it exportItem, folders *folderIndex,
 	absent := folders.absent(it.folder)
 	if !absent {
 		var err error
-		entries, err = archfs.ReadDir(e.Fs, it.folder)
+		entries, err = storage.ReadDir(e.Fs, e.Caps, it.folder)
 		if errors.Is(err, iofs.ErrNotExist) {
 			entries = nil
 		} else if err != nil {

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"werkstatt-backup/codec"
-	archfs "werkstatt-backup/fs"
+	"werkstatt-backup/lock"
 	"werkstatt-backup/sample"
 )
 
@@ -34,7 +34,7 @@ func TestExportWritesDataAndMeta(t *testing.T) {
 		m.AuftragNr != "076329" || m.SchemaVersion != "1.0" || m.ExportedAt == "" {
 		t.Fatalf("meta = %+v", m)
 	}
-	if f.exists("2024/076329/data.tmp.csv") || f.exists("2024/076329/meta.tmp.json") || f.exists(archfs.LockFileName) {
+	if f.exists("2024/076329/data.tmp.csv") || f.exists("2024/076329/meta.tmp.json") || f.exists(lock.LockFileName) {
 		t.Fatal("temp or lock file left behind")
 	}
 }
@@ -108,13 +108,13 @@ func TestExportMissingDatabase(t *testing.T) {
 
 func TestExportWaitsForLockThenGivesUp(t *testing.T) {
 	f := newFixture(t, sample.Rows(1, 1))
-	held, err := archfs.AcquireLock(context.Background(), f.fs, archfs.LockOptions{Operation: "restore"})
+	held, err := lock.AcquireLock(context.Background(), f.fs, testCaps, lock.LockOptions{Operation: "restore"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer held.Release()
 	_, err = f.e.Export(context.Background(), ExportOptions{})
-	var le *archfs.LockError
+	var le *lock.LockError
 	if !errors.As(err, &le) || le.Holder == nil || le.Holder.Operation != "restore" {
 		t.Fatalf("err = %v, want LockError naming the holder", err)
 	}

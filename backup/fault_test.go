@@ -18,10 +18,10 @@ import (
 	"github.com/spf13/afero"
 
 	"werkstatt-backup/backends/mem"
-	archfs "werkstatt-backup/fs"
-	"werkstatt-backup/fs/faultfs"
 	"werkstatt-backup/history"
+	"werkstatt-backup/lock"
 	"werkstatt-backup/sample"
+	"werkstatt-backup/storage/faultfs"
 	"werkstatt-backup/store"
 )
 
@@ -145,7 +145,7 @@ func TestExportFaultAtEveryStep(t *testing.T) {
 					case mustFail[c.Op]:
 						t.Fatalf("%s with %q: export succeeded\n%s", c, reasonText(kind), problems(r))
 					}
-					_ = fsys.Remove(archfs.LockFileName) // a failed release leaves it
+					_ = fsys.Remove(lock.LockFileName) // a failed release leaves it
 					checkAfterCrash(t, fsys, DefaultSchema(), g.datas(1))
 					checkConverges(t, fsys, g.dbs[1], g.rows[1], runs%12 == 0)
 					if t.Failed() {
@@ -189,7 +189,7 @@ func TestMigrateFaultAtEveryStep(t *testing.T) {
 			case mustFail[c.Op]:
 				t.Fatalf("%s with %q: migrate succeeded\n%s", c, reasonText(kind), problems(r))
 			}
-			_ = fsys.Remove(archfs.LockFileName)
+			_ = fsys.Remove(lock.LockFileName)
 			checkAfterCrash(t, fsys, schema, allowed)
 			e := crashEngine(fsys, "", schema)
 			if r, err := e.Migrate(context.Background(), MigrateOptions{}); err != nil {
@@ -427,7 +427,7 @@ func TestRestoreArchiveFaultAtEveryStep(t *testing.T) {
 				t.Fatalf("%s: restore succeeded despite %v", c, kind.Err)
 			case err != nil:
 				assertReported(t, c, kind, r, err)
-				if restored && !strings.Contains(err.Error(), archfs.LockFileName) {
+				if restored && !strings.Contains(err.Error(), lock.LockFileName) {
 					t.Fatalf("%s: database changed by a failed restore: %v", c, err)
 				}
 			}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/spf13/afero"
 
-	archfs "werkstatt-backup/fs"
+	"werkstatt-backup/lock"
 	"werkstatt-backup/sample"
 )
 
@@ -26,7 +26,7 @@ type noticeHandler struct {
 }
 
 func (h noticeHandler) Handle(ctx context.Context, r slog.Record) error {
-	if strings.Contains(r.Message, archfs.ErrLockLost.Error()) {
+	if strings.Contains(r.Message, lock.ErrLockLost.Error()) {
 		h.once.Do(func() { close(h.lost) })
 	}
 	return h.Handler.Handle(ctx, r)
@@ -49,7 +49,7 @@ type loseLockFs struct {
 }
 
 func isLock(name string) bool {
-	return strings.HasPrefix(strings.TrimPrefix(name, "/"), archfs.LockFileName)
+	return strings.HasPrefix(strings.TrimPrefix(name, "/"), lock.LockFileName)
 }
 
 func (f *loseLockFs) change(name string) error {
@@ -74,7 +74,7 @@ func (f *loseLockFs) Rename(o, n string) error {
 		f.lost.Store(true)
 		if f.taken {
 			foreign := `{"pid":4711,"host":"andere","operation":"export","token":"fremd"}` + "\n"
-			if err := afero.WriteFile(f.Fs, archfs.LockFileName, []byte(foreign), 0o644); err != nil {
+			if err := afero.WriteFile(f.Fs, lock.LockFileName, []byte(foreign), 0o644); err != nil {
 				f.t.Fatal(err)
 			}
 		}
@@ -124,7 +124,7 @@ func (f *loseLockFs) MkdirAll(name string, perm os.FileMode) error {
 // rename in flight completes; every record it did not write is named, and
 // the run fails.
 func TestExportStopsWritingWhenTheLockIsLost(t *testing.T) {
-	t.Setenv(archfs.TestLeaseEnv, "3s") // refreshed every 500ms; lost 2s after the last refresh
+	t.Setenv(lock.TestLeaseEnv, "3s") // refreshed every 500ms; lost 2s after the last refresh
 	for _, taken := range []bool{true, false} {
 		name := map[bool]string{true: "taken over", false: "refresh stalls"}[taken]
 		t.Run(name, func(t *testing.T) {
@@ -152,12 +152,12 @@ func TestExportStopsWritingWhenTheLockIsLost(t *testing.T) {
 			if notWritten != 35 {
 				t.Errorf("%d records named as not written, want 35:\n%s", notWritten, problems(r))
 			}
-			if !errors.Is(err, archfs.ErrLockLost) && !strings.Contains(err.Error(), "35 Aufträge konnten nicht gesichert werden") {
+			if !errors.Is(err, lock.ErrLockLost) && !strings.Contains(err.Error(), "35 Aufträge konnten nicht gesichert werden") {
 				t.Errorf("err = %v", err)
 			}
-			hasProblem(t, r, LevelError, archfs.LockFileName, archfs.ErrLockLost.Error())
+			hasProblem(t, r, LevelError, lock.LockFileName, lock.ErrLockLost.Error())
 			if taken {
-				if got, _ := afero.ReadFile(f.fs, archfs.LockFileName); !strings.Contains(string(got), `"fremd"`) {
+				if got, _ := afero.ReadFile(f.fs, lock.LockFileName); !strings.Contains(string(got), `"fremd"`) {
 					t.Errorf("the new holder's lock was touched: %q", got)
 				}
 			}
@@ -167,7 +167,7 @@ func TestExportStopsWritingWhenTheLockIsLost(t *testing.T) {
 
 // TestMigrateStopsWritingWhenTheLockIsLost: the same for migrate.
 func TestMigrateStopsWritingWhenTheLockIsLost(t *testing.T) {
-	t.Setenv(archfs.TestLeaseEnv, "3s")
+	t.Setenv(lock.TestLeaseEnv, "3s")
 	f := newFixture(t, sample.Rows(40, 1))
 	if _, err := f.e.Export(context.Background(), ExportOptions{}); err != nil {
 		t.Fatal(err)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/afero"
 
-	archfs "werkstatt-backup/fs"
+	"werkstatt-backup/storage"
 )
 
 // folderIndex lists each parent of the order folders (a year folder) once
@@ -20,6 +20,7 @@ import (
 // every folder below it is asked as before.
 type folderIndex struct {
 	fs      afero.Fs
+	caps    storage.Capabilities
 	mu      sync.Mutex
 	parents map[string]*parentFolder
 }
@@ -34,8 +35,8 @@ type parentFolder struct {
 	exists bool // known to exist (listed or created)
 }
 
-func newFolderIndex(fsys afero.Fs) *folderIndex {
-	return &folderIndex{fs: fsys, parents: make(map[string]*parentFolder)}
+func newFolderIndex(fsys afero.Fs, caps storage.Capabilities) *folderIndex {
+	return &folderIndex{fs: fsys, caps: caps, parents: make(map[string]*parentFolder)}
 }
 
 func (x *folderIndex) parent(dir string) *parentFolder {
@@ -47,11 +48,11 @@ func (x *folderIndex) parent(dir string) *parentFolder {
 	}
 	x.mu.Unlock()
 	p.once.Do(func() {
-		if ls, ok := x.fs.(afero.Lstater); ok {
-			fi, _, err := ls.LstatIfPossible(dir)
+		if x.caps.Lstat != nil {
+			fi, err := x.caps.Lstat(dir)
 			p.isLink = err == nil && fi.Mode()&iofs.ModeSymlink != 0
 		}
-		entries, err := archfs.ReadDir(x.fs, dir)
+		entries, err := storage.ReadDir(x.fs, x.caps, dir)
 		switch {
 		case err == nil:
 			p.known, p.exists, p.modes = true, true, make(map[string]iofs.FileMode, len(entries))

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/afero"
 
 	"werkstatt-backup/sample"
+	"werkstatt-backup/storage"
 	"werkstatt-backup/store"
 )
 
@@ -29,6 +30,16 @@ type fixture struct {
 	dir string
 	log *bytes.Buffer
 }
+
+// testCaps are what the fixture's in-memory archive declares: what the
+// engine relies on, no fast paths.
+var testCaps = storage.Capabilities{AtomicRename: true, ExclusiveCreate: true}
+
+// use makes a the engine's archive.
+func (e *Engine) use(a *storage.Archive) { e.Fs, e.Caps = a.Fs, a.Caps }
+
+// archiveOf is fsys as an archive with testCaps.
+func archiveOf(fsys afero.Fs) *storage.Archive { return &storage.Archive{Fs: fsys, Caps: testCaps} }
 
 func newFixture(t *testing.T, rows [][]string) *fixture {
 	t.Helper()
@@ -45,6 +56,7 @@ func newFixture(t *testing.T, rows [][]string) *fixture {
 	var mu sync.Mutex
 	e := &Engine{
 		Fs:          fsys,
+		Caps:        testCaps,
 		DBPath:      db,
 		Log:         slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		LockTimeout: 200 * time.Millisecond,

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"werkstatt-backup/codec"
-	archfs "werkstatt-backup/fs"
 	"werkstatt-backup/history"
+	"werkstatt-backup/lock"
 )
 
 // HistoryDir is the folder at the archive's root that holds the history
@@ -25,8 +25,8 @@ const HistoryDir = history.Dir
 //
 // On a store with Object Lock the history retains what it writes for
 // the lock period (historyLock).
-func (e *Engine) openHistory(lock *archfs.Lock) *history.Store {
-	return history.Open(e.Fs, history.WithClock(e.Now), history.WithFence(e.fence(lock)),
+func (e *Engine) openHistory(lock *lock.Lock) *history.Store {
+	return history.Open(e.Fs, history.WithCaps(e.Caps), history.WithClock(e.Now), history.WithFence(e.fence(lock)),
 		history.WithObjectLock(e.Caps.ObjectLock, e.historyLock()))
 }
 
@@ -45,7 +45,7 @@ func (e *Engine) historyLock() time.Duration {
 
 // fence returns the check made before every write of the history: the
 // lock's own validity, as e.fenced checks it for the backups.
-func (e *Engine) fence(lock *archfs.Lock) func() error {
+func (e *Engine) fence(lock *lock.Lock) func() error {
 	return func() error { return fencedBy(lock) }
 }
 

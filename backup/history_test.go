@@ -9,9 +9,9 @@ import (
 
 	"github.com/spf13/afero"
 
-	"werkstatt-backup/fs/faultfs"
 	"werkstatt-backup/history"
 	"werkstatt-backup/sample"
+	"werkstatt-backup/storage/faultfs"
 )
 
 // headOf loads the newest generation of f's archive.
@@ -76,7 +76,7 @@ func TestExportHistoryRecordsWhatTheArchiveHolds(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	f.e.Fs = faultfs.New(f.fs, faultfs.Fault{Op: faultfs.OpCreate, Name: "2024/000002/data.tmp.csv"})
+	f.e.use(faultfs.New(archiveOf(f.fs), faultfs.Fault{Op: faultfs.OpCreate, Name: "2024/000002/data.tmp.csv"}).Archive())
 	r, err := f.e.Export(context.Background(), ExportOptions{})
 	if err == nil {
 		t.Fatal("export with a failing write succeeded")
@@ -97,7 +97,7 @@ func TestExportHistoryRecordsWhatTheArchiveHolds(t *testing.T) {
 // export wrote stay.
 func TestExportHistoryFailureKeepsBackups(t *testing.T) {
 	f := newFixture(t, sample.Rows(5, 3))
-	f.e.Fs = faultfs.New(f.fs, faultfs.Fault{Op: faultfs.OpCreate, Name: "_historie/gen/*"})
+	f.e.use(faultfs.New(archiveOf(f.fs), faultfs.Fault{Op: faultfs.OpCreate, Name: "_historie/gen/*"}).Archive())
 	r, err := f.e.Export(context.Background(), ExportOptions{})
 	if err == nil || errors.Is(err, ErrValidation) || !strings.Contains(err.Error(), "Historie nicht geschrieben") {
 		t.Fatalf("err = %v", err)

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"werkstatt-backup/backends/local"
-	archfs "werkstatt-backup/fs"
 	"werkstatt-backup/sample"
+	"werkstatt-backup/storage"
 )
 
 // TestExportWritesThroughNoLink: an order folder or a year folder that is
@@ -32,11 +32,11 @@ func TestExportWritesThroughNoLink(t *testing.T) {
 	if err := sample.CreateDB(context.Background(), db, rows); err != nil {
 		t.Fatal(err)
 	}
-	fsys, err := local.Backend{}.Open(context.Background(), archfs.Location{Scheme: "file", Path: root}, archfs.OpenOptions{})
+	a, err := local.Backend{}.Open(context.Background(), local.Location{Path: root}, storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &Engine{Fs: fsys, DBPath: db}
+	e := &Engine{Fs: a.Fs, Caps: a.Caps, DBPath: db}
 	r, err := e.Export(context.Background(), ExportOptions{})
 	if err == nil {
 		t.Fatal("export succeeded")

@@ -51,7 +51,7 @@ func (e *Engine) massChangeGuard(ctx context.Context, r *Report, hs *history.Sto
 	var m history.MassChange
 	var plan *heldRecords
 	if prev != nil {
-		plan = e.planRecords(cur, items, seen, nil, prev, newFolderIndex(e.Fs))
+		plan = e.planRecords(cur, items, seen, nil, prev, newFolderIndex(e.Fs, e.Caps))
 		m = history.CompareTo(prev, plan.records)
 	} else {
 		m = e.compareWithBackups(ctx, cur, items)

@@ -10,8 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spf13/afero"
-
+	"werkstatt-backup/backends/local"
 	"werkstatt-backup/codec"
 	v1 "werkstatt-backup/codec/v1"
 	"werkstatt-backup/sample"
@@ -29,8 +28,9 @@ func TestHugeFilesAreNotReadWhole(t *testing.T) {
 	if err := sample.CreateDB(context.Background(), db, rows); err != nil {
 		t.Fatal(err)
 	}
-	fsys := afero.NewBasePathFs(afero.NewOsFs(), root)
-	e := &Engine{Fs: fsys, DBPath: db, Workers: 2}
+	a := local.NewArchive(root)
+	fsys := a.Fs
+	e := &Engine{Fs: fsys, Caps: a.Caps, DBPath: db, Workers: 2}
 	if _, err := e.Export(context.Background(), ExportOptions{}); err != nil {
 		t.Fatal(err)
 	}

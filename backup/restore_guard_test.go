@@ -10,8 +10,8 @@ import (
 	"syscall"
 	"testing"
 
-	"werkstatt-backup/fs/faultfs"
 	"werkstatt-backup/sample"
+	"werkstatt-backup/storage/faultfs"
 )
 
 // TestRestoreRefusesAnEmptyArchive: restore --force from an empty or wrong
@@ -141,7 +141,7 @@ func TestReadOnlyArchiveIsReadWithoutLock(t *testing.T) {
 		t.Run(cause.Error(), func(t *testing.T) {
 			f := newFixture(t, [][]string{row("1", "000001")})
 			f.export(ExportOptions{})
-			f.e.Fs = faultfs.New(f.fs, faultfs.Fault{Op: faultfs.OpCreate, Name: ".backup.lock", Err: cause})
+			f.e.use(faultfs.New(archiveOf(f.fs), faultfs.Fault{Op: faultfs.OpCreate, Name: ".backup.lock", Err: cause}).Archive())
 			if r, err := f.e.Verify(context.Background(), VerifyOptions{}); err != nil || r.Warnings != 1 {
 				t.Fatalf("verify: %v\n%s", err, problems(r))
 			} else {

@@ -15,7 +15,8 @@ import (
 	"sync/atomic"
 
 	"werkstatt-backup/codec"
-	archfs "werkstatt-backup/fs"
+	"werkstatt-backup/storage"
+	"werkstatt-backup/walk"
 )
 
 // backupFile is one folder's data.csv + meta.json as found in the archive.
@@ -58,8 +59,8 @@ func (e *Engine) scanArchive(ctx context.Context, r *Report) ([]*backupFile, err
 		files  []*backupFile
 		listed atomic.Int64
 	)
-	caseless := archfs.CaseInsensitiveNames(e.Fs)
-	err := archfs.WalkDirsParallel(e.Fs, ".", e.Workers, func(dir string, entries []os.FileInfo, err error) error {
+	caseless := e.Caps.CaseInsensitive
+	err := walk.WalkDirsParallel(e.Fs, e.Caps, ".", e.Workers, func(dir string, entries []os.FileInfo, err error) error {
 		e.step(PhaseList, int(listed.Add(1)), -1)
 		if dir == HistoryDir {
 			return iofs.SkipDir // the history is no order folder; verify checks it on its own
@@ -395,9 +396,9 @@ func exportedAtValid(s string) bool {
 
 // readLimited reads a whole file but refuses one larger than limit without
 // reading it all, so a huge or endless file cannot exhaust memory. Over SMB
-// it costs three requests (archfs.ReadFileLimit).
+// it costs three requests (storage.ReadFileLimit).
 func (e *Engine) readLimited(name string, limit int64) ([]byte, error) {
-	data, err := archfs.ReadFileLimit(e.Fs, name, limit)
+	data, err := storage.ReadFileLimit(e.Fs, e.Caps, name, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,7 @@ import (
 	"strconv"
 
 	"werkstatt-backup/codec"
-	archfs "werkstatt-backup/fs"
+	"werkstatt-backup/storage"
 )
 
 // NoFolder holds the backups of records that cannot have their own order
@@ -71,7 +71,7 @@ func settleCollisions(r *Report, items []exportItem) {
 // restore must not see. Folders of records the database no longer has stay
 // (verify --db names them as orphaned, like any other backup).
 func (e *Engine) removeStaleUnplaced(r *Report, items []exportItem, version string) {
-	entries, err := archfs.ReadDir(e.Fs, NoFolder)
+	entries, err := storage.ReadDir(e.Fs, e.Caps, NoFolder)
 	if errors.Is(err, iofs.ErrNotExist) {
 		return
 	}
@@ -104,7 +104,7 @@ func (e *Engine) removeStaleUnplaced(r *Report, items []exportItem, version stri
 
 // holdsCurrent reports whether it.folder holds exactly it's current backup.
 func (e *Engine) holdsCurrent(it exportItem, version string) bool {
-	entries, err := archfs.ReadDir(e.Fs, it.folder)
+	entries, err := storage.ReadDir(e.Fs, e.Caps, it.folder)
 	if err != nil {
 		return false
 	}

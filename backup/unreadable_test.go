@@ -9,12 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spf13/afero"
-
 	"werkstatt-backup/backends/local"
-	archfs "werkstatt-backup/fs"
-	"werkstatt-backup/fs/faultfs"
 	"werkstatt-backup/sample"
+	"werkstatt-backup/storage"
+	"werkstatt-backup/storage/faultfs"
 )
 
 // checkCounts: the folder counts add up.
@@ -64,8 +62,7 @@ func TestUnreadableIsNotInvalid(t *testing.T) {
 			put(f, "2023/000004", csvOf(row("4", "000004", "datum", "2023-01-01")), "")
 			put(f, "2023/000005", csvOf(row("5", "000005", "datum", "2023-01-01")), "")
 			put(f, "2024/000006", csvOf(row("sechs", "000006")), "") // invalid
-			base := f.e.Fs
-			f.e.Fs = faultfs.New(base, c.fault)
+			f.e.use(faultfs.New(archiveOf(f.e.Fs), c.fault).Archive())
 			before := fileBytes(t, f.e.DBPath)
 
 			r, err := f.e.Restore(context.Background(), RestoreOptions{Force: true, SkipInvalid: true, AllowShrink: true})
@@ -122,13 +119,13 @@ func TestSkipInvalidStillSkipsInvalid(t *testing.T) {
 
 // localArchive opens root through the local backend, wrapped in a faultfs
 // that records every call.
-func localArchive(t *testing.T, root string) (*faultfs.Fs, afero.Fs) {
+func localArchive(t *testing.T, root string) (*faultfs.Fs, *storage.Archive) {
 	t.Helper()
-	fsys, err := local.Backend{}.Open(context.Background(), archfs.Location{Scheme: "file", Path: root}, archfs.OpenOptions{})
+	a, err := local.Backend{}.Open(context.Background(), local.Location{Path: root}, storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return faultfs.New(fsys), fsys
+	return faultfs.New(a), a
 }
 
 // TestLinkedYearFolder: an admin moved 2024/ to another disk and linked it
@@ -145,8 +142,8 @@ func TestLinkedYearFolder(t *testing.T) {
 	if err := sample.CreateDB(context.Background(), db, rows); err != nil {
 		t.Fatal(err)
 	}
-	rec, fsys := localArchive(t, root)
-	e := &Engine{Fs: fsys, DBPath: db, Workers: 2}
+	rec, plain := localArchive(t, root)
+	e := &Engine{Fs: plain.Fs, Caps: plain.Caps, DBPath: db, Workers: 2}
 	if _, err := e.Export(context.Background(), ExportOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +153,7 @@ func TestLinkedYearFolder(t *testing.T) {
 	symlink(t, filepath.Join(elsewhere, "2024"), filepath.Join(root, "2024"))
 	symlink(t, "/etc", filepath.Join(root, "2022"))
 
-	e = &Engine{Fs: rec, DBPath: db, Workers: 2}
+	e = &Engine{Fs: rec, Caps: rec.Caps(), DBPath: db, Workers: 2}
 	r, err := e.Verify(context.Background(), VerifyOptions{})
 	var ue *UnreadableError
 	if !errors.As(err, &ue) {
@@ -194,8 +191,8 @@ func TestLinkedFileInAnOrderFolder(t *testing.T) {
 	if err := sample.CreateDB(context.Background(), db, [][]string{row("1", "000001"), row("2", "000002")}); err != nil {
 		t.Fatal(err)
 	}
-	_, fsys := localArchive(t, root)
-	e := &Engine{Fs: fsys, DBPath: db, Workers: 2}
+	_, plain := localArchive(t, root)
+	e := &Engine{Fs: plain.Fs, Caps: plain.Caps, DBPath: db, Workers: 2}
 	if _, err := e.Export(context.Background(), ExportOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -215,13 +212,6 @@ func TestLinkedFileInAnOrderFolder(t *testing.T) {
 	}
 	hasProblem(t, r, LevelError, "2019", "symbolischer Link")
 }
-
-// caseless is a test backend that compares names without letter case,
-// like SMB (the mem backend underneath is case-sensitive, so the engine
-// must open files by the names it listed).
-type caseless struct{ afero.Fs }
-
-func (caseless) CaseInsensitiveNames() bool { return true }
 
 // TestUpperCaseNames: an order folder holding only DATA.CSV and META.JSON.
 // On a case-insensitive backend verify and restore take them and export
@@ -246,7 +236,7 @@ func TestUpperCaseNames(t *testing.T) {
 	hasProblem(t, r, LevelWarning, "2024/000001/Data.csv", "Groß-/Kleinschreibung")
 	checkCounts(t, r, 2, 1, 1, 0)
 
-	f.e.Fs = caseless{f.fs}
+	f.e.Caps.CaseInsensitive = true
 	r, err = f.e.Verify(context.Background(), VerifyOptions{WithDB: true})
 	if err != nil || r.OK != 2 {
 		t.Fatalf("case-insensitive verify: %v\n%s", err, problems(r))

@@ -10,13 +10,14 @@ import (
 	"strings"
 
 	"werkstatt-backup/codec"
-	archfs "werkstatt-backup/fs"
+	"werkstatt-backup/lock"
+	"werkstatt-backup/storage"
 )
 
 // lock takes the archive's .backup.lock for the whole run; fenced checks it
 // from then on.
-func (e *Engine) lock(ctx context.Context, op string) (*archfs.Lock, error) {
-	l, err := archfs.AcquireLock(ctx, e.Fs, archfs.LockOptions{
+func (e *Engine) lock(ctx context.Context, op string) (*lock.Lock, error) {
+	l, err := lock.AcquireLock(ctx, e.Fs, e.Caps, lock.LockOptions{
 		Operation: op,
 		Version:   e.Version,
 		Timeout:   e.LockTimeout,
@@ -39,7 +40,7 @@ func (e *Engine) lock(ctx context.Context, op string) (*archfs.Lock, error) {
 func (e *Engine) fenced() error { return fencedBy(e.held) }
 
 // fencedBy is fenced for a given lock (nil: no lock, nothing to check).
-func fencedBy(lock *archfs.Lock) error {
+func fencedBy(lock *lock.Lock) error {
 	if lock == nil {
 		return nil
 	}
@@ -54,18 +55,18 @@ func fencedBy(lock *archfs.Lock) error {
 // mount or share, a snapshot) the lock cannot be created, and nobody can
 // be writing to it through this tool either: the run goes on without it,
 // with one WARNING saying so. Writing commands use lock and fail there.
-func (e *Engine) lockForReading(ctx context.Context, r *Report, op string) (*archfs.Lock, error) {
-	lock, err := e.lock(ctx, op)
-	if err != nil && archfs.NotWritable(err) {
-		r.warnf(archfs.LockFileName, 0, "Archiv ist schreibgeschützt (%s); %s läuft ohne Lock weiter, nur lesend", reason(err), op)
+func (e *Engine) lockForReading(ctx context.Context, r *Report, op string) (*lock.Lock, error) {
+	l, err := e.lock(ctx, op)
+	if err != nil && storage.NotWritable(err) {
+		r.warnf(lock.LockFileName, 0, "Archiv ist schreibgeschützt (%s); %s läuft ohne Lock weiter, nur lesend", reason(err), op)
 		return nil, nil
 	}
-	return lock, err
+	return l, err
 }
 
 // unlock releases the lock at the end of a run. A lock that someone else
 // took over during the run makes the run fail: two runs may have overlapped.
-func (e *Engine) unlock(l *archfs.Lock, r *Report, err *error) {
+func (e *Engine) unlock(l *lock.Lock, r *Report, err *error) {
 	if l == nil {
 		return
 	}
@@ -74,7 +75,7 @@ func (e *Engine) unlock(l *archfs.Lock, r *Report, err *error) {
 	if rerr == nil {
 		return
 	}
-	r.errorf(archfs.LockFileName, 0, "%s", rerr)
+	r.errorf(lock.LockFileName, 0, "%s", rerr)
 	if *err == nil {
 		*err = rerr
 	}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/spf13/afero"
 
-	archfs "werkstatt-backup/fs"
+	"werkstatt-backup/storage"
 )
 
 // Error is a configuration problem (exit 2); it names the file and key.
@@ -180,7 +180,11 @@ func section(path, prefix string, raw map[string]any, dir string, top bool) (map
 			return nil, &Error{File: path, Key: where, Reason: "unbekannter Schlüssel (bekannt: " + strings.Join(fileKeyNames(top), ", ") + ")"}
 		}
 		if !kd.fileOK {
-			return nil, &Error{File: path, Key: where, Reason: "gehört nicht in die Datei; " + envName(name) + " oder smb_password_file verwenden"}
+			reason := "gehört nicht in die Datei; " + envName(name) + " verwenden"
+			if alt := secretFileKey(name); alt != "" {
+				reason = "gehört nicht in die Datei; " + envName(name) + " oder " + alt + " verwenden"
+			}
+			return nil, &Error{File: path, Key: where, Reason: reason}
 		}
 		val, err := parseValue(kd, v)
 		if err != nil {
@@ -230,16 +234,12 @@ func parseSites(path string, v any, dir string) ([]site, error) {
 
 // sameArchive reports whether two checked archiv values name the same place.
 func sameArchive(a, b string) bool {
-	la, errA := archfs.ParseLocation(a)
-	lb, errB := archfs.ParseLocation(b)
+	la, errA := parseLocation(a)
+	lb, errB := parseLocation(b)
 	if errA != nil || errB != nil {
 		return a == b
 	}
-	if la.Scheme == "smb" && lb.Scheme == "smb" {
-		return strings.EqualFold(la.Host, lb.Host) && la.Port == lb.Port &&
-			strings.EqualFold(la.Share, lb.Share) && strings.EqualFold(la.Path, lb.Path)
-	}
-	return la.Scheme == lb.Scheme && la.Path == lb.Path
+	return storage.SameArchive(la, lb)
 }
 
 // siteName returns a site's name. It becomes part of the logger name
@@ -311,11 +311,11 @@ func resolvePath(k key, v any, dir string) any {
 
 // isURL reports whether an archiv value is a URL rather than a plain path.
 func isURL(s string) bool {
-	loc, err := archfs.ParseLocation(s)
+	loc, err := parseLocation(s)
 	if err != nil {
-		return true // not reached for checked values; never join a bad URL to a path
+		return true // an unknown scheme, or not reached for checked values; never join a URL to a path
 	}
-	if loc.Scheme != "file" {
+	if loc.Scheme() != "file" {
 		return true
 	}
 	return len(s) >= len("file://") && strings.EqualFold(s[:len("file://")], "file://")

@@ -10,6 +10,7 @@ package config
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -27,6 +28,8 @@ const (
 	kindShare     // a share of the backups: "25%" or a fraction 0…1 (Share)
 	kindRetention // forget's rules: an object or "last=10 daily=14 …" (Retention)
 	kindLockDays  // history_lock: days as a number or "56d" (HistoryLock)
+	kindNumber    // a whole number, 0 or more (a backend's OptInt)
+	kindBool      // true/false, 1/0, ja/nein (a backend's OptBool)
 )
 
 // key is one setting: its name in the file (and, upper-cased with the
@@ -44,15 +47,22 @@ type key struct {
 	// defNote qualifies the default where the value in effect depends on
 	// more than this table (config show prints it beside the default).
 	defNote string
+	backend string   // the scheme of the backend that declares it; "" = the program's own
+	env     []string // further environment variables, read in order when ARCHIV_… is unset
 }
 
-var keys = []key{
+// keys are the settings: the program's own (baseKeys) and those the
+// archive backends declare (UseBackends).
+var keys = baseKeys
+
+// baseKeys are the program's own settings. The help of archiv and workers
+// is completed by UseBackends from the backends' declarations.
+var baseKeys = []key{
 	{name: "db", flag: "db", kind: kindPath, fileOK: true, help: "Pfad der SQLite-Datenbank (werkstatt.db)"},
-	{name: "archiv", flag: "archiv", kind: kindLocation, fileOK: true, help: "Archiv: Pfad, file:///pfad, smb://[domäne;]benutzer@host[:port]/freigabe[/ordner] oder mem://name"},
+	{name: "archiv", flag: "archiv", kind: kindLocation, fileOK: true, help: "Archiv: Pfad oder URL"},
 	{name: "log_file", flag: "log-file", kind: kindPath, def: "backup_system.log", fileOK: true, help: "Logdatei (wird angehängt)"},
 	{name: "lock_timeout", flag: "lock-timeout", kind: kindDuration, def: 30 * time.Second, fileOK: true, help: "wie lange auf .backup.lock gewartet wird (30s, 2m oder Sekunden als Zahl)"},
-	{name: "workers", flag: "workers", kind: kindInt, def: 8, fileOK: true, help: "parallele Dateioperationen (1-256; ohne Angabe 8, über SMB 128)",
-		defNote: "über SMB 128"},
+	{name: "workers", flag: "workers", kind: kindInt, def: defaultWorkers, fileOK: true, help: "parallele Dateioperationen (1-256; ohne Angabe 8)"},
 	{name: "mass_change", flag: "mass-change", kind: kindShare, def: Share(0.25), fileOK: true,
 		help: "export ändert oder entfernt höchstens diesen Anteil der Sicherungen ohne --allow-mass-change (\"25%\" oder 0.25; 0 schaltet die Prüfung ab)"},
 	{name: "retention", kind: kindRetention, def: DefaultRetention, fileOK: true,
@@ -60,16 +70,6 @@ var keys = []key{
 	{name: "history_lock", flag: "history-lock", kind: kindLockDays, fileOK: true, defNote: "aus retention: max(daily Tage, weekly Wochen), mit der Vorgabe 56 Tage",
 		help: "wie lange die Dateien der Historie auf einem Speicher mit Object Lock unveränderbar sind (Tage als Zahl oder \"56d\"; ohne Angabe aus retention abgeleitet)"},
 	{name: "metrics_file", flag: "metrics-file", kind: kindPath, fileOK: true, suffix: ".prom", help: "Prometheus-Textdatei (*.prom) für den textfile collector von node_exporter, nach jedem Lauf aktualisiert"},
-	{name: "smb_user", flag: "smb-user", kind: kindString, fileOK: true, help: "SMB-Benutzer, falls nicht in der URL"},
-	{name: "smb_domain", flag: "smb-domain", kind: kindString, fileOK: true, help: "SMB-Domäne, falls nicht in der URL"},
-	// The default equals backends/smb.DefaultTimeout (config imports no
-	// backend); an admin with a slow line gives every call longer.
-	{name: "smb_timeout", flag: "smb-timeout", kind: kindDuration, def: 15 * time.Second, minDur: time.Second, fileOK: true,
-		help: "Frist für jeden einzelnen SMB-Aufruf (Verbinden, Lesen, Schreiben); auf langsamen Leitungen erhöhen"},
-	{name: "smb_password_file", flag: "smb-password-file", kind: kindPath, fileOK: true, help: "Datei mit dem SMB-Passwort (statt ARCHIV_SMB_PASSWORD)"},
-	// The password itself never goes into a file (readable by others, lands
-	// in backups) nor onto the command line (visible in ps).
-	{name: "smb_password", kind: kindString, secret: true, help: "SMB-Passwort, nur aus ARCHIV_SMB_PASSWORD"},
 }
 
 func lookupKey(name string) (key, bool) {
@@ -101,7 +101,7 @@ func RegisterFlags(fs *pflag.FlagSet) {
 		if k.flag == "" {
 			continue
 		}
-		usage := fmt.Sprintf("%s [$%s]", k.help, envName(k.name))
+		usage := fmt.Sprintf("%s [$%s]", k.help, strings.Join(append([]string{envName(k.name)}, k.env...), ", $"))
 		v := &flagValue{kind: k.kind}
 		if k.def != nil {
 			v.text = fmt.Sprint(k.def)
@@ -139,6 +139,10 @@ func (v *flagValue) Type() string {
 		return "Regeln"
 	case kindLockDays:
 		return "Tage"
+	case kindNumber:
+		return "Zahl"
+	case kindBool:
+		return "ja|nein"
 	}
 	return "Name"
 }

@@ -15,23 +15,35 @@ import (
 
 // Config is the effective configuration of one run (of one site).
 type Config struct {
-	Site            string   // selected site, "" for the top level
-	File            string   // config file read, "" if none
-	Sites           []string // names of all sites in the file, in file order
-	DB              string
-	Archiv          string
-	LogFile         string
-	MetricsFile     string // Prometheus text file, "" = none
-	LockTimeout     time.Duration
-	Workers         int
-	MassChange      Share     // export's mass-change guard; 0 = off
-	Retention       Retention // what forget keeps by default
-	SMBUser         string
-	SMBDomain       string
-	SMBPasswordFile string
-	SMBTimeout      time.Duration // deadline of every SMB call
-	SMBPassword     string        // from ARCHIV_SMB_PASSWORD only; never print it
-	HistoryLock     HistoryLock   // Object Lock period of the history; 0 = derived from Retention
+	Site        string   // selected site, "" for the top level
+	File        string   // config file read, "" if none
+	Sites       []string // names of all sites in the file, in file order
+	DB          string
+	Archiv      string
+	LogFile     string
+	MetricsFile string // Prometheus text file, "" = none
+	LockTimeout time.Duration
+	Workers     int
+	MassChange  Share       // export's mass-change guard; 0 = off
+	Retention   Retention   // what forget keeps by default
+	HistoryLock HistoryLock // Object Lock period of the history; 0 = derived from Retention
+	// Backend holds the values of the backends' options (smb_user, …)
+	// that are set or have a default, by key, typed as their kind:
+	// string, time.Duration, int or bool. Secrets among them come from the
+	// environment only; never print them.
+	Backend map[string]any
+}
+
+// BackendOptions returns the values of the options the backend of scheme
+// declares, for its Open.
+func (c Config) BackendOptions(scheme string) map[string]any {
+	out := make(map[string]any)
+	for _, k := range keys {
+		if v, ok := c.Backend[k.name]; ok && k.backend == scheme {
+			out[k.name] = v
+		}
+	}
+	return out
 }
 
 // field returns a pointer to the field of the setting called name.
@@ -55,22 +67,22 @@ func (c *Config) field(name string) any {
 		return &c.Retention
 	case "history_lock":
 		return &c.HistoryLock
-	case "smb_user":
-		return &c.SMBUser
-	case "smb_domain":
-		return &c.SMBDomain
-	case "smb_timeout":
-		return &c.SMBTimeout
-	case "smb_password_file":
-		return &c.SMBPasswordFile
-	case "smb_password":
-		return &c.SMBPassword
+	}
+	if k, ok := lookupKey(name); ok && k.backend != "" {
+		return nil // in c.Backend
 	}
 	panic("config: kein Feld für " + name)
 }
 
 // set stores a value parseValue returned.
 func (c *Config) set(name string, v any) {
+	if k, ok := lookupKey(name); ok && k.backend != "" {
+		if c.Backend == nil {
+			c.Backend = make(map[string]any)
+		}
+		c.Backend[name] = v
+		return
+	}
 	switch p := c.field(name).(type) {
 	case *string:
 		*p = v.(string)
@@ -203,13 +215,17 @@ func (l *Loader) Resolve(siteName string, flags *pflag.FlagSet) (Config, Sources
 	}
 	for _, k := range keys {
 		// Bind every key explicitly: viper would not see the environment
-		// variable of a key that is set nowhere else (viper #761).
-		env := envName(k.name)
-		if err := v.BindEnv(k.name, env); err != nil {
+		// variable of a key that is set nowhere else (viper #761). The
+		// first variable set wins, as in viper.
+		envs := append([]string{envName(k.name)}, k.env...)
+		if err := v.BindEnv(append([]string{k.name}, envs...)...); err != nil {
 			return cfg, nil, err
 		}
-		if os.Getenv(env) != "" { // viper, too, takes an empty variable as unset
-			src[k.name] = Source{Kind: FromEnv, Where: env}
+		for _, env := range envs {
+			if os.Getenv(env) != "" { // viper, too, takes an empty variable as unset
+				src[k.name] = Source{Kind: FromEnv, Where: env}
+				break
+			}
 		}
 		if flags == nil || k.flag == "" {
 			continue

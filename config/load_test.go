@@ -36,9 +36,12 @@ func (l layer) String() string { return layerKinds[l] }
 // in the file (JSON), as a string (environment, flag), and as Config holds it.
 func sample(k key, l layer) (inFile any, asText string, want any) {
 	switch k.kind {
-	case kindInt:
+	case kindInt, kindNumber:
 		n := 10 + int(l)
 		return n, fmt.Sprint(n), n
+	case kindBool:
+		b := l%2 == 1
+		return b, fmt.Sprint(b), b
 	case kindDuration:
 		d := time.Duration(10+int(l)) * time.Second
 		return d.String(), d.String(), d
@@ -121,11 +124,17 @@ func clearEnv(t *testing.T) {
 	t.Helper()
 	for _, k := range keys {
 		t.Setenv(envName(k.name), "")
+		for _, env := range k.env {
+			t.Setenv(env, "")
+		}
 	}
 	t.Setenv("ARCHIV_CONFIG", "")
 }
 
 func get(cfg Config, name string) any {
+	if k, _ := lookupKey(name); k.backend != "" {
+		return cfg.Backend[name]
+	}
 	switch p := cfg.field(name).(type) {
 	case *string:
 		return *p
@@ -197,7 +206,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{LogFile: "backup_system.log", LockTimeout: 30 * time.Second, Workers: 8, MassChange: 0.25, Retention: DefaultRetention, SMBTimeout: 15 * time.Second}
+	want := Config{LogFile: "backup_system.log", LockTimeout: 30 * time.Second, Workers: 8, MassChange: 0.25, Retention: DefaultRetention, Backend: map[string]any{"smb_timeout": 15 * time.Second}}
 	if cfg.String() != want.String() {
 		t.Errorf("got %v\nwant %v", cfg, want)
 	}
@@ -340,7 +349,7 @@ func TestSites(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Site: "Filiale-Nord", File: cfgPath, DB: "/srv/nord.db", Archiv: "smb://nas-nord/archiv",
-		LogFile: "backup_system.log", LockTimeout: 30 * time.Second, Workers: 2, MassChange: 0.25, Retention: DefaultRetention, SMBTimeout: 15 * time.Second}
+		LogFile: "backup_system.log", LockTimeout: 30 * time.Second, Workers: 2, MassChange: 0.25, Retention: DefaultRetention, Backend: map[string]any{"smb_timeout": 15 * time.Second, "smb_user": ""}}
 	if cfg.String() != want.String() {
 		t.Errorf("got  %v\nwant %v", cfg, want)
 	}
@@ -351,7 +360,7 @@ func TestSites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.DB != "/srv/werkstatt.db" || src["db"] != (Source{FromFile, cfgPath}) || cfg.Archiv != "/srv/zentrale" || cfg.SMBUser != "backup" {
+	if cfg.DB != "/srv/werkstatt.db" || src["db"] != (Source{FromFile, cfgPath}) || cfg.Archiv != "/srv/zentrale" || cfg.Backend["smb_user"] != "backup" {
 		t.Errorf("zentrale: %v %v", cfg, src)
 	}
 	// The top level alone, without --site.

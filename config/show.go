@@ -1,11 +1,12 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	archfs "werkstatt-backup/fs"
+	"werkstatt-backup/storage"
 )
 
 // Entry is one setting as `config show` prints it.
@@ -15,17 +16,29 @@ type Entry struct {
 	Source string `json:"source"`         // default, file, site, env, flag; "" = not set
 	From   string `json:"from,omitempty"` // the file, site, variable or flag
 	// Note qualifies a default whose effect depends on the archive, e.g.
-	// workers: "über SMB 128".
+	// workers: "über SMB 128" (from the backends' declarations).
 	Note string `json:"note,omitempty"`
 }
 
 // Show lists every setting of cfg with its source, in a fixed order. Secrets
-// are "***", and a password given in an smb:// URL is redacted too.
+// are "***", and a password given in an archive URL is redacted too.
 func Show(cfg Config, src Sources) []Entry {
 	out := make([]Entry, 0, len(keys))
 	for _, k := range keys {
 		var val string
-		switch p := cfg.field(k.name).(type) {
+		field := cfg.field(k.name)
+		if k.backend != "" {
+			field = cfg.Backend[k.name]
+		}
+		switch p := field.(type) {
+		case string:
+			val = p
+		case time.Duration:
+			val = p.String()
+		case int:
+			val = fmt.Sprint(p)
+		case bool:
+			val = fmt.Sprint(p)
 		case *string:
 			val = *p
 		case *time.Duration:
@@ -57,10 +70,16 @@ func Show(cfg Config, src Sources) []Entry {
 	return out
 }
 
-// redactURL hides a password in an smb:// URL, or in a URL of a scheme no
-// backend knows (which is shown as written otherwise).
+// redactURL hides a password in an archive URL: the backend's display
+// form, or for a URL no backend parses every user info.
 func redactURL(s string) string {
-	loc, err := archfs.ParseLocation(s)
+	if s == "" {
+		return s
+	}
+	loc, err := parseLocation(s)
+	if errors.As(err, new(*storage.SchemeError)) {
+		return storage.Redact(s) // shown as written, but for a password
+	}
 	if err != nil {
 		// Not reached for a resolved Config; hide all user info to be safe.
 		if i, j := strings.Index(s, "://"), strings.LastIndex(s, "@"); i >= 0 && j > i {
@@ -68,8 +87,8 @@ func redactURL(s string) string {
 		}
 		return s
 	}
-	if loc.Scheme == "file" || loc.Scheme == "mem" {
-		return s
+	if loc.Scheme() == "file" {
+		return s // a path as given, relative or not
 	}
 	return loc.String()
 }

@@ -89,8 +89,8 @@ func TestSecretsNeverShown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.SMBPassword != secret || !strings.Contains(cfg.Archiv, secret) {
-		t.Fatalf("the password must still reach the program: %q %q", cfg.SMBPassword, cfg.Archiv)
+	if cfg.Backend["smb_password"] != secret || !strings.Contains(cfg.Archiv, secret) {
+		t.Fatalf("the password must still reach the program: %q %q", cfg.Backend["smb_password"], cfg.Archiv)
 	}
 	entries := Show(cfg, src)
 	b, _ := json.Marshal(entries)

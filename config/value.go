@@ -2,13 +2,14 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
 	"time"
 
-	archfs "werkstatt-backup/fs"
+	"werkstatt-backup/storage"
 )
 
 // Bounds of workers.
@@ -38,6 +39,10 @@ func parseValue(k key, v any) (any, error) {
 		return parseRetention(v)
 	case kindLockDays:
 		return parseHistoryLock(v)
+	case kindNumber:
+		return parseNumber(v)
+	case kindBool:
+		return parseBool(v)
 	}
 	s, ok := v.(string)
 	if !ok {
@@ -47,8 +52,10 @@ func parseValue(k key, v any) (any, error) {
 		return nil, fmt.Errorf("%q muss auf %s enden (node_exporter liest nur *%s-Dateien)", s, k.suffix, k.suffix)
 	}
 	if k.kind == kindLocation && s != "" {
-		// ParseLocation redacts a password in its error.
-		if _, err := archfs.ParseLocation(s); err != nil {
+		// Parse redacts a password in its error. An unknown scheme is
+		// reported when the archive is opened (a usage error, exit 2),
+		// so that `config show` still shows the file.
+		if _, err := parseLocation(s); err != nil && !errors.As(err, new(*storage.SchemeError)) {
 			return nil, err
 		}
 	}
@@ -106,6 +113,50 @@ func parseInt(v any) (int, error) {
 		return 0, fmt.Errorf("muss zwischen %d und %d liegen, nicht %d", minWorkers, maxWorkers, n)
 	}
 	return int(n), nil
+}
+
+// parseNumber takes a decimal whole number, 0 or more.
+func parseNumber(v any) (int, error) {
+	var n int64
+	var err error
+	switch x := v.(type) {
+	case int:
+		n = int64(x)
+	case json.Number:
+		n, err = strconv.ParseInt(string(x), 10, 32)
+	case string:
+		n, err = strconv.ParseInt(strings.TrimSpace(x), 10, 32)
+	default:
+		return 0, fmt.Errorf("muss eine ganze Zahl sein, nicht %s", describe(v))
+	}
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("keine ganze Zahl ab 0: %q", fmt.Sprint(v))
+	}
+	return int(n), nil
+}
+
+// parseBool takes true/false (JSON or text), 1/0 and ja/nein.
+func parseBool(v any) (bool, error) {
+	switch x := v.(type) {
+	case bool:
+		return x, nil
+	case string:
+		switch strings.ToLower(strings.TrimSpace(x)) {
+		case "true", "1", "ja", "yes", "on":
+			return true, nil
+		case "false", "0", "nein", "no", "off", "":
+			return false, nil
+		}
+		return false, fmt.Errorf("kein Wahrheitswert: %q (erlaubt: true/false, 1/0, ja/nein)", x)
+	case json.Number:
+		switch string(x) {
+		case "1":
+			return true, nil
+		case "0":
+			return false, nil
+		}
+	}
+	return false, fmt.Errorf("muss true oder false sein, nicht %s", describe(v))
 }
 
 // describe names a JSON value's type for an error, without its value.

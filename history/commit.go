@@ -6,7 +6,7 @@ import (
 	"path"
 	"time"
 
-	archfs "werkstatt-backup/fs"
+	"werkstatt-backup/atomicfile"
 )
 
 // ContentFunc returns the data.csv bytes of r. Commit asks only for
@@ -188,7 +188,7 @@ func (s *Store) writeGen(g *genFile, at *genRef) (GenerationInfo, int64, error) 
 		return GenerationInfo{}, 0, err
 	}
 	tmp := path.Join(genDir, fmt.Sprintf("%010d%s", g.Seq, tmpSuffix))
-	if err := archfs.WriteTemp(s.fs, tmp, data, 0o644, true); err != nil {
+	if err := atomicfile.WriteTemp(s.fs, s.caps, tmp, data, 0o644, true); err != nil {
 		return GenerationInfo{}, 0, fmt.Errorf("Historie: %w", err)
 	}
 	fi, err := s.fs.Stat(tmp)

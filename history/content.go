@@ -7,7 +7,7 @@ import (
 	"path"
 	"slices"
 
-	archfs "werkstatt-backup/fs"
+	"werkstatt-backup/storage"
 )
 
 // ErrContentMissing is wrapped when a content a generation refers to is in
@@ -18,7 +18,7 @@ var ErrContentMissing = errors.New("Inhalt fehlt")
 // verified against its SHA-256.
 func (s *Store) readPack(seq uint64, fn func(h Hash, data []byte) error) error {
 	name := path.Join(packDir, packName(seq))
-	data, err := archfs.ReadFileLimit(s.fs, name, maxPackFile)
+	data, err := storage.ReadFileLimit(s.fs, s.caps, name, maxPackFile)
 	if err != nil {
 		return &FileError{Path: name, Op: "lesen", Err: err}
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/afero"
 
-	"werkstatt-backup/fs/faultfs"
+	"werkstatt-backup/storage/faultfs"
 )
 
 // crashFixture is an archive with three generations and the table a
@@ -93,7 +93,7 @@ func TestCommitCrashAtEveryPoint(t *testing.T) {
 	fx := newCrashFixture(t)
 	recs, content, _ := fx.next.records()
 	want4 := fx.next.want()
-	probe := faultfs.New(fx.copyOf(t))
+	probe := faultfs.New(archiveOf(fx.copyOf(t)))
 	if _, err := Open(probe, WithMaxChain(2)).Commit(context.Background(), recs, content); err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestCommitCrashAtEveryPoint(t *testing.T) {
 	for crash := range n {
 		t.Run(fmt.Sprintf("crash after %d of %d", crash, n), func(t *testing.T) {
 			fsys := fx.copyOf(t)
-			f := faultfs.New(fsys).CrashAfter(crash)
+			f := faultfs.New(archiveOf(fsys)).CrashAfter(crash)
 			_, err := Open(f, WithMaxChain(2)).Commit(context.Background(), recs, content)
 			if err == nil || !f.Crashed() {
 				t.Fatalf("crash %d: err %v, crashed %v", crash, err, f.Crashed())
@@ -131,7 +131,7 @@ func TestCommitFaultAtEveryStep(t *testing.T) {
 	fx := newCrashFixture(t)
 	recs, content, _ := fx.next.records()
 	want4 := fx.next.want()
-	probe := faultfs.New(fx.copyOf(t))
+	probe := faultfs.New(archiveOf(fx.copyOf(t)))
 	if _, err := Open(probe, WithMaxChain(2)).Commit(context.Background(), recs, content); err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestCommitFaultAtEveryStep(t *testing.T) {
 				// The name holds the archive's time, new in every run.
 				fault.Name = path.Join(genDir, fmt.Sprintf("%010d-*.gen", seq))
 			}
-			f := faultfs.New(fsys, fault)
+			f := faultfs.New(archiveOf(fsys), fault)
 			res, err := Open(f, WithMaxChain(2)).Commit(context.Background(), recs, content)
 			mustFail := c.Op == faultfs.OpCreate || c.Op == faultfs.OpWrite || c.Op == faultfs.OpRename ||
 				c.Op == faultfs.OpMkdir || c.Op == faultfs.OpSync || (c.Op == faultfs.OpClose && strings.HasSuffix(c.Name, tmpSuffix)) ||

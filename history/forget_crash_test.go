@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/afero"
 
-	"werkstatt-backup/fs/faultfs"
+	"werkstatt-backup/storage/faultfs"
 )
 
 // forgetFixture: 12 daily generations, and a policy that keeps some in the
@@ -80,7 +80,7 @@ func TestForgetCrashAtEveryPoint(t *testing.T) {
 	if err := faultfs.Copy(probeFs, base); err != nil {
 		t.Fatal(err)
 	}
-	probe := faultfs.New(probeFs)
+	probe := faultfs.New(archiveOf(probeFs))
 	res, err := Open(probe).Forget(context.Background(), p, false)
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +95,7 @@ func TestForgetCrashAtEveryPoint(t *testing.T) {
 			if err := faultfs.Copy(fsys, base); err != nil {
 				t.Fatal(err)
 			}
-			f := faultfs.New(fsys).CrashAfter(crash)
+			f := faultfs.New(archiveOf(fsys)).CrashAfter(crash)
 			if _, err := Open(f).Forget(context.Background(), p, false); err == nil || !f.Crashed() {
 				t.Fatalf("crash %d: err %v", crash, err)
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/afero"
 
 	"werkstatt-backup/backends/mem"
+	"werkstatt-backup/storage"
 )
 
 // fakeClock is a clock tests move by hand.
@@ -275,3 +276,6 @@ func historyFiles(t testing.TB, fsys afero.Fs) (map[string]int64, int64) {
 }
 
 func memArchive() afero.Fs { return mem.New() }
+
+// archiveOf is fsys as an archive with the mem backend's capabilities.
+func archiveOf(fsys afero.Fs) *storage.Archive { return &storage.Archive{Fs: fsys, Caps: mem.Caps()} }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/afero"
 
-	"werkstatt-backup/fs/faultfs"
+	"werkstatt-backup/storage/faultfs"
 )
 
 // indexOf returns the position of the first call matching op and a name
@@ -34,7 +34,7 @@ func indexOf(calls []faultfs.Call, from int, op faultfs.Op, pattern string) int 
 func TestCommitDurabilityOrder(t *testing.T) {
 	fx := newCrashFixture(t)
 	recs, content, _ := fx.next.records()
-	f := faultfs.New(fx.copyOf(t))
+	f := faultfs.New(archiveOf(fx.copyOf(t)))
 	if _, err := Open(f, WithMaxChain(2)).Commit(context.Background(), recs, content); err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestForgetDurabilityOrder(t *testing.T) {
 	if err := faultfs.Copy(fsys, base); err != nil {
 		t.Fatal(err)
 	}
-	f := faultfs.New(fsys)
+	f := faultfs.New(archiveOf(fsys))
 	res, err := Open(f).Forget(context.Background(), p, false)
 	if err != nil {
 		t.Fatal(err)

@@ -12,15 +12,15 @@ import (
 
 	"github.com/spf13/afero"
 
-	archfs "werkstatt-backup/fs"
 	"werkstatt-backup/storage"
 )
 
 // Store is the history of one archive. Commit and Forget change it and
-// must run under the archive lock (fs.AcquireLock), like every other write
+// must run under the archive lock (lock.AcquireLock), like every other write
 // to the archive; List, Load, At, Content, Versions and Check only read.
 type Store struct {
 	fs       afero.Fs
+	caps     storage.Capabilities
 	now      func() time.Time
 	fence    func() error
 	maxChain int
@@ -51,6 +51,10 @@ func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = no
 // fails (the lock's lease may be lost) nothing more is written and the
 // error is returned.
 func WithFence(fence func() error) Option { return func(s *Store) { s.fence = fence } }
+
+// WithCaps sets what the archive's backend declares (default: nothing
+// beyond afero): its fast paths and whether its writes are atomic.
+func WithCaps(c storage.Capabilities) Option { return func(s *Store) { s.caps = c } }
 
 // WithMaxChain sets after how many deltas a full generation is written
 // (default DefaultMaxChain).
@@ -120,7 +124,7 @@ type listing struct {
 // scan lists gen/ and pack/. A missing history is an empty listing.
 func (s *Store) scan() (*listing, error) {
 	l := &listing{packs: map[uint64]string{}}
-	gens, genOK, err := readDir(s.fs, genDir)
+	gens, genOK, err := readDir(s.fs, s.caps, genDir)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +144,7 @@ func (s *Store) scan() (*listing, error) {
 			l.gens = append(l.gens, genRef{seq: seq, archiveTime: t, file: p})
 		}
 	}
-	packs, packOK, err := readDir(s.fs, packDir)
+	packs, packOK, err := readDir(s.fs, s.caps, packDir)
 	if err != nil {
 		return nil, err
 	}
@@ -161,8 +165,8 @@ func (s *Store) scan() (*listing, error) {
 }
 
 // readDir lists dir sorted by name; a missing dir is empty (exists false).
-func readDir(fsys afero.Fs, dir string) (fis []os.FileInfo, exists bool, err error) {
-	fis, err = archfs.ReadDir(fsys, dir)
+func readDir(fsys afero.Fs, caps storage.Capabilities, dir string) (fis []os.FileInfo, exists bool, err error) {
+	fis, err = storage.ReadDir(fsys, caps, dir)
 	if errors.Is(err, iofs.ErrNotExist) {
 		return nil, false, nil
 	}
@@ -220,7 +224,7 @@ const (
 // readGen reads and decodes one generation file and checks that it is the
 // generation its name says.
 func (s *Store) readGen(ref genRef) (*genFile, error) {
-	data, err := archfs.ReadFileLimit(s.fs, ref.file, maxGenFile)
+	data, err := storage.ReadFileLimit(s.fs, s.caps, ref.file, maxGenFile)
 	if err != nil {
 		return nil, &FileError{Path: ref.file, Op: "lesen", Err: err}
 	}

@@ -4,35 +4,36 @@ import (
 	"context"
 	"errors"
 	"path"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/spf13/afero"
-
 	"werkstatt-backup/backends/local"
+	"werkstatt-backup/backends/mem"
 	"werkstatt-backup/backends/smb"
 	"werkstatt-backup/backends/smb/smbtest"
-	wfs "werkstatt-backup/fs"
+	"werkstatt-backup/storage"
+	"werkstatt-backup/storage/storagetest"
 )
 
-func smbArchive(t *testing.T) afero.Fs {
+func smbArchive(t *testing.T) *storage.Archive {
 	t.Helper()
 	srv := smbtest.Start(t)
-	fsys, err := smb.Backend{}.Open(context.Background(), srv.Location("archiv"), wfs.OpenOptions{Create: true, Password: srv.Password})
+	a, err := smb.Backend{}.Open(context.Background(), srv.Location("archiv"), storage.Options{Create: true, Values: map[string]any{smb.OptPassword: srv.Password}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { wfs.Close(fsys) })
-	return fsys
+	t.Cleanup(func() { a.Close() })
+	return a
 }
 
-func localArchive(t *testing.T) afero.Fs {
+func localArchive(t *testing.T) *storage.Archive {
 	t.Helper()
-	fsys, err := local.Backend{}.Open(context.Background(), wfs.Location{Path: t.TempDir()}, wfs.OpenOptions{})
+	a, err := local.Backend{}.Open(context.Background(), local.Location{Path: t.TempDir()}, storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fsys
+	return a
 }
 
 // Export, change rows (update, delete, insert), export again: every
@@ -41,16 +42,18 @@ func localArchive(t *testing.T) afero.Fs {
 func TestRoundTrip(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		fs   func(t *testing.T) afero.Fs
+		fs   func(t *testing.T) *storage.Archive
 	}{
-		{"mem", func(*testing.T) afero.Fs { return memArchive() }},
+		{"mem", func(*testing.T) *storage.Archive { return mem.NewArchive() }},
+		{"mem with atomic writes", atomicWriteArchive},
 		{"local", localArchive},
 		{"smb", smbArchive},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			fsys := tc.fs(t)
-			s := Open(fsys)
+			a := tc.fs(t)
+			fsys := a.Fs
+			s := Open(fsys, WithCaps(a.Caps))
 			tb := newTable(1, 50)
 			want1 := tb.want()
 			recs, content, calls := tb.records()
@@ -216,4 +219,24 @@ func TestLayoutStaysOutOfOrderFolders(t *testing.T) {
 			t.Errorf("unexpected file %s", f)
 		}
 	}
+}
+
+// atomicWriteArchive is a mem archive declaring AtomicWrite; when the test
+// ends it checks that the history wrote its files under their real names,
+// except the generation file, whose name takes the archive's time of a
+// file written first (so it is written to a temp name and renamed).
+func atomicWriteArchive(t *testing.T) *storage.Archive {
+	a, rec := storagetest.AtomicWrite(mem.NewArchive())
+	t.Cleanup(func() {
+		created := rec.Created()
+		if len(created) == 0 {
+			t.Error("nothing was written through the AtomicWrite archive")
+		}
+		for _, name := range created {
+			if strings.HasSuffix(name, tmpSuffix) && !strings.HasPrefix(name, genDir+"/") {
+				t.Errorf("%s: a temp name on a storage with atomic writes", name)
+			}
+		}
+	})
+	return a
 }

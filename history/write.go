@@ -3,7 +3,7 @@ package history
 import (
 	"fmt"
 
-	archfs "werkstatt-backup/fs"
+	"werkstatt-backup/atomicfile"
 )
 
 // writeFile writes data under name atomically and durably: name+".tmp",
@@ -14,7 +14,7 @@ func (s *Store) writeFile(name string, data []byte) error {
 		return err
 	}
 	tmp := name + tmpSuffix
-	if err := archfs.WriteFileAtomic(s.fs, name, tmp, data, 0o644); err != nil {
+	if err := atomicfile.WriteFileAtomic(s.fs, s.caps, name, tmp, data, 0o644); err != nil {
 		return fmt.Errorf("Historie: %w", err)
 	}
 	return nil
@@ -22,7 +22,7 @@ func (s *Store) writeFile(name string, data []byte) error {
 
 // syncDir makes the renames in dir durable.
 func (s *Store) syncDir(dir string) error {
-	if err := archfs.SyncDir(s.fs, dir); err != nil {
+	if err := atomicfile.SyncDir(s.fs, s.caps, dir); err != nil {
 		return fmt.Errorf("Historie: %w", err)
 	}
 	return nil

@@ -43,6 +43,9 @@ type Description struct {
 	Syntax  string   // URL form for help texts: "smb://[domäne;]benutzer@host[:port]/freigabe[/ordner]"
 	Summary string   // one German line: what the backend stores where
 	Options []Option // the backend's settings, all keys prefixed with the scheme and "_"
+	// Workers is the Capabilities.DefaultWorkers its archives declare,
+	// for help texts before any archive is open ("über SMB 128").
+	Workers int
 }
 
 // OptionKind is how an option's value is parsed and checked.

@@ -5,14 +5,14 @@ import (
 	"werkstatt-backup/backends/local"
 	"werkstatt-backup/backends/mem"
 	"werkstatt-backup/backends/smb"
-	wfs "werkstatt-backup/fs"
+	"werkstatt-backup/storage"
 )
 
 // Registry returns a registry holding every backend of the program.
-func Registry() *wfs.Registry {
-	r := wfs.NewRegistry()
-	r.Register("file", local.Backend{})
-	r.Register("mem", mem.Backend{})
-	r.Register("smb", smb.Backend{})
+func Registry() *storage.Registry {
+	r := storage.NewRegistry()
+	r.Register(local.Backend{})
+	r.Register(mem.Backend{})
+	r.Register(smb.Backend{})
 	return r
 }

@@ -6,33 +6,50 @@ import (
 	iofs "io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/spf13/afero"
 
-	wfs "werkstatt-backup/fs"
-	"werkstatt-backup/fs/fstest"
+	"werkstatt-backup/storage"
+	"werkstatt-backup/storage/storagetest"
 )
 
 func TestConformance(t *testing.T) {
-	fstest.Run(t, func(t *testing.T) afero.Fs {
-		return open(t, t.TempDir(), wfs.OpenOptions{})
+	storagetest.Run(t, func(t *testing.T) *storage.Archive {
+		return openArchive(t, t.TempDir(), storage.Options{})
 	})
 }
 
-func open(t *testing.T, path string, opts wfs.OpenOptions) afero.Fs {
+func openArchive(t *testing.T, path string, opts storage.Options) *storage.Archive {
 	t.Helper()
-	fsys, err := Backend{}.Open(context.Background(), wfs.Location{Scheme: "file", Path: path}, opts)
+	a, err := Backend{}.Open(context.Background(), Location{Path: path}, opts)
 	if err != nil {
 		t.Fatalf("Open(%q): %v", path, err)
 	}
-	return fsys
+	return a
+}
+
+func open(t *testing.T, path string, opts storage.Options) afero.Fs {
+	return openArchive(t, path, opts).Fs
+}
+
+// TestCapabilities: a local disk declares what the engine relies on, and
+// on Linux the fast paths (syncfs for a batch commit among them).
+func TestCapabilities(t *testing.T) {
+	c := openArchive(t, t.TempDir(), storage.Options{}).Caps
+	if !c.AtomicRename || !c.ExclusiveCreate || !c.Links || c.Lstat == nil || c.AtomicWrite || c.CaseInsensitive || c.DefaultWorkers != max(8, 4*runtime.NumCPU()) {
+		t.Errorf("local archive declares %+v", c)
+	}
+	if linux := runtime.GOOS == "linux"; (c.SyncAll != nil) != linux || (c.ReadFile != nil) != linux || (c.ReadDir != nil) != linux || (c.WriteFile != nil) != linux {
+		t.Errorf("fast paths on %s: SyncAll %v ReadFile %v ReadDir %v WriteFile %v", runtime.GOOS, c.SyncAll != nil, c.ReadFile != nil, c.ReadDir != nil, c.WriteFile != nil)
+	}
 }
 
 func TestOpenMissing(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "fehlt")
-	_, err := Backend{}.Open(context.Background(), wfs.Location{Scheme: "file", Path: missing}, wfs.OpenOptions{})
+	_, err := Backend{}.Open(context.Background(), Location{Path: missing}, storage.Options{})
 	if !errors.Is(err, iofs.ErrNotExist) {
 		t.Fatalf("err = %v, want errors.Is(err, fs.ErrNotExist)", err)
 	}
@@ -46,7 +63,7 @@ func TestOpenMissing(t *testing.T) {
 
 func TestOpenCreate(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "neu", "archiv")
-	fsys := open(t, dir, wfs.OpenOptions{Create: true})
+	fsys := open(t, dir, storage.Options{Create: true})
 	if err := afero.WriteFile(fsys, "a.txt", []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +77,7 @@ func TestOpenRelative(t *testing.T) {
 	if err := os.Mkdir("test_archiv", 0o755); err != nil {
 		t.Fatal(err)
 	}
-	fsys := open(t, "./test_archiv", wfs.OpenOptions{})
+	fsys := open(t, "./test_archiv", storage.Options{})
 	if err := afero.WriteFile(fsys, "a.txt", []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +93,7 @@ func TestOpenNotADirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, create := range []bool{false, true} {
-		_, err := Backend{}.Open(context.Background(), wfs.Location{Scheme: "file", Path: file}, wfs.OpenOptions{Create: create})
+		_, err := Backend{}.Open(context.Background(), Location{Path: file}, storage.Options{Create: create})
 		if err == nil || !strings.Contains(err.Error(), "kein Verzeichnis") {
 			t.Errorf("Create=%v: err = %v, want \"... ist kein Verzeichnis\"", create, err)
 		}

@@ -10,17 +10,13 @@ import (
 
 	"github.com/spf13/afero"
 	"golang.org/x/sys/unix"
-
-	wfs "werkstatt-backup/fs"
 )
-
-var _ wfs.DirReader = (*archiveFs)(nil)
 
 // direntBufs holds the buffers for getdents: one listing per order folder,
 // 100,000 in a restore, would otherwise each allocate one.
 var direntBufs = sync.Pool{New: func() any { b := make([]byte, 8192); return &b }}
 
-// ReadDir implements wfs.DirReader with open, getdents, an fstatat per
+// ReadDir is Capabilities.ReadDir with open, getdents, an fstatat per
 // entry and close: what os.File.Readdir does, without the five calls
 // os.Open adds (see ReadFileLimit). Entries that vanish while listing are
 // left out, as os does.

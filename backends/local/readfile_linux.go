@@ -7,11 +7,7 @@ import (
 
 	"github.com/spf13/afero"
 	"golang.org/x/sys/unix"
-
-	wfs "werkstatt-backup/fs"
 )
-
-var _ wfs.FileReader = (*archiveFs)(nil)
 
 // readBufs are the buffers ReadFileLimit reads into before it copies the
 // content out at its exact size: a restore of 100,000 orders reads 200,000
@@ -19,7 +15,7 @@ var _ wfs.FileReader = (*archiveFs)(nil)
 // only feed the garbage collector.
 var readBufs = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
 
-// ReadFileLimit implements wfs.FileReader with plain open, read and close.
+// ReadFileLimit is Capabilities.ReadFile with plain open, read and close.
 // os.Open costs five more system calls on Linux (it offers every file to
 // the network poller, which refuses regular files, and switches the
 // descriptor to non-blocking and back); verify, restore and an export

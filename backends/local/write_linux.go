@@ -6,13 +6,9 @@ import (
 
 	"github.com/spf13/afero"
 	"golang.org/x/sys/unix"
-
-	wfs "werkstatt-backup/fs"
 )
 
-var _ wfs.FileWriter = (*archiveFs)(nil)
-
-// WriteFileSync implements wfs.FileWriter with plain open, write, fsync (if
+// WriteFileSync is Capabilities.WriteFile with plain open, write, fsync (if
 // sync) and close: a fresh export writes two small temp files per order,
 // and os.OpenFile adds five system calls to each (see ReadFileLimit), a
 // tenth of the export's CPU time.

@@ -12,23 +12,25 @@ import (
 	"syscall"
 	"testing"
 
-	wfs "werkstatt-backup/fs"
+	"werkstatt-backup/atomicfile"
+	"werkstatt-backup/storage"
 )
 
 // WriteTemp through the backend's FileWriter creates, truncates and
 // reports a missing directory like the generic way.
 func TestWriteTempFast(t *testing.T) {
 	root := t.TempDir()
-	fsys := open(t, root, wfs.OpenOptions{})
-	if _, ok := fsys.(wfs.FileWriter); !ok {
-		t.Fatal("the local backend has no FileWriter")
+	a := openArchive(t, root, storage.Options{})
+	fsys := a.Fs
+	if a.Caps.WriteFile == nil {
+		t.Fatal("the local backend declares no WriteFile")
 	}
 	old := syscall.Umask(0o022)
 	defer syscall.Umask(old)
 	long := bytes.Repeat([]byte("x"), 10000)
 	for _, data := range [][]byte{long, []byte("kurz"), nil} {
 		for _, sync := range []bool{true, false} {
-			if err := wfs.WriteTemp(fsys, "data.tmp.csv", data, 0o666, sync); err != nil {
+			if err := atomicfile.WriteTemp(fsys, a.Caps, "data.tmp.csv", data, 0o666, sync); err != nil {
 				t.Fatal(err)
 			}
 			got, err := os.ReadFile(filepath.Join(root, "data.tmp.csv"))
@@ -45,17 +47,17 @@ func TestWriteTempFast(t *testing.T) {
 		t.Errorf("mode %v, want 0644 (0666 less the umask)", fi.Mode().Perm())
 	}
 
-	err = wfs.WriteTemp(fsys, "fehlt/meta.tmp.json", []byte("{}"), 0o644, true)
+	err = atomicfile.WriteTemp(fsys, a.Caps, "fehlt/meta.tmp.json", []byte("{}"), 0o644, true)
 	if !errors.Is(err, iofs.ErrNotExist) || !strings.Contains(err.Error(), "fehlt/meta.tmp.json anlegen") {
 		t.Errorf("missing directory: %v, want ErrNotExist naming fehlt/meta.tmp.json anlegen", err)
 	}
 	if err := os.Mkdir(filepath.Join(root, "ordner"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := wfs.WriteTemp(fsys, "ordner", []byte("x"), 0o644, true); err == nil {
+	if err := atomicfile.WriteTemp(fsys, a.Caps, "ordner", []byte("x"), 0o644, true); err == nil {
 		t.Error("writing over a directory succeeded")
 	}
-	if err := wfs.WriteTemp(fsys, "../ausserhalb", []byte("x"), 0o644, true); err == nil {
+	if err := atomicfile.WriteTemp(fsys, a.Caps, "../ausserhalb", []byte("x"), 0o644, true); err == nil {
 		t.Error("wrote outside the archive root")
 	}
 	if _, err := os.Stat(filepath.Join(filepath.Dir(root), "ausserhalb")); err == nil {
@@ -67,7 +69,8 @@ func TestWriteTempFast(t *testing.T) {
 // os.Rename's refusals: a directory is not moved over another one.
 func TestRenameFast(t *testing.T) {
 	root := t.TempDir()
-	fsys := open(t, root, wfs.OpenOptions{})
+	a := openArchive(t, root, storage.Options{})
+	fsys := a.Fs
 	write := func(name, content string) {
 		t.Helper()
 		if err := os.WriteFile(filepath.Join(root, name), []byte(content), 0o644); err != nil {

@@ -6,37 +6,85 @@ package mem
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/spf13/afero"
 
-	wfs "werkstatt-backup/fs"
+	"werkstatt-backup/storage"
 )
 
-var _ wfs.Backend = Backend{}
+var _ storage.Backend = Backend{}
+
+// DefaultWorkers is the least number of parallel file operations unless
+// the user chooses (--workers); an archive declares 4 per CPU if that is
+// more.
+const DefaultWorkers = 8
 
 var (
 	mu        sync.Mutex
 	instances = make(map[string]afero.Fs)
 )
 
-// Backend opens the process-wide in-memory archive named loc.Path. The
-// archive always exists, so opts.Create does not matter.
+// Backend opens the process-wide in-memory archive of a name. The archive
+// always exists, so opts.Create does not matter.
 type Backend struct{}
 
-// Open returns the in-memory archive named loc.Path, making it on first use.
-func (Backend) Open(ctx context.Context, loc wfs.Location, opts wfs.OpenOptions) (afero.Fs, error) {
-	if loc.Path == "" {
+// Describe declares the scheme "mem"; it has no options.
+func (Backend) Describe() storage.Description {
+	return storage.Description{
+		Scheme:  "mem",
+		Syntax:  "mem://name",
+		Summary: "im Arbeitsspeicher, nur für Tests und die Demo",
+		Workers: DefaultWorkers,
+	}
+}
+
+// Location names an in-memory archive.
+type Location struct {
+	Name string
+}
+
+// Scheme is "mem".
+func (Location) Scheme() string { return "mem" }
+
+// String is "mem://name"; a name holds no secret.
+func (l Location) String() string { return "mem://" + l.Name }
+
+// Parse takes the name after "mem://": letters, digits, ".", "_", "-".
+func (Backend) Parse(name string) (storage.Location, error) {
+	if name == "" {
+		return nil, errors.New("mem-Name fehlt")
+	}
+	for _, c := range name {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '.' || c == '_' || c == '-'
+		if !ok && strings.Contains(name, "@") { // maybe user:password@: never echo it
+			return nil, errors.New("mem-Name enthält unerlaubte Zeichen (erlaubt: A-Z a-z 0-9 . _ -)")
+		}
+		if !ok {
+			return nil, fmt.Errorf("mem-Name %q enthält unerlaubte Zeichen (erlaubt: A-Z a-z 0-9 . _ -)", name)
+		}
+	}
+	return Location{Name: name}, nil
+}
+
+// Open returns the in-memory archive named by loc, making it on first use.
+func (Backend) Open(ctx context.Context, sloc storage.Location, opts storage.Options) (*storage.Archive, error) {
+	loc, ok := sloc.(Location)
+	if !ok || loc.Name == "" {
 		return nil, errors.New("mem-Name fehlt")
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	fsys, ok := instances[loc.Path]
+	fsys, ok := instances[loc.Name]
 	if !ok {
 		fsys = New()
-		instances[loc.Path] = fsys
+		instances[loc.Name] = fsys
 	}
-	return fsys, nil
+	return &storage.Archive{Fs: fsys, Caps: Caps()}, nil
 }
 
 // Reset drops the in-memory archive called name; the next Open starts empty.
@@ -47,7 +95,23 @@ func Reset(name string) {
 }
 
 // New returns a fresh in-memory archive Fs that is not registered under
-// any name, for tests that need no registry.
+// any name, for tests that need no registry. Its capabilities are Caps.
 func New() afero.Fs {
 	return &strictFs{Fs: afero.NewBasePathFs(afero.NewMemMapFs(), "/")}
+}
+
+// NewArchive is New with its capabilities.
+func NewArchive() *storage.Archive {
+	return &storage.Archive{Fs: New(), Caps: Caps()}
+}
+
+// Caps are what the in-memory archive guarantees: strictFs makes an
+// exclusive create and a rename single steps under its lock. It has no
+// links and no faster ways than afero's.
+func Caps() storage.Capabilities {
+	return storage.Capabilities{
+		AtomicRename:    true,
+		ExclusiveCreate: true,
+		DefaultWorkers:  max(DefaultWorkers, 4*runtime.NumCPU()),
+	}
 }

@@ -8,27 +8,38 @@ import (
 
 	"github.com/spf13/afero"
 
-	wfs "werkstatt-backup/fs"
-	"werkstatt-backup/fs/fstest"
+	"werkstatt-backup/storage"
+	"werkstatt-backup/storage/storagetest"
 )
 
 var seq atomic.Int64
 
 func TestConformance(t *testing.T) {
-	fstest.Run(t, func(t *testing.T) afero.Fs {
-		return open(t, fmt.Sprintf("fstest-%d", seq.Add(1)))
+	storagetest.Run(t, func(t *testing.T) *storage.Archive {
+		return openArchive(t, fmt.Sprintf("fstest-%d", seq.Add(1)))
 	})
 }
 
-func open(t *testing.T, name string) afero.Fs {
+// TestConformanceAtomicWrite: the contract holds for the test-only
+// AtomicWrite declaration too, which the engine's tests use.
+func TestConformanceAtomicWrite(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T) *storage.Archive {
+		a, _ := storagetest.AtomicWrite(openArchive(t, fmt.Sprintf("fstest-aw-%d", seq.Add(1))))
+		return a
+	})
+}
+
+func openArchive(t *testing.T, name string) *storage.Archive {
 	t.Helper()
 	t.Cleanup(func() { Reset(name) })
-	fsys, err := Backend{}.Open(context.Background(), wfs.Location{Scheme: "mem", Path: name}, wfs.OpenOptions{})
+	a, err := Backend{}.Open(context.Background(), Location{Name: name}, storage.Options{})
 	if err != nil {
 		t.Fatalf("Open(%q): %v", name, err)
 	}
-	return fsys
+	return a
 }
+
+func open(t *testing.T, name string) afero.Fs { return openArchive(t, name).Fs }
 
 func TestSameNameSameData(t *testing.T) {
 	if err := afero.WriteFile(open(t, "werkstatt"), "a.txt", []byte("export"), 0o644); err != nil {

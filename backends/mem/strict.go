@@ -15,7 +15,7 @@ import (
 var _ afero.Fs = (*strictFs)(nil)
 
 // strictFs makes afero's MemMapFs behave like a real filesystem where the
-// storage contract (fs/fstest) needs it. The embedded Fs is a MemMapFs
+// storage contract (storage/storagetest) needs it. The embedded Fs is a MemMapFs
 // behind BasePathFs "/", which turns every name into one absolute key
 // (MemMapFs alone keeps "a/b" and "/a/b" as two different files).
 // MemMapFs itself

@@ -6,11 +6,10 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/spf13/afero"
-
 	"werkstatt-backup/backends/s3/s3test"
-	wfs "werkstatt-backup/fs"
-	"werkstatt-backup/fs/fstest"
+	"werkstatt-backup/lock"
+	"werkstatt-backup/storage"
+	"werkstatt-backup/storage/storagetest"
 )
 
 // implicitDirs are the conformance subtests that assume folders exist on
@@ -19,12 +18,11 @@ import (
 // MkdirAll creates nothing and a file can be written anywhere. What the
 // subtests check apart from that is covered by TestImplicitDirs.
 var implicitDirs = map[string]bool{
-	"CreateNeedsParent": true,
-	"MkdirAll":          true,
-	"ReadDir":           true,
-	"NotExist":          true,
-	"WriteFileAtomic":   true,
-	"WalkDirs":          true,
+	"MkdirAll":        true,
+	"ReadDir":         true,
+	"NotExist":        true,
+	"WriteFileAtomic": true,
+	"WalkDirs":        true,
 }
 
 // TestConformance runs the storage contract against a real S3 server;
@@ -32,14 +30,14 @@ var implicitDirs = map[string]bool{
 func TestConformance(t *testing.T) {
 	// LockContention waits for the holder's next refresh (Lease/6, 30 s
 	// by default): a short lease keeps it to half a second.
-	t.Setenv(wfs.TestLeaseEnv, "3s")
+	t.Setenv(lock.TestLeaseEnv, "3s")
 	srv := s3test.Start(t)
 	var n atomic.Int64
-	fstest.Run(t, func(t *testing.T) afero.Fs {
+	storagetest.Run(t, func(t *testing.T) *storage.Archive {
 		sub := t.Name()[strings.LastIndex(t.Name(), "/")+1:]
 		if implicitDirs[sub] {
 			t.Skip("setzt eigenständige Ordner voraus; S3 hat ImplicitDirs (siehe TestImplicitDirs)")
 		}
-		return srv.Open(s3test.Bucket, fmt.Sprintf("fstest-%d", n.Add(1))).Fs
+		return srv.Open(s3test.Bucket, fmt.Sprintf("fstest-%d", n.Add(1)))
 	})
 }

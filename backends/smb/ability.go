@@ -7,23 +7,25 @@ import (
 
 	smb2 "github.com/cloudsoda/go-smb2"
 
-	wfs "werkstatt-backup/fs"
+	"werkstatt-backup/storage"
 )
 
-// The optional abilities of fs (see fs/ability.go) that make the engine
-// fast over SMB, where every request is a network round trip.
-var (
-	_ wfs.FileReader = (*Fs)(nil)
-	_ wfs.DirSyncer  = (*Fs)(nil)
-	_ wfs.Parallel   = (*Fs)(nil)
-
-	_ wfs.CaseInsensitive = (*Fs)(nil)
-)
-
-// CaseInsensitiveNames implements wfs.CaseInsensitive: SMB compares names
-// without regard to letter case (Windows always, Samba by default), so
-// verify and restore take DATA.CSV for data.csv and export renames it.
-func (fs *Fs) CaseInsensitiveNames() bool { return true }
+// caps declares what a share guarantees and the fast paths that make the
+// engine quick over SMB, where every request is a network round trip.
+// SMB compares names without regard to letter case (Windows always, Samba
+// by default), so verify and restore take DATA.CSV for data.csv and
+// export renames it. A rename replaces the target in one step, and
+// creating with O_EXCL is atomic on the server.
+func (fs *Fs) caps() storage.Capabilities {
+	return storage.Capabilities{
+		AtomicRename:    true,
+		ExclusiveCreate: true,
+		CaseInsensitive: true,
+		DefaultWorkers:  DefaultWorkers,
+		ReadFile:        fs.ReadFileLimit,
+		SyncDir:         fs.SyncDir,
+	}
+}
 
 // DefaultWorkers is the number of parallel file operations the engine runs
 // on a share unless the user chooses (--workers). An order costs 16
@@ -59,10 +61,7 @@ func (c *conn) largeRequest(fn func() error) error {
 // a data.csv or meta.json holds, and one credit.
 const firstRead = 64 << 10
 
-// DefaultWorkers implements wfs.Parallel.
-func (fs *Fs) DefaultWorkers() int { return DefaultWorkers }
-
-// SyncDir implements wfs.DirSyncer: SMB has no directory flush (Samba
+// SyncDir is Capabilities.SyncDir: SMB has no directory flush (Samba
 // answers "access denied") and the server commits a rename in its own
 // filesystem, so there is nothing to send.
 func (fs *Fs) SyncDir(dir string) error {
@@ -70,7 +69,7 @@ func (fs *Fs) SyncDir(dir string) error {
 	return err
 }
 
-// ReadFileLimit implements wfs.FileReader with three requests: open, one
+// ReadFileLimit is Capabilities.ReadFile, with three requests: open, one
 // read of up to 64 KiB (a shorter answer is the end of the file) and
 // close, where afero.ReadFile or io.ReadAll need a size query or a
 // second read that finds the end. Like Open it is retried once on a

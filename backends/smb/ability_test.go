@@ -10,15 +10,17 @@ import (
 
 	"github.com/spf13/afero"
 
+	"werkstatt-backup/atomicfile"
 	"werkstatt-backup/backends/smb"
 	"werkstatt-backup/backends/smb/smbtest"
-	wfs "werkstatt-backup/fs"
+	"werkstatt-backup/storage"
 )
 
 func TestReadFileLimit(t *testing.T) {
 	t.Parallel()
 	srv := smbtest.Start(t)
-	fsys := open(t, srv, "lesen", smb.Backend{})
+	a := open(t, srv, "lesen", smb.Backend{})
+	fsys := a.Fs
 	big := bytes.Repeat([]byte("0123456789abcdef"), 20000) // 320,000 bytes: several reads
 	files := map[string][]byte{"leer": nil, "klein": []byte("record_id\r\n1\r\n"), "gross": big}
 	for name, data := range files {
@@ -42,18 +44,18 @@ func TestReadFileLimit(t *testing.T) {
 		{"gross", 65536, big[:65537]},
 		{"gross", 65535, big[:65536]},
 	} {
-		got, err := wfs.ReadFileLimit(fsys, c.name, c.limit)
+		got, err := storage.ReadFileLimit(fsys, a.Caps, c.name, c.limit)
 		if err != nil || !bytes.Equal(got, c.want) {
 			t.Errorf("ReadFileLimit(%s, %d) = %d bytes, %v; want %d bytes", c.name, c.limit, len(got), err, len(c.want))
 		}
 	}
-	if _, err := wfs.ReadFileLimit(fsys, "fehlt", 10); !errors.Is(err, iofs.ErrNotExist) {
+	if _, err := storage.ReadFileLimit(fsys, a.Caps, "fehlt", 10); !errors.Is(err, iofs.ErrNotExist) {
 		t.Errorf("missing file: err = %v, want ErrNotExist", err)
 	}
 	if err := fsys.Mkdir("ordner", 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := wfs.ReadFileLimit(fsys, "ordner", 10); err == nil {
+	if _, err := storage.ReadFileLimit(fsys, a.Caps, "ordner", 10); err == nil {
 		t.Error("reading a directory succeeded")
 	}
 }
@@ -65,7 +67,8 @@ func TestReadFileLimit(t *testing.T) {
 func TestManyParallelListings(t *testing.T) {
 	t.Parallel()
 	srv := smbtest.Start(t)
-	fsys := open(t, srv, "listen", smb.Backend{})
+	a := open(t, srv, "listen", smb.Backend{})
+	fsys := a.Fs
 	const dirs = 200
 	for i := range dirs {
 		d := fmt.Sprintf("%03d", i)
@@ -101,16 +104,17 @@ func TestManyParallelListings(t *testing.T) {
 func TestSyncDirSendsNothing(t *testing.T) {
 	t.Parallel()
 	srv := smbtest.Start(t)
-	fsys := open(t, srv, "sync", smb.Backend{})
-	if err := wfs.SyncDir(fsys, "."); err != nil {
+	a := open(t, srv, "sync", smb.Backend{})
+	fsys := a.Fs
+	if err := atomicfile.SyncDir(fsys, a.Caps, "."); err != nil {
 		t.Fatal(err)
 	}
 	srv.Pause() // a request would now wait for its deadline
 	defer srv.Resume()
-	if err := wfs.SyncDir(fsys, "fehlt/auch"); err != nil {
+	if err := atomicfile.SyncDir(fsys, a.Caps, "fehlt/auch"); err != nil {
 		t.Fatalf("SyncDir: %v", err)
 	}
-	if _, ok := fsys.(wfs.Parallel); !ok {
-		t.Error("the SMB Fs suggests no number of workers")
+	if a.Caps.DefaultWorkers != smb.DefaultWorkers || !a.Caps.CaseInsensitive || a.Caps.SyncDir == nil || a.Caps.ReadFile == nil {
+		t.Errorf("the SMB archive declares %+v", a.Caps)
 	}
 }

@@ -9,12 +9,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/spf13/afero"
-
-	wfs "werkstatt-backup/fs"
+	"werkstatt-backup/storage"
 )
 
-var _ wfs.Backend = Backend{}
+var _ storage.Backend = Backend{}
 
 // Defaults for the zero fields of Backend.
 const (
@@ -23,25 +21,40 @@ const (
 	DefaultTimeout   = 15 * time.Second
 	DefaultReconnect = 10 * time.Second
 	DefaultBusyWait  = 5 * time.Second
+	// minTimeout is the shortest smb_timeout accepted.
+	minTimeout = time.Second
 )
 
 // Backend opens archives on SMB2/3 shares (scheme "smb"). The zero value
 // is ready to use.
 type Backend struct {
 	Sessions  int           // size of the session pool; 0 = DefaultSessions
-	Timeout   time.Duration // deadline of every call if OpenOptions.Timeout is 0; 0 = DefaultTimeout
+	Timeout   time.Duration // deadline of every call if the option smb_timeout is unset; 0 = DefaultTimeout
 	Reconnect time.Duration // longest time spent reconnecting a dropped session; 0 = DefaultReconnect
 	BusyWait  time.Duration // how long a call waits for a file someone else holds open; 0 = DefaultBusyWait
+
+	callBegun func() // tests only (see export_test.go)
 }
 
-// Open connects to loc.Host, logs on as loc.Domain\loc.User with NTLM and
-// opts.Password (else the URL's password), mounts loc.Share and returns an
-// *Fs rooted at loc.Path, created first if missing and opts.Create. The
-// first session is made here, with one try, so that a wrong password, an
-// unknown share or an unreachable server is one clear error at once
-// (errors.Is ErrLogon, ErrShareNotFound, ErrUnreachable); the other
-// sessions of the pool connect on first use. Close the Fs (wfs.Close).
-func (b Backend) Open(ctx context.Context, loc wfs.Location, opts wfs.OpenOptions) (afero.Fs, error) {
+// Open connects to loc.Host, logs on as the URL's user and domain (else
+// the options smb_user and smb_domain) with NTLM and the password (see
+// password), mounts loc.Share and returns the archive rooted at loc.Path,
+// created first if missing and opts.Create. The first session is made
+// here, with one try, so that a wrong password, an unknown share or an
+// unreachable server is one clear error at once (errors.Is ErrLogon,
+// ErrShareNotFound, ErrUnreachable); the other sessions of the pool
+// connect on first use. ctx is the run's: see storage.Backend.Open.
+func (b Backend) Open(ctx context.Context, sloc storage.Location, opts storage.Options) (*storage.Archive, error) {
+	loc, ok := sloc.(Location)
+	if !ok {
+		return nil, fmt.Errorf("Archiv %s: keine SMB-Adresse", sloc)
+	}
+	if loc.User == "" {
+		loc.User = opts.String(OptUser)
+	}
+	if loc.Domain == "" {
+		loc.Domain = opts.String(OptDomain)
+	}
 	switch {
 	case loc.Host == "":
 		return nil, errors.New("SMB-Host fehlt")
@@ -50,9 +63,9 @@ func (b Backend) Open(ctx context.Context, loc wfs.Location, opts wfs.OpenOption
 	case loc.User == "":
 		return nil, errors.New("SMB-Benutzer fehlt (smb://benutzer@host/freigabe oder --smb-user)")
 	}
-	password := opts.Password
-	if password == "" {
-		password = loc.Password
+	password, err := password(loc, opts)
+	if err != nil {
+		return nil, err
 	}
 	port := loc.Port
 	if port == 0 {
@@ -65,12 +78,13 @@ func (b Backend) Open(ctx context.Context, loc wfs.Location, opts wfs.OpenOption
 		user:      loc.User,
 		domain:    loc.Domain,
 		password:  password,
-		timeout:   positive(opts.Timeout, positive(b.Timeout, DefaultTimeout)),
+		timeout:   positive(opts.Duration(OptTimeout), positive(b.Timeout, DefaultTimeout)),
 		sessions:  positive(b.Sessions, DefaultSessions),
 		reconnect: positive(b.Reconnect, DefaultReconnect),
 		busyWait:  positive(b.BusyWait, DefaultBusyWait),
+		callBegun: b.callBegun,
 	}
-	p := newPool(cfg)
+	p := newPool(ctx, cfg)
 	if err := p.connect(ctx); err != nil {
 		p.close()
 		if ctx.Err() != nil {
@@ -83,12 +97,12 @@ func (b Backend) Open(ctx context.Context, loc wfs.Location, opts wfs.OpenOption
 		p.close()
 		return nil, err
 	}
-	return fs, nil
+	return &storage.Archive{Fs: fs, Caps: fs.caps(), Closer: fs.Close}, nil
 }
 
 // checkRoot makes sure the archive directory exists (creating it if
 // create) and is a directory.
-func (fs *Fs) checkRoot(loc wfs.Location, create bool) error {
+func (fs *Fs) checkRoot(loc Location, create bool) error {
 	if fs.root == "" {
 		return nil
 	}

@@ -10,7 +10,10 @@
 //   - A pool of a few sessions (Backend.Sessions, default 4), each its own
 //     TCP connection with the share mounted, carries the calls of the
 //     engine's workers; each session also multiplexes concurrent calls.
-//   - Every call has a deadline (OpenOptions.Timeout, default 15s). A
+//   - Every call has a deadline (option smb_timeout, DefaultTimeout) and
+//     ends at once when the run that opened the archive is cancelled (a
+//     call begun after that keeps its deadline only, so a run can clean
+//     up; see callCtx). A
 //     session whose connection broke is replaced before the next call,
 //     with exponential backoff while the server is unreachable; idempotent
 //     calls that were cut off are retried once on the new session. Rename
@@ -28,10 +31,13 @@
 //     handles for up to Backend.BusyWait.
 //   - O_CREATE|O_EXCL is an atomic FILE_CREATE on the server.
 //   - File.Sync sends SMB2 FLUSH. Sync on a read-only handle, which
-//     includes directories (fs.SyncDir), succeeds without a round trip:
+//     includes directories (atomicfile.SyncDir), succeeds without a round trip:
 //     SMB has no directory flush, the server commits renames itself.
 //   - Permission bits map to the read-only attribute only; Chown is not
 //     supported.
 //
-// The password is held in memory only and never appears in an error.
+// Options (Describe): smb_user and smb_domain when the URL has none,
+// smb_timeout, smb_password_file; the password comes from smb_password
+// (ARCHIV_SMB_PASSWORD only), else the file, else the URL. It is held in
+// memory only and never appears in an error.
 package smb

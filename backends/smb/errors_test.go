@@ -9,13 +9,14 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	smb2 "github.com/cloudsoda/go-smb2"
 )
 
 func testPool() *pool {
-	return newPool(config{addr: "nas:445", host: "nas", share: "archiv", user: "backup",
+	return newPool(context.Background(), config{addr: "nas:445", host: "nas", share: "archiv", user: "backup",
 		password: "Geheim-123", timeout: 15 * time.Second, sessions: 1})
 }
 
@@ -135,7 +136,7 @@ func TestResolveStaysInRoot(t *testing.T) {
 
 func TestCallCtxRenewsDeadline(t *testing.T) {
 	parent, cancel := context.WithCancel(context.Background())
-	c := newCallCtx(parent)
+	c := newCallCtx(parent, nil)
 	c.begin(20 * time.Millisecond)
 	<-c.Done()
 	if !errors.Is(c.Err(), context.DeadlineExceeded) {
@@ -178,4 +179,37 @@ func TestRejectedCallsMayBeRepeated(t *testing.T) {
 	if rejected(&smb2.TransportError{Err: io.EOF}) {
 		t.Error("a broken connection is not a rejection: the call may have happened")
 	}
+}
+
+// TestCallCtxFollowsRun: a call begun while the run is live ends at once
+// when the run is cancelled; a call begun after that runs with its
+// deadline only (releasing the lock, removing temp files).
+func TestCallCtxFollowsRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		run, cancel := context.WithCancel(context.Background())
+		c := newCallCtx(context.Background(), run)
+		c.begin(time.Hour)
+		cancel()
+		synctest.Wait()
+		select {
+		case <-c.Done():
+		default:
+			t.Fatal("cancelling the run did not end the call in flight")
+		}
+		if !errors.Is(c.Err(), context.Canceled) || !c.cancelledByRun() {
+			t.Errorf("Err = %v, by run %v; want Canceled by the run", c.Err(), c.cancelledByRun())
+		}
+		c.end()
+		c.begin(time.Minute) // after the cancellation: only the deadline counts
+		synctest.Wait()
+		if c.Err() != nil || c.cancelledByRun() {
+			t.Fatalf("a call begun after the cancellation is ended: %v", c.Err())
+		}
+		time.Sleep(time.Minute) // fake time: the deadline passes
+		synctest.Wait()
+		if !errors.Is(c.Err(), context.DeadlineExceeded) || c.cancelledByRun() {
+			t.Errorf("Err = %v after the deadline, want DeadlineExceeded", c.Err())
+		}
+		c.end()
+	})
 }

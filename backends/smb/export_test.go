@@ -14,3 +14,10 @@ func LiveSessions(fsys afero.Fs) int {
 	}
 	return n
 }
+
+// WithCallHook returns b whose archives call begun each time a call's
+// request is about to go out (after its deadline is armed).
+func WithCallHook(b Backend, begun func()) Backend {
+	b.callBegun = begun
+	return b
+}

@@ -15,9 +15,10 @@ import (
 
 	"github.com/spf13/afero"
 
+	"werkstatt-backup/atomicfile"
 	"werkstatt-backup/backends/smb"
 	"werkstatt-backup/backends/smb/smbtest"
-	wfs "werkstatt-backup/fs"
+	"werkstatt-backup/walk"
 )
 
 func wantFile(t *testing.T, fsys afero.Fs, name, want string) {
@@ -33,7 +34,8 @@ func wantFile(t *testing.T, fsys afero.Fs, name, want string) {
 func TestReconnectAfterRestart(t *testing.T) {
 	t.Parallel()
 	srv := smbtest.Start(t)
-	fsys := open(t, srv, "neustart", smb.Backend{})
+	a := open(t, srv, "neustart", smb.Backend{})
+	fsys := a.Fs
 	if err := afero.WriteFile(fsys, "a.txt", []byte("vorher"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +63,8 @@ func TestReconnectAfterRestart(t *testing.T) {
 func TestServerGoneFailsClearly(t *testing.T) {
 	t.Parallel()
 	srv := smbtest.Start(t)
-	fsys := open(t, srv, "weg", smb.Backend{Reconnect: time.Second, Sessions: 1})
+	a := open(t, srv, "weg", smb.Backend{Reconnect: time.Second, Sessions: 1})
+	fsys := a.Fs
 	srv.Kill()
 	start := time.Now()
 	_, err := fsys.Stat("a.txt")
@@ -103,7 +106,8 @@ func TestHungServerTimesOut(t *testing.T) {
 	// One session: the call goes to the connection that is already up.
 	// 2s, not less: on a busy machine Samba's answer to a new connection
 	// (the open below) took more than 500ms.
-	fsys := open(t, srv, "haengt", smb.Backend{Timeout: 2 * time.Second, Sessions: 1})
+	a := open(t, srv, "haengt", smb.Backend{Timeout: 2 * time.Second, Sessions: 1})
+	fsys := a.Fs
 	f, err := fsys.Create("offen.txt")
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +138,8 @@ func TestLongLivedFile(t *testing.T) {
 	t.Parallel()
 	const deadline = 3 * time.Second
 	srv := smbtest.Start(t)
-	fsys := open(t, srv, "lang", smb.Backend{Timeout: deadline})
+	a := open(t, srv, "lang", smb.Backend{Timeout: deadline})
+	fsys := a.Fs
 	f, err := fsys.Create("a.txt")
 	if err != nil {
 		t.Fatal(err)
@@ -160,7 +165,8 @@ func TestLongLivedFile(t *testing.T) {
 func TestRenameWaitsForOpenTarget(t *testing.T) {
 	t.Parallel()
 	srv := smbtest.Start(t)
-	fsys := open(t, srv, "offen", smb.Backend{BusyWait: 300 * time.Millisecond, Sessions: 1})
+	a := open(t, srv, "offen", smb.Backend{BusyWait: 300 * time.Millisecond, Sessions: 1})
+	fsys := a.Fs
 	for name, content := range map[string]string{"data.csv": "alt", "data.tmp.csv": "neu"} {
 		if err := afero.WriteFile(fsys, name, []byte(content), 0o644); err != nil {
 			t.Fatal(err)
@@ -194,7 +200,8 @@ func TestRenameWaitsForOpenTarget(t *testing.T) {
 func TestConcurrentWorkersOverPool(t *testing.T) {
 	t.Parallel()
 	srv := smbtest.Start(t)
-	fsys := open(t, srv, "parallel", smb.Backend{Sessions: 4})
+	a := open(t, srv, "parallel", smb.Backend{Sessions: 4})
+	fsys := a.Fs
 	const workers, files = 16, 12
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -206,7 +213,7 @@ func TestConcurrentWorkersOverPool(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				if err := wfs.WriteFileAtomic(fsys, dir+"/data.csv", dir+"/data.tmp.csv", data, 0o644); err != nil {
+				if err := atomicfile.WriteFileAtomic(fsys, a.Caps, dir+"/data.csv", dir+"/data.tmp.csv", data, 0o644); err != nil {
 					t.Error(err)
 					return
 				}
@@ -222,7 +229,7 @@ func TestConcurrentWorkersOverPool(t *testing.T) {
 		t.Errorf("%d live sessions, want all 4 of the pool in use", n)
 	}
 	total := 0
-	err := wfs.WalkDirs(fsys, ".", func(dir string, entries []os.FileInfo, err error) error {
+	err := walk.WalkDirs(fsys, a.Caps, ".", func(dir string, entries []os.FileInfo, err error) error {
 		for _, e := range entries {
 			if e.Name() == "data.csv" {
 				total++
@@ -245,7 +252,8 @@ func TestConcurrentWorkersOverPool(t *testing.T) {
 func TestKillDuringWrites(t *testing.T) {
 	t.Parallel()
 	srv := smbtest.Start(t)
-	fsys := open(t, srv, "abbruch", smb.Backend{})
+	a := open(t, srv, "abbruch", smb.Backend{})
+	fsys := a.Fs
 	const folders = 8
 	version := func(f, v int) []byte {
 		head := fmt.Sprintf("ordner %d version %d\n", f, v)
@@ -256,7 +264,7 @@ func TestKillDuringWrites(t *testing.T) {
 		if err := fsys.Mkdir(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := wfs.WriteFileAtomic(fsys, dir+"/data.csv", dir+"/data.tmp.csv", version(f, 0), 0o644); err != nil {
+		if err := atomicfile.WriteFileAtomic(fsys, a.Caps, dir+"/data.csv", dir+"/data.tmp.csv", version(f, 0), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -268,7 +276,7 @@ func TestKillDuringWrites(t *testing.T) {
 		wg.Go(func() {
 			dir := fmt.Sprintf("%06d", f)
 			for v := 1; !stop.Load(); v++ {
-				err := wfs.WriteFileAtomic(fsys, dir+"/data.csv", dir+"/data.tmp.csv", version(f, v), 0o644)
+				err := atomicfile.WriteFileAtomic(fsys, a.Caps, dir+"/data.csv", dir+"/data.tmp.csv", version(f, v), 0o644)
 				switch {
 				case err == nil && restarted.Load():
 					okAfter.Add(1)

@@ -16,7 +16,7 @@ import (
 
 	"werkstatt-backup/backends/smb"
 	"werkstatt-backup/backends/smb/smbtest"
-	wfs "werkstatt-backup/fs"
+	"werkstatt-backup/storage"
 )
 
 // TestOpenErrors: each way of not getting in is one clear line, quickly,
@@ -30,27 +30,27 @@ func TestOpenErrors(t *testing.T) {
 	silent := silentServer(t)
 	closed := closedPort(t)
 
-	with := func(mod func(*wfs.Location)) wfs.Location {
+	with := func(mod func(*smb.Location)) smb.Location {
 		loc := srv.Location("")
 		mod(&loc)
 		return loc
 	}
 	cases := []struct {
 		name string
-		loc  wfs.Location
+		loc  smb.Location
 		pw   string
 		is   error
 		msg  string
 	}{
 		{"wrong password", srv.Location(""), "falsch-" + srv.Password, smb.ErrLogon,
 			fmt.Sprintf("SMB-Anmeldung an %s als %s fehlgeschlagen (Benutzer oder Passwort falsch)", srv.Addr(), srv.User)},
-		{"unknown user", with(func(l *wfs.Location) { l.User = "niemand" }), srv.Password, smb.ErrLogon,
+		{"unknown user", with(func(l *smb.Location) { l.User = "niemand" }), srv.Password, smb.ErrLogon,
 			fmt.Sprintf("SMB-Anmeldung an %s als niemand fehlgeschlagen (Benutzer oder Passwort falsch)", srv.Addr())},
-		{"unknown share", with(func(l *wfs.Location) { l.Share = "gibtsnicht" }), srv.Password, smb.ErrShareNotFound,
+		{"unknown share", with(func(l *smb.Location) { l.Share = "gibtsnicht" }), srv.Password, smb.ErrShareNotFound,
 			fmt.Sprintf("SMB-Freigabe %q auf %s nicht gefunden", "gibtsnicht", srv.Addr())},
-		{"port closed", with(func(l *wfs.Location) { l.Port = closed }), srv.Password, smb.ErrUnreachable,
+		{"port closed", with(func(l *smb.Location) { l.Port = closed }), srv.Password, smb.ErrUnreachable,
 			fmt.Sprintf("SMB-Server 127.0.0.1:%d nicht erreichbar: Verbindung abgelehnt", closed)},
-		{"server silent", with(func(l *wfs.Location) { l.Port = silent }), srv.Password, smb.ErrUnreachable,
+		{"server silent", with(func(l *smb.Location) { l.Port = silent }), srv.Password, smb.ErrUnreachable,
 			fmt.Sprintf("SMB-Server 127.0.0.1:%d antwortet nicht (keine SMB-Antwort nach 500ms)", silent)},
 		{"missing folder", srv.Location("fehlt/auch"), srv.Password, iofs.ErrNotExist,
 			fmt.Sprintf("Ordner %q auf SMB-Freigabe %q (%s) nicht gefunden", "fehlt/auch", srv.Share, srv.Addr())},
@@ -66,9 +66,9 @@ func TestOpenErrors(t *testing.T) {
 			if c.name == "server silent" {
 				timeout = 500 * time.Millisecond
 			}
-			fsys, err := smb.Backend{Timeout: timeout}.Open(context.Background(), c.loc, wfs.OpenOptions{Password: c.pw})
+			fsys, err := smb.Backend{Timeout: timeout}.Open(context.Background(), c.loc, storage.Options{Values: map[string]any{smb.OptPassword: c.pw}})
 			if err == nil {
-				wfs.Close(fsys)
+				fsys.Close()
 				t.Fatal("Open succeeded")
 			}
 			if err.Error() != c.msg {
@@ -127,7 +127,8 @@ func closedPort(t *testing.T) int {
 func TestOpenCreatesFolder(t *testing.T) {
 	t.Parallel()
 	srv := smbtest.Start(t)
-	fsys := open(t, srv, "werkstatt/archiv/2024", smb.Backend{})
+	a := open(t, srv, "werkstatt/archiv/2024", smb.Backend{})
+	fsys := a.Fs
 	if err := afero.WriteFile(fsys, "a.txt", []byte("hallo"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +145,7 @@ func TestOpenCreatesFolder(t *testing.T) {
 	if fi, err := fsys.Stat("."); err != nil || fi.Name() != "." || !fi.IsDir() {
 		t.Errorf("Stat(.) = %v, %v", fi, err)
 	}
-	if err := wfs.Close(fsys); err != nil {
+	if err := a.Close(); err != nil {
 		t.Fatal(err)
 	}
 	_, err = fsys.Stat("a.txt")

@@ -3,6 +3,7 @@ package smb
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"sync"
@@ -25,6 +26,7 @@ type config struct {
 	sessions  int           // pool size
 	reconnect time.Duration // longest total time spent reconnecting one session
 	busyWait  time.Duration // how long a call waits for a file another handle holds
+	callBegun func()        // tests: told when a call's request is about to go out
 }
 
 // account is DOMAIN\user or user, for messages.
@@ -41,8 +43,11 @@ func (c *config) account() string {
 // message id), the slots let the server work on several at once (Samba
 // serves each TCP connection in its own process).
 type pool struct {
-	cfg    config
-	ctx    context.Context // cancelled by close; parent of every call's context
+	cfg config
+	ctx context.Context // cancelled by close; parent of every call's context
+	// run is the context of the run that opened the pool: cancelling it
+	// ends the calls in flight at that moment (see callCtx.begin).
+	run    context.Context
 	cancel context.CancelFunc
 	slots  []*slot
 	next   atomic.Uint32
@@ -74,9 +79,9 @@ type conn struct {
 	large   chan struct{} // one token per large request in flight (see largeRequest)
 }
 
-func newPool(cfg config) *pool {
+func newPool(run context.Context, cfg config) *pool {
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &pool{cfg: cfg, ctx: ctx, cancel: cancel, slots: make([]*slot, cfg.sessions)}
+	p := &pool{cfg: cfg, ctx: ctx, run: run, cancel: cancel, slots: make([]*slot, cfg.sessions)}
 	for i := range p.slots {
 		p.slots[i] = &slot{}
 	}
@@ -167,13 +172,18 @@ func (p *pool) get() (*conn, error) {
 // apart) while the server is unreachable, for at most cfg.reconnect in
 // total. A refused logon or a missing share is final at once.
 func (p *pool) reconnect() (*conn, error) {
+	ctx, stop := p.liveRun()
+	defer stop()
 	start := time.Now()
 	delay := 50 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		c, err := p.dial(p.ctx)
+		c, err := p.dial(ctx)
 		if err == nil {
 			p.setDown(nil)
 			return c, nil
+		}
+		if ctx.Err() != nil && !p.closed() { // the run was cancelled
+			return nil, fmt.Errorf("SMB-Verbindung zu %s: %w", p.cfg.addr, context.Canceled)
 		}
 		if !errors.Is(err, ErrUnreachable) || p.closed() {
 			return nil, err
@@ -189,12 +199,28 @@ func (p *pool) reconnect() (*conn, error) {
 		t := time.NewTimer(delay)
 		select {
 		case <-t.C:
-		case <-p.ctx.Done():
+		case <-ctx.Done():
 			t.Stop()
-			return nil, errClosed
+			if p.closed() {
+				return nil, errClosed
+			}
+			return nil, fmt.Errorf("SMB-Verbindung zu %s: %w", p.cfg.addr, context.Canceled)
 		}
 		delay = min(2*delay, 2*time.Second)
 	}
+}
+
+// liveRun returns a context that ends when the pool is closed or, if the
+// run is still live now, when the run is cancelled: reconnecting for a
+// call in flight stops with the run, reconnecting for a call made after
+// it (releasing the lock) does not.
+func (p *pool) liveRun() (context.Context, func()) {
+	ctx, cancel := context.WithCancel(p.ctx)
+	if p.run == nil || p.run.Err() != nil {
+		return ctx, cancel
+	}
+	stop := context.AfterFunc(p.run, cancel)
+	return ctx, func() { stop(); cancel() }
 }
 
 func (p *pool) down() error {
@@ -231,18 +257,23 @@ func (p *pool) do(retry bool, fn func(cl *call) error) error {
 		if err != nil {
 			return err
 		}
-		ctx := newCallCtx(p.ctx)
+		ctx := newCallCtx(p.ctx, p.run)
 		ctx.begin(p.cfg.timeout)
+		if p.cfg.callBegun != nil {
+			p.cfg.callBegun()
+		}
 		err = fn(&call{sh: c.share.WithContext(ctx), conn: c, ctx: ctx, attempt: attempt})
 		ctx.end()
 		if err == nil {
 			return nil
 		}
 		lost := isConnLost(err) || c.broken()
-		if lost || isTimeout(err) {
+		if lost || isTimeout(err) || ctx.cancelledByRun() {
+			// A request the library gave up on may still be answered;
+			// the next call gets a fresh connection.
 			c.drop()
 		}
-		if !lost || !(retry || rejected(err)) || attempt > 0 || p.closed() {
+		if !lost || !(retry || rejected(err)) || attempt > 0 || p.closed() || ctx.cancelledByRun() {
 			return err
 		}
 	}

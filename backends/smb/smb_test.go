@@ -6,12 +6,10 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/spf13/afero"
-
 	"werkstatt-backup/backends/smb"
 	"werkstatt-backup/backends/smb/smbtest"
-	wfs "werkstatt-backup/fs"
-	"werkstatt-backup/fs/fstest"
+	"werkstatt-backup/storage"
+	"werkstatt-backup/storage/storagetest"
 )
 
 // TestConformance runs the storage contract against a real Samba server;
@@ -19,18 +17,18 @@ import (
 func TestConformance(t *testing.T) {
 	srv := smbtest.Start(t)
 	var n atomic.Int64
-	fstest.Run(t, func(t *testing.T) afero.Fs {
+	storagetest.Run(t, func(t *testing.T) *storage.Archive {
 		return open(t, srv, fmt.Sprintf("fstest-%d", n.Add(1)), smb.Backend{})
 	})
 }
 
 // open opens dir in srv's share (creating it), closed when t ends.
-func open(t *testing.T, srv *smbtest.Server, dir string, b smb.Backend) afero.Fs {
+func open(t *testing.T, srv *smbtest.Server, dir string, b smb.Backend) *storage.Archive {
 	t.Helper()
-	fsys, err := b.Open(context.Background(), srv.Location(dir), wfs.OpenOptions{Create: true, Password: srv.Password})
+	a, err := b.Open(context.Background(), srv.Location(dir), storage.Options{Create: true, Values: map[string]any{smb.OptPassword: srv.Password}})
 	if err != nil {
 		t.Fatalf("Open(%s): %v", srv.URL(dir), err)
 	}
-	t.Cleanup(func() { wfs.Close(fsys) })
-	return fsys
+	t.Cleanup(func() { a.Close() })
+	return a
 }

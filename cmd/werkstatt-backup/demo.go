@@ -82,11 +82,12 @@ func (a *app) demo(cmd *cobra.Command, orders int, dir string) error {
 	}
 	say("  %-62s %8s", fmt.Sprintf("Beispieldaten: %d Aufträge, werkstatt.db + PDFs", orders), since(t))
 
-	fsys, _, err := openArchive(ctx, config.Config{Archiv: archive}, false)
+	arch, _, err := openArchive(ctx, config.Config{Archiv: archive}, false)
 	if err != nil {
 		return err
 	}
-	e := &backup.Engine{Fs: fsys, Archive: archive, DBPath: dbPath, Log: log,
+	defer arch.Close()
+	e := &backup.Engine{Fs: arch.Fs, Caps: arch.Caps, Archive: archive, DBPath: dbPath, Log: log,
 		LockTimeout: 30 * time.Second, Version: version}
 	var reports []*backup.Report
 	step := func(f func() (*backup.Report, error)) error {

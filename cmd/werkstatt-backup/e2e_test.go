@@ -16,12 +16,16 @@ import (
 
 	"github.com/spf13/afero"
 
-	archfs "werkstatt-backup/fs"
+	"werkstatt-backup/lock"
 	"werkstatt-backup/sample"
+	"werkstatt-backup/storage"
 )
 
 // binary is the werkstatt-backup built once for the end-to-end tests.
 var binary string
+
+// localCaps is what the local backend declares that the lock needs.
+var localCaps = storage.Capabilities{AtomicRename: true, ExclusiveCreate: true}
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "wb-e2e-")
@@ -241,7 +245,7 @@ func TestLockContentionBetweenProcesses(t *testing.T) {
 	archive := afero.NewBasePathFs(afero.NewOsFs(), filepath.Join(dir, "test_archiv"))
 	// Refreshed every 50ms, so that waiters see it change (a live holder)
 	// long before their --lock-timeout ends.
-	held, err := archfs.AcquireLock(context.Background(), archive, archfs.LockOptions{Operation: "restore", Version: "test", Refresh: 50 * time.Millisecond})
+	held, err := lock.AcquireLock(context.Background(), archive, localCaps, lock.LockOptions{Operation: "restore", Version: "test", Refresh: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,15 +275,15 @@ func TestStaleLockIsTakenOver(t *testing.T) {
 	if err := dead.Run(); err != nil {
 		t.Fatal(err)
 	}
-	me := archfs.LocalIdentity()
+	me := lock.LocalIdentity()
 	if me.MachineID == "" || me.BootID == "" || me.PidNS == "" {
 		t.Skip("this OS does not say which machine, boot and pid namespace a process runs in")
 	}
 	now := time.Now()
-	lock := archfs.LockInfo{PID: dead.Process.Pid, Host: me.Host, MachineID: me.MachineID, BootID: me.BootID, PidNS: me.PidNS,
+	info := lock.LockInfo{PID: dead.Process.Pid, Host: me.Host, MachineID: me.MachineID, BootID: me.BootID, PidNS: me.PidNS,
 		Operation: "export", Created: now, Refreshed: now, Token: "x"}
-	b, _ := json.Marshal(lock)
-	os.WriteFile(filepath.Join(dir, "test_archiv", archfs.LockFileName), b, 0o644)
+	b, _ := json.Marshal(info)
+	os.WriteFile(filepath.Join(dir, "test_archiv", lock.LockFileName), b, 0o644)
 
 	wb(t, dir, "export", "--db", "test_archiv/werkstatt.db", "--archiv", "test_archiv", "--lock-timeout", "0s").expect(t, 0)
 	log, _ := os.ReadFile(filepath.Join(dir, "backup_system.log"))
@@ -287,7 +291,7 @@ func TestStaleLockIsTakenOver(t *testing.T) {
 		t.Fatalf("takeover not logged:\n%s", log)
 	}
 	// unlock of a stale lock works, of none says so.
-	os.WriteFile(filepath.Join(dir, "test_archiv", archfs.LockFileName), b, 0o644)
+	os.WriteFile(filepath.Join(dir, "test_archiv", lock.LockFileName), b, 0o644)
 	r := wb(t, dir, "unlock", "--archiv", "test_archiv").expect(t, 0)
 	if !strings.Contains(r.stdout, "Lock entfernt") {
 		t.Fatal(r.stdout)

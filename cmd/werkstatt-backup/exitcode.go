@@ -7,7 +7,8 @@ import (
 
 	"werkstatt-backup/backup"
 	"werkstatt-backup/config"
-	archfs "werkstatt-backup/fs"
+	"werkstatt-backup/lock"
+	"werkstatt-backup/storage"
 )
 
 // Exit codes (SPEC 3.1), documented in README and --help.
@@ -38,8 +39,8 @@ func (e usageError) Unwrap() error { return e.err }
 func exitCode(err error) int {
 	var cfgErr *config.Error
 	var useErr usageError
-	var lockErr *archfs.LockError
-	var schemeErr *archfs.SchemeError
+	var lockErr *lock.LockError
+	var schemeErr *storage.SchemeError
 	var sites siteFailure
 	var unread *backup.UnreadableError
 	switch {

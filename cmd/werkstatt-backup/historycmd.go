@@ -72,7 +72,7 @@ Liest nur; restore --at stellt eine Generation wieder her.
 				return err
 			}
 			defer s.done()
-			hs := history.Open(s.fsys)
+			hs := history.Open(s.arch.Fs, history.WithCaps(s.arch.Caps))
 			if cmd.Flags().Changed("auftrag") {
 				return a.orderHistory(cmd.Context(), hs, s.loc.String(), strings.TrimSpace(auftrag))
 			}

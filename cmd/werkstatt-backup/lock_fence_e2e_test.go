@@ -16,7 +16,8 @@ import (
 
 	"github.com/spf13/afero"
 
-	archfs "werkstatt-backup/fs"
+	"werkstatt-backup/atomicfile"
+	"werkstatt-backup/lock"
 )
 
 // The tests of issue 13: the lock holds across pid namespaces with the
@@ -90,12 +91,12 @@ func TestSameHostOtherPidNamespaceSMB(t *testing.T) {
 func samePidNSRuns(t *testing.T, dir string, orders int, env []string, arg, archive string) {
 	const db = "test_archiv/werkstatt.db"
 	// A live holder in this (outer) pid namespace: this test process.
-	held, err := archfs.AcquireLock(context.Background(), afero.NewBasePathFs(afero.NewOsFs(), archive),
-		archfs.LockOptions{Operation: "export", Version: "test", Refresh: 50 * time.Millisecond})
+	held, err := lock.AcquireLock(context.Background(), afero.NewBasePathFs(afero.NewOsFs(), archive), localCaps,
+		lock.LockOptions{Operation: "export", Version: "test", Refresh: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	short := append([]string{archfs.TestLeaseEnv + "=2s"}, env...)
+	short := append([]string{lock.TestLeaseEnv + "=2s"}, env...)
 	r := waitRun(t, spawnInPidNS(t, dir, short, "export", "--db", db, "--archiv", arg, "--lock-timeout", "1s"))
 	expectNoTakeover(t, "export in another pid namespace", r.out)
 	if r.code != 4 || !strings.Contains(r.out, fmt.Sprintf("gehalten von pid %d auf host ", os.Getpid())) {
@@ -168,7 +169,7 @@ func TestStoppedHolderWritesNothingAfterResume(t *testing.T) {
 	base := []string{"export", "--full", "--workers", "2", "--db", "test_archiv/werkstatt.db", "--archiv", "test_archiv"}
 	wb(t, dir, base...).expect(t, 0) // every order folder exists: inotify sees the stage
 
-	env := []string{archfs.TestLeaseEnv + "=3s"} // refreshed every 500ms; stops writing 2s after
+	env := []string{lock.TestLeaseEnv + "=3s"} // refreshed every 500ms; stops writing 2s after
 	fire, stop := crashWatch(t, archive, false, 1)
 	defer stop()
 	first := crashSpawnEnv(t, dir, env, append(base, "--log-file", "erster.log")...)
@@ -241,10 +242,10 @@ func skewedHolder(t *testing.T, archive string, skew time.Duration) (stop func()
 	fsys := afero.NewBasePathFs(afero.NewOsFs(), archive)
 	write := func(n uint64) {
 		at := time.Now().Add(skew)
-		info := archfs.LockInfo{PID: 4711, Host: "andere-werkstatt", MachineID: "andere", Operation: "export",
+		info := lock.LockInfo{PID: 4711, Host: "andere-werkstatt", MachineID: "andere", Operation: "export",
 			Created: at, Refreshed: at, Counter: n, Token: "fremd"}
 		b, _ := json.Marshal(info)
-		if err := archfs.WriteFileAtomic(fsys, archfs.LockFileName, archfs.LockFileName+".fremd.tmp", b, 0o644); err != nil {
+		if err := atomicfile.WriteFileAtomic(fsys, localCaps, lock.LockFileName, lock.LockFileName+".fremd.tmp", b, 0o644); err != nil {
 			t.Error(err)
 		}
 	}
@@ -273,7 +274,7 @@ func skewedHolder(t *testing.T, archive string, skew time.Duration) (stop func()
 func TestHolderClockSkew(t *testing.T) {
 	dir := workshop(t, 5)
 	archive := filepath.Join(dir, "test_archiv")
-	env := []string{archfs.TestLeaseEnv + "=2s"}
+	env := []string{lock.TestLeaseEnv + "=2s"}
 	export := []string{"export", "--db", "test_archiv/werkstatt.db", "--archiv", "test_archiv", "--lock-timeout", "1s"}
 	for _, skew := range []time.Duration{-11 * time.Minute, 2 * time.Hour} {
 		stop := skewedHolder(t, archive, skew)
@@ -301,7 +302,7 @@ func TestHolderClockSkew(t *testing.T) {
 		t.Fatalf("unlock: %s%s", r.stdout, r.stderr)
 	}
 	// An unreadable lock file is called that.
-	os.WriteFile(filepath.Join(archive, archfs.LockFileName), []byte("{kaputt"), 0o644)
+	os.WriteFile(filepath.Join(archive, lock.LockFileName), []byte("{kaputt"), 0o644)
 	r = wbEnv(t, dir, env, "unlock", "--archiv", "test_archiv", "--remove-all").expect(t, 0)
 	if !strings.Contains(r.stdout, "Lock entfernt: unlesbare Lock-Datei") || strings.Contains(r.stdout, "pid 0") {
 		t.Fatalf("unlock of an unreadable lock: %s", r.stdout)

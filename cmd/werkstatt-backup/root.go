@@ -66,8 +66,10 @@ wieder auf. Das Archiv liegt lokal oder auf einer SMB-Freigabe (ohne mount).
 	pf.StringVar(&a.configFile, "config", "", "Konfigurationsdatei (`Pfad`; sonst $ARCHIV_CONFIG oder ./.archiv_config.json)")
 	pf.StringVar(&a.site, "site", "", "`Name` eines Standorts aus der Konfiguration")
 	pf.BoolVar(&a.allSites, "all-sites", false, "den Befehl für jeden Standort der Konfiguration ausführen")
-	// --db, --archiv, --workers, --lock-timeout, --log-file, --smb-*: one
-	// table in config/ defines them with their defaults.
+	// --db, --archiv, --workers, --lock-timeout, --log-file and the
+	// backends' options: config defines them with their defaults, the
+	// backends declare theirs.
+	config.UseBackends(backends)
 	config.RegisterFlags(pf)
 	pf.BoolVar(&a.jsonOut, "json", false, "einen maschinenlesbaren Bericht (JSON) auf stdout ausgeben")
 	pf.BoolVarP(&a.quiet, "quiet", "q", false, "nur Fehler ausgeben")

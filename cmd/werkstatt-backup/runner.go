@@ -6,18 +6,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"strings"
 	"time"
 
-	"github.com/spf13/afero"
 	"github.com/spf13/cobra"
 
 	"werkstatt-backup/backends/all"
 	"werkstatt-backup/backup"
 	"werkstatt-backup/config"
-	archfs "werkstatt-backup/fs"
 	"werkstatt-backup/logging"
+	"werkstatt-backup/storage"
 )
 
 // job is the part of a command that runs against one site's engine.
@@ -27,8 +24,8 @@ type job func(ctx context.Context, e *backup.Engine) (*backup.Report, error)
 type siteRun struct {
 	cfg  config.Config
 	log  *slog.Logger
-	fsys afero.Fs
-	loc  archfs.Location
+	arch *storage.Archive
+	loc  storage.Location
 	done func()
 }
 
@@ -194,13 +191,14 @@ func (e abortedError) Unwrap() error { return e.err }
 
 // runEngine opens the site's archive and runs j on an engine for it.
 func (a *app) runEngine(ctx context.Context, cfg config.Config, log *slog.Logger, op string, j job) (*backup.Report, error) {
-	fsys, loc, err := openArchive(ctx, cfg, false)
+	arch, loc, err := openArchive(ctx, cfg, false)
 	if err != nil {
 		return nil, err
 	}
-	defer archfs.Close(fsys)
+	defer arch.Close()
 	e := &backup.Engine{
-		Fs:          fsys,
+		Fs:          arch.Fs,
+		Caps:        arch.Caps,
 		Archive:     loc.String(),
 		DBPath:      cfg.DB,
 		Log:         log,
@@ -249,14 +247,14 @@ func (a *app) openSite(ctx context.Context, ld *config.Loader, cmd *cobra.Comman
 	if err != nil {
 		return nil, err
 	}
-	fsys, loc, err := openArchive(ctx, cfg, false)
+	arch, loc, err := openArchive(ctx, cfg, false)
 	if err != nil {
 		log.Error(fmt.Sprintf("%s: %s", op, message(err)))
 		closeLog()
 		return nil, err
 	}
-	return &siteRun{cfg: cfg, log: log, fsys: fsys, loc: loc, done: func() {
-		archfs.Close(fsys)
+	return &siteRun{cfg: cfg, log: log, arch: arch, loc: loc, done: func() {
+		arch.Close()
 		closeLog()
 	}}, nil
 }
@@ -275,46 +273,30 @@ func (a *app) logger(w io.Writer, site string) *slog.Logger {
 	return slog.New(logging.NewHandler(w, name, level))
 }
 
-// openArchive opens the archive of cfg through the backend registry.
-func openArchive(ctx context.Context, cfg config.Config, create bool) (afero.Fs, archfs.Location, error) {
-	loc, err := archfs.ParseLocation(cfg.Archiv)
+// backends is every archive backend of the program; config learns their
+// keys from it (main), openArchive opens archives through it.
+var backends = all.Registry()
+
+// openArchive opens the archive of cfg through the backend registry, with
+// the values of the options its backend declares. A bad location or a bad
+// option value is a configuration error naming the key.
+func openArchive(ctx context.Context, cfg config.Config, create bool) (*storage.Archive, storage.Location, error) {
+	loc, err := backends.Parse(cfg.Archiv)
+	if se := (*storage.SchemeError)(nil); errors.As(err, &se) {
+		return nil, nil, fmt.Errorf("Archiv %s: %w", storage.Redact(cfg.Archiv), err)
+	}
 	if err != nil {
-		return nil, loc, &config.Error{File: cfg.File, Key: "archiv", Reason: err.Error()}
+		return nil, nil, &config.Error{File: cfg.File, Key: "archiv", Reason: err.Error()}
 	}
-	opts := archfs.OpenOptions{Create: create}
-	if loc.Scheme == "smb" {
-		if loc.User == "" {
-			loc.User = cfg.SMBUser
-		}
-		if loc.Domain == "" {
-			loc.Domain = cfg.SMBDomain
-		}
-		opts.Timeout = cfg.SMBTimeout
-		if opts.Password, err = smbPassword(cfg, loc); err != nil {
-			return nil, loc, err
-		}
+	opts := storage.Options{Create: create, Values: cfg.BackendOptions(loc.Scheme())}
+	arch, err := backends.Open(ctx, loc, opts)
+	if oe := (*storage.OptionError)(nil); errors.As(err, &oe) {
+		return nil, loc, &config.Error{File: cfg.File, Key: oe.Key, Reason: message(errors.New(oe.Reason))}
 	}
-	fsys, err := all.Registry().Open(ctx, loc, opts)
 	if err != nil {
 		return nil, loc, fmt.Errorf("Archiv %s: %w", loc, err)
 	}
-	return fsys, loc, nil
-}
-
-// smbPassword picks the password: $ARCHIV_SMB_PASSWORD, else the password
-// file, else the URL. It is never printed or logged.
-func smbPassword(cfg config.Config, loc archfs.Location) (string, error) {
-	switch {
-	case cfg.SMBPassword != "":
-		return cfg.SMBPassword, nil
-	case cfg.SMBPasswordFile != "":
-		b, err := os.ReadFile(cfg.SMBPasswordFile)
-		if err != nil {
-			return "", &config.Error{File: cfg.File, Key: "smb_password_file", Reason: message(err)}
-		}
-		return strings.TrimRight(string(b), "\r\n"), nil
-	}
-	return loc.Password, nil
+	return arch, loc, nil
 }
 
 // printReport prints the report: JSON with --json, else one line per

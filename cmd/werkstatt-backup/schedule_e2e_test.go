@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	archfs "werkstatt-backup/fs"
+	"werkstatt-backup/lock"
 )
 
 // proc is the binary running in the background.
@@ -155,7 +155,7 @@ func TestScheduleFires(t *testing.T) {
 func TestSIGTERMDuringLongExport(t *testing.T) {
 	dir := workshop(t, 3000)
 	db, archive := filepath.Join("test_archiv", "werkstatt.db"), "test_archiv"
-	lock := filepath.Join(dir, archive, archfs.LockFileName)
+	lockFile := filepath.Join(dir, archive, lock.LockFileName)
 	for _, how := range []struct {
 		name string
 		args []string
@@ -165,14 +165,14 @@ func TestSIGTERMDuringLongExport(t *testing.T) {
 	} {
 		t.Run(how.name, func(t *testing.T) {
 			p := start(t, dir, how.args...)
-			p.waitFor(t, "the export's lock", exists(lock))
+			p.waitFor(t, "the export's lock", exists(lockFile))
 			time.Sleep(150 * time.Millisecond) // well into writing records
 			p.term(t)
 			r := p.wait(t).expect(t, exitInterrupt)
 			if n := strings.Count(r.stderr, "abgebrochen (Signal)"); n != 1 {
 				t.Errorf("%d interruption lines on stderr: %q", n, r.stderr)
 			}
-			if _, err := os.Stat(lock); !errors.Is(err, os.ErrNotExist) {
+			if _, err := os.Stat(lockFile); !errors.Is(err, os.ErrNotExist) {
 				t.Error("lock left behind")
 			}
 			// No torn file: every backup in the archive checks out. (The

@@ -16,7 +16,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"werkstatt-backup/config"
-	archfs "werkstatt-backup/fs"
 	"werkstatt-backup/logging"
 	"werkstatt-backup/schedule"
 )
@@ -172,7 +171,7 @@ func reachable(ctx context.Context, cfg config.Config, readsDB bool) error {
 			return &config.Error{File: cfg.File, Key: "db", Reason: "Datenbank nicht gefunden: " + message(err)}
 		}
 	}
-	fsys, _, err := openArchive(ctx, cfg, false)
+	arch, _, err := openArchive(ctx, cfg, false)
 	if err != nil {
 		var cfgErr *config.Error
 		if errors.As(err, &cfgErr) {
@@ -180,7 +179,7 @@ func reachable(ctx context.Context, cfg config.Config, readsDB bool) error {
 		}
 		return &config.Error{File: cfg.File, Key: "archiv", Reason: message(err)}
 	}
-	archfs.Close(fsys)
+	arch.Close()
 	return nil
 }
 

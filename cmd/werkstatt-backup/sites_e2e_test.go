@@ -14,7 +14,7 @@ import (
 
 	"github.com/spf13/afero"
 
-	archfs "werkstatt-backup/fs"
+	"werkstatt-backup/lock"
 )
 
 // sitesConfig writes a config file into its own folder, naming the sites'
@@ -142,8 +142,8 @@ func TestAllSites(t *testing.T) {
 
 	// Each site locks its own archive: with zentrale's held by someone
 	// else, zentrale gives up (4), nord still runs. Worst: 3 < 4 < 1.
-	held, err := archfs.AcquireLock(context.Background(), afero.NewBasePathFs(afero.NewOsFs(), filepath.Join(zentrale, "test_archiv")),
-		archfs.LockOptions{Operation: "export", Version: "test", Refresh: 50 * time.Millisecond})
+	held, err := lock.AcquireLock(context.Background(), afero.NewBasePathFs(afero.NewOsFs(), filepath.Join(zentrale, "test_archiv")), localCaps,
+		lock.LockOptions{Operation: "export", Version: "test", Refresh: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

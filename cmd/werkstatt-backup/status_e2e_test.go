@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/afero"
 
-	archfs "werkstatt-backup/fs"
+	"werkstatt-backup/lock"
 	"werkstatt-backup/monitor"
 )
 
@@ -54,7 +54,7 @@ func TestStatusExitCodes(t *testing.T) {
 	// The next export cannot get the lock: status fails and remembers the
 	// last success.
 	archive := afero.NewBasePathFs(afero.NewOsFs(), filepath.Join(dir, "test_archiv"))
-	held, err := archfs.AcquireLock(context.Background(), archive, archfs.LockOptions{Operation: "verify", Version: "test"})
+	held, err := lock.AcquireLock(context.Background(), archive, localCaps, lock.LockOptions{Operation: "verify", Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

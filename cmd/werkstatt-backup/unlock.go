@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"werkstatt-backup/config"
-	archfs "werkstatt-backup/fs"
+	"werkstatt-backup/lock"
 )
 
 func (a *app) unlockCmd() *cobra.Command {
@@ -34,7 +34,7 @@ ihn auf, bleibt er (Exit 4). --remove-all entfernt jeden Lock sofort.
 				return err
 			}
 			defer s.done()
-			u, err := archfs.Unlock(cmd.Context(), s.fsys, archfs.UnlockOptions{RemoveAll: removeAll,
+			u, err := lock.Unlock(cmd.Context(), s.arch.Fs, s.arch.Caps, lock.UnlockOptions{RemoveAll: removeAll,
 				Logf: func(_, msg string) {
 					s.log.Info(msg)
 					if !a.quiet && !a.jsonOut {
@@ -46,10 +46,10 @@ ihn auf, bleibt er (Exit 4). --remove-all entfernt jeden Lock sofort.
 				return err
 			}
 			msg := "Kein Lock vorhanden: " + s.loc.String()
-			var holder *archfs.LockInfo
+			var holder *lock.LockInfo
 			if u != nil {
 				holder = u.Holder
-				msg = "Lock entfernt: " + archfs.DescribeHolder(holder)
+				msg = "Lock entfernt: " + lock.DescribeHolder(holder)
 				if holder != nil {
 					msg += ", zuletzt aufgefrischt " + holder.Refreshed.Local().Format("2006-01-02 15:04:05") + " (Uhr des Halters)"
 				}

@@ -26,7 +26,7 @@ import (
 	"syscall"
 	"time"
 
-	wfs "werkstatt-backup/fs"
+	"werkstatt-backup/backends/smb"
 )
 
 // Names of the test account and share on every server.
@@ -321,12 +321,12 @@ func (s *Server) URLReadOnly(dir string) string {
 }
 
 // Location is the parsed URL(dir).
-func (s *Server) Location(dir string) wfs.Location {
-	loc, err := wfs.ParseLocation(s.URL(dir))
+func (s *Server) Location(dir string) smb.Location {
+	loc, err := smb.Backend{}.Parse(strings.TrimPrefix(s.URL(dir), "smb://"))
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	return loc
+	return loc.(smb.Location)
 }
 
 // MkdirAll creates dir (slash-separated) in the share's directory on disk,

@@ -1,9 +1,0 @@
-//go:build !unix
-
-package fs
-
-// processAlive cannot check other processes on this OS and assumes they
-// are alive; such locks become stale only by age.
-func processAlive(pid int) bool {
-	return pid > 0
-}

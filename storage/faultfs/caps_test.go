@@ -1,0 +1,108 @@
+package faultfs
+
+import (
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/spf13/afero"
+
+	"werkstatt-backup/atomicfile"
+	"werkstatt-backup/storage"
+)
+
+// fastArch is an archive with the fast paths of a local disk, done the
+// generic way, and counts how often they are used.
+func fastArch(fsys afero.Fs, used map[string]int) *storage.Archive {
+	a := arch(fsys)
+	a.Caps.WriteFile = func(name string, data []byte, perm os.FileMode, sync bool) error {
+		used["write"]++
+		return afero.WriteFile(fsys, name, data, perm)
+	}
+	a.Caps.ReadFile = func(name string, limit int64) ([]byte, error) {
+		used["read"]++
+		return afero.ReadFile(fsys, name)
+	}
+	a.Caps.ReadDir = func(name string) ([]os.FileInfo, error) {
+		used["readdir"]++
+		return afero.ReadDir(fsys, name)
+	}
+	return a
+}
+
+// TestFastPathFaults: a fault aimed at a create, write, sync or close
+// strikes the backend's WriteFile fast path as it strikes the generic
+// calls, with the same step in the error and the same file left behind,
+// and reads through ReadFile and ReadDir fail as Open and Readdir would.
+func TestFastPathFaults(t *testing.T) {
+	for _, c := range []struct {
+		op   Op
+		step string
+		left string // content left in the temp file, "-" = none
+	}{
+		{OpCreate, "anlegen", "-"},
+		{OpWrite, "schreiben", "-"}, // WriteTemp removes the temp file
+		{OpSync, "Sync", "-"},
+		{OpClose, "schließen", "-"},
+	} {
+		for _, fast := range []bool{false, true} {
+			used := map[string]int{}
+			base := arch(memFs())
+			if fast {
+				base = fastArch(base.Fs, used)
+			}
+			f := New(base, Fault{Op: c.op, Name: "data.tmp.csv", Err: ENOSPC}).Archive()
+			err := atomicfile.WriteTemp(f.Fs, f.Caps, "data.tmp.csv", []byte("inhalt"), 0o644, true)
+			if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "data.tmp.csv "+c.step+":") {
+				t.Errorf("%s, fast %v: %v, want ENOSPC at step %s", c.op, fast, err, c.step)
+			}
+			if _, serr := f.Fs.Stat("data.tmp.csv"); c.left == "-" && serr == nil {
+				t.Errorf("%s, fast %v: temp file left behind", c.op, fast)
+			}
+			if fast && used["write"] == 0 && c.op != OpCreate {
+				t.Errorf("%s: the fast path was not taken", c.op)
+			}
+		}
+	}
+
+	used := map[string]int{}
+	f := New(fastArch(memFs(), used), Fault{Op: OpRead, Name: "a.txt"}, Fault{Op: OpReaddir, Name: "d"})
+	a := f.Archive()
+	afero.WriteFile(a.Fs, "a.txt", []byte("x"), 0o644)
+	a.Fs.MkdirAll("d", 0o755)
+	if _, err := storage.ReadFileLimit(a.Fs, a.Caps, "a.txt", 10); !errors.Is(err, syscall.EIO) {
+		t.Errorf("ReadFile with a read fault: %v", err)
+	}
+	if _, err := storage.ReadDir(a.Fs, a.Caps, "d"); !errors.Is(err, syscall.EIO) {
+		t.Errorf("ReadDir with a readdir fault: %v", err)
+	}
+	if used["read"] != 0 || used["readdir"] != 0 {
+		t.Errorf("a faulted fast path reached the backend: %v", used)
+	}
+}
+
+// TestFastPathCrash: a crash during a WriteFile fast path tears the file
+// like a crash during the generic write does.
+func TestFastPathCrash(t *testing.T) {
+	used := map[string]int{}
+	base := memFs()
+	f := New(fastArch(base, used)).CrashAfter(1) // the create happens, the write is torn
+	a := f.Archive()
+	err := a.Caps.WriteFile("x", []byte("abcdef"), 0o644, true)
+	if !errors.Is(err, ErrCrashed) {
+		t.Fatalf("WriteFile at the crash: %v", err)
+	}
+	if b, _ := afero.ReadFile(base, "x"); string(b) != "abc" {
+		t.Errorf("after the crash x = %q, want the torn half %q", b, "abc")
+	}
+	if err := a.Caps.WriteFile("y", []byte("z"), 0o644, false); !errors.Is(err, ErrCrashed) {
+		t.Errorf("WriteFile after the crash: %v", err)
+	}
+	if _, err := base.Stat("y"); err == nil {
+		t.Error("a change after the crash reached the archive")
+	}
+	var _ io.Closer = (*File)(nil)
+}

@@ -1,0 +1,116 @@
+package storagetest
+
+import (
+	"bytes"
+	"errors"
+	iofs "io/fs"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/spf13/afero"
+
+	"werkstatt-backup/atomicfile"
+	"werkstatt-backup/storage"
+	"werkstatt-backup/walk"
+)
+
+// The helpers that use a backend's fast paths (Capabilities.ReadFile, …)
+// must give the same results as the generic way on every backend.
+
+func testReadFileLimit(t *testing.T, a *storage.Archive) {
+	fsys := a.Fs
+	mkdirAll(t, fsys, "2024/076329")
+	big := string(bytes.Repeat([]byte("0123456789"), 7000)) // 70,000 bytes: more than one read
+	writeFile(t, fsys, "2024/076329/data.csv", "record_id\r\n1\r\n")
+	writeFile(t, fsys, "2024/076329/leer", "")
+	writeFile(t, fsys, "2024/076329/gross", big)
+	for _, c := range []struct {
+		name  string
+		limit int64
+		want  string
+	}{
+		{"2024/076329/data.csv", 1 << 20, "record_id\r\n1\r\n"},
+		{"2024/076329/data.csv", 14, "record_id\r\n1\r\n"},
+		{"2024/076329/data.csv", 5, "record"},
+		{"2024/076329/leer", 10, ""},
+		{"2024/076329/gross", 1 << 20, big},
+		{"2024/076329/gross", 70000, big},
+		{"2024/076329/gross", 69999, big},
+		{"2024/076329/gross", 65536, big[:65537]},
+	} {
+		got, err := storage.ReadFileLimit(fsys, a.Caps, c.name, c.limit)
+		if err != nil || string(got) != c.want {
+			t.Errorf("ReadFileLimit(%s, %d) = %d bytes, %v; want %d bytes", c.name, c.limit, len(got), err, len(c.want))
+		}
+	}
+	if _, err := storage.ReadFileLimit(fsys, a.Caps, "2024/fehlt/data.csv", 10); !errors.Is(err, iofs.ErrNotExist) {
+		t.Errorf("ReadFileLimit of a missing file: %v, want ErrNotExist", err)
+	}
+}
+
+func testReadDirAbility(t *testing.T, a *storage.Archive) {
+	fsys := a.Fs
+	mkdirAll(t, fsys, "2024/076329/anhang")
+	writeFile(t, fsys, "2024/076329/data.csv", "12345")
+	writeFile(t, fsys, "2024/076329/meta.json", "{}")
+	writeFile(t, fsys, "2024/076329/Ä.txt", "")
+	got, err := storage.ReadDir(fsys, a.Caps, "2024/076329")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := afero.ReadDir(fsys, "2024/076329")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("ReadDir: %d entries, afero.ReadDir %d", len(got), len(want))
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.Name() != w.Name() || g.IsDir() != w.IsDir() || g.Mode().Type() != w.Mode().Type() || (!g.IsDir() && g.Size() != w.Size()) {
+			t.Errorf("ReadDir[%d] = %s dir=%v %v %d, afero.ReadDir %s dir=%v %v %d",
+				i, g.Name(), g.IsDir(), g.Mode().Type(), g.Size(), w.Name(), w.IsDir(), w.Mode().Type(), w.Size())
+		}
+	}
+	if _, err := storage.ReadDir(fsys, a.Caps, "2024/fehlt"); !errors.Is(err, iofs.ErrNotExist) {
+		t.Errorf("ReadDir of a missing directory: %v, want ErrNotExist", err)
+	}
+	// A rename is durable after SyncDir, whichever way the backend does it.
+	if err := fsys.Rename("2024/076329/Ä.txt", "2024/076329/B.txt"); err != nil {
+		t.Fatal(err)
+	}
+	if err := atomicfile.SyncDir(fsys, a.Caps, "2024/076329"); err != nil {
+		t.Errorf("SyncDir: %v", err)
+	}
+}
+
+func testWalkDirsParallel(t *testing.T, a *storage.Archive) {
+	fsys := a.Fs
+	for _, dir := range []string{"2023/000001", "2024/076330", "2024/076329/anhang", "2025"} {
+		mkdirAll(t, fsys, dir)
+	}
+	writeFile(t, fsys, "2024/076329/data.csv", "x")
+	var seq []string
+	if err := walk.WalkDirs(fsys, a.Caps, ".", func(dir string, _ []os.FileInfo, err error) error {
+		seq = append(seq, dir)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var par []string
+	if err := walk.WalkDirsParallel(fsys, a.Caps, ".", 4, func(dir string, _ []os.FileInfo, err error) error {
+		mu.Lock()
+		par = append(par, dir)
+		mu.Unlock()
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(par)
+	if !slices.Equal(par, seq) {
+		t.Errorf("WalkDirsParallel visited %q, WalkDirs %q", par, seq)
+	}
+}
