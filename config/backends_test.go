@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"werkstatt-backup/backends/all"
 	"werkstatt-backup/storage"
 )
 
@@ -43,10 +42,10 @@ func (l fakeLoc) String() string { return "xs://" + string(l) }
 // "***" in config show, and the help of archiv and workers names the
 // backend. Nothing in config names the backend.
 func TestBackendKeys(t *testing.T) {
-	reg := all.Registry()
+	reg := testRegistry()
 	reg.Register(fakeBackend{})
 	UseBackends(reg)
-	t.Cleanup(func() { UseBackends(all.Registry()) })
+	t.Cleanup(func() { UseBackends(testRegistry()) })
 
 	k, _ := lookupKey("archiv")
 	if !strings.Contains(k.help, "xs://behälter") {

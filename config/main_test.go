@@ -14,10 +14,14 @@ import (
 // its own (backends/all): a fixed set, so that registering another backend
 // does not change what these tests expect.
 func TestMain(m *testing.M) {
+	UseBackends(testRegistry())
+	os.Exit(m.Run())
+}
+
+func testRegistry() *storage.Registry {
 	r := storage.NewRegistry()
 	r.Register(local.Backend{})
 	r.Register(mem.Backend{})
 	r.Register(smb.Backend{})
-	UseBackends(r)
-	os.Exit(m.Run())
+	return r
 }

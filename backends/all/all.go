@@ -4,6 +4,7 @@ package all
 import (
 	"werkstatt-backup/backends/local"
 	"werkstatt-backup/backends/mem"
+	"werkstatt-backup/backends/s3"
 	"werkstatt-backup/backends/smb"
 	"werkstatt-backup/storage"
 )
@@ -13,6 +14,7 @@ func Registry() *storage.Registry {
 	r := storage.NewRegistry()
 	r.Register(local.Backend{})
 	r.Register(mem.Backend{})
+	r.Register(s3.Backend{})
 	r.Register(smb.Backend{})
 	return r
 }

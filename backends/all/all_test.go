@@ -11,7 +11,7 @@ import (
 
 func TestRegistry(t *testing.T) {
 	r := Registry()
-	if got, want := r.Names(), []string{"file", "mem", "smb"}; !slices.Equal(got, want) {
+	if got, want := r.Names(), []string{"file", "mem", "s3", "smb"}; !slices.Equal(got, want) {
 		t.Errorf("Names() = %q, want %q", got, want)
 	}
 	for _, s := range []string{t.TempDir(), "mem://all-test"} {

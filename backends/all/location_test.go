@@ -81,7 +81,7 @@ func TestParseErrors(t *testing.T) {
 		{"SMB:/nas/archiv", []string{`nach "smb:" fehlt ein Schrägstrich`}},
 		{"file:/srv/archiv", []string{`nach "file:" fehlt ein Schrägstrich`}},
 		{"smb:/u:geheim@nas/s", []string{"***"}},
-		{"ftp://server/x", []string{`unbekanntes Archiv-Schema "ftp" (bekannt: file, mem, smb)`}},
+		{"ftp://server/x", []string{`unbekanntes Archiv-Schema "ftp" (bekannt: file, mem, s3, smb)`}},
 		{"ftp://u:geheim@server/x", []string{`unbekanntes Archiv-Schema "ftp"`}},
 	}
 	for _, tc := range tests {

@@ -46,6 +46,7 @@ func (Backend) Describe() storage.Description {
 		Scheme:  "s3",
 		Syntax:  "s3://[ACCESS_KEY@]host[:port]/bucket[/präfix]",
 		Summary: "S3-kompatibler Objektspeicher (AWS S3, Ceph RGW, MinIO, …), auf Wunsch mit Object Lock",
+		Workers: DefaultWorkers,
 		Options: []storage.Option{
 			{Key: KeyAccessKey, Kind: storage.OptString, Env: []string{"AWS_ACCESS_KEY_ID"},
 				Help: "S3-Access-Key (der in der URL vor dem @ hat Vorrang)"},
