@@ -130,11 +130,14 @@ func TestS3SectionPutsExportErrorIntoRows(t *testing.T) {
 		}
 	}
 	if _, err := exec.LookPath("rclone"); err == nil {
-		for _, r := range b.rows {
-			if r.peer.d == 0 || !strings.HasSuffix(r.peerText, "(`rclone copy`)") {
+		for _, i := range []int{0, 1, 3} {
+			if r := b.rows[i]; r.peer.d == 0 || !strings.HasSuffix(r.peerText, "(`rclone copy`)") {
 				t.Errorf("Zeile %q: peer = %q, %v", r.work, r.peerText, r.peer.d)
 			}
 		}
+	}
+	if r := b.rows[2]; r.peer.d != 0 || !strings.HasPrefix(r.peerText, "not measured: left out") {
+		t.Errorf("Zeile %q: peer = %q", r.work, r.peerText)
 	}
 	for _, line := range strings.Split(md, "\n") {
 		if strings.Contains(line, "S3") && strings.HasPrefix(line, "| export") && strings.Count(line, " | ") != 5 {
