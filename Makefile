@@ -47,6 +47,7 @@ demo:
 
 bench:
 	@scripts/ensure-bench-tools.sh
+	@scripts/ensure-versitygw.sh
 	$(GO) run ./cmd/wbbench -out BENCHMARKS.md
 
 bench-go:

@@ -7,9 +7,10 @@
 //
 // Peers: cp -r + sync -f for a fresh export, rsync -rc for one with nothing
 // changed, Python's json/hashlib/csv/sqlite3 doing the seed's verify and
-// restore, rclone copy for SMB. The SMB rows need root and smbd (Samba is
-// started by the test harness, backends/smb/smbtest, on a free loopback
-// port); 10ms round trips come from internal/latency.
+// restore, rclone copy for SMB and S3. The SMB rows need root and smbd (Samba
+// is started by the test harness, backends/smb/smbtest, on a free loopback
+// port), the S3 rows versitygw (backends/s3/s3test); 10ms round trips come
+// from internal/latency.
 package main
 
 import (
@@ -38,6 +39,7 @@ type bench struct {
 	orders  int // the 10,000 of the targets
 	big     int // the 100,000 of the memory target
 	smbN    int // the 1,000 of the SMB targets
+	s3N     int // the 10,000 of the S3 targets
 	writerN int // the 300,000 of the writer-wait target
 	// ranWriter: the writer-wait rows were measured
 	ranWriter bool
@@ -57,7 +59,7 @@ type bench struct {
 }
 
 // sections are what -only can pick, in the order they run.
-var sections = []string{"local", "large", "smb", "writer", "history"}
+var sections = []string{"local", "large", "smb", "s3", "writer", "history"}
 
 // wants reports whether section runs.
 func (b *bench) wants(section string) bool { return b.only == nil || b.only[section] }
@@ -69,6 +71,7 @@ func main() {
 	orders := flag.Int("orders", 10000, "orders of the local targets")
 	big := flag.Int("big", 100000, "orders of the large restore (0: skip)")
 	smbN := flag.Int("smb-orders", 1000, "orders of the SMB targets (0: skip)")
+	s3N := flag.Int("s3-orders", 10000, "orders of the S3 targets (0: skip)")
 	writerN := flag.Int("writer-orders", 300000, "orders of the writer-wait target (0: skip)")
 	keep := flag.Bool("keep", false, "keep the working directory")
 	bin := flag.String("bin", "", "measure this werkstatt-backup binary instead of building one (an older version, say)")
@@ -76,7 +79,7 @@ func main() {
 	baseRef := flag.String("baseline-ref", "e902fbd", "git ref of the version without history the history rows compare with")
 	flag.Parse()
 
-	b := &bench{runs: max(*runs, 1), orders: *orders, big: *big, smbN: *smbN, writerN: *writerN, started: time.Now(), log: os.Stderr, loadStart: loadavg(), bin: *bin}
+	b := &bench{runs: max(*runs, 1), orders: *orders, big: *big, smbN: *smbN, s3N: *s3N, writerN: *writerN, started: time.Now(), log: os.Stderr, loadStart: loadavg(), bin: *bin}
 	var err error
 	if b.work = *work; b.work == "" {
 		b.work, err = os.MkdirTemp("", "wbbench-")
@@ -170,6 +173,11 @@ func (b *bench) run() error {
 	}
 	if b.smbN > 0 && b.wants("smb") {
 		if err := b.smb(); err != nil {
+			return err
+		}
+	}
+	if b.s3N > 0 && b.wants("s3") {
+		if err := b.s3(); err != nil {
 			return err
 		}
 	}
@@ -277,12 +285,14 @@ func (b *bench) sh(env []string, line string) (measurement, error) {
 	return b.exec(env, "sh", "-c", line)
 }
 
-// cleanEnv is the environment without ARCHIV_* and RCLONE_* settings of
-// the caller, which would change what is measured.
+// cleanEnv is the environment without ARCHIV_*, RCLONE_* and AWS_*
+// settings of the caller, which would change what is measured (AWS_* are
+// the S3 backend's fallback keys; AWS_CA_BUNDLE makes rclone's S3 backend
+// refuse to start).
 func cleanEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "ARCHIV_") && !strings.HasPrefix(kv, "RCLONE_") {
+		if !strings.HasPrefix(kv, "ARCHIV_") && !strings.HasPrefix(kv, "RCLONE_") && !strings.HasPrefix(kv, "AWS_") {
 			env = append(env, kv)
 		}
 	}

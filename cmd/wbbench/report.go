@@ -100,6 +100,7 @@ func (b *bench) markdown() string {
 		"Durability is the same on both sides: export makes everything durable (local: one `syncfs` for the run, SMB: a FLUSH per file, which Samba turns into `fsync`); the `cp -r` peer ends with `sync -f`. `rclone copy` does not flush at all.",
 		"Peers: `cp -r` copies the finished tree (data.csv + meta.json of every order) that export produced; `rsync -rc` compares two identical trees by content and copies nothing; the Python peers (`verify_peer.py`, `restore_peer.py` in `cmd/wbbench/peers.go`) do the seed's verify (meta.json, SHA-256, csv header) and restore (the same checks, then `executemany` into a new SQLite database in one transaction); `rclone copy` (default settings) copies the same finished tree to the same share.",
 		"SMB: Samba from the test harness (`backends/smb/smbtest`) on a free port of 127.0.0.1; 10 ms round trips through `internal/latency`, a TCP proxy that holds every byte back 5 ms in each direction without limiting throughput. Export uses its default of 128 workers over 4 sessions on SMB, 8 workers locally.",
+		s3Method,
 	} {
 		fmt.Fprintf(&w, "- %s\n", s)
 	}
