@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -30,17 +30,59 @@ type conn struct {
 	// delete there removes every version of the key, not only adds a
 	// delete marker (see remove).
 	versioned bool
-	// down is set while the server is unreachable: calls then make one
-	// attempt instead of minio-go's retries with their pauses, so that a
-	// run whose server died fails its remaining files at once instead of
-	// a second each (400 orders took minutes to fail one by one).
-	down atomic.Bool
+	// down remembers that the server was unreachable (see breaker).
+	down breaker
+}
+
+// breaker keeps a run whose server died from failing its remaining files
+// one by one at minio-go's pace: each failed attempt costs a retry pause
+// even without retries, and 400 orders took minutes. While the server is
+// down, calls fail at once with the last error; one call a second tries
+// the server again, and the first success closes the breaker.
+type breaker struct {
+	mu    sync.Mutex
+	err   error     // the unreachable error; nil while the server answers
+	tried time.Time // the last attempt while down
+}
+
+// retryDown is how often a call tries a server that is down.
+const retryDown = time.Second
+
+// open returns the error to fail with at once, or nil if this call may
+// go to the server.
+func (b *breaker) open(now time.Time) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.err == nil || now.Sub(b.tried) >= retryDown {
+		b.tried = now
+		return nil
+	}
+	return b.err
+}
+
+func (b *breaker) note(err error, now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case errors.Is(err, ErrUnreachable):
+		b.err, b.tried = err, now
+	case errors.Is(err, context.Canceled):
+		// the run's doing: says nothing about the server
+	default:
+		b.err = nil // the server answered
+	}
+}
+
+func (b *breaker) isDown() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err != nil
 }
 
 // cl is the client for the next request: without retries while the
 // server is down.
 func (c *conn) cl() *minio.Client {
-	if c.down.Load() {
+	if c.down.isDown() {
 		return c.once
 	}
 	return c.client
@@ -52,6 +94,9 @@ func (c *conn) cl() *minio.Client {
 // cancelled run can release its lock and remove its temp files. The error
 // fn returns is translated (see translate).
 func (c *conn) call(fn func(ctx context.Context) error) error {
+	if err := c.down.open(time.Now()); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
 	if c.run.Err() == nil {
@@ -60,7 +105,7 @@ func (c *conn) call(fn func(ctx context.Context) error) error {
 	}
 	err := fn(ctx)
 	if err == nil {
-		c.down.Store(false)
+		c.down.note(nil, time.Now())
 		return nil
 	}
 	ctxErr := ctx.Err()
@@ -72,8 +117,6 @@ func (c *conn) call(fn func(ctx context.Context) error) error {
 
 // noteDown marks the server down when err says it is unreachable.
 func (c *conn) noteDown(err error) error {
-	if errors.Is(err, ErrUnreachable) {
-		c.down.Store(true)
-	}
+	c.down.note(err, time.Now())
 	return err
 }

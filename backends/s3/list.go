@@ -23,6 +23,9 @@ var errStop = errors.New("stop")
 // but moving listing completes and a stuck one ends. fn returning errStop
 // ends the listing with nil.
 func (c *conn) list(prefix string, recursive bool, maxKeys int, fn func(minio.ObjectInfo) error) error {
+	if err := c.down.open(time.Now()); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if c.run.Err() == nil {

@@ -26,7 +26,7 @@ func (c *conn) get(key string, limit int64) ([]byte, minio.ObjectInfo, error) {
 	var data []byte
 	var info minio.ObjectInfo
 	err := c.call(func(ctx context.Context) error {
-		body, oi, _, err := minio.Core{Client: c.client}.GetObject(ctx, c.bucket, key, minio.GetObjectOptions{})
+		body, oi, _, err := minio.Core{Client: c.cl()}.GetObject(ctx, c.bucket, key, minio.GetObjectOptions{})
 		if err != nil {
 			return err
 		}
@@ -78,7 +78,7 @@ func (c *conn) put(key string, data []byte, mode putMode) (string, error) {
 	if mode.ifMatch != "" {
 		opts.SetMatchETag(mode.ifMatch)
 	}
-	client := c.client
+	client := c.cl()
 	if mode.ifNoneMatch || mode.ifMatch != "" {
 		client = c.once
 	}
