@@ -163,7 +163,7 @@ func AcquireLock(ctx context.Context, fsys afero.Fs, caps storage.Capabilities, 
 		w.see(st.raw, now)
 		holder = st.info
 		if why := staleReason(me, st, &w, now, opts.Lease); why != "" {
-			taken, err := takeOver(fsys, token, st.raw, &mw, opts.Lease)
+			taken, err := takeOver(fsys, me, token, st.raw, &mw, opts.Lease)
 			if err != nil {
 				return nil, fmt.Errorf("veralteten Lock %s entfernen: %w", LockFileName, err)
 			}

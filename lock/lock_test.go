@@ -389,12 +389,12 @@ func TestTakeoverRace(t *testing.T) {
 		t.Fatal(err)
 	}
 	var mw watch
-	if ok, err := takeOver(fsys, "b", judged.raw, &mw, time.Minute); !ok || err != nil {
+	if ok, err := takeOver(fsys, here, "b", judged.raw, &mw, time.Minute); !ok || err != nil {
 		t.Fatalf("B's takeover: %v, %v", ok, err)
 	}
 	writeLock(t, fsys, LockInfo{PID: 2, Host: "b", Token: "b"})
 	moved := &renameCounter{Fs: fsys}
-	if ok, err := takeOver(moved, "a", judged.raw, &mw, time.Minute); ok || err != nil {
+	if ok, err := takeOver(moved, here, "a", judged.raw, &mw, time.Minute); ok || err != nil {
 		t.Fatalf("A's late takeover removed B's lock: %v, %v", ok, err)
 	}
 	if moved.n.Load() != 0 {
@@ -569,6 +569,38 @@ func TestAcquirePhantomLockWaits(t *testing.T) {
 		}
 		if fsys.creates > 40 {
 			t.Errorf("%d creates in 30s with a poll of 1s", fsys.creates)
+		}
+	})
+}
+
+// TestTakeoverMarkerOfDeadTaker: a run killed (kill -9) while it took a
+// stale lock over leaves .backup.lock.takeover. A marker from a dead
+// process in this very pid space is removed at once; before, every later
+// run waited a whole lease (3 minutes) for it, and an export with a
+// shorter lock timeout gave up.
+func TestTakeoverMarkerOfDeadTaker(t *testing.T) {
+	if processAlive(deadPID) || !processAlive(os.Getpid()) {
+		t.Skip("no pid check on this OS")
+	}
+	synctest.Test(t, func(t *testing.T) {
+		fsys := afero.NewMemMapFs()
+		now := time.Now()
+		dead := LockInfo{PID: deadPID, Host: "werkstatt", MachineID: "m1", BootID: "b1", PidNS: "pid:[1]",
+			Operation: "export", Created: now, Refreshed: now, Token: "tot"}
+		writeLock(t, fsys, dead)
+		dead.Operation, dead.Token = "takeover", "tot2"
+		if err := afero.WriteFile(fsys, TakeoverFileName, encodeLock(dead), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		id := here
+		start := time.Now()
+		l, err := AcquireLock(context.Background(), fsys, testCaps, LockOptions{Identity: &id, Timeout: 10 * time.Second, Lease: 3 * time.Minute})
+		if err != nil {
+			t.Fatalf("dead taker's marker kept the lock: %v", err)
+		}
+		defer l.Release()
+		if waited := time.Since(start); waited >= 10*time.Second {
+			t.Errorf("took %s", waited)
 		}
 	})
 }

@@ -141,14 +141,21 @@ const TakeoverFileName = LockFileName + ".takeover"
 // lock that another taker or a new run has created since. A marker left by
 // a taker that died is removed once it has stayed unchanged for a lease
 // (watched in mw).
-func takeOver(fsys afero.Fs, token string, judged []byte, mw *watch, lease time.Duration) (bool, error) {
-	err := createExcl(fsys, TakeoverFileName, []byte(token+"\n"))
+//
+// The marker names its taker as a lock file names its holder, so that a
+// marker left by a taker killed in this very pid space (kill -9 in the
+// middle of a takeover) is removed at once, not after a lease.
+func takeOver(fsys afero.Fs, me Identity, token string, judged []byte, mw *watch, lease time.Duration) (bool, error) {
+	marker := encodeLock(LockInfo{PID: me.PID, Host: me.Host, MachineID: me.MachineID, BootID: me.BootID, PidNS: me.PidNS,
+		Operation: "takeover", Created: time.Now(), Token: token})
+	err := createExcl(fsys, TakeoverFileName, marker)
 	if errors.Is(err, iofs.ErrExist) {
 		raw, rerr := afero.ReadFile(fsys, TakeoverFileName)
 		if rerr != nil {
 			return false, nil // gone meanwhile: try again next round
 		}
-		if mw.see(raw, time.Now()); time.Since(mw.since) >= lease {
+		taker, _ := parseLock(raw)
+		if mw.see(raw, time.Now()); me.holderDead(taker) || time.Since(mw.since) >= lease {
 			_, err := removeIf(fsys, TakeoverFileName, TakeoverFileName+"."+token, func(got []byte) bool { return bytes.Equal(got, raw) })
 			*mw = watch{}
 			return false, err

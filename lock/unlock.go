@@ -59,7 +59,7 @@ func Unlock(ctx context.Context, fsys afero.Fs, caps storage.Capabilities, opts 
 		_ = fsys.Remove(TakeoverFileName) // a taker's leftover, too
 	}
 	var mw watch
-	removed, err := takeOver(fsys, token, st.raw, &mw, lo.Lease)
+	removed, err := takeOver(fsys, *lo.Identity, token, st.raw, &mw, lo.Lease)
 	if err != nil {
 		return nil, fmt.Errorf("Lock %s entfernen: %w", LockFileName, err)
 	}

@@ -7,7 +7,9 @@ import (
 	iofs "io/fs"
 	"os"
 	"path"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -119,7 +121,7 @@ func (fs *Fs) list(prefix string, fn func(storage.Entry) error) error {
 		from = root
 	}
 	var fnErr error // fn's own error goes back unchanged
-	err := fs.c.list(from, true, 0, func(o objectInfo) error {
+	emit := func(o objectInfo) error {
 		if strings.HasSuffix(o.Key, "/") {
 			return nil // a folder marker
 		}
@@ -130,11 +132,69 @@ func (fs *Fs) list(prefix string, fn func(storage.Entry) error) error {
 			ModTime: o.LastModified,
 		})
 		return fnErr
-	})
+	}
+	err := fs.c.listParallel(from, emit)
 	if fnErr != nil {
 		return fnErr
 	}
 	return pathErr("list", path.Clean(prefix), err)
+}
+
+// listWorkers bounds the sub-listings listParallel runs at once.
+const listWorkers = 8
+
+// listParallel lists every key below from in lexical order, like a
+// recursive listing, but lists each sub-folder of from (an archive's year
+// folders, its history) on its own and at the same time: a recursive
+// listing is one page of 1,000 keys after the other, each a round trip
+// (10,000 orders are 20 pages), the sub-listings overlap them. The level
+// below from is listed first, with the delimiter; its files and the
+// sub-folders' keys then go to fn in key order.
+func (c *conn) listParallel(from string, fn func(objectInfo) error) error {
+	var top []objectInfo // files directly below from, and sub-folders (Key ending in "/")
+	if err := c.list(from, false, 0, func(o objectInfo) error {
+		if o.Key != from {
+			top = append(top, o)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	slices.SortFunc(top, func(a, b objectInfo) int { return strings.Compare(a.Key, b.Key) })
+	subs := make([][]objectInfo, len(top))
+	errs := make([]error, len(top))
+	sem := make(chan struct{}, listWorkers)
+	var wg sync.WaitGroup
+	for i, o := range top {
+		if !strings.HasSuffix(o.Key, "/") {
+			continue
+		}
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = c.list(o.Key, true, 0, func(o objectInfo) error {
+				subs[i] = append(subs[i], o)
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	for i, o := range top {
+		if !strings.HasSuffix(o.Key, "/") {
+			subs[i] = []objectInfo{o}
+		}
+		for _, k := range subs[i] {
+			if err := fn(k); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // retain sets name's retention (compliance mode) to until.

@@ -36,24 +36,28 @@ type conn struct {
 
 // breaker keeps a run whose server died from failing its remaining files
 // one by one at minio-go's pace: each failed attempt costs a retry pause
-// even without retries, and 400 orders took minutes. While the server is
-// down, calls fail at once with the last error; one call a second tries
-// the server again, and the first success closes the breaker.
+// even without retries, and 400 orders took minutes. Once the server has
+// been unreachable for openAfter (a short blip is retried as usual), calls
+// fail at once with the last error; one call a second tries the server
+// again, and any answer of the server closes the breaker.
 type breaker struct {
 	mu    sync.Mutex
 	err   error     // the unreachable error; nil while the server answers
-	tried time.Time // the last attempt while down
+	first time.Time // the first failure of this outage
+	tried time.Time // the last attempt
 }
 
-// retryDown is how often a call tries a server that is down.
-const retryDown = time.Second
+const (
+	openAfter = 2 * time.Second // how long the server must be unreachable before calls fail at once
+	retryDown = time.Second     // how often a call then tries the server
+)
 
 // open returns the error to fail with at once, or nil if this call may
 // go to the server.
 func (b *breaker) open(now time.Time) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.err == nil || now.Sub(b.tried) >= retryDown {
+	if b.err == nil || now.Sub(b.first) < openAfter || now.Sub(b.tried) >= retryDown {
 		b.tried = now
 		return nil
 	}
@@ -65,6 +69,9 @@ func (b *breaker) note(err error, now time.Time) {
 	defer b.mu.Unlock()
 	switch {
 	case errors.Is(err, ErrUnreachable):
+		if b.err == nil {
+			b.first = now
+		}
 		b.err, b.tried = err, now
 	case errors.Is(err, context.Canceled):
 		// the run's doing: says nothing about the server

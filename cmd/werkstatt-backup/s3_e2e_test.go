@@ -95,6 +95,31 @@ func TestS3CycleThroughTheBinary(t *testing.T) {
 		t.Fatal("restore --at 1 differs from the original")
 	}
 	run(0, "migrate", "--archiv", site.url)
+	// forget keeps what Object Lock still retains, and says so.
+	r = run(0, "forget", "--keep-last", "1", "--archiv", site.url)
+	if !strings.Contains(r.stdout, "Object Lock: ") {
+		t.Fatalf("forget on a locked history: %s", r.stdout)
+	}
+	r = run(0, "history", "--archiv", site.url)
+	if !strings.Contains(r.stdout, "\n1 ") {
+		t.Fatalf("forget removed a locked generation:\n%s", r.stdout)
+	}
+	// --all-sites: a second branch in its own prefix of the same bucket.
+	cfg := fmt.Sprintf(`{"s3_insecure": true, "sites": [
+		{"name": "filiale-1", "db": %q, "archiv": %q},
+		{"name": "filiale-2", "db": %q, "archiv": %q}]}`,
+		db, site.url, db, site.srv.URL(site.bucket, "filiale-2"))
+	if err := os.WriteFile(filepath.Join(dir, ".archiv_config.json"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = run(0, "export", "--all-sites")
+	if !strings.Contains(r.stdout, "[filiale-2] Export abgeschlossen: 60 erfolgreich") || !strings.Contains(r.stdout, "[filiale-1] ") {
+		t.Fatalf("export --all-sites: %s", r.stdout)
+	}
+	run(0, "verify", "--all-sites")
+	if err := os.Remove(filepath.Join(dir, ".archiv_config.json")); err != nil {
+		t.Fatal(err)
+	}
 	r = run(0, "unlock", "--archiv", site.url)
 	if !strings.Contains(r.stdout, "Kein Lock") {
 		t.Fatalf("unlock: %s", r.stdout)
