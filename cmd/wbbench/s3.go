@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -11,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-
 	"werkstatt-backup/backends/s3/s3test"
 	"werkstatt-backup/internal/latency"
 )
@@ -21,8 +18,7 @@ import (
 const s3Method = "S3: Versity S3 Gateway (`versitygw`, posix backend, started by `backends/s3/s3test`) on a free port of " +
 	"127.0.0.1, plain HTTP, its bucket `archiv` made by the driver. Export gets the secret key through " +
 	"`ARCHIV_S3_SECRET_KEY` and plain HTTP through `ARCHIV_S3_INSECURE=1` and writes every fresh run below a new prefix " +
-	"(`archiv/fresh-N`; the driver first stores one small object `.wbbench` there, because export opens an existing " +
-	"archive only and S3 has no empty folders), with its default of 64 requests in parallel. The peer: `rclone copy` (default settings: 4 transfers, " +
+	"(`archiv/fresh-N`, empty before: an empty prefix is an empty archive), with its default of 64 requests in parallel. The peer: `rclone copy` (default settings: 4 transfers, " +
 	"8 checkers; its S3 backend with provider Other, configured through `RCLONE_CONFIG_…` variables) of the tree export " +
 	"wrote to a local folder, to `archiv/rclone-N` on the same server. Nothing changed: export again into `fresh-1`, " +
 	"`rclone copy` again into `rclone-1` (it lists, compares size and modification time, and copies nothing). " +
@@ -67,16 +63,9 @@ func (b *bench) s3() error {
 		return err
 	}
 	env := []string{"ARCHIV_S3_SECRET_KEY=" + srv.SecretKey, "ARCHIV_S3_INSECURE=1"}
-	// fresh gives a new prefix its first object: export opens an existing
-	// archive only (as the SMB section creates the folder in the share).
-	fresh := func(prefix string, f func(int) (measurement, error)) func(int) (measurement, error) {
-		return func(i int) (measurement, error) {
-			if err := markPrefix(srv, prefix); err != nil {
-				return measurement{}, err
-			}
-			return f(i)
-		}
-	}
+	// fresh: a new prefix needs nothing first (an empty prefix is an
+	// empty archive on S3).
+	fresh := func(_ string, f func(int) (measurement, error)) func(int) (measurement, error) { return f }
 	export := func(addr, prefix string) func(int) (measurement, error) {
 		return func(int) (measurement, error) {
 			url := "s3://" + srv.AccessKey + "@" + addr + "/" + s3test.Bucket + "/" + prefix
@@ -162,21 +151,6 @@ func (b *bench) s3() error {
 	cells(&farSame, o, p, "the fresh export failed", firstNonEmpty(peerMissing, "the first `rclone copy` failed"))
 	farSame.met = "–"
 	b.rows = append(b.rows, farSame)
-	return nil
-}
-
-// prefixMarker is the object markPrefix puts below a new prefix.
-const prefixMarker = ".wbbench"
-
-// markPrefix stores one small object below prefix in the bucket, so that
-// the prefix exists for export (S3 has no empty folders).
-func markPrefix(srv *s3test.Server, prefix string) error {
-	const text = "angelegt von wbbench\n"
-	_, err := srv.Client().PutObject(context.Background(), s3test.Bucket, prefix+"/"+prefixMarker,
-		strings.NewReader(text), int64(len(text)), minio.PutObjectOptions{})
-	if err != nil {
-		return fmt.Errorf("Präfix %s im Bucket %s anlegen: %w", prefix, s3test.Bucket, err)
-	}
 	return nil
 }
 

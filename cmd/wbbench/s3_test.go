@@ -150,8 +150,8 @@ func TestS3SectionPutsExportErrorIntoRows(t *testing.T) {
 }
 
 // With the real binary every export of the section is measured: each
-// fresh prefix is made to exist first (export opens an existing archive
-// only), and the unchanged runs find the fresh runs' archives.
+// fresh run writes into a new, empty prefix (an empty archive on S3), and
+// the unchanged runs find the fresh runs' archives.
 func TestS3SectionMeasuresRealExport(t *testing.T) {
 	if testing.Short() {
 		t.Skip("baut das Programm")
