@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	iofs "io/fs"
+	"math/rand/v2"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/afero"
@@ -380,7 +382,7 @@ func (l *Lock) remove() error {
 	if lost = l.Valid(); lost == nil {
 		// Still within our lease (minus the margin): nobody can have taken
 		// the lock over since we read it, so it is ours to remove.
-		if err := l.fsys.Remove(LockFileName); err != nil {
+		if err := l.removeBusy(); err != nil {
 			return fmt.Errorf("Lock %s freigeben: %w", LockFileName, err)
 		}
 		return nil
@@ -406,5 +408,28 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	case <-timer.C:
 		return nil
+	}
+}
+
+// busyFor bounds how long Release keeps trying to remove a lock file that
+// others hold open (see removeBusy).
+const busyFor = time.Minute
+
+// removeBusy removes the lock file. A storage may refuse to delete a file
+// while others have it open (SMB: sharing violation, EBUSY; the SMB
+// library opens without FILE_SHARE_DELETE), and waiters read the lock
+// file all the time: with ten runs waiting, the backend's own retries
+// (5 s) ran out under load and the lock stayed for a whole lease. Release
+// keeps trying, with pauses, while it is still within its lease.
+func (l *Lock) removeBusy() error {
+	deadline := time.Now().Add(busyFor)
+	pause := 5 * time.Millisecond
+	for {
+		err := l.fsys.Remove(LockFileName)
+		if err == nil || !errors.Is(err, syscall.EBUSY) || time.Now().After(deadline) || l.Valid() != nil {
+			return err
+		}
+		time.Sleep(pause/2 + rand.N(pause))
+		pause = min(2*pause, 100*time.Millisecond)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -601,6 +602,42 @@ func TestTakeoverMarkerOfDeadTaker(t *testing.T) {
 		defer l.Release()
 		if waited := time.Since(start); waited >= 10*time.Second {
 			t.Errorf("took %s", waited)
+		}
+	})
+}
+
+// busyFs refuses to remove the lock file the first n times, as an SMB
+// server does while waiters have it open (sharing violation).
+type busyFs struct {
+	afero.Fs
+	n int
+}
+
+func (b *busyFs) Remove(name string) error {
+	if name == LockFileName && b.n > 0 {
+		b.n--
+		return &os.PathError{Op: "remove", Path: name, Err: syscall.EBUSY}
+	}
+	return b.Fs.Remove(name)
+}
+
+// TestReleaseWhileOthersReadTheLock: ten waiters reading the lock file
+// kept an SMB server refusing its removal past the backend's own retries;
+// the lock stayed for a lease and the waiters gave up. Release keeps
+// trying while it is within its lease.
+func TestReleaseWhileOthersReadTheLock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fsys := &busyFs{Fs: afero.NewMemMapFs()}
+		l, err := AcquireLock(context.Background(), fsys, testCaps, LockOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsys.n = 50
+		if err := l.Release(); err != nil {
+			t.Fatalf("Release while the file is busy: %v", err)
+		}
+		if ok, _ := afero.Exists(fsys, LockFileName); ok {
+			t.Fatal("lock file left behind")
 		}
 	})
 }
