@@ -128,7 +128,7 @@ func AcquireLock(ctx context.Context, fsys afero.Fs, caps storage.Capabilities, 
 			return nil, fmt.Errorf("%w: %w", lerr, err)
 		}
 		began := time.Now()
-		info := LockInfo{PID: me.PID, Host: me.Host, MachineID: me.MachineID, BootID: me.BootID, PidNS: me.PidNS,
+		info := LockInfo{PID: me.PID, Host: me.Host, MachineID: me.MachineID, BootID: me.BootID, PidNS: me.PidNS, Start: me.Start,
 			Operation: opts.Operation, Version: opts.Version, Created: began, Refreshed: began, Token: token}
 		err := createExcl(fsys, LockFileName, encodeLock(info))
 		if err == nil {

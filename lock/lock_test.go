@@ -116,7 +116,7 @@ func TestLockFileRecordsIdentity(t *testing.T) {
 // TestDeadPidSamePidSpace: a holder in this very pid space whose pid is
 // gone is taken over at once, even without waiting.
 func TestDeadPidSamePidSpace(t *testing.T) {
-	if processAlive(deadPID) || !processAlive(os.Getpid()) {
+	if processAlive(deadPID, 0) || !processAlive(os.Getpid(), 0) {
 		t.Skip("no pid check on this OS")
 	}
 	fsys := tempFs(t)
@@ -580,7 +580,7 @@ func TestAcquirePhantomLockWaits(t *testing.T) {
 // run waited a whole lease (3 minutes) for it, and an export with a
 // shorter lock timeout gave up.
 func TestTakeoverMarkerOfDeadTaker(t *testing.T) {
-	if processAlive(deadPID) || !processAlive(os.Getpid()) {
+	if processAlive(deadPID, 0) || !processAlive(os.Getpid(), 0) {
 		t.Skip("no pid check on this OS")
 	}
 	synctest.Test(t, func(t *testing.T) {
@@ -640,4 +640,36 @@ func TestReleaseWhileOthersReadTheLock(t *testing.T) {
 			t.Fatal("lock file left behind")
 		}
 	})
+}
+
+// TestPidGivenAgain: the holder died and its pid now names another
+// process (pids wrap at 32,768 on many systems; kill(2) also finds
+// threads). Its start time tells them apart: the lock is taken over at
+// once. Before, the waiter took the stranger for the holder and waited a
+// lease (seen in CI: an export killed under load, its lock kept 3 minutes).
+func TestPidGivenAgain(t *testing.T) {
+	me := processStart(os.Getpid())
+	if me == 0 {
+		t.Skip("no start times on this OS")
+	}
+	fsys := tempFs(t)
+	now := time.Now()
+	writeLock(t, fsys, LockInfo{PID: os.Getpid(), Start: me + 1, Host: "werkstatt", MachineID: "m1", BootID: "b1", PidNS: "pid:[1]",
+		Operation: "export", Created: now, Refreshed: now, Token: "alt"})
+	id := here
+	var log logRecorder
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second) // a safety net: without the check it waits a lease
+	defer cancel()
+	l, err := AcquireLock(ctx, fsys, testCaps, LockOptions{Identity: &id, Logf: log.logf, Timeout: time.Second, Lease: time.Hour})
+	if err != nil {
+		t.Fatalf("lock of a pid given to another process not taken over: %v", err)
+	}
+	defer l.Release()
+	if !strings.Contains(log.String(), "sein Prozess läuft auf diesem Rechner nicht mehr") {
+		t.Errorf("log = %q", log.String())
+	}
+	// The same pid with its own start time is alive.
+	if !processAlive(os.Getpid(), me) {
+		t.Error("this very process counted as dead")
+	}
 }

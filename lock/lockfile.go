@@ -55,6 +55,7 @@ type LockInfo struct {
 	MachineID string    `json:"machine_id,omitempty"`
 	BootID    string    `json:"boot_id,omitempty"`
 	PidNS     string    `json:"pid_ns,omitempty"`
+	Start     uint64    `json:"start,omitempty"` // the holder's start time (Identity.Start)
 	Operation string    `json:"operation"`
 	Version   string    `json:"version"`
 	Created   time.Time `json:"created"`
@@ -146,7 +147,7 @@ const TakeoverFileName = LockFileName + ".takeover"
 // marker left by a taker killed in this very pid space (kill -9 in the
 // middle of a takeover) is removed at once, not after a lease.
 func takeOver(fsys afero.Fs, me Identity, token string, judged []byte, mw *watch, lease time.Duration) (bool, error) {
-	marker := encodeLock(LockInfo{PID: me.PID, Host: me.Host, MachineID: me.MachineID, BootID: me.BootID, PidNS: me.PidNS,
+	marker := encodeLock(LockInfo{PID: me.PID, Host: me.Host, MachineID: me.MachineID, BootID: me.BootID, PidNS: me.PidNS, Start: me.Start,
 		Operation: "takeover", Created: time.Now(), Token: token})
 	err := createExcl(fsys, TakeoverFileName, marker)
 	if errors.Is(err, iofs.ErrExist) {

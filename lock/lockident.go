@@ -17,6 +17,10 @@ type Identity struct {
 	BootID    string // /proc/sys/kernel/random/boot_id: changes on every boot
 	PidNS     string // /proc/self/ns/pid, e.g. "pid:[4026531836]"
 	PID       int
+	// Start is when the process started (clock ticks after boot, from
+	// /proc/<pid>/stat), 0 if unknown: with it a pid the kernel has given
+	// to another process or thread since does not count as the holder.
+	Start uint64
 }
 
 var (
@@ -34,6 +38,7 @@ func LocalIdentity() Identity {
 	})
 	id := localID
 	id.PID = os.Getpid()
+	id.Start = processStart(id.PID)
 	return id
 }
 
@@ -61,5 +66,5 @@ func (id Identity) samePidSpace(info LockInfo) bool {
 // holderDead reports whether info's holder is certainly gone: it ran in
 // our pid space and its pid no longer exists.
 func (id Identity) holderDead(info *LockInfo) bool {
-	return info != nil && info.PID > 0 && id.samePidSpace(*info) && !processAlive(info.PID)
+	return info != nil && info.PID > 0 && id.samePidSpace(*info) && !processAlive(info.PID, info.Start)
 }
