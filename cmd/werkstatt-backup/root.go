@@ -51,7 +51,8 @@ func (a *app) rootCmd() *cobra.Command {
 		Long: `werkstatt-backup schreibt jede Zeile der Tabelle auftraege aus werkstatt.db als
 data.csv + meta.json (SHA-256-Prüfsumme, Schema-Version) in den Ordner des Auftrags
 im Archiv, prüft diese Sicherungen und baut die Datenbank nach einem Verlust daraus
-wieder auf. Das Archiv liegt lokal oder auf einer SMB-Freigabe (ohne mount).
+wieder auf. Das Archiv liegt lokal, auf einer SMB-Freigabe (ohne mount) oder in einem
+S3-Objektspeicher (AWS S3, Ceph, MinIO …).
 
 ` + exitCodesHelp,
 		Example: `  werkstatt-backup export --db ./test_archiv/werkstatt.db --archiv ./test_archiv
