@@ -94,22 +94,14 @@ func parseDuration(v any) (time.Duration, error) {
 // parseInt takes a decimal whole number between minWorkers and maxWorkers
 // (workers is the only number setting). "010" is ten, never octal.
 func parseInt(v any) (int, error) {
-	var n int64
-	var err error
-	switch x := v.(type) {
-	case int:
-		n = int64(x)
-	case json.Number:
-		n, err = strconv.ParseInt(string(x), 10, 64)
-	case string:
-		n, err = strconv.ParseInt(x, 10, 64)
-	default:
-		return 0, fmt.Errorf("muss eine ganze Zahl sein, nicht %s", describe(v))
-	}
-	if err != nil {
+	n, err := wholeNumber(v, 64, false)
+	var te wrongType
+	switch {
+	case errors.As(err, &te):
+		return 0, te
+	case err != nil:
 		return 0, fmt.Errorf("keine ganze Zahl: %q", fmt.Sprint(v))
-	}
-	if n < minWorkers || n > maxWorkers {
+	case n < minWorkers || n > maxWorkers:
 		return 0, fmt.Errorf("muss zwischen %d und %d liegen, nicht %d", minWorkers, maxWorkers, n)
 	}
 	return int(n), nil
@@ -117,22 +109,37 @@ func parseInt(v any) (int, error) {
 
 // parseNumber takes a decimal whole number, 0 or more.
 func parseNumber(v any) (int, error) {
-	var n int64
-	var err error
-	switch x := v.(type) {
-	case int:
-		n = int64(x)
-	case json.Number:
-		n, err = strconv.ParseInt(string(x), 10, 32)
-	case string:
-		n, err = strconv.ParseInt(strings.TrimSpace(x), 10, 32)
-	default:
-		return 0, fmt.Errorf("muss eine ganze Zahl sein, nicht %s", describe(v))
-	}
-	if err != nil || n < 0 {
+	n, err := wholeNumber(v, 32, true)
+	var te wrongType
+	switch {
+	case errors.As(err, &te):
+		return 0, te
+	case err != nil || n < 0:
 		return 0, fmt.Errorf("keine ganze Zahl ab 0: %q", fmt.Sprint(v))
 	}
 	return int(n), nil
+}
+
+// wrongType: a number setting got a value of another type.
+type wrongType struct{ v any }
+
+func (e wrongType) Error() string { return "muss eine ganze Zahl sein, nicht " + describe(e.v) }
+
+// wholeNumber reads v (an int, a JSON number or text, spaces around text
+// trimmed if trim) as a decimal whole number that fits in bits bits.
+func wholeNumber(v any, bits int, trim bool) (int64, error) {
+	switch x := v.(type) {
+	case int:
+		return int64(x), nil
+	case json.Number:
+		return strconv.ParseInt(string(x), 10, bits)
+	case string:
+		if trim {
+			x = strings.TrimSpace(x)
+		}
+		return strconv.ParseInt(x, 10, bits)
+	}
+	return 0, wrongType{v}
 }
 
 // parseBool takes true/false (JSON or text), 1/0 and ja/nein.
