@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
+
+	"werkstatt-backup/storage"
 )
 
 // Sentinels for the connection errors of Backend.Open, for errors.Is (the
@@ -154,23 +156,16 @@ func isTLS(err error) bool {
 
 // describeNet says in German what went wrong on the network.
 func describeNet(err error) string {
-	var dnsErr *net.DNSError
 	switch {
 	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return "der Server spricht nur HTTP, nicht HTTPS (für ein internes Gateway: s3_insecure)"
 	case isTLS(err):
 		return "TLS-Zertifikat oder -Verbindung ungültig"
-	case errors.As(err, &dnsErr):
-		return "Hostname unbekannt"
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "Verbindung abgelehnt"
-	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.EHOSTDOWN):
-		return "Host nicht erreichbar"
-	case errors.Is(err, syscall.ENETUNREACH):
-		return "Netz nicht erreichbar"
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
-		return "Verbindung vom Server zurückgesetzt"
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), strings.Contains(err.Error(), "closed by foreign host"):
+	}
+	if s := storage.DescribeNetError(err); s != "" {
+		return s
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "closed by foreign host") {
 		return "Verbindung vom Server beendet"
 	}
 	var ne net.Error

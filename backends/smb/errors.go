@@ -12,6 +12,8 @@ import (
 	"time"
 
 	smb2 "github.com/cloudsoda/go-smb2"
+
+	"werkstatt-backup/storage"
 )
 
 // Sentinels for the connection errors of Backend.Open, for errors.Is.
@@ -196,18 +198,10 @@ func isConnLost(err error) bool {
 
 // describeNet says in German what went wrong on the network.
 func describeNet(err error) string {
-	var dnsErr *net.DNSError
+	if s := storage.DescribeNetError(err); s != "" {
+		return s
+	}
 	switch {
-	case errors.As(err, &dnsErr):
-		return "Hostname unbekannt"
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "Verbindung abgelehnt"
-	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.EHOSTDOWN):
-		return "Host nicht erreichbar"
-	case errors.Is(err, syscall.ENETUNREACH):
-		return "Netz nicht erreichbar"
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED):
-		return "Verbindung vom Server zurückgesetzt"
 	case errors.Is(err, net.ErrClosed):
 		return "Verbindung geschlossen"
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
