@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -48,19 +49,27 @@ func TestConfigShowThroughTheBinary(t *testing.T) {
 	r := wbEnv(t, dir, env, "config", "show", "--sources", "--site", "nord", "--log-file", "/var/log/wb.log").expect(t, 0)
 	got := shown(t, r.stdout)
 	want := map[string]string{
-		"db":                filepath.Join(dir, "test_archiv", "werkstatt.db") + " (file .archiv_config.json)",
-		"archiv":            "smb://werk;backup:***@nas-nord/archiv (site nord)",
-		"log_file":          "/var/log/wb.log (flag --log-file)",
-		"lock_timeout":      "1m0s (env ARCHIV_LOCK_TIMEOUT)",
-		"workers":           "3 (file .archiv_config.json)", // the flag's default 8 does not hide the file
+		"db":                filepath.Join(dir, "test_archiv", "werkstatt.db") + " (Datei .archiv_config.json)",
+		"archiv":            "smb://werk;backup:***@nas-nord/archiv (Standort nord)",
+		"log_file":          "/var/log/wb.log (Option --log-file)",
+		"lock_timeout":      "1m0s (Umgebung ARCHIV_LOCK_TIMEOUT)",
+		"workers":           "3 (Datei .archiv_config.json)", // the flag's default 8 does not hide the file
 		"smb_user":          "- (nicht gesetzt)",
-		"smb_domain":        "werk (env ARCHIV_SMB_DOMAIN)",
-		"smb_password_file": filepath.Join(dir, "nord.pass") + " (site nord)",
-		"smb_password":      "*** (env ARCHIV_SMB_PASSWORD)",
+		"smb_domain":        "werk (Umgebung ARCHIV_SMB_DOMAIN)",
+		"smb_password_file": filepath.Join(dir, "nord.pass") + " (Standort nord)",
+		"smb_password":      "*** (Umgebung ARCHIV_SMB_PASSWORD)",
+		"s3_region":         "us-east-1 (Vorgabe)",
 	}
 	for k, w := range want {
 		if got[k] != w {
 			t.Errorf("%s: got %q, want %q", k, got[k], w)
+		}
+	}
+	// Every source is named in German (the JSON keeps its keys).
+	for k, v := range got {
+		src := v[strings.LastIndex(v, "(")+1:]
+		if w, _, _ := strings.Cut(strings.TrimSuffix(src, ")"), " "); !slices.Contains([]string{"Vorgabe", "Datei", "Standort", "Umgebung", "Option", "nicht"}, w) {
+			t.Errorf("%s: source %q is not German", k, src)
 		}
 	}
 	if !strings.Contains(r.stdout, "Standorte: zentrale, nord") || !strings.Contains(r.stdout, "Standort nord:") {

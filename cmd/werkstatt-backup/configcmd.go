@@ -90,7 +90,7 @@ Datei sind schon gegen deren Ordner aufgelöst. Passwörter erscheinen als ***.`
 			return nil
 		},
 	}
-	show.Flags().BoolVar(&sources, "sources", false, "zu jedem Wert angeben, woher er kommt: default, file, site, env oder flag")
+	show.Flags().BoolVar(&sources, "sources", false, "zu jedem Wert angeben, woher er kommt: Vorgabe, Datei, Standort, Umgebung oder Option")
 	cmd.AddCommand(show)
 	return cmd
 }
@@ -110,11 +110,28 @@ func showTable(w io.Writer, entries []config.Entry, sources bool) error {
 			fmt.Fprintf(tw, "%s\t%s\n", e.Key, val)
 			continue
 		}
-		src := "nicht gesetzt"
-		if e.Source != "" {
-			src = strings.TrimSpace(e.Source + " " + e.From)
-		}
+		src := strings.TrimSpace(sourceLabel(e.Source) + " " + e.From)
 		fmt.Fprintf(tw, "%s\t%s\t(%s)\n", e.Key, val, src)
 	}
 	return tw.Flush()
+}
+
+// sourceLabel names a setting's source in the table's German; --json keeps
+// the stable keys (default, file, site, env, flag).
+func sourceLabel(kind string) string {
+	switch kind {
+	case config.FromDefault:
+		return "Vorgabe"
+	case config.FromFile:
+		return "Datei"
+	case config.FromSite:
+		return "Standort"
+	case config.FromEnv:
+		return "Umgebung"
+	case config.FromFlag:
+		return "Option"
+	case "":
+		return "nicht gesetzt"
+	}
+	return kind
 }
