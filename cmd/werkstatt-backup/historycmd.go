@@ -55,17 +55,28 @@ func (a *app) historyCmd() *cobra.Command {
 hat: Zeit (wie das Archiv sie vergeben hat), Datensätze und wie viele seit der
 vorigen Generation geändert, neu oder entfernt sind. Mit --auftrag NR stattdessen
 jede Fassung dieses Auftrags, mit den Feldern, die sich geändert haben (alt → neu).
-Liest nur; restore --at stellt eine Generation wieder her.
+Liest nur; restore --at stellt eine Generation wieder her. Mit --all-sites für jeden
+Standort der Konfiguration nacheinander, jede Liste unter einer Zeile mit Standort und
+Archiv, am Ende eine Zeile je Standort; der Exit-Code ist der des schlechtesten.
 
 ` + exitCodesHelp,
 		Example: `  werkstatt-backup history --archiv ./test_archiv
   werkstatt-backup history --archiv ./test_archiv --auftrag 076329
-  werkstatt-backup history --config .archiv_config.json --auftrag 076329 --json`,
+  werkstatt-backup history --config .archiv_config.json --auftrag 076329 --json
+  werkstatt-backup history --config .archiv_config.json --all-sites`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a.started()
+			byOrder := cmd.Flags().Changed("auftrag")
+			nr := strings.TrimSpace(auftrag)
+			if byOrder && nr == "" {
+				return usageError{errors.New("--auftrag: Auftragsnummer fehlt (z. B. --auftrag 076329)")}
+			}
 			ld, err := config.Load(nil, a.configFile)
 			if err != nil {
 				return err
+			}
+			if a.allSites {
+				return a.historyAllSites(cmd, ld, byOrder, nr)
 			}
 			s, err := a.openSite(cmd.Context(), ld, cmd, a.site, "history", false)
 			if err != nil {
@@ -73,8 +84,8 @@ Liest nur; restore --at stellt eine Generation wieder her.
 			}
 			defer s.done()
 			hs := history.Open(s.arch.Fs, history.WithCaps(s.arch.Caps))
-			if cmd.Flags().Changed("auftrag") {
-				return a.orderHistory(cmd.Context(), hs, s.loc.String(), strings.TrimSpace(auftrag))
+			if byOrder {
+				return a.orderHistory(cmd.Context(), hs, s.loc.String(), nr)
 			}
 			return a.generations(cmd.Context(), hs, s.loc.String())
 		},
@@ -86,11 +97,7 @@ Liest nur; restore --at stellt eine Generation wieder her.
 // generations prints the list of generations. What could be read is
 // printed even when a generation file is damaged; the damage is the error.
 func (a *app) generations(ctx context.Context, hs *history.Store, archive string) error {
-	infos, err := hs.List(ctx)
-	out := make([]generationJSON, 0, len(infos))
-	for _, g := range infos {
-		out = append(out, generationJSON{g.Seq, g.ArchiveTime, g.ClientTime, g.Records, g.Changed, g.Added, g.Removed})
-	}
+	out, err := listGenerations(ctx, hs)
 	if a.jsonOut {
 		a.emit(struct {
 			Command     string           `json:"command"`
@@ -98,15 +105,31 @@ func (a *app) generations(ctx context.Context, hs *history.Store, archive string
 			Generations []generationJSON `json:"generations"`
 		}{"history", archive, out})
 	} else if !a.quiet {
-		writeGenerations(a.stdout, archive, out)
+		writeGenerations(a.stdout, "", archive, out)
 	}
-	return historyFailure(err)
+	return err
 }
 
-func writeGenerations(w io.Writer, archive string, gens []generationJSON) {
+// listGenerations lists the generations that could be read, and the error
+// (classified by historyFailure) if not all could.
+func listGenerations(ctx context.Context, hs *history.Store) ([]generationJSON, error) {
+	infos, err := hs.List(ctx)
+	out := make([]generationJSON, 0, len(infos))
+	for _, g := range infos {
+		out = append(out, generationJSON{g.Seq, g.ArchiveTime, g.ClientTime, g.Records, g.Changed, g.Added, g.Removed})
+	}
+	return out, historyFailure(err)
+}
+
+// writeGenerations prints gens as a table. prefix ("[nord] " with
+// --all-sites) starts the first line, which then names the archive.
+func writeGenerations(w io.Writer, prefix, archive string, gens []generationJSON) {
 	if len(gens) == 0 {
-		fmt.Fprintf(w, "Archiv %s: keine Generationen in der Historie (noch kein Export mit Historie)\n", archive)
+		fmt.Fprintf(w, "%sArchiv %s: keine Generationen in der Historie (noch kein Export mit Historie)\n", prefix, archive)
 		return
+	}
+	if prefix != "" {
+		fmt.Fprintf(w, "%sArchiv %s:\n", prefix, archive)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "Generation\tZeit\tDatensätze\tgeändert\tneu\tentfernt")
@@ -119,12 +142,30 @@ func writeGenerations(w io.Writer, archive string, gens []generationJSON) {
 // orderHistory prints every version of the order nr with the fields that
 // changed from the version before.
 func (a *app) orderHistory(ctx context.Context, hs *history.Store, archive, nr string) error {
-	if nr == "" {
-		return usageError{errors.New("--auftrag: Auftragsnummer fehlt (z. B. --auftrag 076329)")}
+	out, err := orderVersions(ctx, hs, nr)
+	if err != nil {
+		return err
 	}
+	if a.jsonOut {
+		a.emit(struct {
+			Command   string        `json:"command"`
+			Archive   string        `json:"archive"`
+			AuftragNr string        `json:"auftrag_nr"`
+			Versions  []versionJSON `json:"versions"`
+		}{"history", archive, nr, out})
+	} else if !a.quiet {
+		writeVersions(a.stdout, "", archive, nr, out)
+	}
+	return nil
+}
+
+// orderVersions lists every version of the order nr with the fields that
+// changed from the version before; an error is classified by
+// historyFailure.
+func orderVersions(ctx context.Context, hs *history.Store, nr string) ([]versionJSON, error) {
 	versions, err := hs.Versions(ctx, history.Selector{AuftragNr: nr})
 	if err != nil {
-		return historyFailure(err)
+		return nil, historyFailure(err)
 	}
 	out := make([]versionJSON, 0, len(versions))
 	last := map[int64][]byte{} // the previous content of each record
@@ -139,14 +180,14 @@ func (a *app) orderHistory(ctx context.Context, hs *history.Store, archive, nr s
 		default:
 			data, err := hs.ReadEntry(ctx, v.Entry)
 			if err != nil {
-				return historyFailure(fmt.Errorf("Generation %d: %w", v.Info.Seq, err))
+				return nil, historyFailure(fmt.Errorf("Generation %d: %w", v.Info.Seq, err))
 			}
 			j.State = "neu"
 			if seen {
 				j.State = "geändert"
 				fields, err := history.FieldChanges(prev, data)
 				if err != nil {
-					return historyFailure(fmt.Errorf("Generation %d, record_id %d: %w", v.Info.Seq, v.Entry.RecordID, err))
+					return nil, historyFailure(fmt.Errorf("Generation %d, record_id %d: %w", v.Info.Seq, v.Entry.RecordID, err))
 				}
 				for _, f := range fields {
 					j.Changes = append(j.Changes, changeJSON(f))
@@ -156,23 +197,18 @@ func (a *app) orderHistory(ctx context.Context, hs *history.Store, archive, nr s
 		}
 		out = append(out, j)
 	}
-	if a.jsonOut {
-		a.emit(struct {
-			Command   string        `json:"command"`
-			Archive   string        `json:"archive"`
-			AuftragNr string        `json:"auftrag_nr"`
-			Versions  []versionJSON `json:"versions"`
-		}{"history", archive, nr, out})
-	} else if !a.quiet {
-		writeVersions(a.stdout, archive, nr, out)
-	}
-	return nil
+	return out, nil
 }
 
-func writeVersions(w io.Writer, archive, nr string, versions []versionJSON) {
+// writeVersions prints the versions of order nr. prefix ("[nord] " with
+// --all-sites) starts the first line, which then names the archive.
+func writeVersions(w io.Writer, prefix, archive, nr string, versions []versionJSON) {
 	if len(versions) == 0 {
-		fmt.Fprintf(w, "Archiv %s: Auftrag %s kommt in keiner Generation der Historie vor\n", archive, nr)
+		fmt.Fprintf(w, "%sArchiv %s: Auftrag %s kommt in keiner Generation der Historie vor\n", prefix, archive, nr)
 		return
+	}
+	if prefix != "" {
+		fmt.Fprintf(w, "%sArchiv %s, Auftrag %s:\n", prefix, archive, nr)
 	}
 	for _, v := range versions {
 		fmt.Fprintf(w, "Generation %d, %s: record_id %d %s (%s)\n", v.Generation, v.ArchiveTime.Local().Format(time.DateTime), v.RecordID, v.State, v.Folder)
@@ -200,3 +236,125 @@ func historyFailure(err error) error {
 }
 
 func isNotExist(err error) bool { return errors.Is(err, iofs.ErrNotExist) }
+
+// historySite is one site's entry in history --all-sites --json.
+type historySite struct {
+	siteStatus
+	Archive     string           `json:"archive,omitempty"`
+	Generations []generationJSON `json:"generations"`
+}
+
+// orderSite is one site's entry in history --all-sites --auftrag --json.
+type orderSite struct {
+	siteStatus
+	Archive  string        `json:"archive,omitempty"`
+	Versions []versionJSON `json:"versions"`
+}
+
+// historyAllSites is history (byOrder: --auftrag nr) for every site of the
+// configuration: each site's list under a line naming the site and its
+// archive, then one line per site. A site whose archive cannot be opened
+// or whose history cannot be read fails alone.
+func (a *app) historyAllSites(cmd *cobra.Command, ld *config.Loader, byOrder bool, nr string) error {
+	sites, err := a.allSitesOf(cmd, ld)
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	archives := make([]string, len(sites))
+	gens := make([][]generationJSON, len(sites))
+	versions := make([][]versionJSON, len(sites))
+	statuses, err := a.eachSite(ctx, sites, func(i int, site string) siteStatus {
+		s, err := a.openSite(ctx, ld, cmd, site, "history", false)
+		if err != nil {
+			archives[i] = archiveOf(cmd, ld, site)
+			return a.siteOutcome(site, err)
+		}
+		defer s.done()
+		archives[i] = s.loc.String()
+		hs := history.Open(s.arch.Fs, history.WithCaps(s.arch.Caps))
+		show := !a.jsonOut && !a.quiet
+		prefix := "[" + site + "] "
+		if byOrder {
+			versions[i], err = orderVersions(ctx, hs, nr)
+			if err == nil && show {
+				writeVersions(a.stdout, prefix, archives[i], nr, versions[i])
+			}
+			st := a.siteOutcome(site, err)
+			if err == nil {
+				st.summary = versionsSummary(nr, versions[i])
+			}
+			return st
+		}
+		// What could be read is listed even when the history is damaged.
+		gens[i], err = listGenerations(ctx, hs)
+		if show {
+			writeGenerations(a.stdout, prefix, archives[i], gens[i])
+		}
+		st := a.siteOutcome(site, err)
+		if err == nil {
+			st.summary = generationsSummary(gens[i])
+		}
+		return st
+	})
+	if !a.jsonOut {
+		return err
+	}
+	for i, site := range sites {
+		if archives[i] == "" { // skipped
+			archives[i] = archiveOf(cmd, ld, site)
+		}
+	}
+	if byOrder {
+		out := make([]orderSite, len(sites))
+		for i := range out {
+			out[i] = orderSite{statuses[i], archives[i], versions[i]}
+			if out[i].Versions == nil {
+				out[i].Versions = []versionJSON{}
+			}
+		}
+		a.emit(struct {
+			Command   string      `json:"command"`
+			AuftragNr string      `json:"auftrag_nr"`
+			Sites     []orderSite `json:"sites"`
+		}{"history", nr, out})
+		return err
+	}
+	out := make([]historySite, len(sites))
+	for i := range out {
+		out[i] = historySite{statuses[i], archives[i], gens[i]}
+		if out[i].Generations == nil {
+			out[i].Generations = []generationJSON{}
+		}
+	}
+	a.emit(struct {
+		Command string        `json:"command"`
+		Sites   []historySite `json:"sites"`
+	}{"history", out})
+	return err
+}
+
+// generationsSummary is a site's line for its generations: "3 Generationen,
+// die neueste vom 2026-11-30 02:00:00".
+func generationsSummary(gens []generationJSON) string {
+	switch n := len(gens); n {
+	case 0:
+		return "keine Generationen in der Historie"
+	case 1:
+		return "1 Generation, vom " + gens[0].ArchiveTime.Local().Format(time.DateTime)
+	default:
+		return fmt.Sprintf("%d Generationen, die neueste vom %s", n, gens[n-1].ArchiveTime.Local().Format(time.DateTime))
+	}
+}
+
+// versionsSummary is a site's line for the versions of order nr.
+func versionsSummary(nr string, versions []versionJSON) string {
+	switch n := len(versions); n {
+	case 0:
+		return "Auftrag " + nr + " kommt in keiner Generation der Historie vor"
+	case 1:
+		return fmt.Sprintf("Auftrag %s: 1 Fassung, in Generation %d", nr, versions[0].Generation)
+	default:
+		return fmt.Sprintf("Auftrag %s: %d Fassungen, die neueste in Generation %d", nr, n, versions[n-1].Generation)
+	}
+}

@@ -46,33 +46,11 @@ func (a *app) runJob(cmd *cobra.Command, op string, j job) error {
 	return err
 }
 
-// siteResult is one site's outcome in an --all-sites run.
+// siteResult is one site's entry in the JSON of an --all-sites run of an
+// engine command.
 type siteResult struct {
-	Site     string         `json:"site"`
-	ExitCode int            `json:"exit_code"`
-	Skipped  bool           `json:"skipped,omitempty"` // not run: interrupted before
-	Error    string         `json:"error,omitempty"`
-	Report   *backup.Report `json:"report,omitempty"`
-}
-
-// line is the site's one summary line: "Standort nord: Verify abgeschlossen:
-// 3 gültig, 0 Fehler (Exit-Code 0)", or "Standort nord: Fehler: … (Exit-Code 1)".
-func (r siteResult) line() string {
-	var what string
-	switch {
-	case r.Skipped:
-		what = "übersprungen (abgebrochen)"
-	case r.Report.Finished() && (r.ExitCode == exitOK || r.ExitCode == exitValidation):
-		what = r.Report.Summary()
-		if r.Report.DryRun {
-			what = "(Probelauf) " + what
-		}
-	case r.Error != "":
-		what = "Fehler: " + r.Error
-	default:
-		what = "ok"
-	}
-	return fmt.Sprintf("Standort %s: %s (Exit-Code %d)", r.Site, what, r.ExitCode)
+	siteStatus
+	Report *backup.Report `json:"report,omitempty"`
 }
 
 // runAllSites runs j for every site of the configuration, one after another,
@@ -80,64 +58,37 @@ func (r siteResult) line() string {
 // only when interrupted, prints one summary line per site at the end (or one
 // JSON report for all) and returns the worst site's exit code.
 func (a *app) runAllSites(cmd *cobra.Command, ld *config.Loader, op string, needDB bool, j job) error {
-	if a.site != "" {
-		return usageError{errors.New("--site und --all-sites schließen sich aus")}
-	}
-	sites := ld.Sites()
-	if len(sites) == 0 {
-		return &config.Error{File: ld.File(), Key: "--all-sites", Reason: "die Konfiguration beschreibt keine Standorte (sites)"}
-	}
-	// A db or archiv from a flag or the environment would be the same for
-	// every site: all sites would export into, or restore from, one place.
-	_, src, err := ld.Resolve(sites[0], cmd.Flags())
+	sites, err := a.allSitesOf(cmd, ld)
 	if err != nil {
 		return err
 	}
-	for _, k := range []string{"archiv", "db"} {
-		if s := src[k]; s.Kind == config.FromFlag || s.Kind == config.FromEnv {
-			return &config.Error{Key: s.Where, Reason: fmt.Sprintf("gälte für alle Standorte; mit --all-sites steht %s jedes Standorts in der Datei", k)}
+	reports := make([]*backup.Report, len(sites))
+	statuses, err := a.eachSite(cmd.Context(), sites, func(i int, site string) siteStatus {
+		rep, err := a.runSite(cmd, ld, site, op, needDB, j)
+		reports[i] = rep
+		st := a.siteOutcome(site, err)
+		if !a.jsonOut {
+			a.printReport(rep)
 		}
-	}
-	results := make([]siteResult, 0, len(sites))
-	worst, failed := exitOK, 0
-	for _, name := range sites {
-		res := siteResult{Site: name}
-		if cmd.Context().Err() != nil {
-			res.Skipped, res.ExitCode = true, exitInterrupt
-		} else {
-			rep, err := a.runSite(cmd, ld, name, op, needDB, j)
-			res.Report, res.ExitCode = rep, exitCode(err)
-			if err != nil {
-				res.Error = message(err)
-				fmt.Fprintf(a.stderr, "werkstatt-backup: Standort %s: %s\n", name, res.Error)
-			}
-			if !a.jsonOut {
-				a.printReport(rep)
+		if rep.Finished() && (st.ExitCode == exitOK || st.ExitCode == exitValidation) {
+			st.summary = rep.Summary()
+			if rep.DryRun {
+				st.summary = "(Probelauf) " + st.summary
 			}
 		}
-		if res.ExitCode != exitOK {
-			failed++
-		}
-		worst = worse(worst, res.ExitCode)
-		results = append(results, res)
-	}
+		return st
+	})
 	if a.jsonOut {
+		results := make([]siteResult, len(sites))
+		for i := range results {
+			results[i] = siteResult{statuses[i], reports[i]}
+		}
 		a.emit(struct {
 			Command string       `json:"command"`
 			Sites   []siteResult `json:"sites"`
 		}{op, results})
-	} else {
-		for _, r := range results {
-			if !a.quiet || r.ExitCode != exitOK {
-				fmt.Fprintln(a.stdout, r.line())
-			}
-		}
 	}
-	if failed == 0 {
-		return nil
-	}
-	// Each failing site was already named on stderr.
-	return silentError{siteFailure{code: worst, failed: failed, total: len(sites)}}
+	return err
 }
 
 // siteFailure summarises --all-sites; it maps back to the worst exit code.
