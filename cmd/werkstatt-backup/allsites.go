@@ -41,12 +41,9 @@ func (s siteStatus) line() string {
 // allSitesOf checks an --all-sites invocation and returns the sites of the
 // configuration, in file order.
 func (a *app) allSitesOf(cmd *cobra.Command, ld *config.Loader) ([]string, error) {
-	if a.site != "" {
-		return nil, usageError{errors.New("--site und --all-sites schließen sich aus")}
-	}
-	sites := ld.Sites()
-	if len(sites) == 0 {
-		return nil, &config.Error{File: ld.File(), Key: "--all-sites", Reason: "die Konfiguration beschreibt keine Standorte (sites)"}
+	sites, err := a.siteNames(ld)
+	if err != nil {
+		return nil, err
 	}
 	// A db or archiv from a flag or the environment would be the same for
 	// every site: all sites would export into, or restore from, one place.
@@ -58,6 +55,23 @@ func (a *app) allSitesOf(cmd *cobra.Command, ld *config.Loader) ([]string, error
 		if s := src[k]; s.Kind == config.FromFlag || s.Kind == config.FromEnv {
 			return nil, &config.Error{Key: s.Where, Reason: fmt.Sprintf("gälte für alle Standorte; mit --all-sites steht %s jedes Standorts in der Datei", k)}
 		}
+	}
+	return sites, nil
+}
+
+// siteNames returns the sites a command that only reads its configuration
+// (config show, status) works on: the one of --site (or the top level, ""),
+// or with --all-sites every site of the file, in file order.
+func (a *app) siteNames(ld *config.Loader) ([]string, error) {
+	if !a.allSites {
+		return []string{a.site}, nil
+	}
+	if a.site != "" {
+		return nil, usageError{errors.New("--site und --all-sites schließen sich aus")}
+	}
+	sites := ld.Sites()
+	if len(sites) == 0 {
+		return nil, &config.Error{File: ld.File(), Key: "--all-sites", Reason: "die Konfiguration beschreibt keine Standorte (sites)"}
 	}
 	return sites, nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -38,14 +37,9 @@ Datei sind schon gegen deren Ordner aufgelöst. Passwörter erscheinen als ***.`
 			if err != nil {
 				return err
 			}
-			names := []string{a.site}
-			if a.allSites {
-				if a.site != "" {
-					return usageError{errors.New("--site und --all-sites schließen sich aus")}
-				}
-				if names = ld.Sites(); len(names) == 0 {
-					return &config.Error{File: ld.File(), Key: "--all-sites", Reason: "die Konfiguration beschreibt keine Standorte (sites)"}
-				}
+			names, err := a.siteNames(ld)
+			if err != nil {
+				return err
 			}
 			type shown struct {
 				Site     string         `json:"site,omitempty"`

@@ -75,14 +75,9 @@ func (a *app) status(cmd *cobra.Command, command string, maxAge time.Duration) e
 	if err != nil {
 		return err
 	}
-	sites := []string{a.site}
-	if a.allSites {
-		if a.site != "" {
-			return usageError{errors.New("--site und --all-sites schließen sich aus")}
-		}
-		if sites = ld.Sites(); len(sites) == 0 {
-			return &config.Error{File: ld.File(), Key: "--all-sites", Reason: "die Konfiguration beschreibt keine Standorte (sites)"}
-		}
+	sites, err := a.siteNames(ld)
+	if err != nil {
+		return err
 	}
 	now := time.Now()
 	var results []statusResult
