@@ -147,16 +147,16 @@ func testNotExistImplicit(t *testing.T, a *storage.Archive) {
 		wantNotExist(t, "Stat "+name, err)
 		_, err = fsys.Open(name)
 		wantNotExist(t, "Open "+name, err)
+		_, err = afero.ReadDir(fsys, name)
+		wantNotExist(t, "ReadDir "+name, err)
+		_, err = storage.ReadDir(fsys, a.Caps, name)
+		wantNotExist(t, "storage.ReadDir "+name, err)
 	}
-	_, err := afero.ReadDir(fsys, "leer")
-	wantNotExist(t, "ReadDir of a folder made by MkdirAll alone", err)
-	_, err = storage.ReadDir(fsys, a.Caps, "leer")
-	wantNotExist(t, "storage.ReadDir of a folder made by MkdirAll alone", err)
 	if err := fsys.Rename("da.txt", "neu/da.txt"); err != nil {
 		t.Fatalf("Rename into a folder that holds nothing yet: %v, want nil", err)
 	}
 	wantContent(t, fsys, "neu/da.txt", "x")
-	_, err = fsys.Stat("da.txt")
+	_, err := fsys.Stat("da.txt")
 	wantNotExist(t, "Stat of the renamed file", err)
 	wantDir(t, fsys, "neu")
 }
