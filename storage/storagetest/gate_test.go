@@ -2,7 +2,6 @@ package storagetest
 
 import (
 	"errors"
-	"fmt"
 	iofs "io/fs"
 	"os"
 	"os/exec"
@@ -18,12 +17,6 @@ import (
 	"werkstatt-backup/storage"
 	"werkstatt-backup/storage/objtest"
 )
-
-// The gate test runs the suite on archives that declare the wrong
-// ImplicitDirs or break one folder rule, each in a child process (a
-// failing subtest would fail this one), and checks which subtests fail:
-// a wrong declaration, or a backend that breaks what it declares, must
-// not pass.
 
 // fixtureEnv names the fixture TestRunOnFixture runs the suite on.
 const fixtureEnv = "STORAGETEST_FIXTURE"
@@ -113,6 +106,14 @@ func TestRunOnFixture(t *testing.T) {
 	Run(t, func(*testing.T) *storage.Archive { return open() })
 }
 
+// TestGates: the suite's gates on ImplicitDirs cannot be wrong silently.
+// It runs the suite, each time in a child process (a failing subtest would
+// fail this test), on the object store double and the mem backend as they
+// are (each must pass exactly what its declaration selects), on each of
+// them declaring the other kind of folders, and on doubles that break one
+// folder rule, and checks which subtests fail: a wrong declaration, or a
+// backend that breaks what it declares, must not pass, and every
+// "…Implicit" subtest must fail on some broken double.
 func TestGates(t *testing.T) {
 	implicitCaps := objArchive().Caps
 	standaloneCaps := implicitCaps
@@ -324,7 +325,7 @@ type untranslatedFs struct{ afero.Fs }
 
 func untranslated(op, name string, err error) error {
 	if errors.Is(err, iofs.ErrNotExist) {
-		return &os.PathError{Op: op, Path: name, Err: fmt.Errorf("NoSuchKey: The specified key does not exist")}
+		return &os.PathError{Op: op, Path: name, Err: errors.New("NoSuchKey: The specified key does not exist")}
 	}
 	return err
 }
