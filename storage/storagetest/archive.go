@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"werkstatt-backup/atomicfile"
@@ -13,6 +14,11 @@ import (
 	"werkstatt-backup/walk"
 )
 
+// testWriteFileAtomic: on every backend an atomic write creates and
+// replaces a file and leaves no temp file; SyncDir succeeds on the root,
+// on a folder written into and on one MkdirAll has just made, which holds
+// nothing yet (on an object store it does not exist: the history's first
+// commit failed on that once).
 func testWriteFileAtomic(t *testing.T, a *storage.Archive) {
 	fsys := a.Fs
 	mkdirAll(t, fsys, "2024/076329")
@@ -28,6 +34,19 @@ func testWriteFileAtomic(t *testing.T, a *storage.Archive) {
 	if got := names(t, fsys, "2024/076329"); !slices.Equal(got, []string{"data.csv"}) {
 		t.Errorf("ReadDir = %q, want [data.csv] (no temp file left)", got)
 	}
+	mkdirAll(t, fsys, "2025/leer")
+	for _, dir := range []string{".", "2024/076329", "2025/leer"} {
+		if err := atomicfile.SyncDir(fsys, a.Caps, dir); err != nil {
+			t.Errorf("SyncDir(%q): %v", dir, err)
+		}
+	}
+}
+
+// testWriteFileAtomicStandalone: where folders exist on their own, an
+// atomic write into a missing folder fails with fs.ErrNotExist and names
+// the file it tried to write.
+func testWriteFileAtomicStandalone(t *testing.T, a *storage.Archive) {
+	fsys := a.Fs
 	err := atomicfile.WriteFileAtomic(fsys, a.Caps, "fehlt/data.csv", "fehlt/data.tmp.csv", []byte("x"), 0o644)
 	wantNotExist(t, "WriteFileAtomic into missing dir", err)
 	written := "fehlt/data.tmp.csv"
@@ -37,20 +56,65 @@ func testWriteFileAtomic(t *testing.T, a *storage.Archive) {
 	if err != nil && !strings.Contains(err.Error(), written) {
 		t.Errorf("error %q does not name the file %s", err, written)
 	}
-	for _, dir := range []string{".", "2024/076329"} {
-		if err := atomicfile.SyncDir(fsys, a.Caps, dir); err != nil {
-			t.Errorf("SyncDir(%q): %v", dir, err)
-		}
+}
+
+// testWriteFileAtomicImplicit: where folders are implicit, an atomic
+// write needs no MkdirAll: the file and its folder appear, no temp file
+// is left, and the folder can be synced.
+func testWriteFileAtomicImplicit(t *testing.T, a *storage.Archive) {
+	fsys := a.Fs
+	const name, tmp = "2024/076329/data.csv", "2024/076329/data.tmp.csv"
+	if err := atomicfile.WriteFileAtomic(fsys, a.Caps, name, tmp, []byte("v1"), 0o644); err != nil {
+		t.Fatalf("WriteFileAtomic into a folder that holds nothing yet: %v", err)
+	}
+	wantContent(t, fsys, name, "v1")
+	if err := atomicfile.WriteFileAtomic(fsys, a.Caps, name, tmp, []byte("version 2"), 0o644); err != nil {
+		t.Fatalf("WriteFileAtomic replace: %v", err)
+	}
+	wantContent(t, fsys, name, "version 2")
+	wantDir(t, fsys, "2024")
+	if got := names(t, fsys, "2024/076329"); !slices.Equal(got, []string{"data.csv"}) {
+		t.Errorf("ReadDir = %q, want [data.csv] (no temp file left)", got)
+	}
+	if err := atomicfile.SyncDir(fsys, a.Caps, "2024/076329"); err != nil {
+		t.Errorf("SyncDir: %v", err)
 	}
 }
 
+// walked is what a WalkDirs from root saw: the folders in order and the
+// entry names of each.
+func walked(t *testing.T, a *storage.Archive, root string) ([]string, map[string][]string) {
+	t.Helper()
+	var visited []string
+	entriesOf := map[string][]string{}
+	err := walk.WalkDirs(a.Fs, a.Caps, root, func(dir string, entries []os.FileInfo, err error) error {
+		if err != nil {
+			t.Errorf("WalkDirs(%q): %v", dir, err)
+		}
+		visited = append(visited, dir)
+		for _, e := range entries {
+			entriesOf[dir] = append(entriesOf[dir], e.Name())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("WalkDirs: %v", err)
+	}
+	return visited, entriesOf
+}
+
+// testWalkDirs: on every backend WalkDirs visits the folders that hold
+// files in name order, with their entries; SkipDir skips a folder's
+// subfolders and another error from fn ends the walk.
 func testWalkDirs(t *testing.T, a *storage.Archive) {
 	fsys := a.Fs
 	for _, dir := range []string{"2023/000001", "2024/076330", "2024/076329/anhang", "2025"} {
 		mkdirAll(t, fsys, dir)
 	}
-	writeFile(t, fsys, "2024/076329/data.csv", "x")
-	writeFile(t, fsys, "liesmich.txt", "x")
+	for _, name := range []string{"2023/000001/data.csv", "2024/076330/data.csv", "2024/076329/data.csv",
+		"2024/076329/anhang/a.pdf", "2025/data.csv", "liesmich.txt"} {
+		writeFile(t, fsys, name, "x")
+	}
 
 	var visited []string
 	entriesOf := map[string][]string{}
@@ -95,5 +159,63 @@ func testWalkDirs(t *testing.T, a *storage.Archive) {
 	}
 	if want := []string{"2024", "2024/076329"}; !slices.Equal(visited, want) {
 		t.Errorf("visited %q after stop, want %q", visited, want)
+	}
+}
+
+// testWalkDirsStandalone: where folders exist on their own, WalkDirs
+// visits empty ones too.
+func testWalkDirsStandalone(t *testing.T, a *storage.Archive) {
+	mkdirAll(t, a.Fs, "a/leer/tief")
+	mkdirAll(t, a.Fs, "b")
+	writeFile(t, a.Fs, "x.txt", "x")
+	visited, entriesOf := walked(t, a, ".")
+	if want := []string{".", "a", "a/leer", "a/leer/tief", "b"}; !slices.Equal(visited, want) {
+		t.Errorf("visited %q, want %q", visited, want)
+	}
+	if got := entriesOf["."]; !slices.Equal(got, []string{"a", "b", "x.txt"}) {
+		t.Errorf("entries of . = %q, want [a b x.txt]", got)
+	}
+}
+
+// testWalkDirsImplicit: where folders are implicit, WalkDirs and
+// WalkDirsParallel visit exactly the folders that hold files (written
+// without MkdirAll), not one MkdirAll made, and none after its last file.
+func testWalkDirsImplicit(t *testing.T, a *storage.Archive) {
+	fsys := a.Fs
+	mkdirAll(t, fsys, "2023/leer")
+	writeFile(t, fsys, "2024/076329/anhang/a.pdf", "x")
+	writeFile(t, fsys, "liesmich.txt", "x")
+	visited, entriesOf := walked(t, a, ".")
+	want := []string{".", "2024", "2024/076329", "2024/076329/anhang"}
+	if !slices.Equal(visited, want) {
+		t.Errorf("visited %q, want %q", visited, want)
+	}
+	if got := entriesOf["."]; !slices.Equal(got, []string{"2024", "liesmich.txt"}) {
+		t.Errorf("entries of . = %q, want [2024 liesmich.txt]", got)
+	}
+	var mu sync.Mutex
+	var par []string
+	if err := walk.WalkDirsParallel(fsys, a.Caps, ".", 4, func(dir string, _ []os.FileInfo, err error) error {
+		mu.Lock()
+		par = append(par, dir)
+		mu.Unlock()
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(par)
+	if !slices.Equal(par, want) {
+		t.Errorf("WalkDirsParallel visited %q, want %q", par, want)
+	}
+
+	if err := fsys.Remove("2024/076329/anhang/a.pdf"); err != nil {
+		t.Fatal(err)
+	}
+	visited, entriesOf = walked(t, a, ".")
+	if !slices.Equal(visited, []string{"."}) {
+		t.Errorf("visited %q after removing the only file in a folder, want [.]", visited)
+	}
+	if got := entriesOf["."]; !slices.Equal(got, []string{"liesmich.txt"}) {
+		t.Errorf("entries of . = %q, want [liesmich.txt]", got)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	iofs "io/fs"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/spf13/afero"
@@ -20,41 +21,7 @@ import (
 // the end of the subtest.
 func Run(t *testing.T, open func(t *testing.T) *storage.Archive) {
 	t.Helper()
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, a *storage.Archive)
-		need func(storage.Capabilities) bool // nil: every backend
-	}{
-		{"Capabilities", testCapabilities, nil},
-		{"CaseSensitivity", testCaseSensitivity, nil},
-		{"NoExclusiveCreateNoLock", testNoExclusiveCreateNoLock, not(exclusive)},
-		{"WriteRead", testWriteRead, nil},
-		{"UnicodeNames", testUnicodeNames, nil},
-		{"ExclusiveCreate", testExclusiveCreate, exclusive},
-		{"ExclusiveCreateConcurrent", testExclusiveCreateConcurrent, exclusive},
-		{"RenameReplaces", testRenameReplaces, atomicRename},
-		{"NotExist", testNotExist, nil},
-		{"CreateNeedsParent", testCreateNeedsParent, not(implicitDirs)},
-		{"MkdirAll", testMkdirAll, nil},
-		{"ReadDir", testReadDir, nil},
-		{"Remove", testRemove, nil},
-		{"Sync", testSync, nil},
-		{"WriteFileAtomic", testWriteFileAtomic, nil},
-		{"WalkDirs", testWalkDirs, nil},
-		{"WalkDirsParallel", testWalkDirsParallel, nil},
-		{"ReadFileLimit", testReadFileLimit, nil},
-		{"ReadDirAbility", testReadDirAbility, nil},
-		{"LockContention", testLockContention, exclusive},
-		{"LockWaitsForRelease", testLockWaitsForRelease, exclusive},
-		{"LockStaleTakeover", testLockStaleTakeover, exclusive},
-		{"LockRefresh", testLockRefresh, exclusive},
-		{"LockRefreshKeepsItFresh", testLockRefreshKeepsItFresh, exclusive},
-		{"LockUnderLoad", testLockUnderLoad, exclusive},
-		{"Unlock", testUnlock, exclusive},
-		{"ConcurrentWrites", testConcurrentWrites, nil},
-		{"ConcurrentAtomicReplace", testConcurrentAtomicReplace, atomicRename},
-	}
-	for _, tc := range tests {
+	for _, tc := range subtests() {
 		t.Run(tc.name, func(t *testing.T) {
 			a := open(t)
 			if tc.need != nil && !tc.need(a.Caps) {
@@ -68,6 +35,63 @@ func Run(t *testing.T, open func(t *testing.T) *storage.Archive) {
 			})
 			tc.fn(t, a)
 		})
+	}
+}
+
+// subtest is one part of the contract and the capabilities it needs.
+type subtest struct {
+	name string
+	fn   func(t *testing.T, a *storage.Archive)
+	need func(storage.Capabilities) bool // nil: every backend
+}
+
+// subtests is the contract. Where folders behave differently with
+// Capabilities.ImplicitDirs, a subtest checks what holds on every
+// backend, its "Standalone" variant what holds where folders exist on
+// their own (a disk, SMB) and its "Implicit" variant what an object store
+// promises instead; a backend passes exactly one of each pair, whichever
+// its declaration selects, so a wrong declaration fails (see gate_test.go).
+func subtests() []subtest {
+	return []subtest{
+		{"Capabilities", testCapabilities, nil},
+		{"CaseSensitivity", testCaseSensitivity, nil},
+		{"NoExclusiveCreateNoLock", testNoExclusiveCreateNoLock, not(exclusive)},
+		{"WriteRead", testWriteRead, nil},
+		{"UnicodeNames", testUnicodeNames, nil},
+		{"ExclusiveCreate", testExclusiveCreate, exclusive},
+		{"ExclusiveCreateConcurrent", testExclusiveCreateConcurrent, exclusive},
+		{"RenameReplaces", testRenameReplaces, atomicRename},
+		{"NotExist", testNotExist, nil},
+		{"NotExistStandalone", testNotExistStandalone, not(implicitDirs)},
+		{"NotExistImplicit", testNotExistImplicit, implicitDirs},
+		{"CreateNeedsParent", testCreateNeedsParent, not(implicitDirs)},
+		{"CreateImplicit", testCreateImplicit, implicitDirs},
+		{"MkdirAll", testMkdirAll, nil},
+		{"MkdirAllStandalone", testMkdirAllStandalone, not(implicitDirs)},
+		{"MkdirAllImplicit", testMkdirAllImplicit, implicitDirs},
+		{"ReadDir", testReadDir, nil},
+		{"ReadDirStandalone", testReadDirStandalone, not(implicitDirs)},
+		{"ReadDirImplicit", testReadDirImplicit, implicitDirs},
+		{"Remove", testRemove, nil},
+		{"Sync", testSync, nil},
+		{"WriteFileAtomic", testWriteFileAtomic, nil},
+		{"WriteFileAtomicStandalone", testWriteFileAtomicStandalone, not(implicitDirs)},
+		{"WriteFileAtomicImplicit", testWriteFileAtomicImplicit, implicitDirs},
+		{"WalkDirs", testWalkDirs, nil},
+		{"WalkDirsStandalone", testWalkDirsStandalone, not(implicitDirs)},
+		{"WalkDirsImplicit", testWalkDirsImplicit, implicitDirs},
+		{"WalkDirsParallel", testWalkDirsParallel, nil},
+		{"ReadFileLimit", testReadFileLimit, nil},
+		{"ReadDirAbility", testReadDirAbility, nil},
+		{"LockContention", testLockContention, exclusive},
+		{"LockWaitsForRelease", testLockWaitsForRelease, exclusive},
+		{"LockStaleTakeover", testLockStaleTakeover, exclusive},
+		{"LockRefresh", testLockRefresh, exclusive},
+		{"LockRefreshKeepsItFresh", testLockRefreshKeepsItFresh, exclusive},
+		{"LockUnderLoad", testLockUnderLoad, exclusive},
+		{"Unlock", testUnlock, exclusive},
+		{"ConcurrentWrites", testConcurrentWrites, nil},
+		{"ConcurrentAtomicReplace", testConcurrentAtomicReplace, atomicRename},
 	}
 }
 
@@ -127,4 +151,48 @@ func names(t *testing.T, fsys afero.Fs, dir string) []string {
 		out[i] = e.Name()
 	}
 	return out
+}
+
+func wantDir(t *testing.T, fsys afero.Fs, dir string) {
+	t.Helper()
+	if fi, err := fsys.Stat(dir); err != nil || !fi.IsDir() {
+		t.Errorf("Stat(%q) = %v, %v; want a directory", dir, fi, err)
+	}
+}
+
+// dirEnt is a listing entry as the contract compares it; a directory's
+// size is -1 (it differs between backends).
+type dirEnt struct {
+	name string
+	size int64
+	dir  bool
+}
+
+// readDirBoth lists dir through afero.ReadDir and through storage.ReadDir
+// (the backend's Capabilities.ReadDir where it has one); they must agree.
+func readDirBoth(t *testing.T, a *storage.Archive, dir string) []dirEnt {
+	t.Helper()
+	conv := func(what string, fis []os.FileInfo, err error) []dirEnt {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s(%q): %v", what, dir, err)
+		}
+		out := []dirEnt{}
+		for _, fi := range fis {
+			e := dirEnt{fi.Name(), fi.Size(), fi.IsDir()}
+			if e.dir {
+				e.size = -1
+			}
+			out = append(out, e)
+		}
+		return out
+	}
+	fis, err := afero.ReadDir(a.Fs, dir)
+	slow := conv("afero.ReadDir", fis, err)
+	fis, err = storage.ReadDir(a.Fs, a.Caps, dir)
+	fast := conv("storage.ReadDir", fis, err)
+	if !slices.Equal(slow, fast) {
+		t.Errorf("ReadDir(%q): storage.ReadDir = %+v, afero.ReadDir %+v", dir, fast, slow)
+	}
+	return slow
 }

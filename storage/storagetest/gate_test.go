@@ -1,0 +1,345 @@
+package storagetest
+
+import (
+	"errors"
+	iofs "io/fs"
+	"os"
+	"os/exec"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/spf13/afero"
+
+	"werkstatt-backup/backends/mem"
+	"werkstatt-backup/storage"
+	"werkstatt-backup/storage/objtest"
+)
+
+// fixtureEnv names the fixture TestRunOnFixture runs the suite on.
+const fixtureEnv = "STORAGETEST_FIXTURE"
+
+// fixtures are the archives of the gate test. "objtest" is the object
+// store double as it is (with a root that exists while empty, as on S3),
+// "mem" the mem backend; the others are one of them with one thing wrong.
+var fixtures = map[string]func() *storage.Archive{
+	"objtest": objArchive,
+	"mem":     mem.NewArchive,
+	// An object store that says its folders exist on their own.
+	"objtest-declares-standalone": func() *storage.Archive {
+		a := objArchive()
+		a.Caps.ImplicitDirs = false
+		return a
+	},
+	// A disk-like store that says its folders are implicit.
+	"mem-declares-implicit": func() *storage.Archive {
+		a := mem.NewArchive()
+		a.Caps.ImplicitDirs = true
+		return a
+	},
+	// MkdirAll stores a marker object, so the empty folder is seen.
+	"mkdirall-marker": func() *storage.Archive {
+		a := objArchive()
+		a.Fs = markerFs{a.Fs}
+		return a
+	},
+	// Removing a folder's last file leaves a marker: the folder stays.
+	"emptied-folder-stays": func() *storage.Archive {
+		a := objArchive()
+		a.Fs = stickyFs{a.Fs}
+		return a
+	},
+	// Creating a file, by OpenFile, WriteFile or Rename, needs its folder
+	// (which MkdirAll, creating nothing, cannot provide).
+	"create-needs-folder": func() *storage.Archive {
+		a := objArchive()
+		f := needParentFs{a.Fs}
+		a.Fs = f
+		write := a.Caps.WriteFile
+		a.Caps.WriteFile = func(name string, data []byte, perm os.FileMode, sync bool) error {
+			if err := f.checkParent("open", name); err != nil {
+				return err
+			}
+			return write(name, data, perm, sync)
+		}
+		return a
+	},
+	// The backend's ReadDir lists files only (a listing that forgets the
+	// common prefixes).
+	"readdir-files-only": func() *storage.Archive {
+		a := objArchive()
+		fsys := a.Fs
+		a.Caps.ReadDir = func(name string) ([]os.FileInfo, error) {
+			fis, err := afero.ReadDir(fsys, name)
+			return slices.DeleteFunc(fis, func(fi os.FileInfo) bool { return fi.IsDir() }), err
+		}
+		return a
+	},
+	// A missing name is an error that does not say so (an untranslated
+	// "NoSuchKey").
+	"notexist-untranslated": func() *storage.Archive {
+		a := objArchive()
+		a.Fs = untranslatedFs{a.Fs}
+		return a
+	},
+	// No SyncDir: SyncDir opens the folder, which on an object store does
+	// not exist while it holds nothing (the history's first commit once).
+	"no-syncdir": func() *storage.Archive {
+		a := objArchive()
+		a.Caps.SyncDir = nil
+		return a
+	},
+}
+
+// TestRunOnFixture is the child of TestGates.
+func TestRunOnFixture(t *testing.T) {
+	name := os.Getenv(fixtureEnv)
+	if name == "" {
+		t.Skip("runs only as the child process of TestGates")
+	}
+	open := fixtures[name]
+	if open == nil {
+		t.Fatalf("%s=%q: no such fixture", fixtureEnv, name)
+	}
+	Run(t, func(*testing.T) *storage.Archive { return open() })
+}
+
+// TestGates: the suite's gates on ImplicitDirs cannot be wrong silently.
+// It runs the suite, each time in a child process (a failing subtest would
+// fail this test), on the object store double and the mem backend as they
+// are (each must pass exactly what its declaration selects), on each of
+// them declaring the other kind of folders, and on doubles that break one
+// folder rule, and checks which subtests fail: a wrong declaration, or a
+// backend that breaks what it declares, must not pass, and every
+// "…Implicit" subtest must fail on some broken double.
+func TestGates(t *testing.T) {
+	implicitCaps := objArchive().Caps
+	standaloneCaps := implicitCaps
+	standaloneCaps.ImplicitDirs = false
+	var implicitOnly, standaloneOnly []string
+	for _, st := range subtests() {
+		if st.need == nil {
+			continue
+		}
+		switch inI, inS := st.need(implicitCaps), st.need(standaloneCaps); {
+		case inI && !inS:
+			implicitOnly = append(implicitOnly, st.name)
+		case inS && !inI:
+			standaloneOnly = append(standaloneOnly, st.name)
+		}
+	}
+	if len(implicitOnly) == 0 || len(standaloneOnly) == 0 {
+		t.Fatalf("no subtest gated on ImplicitDirs (implicit %q, standalone %q)", implicitOnly, standaloneOnly)
+	}
+	// Every subtest but the lock ones, which take seconds and have nothing
+	// to do with folders, and ExclusiveCreateConcurrent, which objtest
+	// cannot pass (it decides O_EXCL on Close, not on OpenFile).
+	var selected []string
+	for _, st := range subtests() {
+		if !strings.HasPrefix(st.name, "Lock") && st.name != "Unlock" && st.name != "ExclusiveCreateConcurrent" {
+			selected = append(selected, st.name)
+		}
+	}
+
+	// The double and the mem backend as they are pass every subtest their
+	// declaration selects and skip the others: what fails below fails
+	// because of the fault, and a subtest gated wrongly fails here.
+	for _, fixture := range []string{"objtest", "mem"} {
+		caps := fixtures[fixture]().Caps
+		got := runFixture(t, fixture, selected)
+		for _, st := range subtests() {
+			if !slices.Contains(selected, st.name) {
+				continue
+			}
+			want := "PASS"
+			if st.need != nil && !st.need(caps) {
+				want = "SKIP"
+			}
+			if got[st.name] != want {
+				t.Errorf("%s: %s %s, want %s", fixture, st.name, got[st.name], want)
+			}
+		}
+	}
+
+	faults := []struct {
+		fixture  string
+		wantFail []string
+	}{
+		{"objtest-declares-standalone", standaloneOnly},
+		{"mem-declares-implicit", implicitOnly},
+		{"mkdirall-marker", []string{"MkdirAllImplicit", "NotExistImplicit", "ReadDirImplicit", "WalkDirsImplicit"}},
+		{"emptied-folder-stays", []string{"ReadDirImplicit", "WalkDirsImplicit"}},
+		{"create-needs-folder", []string{"CreateImplicit", "NotExistImplicit", "ReadDirImplicit", "WriteFileAtomicImplicit", "WalkDirsImplicit"}},
+		{"readdir-files-only", []string{"ReadDir", "ReadDirImplicit", "WalkDirs", "WalkDirsImplicit"}},
+		{"notexist-untranslated", []string{"NotExist", "MkdirAllImplicit", "NotExistImplicit", "ReadDirImplicit"}},
+		{"no-syncdir", []string{"WriteFileAtomic"}},
+	}
+	caught := map[string]bool{} // implicit variants a broken double fails
+	for _, f := range faults {
+		got := runFixture(t, f.fixture, selected)
+		for _, name := range f.wantFail {
+			if got[name] != "FAIL" {
+				t.Errorf("%s: %s %s, want FAIL", f.fixture, name, got[name])
+			}
+			if f.fixture != "mem-declares-implicit" {
+				caught[name] = true
+			}
+		}
+	}
+	for _, name := range implicitOnly {
+		if !caught[name] {
+			t.Errorf("%s: no broken object store double shows that it can fail", name)
+		}
+	}
+}
+
+var resultLine = regexp.MustCompile(`--- (PASS|FAIL|SKIP): TestRunOnFixture/(\S+)`)
+
+// runFixture runs the subtests names on fixture in a child process and
+// returns each one's result: PASS, FAIL or SKIP ("" if it did not report).
+func runFixture(t *testing.T, fixture string, names []string) map[string]string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.v", "-test.count=1",
+		"-test.run=^TestRunOnFixture$/^("+strings.Join(names, "|")+")$")
+	cmd.Env = append(os.Environ(), fixtureEnv+"="+fixture)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("%s: %v", fixture, err)
+	}
+	got := map[string]string{}
+	for _, m := range resultLine.FindAllStringSubmatch(string(out), -1) {
+		got[m[2]] = m[1]
+	}
+	for _, name := range names {
+		if got[name] == "" {
+			t.Fatalf("%s: no result for %s in the child's output:\n%s", fixture, name, out)
+		}
+	}
+	t.Logf("%s: %v", fixture, got)
+	return got
+}
+
+// objArchive is a fresh objtest bucket as an archive without Object Lock.
+// objtest's bucket root does not exist while the bucket is empty (Stat and
+// Open of "." are fs.ErrNotExist); on S3 and every other backend it does,
+// and the suite checks that (Remove, Unlock). rootFs gives it that root.
+func objArchive() *storage.Archive {
+	a := objtest.New(nil).Archive(false)
+	a.Fs = rootFs{Fs: a.Fs, empty: afero.NewMemMapFs()}
+	return a
+}
+
+func isRoot(name string) bool { return path.Clean("/"+name) == "/" }
+
+// rootFs shows an empty folder for the root of an empty bucket.
+type rootFs struct {
+	afero.Fs
+	empty afero.Fs
+}
+
+func (f rootFs) Stat(name string) (os.FileInfo, error) {
+	fi, err := f.Fs.Stat(name)
+	if errors.Is(err, iofs.ErrNotExist) && isRoot(name) {
+		return f.empty.Stat("/")
+	}
+	return fi, err
+}
+
+func (f rootFs) Open(name string) (afero.File, error) {
+	return f.OpenFile(name, os.O_RDONLY, 0)
+}
+
+func (f rootFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
+	file, err := f.Fs.OpenFile(name, flag, perm)
+	if errors.Is(err, iofs.ErrNotExist) && isRoot(name) && flag == os.O_RDONLY {
+		return f.empty.Open("/")
+	}
+	return file, err
+}
+
+// markerFs: MkdirAll stores an empty object in the folder.
+type markerFs struct{ afero.Fs }
+
+func (f markerFs) MkdirAll(name string, _ os.FileMode) error {
+	return afero.WriteFile(f.Fs, path.Join(name, ".ordner"), nil, 0o644)
+}
+
+// stickyFs: removing a file stores a marker in its folder if that is
+// left empty.
+type stickyFs struct{ afero.Fs }
+
+func (f stickyFs) Remove(name string) error {
+	if err := f.Fs.Remove(name); err != nil {
+		return err
+	}
+	dir := path.Dir(path.Clean("/" + name))
+	if dir == "/" {
+		return nil
+	}
+	if fis, err := afero.ReadDir(f.Fs, dir); err == nil && len(fis) > 0 {
+		return nil
+	}
+	return afero.WriteFile(f.Fs, path.Join(dir, ".ordner"), nil, 0o644)
+}
+
+// needParentFs: a file can only be created in an existing folder.
+type needParentFs struct{ afero.Fs }
+
+func (f needParentFs) checkParent(op, name string) error {
+	dir := path.Dir(path.Clean("/" + name))
+	if dir == "/" {
+		return nil
+	}
+	if fi, err := f.Fs.Stat(dir); err != nil || !fi.IsDir() {
+		return &os.PathError{Op: op, Path: name, Err: iofs.ErrNotExist}
+	}
+	return nil
+}
+
+func (f needParentFs) Create(name string) (afero.File, error) {
+	return f.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+}
+
+func (f needParentFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
+	if flag&os.O_CREATE != 0 {
+		if err := f.checkParent("open", name); err != nil {
+			return nil, err
+		}
+	}
+	return f.Fs.OpenFile(name, flag, perm)
+}
+
+func (f needParentFs) Rename(oldname, newname string) error {
+	if err := f.checkParent("rename", newname); err != nil {
+		return err
+	}
+	return f.Fs.Rename(oldname, newname)
+}
+
+// untranslatedFs: a missing name is an error that does not wrap
+// fs.ErrNotExist.
+type untranslatedFs struct{ afero.Fs }
+
+func untranslated(op, name string, err error) error {
+	if errors.Is(err, iofs.ErrNotExist) {
+		return &os.PathError{Op: op, Path: name, Err: errors.New("NoSuchKey: The specified key does not exist")}
+	}
+	return err
+}
+
+func (f untranslatedFs) Stat(name string) (os.FileInfo, error) {
+	fi, err := f.Fs.Stat(name)
+	return fi, untranslated("stat", name, err)
+}
+
+func (f untranslatedFs) Open(name string) (afero.File, error) {
+	return f.OpenFile(name, os.O_RDONLY, 0)
+}
+
+func (f untranslatedFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
+	file, err := f.Fs.OpenFile(name, flag, perm)
+	return file, untranslated("open", name, err)
+}
