@@ -11,6 +11,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -63,11 +64,27 @@ func (rec *recorder) note(r *http.Request) {
 		what = "COPY " + k
 	case q.Has("retention"):
 		what = r.Method + "-RETENTION " + k
+	case r.Method == http.MethodPost && q.Has("delete"):
+		// A batch delete: "DELETE-BATCH key@version key@version …", in
+		// the order of the request's body.
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		what = "DELETE-BATCH"
+		for _, m := range batchObject.FindAllStringSubmatch(string(body), -1) {
+			what += " " + m[1]
+			if m[2] != "" {
+				what += "@" + m[2]
+			}
+		}
 	}
 	rec.mu.Lock()
 	rec.reqs = append(rec.reqs, what)
 	rec.mu.Unlock()
 }
+
+// batchObject matches an <Object> of a batch delete's body: its key and,
+// if given, its version.
+var batchObject = regexp.MustCompile(`<Object><Key>([^<]*)</Key>(?:<VersionId>([^<]*)</VersionId>)?</Object>`)
 
 // take returns the requests recorded since the last take.
 func (rec *recorder) take() []string {

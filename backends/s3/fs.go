@@ -161,16 +161,17 @@ func (fs *Fs) Stat(name string) (os.FileInfo, error) {
 func (fs *Fs) Remove(name string) error {
 	rel := clean(name)
 	k := fs.key(rel)
+	if rel != "" {
+		return pathErr("remove", name, fs.c.removeFile(k))
+	}
 	ok, err := fs.c.hasChildren(k)
 	switch {
 	case err != nil:
 		return pathErr("remove", name, err)
 	case ok:
 		return pathErr("remove", name, syscall.ENOTEMPTY)
-	case rel == "":
-		return nil
 	}
-	return pathErr("remove", name, fs.c.remove(k))
+	return nil
 }
 
 // RemoveAll deletes name and everything below it: one listing, then batch
