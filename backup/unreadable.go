@@ -41,3 +41,17 @@ func (r *Report) unreadableErr(op string) error {
 	paths := append([]string(nil), r.unreadable...)
 	return &UnreadableError{Op: op, Paths: paths}
 }
+
+// unreadableCovering returns the unreadable path that holds folder, is
+// folder or lies inside it ("2023" for 2023/000004, 2024/000002/data.csv for
+// 2024/000002), or "" when folder was read in full.
+func (r *Report) unreadableCovering(folder string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range r.unreadable {
+		if p == folder || strings.HasPrefix(folder, p+"/") || strings.HasPrefix(p, folder+"/") {
+			return p
+		}
+	}
+	return ""
+}

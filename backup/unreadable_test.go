@@ -254,3 +254,49 @@ func TestUpperCaseNames(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyWithDBUnreadableIsNotMissing: with --db, an order whose folder
+// could not be read is not "missing from the archive" (it may be there):
+// verify says it was not compared, names the unreadable path, exits 1 for
+// the unreadable path and counts that problem once, not twice.
+func TestVerifyWithDBUnreadableIsNotMissing(t *testing.T) {
+	for _, c := range []struct {
+		name, path string
+		fault      faultfs.Fault
+		notChecked []string // orders the database has whose folder was not read
+	}{
+		{"year folder not listed", "2023", faultfs.Fault{Op: faultfs.OpReaddir, Name: "2023", Err: faultfs.EIO}, []string{"000004", "000005"}},
+		{"data.csv not read", "2024/000002/data.csv", faultfs.Fault{Op: faultfs.OpOpen, Name: "2024/000002/data.csv", Err: faultfs.EACCES}, []string{"000002"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rows := [][]string{row("1", "000001"), row("2", "000002"), row("3", "000003"),
+				row("4", "000004", "datum", "2023-01-01", "file_path", "test_archiv/2023/000004/000004_Auftrag.pdf"),
+				row("5", "000005", "datum", "2023-01-01", "file_path", "test_archiv/2023/000005/000005_Auftrag.pdf")}
+			f := newFixture(t, rows)
+			f.export(ExportOptions{})
+			if err := f.fs.RemoveAll("2024/000003"); err != nil { // really missing
+				t.Fatal(err)
+			}
+			f.e.use(faultfs.New(archiveOf(f.e.Fs), c.fault).Archive())
+
+			r, err := f.e.Verify(context.Background(), VerifyOptions{WithDB: true})
+			var ue *UnreadableError
+			if !errors.As(err, &ue) || errors.Is(err, ErrValidation) {
+				t.Fatalf("verify: %v, want an UnreadableError\n%s", err, problems(r))
+			}
+			for _, nr := range c.notChecked {
+				for _, p := range r.Problems {
+					if strings.Contains(p.Message, nr) && strings.Contains(p.Message, "fehlt im Archiv") {
+						t.Errorf("order %s reported missing although its folder was not read: %s", nr, p)
+					}
+				}
+				hasProblem(t, r, LevelWarning, "", "Auftrag "+nr, "nicht mit dem Archiv verglichen", c.path)
+			}
+			hasProblem(t, r, LevelError, "", "Auftrag 000003", "fehlt im Archiv")
+			hasProblem(t, r, LevelError, c.path, "nicht lesbar")
+			if r.Errors != 2 { // the unreadable path and the really missing order
+				t.Fatalf("errors = %d, want 2\n%s", r.Errors, problems(r))
+			}
+		})
+	}
+}

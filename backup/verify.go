@@ -73,6 +73,12 @@ func (e *Engine) compareWithDB(ctx context.Context, r *Report, chosen []candidat
 		c, ok := backups[it.id.RecordID]
 		switch {
 		case !ok:
+			if u := r.unreadableCovering(it.folder); u != "" {
+				// Its backup may well be there: the ERROR line of u says
+				// why it could not be read, and the run exits 1 for it.
+				r.warnf("", it.id.RecordID, "Auftrag %s nicht mit dem Archiv verglichen: %s war nicht lesbar (erwartet in %s)", it.id.AuftragNr, u, it.folder)
+				continue
+			}
 			r.errorf("", it.id.RecordID, "Auftrag %s fehlt im Archiv (erwartet in %s)", it.id.AuftragNr, it.folder)
 		case !slices.Equal(c.vals(), it.vals):
 			r.errorf(c.file.dataPath(), it.id.RecordID, "Sicherung veraltet: weicht vom Datensatz in der Datenbank ab")
