@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/spf13/afero"
+
+	"werkstatt-backup/storage"
 )
 
 // objFs is the bucket as an afero.Fs.
@@ -212,7 +214,7 @@ func (r *readFile) Write([]byte) (int, error) {
 
 // errReplaced: the object an O_EXCL open created was replaced or deleted
 // by someone else before its content was stored; it is left alone.
-var errReplaced = errors.New("wurde inzwischen von einem anderen Programm ersetzt oder gelöscht")
+var errReplaced = storage.ErrReplaced
 
 // writeFile buffers an object and PUTs it whole on Sync and Close, if
 // something changed. After an O_EXCL open the PUT is conditional on the
