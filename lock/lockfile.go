@@ -195,7 +195,12 @@ func createExcl(fsys afero.Fs, name string, data []byte) error {
 		err = cerr
 	}
 	if err != nil {
-		_ = fsys.Remove(name) // we just created it, so it is ours
+		// We created it, so it is ours to remove, unless the storage says
+		// someone else has replaced it since (storage.ErrReplaced, an
+		// fs.ErrExist): removing that would take another run's lock.
+		if !errors.Is(err, iofs.ErrExist) {
+			_ = fsys.Remove(name)
+		}
 		return fmt.Errorf("%s schreiben: %w", name, err)
 	}
 	return nil

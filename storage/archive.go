@@ -48,8 +48,10 @@ type Capabilities struct {
 	// Links: the storage has symbolic links; Lstat tells them apart.
 	Links bool
 	// ImplicitDirs: folders exist only while they hold a file (an
-	// object store's prefixes): Mkdir creates nothing, an emptied folder
-	// disappears.
+	// object store's prefixes): Mkdir creates nothing, a file is created
+	// without its folder, an emptied folder disappears (removing it
+	// succeeds), a name below a file does not exist, and the archive's
+	// root exists even while it is empty. storagetest checks each point.
 	ImplicitDirs bool
 	// DefaultWorkers is the number of parallel file operations when the
 	// user did not choose (--workers): a local disk is busy with a few,

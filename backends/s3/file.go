@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/spf13/afero"
+
+	"werkstatt-backup/storage"
 )
 
 var _ afero.File = (*file)(nil)
@@ -222,7 +224,7 @@ func (f *file) Close() error {
 
 // errReplaced: the object an O_EXCL create made was replaced by someone
 // else before its content was stored; it is left alone.
-var errReplaced = errors.New("wurde inzwischen von einem anderen Programm ersetzt oder gelöscht")
+var errReplaced = storage.ErrReplaced
 
 // flush PUTs the content if it changed. After an O_EXCL create the PUT
 // requires the object to be the one this file created (If-Match), so a

@@ -7,9 +7,12 @@ import (
 	"os"
 	"path"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/afero"
+
+	"werkstatt-backup/storage"
 )
 
 // objFs is the bucket as an afero.Fs.
@@ -30,26 +33,42 @@ func (f *objFs) Open(name string) (afero.File, error) {
 	return f.OpenFile(name, os.O_RDONLY, 0)
 }
 
+// OpenFile opens name. A file opened for writing is held in memory and
+// stored whole on Sync or Close. O_CREATE|O_EXCL stores an empty object
+// at once, only if the name is free (a conditional PUT, If-None-Match: *,
+// as backends/s3 does), so of several opens exactly one gets the name and
+// the others fs.ErrExist; its content follows only over that object (see
+// writeFile.flush). The root is a folder, even in an empty bucket.
 func (f *objFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
 	s := f.s
 	k := key(name)
 	if flag&(os.O_WRONLY|os.O_RDWR|os.O_CREATE|os.O_TRUNC|os.O_APPEND) != 0 {
+		if k == "" {
+			return nil, &os.PathError{Op: "open", Path: name, Err: syscall.EISDIR}
+		}
+		if flag&os.O_APPEND != 0 {
+			return nil, &os.PathError{Op: "open", Path: name, Err: errors.New("Objektspeicher kann nicht anhängen")}
+		}
+		w := &writeFile{s: s, name: name, dirty: true}
+		if flag&os.O_CREATE != 0 && flag&os.O_EXCL != 0 {
+			version, err := s.putCond(k, nil, cond{ifNoneMatch: true})
+			if err != nil {
+				return nil, &os.PathError{Op: "open", Path: name, Err: err}
+			}
+			w.version, w.dirty = version, false
+			return w, nil
+		}
 		s.mu.Lock()
 		_, exists := s.meta[k]
 		s.mu.Unlock()
-		switch {
-		case flag&os.O_APPEND != 0:
-			return nil, &os.PathError{Op: "open", Path: name, Err: errors.New("Objektspeicher kann nicht anhängen")}
-		case exists && flag&os.O_EXCL != 0:
-			return nil, &os.PathError{Op: "open", Path: name, Err: iofs.ErrExist}
-		case !exists && flag&os.O_CREATE == 0:
+		if !exists && flag&os.O_CREATE == 0 {
 			return nil, &os.PathError{Op: "open", Path: name, Err: iofs.ErrNotExist}
 		}
-		return &writeFile{s: s, name: name, excl: flag&os.O_EXCL != 0}, nil
+		return w, nil
 	}
 	s.mu.Lock()
 	_, isObj := s.meta[k]
-	isDir := !isObj && s.hasChildrenLocked(k)
+	isDir := !isObj && (k == "" || s.hasChildrenLocked(k))
 	s.mu.Unlock()
 	switch {
 	case isObj:
@@ -107,7 +126,10 @@ func (f *objFs) Rename(oldname, newname string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.put(nk, data, false); err != nil {
+	if nk == "" {
+		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: syscall.EISDIR}
+	}
+	if _, err := s.putCond(nk, data, cond{}); err != nil {
 		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: err}
 	}
 	return s.remove(ok)
@@ -119,7 +141,7 @@ func (f *objFs) Stat(name string) (os.FileInfo, error) {
 	s.heads.Add(1)
 	s.mu.Lock()
 	m, isObj := s.meta[k]
-	isDir := !isObj && s.hasChildrenLocked(k)
+	isDir := !isObj && (k == "" || s.hasChildrenLocked(k))
 	s.mu.Unlock()
 	switch {
 	case isObj:
@@ -190,42 +212,78 @@ func (r *readFile) Write([]byte) (int, error) {
 	return 0, &os.PathError{Op: "write", Path: r.k, Err: iofs.ErrPermission}
 }
 
-// writeFile buffers an object and PUTs it whole on Close.
+// errReplaced: the object an O_EXCL open created was replaced or deleted
+// by someone else before its content was stored; it is left alone.
+var errReplaced = storage.ErrReplaced
+
+// writeFile buffers an object and PUTs it whole on Sync and Close, if
+// something changed. After an O_EXCL open the PUT is conditional on the
+// version that open created (If-Match on its ETag in backends/s3): a file
+// removed or replaced meanwhile, a lock taken over, is left alone.
 type writeFile struct {
-	s      *Store
-	name   string
-	excl   bool
-	buf    bytes.Buffer
-	closed bool
+	s       *Store
+	name    string
+	version string // the current version after O_EXCL; later PUTs require it
+	buf     bytes.Buffer
+	dirty   bool // buf differs from the stored object
+	closed  bool
 }
 
-func (w *writeFile) Name() string                       { return w.name }
-func (w *writeFile) Write(p []byte) (int, error)        { return w.buf.Write(p) }
-func (w *writeFile) WriteString(s string) (int, error)  { return w.buf.WriteString(s) }
+func (w *writeFile) Name() string { return w.name }
+func (w *writeFile) Write(p []byte) (int, error) {
+	if w.closed {
+		return 0, &os.PathError{Op: "write", Path: w.name, Err: iofs.ErrClosed}
+	}
+	w.dirty = true
+	return w.buf.Write(p)
+}
+func (w *writeFile) WriteString(s string) (int, error)  { return w.Write([]byte(s)) }
 func (w *writeFile) WriteAt([]byte, int64) (int, error) { return 0, w.unsupported("writeat") }
 func (w *writeFile) Read([]byte) (int, error)           { return 0, w.unsupported("read") }
 func (w *writeFile) ReadAt([]byte, int64) (int, error)  { return 0, w.unsupported("readat") }
 func (w *writeFile) Seek(int64, int) (int64, error)     { return 0, w.unsupported("seek") }
 func (w *writeFile) Readdir(int) ([]os.FileInfo, error) { return nil, w.unsupported("readdir") }
 func (w *writeFile) Readdirnames(int) ([]string, error) { return nil, w.unsupported("readdir") }
-func (w *writeFile) Sync() error                        { return nil }
-func (w *writeFile) Truncate(size int64) error          { w.buf.Truncate(int(size)); return nil }
+func (w *writeFile) Truncate(size int64) error {
+	w.buf.Truncate(int(size))
+	w.dirty = true
+	return nil
+}
 func (w *writeFile) unsupported(op string) error {
 	return &os.PathError{Op: op, Path: w.name, Err: errors.ErrUnsupported}
 }
 func (w *writeFile) Stat() (os.FileInfo, error) { return nil, w.unsupported("stat") }
+
+// Sync stores what was written so far.
+func (w *writeFile) Sync() error {
+	if w.closed {
+		return &os.PathError{Op: "sync", Path: w.name, Err: iofs.ErrClosed}
+	}
+	return w.flush("sync")
+}
 
 func (w *writeFile) Close() error {
 	if w.closed {
 		return &os.PathError{Op: "close", Path: w.name, Err: iofs.ErrClosed}
 	}
 	w.closed = true
-	if err := w.s.put(w.name, w.buf.Bytes(), w.excl); err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			pe.Op = "close"
-		}
-		return err
+	return w.flush("close")
+}
+
+func (w *writeFile) flush(op string) error {
+	if !w.dirty {
+		return nil
 	}
+	version, err := w.s.putCond(key(w.name), w.buf.Bytes(), cond{ifMatch: w.version})
+	if err != nil {
+		if w.version != "" && errors.Is(err, errConditionFailed) {
+			err = errReplaced
+		}
+		return &os.PathError{Op: op, Path: w.name, Err: err}
+	}
+	if w.version != "" {
+		w.version = version
+	}
+	w.dirty = false
 	return nil
 }

@@ -1,10 +1,15 @@
 // Package objtest is a test double of an object store for the engine's
 // tests: an afero.MemMapFs wrapped into a *storage.Archive that behaves
-// like S3 as far as the engine can tell. Objects are written whole on
-// Close (AtomicWrite), O_EXCL is a conditional PUT (ExclusiveCreate),
-// folders exist only while they hold an object (ImplicitDirs), there are
-// no links, List reports size and the hex MD5 of the content (an ETag),
-// and ObjectLock retains objects until a date of a fake clock.
+// like S3 (backends/s3) as far as the engine can tell. Objects are
+// written whole on Sync or Close (AtomicWrite). O_CREATE|O_EXCL stores an
+// empty object at open with a conditional PUT (If-None-Match: *), so of
+// several opens exactly one gets the name (ExclusiveCreate); its content
+// is stored only over that object (If-Match), not over one that replaced
+// it meanwhile. Folders exist only while they hold an object
+// (ImplicitDirs), the root always, even in an empty bucket; removing a
+// folder that holds one is syscall.ENOTEMPTY. There are no links, List
+// reports size and the hex MD5 of the content (an ETag), and ObjectLock
+// retains objects until a date of a fake clock.
 //
 // The bucket is versioned, as S3 requires for Object Lock, and behaves as
 // a real one does: overwriting an object stores a new version and
@@ -30,6 +35,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/spf13/afero"
@@ -42,7 +48,7 @@ type Counts struct {
 	Gets    int64 // object reads (Open of a file, ReadFile)
 	Heads   int64 // Stat and RetainedUntil
 	Lists   int64 // List and directory listings
-	Puts    int64 // object writes (Close of a written file, WriteFile, the copy of a Rename)
+	Puts    int64 // object writes, refused conditional ones too (an O_EXCL open, Sync or Close of a written file, WriteFile, the copy of a Rename)
 	Deletes int64 // Remove, RemoveAll per object, the delete of a Rename
 	Retains int64 // Retain
 }
@@ -93,7 +99,7 @@ func (s *Store) Archive(lock bool) *storage.Archive {
 		ImplicitDirs:    true,
 		DefaultWorkers:  16,
 		ReadFile:        s.readFile,
-		WriteFile:       func(name string, data []byte, _ os.FileMode, _ bool) error { return s.put(name, data, false) },
+		WriteFile:       func(name string, data []byte, _ os.FileMode, _ bool) error { return s.put(name, data) },
 		SyncDir:         func(string) error { return nil },
 		List:            s.List,
 		ContentHash:     Hash,
@@ -155,7 +161,7 @@ func (s *Store) Mem() afero.Fs { return s.mem }
 
 // Put stores an object as a client would: a new version; a retained
 // older one stays, hidden.
-func (s *Store) Put(name string, data []byte) error { return s.put(name, data, false) }
+func (s *Store) Put(name string, data []byte) error { return s.put(name, data) }
 
 func key(name string) string {
 	k := path.Clean("/" + strings.ReplaceAll(name, "\\", "/"))
@@ -166,30 +172,56 @@ func denied(op, name string, until time.Time) error {
 	return &os.PathError{Op: op, Path: name, Err: fmt.Errorf("Access Denied: Object Lock bis %s: %w", until.UTC().Format(time.RFC3339), iofs.ErrPermission)}
 }
 
-// put writes an object whole. excl: only if it does not exist.
-func (s *Store) put(name string, data []byte, excl bool) error {
+// put writes an object whole, unconditionally.
+func (s *Store) put(name string, data []byte) error {
 	k := key(name)
+	if k == "" {
+		s.puts.Add(1)
+		return &os.PathError{Op: "open", Path: name, Err: syscall.EISDIR}
+	}
+	if _, err := s.putCond(k, data, cond{}); err != nil {
+		return &os.PathError{Op: "open", Path: name, Err: err}
+	}
+	return nil
+}
+
+// cond is the condition of a PUT, as S3 sends it.
+type cond struct {
+	ifNoneMatch bool   // If-None-Match: *: only if k has no current version
+	ifMatch     string // If-Match: only if k's current version is this one
+}
+
+// errConditionFailed is a failed If-Match: the object is gone or another
+// version (S3 answers 412 PreconditionFailed, or NoSuchKey).
+var errConditionFailed = errors.New("Bedingung nicht erfüllt: das Objekt wurde inzwischen geändert oder gelöscht")
+
+// putCond stores data as a new current version of the clean key k if cond
+// holds, in one step, and returns the new version's ID; a failed
+// If-None-Match is fs.ErrExist, a failed If-Match errConditionFailed.
+func (s *Store) putCond(k string, data []byte, c cond) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.puts.Add(1)
-	if k == "" {
-		return &os.PathError{Op: "open", Path: name, Err: iofs.ErrInvalid}
-	}
-	if _, ok := s.meta[k]; ok && excl {
-		return &os.PathError{Op: "open", Path: name, Err: iofs.ErrExist}
+	m, exists := s.meta[k]
+	switch {
+	case c.ifNoneMatch && exists:
+		return "", iofs.ErrExist
+	case c.ifMatch != "" && (!exists || m.version != c.ifMatch):
+		return "", errConditionFailed
 	}
 	if err := s.retireLocked(k); err != nil {
-		return err
+		return "", err
 	}
 	if err := s.mem.MkdirAll(path.Dir(k), 0o755); err != nil {
-		return err
+		return "", err
 	}
 	if err := afero.WriteFile(s.mem, k, data, 0o644); err != nil {
-		return err
+		return "", err
 	}
 	s.version++
-	s.meta[k] = objMeta{hash: Hash(data), modTime: s.now(), version: fmt.Sprint(s.version)}
-	return nil
+	id := fmt.Sprint(s.version)
+	s.meta[k] = objMeta{hash: Hash(data), modTime: s.now(), version: id}
+	return id, nil
 }
 
 func (s *Store) readFile(name string, limit int64) ([]byte, error) {
@@ -229,7 +261,7 @@ func (s *Store) remove(name string) error {
 	s.deletes.Add(1)
 	if _, ok := s.meta[k]; !ok {
 		if s.hasChildrenLocked(k) {
-			return &os.PathError{Op: "remove", Path: name, Err: errors.New("Ordner ist nicht leer")}
+			return &os.PathError{Op: "remove", Path: name, Err: syscall.ENOTEMPTY}
 		}
 		return nil
 	}
