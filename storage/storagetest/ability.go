@@ -99,18 +99,26 @@ func testWalkDirsParallel(t *testing.T, a *storage.Archive) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	par := parallelDirs(t, fsys, a.Caps)
+	if !slices.Equal(par, seq) {
+		t.Errorf("WalkDirsParallel visited %q, WalkDirs %q", par, seq)
+	}
+}
+
+// parallelDirs returns the folders WalkDirsParallel visits below the root,
+// sorted.
+func parallelDirs(t *testing.T, fsys afero.Fs, caps storage.Capabilities) []string {
+	t.Helper()
 	var mu sync.Mutex
-	var par []string
-	if err := walk.WalkDirsParallel(fsys, a.Caps, ".", 4, func(dir string, _ []os.FileInfo, err error) error {
+	var dirs []string
+	if err := walk.WalkDirsParallel(fsys, caps, ".", 4, func(dir string, _ []os.FileInfo, err error) error {
 		mu.Lock()
-		par = append(par, dir)
+		dirs = append(dirs, dir)
 		mu.Unlock()
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
-	slices.Sort(par)
-	if !slices.Equal(par, seq) {
-		t.Errorf("WalkDirsParallel visited %q, WalkDirs %q", par, seq)
-	}
+	slices.Sort(dirs)
+	return dirs
 }

@@ -6,7 +6,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"werkstatt-backup/atomicfile"
@@ -193,17 +192,7 @@ func testWalkDirsImplicit(t *testing.T, a *storage.Archive) {
 	if got := entriesOf["."]; !slices.Equal(got, []string{"2024", "liesmich.txt"}) {
 		t.Errorf("entries of . = %q, want [2024 liesmich.txt]", got)
 	}
-	var mu sync.Mutex
-	var par []string
-	if err := walk.WalkDirsParallel(fsys, a.Caps, ".", 4, func(dir string, _ []os.FileInfo, err error) error {
-		mu.Lock()
-		par = append(par, dir)
-		mu.Unlock()
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(par)
+	par := parallelDirs(t, fsys, a.Caps)
 	if !slices.Equal(par, want) {
 		t.Errorf("WalkDirsParallel visited %q, want %q", par, want)
 	}
