@@ -49,22 +49,40 @@ func parallel(n int, fn func(i int)) {
 }
 
 // testExclusiveCreateConcurrent: of many simultaneous O_EXCL creates of one
-// name exactly one wins, the property the archive lock rests on.
+// name exactly one wins, the property the archive lock rests on. A create
+// wins when its open, a write and its close all succeed (a storage may
+// decide at open or when the content is stored); every open is tried
+// before any file is closed, so a storage that decided only at close
+// could not pass by the order in which the goroutines happen to run.
 func testExclusiveCreateConcurrent(t *testing.T, a *storage.Archive) {
 	fsys := a.Fs
+	const racers = 8
 	for round := range 100 {
 		name := fmt.Sprintf("excl-%02d", round)
 		var mu sync.Mutex
 		winners := 0
-		parallel(8, func(int) {
+		var tried sync.WaitGroup
+		tried.Add(racers)
+		parallel(racers, func(i int) {
 			f, err := fsys.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+			tried.Done()
 			if err != nil {
 				if !errors.Is(err, iofs.ErrExist) {
 					t.Errorf("O_EXCL create: %v", err)
 				}
 				return
 			}
-			_ = f.Close()
+			tried.Wait()
+			_, err = fmt.Fprintf(f, "gewinner %d", i)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				if !errors.Is(err, iofs.ErrExist) {
+					t.Errorf("O_EXCL create, write and close: %v", err)
+				}
+				return
+			}
 			mu.Lock()
 			winners++
 			mu.Unlock()
