@@ -1,14 +1,20 @@
 package storage
 
 import (
+	"context"
 	"os"
 	"time"
 
 	"github.com/spf13/afero"
 )
 
-// Archive is an opened archive: its filesystem and what the backend
-// declares about it. Close it when done.
+// Archive is an opened archive, the one handle through which engine,
+// history, lock and commands reach the archive: its methods (handle.go)
+// take the run's context first and map each operation to the backend's
+// best primitive declared in Caps. Backends and wrappers build it from
+// their afero.Fs and Capabilities; everything outside storage/ and
+// backends/ uses the methods, never Fs and Caps side by side. Close it
+// when done.
 type Archive struct {
 	Fs   afero.Fs     // rooted at the archive root
 	Caps Capabilities // worked out once by Open; wrappers adjust and pass them on
@@ -89,6 +95,40 @@ type Capabilities struct {
 	// ObjectLock is set when the storage can make files immutable until
 	// a date (S3 Object Lock in compliance mode); nil otherwise.
 	ObjectLock *ObjectLock
+
+	// CompareAndSwap: WriteCond and RemoveCond honour IfMatch atomically
+	// against every other conditional write and removal of any client of
+	// the storage (S3 If-Match; a filesystem's guarded replace).
+	CompareAndSwap bool
+	// WriteCond stores data as name whole under cond in one step: after
+	// it, name holds all of data, or (on any error) what it held before;
+	// a crash never leaves a part or an empty file. It returns the tag of
+	// the stored content. A failed IfAbsent wraps fs.ErrExist, a failed
+	// IfMatch ErrChanged. nil: the handle creates IfAbsent with an
+	// exclusive create (ExclusiveCreate) and refuses IfMatch.
+	WriteCond func(ctx context.Context, name string, data []byte, cond Cond) (Tag, error)
+	// ReadTag reads name like ReadFile and returns the tag of what it
+	// read, for a later IfMatch. nil: the handle's tag is the SHA-256 of
+	// the content (what WriteCond-less backends compare).
+	ReadTag func(ctx context.Context, name string, limit int64) ([]byte, Tag, error)
+	// RemoveCond removes name if cond holds (IfMatch: only the content
+	// that was read). nil: the handle removes unconditionally for Always
+	// and refuses IfMatch.
+	RemoveCond func(ctx context.Context, name string, cond Cond) error
+	// Versions lists the stored versions of name, newest first, delete
+	// markers included; nil on a store that keeps no versions.
+	Versions func(ctx context.Context, name string) ([]Version, error)
+	// ReadVersion reads one version of name (an id from Versions): its
+	// content, or its first limit+1 bytes if longer. Set with Versions.
+	ReadVersion func(ctx context.Context, name, id string, limit int64) ([]byte, error)
+	// RestoreVersion makes version id of name current again (a copy of
+	// it stored as the newest version). Set with Versions.
+	RestoreVersion func(ctx context.Context, name, id string) error
+	// Bind returns the archive's filesystem with every call bound to ctx:
+	// cancelling ctx ends a call in flight at once; the backend adds its
+	// own per-call timeout. nil: Fs's calls cannot block (mem) or cannot
+	// be interrupted anyway (a local disk).
+	Bind func(ctx context.Context) afero.Fs
 }
 
 // Entry is one file reported by Capabilities.List.
