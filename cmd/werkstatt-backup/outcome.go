@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"werkstatt-backup/backup"
 )
 
 // execute runs one command line with a fresh command tree. It is the one
@@ -38,6 +40,9 @@ func (a *app) execute(ctx context.Context, args []string, signalLine bool) int {
 	if a.jsonOut || jsonAsked(args) {
 		a.writeOutcome(commandName(cmd), code, msg)
 	}
+	if a.quiet && !a.jsonOut && code == exitValidation {
+		a.printAffected()
+	}
 	var quietErr silentError
 	switch {
 	case code == exitInterrupt:
@@ -51,6 +56,36 @@ func (a *app) execute(ctx context.Context, args []string, signalLine bool) int {
 		}
 	}
 	return code
+}
+
+// maxAffected is how many orders --quiet names after a run that ended with
+// warnings (exit code 3); the rest are counted.
+const maxAffected = 10
+
+// printAffected names, for a run that ended with exit code 3 under
+// --quiet, the records its warnings are about: one line each (the report's
+// errors are printed already), up to maxAffected, then how many more, so
+// that cron's mail says which orders to look at.
+func (a *app) printAffected() {
+	var lines []string
+	for _, r := range a.reports {
+		prefix := ""
+		if r.Site != "" {
+			prefix = "[" + r.Site + "] "
+		}
+		for _, p := range r.Problems {
+			if p.Level == backup.LevelWarning && (p.RecordID != 0 || p.Path != "") {
+				lines = append(lines, fmt.Sprintf("%s%s - %s", prefix, p.Level, p))
+			}
+		}
+	}
+	for i, l := range lines {
+		if i == maxAffected {
+			fmt.Fprintf(a.stdout, "… und %d weitere (siehe Log)\n", len(lines)-maxAffected)
+			break
+		}
+		fmt.Fprintln(a.stdout, l)
+	}
 }
 
 // interrupted is the message of a run ended by SIGINT or SIGTERM.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"werkstatt-backup/backup"
 	"werkstatt-backup/config"
 )
 
@@ -25,6 +26,9 @@ type app struct {
 
 	ran    bool // a command's RunE started: later errors are not usage errors
 	result any  // what --json prints, with the exit code added (see emit)
+	// reports are the reports of the runs of this command line, one per
+	// site (recordRun keeps them), for --quiet's list of affected orders.
+	reports []*backup.Report
 
 	// For tests of the progress bar: whether stderr counts as a terminal
 	// (nil: ask the OS) and how long a run lasts before the bar shows.
