@@ -30,6 +30,7 @@ const (
 	kindLockDays  // history_lock: days as a number or "56d" (HistoryLock)
 	kindNumber    // a whole number, 0 or more (a backend's OptInt)
 	kindBool      // true/false, 1/0, ja/nein (a backend's OptBool)
+	kindNotify    // notify: a list of targets (Notify)
 )
 
 // key is one setting: its name in the file (and, upper-cased with the
@@ -47,8 +48,9 @@ type key struct {
 	// defNote qualifies the default where the value in effect depends on
 	// more than this table (config show prints it beside the default).
 	defNote string
-	backend string   // the scheme of the backend that declares it; "" = the program's own
-	env     []string // further environment variables, read in order when ARCHIV_… is unset
+	backend string             // the scheme of the backend that declares it; "" = the program's own
+	env     []string           // further environment variables, read in order when ARCHIV_… is unset
+	check   func(string) error // kindString: a further check of a value that is set
 }
 
 // keys are the settings: the program's own (baseKeys) and those the
@@ -70,6 +72,13 @@ var baseKeys = []key{
 	{name: "history_lock", flag: "history-lock", kind: kindLockDays, fileOK: true, defNote: "aus retention: max(daily Tage, weekly Wochen), mit der Vorgabe 56 Tage",
 		help: "wie lange die Dateien der Historie auf einem Speicher mit Object Lock unveränderbar sind (Tage als Zahl oder \"56d\"; ohne Angabe aus retention abgeleitet)"},
 	{name: "metrics_file", flag: "metrics-file", kind: kindPath, fileOK: true, suffix: ".prom", help: "Prometheus-Textdatei (*.prom) für den textfile collector von node_exporter, nach jedem Lauf aktualisiert"},
+	{name: "notify", kind: kindNotify, fileOK: true,
+		help: `wen ein Lauf benachrichtigt: Liste von Zielen [{"webhook": "https://…", "on": "fehler"}, {"mail": "admin@…", "on": "warnung"}]; on: fehler, warnung oder immer`},
+	{name: "smtp_host", kind: kindString, fileOK: true, check: checkSMTPHost, help: "SMTP-Server für Mail-Ziele von notify (host oder host:port; Port 587 mit STARTTLS, 465 mit TLS)"},
+	{name: "smtp_user", kind: kindString, fileOK: true, help: "SMTP-Benutzer (ohne: keine Anmeldung)"},
+	{name: "smtp_from", kind: kindString, fileOK: true, check: checkAddress, help: "Absender der Mails (ohne: werkstatt-backup@<smtp_host>)"},
+	{name: "smtp_password_file", kind: kindPath, fileOK: true, help: "Datei mit dem SMTP-Passwort (statt ARCHIV_SMTP_PASSWORD)"},
+	{name: "smtp_password", kind: kindString, secret: true, help: "SMTP-Passwort, nur aus ARCHIV_SMTP_PASSWORD"},
 }
 
 func lookupKey(name string) (key, bool) {
@@ -143,6 +152,8 @@ func (v *flagValue) Type() string {
 		return "Zahl"
 	case kindBool:
 		return "ja|nein"
+	case kindNotify:
+		return "Ziele"
 	}
 	return "Name"
 }

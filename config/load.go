@@ -5,6 +5,7 @@ import (
 	"fmt"
 	iofs "io/fs"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +28,10 @@ type Config struct {
 	MassChange  Share       // export's mass-change guard; 0 = off
 	Retention   Retention   // what forget keeps by default
 	HistoryLock HistoryLock // Object Lock period of the history; 0 = derived from Retention
+	Notify      Notify      // who hears how a run ended
+	// SMTP settings for Notify's mail targets. SMTPPassword comes from
+	// the environment only; never print it.
+	SMTPHost, SMTPUser, SMTPFrom, SMTPPasswordFile, SMTPPassword string
 	// Backend holds the values of the backends' options (smb_user, …)
 	// that are set or have a default, by key, typed as their kind:
 	// string, time.Duration, int or bool. Secrets among them come from the
@@ -67,6 +72,18 @@ func (c *Config) field(name string) any {
 		return &c.Retention
 	case "history_lock":
 		return &c.HistoryLock
+	case "notify":
+		return &c.Notify
+	case "smtp_host":
+		return &c.SMTPHost
+	case "smtp_user":
+		return &c.SMTPUser
+	case "smtp_from":
+		return &c.SMTPFrom
+	case "smtp_password_file":
+		return &c.SMTPPasswordFile
+	case "smtp_password":
+		return &c.SMTPPassword
 	}
 	if k, ok := lookupKey(name); ok && k.backend != "" {
 		return nil // in c.Backend
@@ -96,6 +113,8 @@ func (c *Config) set(name string, v any) {
 		*p = v.(Retention)
 	case *HistoryLock:
 		*p = v.(HistoryLock)
+	case *Notify:
+		*p = v.(Notify)
 	}
 }
 
@@ -252,17 +271,42 @@ func (l *Loader) Resolve(siteName string, flags *pflag.FlagSet) (Config, Sources
 		}
 		cfg.set(k.name, val)
 	}
+	if i, ok := cfg.Notify.HasMail(); ok && strings.TrimSpace(cfg.SMTPHost) == "" {
+		return cfg, nil, l.keyError(cfg, src, "notify", fmt.Sprintf("[%d].mail", i),
+			"ein Mail-Ziel braucht smtp_host (in der Datei oben oder beim Standort, oder ARCHIV_SMTP_HOST)")
+	}
 	return cfg, src, nil
+}
+
+// keyError is an *Error about the value of key (sub: a part of it, such
+// as "[0].mail") that names where that value came from: the flag, the
+// environment variable, or the file with the key's place in it
+// ("sites[1].notify[0].mail"); a key set nowhere is named as itself.
+func (l *Loader) keyError(cfg Config, src Sources, key, sub, reason string) *Error {
+	s := src[key]
+	switch s.Kind {
+	case FromFlag, FromEnv:
+		return &Error{Key: s.Where + sub, Reason: reason}
+	case FromFile:
+		return &Error{File: cfg.File, Key: key + sub, Reason: reason}
+	case FromSite:
+		if i := slices.IndexFunc(l.file.sites, func(x site) bool { return x.name == s.Where }); i >= 0 {
+			return &Error{File: cfg.File, Key: fmt.Sprintf("sites[%d].%s%s", i, key, sub), Reason: reason}
+		}
+	}
+	return &Error{Key: key + sub, Reason: reason}
 }
 
 // valueError names where a bad value was given.
 func valueError(file string, k key, s Source, err error) error {
 	switch s.Kind {
 	case FromEnv, FromFlag:
-		return &Error{Key: s.Where, Reason: err.Error()}
+		key, reason := withSub(s.Where, err)
+		return &Error{Key: key, Reason: reason}
 	}
 	// File values are checked when the file is read; this is a safety net.
-	return &Error{File: file, Key: k.name, Reason: err.Error()}
+	key, reason := withSub(k.name, err)
+	return &Error{File: file, Key: key, Reason: reason}
 }
 
 // Require checks that the settings a command needs are set, naming where
