@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +13,9 @@ import (
 
 	"werkstatt-backup/backup"
 	"werkstatt-backup/config"
+	"werkstatt-backup/logging"
 	"werkstatt-backup/monitor"
+	"werkstatt-backup/notify"
 	"werkstatt-backup/storage"
 )
 
@@ -70,6 +74,147 @@ func (a *app) recordRun(cmd *cobra.Command, ld *config.Loader, site, op string, 
 			fmt.Fprintf(a.stderr, "werkstatt-backup: Metrikdatei nicht geschrieben: %s\n", message(err))
 		}
 	}
+	if len(cfg.Notify) > 0 {
+		a.notify(context.WithoutCancel(cmd.Context()), cfg, run, outcomeJSON(reportOrNil(rep), op, run.ExitCode, errText(runErr)), rep)
+	}
+}
+
+// reportOrNil keeps a nil report an untyped nil for outcomeJSON.
+func reportOrNil(rep *backup.Report) any {
+	if rep == nil {
+		return nil
+	}
+	return rep
+}
+
+// errText is what --json's "error" says for err.
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return message(err)
+}
+
+// notifyLevel is how run ended, for the targets' "on".
+func notifyLevel(run monitor.Run) notify.Level {
+	switch {
+	case run.Succeeded():
+		return notify.LevelOK
+	case run.OnlyWarnings():
+		return notify.LevelWarning
+	}
+	return notify.LevelError
+}
+
+// notify tells the targets of cfg.Notify that are due how run ended: the
+// webhooks get body (the run's --json object), the mail targets a text
+// with the same object at its end. Each success is logged at INFO, each
+// failure at WARNING (and on stderr); neither changes the exit code.
+func (a *app) notify(ctx context.Context, cfg config.Config, run monitor.Run, body []byte, rep *backup.Report) {
+	level := notifyLevel(run)
+	due := false
+	for _, t := range cfg.Notify {
+		due = due || t.Due(level)
+	}
+	if !due {
+		return
+	}
+	var log *slog.Logger
+	if f, err := logging.OpenFile(cfg.LogFile); err == nil {
+		defer f.Close()
+		log = a.logger(f, cfg.Site)
+	} else {
+		log = slog.New(slog.DiscardHandler)
+	}
+	warn := func(t notify.Target, reason string) {
+		line := fmt.Sprintf("Benachrichtigung (%s) fehlgeschlagen: %s", t, reason)
+		log.Warn(line)
+		fmt.Fprintf(a.stderr, "werkstatt-backup: Warnung: %s\n", line)
+	}
+	conf := notify.SMTP{Host: cfg.SMTPHost, User: cfg.SMTPUser, From: cfg.SMTPFrom, Password: cfg.SMTPPassword}
+	targets := cfg.Notify
+	if conf.Password == "" && cfg.SMTPPasswordFile != "" {
+		pw, err := os.ReadFile(cfg.SMTPPasswordFile)
+		if err != nil {
+			// Mail cannot log in; the webhooks still go out.
+			targets = nil
+			for _, t := range cfg.Notify {
+				if t.Mail == "" {
+					targets = append(targets, t)
+				} else if t.Due(level) {
+					warn(t, "smtp_password_file "+cfg.SMTPPasswordFile+" nicht lesbar: "+message(unwrapPath(err)))
+				}
+			}
+		}
+		conf.Password = strings.TrimRight(string(pw), "\r\n")
+	}
+	msg := notify.Message{Subject: mailSubject(run, level), Text: mailText(run, rep, body), JSON: body}
+	for _, r := range notify.Send(ctx, targets, conf, level, msg) {
+		if r.Err != nil {
+			warn(r.Target, message(r.Err))
+		} else {
+			log.Info(fmt.Sprintf("Benachrichtigung gesendet: %s", r.Target))
+		}
+	}
+}
+
+// unwrapPath drops Go's "open <path>:" from a file error; the caller
+// names the file.
+func unwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// mailSubject: "werkstatt-backup: Export FEHLER (Standort nord, Exit-Code 1)".
+func mailSubject(run monitor.Run, level notify.Level) string {
+	s := fmt.Sprintf("werkstatt-backup: %s %s (", monitor.Title(run.Command), level)
+	if run.Site != "" {
+		s += "Standort " + run.Site + ", "
+	}
+	if run.Host != "" {
+		s += run.Host + ", "
+	}
+	return s + fmt.Sprintf("Exit-Code %d)", run.ExitCode)
+}
+
+// maxMailProblems is how many of a report's problems a mail lists.
+const maxMailProblems = 20
+
+// mailText is the mail's body: what ran where, how it ended, the first
+// problems, then the run's JSON object.
+func mailText(run monitor.Run, rep *backup.Report, body []byte) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Befehl:    %s\n", run.Command)
+	if run.Site != "" {
+		fmt.Fprintf(&b, "Standort:  %s\n", run.Site)
+	}
+	if run.Archive != "" {
+		fmt.Fprintf(&b, "Archiv:    %s\n", run.Archive)
+	}
+	fmt.Fprintf(&b, "Rechner:   %s\n", run.Host)
+	fmt.Fprintf(&b, "Ende:      %s\n", run.Finished.Local().Format(time.DateTime))
+	fmt.Fprintf(&b, "Exit-Code: %d\n", run.ExitCode)
+	if run.Summary != "" {
+		fmt.Fprintf(&b, "Ergebnis:  %s\n", run.Summary)
+	}
+	if run.Error != "" {
+		fmt.Fprintf(&b, "Fehler:    %s\n", run.Error)
+	}
+	if rep != nil && len(rep.Problems) > 0 {
+		b.WriteString("\nMeldungen:\n")
+		for i, p := range rep.Problems {
+			if i == maxMailProblems {
+				fmt.Fprintf(&b, "… und %d weitere (siehe Log)\n", len(rep.Problems)-maxMailProblems)
+				break
+			}
+			fmt.Fprintf(&b, "%s - %s\n", p.Level, p)
+		}
+	}
+	b.WriteString("\nBericht (wie mit --json):\n")
+	b.Write(body)
+	return b.String()
 }
 
 // archiveID identifies the archive of an archiv value in last_run.json,

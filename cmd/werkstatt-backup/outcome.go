@@ -98,20 +98,30 @@ func (a *app) emit(v any) { a.result = v }
 // writeOutcome prints the command's result (or, if it has none, an object
 // naming the command) with "exit_code" and, if it failed, "error".
 func (a *app) writeOutcome(command string, code int, msg string) {
+	a.stdout.Write(outcomeJSON(a.result, command, code, msg))
+}
+
+// outcomeJSON is what --json prints: result (nil: an object naming the
+// command) with "exit_code" and, if it failed, "error", indented, with a
+// final newline. Notifications send the same object.
+func outcomeJSON(result any, command string, code int, msg string) []byte {
 	type outcome struct {
 		Command  string `json:"command,omitempty"`
 		ExitCode int    `json:"exit_code"`
 		Error    string `json:"error,omitempty"`
 	}
-	if a.result == nil {
-		writeJSON(a.stdout, outcome{command, code, msg})
-		return
+	plain := func(o outcome) []byte {
+		var b bytes.Buffer
+		writeJSON(&b, o)
+		return b.Bytes()
 	}
-	body, err := json.Marshal(a.result)
+	if result == nil {
+		return plain(outcome{command, code, msg})
+	}
+	body, err := json.Marshal(result)
 	if err != nil || len(body) < 2 || body[0] != '{' {
 		// Not reached for the results the commands emit: all are objects.
-		writeJSON(a.stdout, outcome{command, code, "Bericht nicht darstellbar: " + message(err)})
-		return
+		return plain(outcome{command, code, "Bericht nicht darstellbar: " + message(err)})
 	}
 	tail, _ := json.Marshal(outcome{ExitCode: code, Error: msg})
 	sep := []byte(",")
@@ -121,11 +131,10 @@ func (a *app) writeOutcome(command string, code int, msg string) {
 	joined := slices.Concat(body[:len(body)-1], sep, tail[1:])
 	var out bytes.Buffer
 	if err := json.Indent(&out, joined, "", "  "); err != nil {
-		writeJSON(a.stdout, outcome{command, code, msg})
-		return
+		return plain(outcome{command, code, msg})
 	}
 	out.WriteByte('\n')
-	a.stdout.Write(out.Bytes())
+	return out.Bytes()
 }
 
 // writeJSON prints v indented; a report always marshals.
