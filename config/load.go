@@ -37,6 +37,9 @@ type Config struct {
 	// string, time.Duration, int or bool. Secrets among them come from the
 	// environment only; never print them.
 	Backend map[string]any
+
+	src     Sources // where each value came from (KeyError)
+	siteIdx int     // the site's place in the file's sites, -1 = none
 }
 
 // BackendOptions returns the values of the options the backend of scheme
@@ -214,7 +217,7 @@ func (l *Loader) Resolve(siteName string, flags *pflag.FlagSet) (Config, Sources
 			src[k.name] = Source{Kind: FromDefault}
 		}
 	}
-	cfg := Config{Site: siteName}
+	cfg := Config{Site: siteName, siteIdx: -1}
 	if l.file != nil {
 		cfg.File = l.file.path
 		cfg.Sites = l.Sites()
@@ -228,6 +231,7 @@ func (l *Loader) Resolve(siteName string, flags *pflag.FlagSet) (Config, Sources
 			return cfg, nil, err
 		}
 		cfg.Site = s.name
+		cfg.siteIdx = slices.IndexFunc(l.file.sites, func(x site) bool { return x.name == s.name })
 		if err := merge(v, src, s.values, Source{Kind: FromSite, Where: s.name}); err != nil {
 			return cfg, nil, err
 		}
@@ -271,27 +275,35 @@ func (l *Loader) Resolve(siteName string, flags *pflag.FlagSet) (Config, Sources
 		}
 		cfg.set(k.name, val)
 	}
+	cfg.src = src
 	if i, ok := cfg.Notify.HasMail(); ok && strings.TrimSpace(cfg.SMTPHost) == "" {
-		return cfg, nil, l.keyError(cfg, src, "notify", fmt.Sprintf("[%d].mail", i),
+		return cfg, nil, cfg.keyError("notify", fmt.Sprintf("[%d].mail", i),
 			"ein Mail-Ziel braucht smtp_host (in der Datei oben oder beim Standort, oder ARCHIV_SMTP_HOST)")
 	}
 	return cfg, src, nil
 }
 
-// keyError is an *Error about the value of key (sub: a part of it, such
-// as "[0].mail") that names where that value came from: the flag, the
-// environment variable, or the file with the key's place in it
-// ("sites[1].notify[0].mail"); a key set nowhere is named as itself.
-func (l *Loader) keyError(cfg Config, src Sources, key, sub, reason string) *Error {
-	s := src[key]
+// KeyError is an *Error about the value of key that names where that value
+// came from: the flag, the environment variable, or the file with the
+// key's place in it ("sites[1].s3_secret_key_file"); a key set nowhere is
+// named as itself, without blaming a file. For problems found after
+// Resolve, such as a backend refusing an option or a database that is not
+// there.
+func (c Config) KeyError(key, reason string) *Error {
+	return c.keyError(key, "", reason)
+}
+
+// keyError is KeyError about a part of key's value (sub: "[0].mail").
+func (c Config) keyError(key, sub, reason string) *Error {
+	s := c.src[key]
 	switch s.Kind {
 	case FromFlag, FromEnv:
 		return &Error{Key: s.Where + sub, Reason: reason}
 	case FromFile:
-		return &Error{File: cfg.File, Key: key + sub, Reason: reason}
+		return &Error{File: c.File, Key: key + sub, Reason: reason}
 	case FromSite:
-		if i := slices.IndexFunc(l.file.sites, func(x site) bool { return x.name == s.Where }); i >= 0 {
-			return &Error{File: cfg.File, Key: fmt.Sprintf("sites[%d].%s%s", i, key, sub), Reason: reason}
+		if c.siteIdx >= 0 {
+			return &Error{File: c.File, Key: fmt.Sprintf("sites[%d].%s%s", c.siteIdx, key, sub), Reason: reason}
 		}
 	}
 	return &Error{Key: key + sub, Reason: reason}

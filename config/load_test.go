@@ -571,3 +571,30 @@ func TestNotifyShowAndSecrets(t *testing.T) {
 		t.Fatalf("show: %s", shown)
 	}
 }
+
+// TestKeyErrorNamesTheSource: a problem found after Resolve (a backend's
+// option, a missing database) names the flag, the variable or the file's
+// key it came from, and no file for a key set nowhere.
+func TestKeyErrorNamesTheSource(t *testing.T) {
+	s := setup{
+		top:   map[string]any{"db": "/file.db", "smb_user": "backup"},
+		site:  map[string]any{"name": "nord", "archiv": "mem://nord", "smb_password_file": "/etc/nord.pass"},
+		env:   map[string]string{"ARCHIV_LOG_FILE": "/var/log/wb.log"},
+		flags: []string{"--db", "/nicht/da.db"},
+	}
+	cfg, _, err := s.resolve(t, "nord")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]string{
+		"db":                "Konfiguration: --db: x",
+		"log_file":          "Konfiguration: ARCHIV_LOG_FILE: x",
+		"smb_user":          "Konfiguration " + cfgPath + ": smb_user: x",
+		"smb_password_file": "Konfiguration " + cfgPath + ": sites[0].smb_password_file: x",
+		"s3_secret_key":     "Konfiguration: s3_secret_key: x",
+	} {
+		if got := cfg.KeyError(key, "x").Error(); got != want {
+			t.Errorf("KeyError(%s) = %q, want %q", key, got, want)
+		}
+	}
+}
