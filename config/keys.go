@@ -116,6 +116,11 @@ func RegisterFlags(fs *pflag.FlagSet) {
 			v.text = fmt.Sprint(k.def)
 		}
 		fs.Var(v, k.flag, usage)
+		if k.kind == kindBool {
+			// --s3-insecure alone means yes, as with any switch;
+			// --s3-insecure=nein turns it off.
+			fs.Lookup(k.flag).NoOptDefVal = "ja"
+		}
 	}
 }
 
@@ -123,7 +128,7 @@ func RegisterFlags(fs *pflag.FlagSet) {
 // it with the same rules as a value from the file or the environment, so
 // "--lock-timeout 30" means 30 seconds there as everywhere, and a bad value
 // is an *Error naming the flag. Its type is the German word help shows
-// ("--workers Anzahl").
+// ("--workers ANZAHL").
 type flagValue struct {
 	text string
 	kind kind
@@ -135,25 +140,25 @@ func (v *flagValue) Set(s string) error { v.text = s; return nil }
 func (v *flagValue) Type() string {
 	switch v.kind {
 	case kindPath:
-		return "Pfad"
+		return "PFAD"
 	case kindLocation:
-		return "Pfad|URL"
+		return "PFAD|URL"
 	case kindDuration:
-		return "Dauer"
+		return "DAUER"
 	case kindInt:
-		return "Anzahl"
+		return "ANZAHL"
 	case kindShare:
-		return "Anteil"
+		return "ANTEIL"
 	case kindRetention:
-		return "Regeln"
+		return "REGELN"
 	case kindLockDays:
-		return "Tage"
+		return "TAGE"
 	case kindNumber:
-		return "Zahl"
+		return "ZAHL"
 	case kindBool:
 		return "ja|nein"
 	case kindNotify:
-		return "Ziele"
+		return "ZIELE"
 	}
-	return "Name"
+	return "NAME"
 }

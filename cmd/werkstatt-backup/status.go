@@ -66,7 +66,7 @@ Exit-Codes von status:
 			return a.status(cmd, command, time.Duration(maxAge), strict)
 		},
 	}
-	cmd.Flags().StringVar(&command, "command", "export", "welcher `Befehl` geprüft wird: "+strings.Join(statusCommands, ", "))
+	cmd.Flags().StringVar(&command, "command", "export", "welcher `BEFEHL` geprüft wird: "+strings.Join(statusCommands, ", "))
 	_ = cmd.RegisterFlagCompletionFunc("command", cobra.FixedCompletions(statusCommands, cobra.ShellCompDirectiveNoFileComp))
 	cmd.Flags().BoolVar(&strict, "strict", false, "ein Lauf mit Warnungen (Exit-Code 3, alles gesichert) gilt als Fehler")
 	cmd.Flags().Var(&maxAge, "max-age", "höchstes Alter des letzten erfolgreichen Laufs (26h, 90m, 8d; 0 = beliebig)")
@@ -141,7 +141,7 @@ func (a *app) status(cmd *cobra.Command, command string, maxAge time.Duration, s
 type ageValue time.Duration
 
 func (v *ageValue) String() string { return monitor.Age(time.Duration(*v)) }
-func (v *ageValue) Type() string   { return "Dauer" }
+func (v *ageValue) Type() string   { return "DAUER" }
 
 func (v *ageValue) Set(s string) error {
 	d, err := parseAge(s)
