@@ -14,11 +14,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -148,9 +150,26 @@ func (s SMTP) HostPort() (string, int, error) {
 
 // Message is what a run's notification says.
 type Message struct {
-	Subject string // one line
+	Subject string // one line: the mail's subject, and a webhook's "text"
 	Text    string // the mail's body
 	JSON    []byte // the run's --json object: a webhook's body
+}
+
+// webhookBody is m.JSON with "text": m.Subject added in front, the field
+// chat webhooks (Slack, Mattermost, Rocket.Chat, Google Chat) show; a ping
+// URL ignores it. JSON that is no object, or has a "text", is sent as it is.
+func (m Message) webhookBody() []byte {
+	var probe map[string]json.RawMessage
+	if m.Subject == "" || json.Unmarshal(m.JSON, &probe) != nil || probe["text"] != nil {
+		return m.JSON
+	}
+	text, _ := json.Marshal(m.Subject)
+	body := bytes.TrimLeft(m.JSON, " \t\r\n")[1:] // after the "{"
+	sep := []byte(",")
+	if len(probe) == 0 {
+		sep = nil
+	}
+	return slices.Concat([]byte(`{"text":`), text, sep, body)
 }
 
 // Timeouts: a notification never holds up the next cron run for long.
@@ -176,7 +195,7 @@ func Send(ctx context.Context, targets []Target, smtp SMTP, l Level, m Message) 
 		}
 		var err error
 		if t.Webhook != "" {
-			err = postWebhook(ctx, t.Webhook, m.JSON)
+			err = postWebhook(ctx, t.Webhook, m.webhookBody())
 		} else {
 			err = sendMail(ctx, smtp, t.Mail, m)
 		}

@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -65,7 +66,7 @@ func TestWebhook(t *testing.T) {
 	defer srv.Close()
 	down := downURL(t)
 
-	msg := Message{Subject: "s", Text: "t", JSON: []byte(`{"command":"export","exit_code":1}`)}
+	msg := Message{Subject: "Export FEHLER", Text: "t", JSON: []byte(`{"command":"export","exit_code":1}`)}
 	targets := []Target{
 		{Webhook: srv.URL + "/ping/geheim", On: OnError},
 		{Webhook: srv.URL + "/ok-only", On: OnAlways},
@@ -84,7 +85,7 @@ func TestWebhook(t *testing.T) {
 			t.Errorf("the URL's token reached a message: %v / %s", r.Err, r.Target)
 		}
 	}
-	if len(bodies) != 3 || bodies[0] != `POST /ping/geheim application/json {"command":"export","exit_code":1}` {
+	if len(bodies) != 3 || bodies[0] != `POST /ping/geheim application/json {"text":"Export FEHLER","command":"export","exit_code":1}` {
 		t.Fatalf("server got: %q", bodies)
 	}
 
@@ -154,5 +155,24 @@ func TestMail(t *testing.T) {
 	}
 	if n := len(srv.Messages()); n != 1 {
 		t.Fatalf("%d messages, want 1", n)
+	}
+}
+
+func TestWebhookBody(t *testing.T) {
+	for _, c := range []struct{ subject, in, want string }{
+		{"S", `{"a":1}`, `{"text":"S","a":1}`},
+		{"S", `{}`, `{"text":"S"}`},
+		{"S", "\n {\"a\": 1}", `{"text":"S","a": 1}`},
+		{"S", `{"text":"eigener"}`, `{"text":"eigener"}`},
+		{"S", `[1]`, `[1]`},
+		{"", `{"a":1}`, `{"a":1}`},
+	} {
+		got := string(Message{Subject: c.subject, JSON: []byte(c.in)}.webhookBody())
+		if got != c.want {
+			t.Errorf("%q: %q, want %q", c.in, got, c.want)
+		}
+		if !json.Valid([]byte(got)) {
+			t.Errorf("%q: not JSON", got)
+		}
 	}
 }
