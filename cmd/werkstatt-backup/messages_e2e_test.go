@@ -102,3 +102,20 @@ func TestVersionFlagsAndPlaceholders(t *testing.T) {
 		}
 	}
 }
+
+// TestSMBWithoutPassword: a share reached without any password says which
+// variable or key to set, not "Benutzer oder Passwort falsch".
+func TestSMBWithoutPassword(t *testing.T) {
+	site := newSMBSite(t)
+	dir := t.TempDir()
+	r := wb(t, dir, "verify", "--archiv", site.url).expect(t, 1)
+	if !strings.Contains(r.stderr, "kein Passwort angegeben: ARCHIV_SMB_PASSWORD oder smb_password_file setzen") ||
+		strings.Contains(r.stderr, "Passwort falsch") {
+		t.Fatalf("stderr: %q", r.stderr)
+	}
+	// A wrong one is still called wrong.
+	r = wbEnv(t, dir, []string{"ARCHIV_SMB_PASSWORD=falsch"}, "verify", "--archiv", site.url).expect(t, 1)
+	if !strings.Contains(r.stderr, "Benutzer oder Passwort falsch") {
+		t.Fatalf("stderr: %q", r.stderr)
+	}
+}
