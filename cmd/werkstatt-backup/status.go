@@ -42,6 +42,10 @@ Ein Lauf, der mit Exit-Code 3 endete, aber alles gesichert hat (Datensätze, die
 Feldregeln verletzen, oder ohne eigenen Ordner), gilt als "OK mit Warnungen: N"
 (Exit-Code 0); mit --strict als Fehler.
 
+Alarme ohne eigenes Skript: "notify" in der Konfiguration schickt nach jedem Lauf
+das JSON des Laufs an Webhooks (z. B. Healthchecks, Chat) und Mails über SMTP,
+je Ziel bei "fehler", "warnung" oder "immer".
+
 Exit-Codes von status:
   0    der letzte Lauf war erfolgreich (oder nur mit Warnungen) und ist jünger als --max-age
   1    der letzte Lauf schlug fehl, ist zu alt, oder es gibt keinen
@@ -55,6 +59,9 @@ Exit-Codes von status:
   # Alarm per Mail, wie im Seed, aber ohne grep (z. B. stündlich aus cron)
   meldung=$(werkstatt-backup status --config /etc/werkstatt-backup/config.json) ||
     echo "$meldung" | mail -s "Werkstatt-Archiv Alert" admin@werkstatt.de
+
+  # auch Läufe mit Warnungen (Exit-Code 3) als Fehler melden
+  werkstatt-backup status --config /etc/werkstatt-backup/config.json --strict
 
   # maschinenlesbar
   werkstatt-backup status --site filiale-nord --json`,
