@@ -176,3 +176,14 @@ func TestWebhookBody(t *testing.T) {
 		}
 	}
 }
+
+// TestMailNeedsSTARTTLS: a server that offers no STARTTLS gets neither the
+// password nor the mail.
+func TestMailNeedsSTARTTLS(t *testing.T) {
+	srv := smtptest.Start(t, "backup", "s3cr3t-pw", smtptest.WithoutSTARTTLS())
+	conf := SMTP{Host: srv.Addr, User: "backup", Password: "s3cr3t-pw"}
+	res := Send(context.Background(), []Target{{Mail: "admin@werkstatt.de", On: OnAlways}}, conf, LevelOK, Message{Subject: "s", Text: "t"})
+	if len(res) != 1 || res[0].Err == nil || srv.Logins() != 0 || len(srv.Messages()) != 0 {
+		t.Fatalf("results %+v, %d logins, %d messages", res, srv.Logins(), len(srv.Messages()))
+	}
+}

@@ -212,10 +212,18 @@ func mailText(run monitor.Run, rep *backup.Report, body []byte) string {
 			fmt.Fprintf(&b, "%s - %s\n", p.Level, p)
 		}
 	}
+	if len(body) > maxMailJSON {
+		fmt.Fprintf(&b, "\nDer Bericht (wie mit --json) ist mit %d KB zu groß für eine Mail; die Meldungen stehen im Log.\n", len(body)/1024)
+		return b.String()
+	}
 	b.WriteString("\nBericht (wie mit --json):\n")
 	b.Write(body)
 	return b.String()
 }
+
+// maxMailJSON bounds the JSON a mail carries (a run with thousands of
+// warnings would make a mail of megabytes).
+const maxMailJSON = 64 << 10
 
 // archiveID identifies the archive of an archiv value in last_run.json,
 // whatever form it was given in: a local path made absolute (against the

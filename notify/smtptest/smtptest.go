@@ -38,17 +38,27 @@ type Server struct {
 	Pool    *x509.CertPool
 
 	user, password string
+	noTLS          bool // do not offer STARTTLS
 	tlsConf        *tls.Config
 	ln             net.Listener
 
-	mu   sync.Mutex
-	msgs []Message
-	wg   sync.WaitGroup
+	mu     sync.Mutex
+	msgs   []Message
+	logins int // AUTH attempts
+	conns  map[net.Conn]bool
+	wg     sync.WaitGroup
 }
+
+// Option changes how a test server behaves.
+type Option func(*Server)
+
+// WithoutSTARTTLS makes a server that never offers STARTTLS, as an old or
+// misconfigured one does: a client must not log in there in clear.
+func WithoutSTARTTLS() Option { return func(s *Server) { s.noTLS = true } }
 
 // Start starts a server that takes logins of user with password (user ""
 // takes mail without login); t's cleanup stops it.
-func Start(t testing.TB, user, password string) *Server {
+func Start(t testing.TB, user, password string, opts ...Option) *Server {
 	t.Helper()
 	certPEM, cert, err := selfSigned()
 	if err != nil {
@@ -61,14 +71,29 @@ func Start(t testing.TB, user, password string) *Server {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(certPEM)
 	s := &Server{Addr: ln.Addr().String(), CertPEM: certPEM, Pool: pool, user: user, password: password,
-		tlsConf: &tls.Config{Certificates: []tls.Certificate{cert}}, ln: ln}
+		tlsConf: &tls.Config{Certificates: []tls.Certificate{cert}}, ln: ln, conns: map[net.Conn]bool{}}
+	for _, o := range opts {
+		o(s)
+	}
 	s.wg.Add(1)
 	go s.serve()
 	t.Cleanup(func() {
 		ln.Close()
+		s.mu.Lock()
+		for c := range s.conns {
+			c.Close() // a client that gave up without QUIT
+		}
+		s.mu.Unlock()
 		s.wg.Wait()
 	})
 	return s
+}
+
+// Logins returns how many times a client tried to log in.
+func (s *Server) Logins() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.logins
 }
 
 // Messages returns the messages received so far.
@@ -85,10 +110,16 @@ func (s *Server) serve() {
 		if err != nil {
 			return
 		}
+		s.mu.Lock()
+		s.conns[c] = true
+		s.mu.Unlock()
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			s.session(c)
+			s.mu.Lock()
+			delete(s.conns, c)
+			s.mu.Unlock()
 		}()
 	}
 }
@@ -119,13 +150,16 @@ func (s *Server) session(c net.Conn) {
 		verb, arg, _ := strings.Cut(line, " ")
 		switch strings.ToUpper(verb) {
 		case "EHLO", "HELO":
-			if isTLS {
+			switch {
+			case isTLS:
 				say("250-localhost", "250-AUTH PLAIN", "250 8BITMIME")
-			} else {
+			case s.noTLS:
+				say("250-localhost", "250-AUTH PLAIN", "250 8BITMIME") // and would take a password in clear
+			default:
 				say("250-localhost", "250-STARTTLS", "250 8BITMIME")
 			}
 		case "STARTTLS":
-			if isTLS {
+			if isTLS || s.noTLS {
 				say("503 schon TLS")
 				continue
 			}
@@ -139,7 +173,7 @@ func (s *Server) session(c net.Conn) {
 			user, msg = "", Message{}
 		case "AUTH":
 			mech, initial, _ := strings.Cut(arg, " ")
-			if !isTLS || !strings.EqualFold(mech, "PLAIN") {
+			if !isTLS && !s.noTLS || !strings.EqualFold(mech, "PLAIN") {
 				say("504 nur PLAIN nach STARTTLS")
 				continue
 			}
@@ -152,6 +186,9 @@ func (s *Server) session(c net.Conn) {
 			}
 			raw, _ := base64.StdEncoding.DecodeString(initial)
 			parts := strings.Split(string(raw), "\x00")
+			s.mu.Lock()
+			s.logins++
+			s.mu.Unlock()
 			if len(parts) == 3 && s.user != "" && parts[1] == s.user && parts[2] == s.password {
 				user = parts[1]
 				say("235 angemeldet")
