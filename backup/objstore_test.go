@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/afero"
 
 	"werkstatt-backup/sample"
+	"werkstatt-backup/storage"
 	"werkstatt-backup/storage/objtest"
 )
 
@@ -37,7 +38,7 @@ func objFixture(t *testing.T, rows [][]string, lock bool) (*fixture, *objtest.St
 		return clock
 	})
 	a := s.Archive(lock)
-	f.fs, f.e.Fs, f.e.Caps = a.Fs, a.Fs, a.Caps
+	f.fs, f.e.Arch = a.Fs, a
 	return f, s, &clock
 }
 
@@ -178,7 +179,7 @@ func TestObjectStoreWritesPairInPlace(t *testing.T) {
 			}
 			// same size, other bytes: only the listing's hash tells
 			changeRows(t, f, "UPDATE auftraege SET kunde_name = upper(kunde_name) WHERE record_id = "+rows[0][0])
-			caps := f.e.Caps
+			caps := f.e.Arch.Caps
 			write := caps.WriteFile
 			caps.WriteFile = func(name string, data []byte, perm os.FileMode, sync bool) error {
 				if name == path.Join(dir, stopAt) {
@@ -186,12 +187,12 @@ func TestObjectStoreWritesPairInPlace(t *testing.T) {
 				}
 				return write(name, data, perm, sync)
 			}
-			fsys := f.e.Fs
+			fsys := f.e.Arch.Fs
 			if stopAt == "remove" {
 				fsys = removeFails{Fs: fsys, name: path.Join(dir, MetaTemp)}
 			}
 			stopped := *f.e
-			stopped.Caps, stopped.Fs = caps, fsys
+			stopped.Arch = &storage.Archive{Fs: fsys, Caps: caps}
 			s.ResetCounts()
 			r, _ := stopped.Export(context.Background(), ExportOptions{})
 			if stopAt == "remove" && (r.Written != 1 || r.Errors != 0) {

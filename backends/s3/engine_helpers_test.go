@@ -144,7 +144,7 @@ func newEngine(t testing.TB, a *storage.Archive, url string, n int) (*backup.Eng
 	}
 	var buf bytes.Buffer
 	e := &backup.Engine{
-		Fs: a.Fs, Caps: a.Caps, Archive: url, DBPath: db,
+		Arch: a, Archive: url, DBPath: db,
 		Log:     slog.New(slog.NewTextHandler(&syncWriter{w: &buf}, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		Workers: a.Caps.DefaultWorkers,
 	}
