@@ -28,10 +28,11 @@ import (
 // the renames durable afterwards (Capabilities.SyncAll): one call for a run.
 
 // writePair stages and commits one pair, each step synced; on a store
-// that writes files whole it writes the pair in place (writeInPlace).
-func (e *Engine) writePair(ctx context.Context, dir string, data []byte, meta codec.Meta) error {
+// that writes files whole it writes the pair in place (writeInPlace),
+// with no more requests than st allows.
+func (e *Engine) writePair(ctx context.Context, dir string, data []byte, meta codec.Meta, st pairState) error {
 	if e.Arch.Caps.AtomicWrite {
-		return e.writeInPlace(ctx, dir, data, meta)
+		return e.writeInPlace(ctx, dir, data, meta, st)
 	}
 	if err := e.stagePair(ctx, dir, data, meta, true); err != nil {
 		return err
@@ -92,29 +93,60 @@ func (e *Engine) commitPair(ctx context.Context, dir string, sync bool) error {
 }
 
 // On a store that writes a file whole or not at all (Capabilities.
-// AtomicWrite: an object store's PUT) a rename is a copy and a delete
-// (four requests for a pair, on top of the two temp writes), so the pair
-// is written in place, in an order that keeps the folder acceptable to
-// verify at every instant, as the renames do:
+// AtomicWrite: an object store's PUT) a rename is a copy and a delete, so
+// the pair is written in place, each file in one request, in an order
+// that never leaves an old pair torn. What the folder held decides how
+// much is needed (pairState):
 //
-//  1. meta.tmp.json, describing the new data.csv (the old pair is intact;
-//     a stop here leaves a temp file the next export removes);
-//  2. data.csv (now described by meta.tmp.json, as between the renames);
-//  3. meta.json (the commit marker);
-//  4. meta.tmp.json is removed (a leftover describes data.csv, which the
-//     next export rolls forward).
+//   - No meta.json yet (a new order): data.csv, then meta.json, the
+//     commit mark. Two requests. A stop between them leaves a data.csv
+//     without meta.json: verify reports that first backup as unfinished
+//     (not valid), the next export completes it; there was no old backup
+//     to tear.
+//   - data.csv already holds the new bytes (the listing's size and hash
+//     say so: a first backup stopped before its meta.json, or only
+//     meta.json differs): meta.json alone. One request.
+//   - Otherwise an old pair exists and data.csv changes:
+//     1. meta.tmp.json, describing the new data.csv (the old pair is
+//     intact; a stop here leaves a temp file the next export removes);
+//     2. data.csv (now described by meta.tmp.json, as between the renames);
+//     3. meta.json (the commit mark);
+//     4. meta.tmp.json is removed (a leftover describes data.csv, which
+//     the next export rolls forward).
+//     Four requests instead of the six of temp files and renames.
 //
-// Four requests instead of six. No file is removed when a write fails:
-// the store keeps the old one whole.
+// No folder is made or checked first: the store's folders are implicit
+// (Capabilities.ImplicitDirs; export skips them there). No file is
+// removed when a write fails: the store keeps the old one whole.
+
+// pairState is what the caller knows of a folder before it writes a pair
+// there: whether a meta.json exists, and whether data.csv already holds
+// exactly the bytes to be written.
+type pairState struct {
+	hasMeta  bool
+	sameData bool
+}
 
 // writeInPlace writes one pair in place (see above).
-func (e *Engine) writeInPlace(ctx context.Context, dir string, data []byte, meta codec.Meta) error {
+func (e *Engine) writeInPlace(ctx context.Context, dir string, data []byte, meta codec.Meta, st pairState) error {
 	metaTmp := path.Join(dir, MetaTemp)
 	enc := codec.EncodeMeta(meta)
-	for _, f := range []struct {
+	type file struct {
 		name string
 		data []byte
-	}{{metaTmp, enc}, {path.Join(dir, DataFile), data}, {path.Join(dir, MetaFile), enc}} {
+	}
+	var files []file
+	marker := false
+	switch {
+	case st.sameData:
+		files = []file{{path.Join(dir, MetaFile), enc}}
+	case !st.hasMeta:
+		files = []file{{path.Join(dir, DataFile), data}, {path.Join(dir, MetaFile), enc}}
+	default:
+		files = []file{{metaTmp, enc}, {path.Join(dir, DataFile), data}, {path.Join(dir, MetaFile), enc}}
+		marker = true
+	}
+	for _, f := range files {
 		if err := e.fenced(); err != nil {
 			return err
 		}
@@ -122,10 +154,15 @@ func (e *Engine) writeInPlace(ctx context.Context, dir string, data []byte, meta
 			return err // names the file and the step
 		}
 	}
+	if !marker {
+		return nil
+	}
 	if err := e.fenced(); err != nil {
 		return nil // the pair is written; the next export removes the marker
 	}
-	if err := e.Arch.Remove(ctx, metaTmp, storage.Always); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+	// The pair is complete: removing its marker is clean-up, also after
+	// an interruption.
+	if err := e.Arch.Remove(context.WithoutCancel(ctx), metaTmp, storage.Always); err != nil && !errors.Is(err, iofs.ErrNotExist) {
 		e.Log.Warn(fmt.Sprintf("%s nicht entfernt (%s); der nächste Export räumt auf", metaTmp, reason(err)))
 	}
 	return nil

@@ -345,6 +345,8 @@ func (e *Engine) exportOne(ctx context.Context, cur codec.Codec, it exportItem, 
 		return false, err
 	}
 	switch {
+	case e.Arch.Caps.ImplicitDirs:
+		// A file is created without its folder: nothing to make or check.
 	case absent:
 		if err := folders.create(ctx, it.folder); err != nil {
 			return false, err
@@ -365,7 +367,8 @@ func (e *Engine) exportOne(ctx context.Context, cur codec.Codec, it exportItem, 
 	if !sync {
 		return true, e.stagePair(ctx, it.folder, data, meta, false)
 	}
-	return true, e.writePair(ctx, it.folder, data, meta)
+	st := pairState{hasMeta: have[MetaFile] != nil, sameData: have[DataFile] != nil && listed.dataSame(it)}
+	return true, e.writePair(ctx, it.folder, data, meta, st)
 }
 
 // upToDate reports whether the folder already holds exactly this backup:

@@ -71,6 +71,9 @@ func (x *folderIndex) parent(ctx context.Context, dir string) *parentFolder {
 // outside the archive, where verify and restore never look (they do not
 // follow links either).
 func (x *folderIndex) linked(ctx context.Context, dir string) string {
+	if !x.arch.Caps.Links {
+		return "" // a store without links: nothing to list for it
+	}
 	p := x.parent(ctx, path.Dir(dir))
 	switch {
 	case p.isLink:

@@ -243,6 +243,16 @@ func (la *listedArchive) dataDiffers(it exportItem) bool {
 	return ok && (df.Size != int64(len(it.data)) || df.Hash != la.hash(it.data))
 }
 
+// dataSame reports whether the listing shows it's data.csv with exactly
+// the content export would write (then only meta.json may need writing).
+func (la *listedArchive) dataSame(it exportItem) bool {
+	if la == nil {
+		return false
+	}
+	df, ok := la.folders[it.folder][DataFile]
+	return ok && df.Size == int64(len(it.data)) && df.Hash == la.hash(it.data)
+}
+
 // listedFile is a file of the listing as an os.FileInfo.
 type listedFile struct {
 	name string

@@ -98,7 +98,7 @@ func (e *Engine) rewrite(ctx context.Context, cur codec.Codec, b *backupFile) er
 	meta.SchemaVersion = cur.Version()
 	meta.Checksum = hex.EncodeToString(sum[:])
 	meta.FileSize = int64(len(data))
-	return e.writePair(ctx, b.dir, data, meta)
+	return e.writePair(ctx, b.dir, data, meta, pairState{hasMeta: true})
 }
 
 func versionCounts(m map[string]int) string {
