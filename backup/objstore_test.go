@@ -136,9 +136,20 @@ func TestObjectStoreListingCatchesChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.ResetCounts()
+	_, written := writesTo(f, "")
 	r := f.export(ExportOptions{})
 	if r.Written != 6 || r.Unchanged != 14 {
 		t.Fatalf("export after changes: %d written, %d unchanged; want 6, 14\n%s", r.Written, r.Unchanged, f.log)
+	}
+	// A changed data.csv next to a meta.json keeps the marker protocol;
+	// where only meta.json differs (or is missing) it alone is written.
+	for i, want := range [][]string{
+		{MetaTemp, DataFile, MetaFile}, {MetaTemp, DataFile, MetaFile}, {MetaTemp, DataFile, MetaFile},
+		{MetaFile}, {MetaFile}, nil, {MetaFile}, // 5 is unchanged: another valid exported_at
+	} {
+		if got := written(folder(i)); !slices.Equal(got, want) {
+			t.Fatalf("backup %d (%s): wrote %v, want %v", i, folder(i), got, want)
+		}
 	}
 	reads := orderReads(s)
 	if !slicesContain(reads, folder(5)+"/"+MetaFile) {
