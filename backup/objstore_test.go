@@ -6,6 +6,7 @@ import (
 	iofs "io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -406,4 +407,110 @@ func TestObjectStoreUnfinishedNewOrder(t *testing.T) {
 	if v, err := f.e.Verify(t.Context(), VerifyOptions{WithDB: true}); err != nil || v.OK != 10 || v.Errors+v.Warnings != 0 {
 		t.Fatalf("verify after the next export: %v, %d OK\n%s", err, v.OK, problems(v))
 	}
+}
+
+// On a store that writes files whole, a run that stops after any of its
+// writes (every later write and removal of an order's file fails, as after
+// a kill) leaves no torn pair: verify finds no error, every order that had
+// a backup still has a valid one (old or new), a new order has a valid
+// backup, an unfinished one (named by a warning) or none, and the next
+// export completes everything. The uninterrupted run writes two files per
+// new order and three per changed one.
+func TestObjectStoreStopAfterEveryWrite(t *testing.T) {
+	rows := sample.Rows(8, 5)
+	cur := DefaultSchema().Codecs.Current()
+	folderOf := func(i int) string {
+		dir, err := Folder(cur.Identity(rows[i]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	isOrderFile := func(name string) bool {
+		return !strings.HasPrefix(name, HistoryDir+"/") && strings.Contains(name, "/")
+	}
+	// run exports 6 orders, then all 8 with orders 0 and 1 changed,
+	// stopping that second run after stopAfter writes of order files
+	// (-1: never); it returns the fixture and how many it wrote.
+	run := func(stopAfter int) (*fixture, int) {
+		f, _, _ := objFixture(t, rows, false)
+		f.e.Workers = 1
+		full := f.e.DBPath
+		f.e.DBPath = filepath.Join(f.dir, "teil.db")
+		if err := sample.CreateDB(context.Background(), f.e.DBPath, rows[:6]); err != nil {
+			t.Fatal(err)
+		}
+		f.export(ExportOptions{})
+		f.e.DBPath = full
+		changeRows(t, f, "UPDATE auftraege SET kunde_name = 'Geänderte Kundschaft' WHERE record_id IN ("+rows[0][0]+", "+rows[1][0]+")")
+		plain := f.e.Arch
+		var mu sync.Mutex
+		writes := 0
+		stopped := func(name string) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return stopAfter >= 0 && writes >= stopAfter && isOrderFile(name)
+		}
+		f.e.setFs(removeFailsWhen{Fs: f.e.Arch.Fs, fails: stopped})
+		caps := f.e.ownCaps()
+		write := caps.WriteFile
+		caps.WriteFile = func(name string, data []byte, perm os.FileMode, sync bool) error {
+			if stopped(name) {
+				return &os.PathError{Op: "close", Path: name, Err: errors.New("Lauf beendet")}
+			}
+			if isOrderFile(name) {
+				mu.Lock()
+				writes++
+				mu.Unlock()
+			}
+			return write(name, data, perm, sync)
+		}
+		_, _ = f.e.Export(context.Background(), ExportOptions{})
+		f.e.use(plain)
+		return f, writes
+	}
+	_, total := run(-1)
+	if total != 2*2+2*3 {
+		t.Fatalf("the second export wrote %d order files, want %d (2 new orders × 2, 2 changed × 3)", total, 2*2+2*3)
+	}
+	for n := range total {
+		f, _ := run(n)
+		v, err := f.e.Verify(context.Background(), VerifyOptions{})
+		if err != nil || v.Errors != 0 {
+			t.Fatalf("stop after %d writes: verify %v\n%s", n, err, problems(v))
+		}
+		if v.Folders.Valid < 6 {
+			t.Fatalf("stop after %d writes: %d valid backups, the 6 old ones at least\n%s", n, v.Folders.Valid, problems(v))
+		}
+		unfinished := 0
+		for _, p := range v.Problems {
+			if p.Level != LevelWarning || !strings.Contains(p.Message, "unvollständig") {
+				continue
+			}
+			if dir := path.Dir(p.Path); dir != folderOf(6) && dir != folderOf(7) {
+				t.Fatalf("stop after %d writes: %s, which had a backup, is unfinished", n, dir)
+			}
+			unfinished++
+		}
+		if v.Folders.Invalid != unfinished {
+			t.Fatalf("stop after %d writes: %d unfinished, %+v\n%s", n, unfinished, v.Folders, problems(v))
+		}
+		f.export(ExportOptions{})
+		if v, err := f.e.Verify(context.Background(), VerifyOptions{WithDB: true}); err != nil || v.OK != 8 || v.Errors+v.Warnings != 0 {
+			t.Fatalf("stop after %d writes, then export: verify %v, %d OK\n%s", n, err, v.OK, problems(v))
+		}
+	}
+}
+
+// removeFailsWhen is an Fs whose Remove fails for the names fails accepts.
+type removeFailsWhen struct {
+	afero.Fs
+	fails func(name string) bool
+}
+
+func (r removeFailsWhen) Remove(name string) error {
+	if r.fails(name) {
+		return &os.PathError{Op: "remove", Path: name, Err: errors.New("Lauf beendet")}
+	}
+	return r.Fs.Remove(name)
 }
