@@ -25,11 +25,12 @@ import (
 //
 // With sync, every file and the folder are synced on their own. Without,
 // the caller must make all staged files durable before committing any and
-// the renames durable afterwards (Capabilities.SyncAll): one call for a run.
+// the renames durable afterwards (Archive.BatchSync, SyncAll): one call for
+// a run.
 
 // writePair stages and commits one pair, each step synced; on a store
 // that writes files whole it writes the pair in place (writeInPlace),
-// with no more requests than st allows.
+// with no more requests than what the folder holds (st) needs.
 func (e *Engine) writePair(ctx context.Context, dir string, data []byte, meta codec.Meta, st pairState) error {
 	if e.Arch.Caps.AtomicWrite {
 		return e.writeInPlace(ctx, dir, data, meta, st)
