@@ -36,7 +36,8 @@ func (b *batchFs) SyncAll() error {
 func TestExportBatchSync(t *testing.T) {
 	f := newFixture(t, sample.Rows(12, 9))
 	b := &batchFs{Fs: f.fs}
-	f.e.Fs, f.e.Caps.SyncAll = b, b.SyncAll
+	f.e.setFs(b)
+	f.e.ownCaps().SyncAll = b.SyncAll
 	r := f.export(ExportOptions{})
 	if r.Written != 12 || b.calls != 2 {
 		t.Fatalf("written %d with %d SyncAll calls, want 12 and 2", r.Written, b.calls)
@@ -63,7 +64,8 @@ func TestExportBatchSyncFailureCommitsNothing(t *testing.T) {
 	db.Exec(context.Background(), `UPDATE auftraege SET hash = 'geändert'`)
 	db.Close()
 	b := &batchFs{Fs: f.fs, fail: true}
-	f.e.Fs, f.e.Caps.SyncAll = b, b.SyncAll
+	f.e.setFs(b)
+	f.e.ownCaps().SyncAll = b.SyncAll
 	r, err := f.e.Export(context.Background(), ExportOptions{})
 	if err == nil || r.Errors != 5 || r.Written != 0 {
 		t.Fatalf("err %v, report %+v", err, r)
@@ -82,7 +84,8 @@ func TestExportBatchSyncFailureCommitsNothing(t *testing.T) {
 func TestExportSyncsRenamesInChunks(t *testing.T) {
 	f := newFixture(t, sample.Rows(12, 9))
 	b := &batchFs{Fs: f.fs}
-	f.e.Fs, f.e.Caps.SyncAll = b, b.SyncAll
+	f.e.setFs(b)
+	f.e.ownCaps().SyncAll = b.SyncAll
 	f.e.renameChunk = 5
 	var committed []int // data.csv files at each SyncAll
 	b.onSync = func() {

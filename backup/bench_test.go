@@ -53,14 +53,14 @@ func BenchmarkExportFresh(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		benchExport(b, &Engine{Fs: a.Fs, Caps: a.Caps, DBPath: db})
+		benchExport(b, &Engine{Arch: a, DBPath: db})
 	}
 	perRecord(b)
 }
 
 // BenchmarkExportUnchanged checks 1,000 orders that are all up to date.
 func BenchmarkExportUnchanged(b *testing.B) {
-	e := &Engine{Fs: mem.New(), Caps: mem.Caps(), DBPath: benchDB(b, benchOrders)}
+	e := &Engine{Arch: &storage.Archive{Fs: mem.New(), Caps: mem.Caps()}, DBPath: benchDB(b, benchOrders)}
 	benchExport(b, e)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -71,7 +71,7 @@ func BenchmarkExportUnchanged(b *testing.B) {
 
 // BenchmarkVerify checks an archive of 1,000 orders.
 func BenchmarkVerify(b *testing.B) {
-	e := &Engine{Fs: mem.New(), Caps: mem.Caps(), DBPath: benchDB(b, benchOrders)}
+	e := &Engine{Arch: &storage.Archive{Fs: mem.New(), Caps: mem.Caps()}, DBPath: benchDB(b, benchOrders)}
 	benchExport(b, e)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -85,13 +85,13 @@ func BenchmarkVerify(b *testing.B) {
 // BenchmarkRestore rebuilds a new SQLite database from 1,000 orders.
 func BenchmarkRestore(b *testing.B) {
 	fsys := mem.New()
-	benchExport(b, &Engine{Fs: fsys, Caps: mem.Caps(), DBPath: benchDB(b, benchOrders)})
+	benchExport(b, &Engine{Arch: &storage.Archive{Fs: fsys, Caps: mem.Caps()}, DBPath: benchDB(b, benchOrders)})
 	dir := b.TempDir()
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
 		i++
-		e := &Engine{Fs: fsys, Caps: mem.Caps(), DBPath: filepath.Join(dir, strconv.Itoa(i)+".db")}
+		e := &Engine{Arch: &storage.Archive{Fs: fsys, Caps: mem.Caps()}, DBPath: filepath.Join(dir, strconv.Itoa(i)+".db")}
 		if r, err := e.Restore(context.Background(), RestoreOptions{}); err != nil || r.OK != benchOrders {
 			b.Fatalf("restore: %v\n%s", err, problems(r))
 		}

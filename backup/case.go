@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path"
@@ -14,8 +15,8 @@ import (
 // The rename changes letter case only; it is skipped when the lower-case
 // name is listed too (then both are separate files) and in a dry run. The
 // returned entries carry the new names.
-func (e *Engine) lowerCaseNames(folder string, entries []os.FileInfo, dryRun bool) ([]os.FileInfo, error) {
-	if !e.Caps.CaseInsensitive {
+func (e *Engine) lowerCaseNames(ctx context.Context, folder string, entries []os.FileInfo, dryRun bool) ([]os.FileInfo, error) {
+	if !e.Arch.Caps.CaseInsensitive {
 		return entries, nil
 	}
 	listed := make(map[string]bool, len(entries))
@@ -32,7 +33,7 @@ func (e *Engine) lowerCaseNames(folder string, entries []os.FileInfo, dryRun boo
 			if err := e.fenced(); err != nil {
 				return nil, err
 			}
-			if err := e.Fs.Rename(path.Join(folder, name), path.Join(folder, lower)); err != nil {
+			if err := e.Arch.Rename(ctx, path.Join(folder, name), path.Join(folder, lower)); err != nil {
 				return nil, fmt.Errorf("%s in %s umbenennen: %w", path.Join(folder, name), lower, err)
 			}
 			e.Log.Info(fmt.Sprintf("Umbenannt: %s → %s", path.Join(folder, name), lower))

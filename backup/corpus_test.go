@@ -314,7 +314,7 @@ func TestCorpus(t *testing.T) {
 			db := filepath.Join(t.TempDir(), "werkstatt.db")
 			writeFile(t, db, dbBytes)
 			a := archive()
-			e := &Engine{Fs: a.Fs, Caps: a.Caps, DBPath: db, Workers: 2}
+			e := &Engine{Arch: a, DBPath: db, Workers: 2}
 
 			// verify
 			r, err := withTimeout(t, "verify", 20*time.Second, func() (*Report, error) {
@@ -368,7 +368,7 @@ func TestCorpus(t *testing.T) {
 
 			// export of record 12 into the damaged archive
 			a = archive()
-			e = &Engine{Fs: a.Fs, Caps: a.Caps, DBPath: exportDB, Workers: 2}
+			e = &Engine{Arch: a, DBPath: exportDB, Workers: 2}
 			r, err = withTimeout(t, "export", 20*time.Second, func() (*Report, error) {
 				return e.Export(context.Background(), ExportOptions{})
 			})
@@ -392,7 +392,7 @@ func TestCorpusSymlinkTargetsStayUntouched(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := local.NewArchive(root)
-	e := &Engine{Fs: a.Fs, Caps: a.Caps, DBPath: db}
+	e := &Engine{Arch: a, DBPath: db}
 	if r, err := e.Export(context.Background(), ExportOptions{}); err != nil {
 		t.Fatalf("%v\n%s", err, problems(r))
 	}

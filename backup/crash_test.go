@@ -45,12 +45,12 @@ func TestStopBetweenRenamesLeavesAVerifiableArchive(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	mem := f.e.Fs
-	f.e.Fs = &stopAt{Fs: mem, suffix: "/meta.json", after: 3}
+	mem := f.e.Arch.Fs
+	f.e.setFs(&stopAt{Fs: mem, suffix: "/meta.json", after: 3})
 	if _, err := f.e.Export(context.Background(), ExportOptions{}); err == nil {
 		t.Fatal("export with failing renames succeeded")
 	}
-	f.e.Fs = mem
+	f.e.setFs(mem)
 
 	// verify: no errors, every half-renamed pair is named as a warning.
 	r, err := f.e.Verify(context.Background(), VerifyOptions{WithDB: true})
@@ -89,10 +89,10 @@ func TestMigrateCompletesHalfRenamedPairs(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	mem := f.e.Fs
-	f.e.Fs = &stopAt{Fs: mem, suffix: "/meta.json"}
+	mem := f.e.Arch.Fs
+	f.e.setFs(&stopAt{Fs: mem, suffix: "/meta.json"})
 	f.e.Export(context.Background(), ExportOptions{})
-	f.e.Fs = mem
+	f.e.setFs(mem)
 	r, err := f.e.Migrate(context.Background(), MigrateOptions{})
 	if err != nil || r.OK != 4 {
 		t.Fatalf("migrate: %v %+v\n%s", err, r, problems(r))

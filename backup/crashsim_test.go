@@ -25,7 +25,6 @@ import (
 	"werkstatt-backup/storage"
 	"werkstatt-backup/storage/faultfs"
 	"werkstatt-backup/store"
-	"werkstatt-backup/walk"
 )
 
 // A crash of the process is simulated with faultfs.CrashAfter: the first n
@@ -92,7 +91,7 @@ func crashEngine(fsys afero.Fs, db string, schema Schema) *Engine {
 	if ff, ok := fsys.(*faultfs.Fs); ok { // the wrapper declares SyncAll for the batch path
 		caps = ff.Caps()
 	}
-	return &Engine{Fs: fsys, Caps: caps, DBPath: db, Schema: schema, Workers: 1, LockTimeout: 0, Open: cachedOpen}
+	return &Engine{Arch: &storage.Archive{Fs: fsys, Caps: caps}, DBPath: db, Schema: schema, Workers: 1, LockTimeout: 0, Open: cachedOpen}
 }
 
 var rowCache sync.Map // database path → rowsDB
@@ -209,7 +208,7 @@ func checkAfterCrash(t *testing.T, fsys afero.Fs, schema Schema, allowed map[str
 	named := func(dir string) bool {
 		return slices.ContainsFunc(r.Problems, func(p Problem) bool { return strings.HasPrefix(p.Path, dir+"/") })
 	}
-	err = walk.WalkDirs(fsys, storage.Capabilities{}, ".", func(dir string, entries []os.FileInfo, err error) error {
+	err = (&storage.Archive{Fs: fsys, Caps: storage.Capabilities{}}).WalkDirs(context.Background(), ".", func(dir string, entries []os.FileInfo, err error) error {
 		if err != nil {
 			return err
 		}
@@ -258,7 +257,7 @@ func assertNoTornFiles(t *testing.T, fsys afero.Fs, schema Schema) {
 		c, _ := schema.Codecs.Lookup(v)
 		headers[strings.Join(codec.Names(c), ",")] = true
 	}
-	err := walk.WalkDirs(fsys, storage.Capabilities{}, ".", func(dir string, entries []os.FileInfo, err error) error {
+	err := (&storage.Archive{Fs: fsys, Caps: storage.Capabilities{}}).WalkDirs(context.Background(), ".", func(dir string, entries []os.FileInfo, err error) error {
 		if err != nil {
 			return err
 		}

@@ -1,7 +1,9 @@
 // Package backup is the engine: Export writes every row of auftraege as
 // data.csv + meta.json into its order's folder, Verify checks those backups,
-// Restore rebuilds the table from them. It works on any afero.Fs and on the
-// narrow Database interface below; it knows nothing of concrete backends.
+// Restore rebuilds the table from them. It reaches the archive only through
+// its handle (storage.Archive, every call with the run's context) and the
+// database through the narrow Database interface below; it knows nothing of
+// concrete backends.
 package backup
 
 import (
@@ -11,8 +13,6 @@ import (
 	"log/slog"
 	"runtime"
 	"time"
-
-	"github.com/spf13/afero"
 
 	"werkstatt-backup/codec"
 	v1 "werkstatt-backup/codec/v1"
@@ -75,16 +75,16 @@ func DefaultSchema() Schema {
 
 // Engine runs the commands against one archive and one database.
 type Engine struct {
-	Fs          afero.Fs      // the archive, rooted at its top folder
-	Archive     string        // display name of the archive (for reports)
-	DBPath      string        // path of werkstatt.db
-	Open        Opener        // nil: OpenStore
-	Schema      Schema        // zero: DefaultSchema()
-	Log         *slog.Logger  // nil: discard
-	Workers     int           // parallel file operations; 0: what the backend suggests (Caps.DefaultWorkers), else 8 or more
-	LockTimeout time.Duration // how long to wait for .backup.lock
-	Version     string        // program version, written into the lock
-	Site        string        // site name for reports, if any
+	Arch        *storage.Archive // the archive's handle
+	Archive     string           // display name of the archive (for reports)
+	DBPath      string           // path of werkstatt.db
+	Open        Opener           // nil: OpenStore
+	Schema      Schema           // zero: DefaultSchema()
+	Log         *slog.Logger     // nil: discard
+	Workers     int              // parallel file operations; 0: what the backend suggests (Caps.DefaultWorkers), else 8 or more
+	LockTimeout time.Duration    // how long to wait for .backup.lock
+	Version     string           // program version, written into the lock
+	Site        string           // site name for reports, if any
 	Now         func() time.Time
 	// MassChange is the share of backups (0.25: 25 %) one export may change
 	// or remove before it refuses to write anything; 0 switches the guard
@@ -101,13 +101,6 @@ type Engine struct {
 	// progress bar): phase is one of the Phase constants, total < 0 while
 	// the total is not known yet (the archive is still being listed).
 	Progress func(phase string, done, total int)
-
-	// Caps is what the archive's backend declares about Fs
-	// (storage.Archive.Caps): the engine asks it, never the backend.
-	// Export lists an archive that can list itself instead of reading
-	// every backup; the history retains what it writes on a store with
-	// Object Lock.
-	Caps storage.Capabilities
 
 	held *lock.Lock // the run's lock, for fenced (set by lock)
 
@@ -168,8 +161,8 @@ func (e *Engine) init() {
 	}
 	if e.Workers <= 0 {
 		e.Workers = max(8, 4*runtime.NumCPU())
-		if e.Caps.DefaultWorkers > 0 {
-			e.Workers = e.Caps.DefaultWorkers
+		if e.Arch.Caps.DefaultWorkers > 0 {
+			e.Workers = e.Arch.Caps.DefaultWorkers
 		}
 	}
 	if e.Now == nil {

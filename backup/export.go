@@ -67,24 +67,25 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 		return r, err
 	}
 	exportedAt := e.Now().Format("2006-01-02T15:04:05")
-	batch := e.Caps.SyncAll // non-nil: commit all pairs together
+	batch := e.Arch.BatchSync() // commit all pairs together
 	staged := make([]bool, len(items))
-	folders := newFolderIndex(e.Fs, e.Caps)
-	listed := e.listForExport(opts)
+	folders := newFolderIndex(e.Arch)
+	listed := e.listForExport(ctx, opts)
+	readMeta := func(name string) ([]byte, error) { return e.readMeta(ctx, name) }
 	var ioErrs int
 	forEach(ctx, len(items), e.Workers, e.phase(PhaseWrite), func(i int) {
 		it := items[i]
-		if listed != nil && listed.unchanged(it, wantMeta(cur, it), e.readMeta) {
+		if listed != nil && listed.unchanged(it, wantMeta(cur, it), readMeta) {
 			r.count(&r.Unchanged, 1)
 			r.count(&r.OK, 1)
 			return
 		}
-		written, err := e.exportOne(cur, it, folders, exportedAt, opts, batch == nil, listed)
+		written, err := e.exportOne(ctx, cur, it, folders, exportedAt, opts, !batch, listed)
 		switch {
 		case err != nil:
 			e.exportFailed(r, it, err)
 			r.count(&ioErrs, 1)
-		case written && batch != nil && !opts.DryRun:
+		case written && batch && !opts.DryRun:
 			staged[i] = true
 		case written:
 			e.exported(r, it)
@@ -93,19 +94,19 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 			r.count(&r.OK, 1)
 		}
 	})
-	if batch != nil && ctx.Err() == nil {
-		ioErrs += e.commitBatch(ctx, r, batch, items, staged)
+	if batch && ctx.Err() == nil {
+		ioErrs += e.commitBatch(ctx, r, items, staged)
 	}
 	if err := ctx.Err(); err != nil {
 		return r, err // interrupted: no summary line, the caller logs the abort
 	}
 	if !opts.DryRun && (listed == nil || listed.unplaced) {
-		e.removeStaleUnplaced(r, items, cur.Version())
+		e.removeStaleUnplaced(ctx, r, items, cur.Version())
 	}
 	var histErr error
 	if !opts.DryRun {
 		if plan == nil || r.failed.any() {
-			plan = e.planRecords(cur, items, seen, &r.failed, prev, folders)
+			plan = e.planRecords(ctx, cur, items, seen, &r.failed, prev, folders)
 		}
 		histErr = e.recordHistory(ctx, r, hs, plan)
 		if err := ctx.Err(); err != nil {
@@ -133,9 +134,10 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 }
 
 // commitBatch makes every staged temp file durable with one SyncAll,
-// renames all staged pairs, and makes the renames durable with another.
+// renames all staged pairs, and makes the renames durable with another
+// (also after an interruption: what was renamed is made durable).
 // It returns the number of records that failed.
-func (e *Engine) commitBatch(ctx context.Context, r *Report, syncAll func() error, items []exportItem, staged []bool) int {
+func (e *Engine) commitBatch(ctx context.Context, r *Report, items []exportItem, staged []bool) int {
 	var todo []exportItem
 	for i, ok := range staged {
 		if ok {
@@ -146,7 +148,7 @@ func (e *Engine) commitBatch(ctx context.Context, r *Report, syncAll func() erro
 		return 0
 	}
 	e.step(PhaseSync, 0, 1)
-	if err := syncAll(); err != nil {
+	if err := e.Arch.SyncAll(ctx); err != nil {
 		for _, it := range todo {
 			e.exportFailed(r, it, err)
 		}
@@ -165,7 +167,7 @@ func (e *Engine) commitBatch(ctx context.Context, r *Report, syncAll func() erro
 			progress = func(done, _ int) { p(start+done, len(todo)) }
 		}
 		forEach(ctx, len(part), e.Workers, progress, func(i int) {
-			if err := e.commitPair(part[i].folder, false); err != nil {
+			if err := e.commitPair(ctx, part[i].folder, false); err != nil {
 				e.exportFailed(r, part[i], err)
 				r.count(&failed, 1)
 				return
@@ -173,7 +175,7 @@ func (e *Engine) commitBatch(ctx context.Context, r *Report, syncAll func() erro
 			e.exported(r, part[i])
 		})
 		e.step(PhaseSync, 0, 1)
-		if err := syncAll(); err != nil {
+		if err := e.Arch.SyncAll(context.WithoutCancel(ctx)); err != nil {
 			r.errorf("", 0, "Sync des Archivs nach dem Umbenennen: %s", reason(err))
 			return failed + 1
 		}
@@ -298,7 +300,7 @@ func columnMapping(table, schema []string) ([]int, error) {
 // With sync false it only stages the pair; commitBatch renames it. With
 // a listing of the archive (nil: none) the folder is not listed again
 // and a data.csv the listing shows different is not read.
-func (e *Engine) exportOne(cur codec.Codec, it exportItem, folders *folderIndex, exportedAt string, opts ExportOptions, sync bool, listed *listedArchive) (bool, error) {
+func (e *Engine) exportOne(ctx context.Context, cur codec.Codec, it exportItem, folders *folderIndex, exportedAt string, opts ExportOptions, sync bool, listed *listedArchive) (bool, error) {
 	if err := e.fenced(); err != nil {
 		return false, err
 	}
@@ -306,21 +308,21 @@ func (e *Engine) exportOne(cur codec.Codec, it exportItem, folders *folderIndex,
 	sum := sha256.Sum256(data)
 	checksum := hex.EncodeToString(sum[:])
 
-	if l := folders.linked(it.folder); l != "" {
+	if l := folders.linked(ctx, it.folder); l != "" {
 		return false, fmt.Errorf("%s ist ein symbolischer Link; export schreibt nicht durch Links (durch einen echten Ordner ersetzen)", l)
 	}
 	entries, fromList := listed.entries(it.folder)
-	absent := !fromList && folders.absent(it.folder)
+	absent := !fromList && folders.absent(ctx, it.folder)
 	if !absent && !fromList {
 		var err error
-		entries, err = storage.ReadDir(e.Fs, e.Caps, it.folder)
+		entries, err = e.Arch.ReadDir(ctx, it.folder)
 		if errors.Is(err, iofs.ErrNotExist) {
 			entries = nil
 		} else if err != nil {
 			return false, err
 		}
 	}
-	entries, err := e.lowerCaseNames(it.folder, entries, opts.DryRun)
+	entries, err := e.lowerCaseNames(ctx, it.folder, entries, opts.DryRun)
 	if err != nil {
 		return false, err
 	}
@@ -329,11 +331,11 @@ func (e *Engine) exportOne(cur codec.Codec, it exportItem, folders *folderIndex,
 		have[fi.Name()] = fi
 	}
 	if !opts.DryRun {
-		if err := e.settleTemps(it.folder, have, sync); err != nil {
+		if err := e.settleTemps(ctx, it.folder, have, sync); err != nil {
 			return false, err
 		}
 	}
-	if !opts.Full && !listed.dataDiffers(it) && e.upToDate(it, have, data, checksum, cur.Version()) {
+	if !opts.Full && !listed.dataDiffers(it) && e.upToDate(ctx, it, have, data, checksum, cur.Version()) {
 		return false, nil
 	}
 	if opts.DryRun {
@@ -343,12 +345,14 @@ func (e *Engine) exportOne(cur codec.Codec, it exportItem, folders *folderIndex,
 		return false, err
 	}
 	switch {
+	case e.Arch.Caps.ImplicitDirs:
+		// A file is created without its folder: nothing to make or check.
 	case absent:
-		if err := folders.create(it.folder); err != nil {
+		if err := folders.create(ctx, it.folder); err != nil {
 			return false, err
 		}
 	case entries == nil:
-		if err := e.Fs.MkdirAll(it.folder, 0o755); err != nil {
+		if err := e.Arch.MkdirAll(ctx, it.folder); err != nil {
 			return false, err
 		}
 	}
@@ -361,20 +365,21 @@ func (e *Engine) exportOne(cur codec.Codec, it exportItem, folders *folderIndex,
 		FileSize:      int64(len(data)),
 	}
 	if !sync {
-		return true, e.stagePair(it.folder, data, meta, false)
+		return true, e.stagePair(ctx, it.folder, data, meta, false)
 	}
-	return true, e.writePair(it.folder, data, meta)
+	st := pairState{hasMeta: have[MetaFile] != nil, sameData: have[DataFile] != nil && listed.dataSame(it)}
+	return true, e.writePair(ctx, it.folder, data, meta, st)
 }
 
 // upToDate reports whether the folder already holds exactly this backup:
 // data.csv byte-identical and a meta.json that describes it, current version.
-func (e *Engine) upToDate(it exportItem, have map[string]os.FileInfo, data []byte, checksum, version string) bool {
+func (e *Engine) upToDate(ctx context.Context, it exportItem, have map[string]os.FileInfo, data []byte, checksum, version string) bool {
 	df, mf := have[DataFile], have[MetaFile]
 	if df == nil || mf == nil || !df.Mode().IsRegular() || !mf.Mode().IsRegular() ||
 		df.Size() != int64(len(data)) || mf.Size() > codec.MaxMetaSize {
 		return false
 	}
-	raw, err := e.readLimited(path.Join(it.folder, MetaFile), codec.MaxMetaSize)
+	raw, err := e.readLimited(ctx, path.Join(it.folder, MetaFile), codec.MaxMetaSize)
 	if err != nil {
 		return false
 	}
@@ -382,7 +387,7 @@ func (e *Engine) upToDate(it exportItem, have map[string]os.FileInfo, data []byt
 	if err != nil || !metaDescribes(m, it, checksum, version) {
 		return false
 	}
-	old, err := e.readLimited(path.Join(it.folder, DataFile), int64(len(data)))
+	old, err := e.readLimited(ctx, path.Join(it.folder, DataFile), int64(len(data)))
 	return err == nil && bytes.Equal(old, data)
 }
 
@@ -393,13 +398,13 @@ func (e *Engine) upToDate(it exportItem, have map[string]os.FileInfo, data []byt
 // is rolled forward first, because removing meta.tmp.json would leave a
 // data.csv that no marker describes until this run renames its own pair.
 // Every other temp file is an unfinished stage and is removed.
-func (e *Engine) settleTemps(folder string, have map[string]os.FileInfo, sync bool) error {
+func (e *Engine) settleTemps(ctx context.Context, folder string, have map[string]os.FileInfo, sync bool) error {
 	if tmp := have[MetaTemp]; tmp != nil && have[DataFile] != nil && have[DataFile].Mode().IsRegular() {
-		data, err := e.readLimited(path.Join(folder, DataFile), codec.MaxDataSize)
+		data, err := e.readLimited(ctx, path.Join(folder, DataFile), codec.MaxDataSize)
 		if err == nil {
 			sum := sha256.Sum256(data)
-			if _, ok := e.tempMetaFor(folder, tmp, data, hex.EncodeToString(sum[:])); ok {
-				if err := e.rollForward(folder, sync); err != nil {
+			if _, ok := e.tempMetaFor(ctx, folder, tmp, data, hex.EncodeToString(sum[:])); ok {
+				if err := e.rollForward(ctx, folder, sync); err != nil {
 					return err
 				}
 				have[MetaFile] = tmp
@@ -415,7 +420,7 @@ func (e *Engine) settleTemps(folder string, have map[string]os.FileInfo, sync bo
 		if err := e.fenced(); err != nil {
 			return err
 		}
-		if err := e.Fs.Remove(path.Join(folder, tmp)); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+		if err := e.Arch.Remove(ctx, path.Join(folder, tmp), storage.Always); err != nil && !errors.Is(err, iofs.ErrNotExist) {
 			return err
 		}
 		e.Log.Info(fmt.Sprintf("Temporäre Datei entfernt: %s/%s", folder, tmp))

@@ -9,8 +9,10 @@ import (
 	"testing"
 
 	"werkstatt-backup/codec"
+	"werkstatt-backup/internal/legacy"
 	"werkstatt-backup/lock"
 	"werkstatt-backup/sample"
+	"werkstatt-backup/storage"
 )
 
 func TestExportWritesDataAndMeta(t *testing.T) {
@@ -108,7 +110,7 @@ func TestExportMissingDatabase(t *testing.T) {
 
 func TestExportWaitsForLockThenGivesUp(t *testing.T) {
 	f := newFixture(t, sample.Rows(1, 1))
-	held, err := lock.AcquireLock(context.Background(), f.fs, testCaps, lock.LockOptions{Operation: "restore"})
+	held, err := legacy.AcquireLock(context.Background(), &storage.Archive{Fs: f.fs, Caps: testCaps}, lock.LockOptions{Operation: "restore"})
 	if err != nil {
 		t.Fatal(err)
 	}

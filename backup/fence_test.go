@@ -135,7 +135,7 @@ func TestExportStopsWritingWhenTheLockIsLost(t *testing.T) {
 			// Pair 5 = renames 9 (data.csv) and 10 (meta.json): the lock is
 			// lost in the middle of committing pair 5.
 			lfs := &loseLockFs{Fs: f.fs, t: t, n: 10, taken: taken, noticed: noticed}
-			f.e.Fs = lfs
+			f.e.setFs(lfs)
 			r, err := f.e.Export(context.Background(), ExportOptions{})
 			if err == nil {
 				t.Fatal("export with a lost lock succeeded")
@@ -176,7 +176,7 @@ func TestMigrateStopsWritingWhenTheLockIsLost(t *testing.T) {
 	f.e.Log = slog.New(noticeHandler{Handler: f.e.Log.Handler(), once: &sync.Once{}, lost: noticed})
 	f.e.Workers = 1
 	f.e.Schema = chainSchema("2.0", step12)
-	f.e.Fs = &loseLockFs{Fs: f.fs, t: t, n: 10, taken: true, noticed: noticed}
+	f.e.setFs(&loseLockFs{Fs: f.fs, t: t, n: 10, taken: true, noticed: noticed})
 	r, err := f.e.Migrate(context.Background(), MigrateOptions{})
 	if err == nil || !strings.Contains(err.Error(), "35 Sicherungen konnten nicht migriert werden") {
 		t.Fatalf("err = %v", err)

@@ -1,12 +1,11 @@
 package backup
 
 import (
+	"context"
 	"errors"
 	iofs "io/fs"
 	"path"
 	"sync"
-
-	"github.com/spf13/afero"
 
 	"werkstatt-backup/storage"
 )
@@ -19,8 +18,7 @@ import (
 // per order, over SMB one of 17 requests. If a parent cannot be listed,
 // every folder below it is asked as before.
 type folderIndex struct {
-	fs      afero.Fs
-	caps    storage.Capabilities
+	arch    *storage.Archive
 	mu      sync.Mutex
 	parents map[string]*parentFolder
 }
@@ -35,11 +33,13 @@ type parentFolder struct {
 	exists bool // known to exist (listed or created)
 }
 
-func newFolderIndex(fsys afero.Fs, caps storage.Capabilities) *folderIndex {
-	return &folderIndex{fs: fsys, caps: caps, parents: make(map[string]*parentFolder)}
+func newFolderIndex(arch *storage.Archive) *folderIndex {
+	return &folderIndex{arch: arch, parents: make(map[string]*parentFolder)}
 }
 
-func (x *folderIndex) parent(dir string) *parentFolder {
+// parent lists dir once; the run's ctx of the first caller does it (a
+// cancelled listing leaves the parent unknown: every child is asked).
+func (x *folderIndex) parent(ctx context.Context, dir string) *parentFolder {
 	x.mu.Lock()
 	p := x.parents[dir]
 	if p == nil {
@@ -48,11 +48,11 @@ func (x *folderIndex) parent(dir string) *parentFolder {
 	}
 	x.mu.Unlock()
 	p.once.Do(func() {
-		if x.caps.Lstat != nil {
-			fi, err := x.caps.Lstat(dir)
+		if x.arch.Caps.Links {
+			fi, err := x.arch.Lstat(ctx, dir)
 			p.isLink = err == nil && fi.Mode()&iofs.ModeSymlink != 0
 		}
-		entries, err := storage.ReadDir(x.fs, x.caps, dir)
+		entries, err := x.arch.ReadDir(ctx, dir)
 		switch {
 		case err == nil:
 			p.known, p.exists, p.modes = true, true, make(map[string]iofs.FileMode, len(entries))
@@ -70,8 +70,11 @@ func (x *folderIndex) parent(dir string) *parentFolder {
 // Export writes through no link: a linked folder would put the backup
 // outside the archive, where verify and restore never look (they do not
 // follow links either).
-func (x *folderIndex) linked(dir string) string {
-	p := x.parent(path.Dir(dir))
+func (x *folderIndex) linked(ctx context.Context, dir string) string {
+	if !x.arch.Caps.Links {
+		return "" // a store without links: nothing to list for it
+	}
+	p := x.parent(ctx, path.Dir(dir))
 	switch {
 	case p.isLink:
 		return path.Dir(dir)
@@ -82,26 +85,30 @@ func (x *folderIndex) linked(dir string) string {
 }
 
 // absent reports whether dir did certainly not exist when this run began.
-func (x *folderIndex) absent(dir string) bool {
-	p := x.parent(path.Dir(dir))
+func (x *folderIndex) absent(ctx context.Context, dir string) bool {
+	p := x.parent(ctx, path.Dir(dir))
 	_, listed := p.modes[path.Base(dir)]
 	return p.known && !listed
 }
 
 // create makes dir, which absent reported missing: its parent first, once
 // for all its children.
-func (x *folderIndex) create(dir string) error {
-	p := x.parent(path.Dir(dir))
+func (x *folderIndex) create(ctx context.Context, dir string) error {
+	p := x.parent(ctx, path.Dir(dir))
 	p.mu.Lock()
 	if !p.exists {
-		if err := x.fs.MkdirAll(path.Dir(dir), 0o755); err != nil {
+		if err := x.arch.MkdirAll(ctx, path.Dir(dir)); err != nil {
 			p.mu.Unlock()
 			return err
 		}
 		p.exists = true
 	}
 	p.mu.Unlock()
-	if err := x.fs.Mkdir(dir, 0o755); err != nil && !errors.Is(err, iofs.ErrExist) {
+	// One Mkdir, not MkdirAll's stat first: the handle has no Mkdir.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := x.arch.FS(ctx).Mkdir(dir, 0o755); err != nil && !errors.Is(err, iofs.ErrExist) {
 		return err
 	}
 	return nil

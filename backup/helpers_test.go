@@ -36,7 +36,23 @@ type fixture struct {
 var testCaps = storage.Capabilities{AtomicRename: true, ExclusiveCreate: true}
 
 // use makes a the engine's archive.
-func (e *Engine) use(a *storage.Archive) { e.Fs, e.Caps = a.Fs, a.Caps }
+func (e *Engine) use(a *storage.Archive) { e.Arch = a }
+
+// setFs makes fsys the filesystem of the engine's archive, with the same
+// capabilities, on a copy of the handle (other engines keep theirs).
+func (e *Engine) setFs(fsys afero.Fs) {
+	a := *e.Arch
+	a.Fs = fsys
+	e.Arch = &a
+}
+
+// ownCaps gives the engine a copy of its archive handle and returns its
+// capabilities to change.
+func (e *Engine) ownCaps() *storage.Capabilities {
+	a := *e.Arch
+	e.Arch = &a
+	return &e.Arch.Caps
+}
 
 // archiveOf is fsys as an archive with testCaps.
 func archiveOf(fsys afero.Fs) *storage.Archive { return &storage.Archive{Fs: fsys, Caps: testCaps} }
@@ -55,8 +71,7 @@ func newFixture(t *testing.T, rows [][]string) *fixture {
 	clock := time.Date(2024, 7, 29, 10, 30, 0, 0, time.Local)
 	var mu sync.Mutex
 	e := &Engine{
-		Fs:          fsys,
-		Caps:        testCaps,
+		Arch:        archiveOf(fsys),
 		DBPath:      db,
 		Log:         slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		LockTimeout: 200 * time.Millisecond,

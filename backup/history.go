@@ -11,6 +11,7 @@ import (
 
 	"werkstatt-backup/codec"
 	"werkstatt-backup/history"
+	"werkstatt-backup/internal/legacy"
 	"werkstatt-backup/lock"
 )
 
@@ -26,8 +27,8 @@ const HistoryDir = history.Dir
 // On a store with Object Lock the history retains what it writes for
 // the lock period (historyLock).
 func (e *Engine) openHistory(lock *lock.Lock) *history.Store {
-	return history.Open(e.Fs, history.WithCaps(e.Caps), history.WithClock(e.Now), history.WithFence(e.fence(lock)),
-		history.WithObjectLock(e.Caps.ObjectLock, e.historyLock()))
+	return legacy.OpenHistory(e.Arch, history.WithClock(e.Now), history.WithFence(e.fence(lock)),
+		history.WithObjectLock(e.Arch.Caps.ObjectLock, e.historyLock()))
 }
 
 // historyLock is the lock period: Engine.HistoryLock, else derived from
@@ -109,7 +110,7 @@ func (h *heldRecords) content(r history.Record) ([]byte, error) {
 // (seen: every record_id read; prev: the newest generation, nil if none).
 // A record_id that is not positive has a backup (export keeps it, with a
 // warning) but no history entry: the history keys records by it.
-func (e *Engine) planRecords(cur codec.Codec, items []exportItem, seen map[int64]bool, failed *failedIDs, prev *history.Snapshot, folders *folderIndex) *heldRecords {
+func (e *Engine) planRecords(ctx context.Context, cur codec.Codec, items []exportItem, seen map[int64]bool, failed *failedIDs, prev *history.Snapshot, folders *folderIndex) *heldRecords {
 	h := &heldRecords{data: make(map[history.Hash][]byte, len(items))}
 	inItems := make(map[int64]bool, len(items))
 	for _, it := range items {
@@ -119,7 +120,7 @@ func (e *Engine) planRecords(cur codec.Codec, items []exportItem, seen map[int64
 			h.warnf(path.Join(it.folder, DataFile), it.id.RecordID, "Auftrag %s: record_id %d ist nicht positiv, die Sicherung steht in keiner Generation der Historie", orderLabel(it.id), it.id.RecordID)
 			continue
 		case failed != nil && failed.has(it.id.RecordID):
-			e.addHeld(h, folders, it.folder, it.id.RecordID)
+			e.addHeld(ctx, h, folders, it.folder, it.id.RecordID)
 			continue
 		}
 		h.add(history.Record{
@@ -134,7 +135,7 @@ func (e *Engine) planRecords(cur codec.Codec, items []exportItem, seen map[int64
 	// backup their folder still holds; export did not touch it.
 	for _, en := range prev.Entries {
 		if seen[en.RecordID] && !inItems[en.RecordID] {
-			e.addHeld(h, folders, en.Folder, en.RecordID)
+			e.addHeld(ctx, h, folders, en.Folder, en.RecordID)
 		}
 	}
 	return h
@@ -142,16 +143,16 @@ func (e *Engine) planRecords(cur codec.Codec, items []exportItem, seen map[int64
 
 // addHeld records the valid backup of id that folder holds, if any.
 // Nothing is read through a symbolic link (export writes through none).
-func (e *Engine) addHeld(h *heldRecords, folders *folderIndex, folder string, id int64) {
+func (e *Engine) addHeld(ctx context.Context, h *heldRecords, folders *folderIndex, folder string, id int64) {
 	var (
 		data []byte
 		m    codec.Meta
 		err  error
 	)
-	if l := folders.linked(folder); l != "" {
+	if l := folders.linked(ctx, folder); l != "" {
 		err = fmt.Errorf("%s ist ein symbolischer Link", l)
 	} else {
-		data, m, err = e.readPair(folder, id)
+		data, m, err = e.readPair(ctx, folder, id)
 	}
 	if err == nil {
 		var rec history.Record
@@ -165,8 +166,8 @@ func (e *Engine) addHeld(h *heldRecords, folders *folderIndex, folder string, id
 
 // readPair reads folder's data.csv and meta.json and checks that they
 // belong together and to record id.
-func (e *Engine) readPair(folder string, id int64) ([]byte, codec.Meta, error) {
-	raw, err := e.readLimited(path.Join(folder, MetaFile), codec.MaxMetaSize)
+func (e *Engine) readPair(ctx context.Context, folder string, id int64) ([]byte, codec.Meta, error) {
+	raw, err := e.readLimited(ctx, path.Join(folder, MetaFile), codec.MaxMetaSize)
 	if err != nil {
 		return nil, codec.Meta{}, err
 	}
@@ -174,7 +175,7 @@ func (e *Engine) readPair(folder string, id int64) ([]byte, codec.Meta, error) {
 	if err != nil {
 		return nil, codec.Meta{}, fmt.Errorf("%s: %w", MetaFile, err)
 	}
-	data, err := e.readLimited(path.Join(folder, DataFile), codec.MaxDataSize)
+	data, err := e.readLimited(ctx, path.Join(folder, DataFile), codec.MaxDataSize)
 	if err != nil {
 		return nil, codec.Meta{}, err
 	}

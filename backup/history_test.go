@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/afero"
 
 	"werkstatt-backup/history"
+	"werkstatt-backup/internal/legacy"
 	"werkstatt-backup/sample"
 	"werkstatt-backup/storage/faultfs"
 )
@@ -17,7 +18,7 @@ import (
 // headOf loads the newest generation of f's archive.
 func headOf(t *testing.T, f *fixture) *history.Snapshot {
 	t.Helper()
-	snap, err := history.Open(f.fs).Head(context.Background())
+	snap, err := legacy.OpenHistory(archiveOf(f.fs)).Head(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +32,7 @@ func entryData(t *testing.T, f *fixture, snap *history.Snapshot, recordID int64)
 	if !ok {
 		t.Fatalf("generation %d has no record_id %d", snap.Info.Seq, recordID)
 	}
-	data, err := history.Open(f.fs).ReadEntry(context.Background(), en)
+	data, err := legacy.OpenHistory(archiveOf(f.fs)).ReadEntry(context.Background(), en)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ func TestExportHistoryFailureKeepsBackups(t *testing.T) {
 	if r.Written != 5 {
 		t.Fatalf("written %d", r.Written)
 	}
-	f.e.Fs = f.fs
+	f.e.setFs(f.fs)
 	if v, err := f.e.Verify(context.Background(), VerifyOptions{}); err != nil || v.OK != 5 {
 		t.Fatalf("verify after a failed history: %v %+v", err, v)
 	}

@@ -36,7 +36,7 @@ func TestExportWritesThroughNoLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &Engine{Fs: a.Fs, Caps: a.Caps, DBPath: db}
+	e := &Engine{Arch: a, DBPath: db}
 	r, err := e.Export(context.Background(), ExportOptions{})
 	if err == nil {
 		t.Fatal("export succeeded")

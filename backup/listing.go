@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -66,13 +67,13 @@ type listedArchive struct {
 
 // listArchive lists the archive once, if the store can and the fast
 // path is sound on it; nil otherwise (then every order is read).
-func (e *Engine) listArchive() (*listedArchive, error) {
-	c := e.Caps
-	if c.List == nil || c.ContentHash == nil || c.Links || c.CaseInsensitive {
+func (e *Engine) listArchive(ctx context.Context) (*listedArchive, error) {
+	c := e.Arch.Caps
+	if !e.Arch.CanList() || c.Links || c.CaseInsensitive {
 		return nil, nil
 	}
-	la := &listedArchive{folders: map[string]map[string]storage.Entry{}, hash: c.ContentHash, loc: e.Now().Location()}
-	err := c.List("", func(en storage.Entry) error {
+	la := &listedArchive{folders: map[string]map[string]storage.Entry{}, hash: e.Arch.ContentHash, loc: e.Now().Location()}
+	err := e.Arch.List(ctx, "", func(en storage.Entry) error {
 		dir, name := path.Split(en.Name)
 		dir = strings.TrimSuffix(dir, "/")
 		if dir == HistoryDir || strings.HasPrefix(dir, HistoryDir+"/") {
@@ -190,11 +191,11 @@ func metaDescribes(m codec.Meta, it exportItem, checksum, version string) bool {
 // listForExport lists the archive for export's fast path; nil when the
 // store cannot, --full rewrites everything anyway, or the listing failed
 // (then every order is read, as on a disk).
-func (e *Engine) listForExport(opts ExportOptions) *listedArchive {
+func (e *Engine) listForExport(ctx context.Context, opts ExportOptions) *listedArchive {
 	if opts.Full {
 		return nil
 	}
-	la, err := e.listArchive()
+	la, err := e.listArchive(ctx)
 	if err != nil {
 		e.Log.Warn(fmt.Sprintf("Archiv nicht in einem Zug auflistbar (%s); jeder Auftrag wird einzeln gelesen", reason(err)))
 		return nil
@@ -210,8 +211,8 @@ func wantMeta(cur codec.Codec, it exportItem) codec.Meta {
 }
 
 // readMeta reads a meta.json for the fast path's fallback.
-func (e *Engine) readMeta(name string) ([]byte, error) {
-	return e.readLimited(name, codec.MaxMetaSize)
+func (e *Engine) readMeta(ctx context.Context, name string) ([]byte, error) {
+	return e.readLimited(ctx, name, codec.MaxMetaSize)
 }
 
 // entries returns what the listing shows in folder, as a folder listing
@@ -240,6 +241,16 @@ func (la *listedArchive) dataDiffers(it exportItem) bool {
 	}
 	df, ok := la.folders[it.folder][DataFile]
 	return ok && (df.Size != int64(len(it.data)) || df.Hash != la.hash(it.data))
+}
+
+// dataSame reports whether the listing shows it's data.csv with exactly
+// the content export would write (then only meta.json may need writing).
+func (la *listedArchive) dataSame(it exportItem) bool {
+	if la == nil {
+		return false
+	}
+	df, ok := la.folders[it.folder][DataFile]
+	return ok && df.Size == int64(len(it.data)) && df.Hash == la.hash(it.data)
 }
 
 // listedFile is a file of the listing as an os.FileInfo.

@@ -51,7 +51,7 @@ func (e *Engine) massChangeGuard(ctx context.Context, r *Report, hs *history.Sto
 	var m history.MassChange
 	var plan *heldRecords
 	if prev != nil {
-		plan = e.planRecords(cur, items, seen, nil, prev, newFolderIndex(e.Fs, e.Caps))
+		plan = e.planRecords(ctx, cur, items, seen, nil, prev, newFolderIndex(e.Arch))
 		m = history.CompareTo(prev, plan.records)
 	} else {
 		m = e.compareWithBackups(ctx, cur, items)
@@ -73,7 +73,7 @@ func (e *Engine) compareWithBackups(ctx context.Context, cur codec.Codec, items 
 	changed := make([]bool, len(items))
 	forEach(ctx, len(items), e.Workers, nil, func(i int) {
 		it := items[i]
-		raw, err := e.readLimited(path.Join(it.folder, MetaFile), codec.MaxMetaSize)
+		raw, err := e.readLimited(ctx, path.Join(it.folder, MetaFile), codec.MaxMetaSize)
 		if errors.Is(err, iofs.ErrNotExist) {
 			return
 		}

@@ -14,6 +14,7 @@ import (
 	"werkstatt-backup/codec"
 	v1 "werkstatt-backup/codec/v1"
 	"werkstatt-backup/sample"
+	"werkstatt-backup/storage"
 )
 
 // TestHugeFilesAreNotReadWhole puts a 10 MB data.csv (one huge field, with
@@ -30,7 +31,7 @@ func TestHugeFilesAreNotReadWhole(t *testing.T) {
 	}
 	a := local.NewArchive(root)
 	fsys := a.Fs
-	e := &Engine{Fs: fsys, Caps: a.Caps, DBPath: db, Workers: 2}
+	e := &Engine{Arch: &storage.Archive{Fs: fsys, Caps: a.Caps}, DBPath: db, Workers: 2}
 	if _, err := e.Export(context.Background(), ExportOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,7 @@ func (e *Engine) Migrate(ctx context.Context, opts MigrateOptions) (_ *Report, e
 	var failed int
 	if !opts.DryRun {
 		forEach(ctx, len(old), e.Workers, e.phase(PhaseWrite), func(i int) {
-			if err := e.rewrite(cur, old[i]); err != nil {
+			if err := e.rewrite(ctx, cur, old[i]); err != nil {
 				r.errorf(old[i].dataPath(), old[i].meta.RecordID, "Migration fehlgeschlagen: %s", reason(err))
 				r.count(&failed, 1)
 				return
@@ -81,11 +81,11 @@ func (e *Engine) Migrate(ctx context.Context, opts MigrateOptions) (_ *Report, e
 // rewrite writes b's rows (already migrated when loaded) in the current
 // version. exported_at stays: the content is the export of that time.
 // A pair a stopped run left half-renamed is rolled forward first.
-func (e *Engine) rewrite(cur codec.Codec, b *backupFile) error {
+func (e *Engine) rewrite(ctx context.Context, cur codec.Codec, b *backupFile) error {
 	if b.viaTemp {
 		// Complete the stopped run's pair first: rewriting would replace
 		// meta.tmp.json, the only marker that describes data.csv.
-		if err := e.rollForward(b.dir, true); err != nil {
+		if err := e.rollForward(ctx, b.dir, true); err != nil {
 			return err
 		}
 		if b.meta.SchemaVersion == cur.Version() {
@@ -98,7 +98,7 @@ func (e *Engine) rewrite(cur codec.Codec, b *backupFile) error {
 	meta.SchemaVersion = cur.Version()
 	meta.Checksum = hex.EncodeToString(sum[:])
 	meta.FileSize = int64(len(data))
-	return e.writePair(b.dir, data, meta)
+	return e.writePair(ctx, b.dir, data, meta, pairState{hasMeta: true})
 }
 
 func versionCounts(m map[string]int) string {

@@ -107,9 +107,9 @@ func TestHistoryWithoutObjectLock(t *testing.T) {
 // which names the history; the backups are written.
 func TestHistoryLockFailureIsAnError(t *testing.T) {
 	f, _, _ := objFixture(t, sample.Rows(5, 4), true)
-	lock := *f.e.Caps.ObjectLock
+	lock := *f.e.Arch.Caps.ObjectLock
 	lock.Retain = func(name string, until time.Time) error { return fmt.Errorf("Access Denied für %s", name) }
-	f.e.Caps.ObjectLock = &lock
+	f.e.ownCaps().ObjectLock = &lock
 	r, err := f.e.Export(context.Background(), ExportOptions{})
 	if err == nil || r.Written != 5 {
 		t.Fatalf("export with a failing Object Lock: %v, %d written", err, r.Written)

@@ -108,7 +108,7 @@ func assertRoundTrip(t *testing.T, f *fixture) {
 		t.Fatalf("restored rows differ:\n got %q\nwant %q", got, want)
 	}
 	again := afero.NewMemMapFs()
-	e.Fs = again
+	e.setFs(again)
 	_, _ = e.Export(context.Background(), ExportOptions{}) // exit 3 again: the same warnings
 	n := 0
 	err = afero.Walk(f.fs, ".", func(p string, fi os.FileInfo, err error) error {

@@ -44,7 +44,7 @@ func (g genClockFs) Stat(name string) (os.FileInfo, error) {
 func historyFixture(t *testing.T, rows [][]string) (*fixture, *time.Time) {
 	f := newFixture(t, rows)
 	now := time.Date(2026, 11, 1, 2, 0, 0, 0, time.UTC)
-	f.e.Fs = genClockFs{Fs: f.fs, now: &now}
+	f.e.setFs(genClockFs{Fs: f.fs, now: &now})
 	return f, &now
 }
 
@@ -59,7 +59,7 @@ func restoreAtCycle(t *testing.T, archive afero.Fs) {
 	f, now := historyFixture(t, sample.Rows(30, 3))
 	if archive != nil {
 		f.fs = archive
-		f.e.Fs = genClockFs{Fs: archive, now: now}
+		f.e.setFs(genClockFs{Fs: archive, now: now})
 	}
 	ctx := context.Background()
 	f.export(ExportOptions{})
@@ -149,7 +149,7 @@ func TestRestoreAtDamagedHistory(t *testing.T) {
 	if !errors.Is(err, ErrValidation) || errors.As(err, &ue) || !strings.Contains(err.Error(), packs[0]) {
 		t.Fatalf("damaged pack: %v", err)
 	}
-	f.e.Fs = readFailFs{f.e.Fs, packs[0]}
+	f.e.setFs(readFailFs{f.e.Arch.Fs, packs[0]})
 	_, err = f.e.Restore(context.Background(), RestoreOptions{At: *now, Force: true, AllowShrink: true})
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), packs[0]) {
 		t.Fatalf("unreadable pack: %v", err)

@@ -175,13 +175,13 @@ func TestMigrateStoppedHalfwayLeavesOldOrNew(t *testing.T) {
 	f := newFixture(t, nil)
 	mixedArchive(t, f)
 	f.e.Schema = chainSchema("3.0")
-	mem := f.e.Fs
+	mem := f.e.Arch.Fs
 	for after := int64(0); after < 4; after++ {
-		f.e.Fs = &stopAt{Fs: mem, suffix: "/data.csv", after: after}
+		f.e.setFs(&stopAt{Fs: mem, suffix: "/data.csv", after: after})
 		if _, err := f.e.Migrate(context.Background(), MigrateOptions{}); err == nil && after < 3 {
 			t.Fatalf("migrate with a failing rename after %d succeeded", after)
 		}
-		f.e.Fs = mem
+		f.e.setFs(mem)
 		if r, err := f.e.Verify(context.Background(), VerifyOptions{}); err != nil || r.OK != 4 {
 			t.Fatalf("verify after a stop at %d: %v\n%s", after, err, problems(r))
 		}

@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -70,8 +71,8 @@ func settleCollisions(r *Report, items []exportItem) {
 // current backup: only then is the copy in NoFolder an old one that a
 // restore must not see. Folders of records the database no longer has stay
 // (verify --db names them as orphaned, like any other backup).
-func (e *Engine) removeStaleUnplaced(r *Report, items []exportItem, version string) {
-	entries, err := storage.ReadDir(e.Fs, e.Caps, NoFolder)
+func (e *Engine) removeStaleUnplaced(ctx context.Context, r *Report, items []exportItem, version string) {
+	entries, err := e.Arch.ReadDir(ctx, NoFolder)
 	if errors.Is(err, iofs.ErrNotExist) {
 		return
 	}
@@ -90,11 +91,11 @@ func (e *Engine) removeStaleUnplaced(r *Report, items []exportItem, version stri
 		if it == nil || !fi.IsDir() {
 			continue
 		}
-		if !e.holdsCurrent(*it, version) {
+		if !e.holdsCurrent(ctx, *it, version) {
 			continue
 		}
 		stale := path.Join(NoFolder, fi.Name())
-		if err := e.removeBackupFolder(stale); err != nil {
+		if err := e.removeBackupFolder(ctx, stale); err != nil {
 			r.warnf(stale, it.id.RecordID, "alte Sicherung nicht entfernt (Auftrag %s ist jetzt in %s gesichert): %s", orderLabel(it.id), it.folder, reason(err))
 			continue
 		}
@@ -103,8 +104,8 @@ func (e *Engine) removeStaleUnplaced(r *Report, items []exportItem, version stri
 }
 
 // holdsCurrent reports whether it.folder holds exactly it's current backup.
-func (e *Engine) holdsCurrent(it exportItem, version string) bool {
-	entries, err := storage.ReadDir(e.Fs, e.Caps, it.folder)
+func (e *Engine) holdsCurrent(ctx context.Context, it exportItem, version string) bool {
+	entries, err := e.Arch.ReadDir(ctx, it.folder)
 	if err != nil {
 		return false
 	}
@@ -113,19 +114,19 @@ func (e *Engine) holdsCurrent(it exportItem, version string) bool {
 		have[fi.Name()] = fi
 	}
 	sum := sha256.Sum256(it.data)
-	return e.upToDate(it, have, it.data, hex.EncodeToString(sum[:]), version)
+	return e.upToDate(ctx, it, have, it.data, hex.EncodeToString(sum[:]), version)
 }
 
 // removeBackupFolder removes the files this tool writes in dir, then dir.
 // Anything else a person put there stays, and so does dir (an error).
-func (e *Engine) removeBackupFolder(dir string) error {
+func (e *Engine) removeBackupFolder(ctx context.Context, dir string) error {
 	for _, name := range []string{MetaFile, DataFile, MetaTemp, DataTemp} {
 		if err := e.fenced(); err != nil {
 			return err
 		}
-		if err := e.Fs.Remove(path.Join(dir, name)); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+		if err := e.Arch.Remove(ctx, path.Join(dir, name), storage.Always); err != nil && !errors.Is(err, iofs.ErrNotExist) {
 			return err
 		}
 	}
-	return e.Fs.Remove(dir)
+	return e.Arch.Remove(ctx, dir, storage.Always)
 }

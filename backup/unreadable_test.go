@@ -62,7 +62,7 @@ func TestUnreadableIsNotInvalid(t *testing.T) {
 			put(f, "2023/000004", csvOf(row("4", "000004", "datum", "2023-01-01")), "")
 			put(f, "2023/000005", csvOf(row("5", "000005", "datum", "2023-01-01")), "")
 			put(f, "2024/000006", csvOf(row("sechs", "000006")), "") // invalid
-			f.e.use(faultfs.New(archiveOf(f.e.Fs), c.fault).Archive())
+			f.e.use(faultfs.New(archiveOf(f.e.Arch.Fs), c.fault).Archive())
 			before := fileBytes(t, f.e.DBPath)
 
 			r, err := f.e.Restore(context.Background(), RestoreOptions{Force: true, SkipInvalid: true, AllowShrink: true})
@@ -143,7 +143,7 @@ func TestLinkedYearFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec, plain := localArchive(t, root)
-	e := &Engine{Fs: plain.Fs, Caps: plain.Caps, DBPath: db, Workers: 2}
+	e := &Engine{Arch: plain, DBPath: db, Workers: 2}
 	if _, err := e.Export(context.Background(), ExportOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestLinkedYearFolder(t *testing.T) {
 	symlink(t, filepath.Join(elsewhere, "2024"), filepath.Join(root, "2024"))
 	symlink(t, "/etc", filepath.Join(root, "2022"))
 
-	e = &Engine{Fs: rec, Caps: rec.Caps(), DBPath: db, Workers: 2}
+	e = &Engine{Arch: &storage.Archive{Fs: rec, Caps: rec.Caps()}, DBPath: db, Workers: 2}
 	r, err := e.Verify(context.Background(), VerifyOptions{})
 	var ue *UnreadableError
 	if !errors.As(err, &ue) {
@@ -192,7 +192,7 @@ func TestLinkedFileInAnOrderFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, plain := localArchive(t, root)
-	e := &Engine{Fs: plain.Fs, Caps: plain.Caps, DBPath: db, Workers: 2}
+	e := &Engine{Arch: plain, DBPath: db, Workers: 2}
 	if _, err := e.Export(context.Background(), ExportOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func TestUpperCaseNames(t *testing.T) {
 	hasProblem(t, r, LevelWarning, "2024/000001/Data.csv", "Groß-/Kleinschreibung")
 	checkCounts(t, r, 2, 1, 1, 0)
 
-	f.e.Caps.CaseInsensitive = true
+	f.e.ownCaps().CaseInsensitive = true
 	r, err = f.e.Verify(context.Background(), VerifyOptions{WithDB: true})
 	if err != nil || r.OK != 2 {
 		t.Fatalf("case-insensitive verify: %v\n%s", err, problems(r))
@@ -277,7 +277,7 @@ func TestVerifyWithDBUnreadableIsNotMissing(t *testing.T) {
 			if err := f.fs.RemoveAll("2024/000003"); err != nil { // really missing
 				t.Fatal(err)
 			}
-			f.e.use(faultfs.New(archiveOf(f.e.Fs), c.fault).Archive())
+			f.e.use(faultfs.New(archiveOf(f.e.Arch.Fs), c.fault).Archive())
 
 			r, err := f.e.Verify(context.Background(), VerifyOptions{WithDB: true})
 			var ue *UnreadableError

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"werkstatt-backup/codec"
+	"werkstatt-backup/internal/legacy"
 	"werkstatt-backup/lock"
 	"werkstatt-backup/storage"
 )
@@ -17,7 +18,7 @@ import (
 // lock takes the archive's .backup.lock for the whole run; fenced checks it
 // from then on.
 func (e *Engine) lock(ctx context.Context, op string) (*lock.Lock, error) {
-	l, err := lock.AcquireLock(ctx, e.Fs, e.Caps, lock.LockOptions{
+	l, err := legacy.AcquireLock(ctx, e.Arch, lock.LockOptions{
 		Operation: op,
 		Version:   e.Version,
 		Timeout:   e.LockTimeout,

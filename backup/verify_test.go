@@ -165,7 +165,7 @@ func TestVerifyEmptyArchive(t *testing.T) {
 func TestVerifyReadOnlyArchiveWithoutLock(t *testing.T) {
 	f := newFixture(t, nil)
 	put(f, "2024/000001", csvOf(row("1", "000001")), "")
-	f.e.Fs = afero.NewReadOnlyFs(f.fs)
+	f.e.setFs(afero.NewReadOnlyFs(f.fs))
 	r, err := f.e.Verify(context.Background(), VerifyOptions{})
 	if err != nil || r.OK != 1 {
 		t.Fatalf("verify of a read-only archive: %v\n%s", err, problems(r))

@@ -45,7 +45,7 @@ func TestVerifyChecksHistory(t *testing.T) {
 	hasProblem(t, r, LevelError, packs[0], "Generation 1, 2")
 
 	// A pack that cannot be read: unreadable (exit 1).
-	f.e.Fs = readFailFs{f.fs, packs[0]}
+	f.e.setFs(readFailFs{f.fs, packs[0]})
 	_, err = f.e.Verify(ctx, VerifyOptions{})
 	if !errors.As(err, &ue) {
 		t.Fatalf("unreadable pack: %v", err)

@@ -188,7 +188,9 @@ type WriteOpts struct {
 // Without a condition it creates or truncates name and writes it; that
 // is atomic only where Caps.AtomicWrite says so (use Replace for an
 // atomic replace everywhere). On failure a file this call created is
-// removed again, and the error names the file and step.
+// removed again (not where writes are atomic: there the store still holds
+// the name's old content whole, which a removal would lose), and the
+// error names the file and step.
 func (a *Archive) WriteFile(ctx context.Context, name string, data []byte, o WriteOpts) (Tag, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
@@ -268,7 +270,7 @@ func (a *Archive) writePlain(ctx context.Context, name string, data []byte, sync
 				step = "schließen"
 			}
 		}
-		if step != "anlegen" {
+		if step != "anlegen" && !a.Caps.AtomicWrite {
 			_ = fsys.Remove(name)
 		}
 		return fmt.Errorf("%s %s: %w", name, step, err)
@@ -278,7 +280,9 @@ func (a *Archive) writePlain(ctx context.Context, name string, data []byte, sync
 		return fmt.Errorf("%s anlegen: %w", name, err)
 	}
 	fail := func(step string, err error) error {
-		_ = fsys.Remove(name)
+		if !a.Caps.AtomicWrite {
+			_ = fsys.Remove(name)
+		}
 		return fmt.Errorf("%s %s: %w", name, step, err)
 	}
 	n, err := f.Write(data)

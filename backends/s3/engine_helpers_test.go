@@ -34,6 +34,7 @@ type recorder struct {
 	bucket string
 	mu     sync.Mutex
 	reqs   []string
+	refuse string // a request ("PUT key") answered with 403 instead of passed on
 }
 
 func newRecorder(t testing.TB, target, bucket string) *recorder {
@@ -46,14 +47,20 @@ func newRecorder(t testing.TB, target, bucket string) *recorder {
 	rp := httputil.NewSingleHostReverseProxy(u)
 	rp.ErrorLog = log.New(io.Discard, "", 0) // a listing ended early cancels its request
 	rec.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec.note(r)
+		if rec.note(r) {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`)
+			return
+		}
 		rp.ServeHTTP(w, r)
 	}))
 	t.Cleanup(rec.srv.Close)
 	return rec
 }
 
-func (rec *recorder) note(r *http.Request) {
+// note records r and reports whether it is to be refused.
+func (rec *recorder) note(r *http.Request) bool {
 	k := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, "/"+rec.bucket), "/")
 	q := r.URL.Query()
 	what := r.Method + " " + k
@@ -78,7 +85,16 @@ func (rec *recorder) note(r *http.Request) {
 		}
 	}
 	rec.mu.Lock()
+	defer rec.mu.Unlock()
 	rec.reqs = append(rec.reqs, what)
+	return rec.refuse != "" && what == rec.refuse
+}
+
+// refusing makes the recorder answer the request what ("PUT key") with
+// 403 Access Denied, as a stop of the run before it would; "" ends that.
+func (rec *recorder) refusing(what string) {
+	rec.mu.Lock()
+	rec.refuse = what
 	rec.mu.Unlock()
 }
 
@@ -144,7 +160,7 @@ func newEngine(t testing.TB, a *storage.Archive, url string, n int) (*backup.Eng
 	}
 	var buf bytes.Buffer
 	e := &backup.Engine{
-		Fs: a.Fs, Caps: a.Caps, Archive: url, DBPath: db,
+		Arch: a, Archive: url, DBPath: db,
 		Log:     slog.New(slog.NewTextHandler(&syncWriter{w: &buf}, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		Workers: a.Caps.DefaultWorkers,
 	}

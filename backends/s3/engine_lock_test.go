@@ -133,7 +133,9 @@ func TestEngineHistoryOnObjectLock(t *testing.T) {
 	// A generation written without a lock, then a short one set by hand:
 	// verify names it.
 	plain := *f.e
-	plain.Caps.ObjectLock = nil
+	noLock := *f.e.Arch
+	noLock.Caps.ObjectLock = nil
+	plain.Arch = &noLock
 	f.exec(t, "UPDATE auftraege SET kunde_name = 'Dritte Fassung' WHERE record_id = (SELECT max(record_id) FROM auftraege)")
 	if _, err := plain.Export(ctx, backup.ExportOptions{}); err != nil {
 		t.Fatalf("export without lock: %v", err)

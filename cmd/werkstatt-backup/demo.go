@@ -87,7 +87,7 @@ func (a *app) demo(cmd *cobra.Command, orders int, dir string) error {
 		return err
 	}
 	defer arch.Close()
-	e := &backup.Engine{Fs: arch.Fs, Caps: arch.Caps, Archive: archive, DBPath: dbPath, Log: log,
+	e := &backup.Engine{Arch: arch, Archive: archive, DBPath: dbPath, Log: log,
 		LockTimeout: 30 * time.Second, Version: version}
 	var reports []*backup.Report
 	step := func(f func() (*backup.Report, error)) error {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/afero"
 
+	"werkstatt-backup/internal/legacy"
 	"werkstatt-backup/lock"
 	"werkstatt-backup/sample"
 	"werkstatt-backup/storage"
@@ -245,7 +246,7 @@ func TestLockContentionBetweenProcesses(t *testing.T) {
 	archive := afero.NewBasePathFs(afero.NewOsFs(), filepath.Join(dir, "test_archiv"))
 	// Refreshed every 50ms, so that waiters see it change (a live holder)
 	// long before their --lock-timeout ends.
-	held, err := lock.AcquireLock(context.Background(), archive, localCaps, lock.LockOptions{Operation: "restore", Version: "test", Refresh: 50 * time.Millisecond})
+	held, err := legacy.AcquireLock(context.Background(), &storage.Archive{Fs: archive, Caps: localCaps}, lock.LockOptions{Operation: "restore", Version: "test", Refresh: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"werkstatt-backup/backup"
 	"werkstatt-backup/config"
 	"werkstatt-backup/history"
+	"werkstatt-backup/internal/legacy"
 )
 
 // generationJSON is one generation as history --json lists it.
@@ -83,7 +84,7 @@ Archiv, am Ende eine Zeile je Standort; der Exit-Code ist der des schlechtesten.
 				return err
 			}
 			defer s.done()
-			hs := history.Open(s.arch.Fs, history.WithCaps(s.arch.Caps))
+			hs := legacy.OpenHistory(s.arch)
 			if byOrder {
 				return a.orderHistory(cmd.Context(), hs, s.loc.String(), nr)
 			}
@@ -272,7 +273,7 @@ func (a *app) historyAllSites(cmd *cobra.Command, ld *config.Loader, byOrder boo
 		}
 		defer s.done()
 		archives[i] = s.loc.String()
-		hs := history.Open(s.arch.Fs, history.WithCaps(s.arch.Caps))
+		hs := legacy.OpenHistory(s.arch)
 		show := !a.jsonOut && !a.quiet
 		prefix := "[" + site + "] "
 		if byOrder {

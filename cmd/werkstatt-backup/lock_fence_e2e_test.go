@@ -16,8 +16,9 @@ import (
 
 	"github.com/spf13/afero"
 
-	"werkstatt-backup/atomicfile"
+	"werkstatt-backup/internal/legacy"
 	"werkstatt-backup/lock"
+	"werkstatt-backup/storage"
 )
 
 // The tests of issue 13: the lock holds across pid namespaces with the
@@ -91,8 +92,7 @@ func TestSameHostOtherPidNamespaceSMB(t *testing.T) {
 func samePidNSRuns(t *testing.T, dir string, orders int, env []string, arg, archive string) {
 	const db = "test_archiv/werkstatt.db"
 	// A live holder in this (outer) pid namespace: this test process.
-	held, err := lock.AcquireLock(context.Background(), afero.NewBasePathFs(afero.NewOsFs(), archive), localCaps,
-		lock.LockOptions{Operation: "export", Version: "test", Refresh: 50 * time.Millisecond})
+	held, err := legacy.AcquireLock(context.Background(), &storage.Archive{Fs: afero.NewBasePathFs(afero.NewOsFs(), archive), Caps: localCaps}, lock.LockOptions{Operation: "export", Version: "test", Refresh: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +245,7 @@ func skewedHolder(t *testing.T, archive string, skew time.Duration) (stop func()
 		info := lock.LockInfo{PID: 4711, Host: "andere-werkstatt", MachineID: "andere", Operation: "export",
 			Created: at, Refreshed: at, Counter: n, Token: "fremd"}
 		b, _ := json.Marshal(info)
-		if err := atomicfile.WriteFileAtomic(fsys, localCaps, lock.LockFileName, lock.LockFileName+".fremd.tmp", b, 0o644); err != nil {
+		if err := (&storage.Archive{Fs: fsys, Caps: localCaps}).Replace(context.Background(), lock.LockFileName, lock.LockFileName+".fremd.tmp", b); err != nil {
 			t.Error(err)
 		}
 	}

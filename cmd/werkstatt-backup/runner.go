@@ -148,8 +148,7 @@ func (a *app) runEngine(ctx context.Context, cfg config.Config, log *slog.Logger
 	}
 	defer arch.Close()
 	e := &backup.Engine{
-		Fs:          arch.Fs,
-		Caps:        arch.Caps,
+		Arch:        arch,
 		Archive:     loc.String(),
 		DBPath:      cfg.DB,
 		Log:         log,
