@@ -170,6 +170,7 @@ func TestScanRemovesItsCopyOnError(t *testing.T) {
 func TestScanNamesAnUnusableTempFolder(t *testing.T) {
 	tmp := filepath.Join(t.TempDir(), "fehlt")
 	t.Setenv("TMPDIR", tmp)
+	withShmDir(t, filepath.Join(t.TempDir(), "fehlt-auch"))
 	w, p := newWriteDB(t)
 	mustExec(t, w, "CREATE TABLE konto (id INTEGER PRIMARY KEY, betrag INTEGER NOT NULL)")
 	r, err := OpenRead(context.Background(), p)

@@ -13,14 +13,17 @@ import (
 // baseline builds the werkstatt-backup of git ref (a version without the
 // history) for the with/without rows, from the repository wbbench runs in.
 func (b *bench) baseline(ref string) (string, error) {
-	src := filepath.Join(b.work, "baseline-src")
+	src := filepath.Join(b.work, "baseline-src-"+ref)
+	bin := filepath.Join(b.work, "werkstatt-backup-"+ref)
+	if _, err := os.Stat(bin); err == nil {
+		return bin, nil // built by an earlier section
+	}
 	if err := mkdir(src); err != nil {
 		return "", err
 	}
 	if m, err := b.sh(nil, fmt.Sprintf("git -C %q archive %s | tar -x -C %q", b.repo, ref, src)); err != nil {
 		return "", fmt.Errorf("Vergleichsstand %s auspacken (%s): %w", ref, fmtDur(m.d), err)
 	}
-	bin := filepath.Join(b.work, "werkstatt-backup-baseline")
 	build := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/werkstatt-backup")
 	build.Dir = src
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")

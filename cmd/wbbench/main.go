@@ -41,11 +41,16 @@ type bench struct {
 	smbN    int // the 1,000 of the SMB targets
 	s3N     int // the 10,000 of the S3 targets
 	writerN int // the 300,000 of the writer-wait target
+	// memN, memBig: orders of the peak-memory rows; memRef the version
+	// they compare with
+	memN, memBig int
+	memRef       string
 	// ranWriter: the writer-wait rows were measured
 	ranWriter bool
 	python    string
 	rows      []row
 	notes     []string
+	heapNotes []string // where the memory lives (memory section)
 	started   time.Time
 	log       io.Writer
 
@@ -59,7 +64,7 @@ type bench struct {
 }
 
 // sections are what -only can pick, in the order they run.
-var sections = []string{"local", "large", "smb", "s3", "writer", "history"}
+var sections = []string{"local", "large", "smb", "s3", "writer", "history", "memory"}
 
 // wants reports whether section runs.
 func (b *bench) wants(section string) bool { return b.only == nil || b.only[section] }
@@ -77,6 +82,9 @@ func main() {
 	bin := flag.String("bin", "", "measure this werkstatt-backup binary instead of building one (an older version, say)")
 	only := flag.String("only", "", "run only these sections, comma-separated: "+strings.Join(sections, ", ")+" (default: all)")
 	baseRef := flag.String("baseline-ref", "e902fbd", "git ref of the version without history the history rows compare with")
+	memN := flag.Int("memory-orders", 100000, "orders of the peak-memory rows (0: skip)")
+	memBig := flag.Int("memory-big", 0, "orders of a second set of peak-memory rows, e.g. 1000000 (0: skip)")
+	memRef := flag.String("memory-ref", "fcbb5c2", "git ref of the version before the memory work the memory rows compare with")
 	flag.Parse()
 
 	b := &bench{runs: max(*runs, 1), orders: *orders, big: *big, smbN: *smbN, s3N: *s3N, writerN: *writerN, started: time.Now(), log: os.Stderr, loadStart: loadavg(), bin: *bin}
@@ -93,6 +101,7 @@ func main() {
 		defer os.RemoveAll(b.work)
 	}
 	b.baselineRef = *baseRef
+	b.memN, b.memBig, b.memRef = *memN, *memBig, *memRef
 	if b.repo, err = os.Getwd(); err != nil {
 		fail(err)
 	}
@@ -191,6 +200,15 @@ func (b *bench) run() error {
 			return err
 		}
 	}
+	if b.wants("memory") {
+		for _, n := range []int{b.memN, b.memBig} {
+			if n > 0 {
+				if err := b.memory(b.memRef, n); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	return nil
 }
 
@@ -244,7 +262,7 @@ func (b *bench) exec(env []string, name string, args ...string) (measurement, er
 		m.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	if err != nil {
-		return m, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, tail(out.String(), 20))
+		return m, fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, tail(out.String(), 20))
 	}
 	return m, nil
 }

@@ -121,6 +121,12 @@ func (b *bench) markdown() string {
 			fmt.Fprintf(&w, "- %s\n", s)
 		}
 	}
+	if len(b.heapNotes) > 0 {
+		fmt.Fprintf(&w, "\n## Where the memory lives\n\nThe largest in-use allocation sites of the heap near its peak (`ARCHIV_MEMPROFILE`, `go tool pprof -top`); the resident peak is about twice the live heap (Go's collector lets the heap double between collections).\n\n")
+		for _, s := range b.heapNotes {
+			fmt.Fprintf(&w, "- %s\n", s)
+		}
+	}
 	return w.String()
 }
 
