@@ -104,9 +104,12 @@ func forwardedFlags(cmd *cobra.Command) []string {
 
 // preflight parses line with a fresh command tree and checks the settings
 // the command will need, so that a typo or a missing config file fails when
-// schedule starts (exit 2), not at two in the morning. It returns the
-// configuration of the selected site (the top level with --all-sites), whose
-// log file gets schedule's own lines.
+// schedule starts (exit 2), not at two in the morning. The site and key rules
+// are the run's own (allSitesOf, siteLog), called here as a run calls them,
+// so the two cannot disagree; preflight adds only that the archive can be
+// opened and the database exists. It returns the configuration of the
+// selected site (the top level with --all-sites), whose log file gets
+// schedule's own lines.
 func preflight(ctx context.Context, line []string) (config.Config, error) {
 	var none config.Config
 	sub := &app{stdout: io.Discard, stderr: io.Discard}
@@ -127,29 +130,23 @@ func preflight(ctx context.Context, line []string) (config.Config, error) {
 	if err != nil {
 		return none, err
 	}
+	spec, _ := jobNamed(c.Name())
+	needsDB := spec.needsDB(c.Flags())
 	sites := []string{sub.site}
 	if sub.allSites {
-		if sites = ld.Sites(); len(sites) == 0 || sub.site != "" {
-			return none, usageError{errors.New("--all-sites braucht Standorte (sites) in der Konfiguration und kein --site")}
+		if sites, err = sub.allSitesOf(c, ld); err != nil {
+			return none, err
 		}
-	}
-	spec, _ := jobNamed(c.Name())
-	required := []string{"archiv"}
-	needsDB := spec.needsDB(c.Flags())
-	if needsDB {
-		required = append(required, "db")
 	}
 	// The database must exist for the commands that read it; restore
 	// creates a missing one.
 	readsDB := needsDB && !spec.createsDB
 	for _, site := range sites {
-		cfg, _, err := ld.Resolve(site, c.Flags())
+		cfg, _, closeLog, err := sub.siteLog(ld, c, site, needsDB)
 		if err != nil {
 			return none, err
 		}
-		if err := config.Require(cfg, required...); err != nil {
-			return none, err
-		}
+		closeLog()
 		if err := reachable(ctx, cfg, readsDB); err != nil {
 			return none, err
 		}
