@@ -30,6 +30,7 @@ const (
 	kindLockDays  // history_lock: days as a number or "56d" (HistoryLock)
 	kindNumber    // a whole number, 0 or more (a backend's OptInt)
 	kindBool      // true/false, 1/0, ja/nein (a backend's OptBool)
+	kindZeitplan  // schedule's jobs: a list of {befehl, zeit} (Zeitplan)
 )
 
 // key is one setting: its name in the file (and, upper-cased with the
@@ -49,6 +50,8 @@ type key struct {
 	defNote string
 	backend string   // the scheme of the backend that declares it; "" = the program's own
 	env     []string // further environment variables, read in order when ARCHIV_… is unset
+	// topOnly: only at the file's top level, never in a site.
+	topOnly bool
 }
 
 // keys are the settings: the program's own (baseKeys) and those the
@@ -70,6 +73,8 @@ var baseKeys = []key{
 	{name: "history_lock", flag: "history-lock", kind: kindLockDays, fileOK: true, defNote: "aus retention: max(daily Tage, weekly Wochen), mit der Vorgabe 56 Tage",
 		help: "wie lange die Dateien der Historie auf einem Speicher mit Object Lock unveränderbar sind (Tage als Zahl oder \"56d\"; ohne Angabe aus retention abgeleitet)"},
 	{name: "metrics_file", flag: "metrics-file", kind: kindPath, fileOK: true, suffix: ".prom", help: "Prometheus-Textdatei (*.prom) für den textfile collector von node_exporter, nach jedem Lauf aktualisiert"},
+	{name: "zeitplan", kind: kindZeitplan, fileOK: true, topOnly: true,
+		help: "was schedule ohne --at ausführt: Liste von {\"befehl\": \"export\", \"zeit\": \"0 2 * * *\"} (in der Umgebung crontab-Zeilen, getrennt durch \";\")"},
 }
 
 func lookupKey(name string) (key, bool) {
@@ -143,6 +148,8 @@ func (v *flagValue) Type() string {
 		return "Zahl"
 	case kindBool:
 		return "ja|nein"
+	case kindZeitplan:
+		return "Zeitplan"
 	}
 	return "Name"
 }

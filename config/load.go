@@ -27,6 +27,7 @@ type Config struct {
 	MassChange  Share       // export's mass-change guard; 0 = off
 	Retention   Retention   // what forget keeps by default
 	HistoryLock HistoryLock // Object Lock period of the history; 0 = derived from Retention
+	Zeitplan    Zeitplan    // the jobs of schedule without --at; nil = none
 	// Backend holds the values of the backends' options (smb_user, …)
 	// that are set or have a default, by key, typed as their kind:
 	// string, time.Duration, int or bool. Secrets among them come from the
@@ -67,6 +68,8 @@ func (c *Config) field(name string) any {
 		return &c.Retention
 	case "history_lock":
 		return &c.HistoryLock
+	case "zeitplan":
+		return &c.Zeitplan
 	}
 	if k, ok := lookupKey(name); ok && k.backend != "" {
 		return nil // in c.Backend
@@ -96,6 +99,8 @@ func (c *Config) set(name string, v any) {
 		*p = v.(Retention)
 	case *HistoryLock:
 		*p = v.(HistoryLock)
+	case *Zeitplan:
+		*p = v.(Zeitplan)
 	}
 }
 

@@ -30,6 +30,7 @@ func TestShowSources(t *testing.T) {
 		{"retention", "last=10 daily=14 weekly=8 monthly=24 yearly=10", FromDefault, "", ""},
 		{"history_lock", "", "", "", ""},
 		{"metrics_file", "", "", "", ""},
+		{"zeitplan", "", "", "", ""},
 		{"smb_user", "backup", FromSite, "nord", ""},
 		{"smb_domain", "", "", "", ""},
 		{"smb_timeout", "15s", FromDefault, "", ""},

@@ -43,6 +43,8 @@ func parseValue(k key, v any) (any, error) {
 		return parseNumber(v)
 	case kindBool:
 		return parseBool(v)
+	case kindZeitplan:
+		return parseZeitplan(v)
 	}
 	s, ok := v.(string)
 	if !ok {
