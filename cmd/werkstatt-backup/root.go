@@ -96,6 +96,7 @@ S3-Objektspeicher (AWS S3, Ceph, MinIO …).
 		}
 	}
 	a.completionCmd(root)
+	a.manCmd(root)
 	germanFrame(root)
 	return root
 }

@@ -36,11 +36,14 @@ func (a *app) scheduleCmd() *cobra.Command {
 selben Prozess und mit denselben globalen Flags (--config, --site, --all-sites, …),
 die vor -- stehen.
 
-Ein Befehl: --at ZEITPLAN -- BEFEHL [OPTIONEN]. Mehrere Befehle: ohne --at den
-Schlüssel zeitplan der Konfiguration, eine Liste von {"befehl", "zeit"}, z. B.
-  "zeitplan": [{"befehl": "export", "zeit": "0 2 * * *"},
-               {"befehl": "verify --with-db", "zeit": "0 3 * * 0"}]
-(in der Umgebung: ARCHIV_ZEITPLAN="0 2 * * * export; 0 3 * * 0 verify --with-db").
+Ein Befehl: --at ZEITPLAN -- BEFEHL [OPTIONEN]. Mehrere Befehle: ohne --at der
+Schlüssel zeitplan der Konfiguration, eine Liste von {"befehl", "zeit"}, z. B.:
+
+    "zeitplan": [{"befehl": "export", "zeit": "0 2 * * *"},
+                 {"befehl": "verify --with-db", "zeit": "0 3 * * 0"}]
+
+In der Umgebung sind es crontab-Zeilen, getrennt durch ";":
+ARCHIV_ZEITPLAN="0 2 * * * export; 0 3 * * 0 verify --with-db".
 
 Jeder Lauf schreibt wie sonst ins Log, nach last_run.json und in die Metrikdatei;
 schedule selbst schreibt je Lauf EINE Zeile auf stdout und ins Log (Ergebnis,
