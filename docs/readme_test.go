@@ -399,6 +399,9 @@ func TestREADMEExamples(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("README line %d:\n%s", b.line-1, out)
+			if strings.Contains(b.text, "make install") {
+				w.checkInstalled(t)
+			}
 		})
 		ran++
 	}
@@ -448,5 +451,31 @@ func TestREADMEBrokenExampleFails(t *testing.T) {
 				t.Fatal("coverage accepted it")
 			}
 		})
+	}
+}
+
+// checkInstalled checks what the README's make install put below DESTDIR:
+// the binary, the man pages (German headings) and the completion of bash,
+// zsh and fish.
+func (w *world) checkInstalled(t *testing.T) {
+	t.Helper()
+	root := filepath.Join(w.work, "dest", "usr", "local")
+	for _, f := range []string{
+		"bin/werkstatt-backup",
+		"share/man/man1/werkstatt-backup.1",
+		"share/man/man1/werkstatt-backup-schedule.1",
+		"share/bash-completion/completions/werkstatt-backup",
+		"share/zsh/site-functions/_werkstatt-backup",
+		"share/fish/vendor_completions.d/werkstatt-backup.fish",
+	} {
+		if fi, err := os.Stat(filepath.Join(root, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("make install: %s missing or empty (%v)", f, err)
+		}
+	}
+	man, _ := os.ReadFile(filepath.Join(root, "share/man/man1/werkstatt-backup-schedule.1"))
+	for _, want := range []string{".SH BESCHREIBUNG", ".SH OPTIONEN", "zeitplan"} {
+		if !bytes.Contains(man, []byte(want)) {
+			t.Errorf("man page of schedule lacks %q", want)
+		}
 	}
 }
