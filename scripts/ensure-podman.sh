@@ -7,16 +7,21 @@
 # skips, unless ARCHIV_REQUIRE_PODMAN=1 (as in CI), where it fails.
 set -euo pipefail
 
-if command -v podman >/dev/null 2>&1; then
+have() {
+	command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]
+}
+
+if have podman && have runc; then
 	exit 0
 fi
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-	echo "podman fehlt: apt-get install -y podman runc" >&2
+	echo "podman oder runc fehlt: apt-get install -y podman runc" >&2
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq >/dev/null
 	apt-get install -y -qq podman runc >/dev/null
-	command -v podman >/dev/null 2>&1 && exit 0
+	have podman && exit 0
 	echo "podman-Installation fehlgeschlagen" >&2
 	exit 1
 fi
+have podman && exit 0
 echo "Hinweis: podman nicht gefunden; der Container-Test wird übersprungen (als root: apt-get install -y podman runc)." >&2
