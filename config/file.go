@@ -191,7 +191,8 @@ func section(path, prefix string, raw map[string]any, dir string, top bool) (map
 		}
 		val, err := parseValue(kd, v)
 		if err != nil {
-			return nil, &Error{File: path, Key: where, Reason: err.Error()}
+			key, reason := withSub(where, err)
+			return nil, &Error{File: path, Key: key, Reason: reason}
 		}
 		out[name] = resolvePath(kd, val, dir)
 	}

@@ -30,6 +30,7 @@ const (
 	kindLockDays  // history_lock: days as a number or "56d" (HistoryLock)
 	kindNumber    // a whole number, 0 or more (a backend's OptInt)
 	kindBool      // true/false, 1/0, ja/nein (a backend's OptBool)
+	kindNotify    // notify: a list of targets (Notify)
 	kindZeitplan  // schedule's jobs: a list of {befehl, zeit} (Zeitplan)
 )
 
@@ -48,8 +49,9 @@ type key struct {
 	// defNote qualifies the default where the value in effect depends on
 	// more than this table (config show prints it beside the default).
 	defNote string
-	backend string   // the scheme of the backend that declares it; "" = the program's own
-	env     []string // further environment variables, read in order when ARCHIV_… is unset
+	backend string             // the scheme of the backend that declares it; "" = the program's own
+	env     []string           // further environment variables, read in order when ARCHIV_… is unset
+	check   func(string) error // kindString: a further check of a value that is set
 	// topOnly: only at the file's top level, never in a site.
 	topOnly bool
 }
@@ -73,6 +75,13 @@ var baseKeys = []key{
 	{name: "history_lock", flag: "history-lock", kind: kindLockDays, fileOK: true, defNote: "aus retention: max(daily Tage, weekly Wochen), mit der Vorgabe 56 Tage",
 		help: "wie lange die Dateien der Historie auf einem Speicher mit Object Lock unveränderbar sind (Tage als Zahl oder \"56d\"; ohne Angabe aus retention abgeleitet)"},
 	{name: "metrics_file", flag: "metrics-file", kind: kindPath, fileOK: true, suffix: ".prom", help: "Prometheus-Textdatei (*.prom) für den textfile collector von node_exporter, nach jedem Lauf aktualisiert"},
+	{name: "notify", kind: kindNotify, fileOK: true,
+		help: `wen ein Lauf benachrichtigt: Liste von Zielen [{"webhook": "https://…", "on": "fehler"}, {"mail": "admin@…", "on": "warnung"}]; on: fehler, warnung oder immer`},
+	{name: "smtp_host", kind: kindString, fileOK: true, check: checkSMTPHost, help: "SMTP-Server für Mail-Ziele von notify (host oder host:port; Port 587 mit STARTTLS, 465 mit TLS)"},
+	{name: "smtp_user", kind: kindString, fileOK: true, help: "SMTP-Benutzer (ohne: keine Anmeldung)"},
+	{name: "smtp_from", kind: kindString, fileOK: true, check: checkAddress, help: "Absender der Mails (ohne: werkstatt-backup@<smtp_host>)"},
+	{name: "smtp_password_file", kind: kindPath, fileOK: true, help: "Datei mit dem SMTP-Passwort (statt ARCHIV_SMTP_PASSWORD)"},
+	{name: "smtp_password", kind: kindString, secret: true, help: "SMTP-Passwort, nur aus ARCHIV_SMTP_PASSWORD"},
 	{name: "zeitplan", kind: kindZeitplan, fileOK: true, topOnly: true,
 		help: "was schedule ohne --at ausführt: Liste von {\"befehl\": \"export\", \"zeit\": \"0 2 * * *\"} (in der Umgebung crontab-Zeilen, getrennt durch \";\")"},
 }
@@ -112,6 +121,11 @@ func RegisterFlags(fs *pflag.FlagSet) {
 			v.text = fmt.Sprint(k.def)
 		}
 		fs.Var(v, k.flag, usage)
+		if k.kind == kindBool {
+			// --s3-insecure alone means yes, as with any switch;
+			// --s3-insecure=nein turns it off.
+			fs.Lookup(k.flag).NoOptDefVal = "ja"
+		}
 	}
 }
 
@@ -119,7 +133,7 @@ func RegisterFlags(fs *pflag.FlagSet) {
 // it with the same rules as a value from the file or the environment, so
 // "--lock-timeout 30" means 30 seconds there as everywhere, and a bad value
 // is an *Error naming the flag. Its type is the German word help shows
-// ("--workers Anzahl").
+// ("--workers ANZAHL").
 type flagValue struct {
 	text string
 	kind kind
@@ -131,25 +145,27 @@ func (v *flagValue) Set(s string) error { v.text = s; return nil }
 func (v *flagValue) Type() string {
 	switch v.kind {
 	case kindPath:
-		return "Pfad"
+		return "PFAD"
 	case kindLocation:
-		return "Pfad|URL"
+		return "PFAD|URL"
 	case kindDuration:
-		return "Dauer"
+		return "DAUER"
 	case kindInt:
-		return "Anzahl"
+		return "ANZAHL"
 	case kindShare:
-		return "Anteil"
+		return "ANTEIL"
 	case kindRetention:
-		return "Regeln"
+		return "REGELN"
 	case kindLockDays:
-		return "Tage"
+		return "TAGE"
 	case kindNumber:
-		return "Zahl"
+		return "ZAHL"
 	case kindBool:
 		return "ja|nein"
+	case kindNotify:
+		return "ZIELE"
 	case kindZeitplan:
 		return "Zeitplan"
 	}
-	return "Name"
+	return "NAME"
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	iofs "io/fs"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,12 +28,19 @@ type Config struct {
 	MassChange  Share       // export's mass-change guard; 0 = off
 	Retention   Retention   // what forget keeps by default
 	HistoryLock HistoryLock // Object Lock period of the history; 0 = derived from Retention
-	Zeitplan    Zeitplan    // the jobs of schedule without --at; nil = none
+	Notify      Notify      // who hears how a run ended
+	// SMTP settings for Notify's mail targets. SMTPPassword comes from
+	// the environment only; never print it.
+	SMTPHost, SMTPUser, SMTPFrom, SMTPPasswordFile, SMTPPassword string
+	Zeitplan                                                     Zeitplan // the jobs of schedule without --at; nil = none
 	// Backend holds the values of the backends' options (smb_user, …)
 	// that are set or have a default, by key, typed as their kind:
 	// string, time.Duration, int or bool. Secrets among them come from the
 	// environment only; never print them.
 	Backend map[string]any
+
+	src     Sources // where each value came from (KeyError)
+	siteIdx int     // the site's place in the file's sites, -1 = none
 }
 
 // BackendOptions returns the values of the options the backend of scheme
@@ -68,6 +76,18 @@ func (c *Config) field(name string) any {
 		return &c.Retention
 	case "history_lock":
 		return &c.HistoryLock
+	case "notify":
+		return &c.Notify
+	case "smtp_host":
+		return &c.SMTPHost
+	case "smtp_user":
+		return &c.SMTPUser
+	case "smtp_from":
+		return &c.SMTPFrom
+	case "smtp_password_file":
+		return &c.SMTPPasswordFile
+	case "smtp_password":
+		return &c.SMTPPassword
 	case "zeitplan":
 		return &c.Zeitplan
 	}
@@ -99,6 +119,8 @@ func (c *Config) set(name string, v any) {
 		*p = v.(Retention)
 	case *HistoryLock:
 		*p = v.(HistoryLock)
+	case *Notify:
+		*p = v.(Notify)
 	case *Zeitplan:
 		*p = v.(Zeitplan)
 	}
@@ -200,7 +222,7 @@ func (l *Loader) Resolve(siteName string, flags *pflag.FlagSet) (Config, Sources
 			src[k.name] = Source{Kind: FromDefault}
 		}
 	}
-	cfg := Config{Site: siteName}
+	cfg := Config{Site: siteName, siteIdx: -1}
 	if l.file != nil {
 		cfg.File = l.file.path
 		cfg.Sites = l.Sites()
@@ -214,6 +236,7 @@ func (l *Loader) Resolve(siteName string, flags *pflag.FlagSet) (Config, Sources
 			return cfg, nil, err
 		}
 		cfg.Site = s.name
+		cfg.siteIdx = slices.IndexFunc(l.file.sites, func(x site) bool { return x.name == s.name })
 		if err := merge(v, src, s.values, Source{Kind: FromSite, Where: s.name}); err != nil {
 			return cfg, nil, err
 		}
@@ -257,17 +280,50 @@ func (l *Loader) Resolve(siteName string, flags *pflag.FlagSet) (Config, Sources
 		}
 		cfg.set(k.name, val)
 	}
+	cfg.src = src
+	if i, ok := cfg.Notify.HasMail(); ok && strings.TrimSpace(cfg.SMTPHost) == "" {
+		return cfg, nil, cfg.keyError("notify", fmt.Sprintf("[%d].mail", i),
+			"ein Mail-Ziel braucht smtp_host (in der Datei oben oder beim Standort, oder ARCHIV_SMTP_HOST)")
+	}
 	return cfg, src, nil
+}
+
+// KeyError is an *Error about the value of key that names where that value
+// came from: the flag, the environment variable, or the file with the
+// key's place in it ("sites[1].s3_secret_key_file"); a key set nowhere is
+// named as itself, without blaming a file. For problems found after
+// Resolve, such as a backend refusing an option or a database that is not
+// there.
+func (c Config) KeyError(key, reason string) *Error {
+	return c.keyError(key, "", reason)
+}
+
+// keyError is KeyError about a part of key's value (sub: "[0].mail").
+func (c Config) keyError(key, sub, reason string) *Error {
+	s := c.src[key]
+	switch s.Kind {
+	case FromFlag, FromEnv:
+		return &Error{Key: s.Where + sub, Reason: reason}
+	case FromFile:
+		return &Error{File: c.File, Key: key + sub, Reason: reason}
+	case FromSite:
+		if c.siteIdx >= 0 {
+			return &Error{File: c.File, Key: fmt.Sprintf("sites[%d].%s%s", c.siteIdx, key, sub), Reason: reason}
+		}
+	}
+	return &Error{Key: key + sub, Reason: reason}
 }
 
 // valueError names where a bad value was given.
 func valueError(file string, k key, s Source, err error) error {
 	switch s.Kind {
 	case FromEnv, FromFlag:
-		return &Error{Key: s.Where, Reason: err.Error()}
+		key, reason := withSub(s.Where, err)
+		return &Error{Key: key, Reason: reason}
 	}
 	// File values are checked when the file is read; this is a safety net.
-	return &Error{File: file, Key: k.name, Reason: err.Error()}
+	key, reason := withSub(k.name, err)
+	return &Error{File: file, Key: key, Reason: reason}
 }
 
 // Require checks that the settings a command needs are set, naming where

@@ -64,6 +64,14 @@ func sample(k key, l layer) (inFile any, asText string, want any) {
 	case kindPath:
 		s := "/" + l.String() + "/" + k.name + k.suffix
 		return s, s, s
+	case kindNotify:
+		u := "https://hc.example/ping/" + l.String()
+		n := Notify{{Webhook: u, On: "fehler"}}
+		return []any{map[string]any{"webhook": u, "on": "fehler"}}, `[{"webhook": "` + u + `", "on": "fehler"}]`, n.String()
+	}
+	if k.name == "smtp_from" {
+		s := l.String() + "@werkstatt.de"
+		return s, s, s
 	}
 	s := k.name + "-" + l.String()
 	return s, s, s
@@ -153,6 +161,8 @@ func get(cfg Config, name string) any {
 	case *HistoryLock:
 		return *p
 	case *Zeitplan:
+		return p.String()
+	case *Notify:
 		return p.String()
 	}
 	return nil
@@ -506,5 +516,91 @@ func TestHistoryLockValues(t *testing.T) {
 	}
 	if s := HistoryLock(56 * 24 * time.Hour).String(); s != "56d" {
 		t.Errorf("String = %q", s)
+	}
+}
+
+// TestNotifyNeedsSMTPHost: a mail target without smtp_host is a
+// configuration error naming the target where it was written: the file's
+// top level, a site's entry, or ARCHIV_NOTIFY; smtp_host may come from the
+// top level, the site or the environment.
+func TestNotifyNeedsSMTPHost(t *testing.T) {
+	mailTo := []any{map[string]any{"webhook": "https://hc.example/ping/x", "on": "immer"}, map[string]any{"mail": "admin@werkstatt.de", "on": "warnung"}}
+	for _, c := range []struct {
+		name      string
+		s         setup
+		site      string
+		file, key string // "" key: no error
+	}{
+		{"top level", setup{top: map[string]any{"notify": mailTo}}, "", cfgPath, "notify[1].mail"},
+		{"site", setup{top: map[string]any{"db": "/x.db"}, site: map[string]any{"name": "nord", "archiv": "/n", "notify": mailTo}}, "nord", cfgPath, "sites[0].notify[1].mail"},
+		{"environment", setup{env: map[string]string{"ARCHIV_NOTIFY": `[{"mail": "a@b.de", "on": "fehler"}]`}}, "", "", "ARCHIV_NOTIFY[0].mail"},
+		{"host at the top, target in the site", setup{top: map[string]any{"smtp_host": "mail.example:587"}, site: map[string]any{"name": "nord", "archiv": "/n", "notify": mailTo}}, "nord", "", ""},
+		{"host from the environment", setup{top: map[string]any{"notify": mailTo}, env: map[string]string{"ARCHIV_SMTP_HOST": "mail.example"}}, "", "", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, _, err := c.s.resolve(t, c.site)
+			var ce *Error
+			if c.key == "" {
+				if err != nil || len(cfg.Notify) != 2 || cfg.Notify[1].Mail != "admin@werkstatt.de" || cfg.Notify[1].On != "warnung" {
+					t.Fatalf("%v %+v", err, cfg.Notify)
+				}
+				return
+			}
+			if !errors.As(err, &ce) || ce.File != c.file || ce.Key != c.key || !strings.Contains(ce.Reason, "smtp_host") {
+				t.Fatalf("err = %#v", err)
+			}
+		})
+	}
+}
+
+// TestNotifyShowAndSecrets: config show names webhooks by host only and
+// the SMTP password as ***; the password comes from the environment.
+func TestNotifyShowAndSecrets(t *testing.T) {
+	s := setup{
+		top: map[string]any{"smtp_host": "mail.example", "smtp_user": "backup", "notify": []any{
+			map[string]any{"webhook": "https://hc.example/ping/5f0c-geheim", "on": "fehler"},
+			map[string]any{"mail": "admin@werkstatt.de", "on": "warnung"}}},
+		env: map[string]string{"ARCHIV_SMTP_PASSWORD": "pw-geheim"},
+	}
+	cfg, src, err := s.resolve(t, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.SMTPPassword != "pw-geheim" || cfg.SMTPHost != "mail.example" {
+		t.Fatalf("cfg: %v %q", cfg.SMTPHost, cfg.SMTPUser)
+	}
+	shown := fmt.Sprint(Show(cfg, src)) + cfg.String()
+	if strings.Contains(shown, "geheim") {
+		t.Fatalf("a secret is shown: %s", shown)
+	}
+	if !strings.Contains(shown, "Webhook https://hc.example/… (fehler); Mail admin@werkstatt.de (warnung)") || !strings.Contains(shown, "smtp_password *** env ARCHIV_SMTP_PASSWORD") {
+		t.Fatalf("show: %s", shown)
+	}
+}
+
+// TestKeyErrorNamesTheSource: a problem found after Resolve (a backend's
+// option, a missing database) names the flag, the variable or the file's
+// key it came from, and no file for a key set nowhere.
+func TestKeyErrorNamesTheSource(t *testing.T) {
+	s := setup{
+		top:   map[string]any{"db": "/file.db", "smb_user": "backup"},
+		site:  map[string]any{"name": "nord", "archiv": "mem://nord", "smb_password_file": "/etc/nord.pass"},
+		env:   map[string]string{"ARCHIV_LOG_FILE": "/var/log/wb.log"},
+		flags: []string{"--db", "/nicht/da.db"},
+	}
+	cfg, _, err := s.resolve(t, "nord")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]string{
+		"db":                "Konfiguration: --db: x",
+		"log_file":          "Konfiguration: ARCHIV_LOG_FILE: x",
+		"smb_user":          "Konfiguration " + cfgPath + ": smb_user: x",
+		"smb_password_file": "Konfiguration " + cfgPath + ": sites[0].smb_password_file: x",
+		"s3_secret_key":     "Konfiguration: s3_secret_key: x",
+	} {
+		if got := cfg.KeyError(key, "x").Error(); got != want {
+			t.Errorf("KeyError(%s) = %q, want %q", key, got, want)
+		}
 	}
 }

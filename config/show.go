@@ -53,6 +53,8 @@ func Show(cfg Config, src Sources) []Entry {
 			if *p != 0 {
 				val = p.String()
 			}
+		case *Notify:
+			val = p.String()
 		case *Zeitplan:
 			if *p != nil {
 				val = p.String()

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/mail"
 	"strconv"
 	"strings"
 	"time"
 
+	"werkstatt-backup/notify"
 	"werkstatt-backup/storage"
 )
 
@@ -43,6 +45,8 @@ func parseValue(k key, v any) (any, error) {
 		return parseNumber(v)
 	case kindBool:
 		return parseBool(v)
+	case kindNotify:
+		return parseNotify(v)
 	case kindZeitplan:
 		return parseZeitplan(v)
 	}
@@ -53,6 +57,11 @@ func parseValue(k key, v any) (any, error) {
 	if k.suffix != "" && s != "" && !strings.HasSuffix(s, k.suffix) {
 		return nil, fmt.Errorf("%q muss auf %s enden (node_exporter liest nur *%s-Dateien)", s, k.suffix, k.suffix)
 	}
+	if k.check != nil && strings.TrimSpace(s) != "" {
+		if err := k.check(s); err != nil {
+			return nil, err
+		}
+	}
 	if k.kind == kindLocation && s != "" {
 		// Parse redacts a password in its error. An unknown scheme is
 		// reported when the archive is opened (a usage error, exit 2),
@@ -62,6 +71,20 @@ func parseValue(k key, v any) (any, error) {
 		}
 	}
 	return s, nil
+}
+
+// checkSMTPHost checks smtp_host: a host name or address, with a port or not.
+func checkSMTPHost(s string) error {
+	_, _, err := notify.SMTP{Host: s}.HostPort()
+	return err
+}
+
+// checkAddress checks a mail address (smtp_from).
+func checkAddress(s string) error {
+	if _, err := mail.ParseAddress(s); err != nil {
+		return fmt.Errorf("keine gültige Mail-Adresse: %q", s)
+	}
+	return nil
 }
 
 // parseDuration takes a Go duration ("30s", "1m30s") or a number of

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"errors"
+	"fmt"
 	iofs "io/fs"
 	"os"
 	"path/filepath"
@@ -316,5 +317,90 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPerArchive: runs of one command and site in two archives keep an
+// entry each; an entry of an older file (no archive_id) is taken over by
+// the first run that names its archive; the entries of one command and
+// site are bounded, the oldest dropped.
+func TestPerArchive(t *testing.T) {
+	path := filepath.Join(t.TempDir(), StatusFileName)
+	must(t, os.WriteFile(path, []byte(`{"runs": [{"command": "export", "archive": "/srv/archiv", "finished": "2024-07-29T02:00:00Z", "exit_code": 0, "last_success": "2024-07-29T02:00:00Z"}]}`), 0o644))
+	s, err := Load(path)
+	must(t, err)
+	if r := s.FindArchive("export", "", "file:///srv/archiv"); r == nil || r.Archive != "/srv/archiv" {
+		t.Fatalf("an old entry stands for any archive: %+v", r)
+	}
+
+	nightly := run("export", "", 1, t0.Add(24*time.Hour))
+	nightly.Archive, nightly.ArchiveID = "/srv/archiv", "file:///srv/archiv"
+	must(t, Record(path, nightly))
+	probe := run("export", "", 0, t0.Add(25*time.Hour))
+	probe.Archive, probe.ArchiveID = "/tmp/probe", "file:///tmp/probe"
+	must(t, Record(path, probe))
+
+	s, err = Load(path)
+	must(t, err)
+	if len(s.Runs) != 2 {
+		t.Fatalf("entries: %+v", s.Runs)
+	}
+	n := s.FindArchive("export", "", "file:///srv/archiv")
+	if n == nil || n.ExitCode != 1 || n.LastSuccess == nil || !n.LastSuccess.Equal(t0) {
+		t.Fatalf("the nightly entry took over the old one's last success: %+v", n)
+	}
+	if r := s.Find("export", ""); r.ArchiveID != "file:///tmp/probe" {
+		t.Errorf("Find is the latest in any archive: %+v", r)
+	}
+	if got := s.Archives("export", ""); strings.Join(got, " ") != "/srv/archiv /tmp/probe" {
+		t.Errorf("Archives = %v", got)
+	}
+	v := CheckQuery(s, Query{Command: "export", ArchiveID: "file:///srv/archiv", Archive: "/srv/archiv"}, t0.Add(26*time.Hour))
+	if v.OK || !strings.HasPrefix(v.Reason, "FEHLER: letzter Export am ") {
+		t.Errorf("the nightly archive: %+v", v)
+	}
+	v = CheckQuery(s, Query{Command: "export", ArchiveID: "file:///anders", Archive: "/anders"}, t0.Add(26*time.Hour))
+	if v.OK || !strings.Contains(v.Reason, "im Archiv /anders (vorhanden für: /srv/archiv, /tmp/probe;") {
+		t.Errorf("an archive without runs: %+v", v)
+	}
+
+	for i := range maxArchives + 5 {
+		r := run("export", "", 0, t0.Add(time.Duration(30+i)*time.Hour))
+		r.ArchiveID = fmt.Sprintf("file:///tmp/probe-%d", i)
+		must(t, Record(path, r))
+	}
+	s, err = Load(path)
+	must(t, err)
+	if len(s.Runs) != maxArchives || s.FindArchive("export", "", "file:///srv/archiv") != nil || s.FindArchive("export", "", "file:///tmp/probe-24") == nil {
+		t.Errorf("%d entries kept, the oldest should go", len(s.Runs))
+	}
+}
+
+// TestCheckWarnings: exit 3 with every record done is healthy ("OK mit
+// Warnungen") unless Strict; exit 3 with errors, or a run that did not get
+// to its summary, is a failure.
+func TestCheckWarnings(t *testing.T) {
+	now := t0.Add(time.Hour)
+	warn := run("export", "", 3, t0)
+	warn.Errors, warn.Warnings = 0, 4
+	s := &State{Runs: []Run{warn}}
+	v := CheckQuery(s, Query{Command: "export", MaxAge: 26 * time.Hour}, now)
+	if !v.OK || v.Warnings != 4 || !strings.HasPrefix(v.Reason, "OK mit Warnungen: 4; letzter Export am ") {
+		t.Errorf("warnings: %+v", v)
+	}
+	if v := CheckQuery(s, Query{Command: "export", MaxAge: 26 * time.Hour, Strict: true}, now); v.OK || !strings.HasPrefix(v.Reason, "FEHLER (--strict): ") {
+		t.Errorf("strict: %+v", v)
+	}
+	if v := CheckQuery(s, Query{Command: "export", MaxAge: 30 * time.Minute}, now); v.OK || !strings.Contains(v.Reason, "älter als") {
+		t.Errorf("too old: %+v", v)
+	}
+	invalid := run("verify", "", 3, t0) // 2 errors: backups that cannot be trusted
+	aborted := warn
+	aborted.Command, aborted.Summary = "restore", ""
+	s = &State{Runs: []Run{invalid, aborted}}
+	for _, c := range []string{"verify", "restore"} {
+		if v := CheckQuery(s, Query{Command: c}, now); v.OK || !strings.HasPrefix(v.Reason, "FEHLER: ") {
+			t.Errorf("%s: %+v", c, v)
+		}
 	}
 }

@@ -4,6 +4,12 @@
 // collector. Both keep one entry per command and site, are rewritten
 // atomically (temp file + rename) under a small lock file, and carry the time
 // of the last success over a failed run.
+//
+// last_run.json keeps one entry per command, site and archive, so a manual
+// test export into another archive never replaces the nightly run's entry.
+// Files written before archives were told apart (entries without
+// archive_id) are still read: such an entry stands for its command and
+// site until a run of the same command and site replaces it.
 package monitor
 
 import (
@@ -26,11 +32,15 @@ func StatusFile(logFile string) string {
 
 // Run is the outcome of one command for one site.
 type Run struct {
-	Command  string    `json:"command"`
-	Site     string    `json:"site,omitempty"`
-	Archive  string    `json:"archive,omitempty"` // as the report shows it (no password)
-	Started  time.Time `json:"started"`
-	Finished time.Time `json:"finished"`
+	Command string `json:"command"`
+	Site    string `json:"site,omitempty"`
+	Archive string `json:"archive,omitempty"` // as the report shows it (no password)
+	// ArchiveID identifies the archive whatever form it was given in
+	// (a local path made absolute, smb host:port/share/dir in lower
+	// case); "" in files written by versions before it.
+	ArchiveID string    `json:"archive_id,omitempty"`
+	Started   time.Time `json:"started"`
+	Finished  time.Time `json:"finished"`
 	// Duration is Finished - Started in seconds.
 	Duration  float64 `json:"duration_seconds"`
 	ExitCode  int     `json:"exit_code"`
@@ -52,27 +62,79 @@ type Run struct {
 // Succeeded reports whether the run ended with exit code 0.
 func (r Run) Succeeded() bool { return r.ExitCode == 0 }
 
+// exitValidation is the exit code of a run that found validation problems.
+const exitValidation = 3
+
+// OnlyWarnings reports whether the run got to its end with exit code 3
+// and no error: everything was done (every record backed up, every backup
+// valid), some records broke a field rule or had no folder of their own.
+// Status shows it as "OK mit Warnungen", not as a failure.
+func (r Run) OnlyWarnings() bool {
+	return r.ExitCode == exitValidation && r.Errors == 0 && r.Summary != ""
+}
+
 // State is the content of last_run.json: the latest run of each command and
 // site, sorted by command, then site.
 type State struct {
 	Runs []Run `json:"runs"`
 }
 
-// Find returns the latest run of command for site, or nil.
+// Find returns the latest run of command for site in any archive, or nil.
 func (s *State) Find(command, site string) *Run {
+	var latest *Run
 	for i := range s.Runs {
-		if s.Runs[i].Command == command && strings.EqualFold(s.Runs[i].Site, site) {
-			return &s.Runs[i]
+		r := &s.Runs[i]
+		if r.Command == command && strings.EqualFold(r.Site, site) && (latest == nil || r.Finished.After(latest.Finished)) {
+			latest = r
 		}
 	}
-	return nil
+	return latest
 }
 
-// Sites returns the sites that have a run of command, sorted ("" = none).
+// FindArchive returns the run of command for site in the archive with
+// archiveID, or nil. An entry of an older file, which names no archive
+// ID, stands for any archive of its command and site when no entry names
+// this one.
+func (s *State) FindArchive(command, site, archiveID string) *Run {
+	var legacy *Run
+	for i := range s.Runs {
+		r := &s.Runs[i]
+		if r.Command != command || !strings.EqualFold(r.Site, site) {
+			continue
+		}
+		switch r.ArchiveID {
+		case archiveID:
+			return r
+		case "":
+			legacy = r
+		}
+	}
+	return legacy
+}
+
+// Archives returns the archives (as shown) that have a run of command for
+// site, sorted.
+func (s *State) Archives(command, site string) []string {
+	var out []string
+	for _, r := range s.Runs {
+		if r.Command == command && strings.EqualFold(r.Site, site) && r.Archive != "" && !slices.Contains(out, r.Archive) {
+			out = append(out, r.Archive)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// maxArchives bounds the entries of one command and site: test exports
+// into ever new folders must not grow the file without end. The oldest go.
+const maxArchives = 20
+
+// Sites returns the sites that have a run of command, sorted ("" = none),
+// each once.
 func (s *State) Sites(command string) []string {
 	var out []string
 	for _, r := range s.Runs {
-		if r.Command == command {
+		if r.Command == command && !slices.Contains(out, r.Site) {
 			out = append(out, r.Site)
 		}
 	}
@@ -80,15 +142,16 @@ func (s *State) Sites(command string) []string {
 	return out
 }
 
-// put replaces the entry of run's command and site, carrying LastSuccess
-// over from the previous entry when run failed.
+// put replaces the entry of run's command, site and archive (or an older
+// file's entry of its command and site, which names no archive), carrying
+// LastSuccess over from the previous entry when run failed.
 func (s *State) put(run Run) {
 	run.LastSuccess = nil
 	if run.Succeeded() {
 		t := run.Finished
 		run.LastSuccess = &t
 	}
-	if old := s.Find(run.Command, run.Site); old != nil {
+	if old := s.FindArchive(run.Command, run.Site, run.ArchiveID); old != nil {
 		if run.LastSuccess == nil {
 			run.LastSuccess = old.LastSuccess
 		}
@@ -96,12 +159,35 @@ func (s *State) put(run Run) {
 	} else {
 		s.Runs = append(s.Runs, run)
 	}
+	s.trim(run.Command, run.Site)
 	slices.SortFunc(s.Runs, func(a, b Run) int {
 		if c := strings.Compare(a.Command, b.Command); c != 0 {
 			return c
 		}
-		return strings.Compare(a.Site, b.Site)
+		if c := strings.Compare(a.Site, b.Site); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ArchiveID, b.ArchiveID)
 	})
+}
+
+// trim drops the oldest entries of command and site beyond maxArchives.
+func (s *State) trim(command, site string) {
+	for {
+		n, oldest := 0, -1
+		for i, r := range s.Runs {
+			if r.Command == command && strings.EqualFold(r.Site, site) {
+				n++
+				if oldest < 0 || r.Finished.Before(s.Runs[oldest].Finished) {
+					oldest = i
+				}
+			}
+		}
+		if n <= maxArchives {
+			return
+		}
+		s.Runs = slices.Delete(s.Runs, oldest, oldest+1)
+	}
 }
 
 // Load reads the status file at path. A missing file is an error that

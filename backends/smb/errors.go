@@ -252,6 +252,9 @@ func (p *pool) setupError(err error) *connectError {
 		switch code {
 		case statusLogonFailure, statusWrongPassword, statusNoSuchUser:
 			why = "Benutzer oder Passwort falsch"
+			if p.cfg.password == "" {
+				why = "kein Passwort angegeben: ARCHIV_SMB_PASSWORD oder " + OptPasswordFile + " setzen"
+			}
 		case statusAccountDisabled:
 			why = "Konto deaktiviert"
 		case statusAccountLockedOut:

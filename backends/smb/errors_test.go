@@ -99,6 +99,13 @@ func TestConnectErrorsAreOneLineAndSecret(t *testing.T) {
 			t.Errorf("error %d = %q: not one line or contains the password", i, msg)
 		}
 	}
+	// No password at all: say where to give one.
+	nopw := testPool()
+	nopw.cfg.password = ""
+	want0 := `SMB-Anmeldung an nas:445 als backup fehlgeschlagen (kein Passwort angegeben: ARCHIV_SMB_PASSWORD oder smb_password_file setzen)`
+	if err := nopw.setupError(&smb2.ResponseError{Code: statusLogonFailure}); !strings.Contains(err.Error(), want0) || !errors.Is(err, ErrLogon) {
+		t.Errorf("no password: %q, want %q", err, want0)
+	}
 	for _, c := range []struct {
 		err  error
 		want error

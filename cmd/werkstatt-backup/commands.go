@@ -114,7 +114,7 @@ sind. Alle übrigen Regeln (--force, --allow-shrink, --dry-run) gelten ebenso.
 	cmd.Flags().BoolVar(&opts.SkipInvalid, "skip-invalid", false, "ungültige Sicherungen überspringen statt abzubrechen (nie unlesbare)")
 	cmd.Flags().BoolVar(&opts.AllowShrink, "allow-shrink", false, "mit --force auch eine Tabelle mit weniger Datensätzen als bisher erzeugen")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "nur prüfen und berichten, nichts ändern")
-	cmd.Flags().StringVar(&at, "at", "", "aus der Historie: die Tabelle wie beim letzten Export am oder vor ZEIT (2026-11-01, \"2026-11-01 02:00\", RFC 3339)")
+	cmd.Flags().StringVar(&at, "at", "", "aus der Historie: die Tabelle wie beim letzten Export am oder vor `ZEIT` (2026-11-01, \"2026-11-01 02:00\", RFC 3339)")
 	return cmd
 }
 

@@ -94,8 +94,11 @@ func flagError(c *cobra.Command, err error) error {
 	switch {
 	case errors.As(err, &notExist):
 		name := notExist.GetSpecifiedName()
-		if name == "" {
-			name = notExist.GetSpecifiedShortnames()
+		if name == "" || notExist.GetSpecifiedShortnames() != "" {
+			// a short one: pflag names the letter, or gives all of "-xV"
+			if name == "" {
+				name = notExist.GetSpecifiedShortnames()
+			}
 			msg = fmt.Sprintf("unbekannte Option -%s für %q", name, c.CommandPath())
 		} else {
 			msg = fmt.Sprintf("unbekannte Option --%s für %q", name, c.CommandPath())
@@ -139,11 +142,11 @@ func valueReason(f *pflag.Flag, cause error) string {
 
 // typeNames are the German names of pflag's value types in help texts.
 var typeNames = map[string]string{
-	"string":   "Text",
-	"int":      "Zahl",
-	"int64":    "Zahl",
-	"uint":     "Zahl",
-	"duration": "Dauer",
+	"string":   "WERT",
+	"int":      "ZAHL",
+	"int64":    "ZAHL",
+	"uint":     "ZAHL",
+	"duration": "DAUER",
 	"bool":     "",
 }
 

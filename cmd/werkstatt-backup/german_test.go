@@ -141,7 +141,7 @@ func TestIgnoredGlobalsAreNotListed(t *testing.T) {
 		{[]string{"demo", "--help"}, []string{"--log-file", "--json", "--out Pfad"}, []string{"--db", "--archiv", "--site", "--workers", "--config"}},
 		{[]string{"version", "--help"}, []string{"--json"}, []string{"--db", "--archiv", "--log-file", "--quiet"}},
 		{[]string{"completion", "bash", "--help"}, nil, []string{"Globale Optionen", "--db", "--json"}},
-		{[]string{"export", "--help"}, []string{"--db Pfad", "--archiv Pfad|URL", "--workers Anzahl", "--lock-timeout Dauer", "(Vorgabe: 30s)"}, nil},
+		{[]string{"export", "--help"}, []string{"--db PFAD", "--archiv PFAD|URL", "--workers ANZAHL", "--lock-timeout DAUER", "(Vorgabe: 30s)"}, nil},
 	} {
 		r := inProcess(t, dir, c.args...)
 		for _, w := range c.has {

@@ -99,7 +99,11 @@ func flagTable(fs *pflag.FlagSet, keep func(*pflag.Flag) bool) string {
 		if f.Shorthand != "" {
 			left = "  -" + f.Shorthand + ", --" + f.Name
 		}
-		if n := typeName(f); n != "" {
+		switch n := typeName(f); {
+		case n == "":
+		case f.NoOptDefVal != "":
+			left += "[=" + n + "]" // a switch that also takes a value: --s3-insecure[=ja|nein]
+		default:
 			left += " " + n
 		}
 		_, usage := pflag.UnquoteUsage(f)

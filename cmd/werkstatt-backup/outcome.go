@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"werkstatt-backup/backup"
 )
 
 // execute runs one command line with a fresh command tree. It is the one
@@ -38,6 +40,9 @@ func (a *app) execute(ctx context.Context, args []string, signalLine bool) int {
 	if a.jsonOut || jsonAsked(args) {
 		a.writeOutcome(commandName(cmd), code, msg)
 	}
+	if a.quiet && !a.jsonOut && code == exitValidation {
+		a.printAffected()
+	}
 	var quietErr silentError
 	switch {
 	case code == exitInterrupt:
@@ -53,6 +58,36 @@ func (a *app) execute(ctx context.Context, args []string, signalLine bool) int {
 	return code
 }
 
+// maxAffected is how many orders --quiet names after a run that ended with
+// warnings (exit code 3); the rest are counted.
+const maxAffected = 10
+
+// printAffected names, for a run that ended with exit code 3 under
+// --quiet, the records its warnings are about: one line each (the report's
+// errors are printed already), up to maxAffected, then how many more, so
+// that cron's mail says which orders to look at.
+func (a *app) printAffected() {
+	var lines []string
+	for _, r := range a.reports {
+		prefix := ""
+		if r.Site != "" {
+			prefix = "[" + r.Site + "] "
+		}
+		for _, p := range r.Problems {
+			if p.Level == backup.LevelWarning && (p.RecordID != 0 || p.Path != "") {
+				lines = append(lines, fmt.Sprintf("%s%s - %s", prefix, p.Level, p))
+			}
+		}
+	}
+	for i, l := range lines {
+		if i == maxAffected {
+			fmt.Fprintf(a.stdout, "… und %d weitere (siehe Log)\n", len(lines)-maxAffected)
+			break
+		}
+		fmt.Fprintln(a.stdout, l)
+	}
+}
+
 // interrupted is the message of a run ended by SIGINT or SIGTERM.
 const interrupted = "abgebrochen (Signal); begonnene Dateien sind vollständig oder unverändert"
 
@@ -63,20 +98,30 @@ func (a *app) emit(v any) { a.result = v }
 // writeOutcome prints the command's result (or, if it has none, an object
 // naming the command) with "exit_code" and, if it failed, "error".
 func (a *app) writeOutcome(command string, code int, msg string) {
+	a.stdout.Write(outcomeJSON(a.result, command, code, msg))
+}
+
+// outcomeJSON is what --json prints: result (nil: an object naming the
+// command) with "exit_code" and, if it failed, "error", indented, with a
+// final newline. Notifications send the same object.
+func outcomeJSON(result any, command string, code int, msg string) []byte {
 	type outcome struct {
 		Command  string `json:"command,omitempty"`
 		ExitCode int    `json:"exit_code"`
 		Error    string `json:"error,omitempty"`
 	}
-	if a.result == nil {
-		writeJSON(a.stdout, outcome{command, code, msg})
-		return
+	plain := func(o outcome) []byte {
+		var b bytes.Buffer
+		writeJSON(&b, o)
+		return b.Bytes()
 	}
-	body, err := json.Marshal(a.result)
+	if result == nil {
+		return plain(outcome{command, code, msg})
+	}
+	body, err := json.Marshal(result)
 	if err != nil || len(body) < 2 || body[0] != '{' {
 		// Not reached for the results the commands emit: all are objects.
-		writeJSON(a.stdout, outcome{command, code, "Bericht nicht darstellbar: " + message(err)})
-		return
+		return plain(outcome{command, code, "Bericht nicht darstellbar: " + message(err)})
 	}
 	tail, _ := json.Marshal(outcome{ExitCode: code, Error: msg})
 	sep := []byte(",")
@@ -86,11 +131,10 @@ func (a *app) writeOutcome(command string, code int, msg string) {
 	joined := slices.Concat(body[:len(body)-1], sep, tail[1:])
 	var out bytes.Buffer
 	if err := json.Indent(&out, joined, "", "  "); err != nil {
-		writeJSON(a.stdout, outcome{command, code, msg})
-		return
+		return plain(outcome{command, code, msg})
 	}
 	out.WriteByte('\n')
-	a.stdout.Write(out.Bytes())
+	return out.Bytes()
 }
 
 // writeJSON prints v indented; a report always marshals.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"werkstatt-backup/backup"
 	"werkstatt-backup/config"
 )
 
@@ -25,6 +26,9 @@ type app struct {
 
 	ran    bool // a command's RunE started: later errors are not usage errors
 	result any  // what --json prints, with the exit code added (see emit)
+	// reports are the reports of the runs of this command line, one per
+	// site (recordRun keeps them), for --quiet's list of affected orders.
+	reports []*backup.Report
 
 	// For tests of the progress bar: whether stderr counts as a terminal
 	// (nil: ask the OS) and how long a run lasts before the bar shows.
@@ -63,9 +67,19 @@ S3-Objektspeicher (AWS S3, Ceph, MinIO …).
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
+	var showVersion bool
+	root.Flags().BoolVarP(&showVersion, "version", "V", false, "Version anzeigen (wie der Befehl version)")
+	root.RunE = func(cmd *cobra.Command, _ []string) error {
+		if !showVersion {
+			return cmd.Help() // no command: the overview, as before
+		}
+		a.started()
+		a.printVersion()
+		return nil
+	}
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.configFile, "config", "", "Konfigurationsdatei (`Pfad`; sonst $ARCHIV_CONFIG oder ./.archiv_config.json)")
-	pf.StringVar(&a.site, "site", "", "`Name` eines Standorts aus der Konfiguration")
+	pf.StringVar(&a.configFile, "config", "", "`PFAD` der Konfigurationsdatei (sonst $ARCHIV_CONFIG oder ./.archiv_config.json)")
+	pf.StringVar(&a.site, "site", "", "der Standort `NAME` aus der Konfiguration")
 	pf.BoolVar(&a.allSites, "all-sites", false, "den Befehl für jeden Standort der Konfiguration ausführen")
 	// --db, --archiv, --workers, --lock-timeout, --log-file and the
 	// backends' options: config defines them with their defaults, the

@@ -237,12 +237,12 @@ func openArchive(ctx context.Context, cfg config.Config, create bool) (*storage.
 		return nil, nil, fmt.Errorf("Archiv %s: %w", storage.Redact(cfg.Archiv), err)
 	}
 	if err != nil {
-		return nil, nil, &config.Error{File: cfg.File, Key: "archiv", Reason: err.Error()}
+		return nil, nil, cfg.KeyError("archiv", err.Error())
 	}
 	opts := storage.Options{Create: create, Values: cfg.BackendOptions(loc.Scheme())}
 	arch, err := backends.Open(ctx, loc, opts)
 	if oe := (*storage.OptionError)(nil); errors.As(err, &oe) {
-		return nil, loc, &config.Error{File: cfg.File, Key: oe.Key, Reason: message(errors.New(oe.Reason))}
+		return nil, loc, cfg.KeyError(oe.Key, message(errors.New(oe.Reason)))
 	}
 	if err != nil {
 		return nil, loc, fmt.Errorf("Archiv %s: %w", loc, err)

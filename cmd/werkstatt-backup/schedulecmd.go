@@ -250,7 +250,7 @@ func preflight(ctx context.Context, line []string) (config.Config, error) {
 func reachable(ctx context.Context, cfg config.Config, readsDB bool) error {
 	if readsDB {
 		if _, err := os.Stat(cfg.DB); err != nil {
-			return &config.Error{File: cfg.File, Key: "db", Reason: "Datenbank nicht gefunden: " + message(err)}
+			return cfg.KeyError("db", "Datenbank nicht gefunden: "+message(err))
 		}
 	}
 	arch, _, err := openArchive(ctx, cfg, false)
@@ -259,7 +259,7 @@ func reachable(ctx context.Context, cfg config.Config, readsDB bool) error {
 		if errors.As(err, &cfgErr) {
 			return err
 		}
-		return &config.Error{File: cfg.File, Key: "archiv", Reason: message(err)}
+		return cfg.KeyError("archiv", message(err))
 	}
 	arch.Close()
 	return nil

@@ -20,6 +20,7 @@ var statusCommands = jobNames()
 
 func (a *app) statusCmd() *cobra.Command {
 	var command string
+	var strict bool
 	maxAge := ageValue(26 * time.Hour)
 	cmd := &cobra.Command{
 		Use:   "status",
@@ -31,11 +32,22 @@ Container oder ExecStartPost in systemd.
 
 Jeder Lauf von export, verify, restore und migrate (außer --dry-run) schreibt
 seinen Eintrag (Befehl, Standort, Beginn, Dauer, Zähler, Exit-Code, letzter
-Erfolg) nach last_run.json; mit --all-sites einen je Standort. Mit metrics_file
-(--metrics-file) zusätzlich eine Prometheus-Textdatei für node_exporter.
+Erfolg) nach last_run.json, einen je Befehl, Standort und Archiv: ein Probe-Export
+in ein anderes Archiv ersetzt den Eintrag des nächtlichen Laufs nicht. status prüft
+das konfigurierte Archiv (mit --all-sites das jedes Standorts); ist keines
+konfiguriert, den jüngsten Lauf. Mit metrics_file (--metrics-file) zusätzlich eine
+Prometheus-Textdatei für node_exporter.
+
+Ein Lauf, der mit Exit-Code 3 endete, aber alles gesichert hat (Datensätze, die
+Feldregeln verletzen, oder ohne eigenen Ordner), gilt als "OK mit Warnungen: N"
+(Exit-Code 0); mit --strict als Fehler.
+
+Alarme ohne eigenes Skript: "notify" in der Konfiguration schickt nach jedem Lauf
+das JSON des Laufs an Webhooks (z. B. Healthchecks, Chat) und Mails über SMTP,
+je Ziel bei "fehler", "warnung" oder "immer".
 
 Exit-Codes von status:
-  0    der letzte Lauf war erfolgreich und ist jünger als --max-age
+  0    der letzte Lauf war erfolgreich (oder nur mit Warnungen) und ist jünger als --max-age
   1    der letzte Lauf schlug fehl, ist zu alt, oder es gibt keinen
   2    Aufruf- oder Konfigurationsfehler`,
 		Example: `  # nächtlicher Export: höchstens 26 Stunden alt und erfolgreich?
@@ -48,6 +60,9 @@ Exit-Codes von status:
   meldung=$(werkstatt-backup status --config /etc/werkstatt-backup/config.json) ||
     echo "$meldung" | mail -s "Werkstatt-Archiv Alert" admin@werkstatt.de
 
+  # auch Läufe mit Warnungen (Exit-Code 3) als Fehler melden
+  werkstatt-backup status --config /etc/werkstatt-backup/config.json --strict
+
   # maschinenlesbar
   werkstatt-backup status --site filiale-nord --json`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -55,11 +70,12 @@ Exit-Codes von status:
 			if !slices.Contains(statusCommands, command) {
 				return usageError{fmt.Errorf("--command %q: erlaubt sind %s", command, strings.Join(statusCommands, ", "))}
 			}
-			return a.status(cmd, command, time.Duration(maxAge))
+			return a.status(cmd, command, time.Duration(maxAge), strict)
 		},
 	}
-	cmd.Flags().StringVar(&command, "command", "export", "welcher `Befehl` geprüft wird: "+strings.Join(statusCommands, ", "))
+	cmd.Flags().StringVar(&command, "command", "export", "welcher `BEFEHL` geprüft wird: "+strings.Join(statusCommands, ", "))
 	_ = cmd.RegisterFlagCompletionFunc("command", cobra.FixedCompletions(statusCommands, cobra.ShellCompDirectiveNoFileComp))
+	cmd.Flags().BoolVar(&strict, "strict", false, "ein Lauf mit Warnungen (Exit-Code 3, alles gesichert) gilt als Fehler")
 	cmd.Flags().Var(&maxAge, "max-age", "höchstes Alter des letzten erfolgreichen Laufs (26h, 90m, 8d; 0 = beliebig)")
 	return cmd
 }
@@ -70,7 +86,7 @@ type statusResult struct {
 	File string `json:"status_file"`
 }
 
-func (a *app) status(cmd *cobra.Command, command string, maxAge time.Duration) error {
+func (a *app) status(cmd *cobra.Command, command string, maxAge time.Duration, strict bool) error {
 	ld, err := config.Load(nil, a.configFile)
 	if err != nil {
 		return err
@@ -89,12 +105,14 @@ func (a *app) status(cmd *cobra.Command, command string, maxAge time.Duration) e
 		}
 		file := monitor.StatusFile(cfg.LogFile)
 		state, err := monitor.Load(file)
+		q := monitor.Query{Command: command, Site: cfg.Site, MaxAge: maxAge, Strict: strict,
+			ArchiveID: archiveID(cfg.Archiv), Archive: archiveOf(cmd, ld, site)}
 		var v monitor.Verdict
 		switch {
 		case err == nil:
-			v = monitor.Check(state, command, cfg.Site, maxAge, now)
+			v = monitor.CheckQuery(state, q, now)
 		case errors.Is(err, iofs.ErrNotExist):
-			v = monitor.Check(nil, command, cfg.Site, maxAge, now)
+			v = monitor.CheckQuery(nil, q, now)
 			v.Reason += " (" + file + " fehlt)"
 		default:
 			v = monitor.Verdict{Command: command, Site: cfg.Site, Reason: "FEHLER: Statusdatei unlesbar: " + message(err)}
@@ -130,7 +148,7 @@ func (a *app) status(cmd *cobra.Command, command string, maxAge time.Duration) e
 type ageValue time.Duration
 
 func (v *ageValue) String() string { return monitor.Age(time.Duration(*v)) }
-func (v *ageValue) Type() string   { return "Dauer" }
+func (v *ageValue) Type() string   { return "DAUER" }
 
 func (v *ageValue) Set(s string) error {
 	d, err := parseAge(s)
