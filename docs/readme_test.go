@@ -10,12 +10,16 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -142,6 +146,9 @@ type world struct {
 	smb        *smbtest.Server
 	s3         *s3test.Server
 	image      string // make image's IMAGE, removed when the test ends
+	// webhook receives the README's notify webhook; posts counts them.
+	webhook *httptest.Server
+	posts   atomic.Int64
 }
 
 func newWorld(t *testing.T) *world {
@@ -151,6 +158,13 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	w := &world{work: t.TempDir(), repo: repo}
+	w.webhook = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if r.Method == http.MethodPost && bytes.Contains(body, []byte(`"exit_code"`)) {
+			w.posts.Add(1)
+		}
+	}))
+	t.Cleanup(w.webhook.Close)
 	for _, d := range []string{"home", "tmp", "etc/werkstatt-backup", "var/lib/werkstatt-backup", "srv/neu"} {
 		if err := os.MkdirAll(filepath.Join(w.work, d), 0o755); err != nil {
 			t.Fatal(err)
@@ -190,6 +204,8 @@ const (
 	readmeOrder     = "076329"
 	readmeTime      = "2026-11-03 23:59"
 	readmeInstalled = "/usr/local/bin/werkstatt-backup"
+	readmeWebhook   = "https://ping.werkstatt.lan/backup"
+	readmeSMTPHost  = "mail.werkstatt.lan"
 )
 
 // subst maps the README's machine onto the sandbox: paths, servers,
@@ -203,6 +219,8 @@ func (w *world) subst(s string) string {
 		"/var/lib/werkstatt-backup", w.work + "/var/lib/werkstatt-backup",
 		readmeOrder, w.nr,
 		readmeTime, time.Now().Add(time.Minute).Format("2006-01-02 15:04"),
+		readmeWebhook, w.webhook.URL + "/backup",
+		readmeSMTPHost, "127.0.0.1:1", // refused at once: a mail target that fails
 	}
 	if w.smb != nil {
 		pairs = append(pairs, readmeSMB, w.smb.URL(""), readmeSMBPass, w.smb.Password)
@@ -408,6 +426,10 @@ func TestREADMEExamples(t *testing.T) {
 	if ran == 0 {
 		t.Fatal("no example in README.md")
 	}
+	if strings.Contains(md, readmeWebhook) && w.posts.Load() == 0 {
+		t.Error("the README's notify webhook was never called")
+	}
+	t.Logf("notify webhook: %d runs reported", w.posts.Load())
 }
 
 // TestREADMEBrokenExampleFails: the harness notices a README whose example
