@@ -1,17 +1,23 @@
 # syntax=docker/dockerfile:1
 #
-# werkstatt-backup in a container: one static binary on distroless, running
-# as the unprivileged user 65532. By default it runs `schedule`, i.e. the
-# nightly export at 02:00 (TZ, default Europe/Berlin), without cron.
+# werkstatt-backup in a container, for hosts that can pull a Go base image:
+# the static binary on an empty (scratch) image with CA certificates and
+# time zone data, running as the unprivileged user 65532. By default it
+# runs `schedule`: the nightly export at 02:00 (TZ, default Europe/Berlin).
 #
 #   docker build -t werkstatt-backup --build-arg VERSION="$(git describe --tags --always --dirty)" .
 #   docker run --rm werkstatt-backup version
 #
-# See docker-compose.example.yml for the config, the SMB password as a
-# secret and the state volume (log, last_run.json, metrics).
+# Without a registry, `make image` builds the same image with podman or
+# buildah from this machine's files (deploy/Containerfile). See
+# docker-compose.example.yml for the config, the SMB password as a secret
+# and the state volume (log, last_run.json, metrics).
 
 # --- build -------------------------------------------------------------------
-FROM golang:1.26 AS build
+# The Go version of go.mod's go line, pinned (deploy/container_test.go checks).
+FROM golang:1.26.8-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates tzdata \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # The module download is its own layer: cached until go.mod or go.sum change.
 COPY go.mod go.sum ./
@@ -22,23 +28,17 @@ ARG VERSION=dev
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" \
         -o /out/werkstatt-backup ./cmd/werkstatt-backup \
     && /out/werkstatt-backup version \
-    && mkdir -p /out/state
+    && scripts/image-rootfs.sh /out/image /out/werkstatt-backup
 
 # --- run ---------------------------------------------------------------------
-# distroless/static: no shell, no package manager; CA certificates, tzdata and
-# /etc/passwd with the user "nonroot" (65532) are included.
-FROM gcr.io/distroless/static-debian12:nonroot
-COPY --from=build /out/werkstatt-backup /usr/local/bin/werkstatt-backup
-# The state folder belongs to the user, so a fresh named volume does too.
-COPY --from=build --chown=65532:65532 /out/state /var/lib/werkstatt-backup
+# As deploy/Containerfile from here on.
+FROM scratch
+COPY --from=build /out/image/rootfs/ /
+COPY --from=build --chown=65532:65532 /out/image/state/ /var/lib/werkstatt-backup/
 USER 65532:65532
-# The working directory holds the default log file backup_system.log and,
-# beside it, last_run.json (read by `status`).
 WORKDIR /var/lib/werkstatt-backup
 ENV ARCHIV_CONFIG=/etc/werkstatt-backup/config.json \
     TZ=Europe/Berlin
 VOLUME ["/var/lib/werkstatt-backup"]
 ENTRYPOINT ["/usr/local/bin/werkstatt-backup"]
-# docker stop sends SIGTERM: a running export finishes the records it has
-# begun and exits 130; between runs schedule exits 0 at once.
 CMD ["schedule", "--at", "0 2 * * *", "--", "export"]

@@ -179,6 +179,9 @@ func section(path, prefix string, raw map[string]any, dir string, top bool) (map
 		if !ok {
 			return nil, &Error{File: path, Key: where, Reason: "unbekannter Schlüssel (bekannt: " + strings.Join(fileKeyNames(top), ", ") + ")"}
 		}
+		if kd.topOnly && !top {
+			return nil, &Error{File: path, Key: where, Reason: "gehört auf die oberste Ebene der Datei, nicht in einen Standort (ein schedule für alle; --site oder --all-sites wählt, wofür die Befehle laufen)"}
+		}
 		if !kd.fileOK {
 			reason := "gehört nicht in die Datei; " + envName(name) + " verwenden"
 			if alt := secretFileKey(name); alt != "" {

@@ -31,6 +31,7 @@ const (
 	kindNumber    // a whole number, 0 or more (a backend's OptInt)
 	kindBool      // true/false, 1/0, ja/nein (a backend's OptBool)
 	kindNotify    // notify: a list of targets (Notify)
+	kindZeitplan  // schedule's jobs: a list of {befehl, zeit} (Zeitplan)
 )
 
 // key is one setting: its name in the file (and, upper-cased with the
@@ -51,6 +52,8 @@ type key struct {
 	backend string             // the scheme of the backend that declares it; "" = the program's own
 	env     []string           // further environment variables, read in order when ARCHIV_… is unset
 	check   func(string) error // kindString: a further check of a value that is set
+	// topOnly: only at the file's top level, never in a site.
+	topOnly bool
 }
 
 // keys are the settings: the program's own (baseKeys) and those the
@@ -79,6 +82,8 @@ var baseKeys = []key{
 	{name: "smtp_from", kind: kindString, fileOK: true, check: checkAddress, help: "Absender der Mails (ohne: werkstatt-backup@<smtp_host>)"},
 	{name: "smtp_password_file", kind: kindPath, fileOK: true, help: "Datei mit dem SMTP-Passwort (statt ARCHIV_SMTP_PASSWORD)"},
 	{name: "smtp_password", kind: kindString, secret: true, help: "SMTP-Passwort, nur aus ARCHIV_SMTP_PASSWORD"},
+	{name: "zeitplan", kind: kindZeitplan, fileOK: true, topOnly: true,
+		help: "was schedule ohne --at ausführt: Liste von {\"befehl\": \"export\", \"zeit\": \"0 2 * * *\"} (in der Umgebung crontab-Zeilen, getrennt durch \";\")"},
 }
 
 func lookupKey(name string) (key, bool) {
@@ -159,6 +164,8 @@ func (v *flagValue) Type() string {
 		return "ja|nein"
 	case kindNotify:
 		return "ZIELE"
+	case kindZeitplan:
+		return "Zeitplan"
 	}
 	return "NAME"
 }

@@ -32,6 +32,7 @@ type Config struct {
 	// SMTP settings for Notify's mail targets. SMTPPassword comes from
 	// the environment only; never print it.
 	SMTPHost, SMTPUser, SMTPFrom, SMTPPasswordFile, SMTPPassword string
+	Zeitplan                                                     Zeitplan // the jobs of schedule without --at; nil = none
 	// Backend holds the values of the backends' options (smb_user, …)
 	// that are set or have a default, by key, typed as their kind:
 	// string, time.Duration, int or bool. Secrets among them come from the
@@ -87,6 +88,8 @@ func (c *Config) field(name string) any {
 		return &c.SMTPPasswordFile
 	case "smtp_password":
 		return &c.SMTPPassword
+	case "zeitplan":
+		return &c.Zeitplan
 	}
 	if k, ok := lookupKey(name); ok && k.backend != "" {
 		return nil // in c.Backend
@@ -118,6 +121,8 @@ func (c *Config) set(name string, v any) {
 		*p = v.(HistoryLock)
 	case *Notify:
 		*p = v.(Notify)
+	case *Zeitplan:
+		*p = v.(Zeitplan)
 	}
 }
 

@@ -54,6 +54,10 @@ func sample(k key, l layer) (inFile any, asText string, want any) {
 	case kindShare:
 		p := 10 + int(l)
 		return fmt.Sprintf("%d%%", p), fmt.Sprintf("%d %%", p), Share(float64(p) / 100)
+	case kindZeitplan:
+		// get compares the text form: a slice is not comparable.
+		z := Zeitplan{{Zeit: fmt.Sprintf("%d 2 * * *", 10+int(l)), Befehl: []string{"export", "--" + l.String()}}}
+		return []any{map[string]any{"zeit": z[0].Zeit, "befehl": z[0].Befehl[0] + " " + z[0].Befehl[1]}}, z.String(), z.String()
 	case kindLocation:
 		s := "mem://" + k.name + "-" + l.String()
 		return s, s, s
@@ -156,6 +160,8 @@ func get(cfg Config, name string) any {
 		return *p
 	case *HistoryLock:
 		return *p
+	case *Zeitplan:
+		return p.String()
 	case *Notify:
 		return p.String()
 	}

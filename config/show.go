@@ -55,6 +55,10 @@ func Show(cfg Config, src Sources) []Entry {
 			}
 		case *Notify:
 			val = p.String()
+		case *Zeitplan:
+			if *p != nil {
+				val = p.String()
+			}
 		}
 		switch {
 		case k.secret && val != "":

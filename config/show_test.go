@@ -36,6 +36,7 @@ func TestShowSources(t *testing.T) {
 		{"smtp_from", "", "", "", ""},
 		{"smtp_password_file", "", "", "", ""},
 		{"smtp_password", "", "", "", ""},
+		{"zeitplan", "", "", "", ""},
 		{"smb_user", "backup", FromSite, "nord", ""},
 		{"smb_domain", "", "", "", ""},
 		{"smb_timeout", "15s", FromDefault, "", ""},

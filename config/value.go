@@ -47,6 +47,8 @@ func parseValue(k key, v any) (any, error) {
 		return parseBool(v)
 	case kindNotify:
 		return parseNotify(v)
+	case kindZeitplan:
+		return parseZeitplan(v)
 	}
 	s, ok := v.(string)
 	if !ok {

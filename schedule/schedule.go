@@ -70,29 +70,42 @@ func cronReason(err error) string {
 // ErrNoNextRun ends Run when the expression has no further activation.
 var ErrNoNextRun = errors.New("Zeitplan: kein weiterer Termin")
 
-// Scheduler calls Job at every activation of Spec until its context ends.
-//
-// A run is never started twice at once: an activation that falls while Job
-// still runs is skipped, and the next one is computed from the time Job
-// returns. Waiting is done in slices of at most MaxSleep against the wall
-// clock, so a suspended machine or a corrected clock does not shift the
-// schedule.
-type Scheduler struct {
+// Job is one job of a Scheduler: what runs, and when.
+type Job struct {
 	Spec Spec
-	// Job runs one activation; planned is the time it was due. Its error is
-	// the job's business (the scheduler goes on); cancel ctx to stop.
-	Job func(ctx context.Context, planned time.Time)
-	// OnWait, if set, is told the next activation before each wait.
-	OnWait func(next time.Time)
+	// Run runs one activation; planned is the time it was due. Its error
+	// is the job's business (the scheduler goes on); cancel ctx to stop.
+	Run func(ctx context.Context, planned time.Time)
+}
+
+// Scheduler runs each of its jobs at its activations until its context
+// ends, one run at a time.
+//
+// A run is never started twice at once, and two runs never overlap (they
+// would only wait for each other's archive lock): a job's own activations
+// that fall while it runs are skipped, and its next one is computed from
+// the time it returns; an activation of another job that falls while a run
+// lasts is not lost, that job runs once right after. Jobs due at the same
+// time run in the order given. Waiting is done in slices of at most
+// MaxSleep against the wall clock, so a suspended machine or a corrected
+// clock does not shift the schedule.
+type Scheduler struct {
+	Jobs []Job
+	// Spec and Job are the one job of a Scheduler without Jobs.
+	Spec Spec
+	Job  func(ctx context.Context, planned time.Time)
+	// OnWait, if set, is told the next activation and the index of its
+	// job before each wait.
+	OnWait func(next time.Time, job int)
 
 	Now      func() time.Time                     // nil: time.Now
 	After    func(time.Duration) <-chan time.Time // nil: time.After
 	MaxSleep time.Duration                        // 0: one minute
 }
 
-// Run waits for each activation and runs Job. It returns nil when ctx ends
-// while waiting (nothing was interrupted), and ctx's error when it ends
-// while Job runs (the run was interrupted and Job has returned).
+// Run waits for each activation and runs its job. It returns nil when ctx
+// ends while waiting (nothing was interrupted), and ctx's error when it ends
+// while a job runs (the run was interrupted and the job has returned).
 func (s *Scheduler) Run(ctx context.Context) error {
 	now, after := s.Now, s.After
 	if now == nil {
@@ -105,16 +118,31 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	if maxSleep <= 0 {
 		maxSleep = time.Minute
 	}
+	jobs := s.Jobs
+	if len(jobs) == 0 {
+		jobs = []Job{{Spec: s.Spec, Run: s.Job}}
+	}
+	next := make([]time.Time, len(jobs))
+	start := now()
+	for i, j := range jobs {
+		next[i] = j.Spec.Next(start)
+	}
 	for {
-		next := s.Spec.Next(now())
-		if next.IsZero() {
+		// The earliest activation; on a tie the job given first.
+		i := -1
+		for k, t := range next {
+			if !t.IsZero() && (i < 0 || t.Before(next[i])) {
+				i = k
+			}
+		}
+		if i < 0 {
 			return ErrNoNextRun
 		}
-		if s.OnWait != nil {
-			s.OnWait(next)
+		if d := next[i].Sub(now()); d > 0 && s.OnWait != nil {
+			s.OnWait(next[i], i)
 		}
 		for {
-			d := next.Sub(now())
+			d := next[i].Sub(now())
 			if d <= 0 {
 				break
 			}
@@ -127,9 +155,10 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		s.Job(ctx, next)
+		jobs[i].Run(ctx, next[i])
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		next[i] = jobs[i].Spec.Next(now())
 	}
 }

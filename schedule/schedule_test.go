@@ -42,7 +42,7 @@ func TestFiresAtCronTimes(t *testing.T) {
 				planned = append(planned, p)
 				time.Sleep(90 * time.Second) // the export
 			},
-			OnWait: func(next time.Time) { waits = append(waits, next) },
+			OnWait: func(next time.Time, _ int) { waits = append(waits, next) },
 		}
 		done := make(chan error)
 		go func() { done <- s.Run(ctx) }()
@@ -158,7 +158,7 @@ func TestWallClockJump(t *testing.T) {
 	s := &Scheduler{
 		Spec:   mustParse(t, "CRON_TZ=UTC 0 2 * * *"),
 		Job:    func(_ context.Context, planned time.Time) { jobs <- planned },
-		OnWait: func(next time.Time) { announced = append(announced, next) },
+		OnWait: func(next time.Time, _ int) { announced = append(announced, next) },
 		Now:    clock,
 		After: func(d time.Duration) <-chan time.Time {
 			ch := make(chan time.Time, 1)
@@ -203,4 +203,67 @@ func TestParse(t *testing.T) {
 			t.Errorf("Parse(%q) = %v", bad, err)
 		}
 	}
+}
+
+// TestSeveralJobs: a nightly export and a weekly verify at the same time on
+// Sunday, plus an hourly job, in one scheduler for eight days of fake time.
+// Runs never overlap; jobs due together run in the order given; an
+// activation that falls while another job runs is made up once, right after
+// it; a job's own activations during its run are skipped.
+func TestSeveralJobs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// 2000-01-01 is a Saturday; the bubble starts at 00:00 UTC.
+		type run struct {
+			job     string
+			started time.Time
+			planned time.Time
+		}
+		var runs []run
+		running := false
+		job := func(name string, d time.Duration) func(context.Context, time.Time) {
+			return func(_ context.Context, planned time.Time) {
+				if running {
+					t.Errorf("%s started while another job runs", name)
+				}
+				running = true
+				runs = append(runs, run{name, time.Now(), planned})
+				time.Sleep(d)
+				running = false
+			}
+		}
+		var announced []int
+		ctx, cancel := context.WithCancel(t.Context())
+		s := &Scheduler{
+			Jobs: []Job{
+				{Spec: mustParse(t, "CRON_TZ=UTC 0 2 * * *"), Run: job("export", 90*time.Minute)},
+				{Spec: mustParse(t, "CRON_TZ=UTC 0 2 * * 0"), Run: job("verify", 30*time.Minute)},
+				{Spec: mustParse(t, "CRON_TZ=UTC 0 3 * * 1"), Run: job("monday", 10*time.Minute)},
+			},
+			OnWait: func(_ time.Time, i int) { announced = append(announced, i) },
+		}
+		done := make(chan error)
+		go func() { done <- s.Run(ctx) }()
+		time.Sleep(3 * 24 * time.Hour)
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("Run = %v", err)
+		}
+		var got []string
+		for _, r := range runs {
+			got = append(got, r.job+" "+r.started.UTC().Format("Mon 15:04")+" (due "+r.planned.UTC().Format("15:04")+")")
+		}
+		want := []string{
+			"export Sat 02:00 (due 02:00)",
+			"export Sun 02:00 (due 02:00)",
+			"verify Sun 03:30 (due 02:00)", // after the export, not skipped
+			"export Mon 02:00 (due 02:00)",
+			"monday Mon 03:30 (due 03:00)", // fell into the export
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("runs:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		if len(announced) == 0 || announced[0] != 0 {
+			t.Errorf("announced jobs %v, want the export first", announced)
+		}
+	})
 }

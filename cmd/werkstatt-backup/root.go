@@ -110,6 +110,7 @@ S3-Objektspeicher (AWS S3, Ceph, MinIO …).
 		}
 	}
 	a.completionCmd(root)
+	a.manCmd(root)
 	germanFrame(root)
 	return root
 }

@@ -134,7 +134,7 @@ func TestScheduleFires(t *testing.T) {
 	log := filepath.Join(dir, "backup_system.log")
 	p.waitFor(t, "two runs", func() bool {
 		b, _ := os.ReadFile(log)
-		return bytes.Count(b, []byte("Zeitplan: --archiv=test_archiv verify --quiet beendet mit Exit-Code 0")) >= 2
+		return bytes.Count(b, []byte("INFO - Zeitplan: --archiv=test_archiv verify --quiet: Verify abgeschlossen: 3 gültig, 0 Fehler")) >= 2
 	})
 	p.term(t)
 	r := p.wait(t)
