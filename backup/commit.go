@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	iofs "io/fs"
@@ -137,7 +138,7 @@ func (e *Engine) writeInPlace(dir string, data []byte, meta codec.Meta) error {
 // real name, and the store still holds its old content.
 func (e *Engine) writeWhole(name string, data []byte) error {
 	if e.Caps.WriteFile != nil {
-		return e.Caps.WriteFile(name, data, 0o644, true)
+		return e.Caps.WriteFile(context.TODO(), name, data, 0o644, true)
 	}
 	f, err := e.Fs.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {

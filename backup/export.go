@@ -135,7 +135,7 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 // commitBatch makes every staged temp file durable with one SyncAll,
 // renames all staged pairs, and makes the renames durable with another.
 // It returns the number of records that failed.
-func (e *Engine) commitBatch(ctx context.Context, r *Report, syncAll func() error, items []exportItem, staged []bool) int {
+func (e *Engine) commitBatch(ctx context.Context, r *Report, syncAll func(context.Context) error, items []exportItem, staged []bool) int {
 	var todo []exportItem
 	for i, ok := range staged {
 		if ok {
@@ -146,7 +146,7 @@ func (e *Engine) commitBatch(ctx context.Context, r *Report, syncAll func() erro
 		return 0
 	}
 	e.step(PhaseSync, 0, 1)
-	if err := syncAll(); err != nil {
+	if err := syncAll(ctx); err != nil {
 		for _, it := range todo {
 			e.exportFailed(r, it, err)
 		}
@@ -173,7 +173,7 @@ func (e *Engine) commitBatch(ctx context.Context, r *Report, syncAll func() erro
 			e.exported(r, part[i])
 		})
 		e.step(PhaseSync, 0, 1)
-		if err := syncAll(); err != nil {
+		if err := syncAll(ctx); err != nil {
 			r.errorf("", 0, "Sync des Archivs nach dem Umbenennen: %s", reason(err))
 			return failed + 1
 		}

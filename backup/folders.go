@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"context"
 	"errors"
 	iofs "io/fs"
 	"path"
@@ -49,7 +50,7 @@ func (x *folderIndex) parent(dir string) *parentFolder {
 	x.mu.Unlock()
 	p.once.Do(func() {
 		if x.caps.Lstat != nil {
-			fi, err := x.caps.Lstat(dir)
+			fi, err := x.caps.Lstat(context.TODO(), dir)
 			p.isLink = err == nil && fi.Mode()&iofs.ModeSymlink != 0
 		}
 		entries, err := storage.ReadDir(x.fs, x.caps, dir)

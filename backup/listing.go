@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -72,7 +73,7 @@ func (e *Engine) listArchive() (*listedArchive, error) {
 		return nil, nil
 	}
 	la := &listedArchive{folders: map[string]map[string]storage.Entry{}, hash: c.ContentHash, loc: e.Now().Location()}
-	err := c.List("", func(en storage.Entry) error {
+	err := c.List(context.TODO(), "", func(en storage.Entry) error {
 		dir, name := path.Split(en.Name)
 		dir = strings.TrimSuffix(dir, "/")
 		if dir == HistoryDir || strings.HasPrefix(dir, HistoryDir+"/") {

@@ -180,11 +180,11 @@ func TestObjectStoreWritesPairInPlace(t *testing.T) {
 			changeRows(t, f, "UPDATE auftraege SET kunde_name = upper(kunde_name) WHERE record_id = "+rows[0][0])
 			caps := f.e.Caps
 			write := caps.WriteFile
-			caps.WriteFile = func(name string, data []byte, perm os.FileMode, sync bool) error {
+			caps.WriteFile = func(ctx context.Context, name string, data []byte, perm os.FileMode, sync bool) error {
 				if name == path.Join(dir, stopAt) {
 					return &os.PathError{Op: "close", Path: name, Err: errors.New("Verbindung verloren")}
 				}
-				return write(name, data, perm, sync)
+				return write(ctx, name, data, perm, sync)
 			}
 			fsys := f.e.Fs
 			if stopAt == "remove" {

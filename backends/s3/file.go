@@ -233,7 +233,7 @@ func (f *file) flush(op string) error {
 	if f.dir || !f.write || !f.dirty {
 		return nil
 	}
-	etag, err := f.fs.c.put(f.key, f.data, putMode{ifMatch: f.etag})
+	etag, err := f.fs.c.put(f.fs.ctx, f.key, f.data, putMode{ifMatch: f.etag})
 	if err != nil {
 		if f.etag != "" && (errors.Is(err, iofs.ErrExist) || errors.Is(err, iofs.ErrNotExist)) {
 			err = errReplaced

@@ -82,7 +82,7 @@ func TestImplicitDirs(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(got, want)
-	got, err = a.Caps.ReadDir("2024/076329")
+	got, err = a.Caps.ReadDir(context.Background(), "2024/076329")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func TestListContentHash(t *testing.T) {
 		if name == "history/g1.json" {
 			continue
 		}
-		if err := a.Caps.WriteFile(name, []byte(content), 0o644, true); err != nil {
+		if err := a.Caps.WriteFile(context.Background(), name, []byte(content), 0o644, true); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -245,7 +245,7 @@ func TestListContentHash(t *testing.T) {
 		t.Fatal(err)
 	}
 	var names []string
-	err := a.Caps.List("", func(e storage.Entry) error {
+	err := a.Caps.List(context.Background(), "", func(e storage.Entry) error {
 		names = append(names, e.Name)
 		want, ok := files[e.Name]
 		if !ok {
@@ -264,15 +264,15 @@ func TestListContentHash(t *testing.T) {
 		t.Errorf("List names = %q, want all %d in lexical order", names, len(files))
 	}
 	names = nil
-	_ = a.Caps.List("2024", func(e storage.Entry) error { names = append(names, e.Name); return nil })
+	_ = a.Caps.List(context.Background(), "2024", func(e storage.Entry) error { names = append(names, e.Name); return nil })
 	if want := []string{"2024/076329/data.csv", "2024/076329/meta.json", "2024/076330/data.csv"}; !slices.Equal(names, want) {
 		t.Errorf("List(2024) = %q, want %q", names, want)
 	}
 	stop := errors.New("stop")
-	if err := a.Caps.List("", func(storage.Entry) error { return stop }); err != stop {
+	if err := a.Caps.List(context.Background(), "", func(storage.Entry) error { return stop }); err != stop {
 		t.Errorf("List returns %v, want fn's error", err)
 	}
-	data, err := a.Caps.ReadFile("2024/076329/data.csv", 5)
+	data, err := a.Caps.ReadFile(context.Background(), "2024/076329/data.csv", 5)
 	if err != nil || string(data) != "record" {
 		t.Errorf("ReadFile limit 5 = %q, %v; want %q", data, err, "record")
 	}
@@ -290,7 +290,7 @@ func TestListManyPages(t *testing.T) {
 		go func() {
 			var first error
 			for name := range names {
-				if err := a.Caps.WriteFile(name, []byte("x"), 0o644, false); err != nil && first == nil {
+				if err := a.Caps.WriteFile(context.Background(), name, []byte("x"), 0o644, false); err != nil && first == nil {
 					first = err
 				}
 			}
@@ -306,12 +306,12 @@ func TestListManyPages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	dirs, err := a.Caps.ReadDir("2024")
+	dirs, err := a.Caps.ReadDir(context.Background(), "2024")
 	if err != nil || len(dirs) != n {
 		t.Errorf("ReadDir(2024): %d entries, %v; want %d", len(dirs), err, n)
 	}
 	count := 0
-	if err := a.Caps.List("", func(storage.Entry) error { count++; return nil }); err != nil || count != n {
+	if err := a.Caps.List(context.Background(), "", func(storage.Entry) error { count++; return nil }); err != nil || count != n {
 		t.Errorf("List: %d entries, %v; want %d", count, err, n)
 	}
 	if err := a.Fs.RemoveAll("2024"); err != nil {

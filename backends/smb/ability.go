@@ -2,10 +2,12 @@ package smb
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"sync"
 
 	smb2 "github.com/cloudsoda/go-smb2"
+	"github.com/spf13/afero"
 
 	"werkstatt-backup/storage"
 )
@@ -22,8 +24,11 @@ func (fs *Fs) caps() storage.Capabilities {
 		ExclusiveCreate: true,
 		CaseInsensitive: true,
 		DefaultWorkers:  DefaultWorkers,
-		ReadFile:        fs.ReadFileLimit,
-		SyncDir:         fs.SyncDir,
+		ReadFile: func(ctx context.Context, name string, limit int64) ([]byte, error) {
+			return fs.bind(ctx).ReadFileLimit(name, limit)
+		},
+		SyncDir: func(ctx context.Context, dir string) error { return fs.bind(ctx).SyncDir(dir) },
+		Bind:    func(ctx context.Context) afero.Fs { return fs.bind(ctx) },
 	}
 }
 
@@ -81,8 +86,8 @@ func (fs *Fs) ReadFileLimit(name string, limit int64) ([]byte, error) {
 	}
 	var data []byte
 	op := "open"
-	err = fs.pool.whileBusy(busy, func() error {
-		return fs.pool.do(true, func(cl *call) error {
+	err = fs.pool.whileBusy(fs.ctx, busy, func() error {
+		return fs.pool.do(fs.ctx, true, func(cl *call) error {
 			op = "open"
 			f, err := cl.sh.Open(t.smb)
 			if err != nil {

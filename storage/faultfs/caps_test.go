@@ -1,6 +1,7 @@
 package faultfs
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -18,15 +19,15 @@ import (
 // generic way, and counts how often they are used.
 func fastArch(fsys afero.Fs, used map[string]int) *storage.Archive {
 	a := arch(fsys)
-	a.Caps.WriteFile = func(name string, data []byte, perm os.FileMode, sync bool) error {
+	a.Caps.WriteFile = func(ctx context.Context, name string, data []byte, perm os.FileMode, sync bool) error {
 		used["write"]++
 		return afero.WriteFile(fsys, name, data, perm)
 	}
-	a.Caps.ReadFile = func(name string, limit int64) ([]byte, error) {
+	a.Caps.ReadFile = func(ctx context.Context, name string, limit int64) ([]byte, error) {
 		used["read"]++
 		return afero.ReadFile(fsys, name)
 	}
-	a.Caps.ReadDir = func(name string) ([]os.FileInfo, error) {
+	a.Caps.ReadDir = func(ctx context.Context, name string) ([]os.FileInfo, error) {
 		used["readdir"]++
 		return afero.ReadDir(fsys, name)
 	}
@@ -91,14 +92,14 @@ func TestFastPathCrash(t *testing.T) {
 	base := memFs()
 	f := New(fastArch(base, used)).CrashAfter(1) // the create happens, the write is torn
 	a := f.Archive()
-	err := a.Caps.WriteFile("x", []byte("abcdef"), 0o644, true)
+	err := a.Caps.WriteFile(context.Background(), "x", []byte("abcdef"), 0o644, true)
 	if !errors.Is(err, ErrCrashed) {
 		t.Fatalf("WriteFile at the crash: %v", err)
 	}
 	if b, _ := afero.ReadFile(base, "x"); string(b) != "abc" {
 		t.Errorf("after the crash x = %q, want the torn half %q", b, "abc")
 	}
-	if err := a.Caps.WriteFile("y", []byte("z"), 0o644, false); !errors.Is(err, ErrCrashed) {
+	if err := a.Caps.WriteFile(context.Background(), "y", []byte("z"), 0o644, false); !errors.Is(err, ErrCrashed) {
 		t.Errorf("WriteFile after the crash: %v", err)
 	}
 	if _, err := base.Stat("y"); err == nil {

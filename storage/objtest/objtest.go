@@ -24,6 +24,7 @@
 package objtest
 
 import (
+	"context"
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
@@ -98,15 +99,29 @@ func (s *Store) Archive(lock bool) *storage.Archive {
 		ExclusiveCreate: true,
 		ImplicitDirs:    true,
 		DefaultWorkers:  16,
-		ReadFile:        s.readFile,
-		WriteFile:       func(name string, data []byte, _ os.FileMode, _ bool) error { return s.put(name, data) },
-		SyncDir:         func(string) error { return nil },
-		List:            s.List,
-		ContentHash:     Hash,
+		ReadFile: func(_ context.Context, name string, limit int64) ([]byte, error) {
+			return s.readFile(name, limit)
+		},
+		WriteFile: func(_ context.Context, name string, data []byte, _ os.FileMode, _ bool) error {
+			return s.put(name, data)
+		},
+		SyncDir: func(context.Context, string) error { return nil },
+		List: func(_ context.Context, prefix string, fn func(storage.Entry) error) error {
+			return s.List(prefix, fn)
+		},
+		ContentHash: Hash,
 	}
 	if lock {
-		caps.ObjectLock = &storage.ObjectLock{Retain: s.Retain, RetainedUntil: s.RetainedUntil}
+		caps.ObjectLock = &storage.ObjectLock{
+			Retain: func(_ context.Context, name string, until time.Time) error {
+				return s.Retain(name, until)
+			},
+			RetainedUntil: func(_ context.Context, name string) (time.Time, error) {
+				return s.RetainedUntil(name)
+			},
+		}
 	}
+	s.condCaps(&caps)
 	return &storage.Archive{Fs: f, Caps: caps}
 }
 
@@ -189,6 +204,7 @@ func (s *Store) put(name string, data []byte) error {
 type cond struct {
 	ifNoneMatch bool   // If-None-Match: *: only if k has no current version
 	ifMatch     string // If-Match: only if k's current version is this one
+	ifMatchHash string // If-Match with an ETag: only if k's current content has this hash
 }
 
 // errConditionFailed is a failed If-Match: the object is gone or another
@@ -207,6 +223,10 @@ func (s *Store) putCond(k string, data []byte, c cond) (string, error) {
 	case c.ifNoneMatch && exists:
 		return "", iofs.ErrExist
 	case c.ifMatch != "" && (!exists || m.version != c.ifMatch):
+		return "", errConditionFailed
+	case c.ifMatchHash != "" && !exists:
+		return "", errMissing
+	case c.ifMatchHash != "" && m.hash != c.ifMatchHash:
 		return "", errConditionFailed
 	}
 	if err := s.retireLocked(k); err != nil {

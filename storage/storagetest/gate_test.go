@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"context"
 	"errors"
 	iofs "io/fs"
 	"os"
@@ -57,11 +58,11 @@ var fixtures = map[string]func() *storage.Archive{
 		f := needParentFs{a.Fs}
 		a.Fs = f
 		write := a.Caps.WriteFile
-		a.Caps.WriteFile = func(name string, data []byte, perm os.FileMode, sync bool) error {
+		a.Caps.WriteFile = func(ctx context.Context, name string, data []byte, perm os.FileMode, sync bool) error {
 			if err := f.checkParent("open", name); err != nil {
 				return err
 			}
-			return write(name, data, perm, sync)
+			return write(ctx, name, data, perm, sync)
 		}
 		return a
 	},
@@ -70,7 +71,7 @@ var fixtures = map[string]func() *storage.Archive{
 	"readdir-files-only": func() *storage.Archive {
 		a := objArchive()
 		fsys := a.Fs
-		a.Caps.ReadDir = func(name string) ([]os.FileInfo, error) {
+		a.Caps.ReadDir = func(ctx context.Context, name string) ([]os.FileInfo, error) {
 			fis, err := afero.ReadDir(fsys, name)
 			return slices.DeleteFunc(fis, func(fi os.FileInfo) bool { return fi.IsDir() }), err
 		}
