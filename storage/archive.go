@@ -120,6 +120,11 @@ type Capabilities struct {
 	// that was read). nil: the handle removes unconditionally for Always
 	// and refuses IfMatch.
 	RemoveCond func(ctx context.Context, name string, cond Cond) error
+	// RemoveFile removes name, which the caller knows is a file (not a
+	// folder), in as few requests as the backend can: no check whether it
+	// is a folder. A missing name is what Remove makes of it. nil: the
+	// handle removes it like any name.
+	RemoveFile func(ctx context.Context, name string) error
 	// Versions lists the stored versions of name, newest first, delete
 	// markers included; nil on a store that keeps no versions.
 	Versions func(ctx context.Context, name string) ([]Version, error)

@@ -175,6 +175,19 @@ func (a *Archive) Remove(ctx context.Context, name string, cond Cond) error {
 	return a.FS(ctx).Remove(name)
 }
 
+// RemoveFile removes name, which the caller knows is a file, in as few
+// requests as the backend can (Caps.RemoveFile: on S3 one DELETE, with
+// no check whether name is a folder); elsewhere it is Remove.
+func (a *Archive) RemoveFile(ctx context.Context, name string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if a.Caps.RemoveFile != nil {
+		return a.Caps.RemoveFile(ctx, name)
+	}
+	return a.Remove(ctx, name, Always)
+}
+
 // WriteOpts are the options of WriteFile.
 type WriteOpts struct {
 	Cond Cond
@@ -195,6 +208,11 @@ func (a *Archive) WriteFile(ctx context.Context, name string, data []byte, o Wri
 	}
 	if !o.Cond.None() {
 		return a.writeCond(ctx, name, data, o.Cond)
+	}
+	if a.Caps.AtomicWrite && a.Caps.WriteCond != nil {
+		// One whole write, as the plain one, that also returns the tag
+		// (an object store's ETag).
+		return a.Caps.WriteCond(ctx, name, data, Always)
 	}
 	if err := a.writePlain(ctx, name, data, o.Sync); err != nil {
 		return "", err

@@ -36,4 +36,5 @@ func (f *archiveFs) addFastPaths(c *storage.Capabilities) {
 		}
 		return f.SyncAll()
 	}
+	f.addCond(c)
 }

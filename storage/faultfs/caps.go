@@ -138,6 +138,14 @@ func (f *Fs) condCaps(c *storage.Capabilities) {
 			return b.RemoveCond(ctx, name, cond)
 		}
 	}
+	if b.RemoveFile != nil {
+		c.RemoveFile = func(ctx context.Context, name string) error {
+			if err := f.fail(name, OpRemove); err != nil {
+				return err
+			}
+			return b.RemoveFile(ctx, name)
+		}
+	}
 	if b.Versions != nil {
 		c.Versions = func(ctx context.Context, name string) ([]storage.Version, error) {
 			if err := f.fail(name, OpReaddir); err != nil {
