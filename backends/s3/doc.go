@@ -8,9 +8,11 @@
 //     "2024/076329/data.csv" is the key "prefix/2024/076329/data.csv";
 //     names are cleaned and cannot leave the prefix.
 //   - Every request is one call with its own deadline (s3_timeout, default
-//     30 s) that also ends at once when the run's context is cancelled
-//     while it is in flight; calls started after the cancellation run
-//     normally (conn.call). minio-go tries a request that meets a network
+//     30 s) under its caller's ctx (the capability funcs, Bind's view of
+//     the Fs): cancelling it ends the call in flight at once, a call under
+//     an ended ctx is not sent, and a clean-up under
+//     context.WithoutCancel runs normally (conn.call). The Fs itself runs
+//     under context.Background. minio-go tries a request that meets a network
 //     error or a 5xx answer at most 3 times, so an unreachable server is an
 //     error within about a second; a wrong key is not retried, nor is a
 //     conditional PUT (a retry would fail its own condition).
@@ -36,6 +38,8 @@
 //     its content follows with If-Match on that object's ETag, so a file
 //     replaced meanwhile by another client (a lock taken over) is not
 //     overwritten. Such a file is visible empty in between, as on a disk.
+//     The handle does not use this: its conditional writes are one PUT
+//     each (cond.go, Capabilities.WriteCond).
 //   - Rename is a server-side copy, then a delete: not atomic
 //     (AtomicRename false). Folders cannot be renamed.
 //   - Remove of a folder that still holds a key is ENOTEMPTY; of a name

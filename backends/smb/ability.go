@@ -18,6 +18,19 @@ import (
 // by default), so verify and restore take DATA.CSV for data.csv and
 // export renames it. A rename replaces the target in one step, and
 // creating with O_EXCL is atomic on the server.
+//
+// No conditional writes of their own (WriteCond, ReadTag, RemoveCond
+// stay nil; CompareAndSwap is false): a whole if-absent write needs a
+// rename that does not replace (FileRenameInformation with
+// ReplaceIfExists 0) or a hard link, and an atomic if-match a handle
+// opened without sharing, and github.com/cloudsoda/go-smb2 offers none
+// of them (its Rename always replaces; OpenFile always shares read and
+// write). The handle therefore creates IfAbsent with the exclusive
+// create (FILE_CREATE, then one write, a flush and close): exactly one
+// creator wins, but a process killed between the create and the write
+// leaves an empty file, and a reader may see it empty for that moment.
+// IfMatch is refused with storage.ErrUnsupported, so the archive lock
+// keeps its exclusive-create protocol on a share.
 func (fs *Fs) caps() storage.Capabilities {
 	return storage.Capabilities{
 		AtomicRename:    true,
