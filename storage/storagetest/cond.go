@@ -35,7 +35,8 @@ func condDir(t *testing.T, a *storage.Archive) {
 
 // testCondIfAbsentConcurrent: of several creators of one name with
 // IfAbsent exactly one wins and the others fail with fs.ErrExist; the
-// name then holds the winner's content. Where the backend declares whole
+// name then holds the winner's content and no temp file is left. Where
+// the backend declares whole
 // conditional writes (WriteCond), a reader that reads the name all the
 // while never sees it empty or holding a part.
 func testCondIfAbsentConcurrent(t *testing.T, a *storage.Archive) {
@@ -89,6 +90,9 @@ func testCondIfAbsentConcurrent(t *testing.T, a *storage.Archive) {
 		}
 		if len(torn) > 0 {
 			t.Fatalf("round %d: a reader saw %s neither absent nor whole: %q", round, name, torn[0])
+		}
+		if got := names(t, a.Fs, "cond"); !slices.Equal(got, []string{"neu.json"}) {
+			t.Fatalf("round %d: ReadDir(cond) = %q, want [neu.json] (no temp file left by the losers)", round, got)
 		}
 		if err := a.Remove(ctx, name, storage.Always); err != nil {
 			t.Fatalf("round %d: Remove: %v", round, err)
