@@ -101,9 +101,12 @@ type Capabilities struct {
 	// a date (S3 Object Lock in compliance mode); nil otherwise.
 	ObjectLock *ObjectLock
 
-	// CompareAndSwap: WriteCond and RemoveCond honour IfMatch atomically
-	// against every other conditional write and removal of any client of
-	// the storage (S3 If-Match; a filesystem's guarded replace).
+	// CompareAndSwap: WriteCond honours IfMatch atomically against every
+	// other conditional write and removal of any client of the storage
+	// (S3 If-Match; a filesystem's guarded replace). RemoveCond either
+	// honours IfMatch the same way or refuses it with ErrUnsupported (S3:
+	// versitygw does not order a conditional DELETE with conditional
+	// PUTs), so a compare-and-swap protocol must not depend on deleting.
 	CompareAndSwap bool
 	// WriteCond stores data as name whole under cond in one step: after
 	// it, name holds all of data, or (on any error) what it held before;
