@@ -31,9 +31,6 @@ type Fs struct {
 // cancelling ctx ends a call in flight at once; each call still has its
 // own s3_timeout. It costs one small allocation.
 func (fs *Fs) bind(ctx context.Context) *Fs {
-	if ctx == fs.ctx {
-		return fs
-	}
 	return &Fs{c: fs.c, ctx: ctx}
 }
 

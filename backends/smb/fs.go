@@ -38,9 +38,6 @@ type Fs struct {
 // opens, run under ctx (Capabilities.Bind): cancelling ctx ends a call in
 // flight at once; each call keeps its smb_timeout.
 func (fs *Fs) bind(ctx context.Context) *Fs {
-	if ctx == fs.ctx {
-		return fs
-	}
 	return &Fs{pool: fs.pool, root: fs.root, ctx: ctx}
 }
 
