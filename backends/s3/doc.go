@@ -33,13 +33,14 @@
 //     it appears whole or not at all (AtomicWrite), and its ETag is the MD5
 //     of its bytes (ContentHash). Without O_TRUNC the old content is read
 //     first.
-//   - O_CREATE|O_EXCL stores an empty object at once with If-None-Match: *
-//     (ExclusiveCreate: one client of many wins, the others get ErrExist);
-//     its content follows with If-Match on that object's ETag, so a file
+//   - O_CREATE|O_EXCL fails at once if a HEAD finds the name; the first
+//     Sync or Close stores the whole content with If-None-Match: *
+//     (ExclusiveCreate: one client of many wins, the others get ErrExist
+//     there); later ones require that object's ETag (If-Match), so a file
 //     replaced meanwhile by another client (a lock taken over) is not
-//     overwritten. Such a file is visible empty in between, as on a disk.
-//     The handle does not use this: its conditional writes are one PUT
-//     each (cond.go, Capabilities.WriteCond).
+//     overwritten. No empty object is stored first: a writer killed
+//     before its Close leaves nothing. The handle's conditional writes are
+//     one PUT each (cond.go, Capabilities.WriteCond).
 //   - Rename is a server-side copy, then a delete: not atomic
 //     (AtomicRename false). Folders cannot be renamed.
 //   - Remove of a folder that still holds a key is ENOTEMPTY; of a name

@@ -78,9 +78,10 @@ func (fs *Fs) Open(name string) (afero.File, error) {
 }
 
 // OpenFile opens name. Written files are held in memory and stored with
-// one PUT on Sync or Close. O_CREATE|O_EXCL stores an empty object at once
-// with If-None-Match: *, so exactly one of several clients gets the name
-// (os.ErrExist for the others); its content follows on Sync or Close.
+// one PUT on Sync or Close. O_CREATE|O_EXCL fails at once (os.ErrExist)
+// if a HEAD finds the name; its first Sync or Close stores the whole
+// content with If-None-Match: *, so exactly one of several clients gets
+// the name (os.ErrExist at Sync or Close for the others).
 // Without O_TRUNC the existing content is read first. A parent folder
 // need not exist.
 func (fs *Fs) OpenFile(name string, flag int, _ os.FileMode) (afero.File, error) {
@@ -95,17 +96,16 @@ func (fs *Fs) OpenFile(name string, flag int, _ os.FileMode) (afero.File, error)
 	f := &file{fs: fs, name: name, key: k, write: true, read: flag&os.O_RDWR != 0, append: flag&os.O_APPEND != 0}
 	switch {
 	case flag&os.O_CREATE != 0 && flag&os.O_EXCL != 0:
-		etag, err := fs.c.put(fs.ctx, k, nil, putMode{ifNoneMatch: true})
-		if err != nil {
-			if errors.Is(err, iofs.ErrExist) {
-				err = iofs.ErrExist
-			}
+		// A HEAD answers "exists" at once; what decides is the first PUT
+		// on Sync or Close, of the whole content with If-None-Match: *:
+		// no empty object is ever stored, and a writer killed before it
+		// leaves nothing.
+		if _, err := fs.c.head(fs.ctx, k); err == nil {
+			return nil, pathErr("open", name, iofs.ErrExist)
+		} else if !errors.Is(err, iofs.ErrNotExist) {
 			return nil, pathErr("open", name, err)
 		}
-		if etag == "" { // a server that sends no ETag: the empty object's
-			etag = emptyETag
-		}
-		f.etag, f.mtime = etag, time.Now()
+		f.excl, f.dirty, f.mtime = true, true, time.Now()
 	case flag&os.O_TRUNC != 0:
 		f.dirty, f.mtime = true, time.Now()
 	default:

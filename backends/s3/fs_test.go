@@ -172,23 +172,38 @@ func TestWriteSemantics(t *testing.T) {
 	}
 }
 
-// TestExclusiveCreateIfMatch: an O_EXCL create claims the name at once
-// (If-None-Match: *); its content is then stored only over its own empty
-// object (If-Match), so a file another client replaced meanwhile (a lock
-// taken over) is not overwritten.
+// TestExclusiveCreateIfMatch: an O_EXCL create stores its whole content
+// with one PUT with If-None-Match: * (no empty object first: before its
+// Close the name does not exist, and of two creates that both opened the
+// second fails at Close); an existing name fails at open; later PUTs of
+// the file are stored only over its own object (If-Match), so a file
+// another client replaced meanwhile (a lock taken over) is not
+// overwritten.
 func TestExclusiveCreateIfMatch(t *testing.T) {
 	srv := s3test.Start(t)
 	fsys := srv.Open(s3test.Bucket, "excl").Fs
-	f, err := fsys.OpenFile(".backup.lock", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	const excl = os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	f, err := fsys.OpenFile(".backup.lock", excl, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fsys.OpenFile(".backup.lock", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644); !errors.Is(err, iofs.ErrExist) {
-		t.Fatalf("second O_EXCL create: %v, want ErrExist", err)
+	if _, err := fsys.Stat(".backup.lock"); !errors.Is(err, iofs.ErrNotExist) {
+		t.Fatalf("Stat before the exclusive file's first Sync: %v, want ErrNotExist (no empty object)", err)
+	}
+	g, err := fsys.OpenFile(".backup.lock", excl, 0o644)
+	if err != nil {
+		t.Fatalf("second O_EXCL open before the first stored anything: %v", err)
 	}
 	_, _ = f.Write([]byte("mein lock"))
 	if err := f.Sync(); err != nil {
 		t.Fatalf("Sync: %v", err)
+	}
+	_, _ = g.Write([]byte("auch meiner"))
+	if err := g.Close(); !errors.Is(err, iofs.ErrExist) {
+		t.Fatalf("Close of the second O_EXCL create: %v, want ErrExist", err)
+	}
+	if _, err := fsys.OpenFile(".backup.lock", excl, 0o644); !errors.Is(err, iofs.ErrExist) {
+		t.Fatalf("O_EXCL open of an existing name: %v, want ErrExist", err)
 	}
 	_, _ = f.Write([]byte(" v2"))
 	if err := f.Close(); err != nil {
@@ -323,9 +338,10 @@ func TestListManyPages(t *testing.T) {
 }
 
 // TestExclusiveCreateAnswerLost: when the answer to the conditional PUT
-// of an O_EXCL create is lost, the create is not retried (a retry would
-// fail its own condition and report the file as someone else's): the
-// error says the server was not reachable, not that the file exists.
+// of an O_EXCL create (at its Close) is lost, the PUT is not retried (a
+// retry would fail its own condition and report the file as someone
+// else's): the error says the server was not reachable, not that the file
+// exists.
 func TestExclusiveCreateAnswerLost(t *testing.T) {
 	srv := s3test.Start(t)
 	p := newProxy(t, srv.Addr())
@@ -334,7 +350,12 @@ func TestExclusiveCreateAnswerLost(t *testing.T) {
 	p.loseAnswer = func(r *http.Request) bool {
 		return r.Method == http.MethodPut && r.Header.Get("If-None-Match") == "*" && lost.Add(1) == 1
 	}
-	_, err := a.Fs.OpenFile(".backup.lock", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := a.Fs.OpenFile(".backup.lock", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.Write([]byte("lock"))
+	err = f.Close()
 	if errors.Is(err, iofs.ErrExist) || !errors.Is(err, s3backend.ErrUnreachable) {
 		t.Fatalf("O_EXCL create whose answer was lost: %v, want ErrUnreachable, not ErrExist", err)
 	}

@@ -287,9 +287,6 @@ func contentHash(data []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// emptyETag is the ETag of an empty object.
-var emptyETag = contentHash(nil)
-
 // modTime is the object's time, or now for a file not yet stored.
 func modTime(info minio.ObjectInfo) time.Time {
 	if info.LastModified.IsZero() {

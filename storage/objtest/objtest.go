@@ -1,11 +1,12 @@
 // Package objtest is a test double of an object store for the engine's
 // tests: an afero.MemMapFs wrapped into a *storage.Archive that behaves
 // like S3 (backends/s3) as far as the engine can tell. Objects are
-// written whole on Sync or Close (AtomicWrite). O_CREATE|O_EXCL stores an
-// empty object at open with a conditional PUT (If-None-Match: *), so of
-// several opens exactly one gets the name (ExclusiveCreate); its content
-// is stored only over that object (If-Match), not over one that replaced
-// it meanwhile. Folders exist only while they hold an object
+// written whole on Sync or Close (AtomicWrite). O_CREATE|O_EXCL fails at
+// open if the name exists; its first Sync or Close stores the whole
+// content with a conditional PUT (If-None-Match: *), so of several
+// creates exactly one gets the name (ExclusiveCreate) and no empty object
+// is ever stored; later content is stored only over that object
+// (If-Match), not over one that replaced it meanwhile. Folders exist only while they hold an object
 // (ImplicitDirs), the root always, even in an empty bucket; removing a
 // folder that holds one is syscall.ENOTEMPTY. There are no links, List
 // reports size and the hex MD5 of the content (an ETag), and ObjectLock
@@ -47,9 +48,9 @@ import (
 // Counts are the requests a Store has answered.
 type Counts struct {
 	Gets    int64 // object reads (Open of a file, ReadFile)
-	Heads   int64 // Stat and RetainedUntil
+	Heads   int64 // Stat, RetainedUntil and an O_EXCL open
 	Lists   int64 // List and directory listings
-	Puts    int64 // object writes, refused conditional ones too (an O_EXCL open, Sync or Close of a written file, WriteFile, the copy of a Rename)
+	Puts    int64 // object writes, refused conditional ones too (Sync or Close of a written file, WriteFile, the copy of a Rename)
 	Deletes int64 // Remove, RemoveAll per object, the delete of a Rename
 	Retains int64 // Retain
 }
