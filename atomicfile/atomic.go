@@ -4,6 +4,7 @@
 package atomicfile
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -43,7 +44,9 @@ func WriteFileAtomic(fsys afero.Fs, caps storage.Capabilities, name, tmpName str
 // removed (best effort).
 func WriteTemp(fsys afero.Fs, caps storage.Capabilities, tmpName string, data []byte, perm os.FileMode, sync bool) error {
 	if caps.WriteFile != nil {
-		return writeTempWith(caps.WriteFile, fsys, tmpName, data, perm, sync)
+		return writeTempWith(func(name string, data []byte, perm os.FileMode, sync bool) error {
+			return caps.WriteFile(context.TODO(), name, data, perm, sync)
+		}, fsys, tmpName, data, perm, sync)
 	}
 	f, err := fsys.OpenFile(tmpName, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
 	if err != nil {
@@ -103,7 +106,7 @@ func writeTempWith(write func(string, []byte, os.FileMode, bool) error, fsys afe
 // ignored, as not all filesystems support it.
 func SyncDir(fsys afero.Fs, caps storage.Capabilities, dir string) error {
 	if caps.SyncDir != nil {
-		return caps.SyncDir(dir)
+		return caps.SyncDir(context.TODO(), dir)
 	}
 	f, err := fsys.Open(dir)
 	if err != nil {

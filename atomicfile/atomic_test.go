@@ -1,6 +1,7 @@
 package atomicfile
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -153,7 +154,9 @@ func (f fileWriterFs) WriteFileSync(name string, data []byte, perm os.FileMode, 
 func TestWriteTempFileWriterErrors(t *testing.T) {
 	for op, step := range map[string]string{"open": "anlegen", "write": "schreiben", "sync": "Sync", "close": "schließen"} {
 		fsys := fileWriterFs{Fs: afero.NewMemMapFs(), failOp: op}
-		err := WriteTemp(fsys, storage.Capabilities{WriteFile: fsys.WriteFileSync}, "data.tmp.csv", []byte("abcdef"), 0o644, true)
+		err := WriteTemp(fsys, storage.Capabilities{WriteFile: func(_ context.Context, name string, data []byte, perm os.FileMode, sync bool) error {
+			return fsys.WriteFileSync(name, data, perm, sync)
+		}}, "data.tmp.csv", []byte("abcdef"), 0o644, true)
 		if err == nil || !strings.Contains(err.Error(), "data.tmp.csv "+step+":") {
 			t.Errorf("%s fails: %v, want it to name data.tmp.csv %s", op, err, step)
 		}

@@ -22,7 +22,7 @@ type batchFs struct {
 	onSync func() // called at each SyncAll, if set
 }
 
-func (b *batchFs) SyncAll() error {
+func (b *batchFs) SyncAll(context.Context) error {
 	b.calls++
 	if b.onSync != nil {
 		b.onSync()

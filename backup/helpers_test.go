@@ -54,6 +54,23 @@ func (e *Engine) ownCaps() *storage.Capabilities {
 	return &e.Arch.Caps
 }
 
+// plainWritesThroughWriteFile makes the handle's unconditional whole
+// writes (WriteCond with Always, on a store that writes files whole) go
+// through caps.WriteFile as it is when they happen, so that a test
+// wrapping WriteFile sees and can fail every plain write.
+func plainWritesThroughWriteFile(caps *storage.Capabilities) {
+	cond := caps.WriteCond
+	if cond == nil {
+		return
+	}
+	caps.WriteCond = func(ctx context.Context, name string, data []byte, c storage.Cond) (storage.Tag, error) {
+		if c.None() {
+			return "", caps.WriteFile(ctx, name, data, 0o644, true)
+		}
+		return cond(ctx, name, data, c)
+	}
+}
+
 // archiveOf is fsys as an archive with testCaps.
 func archiveOf(fsys afero.Fs) *storage.Archive { return &storage.Archive{Fs: fsys, Caps: testCaps} }
 

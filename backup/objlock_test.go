@@ -108,7 +108,9 @@ func TestHistoryWithoutObjectLock(t *testing.T) {
 func TestHistoryLockFailureIsAnError(t *testing.T) {
 	f, _, _ := objFixture(t, sample.Rows(5, 4), true)
 	lock := *f.e.Arch.Caps.ObjectLock
-	lock.Retain = func(name string, until time.Time) error { return fmt.Errorf("Access Denied für %s", name) }
+	lock.Retain = func(_ context.Context, name string, until time.Time) error {
+		return fmt.Errorf("Access Denied für %s", name)
+	}
 	f.e.ownCaps().ObjectLock = &lock
 	r, err := f.e.Export(context.Background(), ExportOptions{})
 	if err == nil || r.Written != 5 {

@@ -194,11 +194,12 @@ func TestObjectStoreWritesPairInPlace(t *testing.T) {
 			changeRows(t, f, "UPDATE auftraege SET kunde_name = upper(kunde_name) WHERE record_id = "+rows[0][0])
 			caps := f.e.Arch.Caps
 			write := caps.WriteFile
-			caps.WriteFile = func(name string, data []byte, perm os.FileMode, sync bool) error {
+			plainWritesThroughWriteFile(&caps)
+			caps.WriteFile = func(ctx context.Context, name string, data []byte, perm os.FileMode, sync bool) error {
 				if name == path.Join(dir, stopAt) {
 					return &os.PathError{Op: "close", Path: name, Err: errors.New("Verbindung verloren")}
 				}
-				return write(name, data, perm, sync)
+				return write(ctx, name, data, perm, sync)
 			}
 			fsys := f.e.Arch.Fs
 			if stopAt == "remove" {
@@ -303,14 +304,15 @@ func writesTo(f *fixture, failName string) (*fsCalls, func(dir string) []string)
 	f.e.setFs(calls)
 	caps := f.e.ownCaps()
 	write := caps.WriteFile
-	caps.WriteFile = func(name string, data []byte, perm os.FileMode, sync bool) error {
+	plainWritesThroughWriteFile(caps)
+	caps.WriteFile = func(ctx context.Context, name string, data []byte, perm os.FileMode, sync bool) error {
 		mu.Lock()
 		written = append(written, name)
 		mu.Unlock()
 		if name == failName {
 			return &os.PathError{Op: "close", Path: name, Err: errors.New("Verbindung verloren")}
 		}
-		return write(name, data, perm, sync)
+		return write(ctx, name, data, perm, sync)
 	}
 	return calls, func(dir string) []string {
 		mu.Lock()
@@ -454,7 +456,8 @@ func TestObjectStoreStopAfterEveryWrite(t *testing.T) {
 		f.e.setFs(removeFailsWhen{Fs: f.e.Arch.Fs, fails: stopped})
 		caps := f.e.ownCaps()
 		write := caps.WriteFile
-		caps.WriteFile = func(name string, data []byte, perm os.FileMode, sync bool) error {
+		plainWritesThroughWriteFile(caps)
+		caps.WriteFile = func(ctx context.Context, name string, data []byte, perm os.FileMode, sync bool) error {
 			if stopped(name) {
 				return &os.PathError{Op: "close", Path: name, Err: errors.New("Lauf beendet")}
 			}
@@ -463,7 +466,7 @@ func TestObjectStoreStopAfterEveryWrite(t *testing.T) {
 				writes++
 				mu.Unlock()
 			}
-			return write(name, data, perm, sync)
+			return write(ctx, name, data, perm, sync)
 		}
 		_, _ = f.e.Export(context.Background(), ExportOptions{})
 		f.e.use(plain)

@@ -71,18 +71,18 @@ func (s *Store) retainGeneration(info GenerationInfo, fresh, chain []string, ent
 	errs := make([]error, len(fresh)+len(older))
 	inParallel(len(fresh)+len(older), func(i int) {
 		if i < len(fresh) {
-			if err := s.lock.Retain(fresh[i], until); err != nil {
+			if err := s.lock.Retain(context.TODO(), fresh[i], until); err != nil {
 				errs[i] = &FileError{Path: fresh[i], Op: "sperren", Err: err}
 			}
 			return
 		}
 		name := older[i-len(fresh)]
-		cur, err := s.lock.RetainedUntil(name)
+		cur, err := s.lock.RetainedUntil(context.TODO(), name)
 		switch {
 		case err != nil:
 			errs[i] = &FileError{Path: name, Op: "Sperre lesen", Err: err}
 		case cur.Before(until):
-			if err := s.lock.Retain(name, until.Add(s.lockPeriod/2)); err != nil {
+			if err := s.lock.Retain(context.TODO(), name, until.Add(s.lockPeriod/2)); err != nil {
 				errs[i] = &FileError{Path: name, Op: "Sperre verlängern", Err: err}
 			}
 		}
@@ -138,7 +138,7 @@ func (s *Store) retainedNow(name string) (time.Time, bool, error) {
 	if s.lock == nil {
 		return time.Time{}, false, nil
 	}
-	until, err := s.lock.RetainedUntil(name)
+	until, err := s.lock.RetainedUntil(context.TODO(), name)
 	if err != nil {
 		return time.Time{}, false, &FileError{Path: name, Op: "Sperre lesen", Err: err}
 	}
@@ -348,7 +348,7 @@ func (s *Store) CheckLock(ctx context.Context) (*LockStatus, error) {
 	errs := make([]error, len(names))
 	inParallel(len(names), func(i int) {
 		if ctx.Err() == nil {
-			untils[i], errs[i] = s.lock.RetainedUntil(names[i])
+			untils[i], errs[i] = s.lock.RetainedUntil(context.TODO(), names[i])
 		}
 	})
 	if err := ctx.Err(); err != nil {
@@ -367,7 +367,7 @@ func (s *Store) CheckLock(ctx context.Context) (*LockStatus, error) {
 	for i, f := range headFiles {
 		u, ok := until[f]
 		if !ok {
-			if u, err = s.lock.RetainedUntil(f); err != nil {
+			if u, err = s.lock.RetainedUntil(context.TODO(), f); err != nil {
 				return nil, &FileError{Path: f, Op: "Sperre lesen", Err: err}
 			}
 		}

@@ -64,30 +64,35 @@ type Capabilities struct {
 	// a network store needs many requests in flight.
 	DefaultWorkers int
 
+	// The funcs below take the caller's context first: cancelling it ends
+	// a call in flight at once (an error wrapping context.Canceled); the
+	// backend adds its own per-call timeout. A clean-up after Ctrl+C
+	// passes context.WithoutCancel(ctx).
+
 	// ReadFile reads a small file whole in as few requests as the
 	// backend can: its content, or its first limit+1 bytes if longer.
-	ReadFile func(name string, limit int64) ([]byte, error)
+	ReadFile func(ctx context.Context, name string, limit int64) ([]byte, error)
 	// ReadDir lists a directory like afero.ReadDir (lstat information,
 	// sorted by name) in fewer calls.
-	ReadDir func(name string) ([]os.FileInfo, error)
+	ReadDir func(ctx context.Context, name string) ([]os.FileInfo, error)
 	// WriteFile creates or truncates name, writes data, syncs it if
 	// sync, and closes it, in as few calls as the backend can. Errors are
 	// *os.PathError with Op "open", "write", "sync" or "close".
-	WriteFile func(name string, data []byte, perm os.FileMode, sync bool) error
+	WriteFile func(ctx context.Context, name string, data []byte, perm os.FileMode, sync bool) error
 	// Lstat is Stat without following a final symbolic link; nil on a
 	// storage without links (Stat is the same there).
-	Lstat func(name string) (os.FileInfo, error)
+	Lstat func(ctx context.Context, name string) (os.FileInfo, error)
 	// SyncDir makes the entries of a directory (renames into it)
 	// durable; nil: open the directory and Sync it.
-	SyncDir func(dir string) error
+	SyncDir func(ctx context.Context, dir string) error
 	// SyncAll makes everything written so far durable in one call.
 	// Non-nil means batch commit: write every file without its own sync,
 	// then call SyncAll once.
-	SyncAll func() error
+	SyncAll func(ctx context.Context) error
 	// List reports every file below prefix ("" = the whole archive) in
 	// one listing, with size and content hash, in lexical order; much
 	// cheaper than walking folders on an object store. nil: not offered.
-	List func(prefix string, fn func(Entry) error) error
+	List func(ctx context.Context, prefix string, fn func(Entry) error) error
 	// ContentHash is the hash List reports for a file written whole with
 	// data (an object store's ETag of a single PUT: MD5, hex). Set
 	// exactly when List is.
@@ -96,9 +101,12 @@ type Capabilities struct {
 	// a date (S3 Object Lock in compliance mode); nil otherwise.
 	ObjectLock *ObjectLock
 
-	// CompareAndSwap: WriteCond and RemoveCond honour IfMatch atomically
-	// against every other conditional write and removal of any client of
-	// the storage (S3 If-Match; a filesystem's guarded replace).
+	// CompareAndSwap: WriteCond honours IfMatch atomically against every
+	// other conditional write and removal of any client of the storage
+	// (S3 If-Match; a filesystem's guarded replace). RemoveCond either
+	// honours IfMatch the same way or refuses it with ErrUnsupported (S3:
+	// versitygw does not order a conditional DELETE with conditional
+	// PUTs), so a compare-and-swap protocol must not depend on deleting.
 	CompareAndSwap bool
 	// WriteCond stores data as name whole under cond in one step: after
 	// it, name holds all of data, or (on any error) what it held before;
@@ -115,6 +123,11 @@ type Capabilities struct {
 	// that was read). nil: the handle removes unconditionally for Always
 	// and refuses IfMatch.
 	RemoveCond func(ctx context.Context, name string, cond Cond) error
+	// RemoveFile removes name, which the caller knows is a file (not a
+	// folder), in as few requests as the backend can: no check whether it
+	// is a folder. A missing name is what Remove makes of it. nil: the
+	// handle removes it like any name.
+	RemoveFile func(ctx context.Context, name string) error
 	// Versions lists the stored versions of name, newest first, delete
 	// markers included; nil on a store that keeps no versions.
 	Versions func(ctx context.Context, name string) ([]Version, error)
@@ -145,8 +158,8 @@ type ObjectLock struct {
 	// Retain sets name's retention to until (compliance mode). It may
 	// only lengthen a retention; an earlier until than the current one
 	// is an error of the storage.
-	Retain func(name string, until time.Time) error
+	Retain func(ctx context.Context, name string, until time.Time) error
 	// RetainedUntil returns name's retention end, the zero time if it
 	// has none.
-	RetainedUntil func(name string) (time.Time, error)
+	RetainedUntil func(ctx context.Context, name string) (time.Time, error)
 }

@@ -16,13 +16,17 @@ type Backend interface {
 	// backend of scheme "file" also a plain local path). An error names
 	// the part that is wrong and never echoes a secret.
 	Parse(rest string) (Location, error)
-	// Open opens the archive at loc. ctx is the run's context and
-	// reaches every network call of the returned Archive for its whole
-	// life: cancelling the run (Ctrl+C, a signal) ends the calls in
-	// flight at that moment at once (an error wrapping context.Canceled)
-	// instead of after their timeout. Calls made after the cancellation
-	// (releasing the lock, removing temp files) run normally, each with
-	// the backend's own timeout, so that a cancelled run can clean up.
+	// Open opens the archive at loc. ctx bounds connecting and the checks
+	// of Open only; the Archive keeps no context. Each later call takes
+	// its caller's ctx (the handle's methods, the Capabilities funcs,
+	// Capabilities.Bind): cancelling it (Ctrl+C, a signal) ends that call
+	// in flight at once with an error wrapping context.Canceled instead
+	// of after the backend's timeout, and a call under an ended ctx is not
+	// sent. A clean-up after the cancellation (releasing the lock,
+	// removing temp files) passes context.WithoutCancel(ctx) and runs
+	// with the backend's own per-call timeout. The Archive's Fs used
+	// without Bind runs each call under context.Background with that
+	// timeout (tests, tools).
 	Open(ctx context.Context, loc Location, opts Options) (*Archive, error)
 }
 

@@ -36,7 +36,7 @@ func (a *Archive) ReadFile(ctx context.Context, name string, limit int64) ([]byt
 		return nil, err
 	}
 	if a.Caps.ReadFile != nil {
-		return a.Caps.ReadFile(name, limit)
+		return a.Caps.ReadFile(ctx, name, limit)
 	}
 	f, err := a.FS(ctx).Open(name)
 	if err != nil {
@@ -93,7 +93,7 @@ func (a *Archive) Lstat(ctx context.Context, name string) (os.FileInfo, error) {
 		return nil, err
 	}
 	if a.Caps.Lstat != nil {
-		return a.Caps.Lstat(name)
+		return a.Caps.Lstat(ctx, name)
 	}
 	return a.FS(ctx).Stat(name)
 }
@@ -104,7 +104,7 @@ func (a *Archive) ReadDir(ctx context.Context, name string) ([]os.FileInfo, erro
 		return nil, err
 	}
 	if a.Caps.ReadDir != nil {
-		return a.Caps.ReadDir(name)
+		return a.Caps.ReadDir(ctx, name)
 	}
 	return afero.ReadDir(a.FS(ctx), name)
 }
@@ -122,7 +122,7 @@ func (a *Archive) List(ctx context.Context, prefix string, fn func(Entry) error)
 	if a.Caps.List == nil {
 		return ErrUnsupported
 	}
-	return a.Caps.List(prefix, fn)
+	return a.Caps.List(ctx, prefix, fn)
 }
 
 // ContentHash is the hash List reports for a file written whole with
@@ -175,6 +175,19 @@ func (a *Archive) Remove(ctx context.Context, name string, cond Cond) error {
 	return a.FS(ctx).Remove(name)
 }
 
+// RemoveFile removes name, which the caller knows is a file, in as few
+// requests as the backend can (Caps.RemoveFile: on S3 one DELETE, with
+// no check whether name is a folder); elsewhere it is Remove.
+func (a *Archive) RemoveFile(ctx context.Context, name string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if a.Caps.RemoveFile != nil {
+		return a.Caps.RemoveFile(ctx, name)
+	}
+	return a.Remove(ctx, name, Always)
+}
+
 // WriteOpts are the options of WriteFile.
 type WriteOpts struct {
 	Cond Cond
@@ -197,6 +210,11 @@ func (a *Archive) WriteFile(ctx context.Context, name string, data []byte, o Wri
 	}
 	if !o.Cond.None() {
 		return a.writeCond(ctx, name, data, o.Cond)
+	}
+	if a.Caps.AtomicWrite && a.Caps.WriteCond != nil {
+		// One whole write, as the plain one, that also returns the tag
+		// (an object store's ETag).
+		return a.Caps.WriteCond(ctx, name, data, Always)
 	}
 	if err := a.writePlain(ctx, name, data, o.Sync); err != nil {
 		return "", err
@@ -255,7 +273,7 @@ func (a *Archive) writeCond(ctx context.Context, name string, data []byte, cond 
 func (a *Archive) writePlain(ctx context.Context, name string, data []byte, sync bool) error {
 	fsys := a.FS(ctx)
 	if a.Caps.WriteFile != nil {
-		err := a.Caps.WriteFile(name, data, 0o644, sync)
+		err := a.Caps.WriteFile(ctx, name, data, 0o644, sync)
 		if err == nil {
 			return nil
 		}
@@ -340,7 +358,7 @@ func (a *Archive) SyncAll(ctx context.Context) error {
 	if a.Caps.SyncAll == nil {
 		return nil
 	}
-	return a.Caps.SyncAll()
+	return a.Caps.SyncAll(ctx)
 }
 
 // SyncDir makes a folder's entries (renames into it) durable where the
@@ -351,7 +369,7 @@ func (a *Archive) SyncDir(ctx context.Context, dir string) error {
 		return err
 	}
 	if a.Caps.SyncDir != nil {
-		return a.Caps.SyncDir(dir)
+		return a.Caps.SyncDir(ctx, dir)
 	}
 	return syncDirGeneric(a.FS(ctx), dir)
 }
@@ -405,7 +423,7 @@ func (a *Archive) Retain(ctx context.Context, name string, until time.Time) erro
 	if a.Caps.ObjectLock == nil {
 		return ErrUnsupported
 	}
-	return a.Caps.ObjectLock.Retain(name, until)
+	return a.Caps.ObjectLock.Retain(ctx, name, until)
 }
 
 // RetainedUntil returns name's retention end, zero if it has none.
@@ -416,5 +434,5 @@ func (a *Archive) RetainedUntil(ctx context.Context, name string) (time.Time, er
 	if a.Caps.ObjectLock == nil {
 		return time.Time{}, ErrUnsupported
 	}
-	return a.Caps.ObjectLock.RetainedUntil(name)
+	return a.Caps.ObjectLock.RetainedUntil(ctx, name)
 }

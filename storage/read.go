@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"io"
 	"os"
 
@@ -12,7 +13,7 @@ import (
 // caller can refuse it without reading it whole.
 func ReadFileLimit(fsys afero.Fs, caps Capabilities, name string, limit int64) ([]byte, error) {
 	if caps.ReadFile != nil {
-		return caps.ReadFile(name, limit)
+		return caps.ReadFile(context.TODO(), name, limit)
 	}
 	f, err := fsys.Open(name)
 	if err != nil {
@@ -25,7 +26,7 @@ func ReadFileLimit(fsys afero.Fs, caps Capabilities, name string, limit int64) (
 // ReadDir lists name through caps.ReadDir, or with afero.ReadDir.
 func ReadDir(fsys afero.Fs, caps Capabilities, name string) ([]os.FileInfo, error) {
 	if caps.ReadDir != nil {
-		return caps.ReadDir(name)
+		return caps.ReadDir(context.TODO(), name)
 	}
 	return afero.ReadDir(fsys, name)
 }
@@ -33,7 +34,7 @@ func ReadDir(fsys afero.Fs, caps Capabilities, name string) ([]os.FileInfo, erro
 // Lstat is caps.Lstat, or Stat on a storage without links.
 func Lstat(fsys afero.Fs, caps Capabilities, name string) (os.FileInfo, error) {
 	if caps.Lstat != nil {
-		return caps.Lstat(name)
+		return caps.Lstat(context.TODO(), name)
 	}
 	return fsys.Stat(name)
 }

@@ -94,7 +94,7 @@ func NewArchive(root string) *storage.Archive {
 		ExclusiveCreate: true,
 		Links:           true,
 		DefaultWorkers:  Workers(),
-		Lstat: func(name string) (os.FileInfo, error) {
+		Lstat: func(_ context.Context, name string) (os.FileInfo, error) {
 			fi, _, err := base.LstatIfPossible(name)
 			return fi, err
 		},

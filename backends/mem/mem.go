@@ -84,7 +84,7 @@ func (Backend) Open(ctx context.Context, sloc storage.Location, opts storage.Opt
 		fsys = New()
 		instances[loc.Name] = fsys
 	}
-	return &storage.Archive{Fs: fsys, Caps: Caps()}, nil
+	return &storage.Archive{Fs: fsys, Caps: CapsOf(fsys)}, nil
 }
 
 // Reset drops the in-memory archive called name; the next Open starts empty.
@@ -102,7 +102,19 @@ func New() afero.Fs {
 
 // NewArchive is New with its capabilities.
 func NewArchive() *storage.Archive {
-	return &storage.Archive{Fs: New(), Caps: Caps()}
+	fsys := New()
+	return &storage.Archive{Fs: fsys, Caps: CapsOf(fsys)}
+}
+
+// CapsOf are the capabilities of fsys, an Fs made by New: Caps and the
+// conditional writes (cond.go), which need fsys's lock. For any other Fs
+// it is Caps.
+func CapsOf(fsys afero.Fs) storage.Capabilities {
+	c := Caps()
+	if s, ok := fsys.(*strictFs); ok {
+		s.addCond(&c)
+	}
+	return c
 }
 
 // Caps are what the in-memory archive guarantees: strictFs makes an

@@ -85,17 +85,17 @@ func (Backend) Open(ctx context.Context, l storage.Location, opts storage.Option
 	if err != nil {
 		return nil, err
 	}
-	if err := c.checkBucket(); err != nil {
+	if err := c.checkBucket(ctx); err != nil {
 		return nil, err
 	}
-	lock, err := c.objectLock()
+	lock, err := c.objectLock(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if c.versioned, err = c.versioning(); err != nil {
+	if c.versioned, err = c.versioning(ctx); err != nil {
 		return nil, err
 	}
-	fs := &Fs{c: c}
+	fs := &Fs{c: c, ctx: context.Background()}
 	return &storage.Archive{Fs: fs, Caps: fs.capabilities(lock), Closer: func() error {
 		c.transport.CloseIdleConnections()
 		return nil
@@ -165,7 +165,6 @@ func connect(ctx context.Context, loc Location, opts storage.Options) (*conn, er
 		accessKey: accessKey,
 		secret:    secret,
 		timeout:   timeout,
-		run:       ctx,
 	}, nil
 }
 
@@ -204,9 +203,9 @@ func secretKey(opts storage.Options) (string, error) {
 // prefix is an archive without backups (the first export fills it; verify
 // and restore report it as empty, exit 1), not a missing one. The bucket
 // is what an administrator creates, as the folder on a share.
-func (c *conn) checkBucket() error {
+func (c *conn) checkBucket(ctx context.Context) error {
 	var exists bool
-	err := c.call(func(ctx context.Context) (err error) {
+	err := c.call(ctx, func(ctx context.Context) (err error) {
 		exists, err = c.cl().BucketExists(ctx, c.bucket)
 		return err
 	})
@@ -221,9 +220,9 @@ func (c *conn) checkBucket() error {
 
 // objectLock reports whether the bucket has Object Lock enabled. A server
 // that does not know Object Lock, or credentials that may not ask, mean no.
-func (c *conn) objectLock() (bool, error) {
+func (c *conn) objectLock(ctx context.Context) (bool, error) {
 	var enabled string
-	err := c.call(func(ctx context.Context) (err error) {
+	err := c.call(ctx, func(ctx context.Context) (err error) {
 		enabled, _, _, _, err = c.cl().GetObjectLockConfig(ctx, c.bucket)
 		return err
 	})

@@ -11,10 +11,11 @@ import (
 	"werkstatt-backup/backends/s3/s3test"
 )
 
-// TestCancelInFlight: cancelling the run ends a call that hangs on a
-// stopped server at once, with an error wrapping context.Canceled, not
-// after s3_timeout (an hour here); calls after the cancellation run
-// normally, so a cancelled run can still clean up.
+// TestCancelInFlight: cancelling the context a call runs under
+// (Capabilities.Bind) ends a call that hangs on a stopped server at once,
+// with an error wrapping context.Canceled, not after s3_timeout (an hour
+// here); a call under the cancelled context fails at once, and clean-up
+// calls under context.WithoutCancel run normally.
 func TestCancelInFlight(t *testing.T) {
 	srv := s3test.Start(t)
 	p := newProxy(t, srv.Addr())
@@ -28,7 +29,7 @@ func TestCancelInFlight(t *testing.T) {
 	defer srv.Resume()
 	done := make(chan error, 1)
 	go func() {
-		_, err := a.Fs.Stat("a.txt")
+		_, err := a.Caps.Bind(run).Stat("a.txt")
 		done <- err
 	}()
 	within(t, "request at the proxy", p.arrived) // in flight now
@@ -39,10 +40,14 @@ func TestCancelInFlight(t *testing.T) {
 	}
 	srv.Resume()
 	p.arrived = nil
-	if _, err := a.Fs.Stat("a.txt"); err != nil {
+	if _, err := a.Caps.Bind(run).Stat("a.txt"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Stat under the cancelled run: %v, want context.Canceled at once", err)
+	}
+	cleanup := a.Caps.Bind(context.WithoutCancel(run))
+	if _, err := cleanup.Stat("a.txt"); err != nil {
 		t.Errorf("Stat after the run was cancelled: %v, want it to run normally", err)
 	}
-	if err := a.Fs.Remove("a.txt"); err != nil {
+	if err := cleanup.Remove("a.txt"); err != nil {
 		t.Errorf("Remove after the run was cancelled: %v", err)
 	}
 	if _, err := (s3backend.Backend{}).Open(run, srv.Location(s3test.Bucket, ""), srv.Options(true, 0)); !errors.Is(err, context.Canceled) {
@@ -64,7 +69,7 @@ func TestCancelListing(t *testing.T) {
 	defer srv.Resume()
 	done := make(chan error, 1)
 	go func() {
-		_, err := a.Caps.ReadDir("d")
+		_, err := a.Caps.ReadDir(run, "d")
 		done <- err
 	}()
 	within(t, "listing at the proxy", p.arrived)
@@ -100,13 +105,13 @@ func TestServerStoppedMidRun(t *testing.T) {
 	a := open(t, context.Background(), srv.Location(s3test.Bucket, "stopped"), srv.Options(true, time.Hour))
 	write(t, a.Fs, "a.txt", "x")
 	srv.Stop()
-	err := a.Caps.WriteFile("b.txt", []byte("y"), 0o644, true)
+	err := a.Caps.WriteFile(context.Background(), "b.txt", []byte("y"), 0o644, true)
 	if !errors.Is(err, s3backend.ErrUnreachable) || !strings.Contains(err.Error(), "b.txt") {
 		t.Fatalf("WriteFile with the server stopped: %v, want ErrUnreachable naming b.txt", err)
 	}
 	srv.Restart()
 	wantContent(t, a.Fs, "a.txt", "x")
-	if err := a.Caps.WriteFile("b.txt", []byte("y"), 0o644, true); err != nil {
+	if err := a.Caps.WriteFile(context.Background(), "b.txt", []byte("y"), 0o644, true); err != nil {
 		t.Errorf("WriteFile after restart: %v", err)
 	}
 }

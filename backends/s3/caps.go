@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
+	"github.com/spf13/afero"
 
 	"werkstatt-backup/storage"
 )
@@ -39,29 +40,33 @@ func (fs *Fs) capabilities(lock bool) storage.Capabilities {
 		ImplicitDirs:    true,
 		DefaultWorkers:  DefaultWorkers,
 		ReadFile:        fs.readFile,
-		ReadDir:         fs.ReadDir,
-		WriteFile:       fs.writeFile,
-		List:            fs.list,
-		ContentHash:     contentHash,
+		ReadDir: func(ctx context.Context, name string) ([]os.FileInfo, error) {
+			return fs.bind(ctx).ReadDir(name)
+		},
+		WriteFile:   fs.writeFile,
+		List:        fs.list,
+		ContentHash: contentHash,
 		// Nothing to flush for a folder: saves the GET and the listing
 		// of opening it.
-		SyncDir: func(string) error { return nil },
+		SyncDir: func(context.Context, string) error { return nil },
 		// SyncAll stays nil: a PUT is durable when it returns.
+		Bind: func(ctx context.Context) afero.Fs { return fs.bind(ctx) },
 	}
 	if lock {
 		caps.ObjectLock = &storage.ObjectLock{Retain: fs.retain, RetainedUntil: fs.retainedUntil}
 	}
+	fs.condCaps(&caps)
 	return caps
 }
 
 // readFile reads name in one GET: its content, or the first limit+1
 // bytes of a longer file.
-func (fs *Fs) readFile(name string, limit int64) ([]byte, error) {
+func (fs *Fs) readFile(ctx context.Context, name string, limit int64) ([]byte, error) {
 	rel := clean(name)
 	if rel == "" {
 		return nil, pathErr("open", name, errIsDir)
 	}
-	data, _, err := fs.c.get(fs.key(rel), max(limit, 0))
+	data, _, err := fs.c.get(ctx, fs.key(rel), max(limit, 0))
 	if err != nil {
 		return nil, pathErr("open", name, err)
 	}
@@ -72,12 +77,12 @@ var errIsDir = errors.New("ist ein Ordner")
 
 // writeFile stores data as name in one PUT; sync changes nothing, a PUT
 // is durable when it returns.
-func (fs *Fs) writeFile(name string, data []byte, _ os.FileMode, _ bool) error {
+func (fs *Fs) writeFile(ctx context.Context, name string, data []byte, _ os.FileMode, _ bool) error {
 	rel := clean(name)
 	if rel == "" {
 		return pathErr("open", name, errIsDir)
 	}
-	_, err := fs.c.put(fs.key(rel), data, putMode{})
+	_, err := fs.c.put(ctx, fs.key(rel), data, putMode{})
 	return pathErr("close", name, err)
 }
 
@@ -96,7 +101,7 @@ func (fs *Fs) ReadDir(name string) ([]os.FileInfo, error) {
 
 // readDir lists the folder with key dirKey as FileInfos.
 func (fs *Fs) readDir(dirKey string) ([]os.FileInfo, error) {
-	entries, err := fs.c.readDir(dirKey)
+	entries, err := fs.c.readDir(fs.ctx, dirKey)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +118,7 @@ func (fs *Fs) readDir(dirKey string) ([]os.FileInfo, error) {
 
 // list reports every file below the folder prefix in one recursive
 // listing, in lexical order of the keys.
-func (fs *Fs) list(prefix string, fn func(storage.Entry) error) error {
+func (fs *Fs) list(ctx context.Context, prefix string, fn func(storage.Entry) error) error {
 	rel := clean(prefix)
 	root := dirPrefix(fs.key(""))
 	from := dirPrefix(fs.key(rel))
@@ -133,7 +138,7 @@ func (fs *Fs) list(prefix string, fn func(storage.Entry) error) error {
 		})
 		return fnErr
 	}
-	err := fs.c.listParallel(from, emit)
+	err := fs.c.listParallel(ctx, from, emit)
 	if fnErr != nil {
 		return fnErr
 	}
@@ -150,9 +155,9 @@ const listWorkers = 8
 // (10,000 orders are 20 pages), the sub-listings overlap them. The level
 // below from is listed first, with the delimiter; its files and the
 // sub-folders' keys then go to fn in key order.
-func (c *conn) listParallel(from string, fn func(objectInfo) error) error {
+func (c *conn) listParallel(ctx context.Context, from string, fn func(objectInfo) error) error {
 	var top []objectInfo // files directly below from, and sub-folders (Key ending in "/")
-	if err := c.list(from, false, 0, func(o objectInfo) error {
+	if err := c.list(ctx, from, false, 0, func(o objectInfo) error {
 		if o.Key != from {
 			top = append(top, o)
 		}
@@ -172,7 +177,7 @@ func (c *conn) listParallel(from string, fn func(objectInfo) error) error {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			errs[i] = c.list(o.Key, true, 0, func(o objectInfo) error {
+			errs[i] = c.list(ctx, o.Key, true, 0, func(o objectInfo) error {
 				subs[i] = append(subs[i], o)
 				return nil
 			})
@@ -198,11 +203,11 @@ func (c *conn) listParallel(from string, fn func(objectInfo) error) error {
 }
 
 // retain sets name's retention (compliance mode) to until.
-func (fs *Fs) retain(name string, until time.Time) error {
+func (fs *Fs) retain(ctx context.Context, name string, until time.Time) error {
 	k := fs.key(clean(name))
 	mode := minio.Compliance
 	u := until.UTC()
-	err := fs.c.call(func(ctx context.Context) error {
+	err := fs.c.call(ctx, func(ctx context.Context) error {
 		return fs.c.cl().PutObjectRetention(ctx, fs.c.bucket, k, minio.PutObjectRetentionOptions{
 			Mode: &mode, RetainUntilDate: &u,
 		})
@@ -215,8 +220,8 @@ func (fs *Fs) retain(name string, until time.Time) error {
 // GetObjectRetention cannot parse every server's answer: versitygw names
 // the XML element ObjectLockRetention); on AWS the caller needs the
 // s3:GetObjectRetention permission for them.
-func (fs *Fs) retainedUntil(name string) (time.Time, error) {
-	info, err := fs.c.head(fs.key(clean(name)))
+func (fs *Fs) retainedUntil(ctx context.Context, name string) (time.Time, error) {
+	info, err := fs.c.head(ctx, fs.key(clean(name)))
 	if err != nil {
 		return time.Time{}, pathErr("retention", name, err)
 	}

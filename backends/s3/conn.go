@@ -25,7 +25,6 @@ type conn struct {
 	accessKey string // for messages; not a secret
 	secret    string // only to redact it from texts we did not write
 	timeout   time.Duration
-	run       context.Context // the run's context (storage.Backend.Open)
 	// versioned: the bucket keeps versions (Object Lock needs it). A
 	// delete there removes every version of the key, not only adds a
 	// delete marker (see remove).
@@ -95,31 +94,26 @@ func (c *conn) cl() *minio.Client {
 	return c.client
 }
 
-// call runs fn with a context of its own: it ends after c.timeout, or at
-// once when the run is cancelled while fn is in flight. A call that starts
-// after the run was cancelled still gets its full timeout, so that a
-// cancelled run can release its lock and remove its temp files. The error
-// fn returns is translated (see translate).
-func (c *conn) call(fn func(ctx context.Context) error) error {
+// call runs fn with a context of its own: ctx (the caller's) bounded by
+// c.timeout. Cancelling ctx ends fn in flight at once; a clean-up after
+// a cancelled run passes context.WithoutCancel(ctx) and gets its full
+// timeout. A call with ctx already ended is not sent. The error fn
+// returns is translated (see translate).
+func (c *conn) call(ctx context.Context, fn func(ctx context.Context) error) error {
+	if err := ctx.Err(); err != nil {
+		return c.translate(err, err)
+	}
 	if err := c.down.open(time.Now()); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	cctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	if c.run.Err() == nil {
-		stop := context.AfterFunc(c.run, cancel)
-		defer stop()
-	}
-	err := fn(ctx)
+	err := fn(cctx)
 	if err == nil {
 		c.down.note(nil, time.Now())
 		return nil
 	}
-	ctxErr := ctx.Err()
-	if ctxErr == context.Canceled && c.run.Err() == nil {
-		ctxErr = nil // fn's own doing, not the run's
-	}
-	return c.noteDown(c.translate(err, ctxErr))
+	return c.noteDown(c.translate(err, cctx.Err()))
 }
 
 // noteDown marks the server down when err says it is unreachable.

@@ -8,9 +8,11 @@
 //     "2024/076329/data.csv" is the key "prefix/2024/076329/data.csv";
 //     names are cleaned and cannot leave the prefix.
 //   - Every request is one call with its own deadline (s3_timeout, default
-//     30 s) that also ends at once when the run's context is cancelled
-//     while it is in flight; calls started after the cancellation run
-//     normally (conn.call). minio-go tries a request that meets a network
+//     30 s) under its caller's ctx (the capability funcs, Bind's view of
+//     the Fs): cancelling it ends the call in flight at once, a call under
+//     an ended ctx is not sent, and a clean-up under
+//     context.WithoutCancel runs normally (conn.call). The Fs itself runs
+//     under context.Background. minio-go tries a request that meets a network
 //     error or a 5xx answer at most 3 times, so an unreachable server is an
 //     error within about a second; a wrong key is not retried, nor is a
 //     conditional PUT (a retry would fail its own condition).
@@ -31,11 +33,14 @@
 //     it appears whole or not at all (AtomicWrite), and its ETag is the MD5
 //     of its bytes (ContentHash). Without O_TRUNC the old content is read
 //     first.
-//   - O_CREATE|O_EXCL stores an empty object at once with If-None-Match: *
-//     (ExclusiveCreate: one client of many wins, the others get ErrExist);
-//     its content follows with If-Match on that object's ETag, so a file
+//   - O_CREATE|O_EXCL fails at once if a HEAD finds the name; the first
+//     Sync or Close stores the whole content with If-None-Match: *
+//     (ExclusiveCreate: one client of many wins, the others get ErrExist
+//     there); later ones require that object's ETag (If-Match), so a file
 //     replaced meanwhile by another client (a lock taken over) is not
-//     overwritten. Such a file is visible empty in between, as on a disk.
+//     overwritten. No empty object is stored first: a writer killed
+//     before its Close leaves nothing. The handle's conditional writes are
+//     one PUT each (cond.go, Capabilities.WriteCond).
 //   - Rename is a server-side copy, then a delete: not atomic
 //     (AtomicRename false). Folders cannot be renamed.
 //   - Remove of a folder that still holds a key is ENOTEMPTY; of a name

@@ -36,11 +36,11 @@ func TestEngineOnS3(t *testing.T) {
 
 			// The listing's size and ETag are those of the bytes export wrote.
 			files := 0
-			err = f.a.Caps.List("", func(en storage.Entry) error {
+			err = f.a.Caps.List(context.Background(), "", func(en storage.Entry) error {
 				if strings.HasPrefix(en.Name, backup.HistoryDir+"/") || !strings.Contains(en.Name, "/") {
 					return nil // the history, the lock
 				}
-				data, err := f.a.Caps.ReadFile(en.Name, 1<<20)
+				data, err := f.a.Caps.ReadFile(context.Background(), en.Name, 1<<20)
 				if err != nil {
 					return err
 				}

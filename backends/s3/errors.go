@@ -60,7 +60,8 @@ func (e *timeoutError) Error() string {
 func (e *timeoutError) Timeout() bool { return true }
 func (e *timeoutError) Unwrap() error { return os.ErrDeadlineExceeded }
 
-// canceledError: the run was cancelled while the call was in flight.
+// canceledError: the caller's ctx was cancelled (Ctrl+C) before or while
+// the call was in flight.
 type canceledError struct{}
 
 func (canceledError) Error() string { return "S3-Anfrage abgebrochen" }

@@ -33,7 +33,8 @@ type file struct {
 	pos    int64
 	mtime  time.Time
 	dirty  bool   // data differs from the stored object
-	etag   string // the stored object's ETag after O_EXCL; later PUTs require it
+	excl   bool   // O_EXCL: the first PUT requires that the name does not exist
+	etag   string // the stored object's ETag after O_EXCL's PUT; later PUTs require it
 	closed bool
 
 	entries []os.FileInfo // a folder's listing, read on first Readdir
@@ -226,24 +227,32 @@ func (f *file) Close() error {
 // else before its content was stored; it is left alone.
 var errReplaced = storage.ErrReplaced
 
-// flush PUTs the content if it changed. After an O_EXCL create the PUT
-// requires the object to be the one this file created (If-Match), so a
+// flush PUTs the content if it changed. After an O_EXCL open the first
+// PUT requires that the name does not exist (If-None-Match: *), later
+// ones that the object is still the one this file stored (If-Match), so a
 // lock file taken over by another run in the meantime is not overwritten.
 func (f *file) flush(op string) error {
 	if f.dir || !f.write || !f.dirty {
 		return nil
 	}
-	etag, err := f.fs.c.put(f.key, f.data, putMode{ifMatch: f.etag})
+	mode := putMode{ifMatch: f.etag}
+	if f.excl {
+		mode = putMode{ifNoneMatch: true}
+	}
+	etag, err := f.fs.c.put(f.fs.ctx, f.key, f.data, mode)
 	if err != nil {
 		if f.etag != "" && (errors.Is(err, iofs.ErrExist) || errors.Is(err, iofs.ErrNotExist)) {
 			err = errReplaced
 		}
 		return f.err(op, err)
 	}
-	if f.etag != "" {
+	if f.excl || f.etag != "" {
+		if etag == "" { // a server that sends no ETag
+			etag = contentHash(f.data)
+		}
 		f.etag = etag
 	}
-	f.dirty = false
+	f.excl, f.dirty = false, false
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package s3
 
 import (
+	"context"
 	"errors"
 	iofs "io/fs"
 	"os"
@@ -20,6 +21,17 @@ var _ afero.Fs = (*Fs)(nil)
 // documentation).
 type Fs struct {
 	c *conn
+	// ctx is the context of every call of this Fs and its files:
+	// context.Background for the Fs of the Archive (each call bounded by
+	// s3_timeout only), the caller's for a view made by Bind.
+	ctx context.Context
+}
+
+// bind returns a view of fs whose calls run under ctx (Capabilities.Bind):
+// cancelling ctx ends a call in flight at once; each call still has its
+// own s3_timeout. It costs one small allocation.
+func (fs *Fs) bind(ctx context.Context) *Fs {
+	return &Fs{c: fs.c, ctx: ctx}
 }
 
 // errDirRename: S3 has no folders to rename.
@@ -66,9 +78,10 @@ func (fs *Fs) Open(name string) (afero.File, error) {
 }
 
 // OpenFile opens name. Written files are held in memory and stored with
-// one PUT on Sync or Close. O_CREATE|O_EXCL stores an empty object at once
-// with If-None-Match: *, so exactly one of several clients gets the name
-// (os.ErrExist for the others); its content follows on Sync or Close.
+// one PUT on Sync or Close. O_CREATE|O_EXCL fails at once (os.ErrExist)
+// if a HEAD finds the name; its first Sync or Close stores the whole
+// content with If-None-Match: *, so exactly one of several clients gets
+// the name (os.ErrExist at Sync or Close for the others).
 // Without O_TRUNC the existing content is read first. A parent folder
 // need not exist.
 func (fs *Fs) OpenFile(name string, flag int, _ os.FileMode) (afero.File, error) {
@@ -83,21 +96,20 @@ func (fs *Fs) OpenFile(name string, flag int, _ os.FileMode) (afero.File, error)
 	f := &file{fs: fs, name: name, key: k, write: true, read: flag&os.O_RDWR != 0, append: flag&os.O_APPEND != 0}
 	switch {
 	case flag&os.O_CREATE != 0 && flag&os.O_EXCL != 0:
-		etag, err := fs.c.put(k, nil, putMode{ifNoneMatch: true})
-		if err != nil {
-			if errors.Is(err, iofs.ErrExist) {
-				err = iofs.ErrExist
-			}
+		// A HEAD answers "exists" at once; what decides is the first PUT
+		// on Sync or Close, of the whole content with If-None-Match: *:
+		// no empty object is ever stored, and a writer killed before it
+		// leaves nothing.
+		if _, err := fs.c.head(fs.ctx, k); err == nil {
+			return nil, pathErr("open", name, iofs.ErrExist)
+		} else if !errors.Is(err, iofs.ErrNotExist) {
 			return nil, pathErr("open", name, err)
 		}
-		if etag == "" { // a server that sends no ETag: the empty object's
-			etag = emptyETag
-		}
-		f.etag, f.mtime = etag, time.Now()
+		f.excl, f.dirty, f.mtime = true, true, time.Now()
 	case flag&os.O_TRUNC != 0:
 		f.dirty, f.mtime = true, time.Now()
 	default:
-		data, info, err := fs.c.get(k, -1)
+		data, info, err := fs.c.get(fs.ctx, k, -1)
 		switch {
 		case errors.Is(err, iofs.ErrNotExist) && flag&os.O_CREATE != 0:
 			f.dirty, f.mtime = true, time.Now()
@@ -113,14 +125,14 @@ func (fs *Fs) OpenFile(name string, flag int, _ os.FileMode) (afero.File, error)
 // openRead opens a file (one GET) or, if there is none, a folder.
 func (fs *Fs) openRead(name, rel, k string) (afero.File, error) {
 	if rel != "" {
-		data, info, err := fs.c.get(k, -1)
+		data, info, err := fs.c.get(fs.ctx, k, -1)
 		if err == nil {
 			return &file{fs: fs, name: name, key: k, read: true, data: data, mtime: modTime(info)}, nil
 		}
 		if !errors.Is(err, iofs.ErrNotExist) {
 			return nil, pathErr("open", name, err)
 		}
-		if ok, err := fs.c.hasChildren(k); err != nil || !ok {
+		if ok, err := fs.c.hasChildren(fs.ctx, k); err != nil || !ok {
 			if err == nil {
 				err = iofs.ErrNotExist
 			}
@@ -137,14 +149,14 @@ func (fs *Fs) Stat(name string) (os.FileInfo, error) {
 		return dirInfo(path.Base("/" + fs.c.prefix)), nil
 	}
 	k := fs.key(rel)
-	info, err := fs.c.head(k)
+	info, err := fs.c.head(fs.ctx, k)
 	if err == nil {
 		return &fileInfo{name: path.Base(rel), size: info.Size, mtime: modTime(info)}, nil
 	}
 	if !errors.Is(err, iofs.ErrNotExist) {
 		return nil, pathErr("stat", name, err)
 	}
-	ok, err := fs.c.hasChildren(k)
+	ok, err := fs.c.hasChildren(fs.ctx, k)
 	switch {
 	case err != nil:
 		return nil, pathErr("stat", name, err)
@@ -162,9 +174,9 @@ func (fs *Fs) Remove(name string) error {
 	rel := clean(name)
 	k := fs.key(rel)
 	if rel != "" {
-		return pathErr("remove", name, fs.c.removeFile(k))
+		return pathErr("remove", name, fs.c.removeFile(fs.ctx, k))
 	}
-	ok, err := fs.c.hasChildren(k)
+	ok, err := fs.c.hasChildren(fs.ctx, k)
 	switch {
 	case err != nil:
 		return pathErr("remove", name, err)
@@ -183,12 +195,12 @@ func (fs *Fs) RemoveAll(name string) error {
 	if rel != "" {
 		keys = append(keys, k)
 	}
-	err := fs.c.list(dirPrefix(k), true, 0, func(o objectInfo) error {
+	err := fs.c.list(fs.ctx, dirPrefix(k), true, 0, func(o objectInfo) error {
 		keys = append(keys, o.Key)
 		return nil
 	})
 	if err == nil {
-		err = fs.c.removeMany(keys)
+		err = fs.c.removeMany(fs.ctx, keys)
 	}
 	return pathErr("removeall", name, err)
 }
@@ -205,14 +217,14 @@ func (fs *Fs) Rename(oldname, newname string) error {
 		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: syscall.EISDIR}
 	}
 	src, dst := fs.key(oldRel), fs.key(newRel)
-	err := fs.c.copy(src, dst)
+	err := fs.c.copy(fs.ctx, src, dst)
 	if errors.Is(err, iofs.ErrNotExist) {
-		if ok, lerr := fs.c.hasChildren(src); lerr == nil && ok {
+		if ok, lerr := fs.c.hasChildren(fs.ctx, src); lerr == nil && ok {
 			err = errDirRename
 		}
 	}
 	if err == nil {
-		err = fs.c.remove(src)
+		err = fs.c.remove(fs.ctx, src)
 	}
 	if err != nil {
 		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: err}

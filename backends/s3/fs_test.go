@@ -82,7 +82,7 @@ func TestImplicitDirs(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(got, want)
-	got, err = a.Caps.ReadDir("2024/076329")
+	got, err = a.Caps.ReadDir(context.Background(), "2024/076329")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,23 +172,38 @@ func TestWriteSemantics(t *testing.T) {
 	}
 }
 
-// TestExclusiveCreateIfMatch: an O_EXCL create claims the name at once
-// (If-None-Match: *); its content is then stored only over its own empty
-// object (If-Match), so a file another client replaced meanwhile (a lock
-// taken over) is not overwritten.
+// TestExclusiveCreateIfMatch: an O_EXCL create stores its whole content
+// with one PUT with If-None-Match: * (no empty object first: before its
+// Close the name does not exist, and of two creates that both opened the
+// second fails at Close); an existing name fails at open; later PUTs of
+// the file are stored only over its own object (If-Match), so a file
+// another client replaced meanwhile (a lock taken over) is not
+// overwritten.
 func TestExclusiveCreateIfMatch(t *testing.T) {
 	srv := s3test.Start(t)
 	fsys := srv.Open(s3test.Bucket, "excl").Fs
-	f, err := fsys.OpenFile(".backup.lock", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	const excl = os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	f, err := fsys.OpenFile(".backup.lock", excl, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fsys.OpenFile(".backup.lock", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644); !errors.Is(err, iofs.ErrExist) {
-		t.Fatalf("second O_EXCL create: %v, want ErrExist", err)
+	if _, err := fsys.Stat(".backup.lock"); !errors.Is(err, iofs.ErrNotExist) {
+		t.Fatalf("Stat before the exclusive file's first Sync: %v, want ErrNotExist (no empty object)", err)
+	}
+	g, err := fsys.OpenFile(".backup.lock", excl, 0o644)
+	if err != nil {
+		t.Fatalf("second O_EXCL open before the first stored anything: %v", err)
 	}
 	_, _ = f.Write([]byte("mein lock"))
 	if err := f.Sync(); err != nil {
 		t.Fatalf("Sync: %v", err)
+	}
+	_, _ = g.Write([]byte("auch meiner"))
+	if err := g.Close(); !errors.Is(err, iofs.ErrExist) {
+		t.Fatalf("Close of the second O_EXCL create: %v, want ErrExist", err)
+	}
+	if _, err := fsys.OpenFile(".backup.lock", excl, 0o644); !errors.Is(err, iofs.ErrExist) {
+		t.Fatalf("O_EXCL open of an existing name: %v, want ErrExist", err)
 	}
 	_, _ = f.Write([]byte(" v2"))
 	if err := f.Close(); err != nil {
@@ -236,7 +251,7 @@ func TestListContentHash(t *testing.T) {
 		if name == "history/g1.json" {
 			continue
 		}
-		if err := a.Caps.WriteFile(name, []byte(content), 0o644, true); err != nil {
+		if err := a.Caps.WriteFile(context.Background(), name, []byte(content), 0o644, true); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -245,7 +260,7 @@ func TestListContentHash(t *testing.T) {
 		t.Fatal(err)
 	}
 	var names []string
-	err := a.Caps.List("", func(e storage.Entry) error {
+	err := a.Caps.List(context.Background(), "", func(e storage.Entry) error {
 		names = append(names, e.Name)
 		want, ok := files[e.Name]
 		if !ok {
@@ -264,15 +279,15 @@ func TestListContentHash(t *testing.T) {
 		t.Errorf("List names = %q, want all %d in lexical order", names, len(files))
 	}
 	names = nil
-	_ = a.Caps.List("2024", func(e storage.Entry) error { names = append(names, e.Name); return nil })
+	_ = a.Caps.List(context.Background(), "2024", func(e storage.Entry) error { names = append(names, e.Name); return nil })
 	if want := []string{"2024/076329/data.csv", "2024/076329/meta.json", "2024/076330/data.csv"}; !slices.Equal(names, want) {
 		t.Errorf("List(2024) = %q, want %q", names, want)
 	}
 	stop := errors.New("stop")
-	if err := a.Caps.List("", func(storage.Entry) error { return stop }); err != stop {
+	if err := a.Caps.List(context.Background(), "", func(storage.Entry) error { return stop }); err != stop {
 		t.Errorf("List returns %v, want fn's error", err)
 	}
-	data, err := a.Caps.ReadFile("2024/076329/data.csv", 5)
+	data, err := a.Caps.ReadFile(context.Background(), "2024/076329/data.csv", 5)
 	if err != nil || string(data) != "record" {
 		t.Errorf("ReadFile limit 5 = %q, %v; want %q", data, err, "record")
 	}
@@ -290,7 +305,7 @@ func TestListManyPages(t *testing.T) {
 		go func() {
 			var first error
 			for name := range names {
-				if err := a.Caps.WriteFile(name, []byte("x"), 0o644, false); err != nil && first == nil {
+				if err := a.Caps.WriteFile(context.Background(), name, []byte("x"), 0o644, false); err != nil && first == nil {
 					first = err
 				}
 			}
@@ -306,12 +321,12 @@ func TestListManyPages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	dirs, err := a.Caps.ReadDir("2024")
+	dirs, err := a.Caps.ReadDir(context.Background(), "2024")
 	if err != nil || len(dirs) != n {
 		t.Errorf("ReadDir(2024): %d entries, %v; want %d", len(dirs), err, n)
 	}
 	count := 0
-	if err := a.Caps.List("", func(storage.Entry) error { count++; return nil }); err != nil || count != n {
+	if err := a.Caps.List(context.Background(), "", func(storage.Entry) error { count++; return nil }); err != nil || count != n {
 		t.Errorf("List: %d entries, %v; want %d", count, err, n)
 	}
 	if err := a.Fs.RemoveAll("2024"); err != nil {
@@ -323,9 +338,10 @@ func TestListManyPages(t *testing.T) {
 }
 
 // TestExclusiveCreateAnswerLost: when the answer to the conditional PUT
-// of an O_EXCL create is lost, the create is not retried (a retry would
-// fail its own condition and report the file as someone else's): the
-// error says the server was not reachable, not that the file exists.
+// of an O_EXCL create (at its Close) is lost, the PUT is not retried (a
+// retry would fail its own condition and report the file as someone
+// else's): the error says the server was not reachable, not that the file
+// exists.
 func TestExclusiveCreateAnswerLost(t *testing.T) {
 	srv := s3test.Start(t)
 	p := newProxy(t, srv.Addr())
@@ -334,7 +350,12 @@ func TestExclusiveCreateAnswerLost(t *testing.T) {
 	p.loseAnswer = func(r *http.Request) bool {
 		return r.Method == http.MethodPut && r.Header.Get("If-None-Match") == "*" && lost.Add(1) == 1
 	}
-	_, err := a.Fs.OpenFile(".backup.lock", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := a.Fs.OpenFile(".backup.lock", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.Write([]byte("lock"))
+	err = f.Close()
 	if errors.Is(err, iofs.ErrExist) || !errors.Is(err, s3backend.ErrUnreachable) {
 		t.Fatalf("O_EXCL create whose answer was lost: %v, want ErrUnreachable, not ErrExist", err)
 	}

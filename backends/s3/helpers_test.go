@@ -7,7 +7,9 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"sort"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,6 +30,10 @@ type proxy struct {
 	// and answers, but the answer never reaches the client: its
 	// connection is closed instead.
 	loseAnswer func(r *http.Request) bool
+
+	logMu sync.Mutex
+	log   []string // requests as request(r) names them, if logging
+	logOn bool
 }
 
 func newProxy(t *testing.T, target string) *proxy {
@@ -41,6 +47,11 @@ func newProxy(t *testing.T, target string) *proxy {
 	rp.ErrorLog = nil
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.requests.Add(1)
+		p.logMu.Lock()
+		if p.logOn {
+			p.log = append(p.log, request(r))
+		}
+		p.logMu.Unlock()
 		if p.arrived != nil {
 			select {
 			case p.arrived <- r.Method + " " + r.URL.Path:
@@ -58,6 +69,43 @@ func newProxy(t *testing.T, target string) *proxy {
 	}))
 	t.Cleanup(p.srv.Close)
 	return p
+}
+
+// request names a request: method, the query's keys, the condition
+// headers ("PUT If-None-Match", "GET ?versions", "POST ?delete").
+func request(r *http.Request) string {
+	s := r.Method
+	var keys []string
+	for k := range r.URL.Query() {
+		if k != "prefix" && k != "delimiter" && k != "max-keys" && k != "encoding-type" && k != "list-type" &&
+			k != "fetch-owner" && k != "continuation-token" && k != "marker" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		s += " ?" + k
+	}
+	for _, h := range []string{"If-None-Match", "If-Match"} {
+		if r.Header.Get(h) != "" {
+			s += " " + h
+		}
+	}
+	return s
+}
+
+// record starts logging requests and returns a func that stops and
+// returns what was logged.
+func (p *proxy) record() func() []string {
+	p.logMu.Lock()
+	p.log, p.logOn = nil, true
+	p.logMu.Unlock()
+	return func() []string {
+		p.logMu.Lock()
+		defer p.logMu.Unlock()
+		p.logOn = false
+		return p.log
+	}
 }
 
 // addr is the proxy's HOST:PORT.

@@ -22,16 +22,15 @@ var errStop = errors.New("stop")
 // whole: the deadline applies to each wait for the next page, so a slow
 // but moving listing completes and a stuck one ends. fn returning errStop
 // ends the listing with nil.
-func (c *conn) list(prefix string, recursive bool, maxKeys int, fn func(minio.ObjectInfo) error) error {
+func (c *conn) list(parent context.Context, prefix string, recursive bool, maxKeys int, fn func(minio.ObjectInfo) error) error {
 	if err := c.down.open(time.Now()); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if c.run.Err() == nil {
-		stop := context.AfterFunc(c.run, cancel)
-		defer stop()
+	if err := parent.Err(); err != nil {
+		return c.translate(err, err)
 	}
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
 	var expired atomic.Bool
 	watchdog := time.AfterFunc(c.timeout, func() { expired.Store(true); cancel() })
 	defer watchdog.Stop()
@@ -77,10 +76,10 @@ type entry struct {
 // readDir lists the folder with key prefix dirKey ("" = bucket root, else
 // without trailing slash), sorted by name. Keys ending in "/" that name
 // the folder itself (folder markers other tools create) are left out.
-func (c *conn) readDir(dirKey string) ([]entry, error) {
+func (c *conn) readDir(ctx context.Context, dirKey string) ([]entry, error) {
 	prefix := dirPrefix(dirKey)
 	var out []entry
-	err := c.list(prefix, false, 0, func(o minio.ObjectInfo) error {
+	err := c.list(ctx, prefix, false, 0, func(o minio.ObjectInfo) error {
 		rest := strings.TrimPrefix(o.Key, prefix)
 		switch {
 		case rest == "":
@@ -112,10 +111,10 @@ func (c *conn) readDir(dirKey string) ([]entry, error) {
 
 // hasChildren reports whether any key lies below the folder dirKey: one
 // listing of at most one key.
-func (c *conn) hasChildren(dirKey string) (bool, error) {
+func (c *conn) hasChildren(ctx context.Context, dirKey string) (bool, error) {
 	found := false
 	prefix := dirPrefix(dirKey)
-	err := c.list(prefix, false, 1, func(o minio.ObjectInfo) error {
+	err := c.list(ctx, prefix, false, 1, func(o minio.ObjectInfo) error {
 		if o.Key == prefix {
 			return nil // a folder marker alone does not make it non-empty
 		}

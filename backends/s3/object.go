@@ -23,10 +23,10 @@ import (
 
 // get reads the object key whole, or its first limit+1 bytes if limit >= 0
 // and it is longer: one GET.
-func (c *conn) get(key string, limit int64) ([]byte, minio.ObjectInfo, error) {
+func (c *conn) get(ctx context.Context, key string, limit int64) ([]byte, minio.ObjectInfo, error) {
 	var data []byte
 	var info minio.ObjectInfo
-	err := c.call(func(ctx context.Context) error {
+	err := c.call(ctx, func(ctx context.Context) error {
 		body, oi, _, err := minio.Core{Client: c.cl()}.GetObject(ctx, c.bucket, key, minio.GetObjectOptions{})
 		if err != nil {
 			return err
@@ -44,9 +44,9 @@ func (c *conn) get(key string, limit int64) ([]byte, minio.ObjectInfo, error) {
 }
 
 // head returns the object key's size, ETag and time: one HEAD.
-func (c *conn) head(key string) (minio.ObjectInfo, error) {
+func (c *conn) head(ctx context.Context, key string) (minio.ObjectInfo, error) {
 	var info minio.ObjectInfo
-	err := c.call(func(ctx context.Context) (err error) {
+	err := c.call(ctx, func(ctx context.Context) (err error) {
 		info, err = c.cl().StatObject(ctx, c.bucket, key, minio.StatObjectOptions{})
 		return err
 	})
@@ -67,7 +67,7 @@ type putMode struct {
 // plain HTTP, whose unread rest a server that answers a failed condition
 // early leaves on a kept-alive connection, spoiling the next request.)
 // It returns the new ETag.
-func (c *conn) put(key string, data []byte, mode putMode) (string, error) {
+func (c *conn) put(ctx context.Context, key string, data []byte, mode putMode) (string, error) {
 	opts := minio.PutObjectOptions{
 		ContentType:          "application/octet-stream",
 		DisableMultipart:     true,
@@ -86,7 +86,7 @@ func (c *conn) put(key string, data []byte, mode putMode) (string, error) {
 	sum := md5.Sum(data)
 	sha := sha256.Sum256(data)
 	var etag string
-	err := c.call(func(ctx context.Context) error {
+	err := c.call(ctx, func(ctx context.Context) error {
 		info, err := minio.Core{Client: client}.PutObject(ctx, c.bucket, key, bytes.NewReader(data), int64(len(data)),
 			base64.StdEncoding.EncodeToString(sum[:]), hex.EncodeToString(sha[:]), opts)
 		etag = normETag(info.ETag)
@@ -102,11 +102,11 @@ func (c *conn) put(key string, data []byte, mode putMode) (string, error) {
 // existed, and the archive lock is created that way after every release.
 // A version under Object Lock cannot be deleted; the name is then hidden
 // by a delete marker, as a plain delete does, and the version stays.
-func (c *conn) remove(key string) error {
+func (c *conn) remove(ctx context.Context, key string) error {
 	if c.versioned {
-		return c.removeMany([]string{key})
+		return c.removeMany(ctx, []string{key})
 	}
-	return c.call(func(ctx context.Context) error {
+	return c.call(ctx, func(ctx context.Context) error {
 		return c.cl().RemoveObject(ctx, c.bucket, key, minio.RemoveObjectOptions{})
 	})
 }
@@ -116,29 +116,29 @@ func (c *conn) remove(key string) error {
 // remove does. On a versioned bucket the listing of key's versions also
 // shows whether a folder key/ exists (a common prefix), so that a file
 // costs one listing and one delete, not a folder check on top.
-func (c *conn) removeFile(key string) error {
+func (c *conn) removeFile(ctx context.Context, key string) error {
 	if !c.versioned {
-		if err := c.refuseFolder(key); err != nil {
+		if err := c.refuseFolder(ctx, key); err != nil {
 			return err
 		}
-		return c.remove(key)
+		return c.remove(ctx, key)
 	}
-	vs, folder, err := c.versions(key)
+	vs, folder, err := c.versions(ctx, key)
 	if err != nil {
 		return err
 	}
 	if folder {
-		if err := c.refuseFolder(key); err != nil {
+		if err := c.refuseFolder(ctx, key); err != nil {
 			return err
 		}
 	}
-	return c.removeVersions(vs)
+	return c.removeVersions(ctx, vs)
 }
 
 // refuseFolder returns ENOTEMPTY if key is a folder holding objects (a
 // folder marker alone does not count).
-func (c *conn) refuseFolder(key string) error {
-	ok, err := c.hasChildren(key)
+func (c *conn) refuseFolder(ctx context.Context, key string) error {
+	ok, err := c.hasChildren(ctx, key)
 	if err == nil && ok {
 		err = syscall.ENOTEMPTY
 	}
@@ -146,8 +146,8 @@ func (c *conn) refuseFolder(key string) error {
 }
 
 // copy copies the object src to dst on the server.
-func (c *conn) copy(src, dst string) error {
-	return c.call(func(ctx context.Context) error {
+func (c *conn) copy(ctx context.Context, src, dst string) error {
+	return c.call(ctx, func(ctx context.Context) error {
 		_, err := c.cl().CopyObject(ctx,
 			minio.CopyDestOptions{Bucket: c.bucket, Object: dst},
 			minio.CopySrcOptions{Bucket: c.bucket, Object: src})
@@ -157,7 +157,7 @@ func (c *conn) copy(src, dst string) error {
 
 // removeMany deletes keys in batches (up to 1,000 a request); on a
 // versioned bucket every version of each key (see remove).
-func (c *conn) removeMany(keys []string) error {
+func (c *conn) removeMany(ctx context.Context, keys []string) error {
 	if len(keys) == 0 {
 		return nil
 	}
@@ -166,17 +166,17 @@ func (c *conn) removeMany(keys []string) error {
 		for _, k := range keys {
 			objs = append(objs, minio.ObjectInfo{Key: k})
 		}
-		_, err := c.removeObjects(objs)
+		_, err := c.removeObjects(ctx, objs)
 		return err
 	}
 	for _, k := range keys {
-		vs, _, err := c.versions(k)
+		vs, _, err := c.versions(ctx, k)
 		if err != nil {
 			return err
 		}
 		objs = append(objs, vs...)
 	}
-	return c.removeVersions(objs)
+	return c.removeVersions(ctx, objs)
 }
 
 // removeVersions deletes the versions objs on a versioned bucket; a name
@@ -187,12 +187,12 @@ func (c *conn) removeMany(keys []string) error {
 // into place), and a create with If-None-Match: * in between succeeded
 // although the name existed again a moment later. Two runs both got the
 // archive lock that way (conformance LockUnderLoad on a versioned bucket).
-func (c *conn) removeVersions(objs []minio.ObjectInfo) error {
+func (c *conn) removeVersions(ctx context.Context, objs []minio.ObjectInfo) error {
 	older := slices.DeleteFunc(slices.Clone(objs), func(o minio.ObjectInfo) bool { return o.IsLatest })
 	current := slices.DeleteFunc(slices.Clone(objs), func(o minio.ObjectInfo) bool { return !o.IsLatest })
 	var refused []string
 	for _, batch := range [][]minio.ObjectInfo{older, current} {
-		r, err := c.removeObjects(batch)
+		r, err := c.removeObjects(ctx, batch)
 		if err != nil {
 			return err
 		}
@@ -203,15 +203,15 @@ func (c *conn) removeVersions(objs []minio.ObjectInfo) error {
 	for _, k := range slices.Compact(slices.Sorted(slices.Values(refused))) {
 		hide = append(hide, minio.ObjectInfo{Key: k})
 	}
-	_, err := c.removeObjects(hide)
+	_, err := c.removeObjects(ctx, hide)
 	return err
 }
 
 // versions lists every version and delete marker of exactly key; folder
 // reports that the listing also showed key/ (a folder of that name: it
 // holds objects or is a folder marker).
-func (c *conn) versions(key string) (out []minio.ObjectInfo, folder bool, err error) {
-	err = c.call(func(ctx context.Context) error {
+func (c *conn) versions(ctx context.Context, key string) (out []minio.ObjectInfo, folder bool, err error) {
+	err = c.call(ctx, func(ctx context.Context) error {
 		out, folder = out[:0], false
 		for o := range c.cl().ListObjects(ctx, c.bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
 			if o.Err != nil {
@@ -232,11 +232,11 @@ func (c *conn) versions(key string) (out []minio.ObjectInfo, folder bool, err er
 // removeObjects deletes objs (with their VersionID, if set) in batches.
 // It returns the keys whose version the server refused to delete because
 // Object Lock retains it, and the first other error.
-func (c *conn) removeObjects(objs []minio.ObjectInfo) (refused []string, err error) {
+func (c *conn) removeObjects(ctx context.Context, objs []minio.ObjectInfo) (refused []string, err error) {
 	if len(objs) == 0 {
 		return nil, nil
 	}
-	err = c.call(func(ctx context.Context) error {
+	err = c.call(ctx, func(ctx context.Context) error {
 		ch := make(chan minio.ObjectInfo, len(objs))
 		for _, o := range objs {
 			ch <- o
@@ -259,9 +259,9 @@ func (c *conn) removeObjects(objs []minio.ObjectInfo) (refused []string, err err
 
 // versioning reports whether the bucket keeps versions (enabled or
 // suspended: suspended buckets still hold the versions made before).
-func (c *conn) versioning() (bool, error) {
+func (c *conn) versioning(ctx context.Context) (bool, error) {
 	var status string
-	err := c.call(func(ctx context.Context) error {
+	err := c.call(ctx, func(ctx context.Context) error {
 		cfg, err := c.cl().GetBucketVersioning(ctx, c.bucket)
 		status = cfg.Status
 		return err
@@ -286,9 +286,6 @@ func contentHash(data []byte) string {
 	sum := md5.Sum(data)
 	return hex.EncodeToString(sum[:])
 }
-
-// emptyETag is the ETag of an empty object.
-var emptyETag = contentHash(nil)
 
 // modTime is the object's time, or now for a file not yet stored.
 func modTime(info minio.ObjectInfo) time.Time {

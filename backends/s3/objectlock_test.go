@@ -37,27 +37,27 @@ func TestImmutableHistory(t *testing.T) {
 	ol := a.Caps.ObjectLock
 	const name = "history/2024-07-29T103015Z.json"
 	const content = `{"generation":1}`
-	if err := a.Caps.WriteFile(name, []byte(content), 0o644, true); err != nil {
+	if err := a.Caps.WriteFile(context.Background(), name, []byte(content), 0o644, true); err != nil {
 		t.Fatal(err)
 	}
-	if until, err := ol.RetainedUntil(name); err != nil || !until.IsZero() {
+	if until, err := ol.RetainedUntil(context.Background(), name); err != nil || !until.IsZero() {
 		t.Errorf("RetainedUntil before Retain = %v, %v; want the zero time", until, err)
 	}
 	until := time.Now().Add(time.Hour).Truncate(time.Second).UTC()
-	if err := ol.Retain(name, until); err != nil {
+	if err := ol.Retain(context.Background(), name, until); err != nil {
 		t.Fatalf("Retain: %v", err)
 	}
-	got, err := ol.RetainedUntil(name)
+	got, err := ol.RetainedUntil(context.Background(), name)
 	if err != nil || !got.Equal(until) {
 		t.Errorf("RetainedUntil = %v, %v; want %v", got, err, until)
 	}
-	if err := ol.Retain(name, until.Add(-time.Minute)); !errors.Is(err, iofs.ErrPermission) {
+	if err := ol.Retain(context.Background(), name, until.Add(-time.Minute)); !errors.Is(err, iofs.ErrPermission) {
 		t.Errorf("shortening the retention: %v, want a refusal (ErrPermission)", err)
 	}
-	if err := ol.Retain(name, until.Add(time.Hour)); err != nil {
+	if err := ol.Retain(context.Background(), name, until.Add(time.Hour)); err != nil {
 		t.Errorf("lengthening the retention: %v", err)
 	}
-	if _, err := ol.RetainedUntil("history/fehlt.json"); !errors.Is(err, iofs.ErrNotExist) {
+	if _, err := ol.RetainedUntil(context.Background(), "history/fehlt.json"); !errors.Is(err, iofs.ErrNotExist) {
 		t.Errorf("RetainedUntil of a missing file: %v, want ErrNotExist", err)
 	}
 
@@ -79,7 +79,7 @@ func TestImmutableHistory(t *testing.T) {
 		t.Errorf("deleting the retained version with governance bypass: %v, want AccessDenied", err)
 	}
 	// Through the archive: overwrite, then delete. Both "succeed" ...
-	if err := a.Caps.WriteFile(name, []byte("kaputt"), 0o644, true); err != nil {
+	if err := a.Caps.WriteFile(context.Background(), name, []byte("kaputt"), 0o644, true); err != nil {
 		t.Fatalf("overwrite: %v", err)
 	}
 	if err := a.Fs.Remove(name); err != nil {

@@ -101,7 +101,7 @@ func TestOpenMissing(t *testing.T) {
 	// An empty prefix is an empty archive, not a missing one: folders
 	// are implicit, the first export fills it.
 	a := open(t, ctx, srv.Location(s3test.Bucket, "werkstatt/neu"), srv.Options(false, 0))
-	if err := a.Caps.WriteFile("x", []byte("1"), 0o644, true); err != nil {
+	if err := a.Caps.WriteFile(context.Background(), "x", []byte("1"), 0o644, true); err != nil {
 		t.Fatal(err)
 	}
 	open(t, ctx, srv.Location(s3test.Bucket, "werkstatt/neu"), srv.Options(false, 0))

@@ -36,7 +36,7 @@ func TestRemoveThenExclusiveCreateOnVersionedBucket(t *testing.T) {
 			t.Fatal(err)
 		}
 		// A refresh rewrites it: a second version.
-		if err := a.Caps.WriteFile(".backup.lock", []byte("refreshed"), 0o644, true); err != nil {
+		if err := a.Caps.WriteFile(context.Background(), ".backup.lock", []byte("refreshed"), 0o644, true); err != nil {
 			t.Fatal(err)
 		}
 		if err := a.Fs.Remove(".backup.lock"); err != nil {
@@ -71,7 +71,7 @@ func TestRemoveFolderOnVersionedBucket(t *testing.T) {
 	a := srv.Open(s3test.LockBucket, "rm")
 	put := func(name string) {
 		t.Helper()
-		if err := a.Caps.WriteFile(name, []byte(name), 0o644, true); err != nil {
+		if err := a.Caps.WriteFile(context.Background(), name, []byte(name), 0o644, true); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -116,7 +116,7 @@ func TestRemoveDeletesTheCurrentVersionLast(t *testing.T) {
 	rec := newRecorder(t, srv.Addr(), s3test.LockBucket)
 	a := open(t, context.Background(), location(t, srv, rec.srv.Listener.Addr().String(), s3test.LockBucket, "order"), srv.Options(true, 0))
 	for _, v := range []string{"eins", "zwei", "drei"} { // three versions
-		if err := a.Caps.WriteFile(".backup.lock", []byte(v), 0o644, true); err != nil {
+		if err := a.Caps.WriteFile(context.Background(), ".backup.lock", []byte(v), 0o644, true); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -2,10 +2,12 @@ package smb
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"sync"
 
 	smb2 "github.com/cloudsoda/go-smb2"
+	"github.com/spf13/afero"
 
 	"werkstatt-backup/storage"
 )
@@ -16,14 +18,30 @@ import (
 // by default), so verify and restore take DATA.CSV for data.csv and
 // export renames it. A rename replaces the target in one step, and
 // creating with O_EXCL is atomic on the server.
+//
+// No conditional writes of their own (WriteCond, ReadTag, RemoveCond
+// stay nil; CompareAndSwap is false): a whole if-absent write needs a
+// rename that does not replace (FileRenameInformation with
+// ReplaceIfExists 0) or a hard link, and an atomic if-match a handle
+// opened without sharing, and github.com/cloudsoda/go-smb2 offers none
+// of them (its Rename always replaces; OpenFile always shares read and
+// write). The handle therefore creates IfAbsent with the exclusive
+// create (FILE_CREATE, then one write, a flush and close): exactly one
+// creator wins, but a process killed between the create and the write
+// leaves an empty file, and a reader may see it empty for that moment.
+// IfMatch is refused with storage.ErrUnsupported, so the archive lock
+// keeps its exclusive-create protocol on a share.
 func (fs *Fs) caps() storage.Capabilities {
 	return storage.Capabilities{
 		AtomicRename:    true,
 		ExclusiveCreate: true,
 		CaseInsensitive: true,
 		DefaultWorkers:  DefaultWorkers,
-		ReadFile:        fs.ReadFileLimit,
-		SyncDir:         fs.SyncDir,
+		ReadFile: func(ctx context.Context, name string, limit int64) ([]byte, error) {
+			return fs.bind(ctx).ReadFileLimit(name, limit)
+		},
+		SyncDir: func(ctx context.Context, dir string) error { return fs.bind(ctx).SyncDir(dir) },
+		Bind:    func(ctx context.Context) afero.Fs { return fs.bind(ctx) },
 	}
 }
 
@@ -81,8 +99,8 @@ func (fs *Fs) ReadFileLimit(name string, limit int64) ([]byte, error) {
 	}
 	var data []byte
 	op := "open"
-	err = fs.pool.whileBusy(busy, func() error {
-		return fs.pool.do(true, func(cl *call) error {
+	err = fs.pool.whileBusy(fs.ctx, busy, func() error {
+		return fs.pool.do(fs.ctx, true, func(cl *call) error {
 			op = "open"
 			f, err := cl.sh.Open(t.smb)
 			if err != nil {

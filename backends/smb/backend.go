@@ -43,7 +43,8 @@ type Backend struct {
 // here, with one try, so that a wrong password, an unknown share or an
 // unreachable server is one clear error at once (errors.Is ErrLogon,
 // ErrShareNotFound, ErrUnreachable); the other sessions of the pool
-// connect on first use. ctx is the run's: see storage.Backend.Open.
+// connect on first use. ctx is used for connecting and checking the
+// root only; later calls take the caller's ctx (Capabilities.Bind).
 func (b Backend) Open(ctx context.Context, sloc storage.Location, opts storage.Options) (*storage.Archive, error) {
 	loc, ok := sloc.(Location)
 	if !ok {
@@ -84,7 +85,7 @@ func (b Backend) Open(ctx context.Context, sloc storage.Location, opts storage.O
 		busyWait:  positive(b.BusyWait, DefaultBusyWait),
 		callBegun: b.callBegun,
 	}
-	p := newPool(ctx, cfg)
+	p := newPool(cfg)
 	if err := p.connect(ctx); err != nil {
 		p.close()
 		if ctx.Err() != nil {
@@ -92,8 +93,8 @@ func (b Backend) Open(ctx context.Context, sloc storage.Location, opts storage.O
 		}
 		return nil, err
 	}
-	fs := &Fs{pool: p, root: loc.Path}
-	if err := fs.checkRoot(loc, opts.Create); err != nil {
+	fs := &Fs{pool: p, root: loc.Path, ctx: context.Background()}
+	if err := fs.bind(ctx).checkRoot(loc, opts.Create); err != nil {
 		p.close()
 		return nil, err
 	}
@@ -106,7 +107,7 @@ func (fs *Fs) checkRoot(loc Location, create bool) error {
 	if fs.root == "" {
 		return nil
 	}
-	share := &Fs{pool: fs.pool}
+	share := &Fs{pool: fs.pool, ctx: fs.ctx}
 	fi, err := share.Stat(fs.root)
 	switch {
 	case errors.Is(err, iofs.ErrNotExist) && create:

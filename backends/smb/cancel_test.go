@@ -14,9 +14,10 @@ import (
 )
 
 // TestCancelledRunEndsCallInFlight: a call to a server that stalls ends
-// as soon as the run's context is cancelled, not after its deadline (an
-// hour here, so that only the cancellation can end it); a call made after
-// the cancellation (the lock's release, say) works normally.
+// as soon as the context it runs under (Capabilities.Bind) is cancelled,
+// not after its deadline (an hour here, so that only the cancellation can
+// end it); a clean-up call after the cancellation under
+// context.WithoutCancel (the lock's release, say) works normally.
 func TestCancelledRunEndsCallInFlight(t *testing.T) {
 	t.Parallel()
 	srv := smbtest.Start(t)
@@ -50,7 +51,7 @@ func TestCancelledRunEndsCallInFlight(t *testing.T) {
 	}()
 	done := make(chan error, 1)
 	go func() {
-		_, err := a.Fs.Stat("vorher.txt")
+		_, err := a.Caps.Bind(run).Stat("vorher.txt")
 		done <- err
 	}()
 	<-begun // the stat's request is on its way to a server that does not answer
@@ -66,11 +67,15 @@ func TestCancelledRunEndsCallInFlight(t *testing.T) {
 
 	srv.Resume()
 	resumed = true
-	// After the cancellation: calls run with their own deadline and work.
-	if err := afero.WriteFile(a.Fs, "danach.txt", []byte("aufräumen"), 0o644); err != nil {
+	if _, err := a.Caps.Bind(run).Stat("vorher.txt"); !errors.Is(err, context.Canceled) {
+		t.Errorf("call under the cancelled ctx: %v, want context.Canceled at once", err)
+	}
+	// After the cancellation: clean-up calls run with their own deadline.
+	cleanup := a.Caps.Bind(context.WithoutCancel(run))
+	if err := afero.WriteFile(cleanup, "danach.txt", []byte("aufräumen"), 0o644); err != nil {
 		t.Fatalf("write after the cancellation: %v", err)
 	}
-	if err := a.Fs.Remove("danach.txt"); err != nil {
+	if err := cleanup.Remove("danach.txt"); err != nil {
 		t.Fatalf("remove after the cancellation: %v", err)
 	}
 }

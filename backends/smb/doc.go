@@ -11,9 +11,10 @@
 //     TCP connection with the share mounted, carries the calls of the
 //     engine's workers; each session also multiplexes concurrent calls.
 //   - Every call has a deadline (option smb_timeout, DefaultTimeout) and
-//     ends at once when the run that opened the archive is cancelled (a
-//     call begun after that keeps its deadline only, so a run can clean
-//     up; see callCtx). A
+//     runs under its caller's ctx (Capabilities.Bind, the capability
+//     funcs): cancelling it ends the call in flight at once; a clean-up
+//     passes context.WithoutCancel and keeps its deadline only. The Fs
+//     without Bind runs under context.Background (see callCtx). A
 //     session whose connection broke is replaced before the next call,
 //     with exponential backoff while the server is unreachable; idempotent
 //     calls that were cut off are retried once on the new session. Rename

@@ -16,7 +16,7 @@ import (
 )
 
 func testPool() *pool {
-	return newPool(context.Background(), config{addr: "nas:445", host: "nas", share: "archiv", user: "backup",
+	return newPool(config{addr: "nas:445", host: "nas", share: "archiv", user: "backup",
 		password: "Geheim-123", timeout: 15 * time.Second, sessions: 1})
 }
 
@@ -143,14 +143,14 @@ func TestResolveStaysInRoot(t *testing.T) {
 
 func TestCallCtxRenewsDeadline(t *testing.T) {
 	parent, cancel := context.WithCancel(context.Background())
-	c := newCallCtx(parent, nil)
-	c.begin(20 * time.Millisecond)
+	c := newCallCtx(parent)
+	c.begin(context.Background(), 20*time.Millisecond)
 	<-c.Done()
 	if !errors.Is(c.Err(), context.DeadlineExceeded) {
 		t.Fatalf("Err = %v after the deadline", c.Err())
 	}
 	c.end()
-	c.begin(time.Hour) // the next call starts fresh
+	c.begin(context.Background(), time.Hour) // the next call starts fresh
 	select {
 	case <-c.Done():
 		t.Fatal("new call is already done")
@@ -188,34 +188,41 @@ func TestRejectedCallsMayBeRepeated(t *testing.T) {
 	}
 }
 
-// TestCallCtxFollowsRun: a call begun while the run is live ends at once
-// when the run is cancelled; a call begun after that runs with its
-// deadline only (releasing the lock, removing temp files).
-func TestCallCtxFollowsRun(t *testing.T) {
+// TestCallCtxFollowsCaller: a call ends at once when its caller's ctx is
+// cancelled; the next call on the same context (a file's next write)
+// under a ctx that cannot be cancelled (context.WithoutCancel, for
+// releasing the lock or removing temp files) runs with its deadline only.
+func TestCallCtxFollowsCaller(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		run, cancel := context.WithCancel(context.Background())
-		c := newCallCtx(context.Background(), run)
-		c.begin(time.Hour)
+		c := newCallCtx(context.Background())
+		c.begin(run, time.Hour)
 		cancel()
 		synctest.Wait()
 		select {
 		case <-c.Done():
 		default:
-			t.Fatal("cancelling the run did not end the call in flight")
+			t.Fatal("cancelling the caller did not end the call in flight")
 		}
-		if !errors.Is(c.Err(), context.Canceled) || !c.cancelledByRun() {
-			t.Errorf("Err = %v, by run %v; want Canceled by the run", c.Err(), c.cancelledByRun())
+		if !errors.Is(c.Err(), context.Canceled) || !c.cancelledByCaller() {
+			t.Errorf("Err = %v, by caller %v; want Canceled by the caller", c.Err(), c.cancelledByCaller())
 		}
 		c.end()
-		c.begin(time.Minute) // after the cancellation: only the deadline counts
+		c.begin(context.WithoutCancel(run), time.Minute) // clean-up: only the deadline counts
 		synctest.Wait()
-		if c.Err() != nil || c.cancelledByRun() {
-			t.Fatalf("a call begun after the cancellation is ended: %v", c.Err())
+		if c.Err() != nil || c.cancelledByCaller() {
+			t.Fatalf("a clean-up call after the cancellation is ended: %v", c.Err())
 		}
 		time.Sleep(time.Minute) // fake time: the deadline passes
 		synctest.Wait()
-		if !errors.Is(c.Err(), context.DeadlineExceeded) || c.cancelledByRun() {
+		if !errors.Is(c.Err(), context.DeadlineExceeded) || c.cancelledByCaller() {
 			t.Errorf("Err = %v after the deadline, want DeadlineExceeded", c.Err())
+		}
+		c.end()
+		c.begin(run, time.Minute) // a call under the cancelled ctx ends at once
+		synctest.Wait()
+		if !errors.Is(c.Err(), context.Canceled) {
+			t.Errorf("a call begun under a cancelled ctx: Err = %v, want Canceled", c.Err())
 		}
 		c.end()
 	})

@@ -1,6 +1,7 @@
 package smb
 
 import (
+	"context"
 	"io"
 	iofs "io/fs"
 	"os"
@@ -17,13 +18,16 @@ var _ afero.File = (*File)(nil)
 // was opened on: if that connection breaks, the file's calls fail (its
 // handle died with the session) and the next Fs call reconnects.
 type File struct {
-	fs    *Fs
-	conn  *conn
-	ctx   *callCtx
-	f     *smb2.File
-	name  string // as the caller gave it
-	t     target
-	write bool // opened for writing (only then does Sync flush)
+	fs   *Fs
+	conn *conn
+	ctx  *callCtx
+	// caller is the ctx of the Fs that opened the file: every call on
+	// the file runs under it (see callCtx).
+	caller context.Context
+	f      *smb2.File
+	name   string // as the caller gave it
+	t      target
+	write  bool // opened for writing (only then does Sync flush)
 
 	mu     sync.Mutex
 	closed bool
@@ -41,7 +45,7 @@ func (f *File) call(fn func() error) error {
 
 // run needs f.mu held.
 func (f *File) run(fn func() error) error {
-	f.ctx.begin(f.fs.pool.cfg.timeout)
+	f.ctx.begin(f.caller, f.fs.pool.cfg.timeout)
 	err := fn()
 	f.ctx.end()
 	if err != nil && err != io.EOF && (isConnLost(err) || isTimeout(err) || f.conn.broken()) {

@@ -1,6 +1,7 @@
 package smb
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +28,17 @@ var (
 type Fs struct {
 	pool *pool
 	root string // the archive directory inside the share, slash-separated, "" = share root
+	// ctx is the context of every call of this Fs and of the files it
+	// opens: context.Background for the Archive's Fs (each call bounded by
+	// smb_timeout only), the caller's for a view made by Bind.
+	ctx context.Context
+}
+
+// bind returns a view of fs whose calls, and those of the files it
+// opens, run under ctx (Capabilities.Bind): cancelling ctx ends a call in
+// flight at once; each call keeps its smb_timeout.
+func (fs *Fs) bind(ctx context.Context) *Fs {
+	return &Fs{pool: fs.pool, root: fs.root, ctx: ctx}
 }
 
 // Close logs off all sessions. The Fs is unusable afterwards.
@@ -99,13 +111,13 @@ func (fs *Fs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, err
 	// An exclusive create is not retried on a broken connection: the first
 	// try may have created the file, and the retry would then report it as
 	// someone else's.
-	err = fs.pool.whileBusy(busy, func() error {
-		return fs.pool.do(!excl, func(cl *call) error {
+	err = fs.pool.whileBusy(fs.ctx, busy, func() error {
+		return fs.pool.do(fs.ctx, !excl, func(cl *call) error {
 			sf, err := cl.sh.OpenFile(t.smb, flag, perm)
 			if err != nil {
 				return err
 			}
-			f = &File{fs: fs, conn: cl.conn, ctx: cl.ctx, f: sf, name: name, t: t,
+			f = &File{fs: fs, conn: cl.conn, ctx: cl.ctx, caller: cl.caller, f: sf, name: name, t: t,
 				write: flag&(os.O_WRONLY|os.O_RDWR|os.O_CREATE|os.O_APPEND|os.O_TRUNC) != 0}
 			return nil
 		})
@@ -126,7 +138,7 @@ func (fs *Fs) Mkdir(name string, perm os.FileMode) error {
 }
 
 func (fs *Fs) mkdir(t target, perm os.FileMode) error {
-	return fs.pool.do(true, func(cl *call) error {
+	return fs.pool.do(fs.ctx, true, func(cl *call) error {
 		err := cl.sh.Mkdir(t.smb, perm)
 		if cl.attempt > 0 && errors.Is(err, iofs.ErrExist) {
 			// The first try may have made it before the connection broke.
@@ -198,8 +210,8 @@ func (fs *Fs) Remove(name string) error {
 	if err != nil {
 		return err
 	}
-	err = fs.pool.whileBusy(busy, func() error {
-		return fs.pool.do(true, func(cl *call) error {
+	err = fs.pool.whileBusy(fs.ctx, busy, func() error {
+		return fs.pool.do(fs.ctx, true, func(cl *call) error {
 			err := cl.sh.Remove(t.smb)
 			if cl.attempt > 0 && errors.Is(err, iofs.ErrNotExist) {
 				return nil // the first try removed it before the connection broke
@@ -261,8 +273,8 @@ func (fs *Fs) Rename(oldname, newname string) error {
 	if err != nil {
 		return err
 	}
-	err = fs.pool.whileBusy(renameBusy, func() error {
-		return fs.pool.do(false, func(cl *call) error {
+	err = fs.pool.whileBusy(fs.ctx, renameBusy, func() error {
+		return fs.pool.do(fs.ctx, false, func(cl *call) error {
 			return cl.sh.Rename(from.smb, to.smb)
 		})
 	})
@@ -287,7 +299,7 @@ func (fs *Fs) Stat(name string) (os.FileInfo, error) {
 
 func (fs *Fs) stat(t target) (os.FileInfo, error) {
 	var fi os.FileInfo
-	err := fs.pool.do(true, func(cl *call) error {
+	err := fs.pool.do(fs.ctx, true, func(cl *call) error {
 		var err error
 		fi, err = cl.sh.Stat(t.smb)
 		return err
@@ -302,7 +314,7 @@ func (fs *Fs) Chmod(name string, mode os.FileMode) error {
 	if err != nil {
 		return err
 	}
-	return fs.pathError("chmod", t, fs.pool.do(true, func(cl *call) error {
+	return fs.pathError("chmod", t, fs.pool.do(fs.ctx, true, func(cl *call) error {
 		return cl.sh.Chmod(t.smb, mode)
 	}))
 }
@@ -318,7 +330,7 @@ func (fs *Fs) Chtimes(name string, atime, mtime time.Time) error {
 	if err != nil {
 		return err
 	}
-	return fs.pathError("chtimes", t, fs.pool.do(true, func(cl *call) error {
+	return fs.pathError("chtimes", t, fs.pool.do(fs.ctx, true, func(cl *call) error {
 		return cl.sh.Chtimes(t.smb, atime, mtime)
 	}))
 }

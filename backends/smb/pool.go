@@ -43,11 +43,8 @@ func (c *config) account() string {
 // message id), the slots let the server work on several at once (Samba
 // serves each TCP connection in its own process).
 type pool struct {
-	cfg config
-	ctx context.Context // cancelled by close; parent of every call's context
-	// run is the context of the run that opened the pool: cancelling it
-	// ends the calls in flight at that moment (see callCtx.begin).
-	run    context.Context
+	cfg    config
+	ctx    context.Context // cancelled by close; parent of every call's context
 	cancel context.CancelFunc
 	slots  []*slot
 	next   atomic.Uint32
@@ -79,9 +76,9 @@ type conn struct {
 	large   chan struct{} // one token per large request in flight (see largeRequest)
 }
 
-func newPool(run context.Context, cfg config) *pool {
+func newPool(cfg config) *pool {
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &pool{cfg: cfg, ctx: ctx, run: run, cancel: cancel, slots: make([]*slot, cfg.sessions)}
+	p := &pool{cfg: cfg, ctx: ctx, cancel: cancel, slots: make([]*slot, cfg.sessions)}
 	for i := range p.slots {
 		p.slots[i] = &slot{}
 	}
@@ -142,8 +139,9 @@ func (p *pool) connect(ctx context.Context) error {
 }
 
 // get returns a live session of the next slot, connecting it if it has
-// none or its connection broke (with backoff, see reconnect).
-func (p *pool) get() (*conn, error) {
+// none or its connection broke (with backoff, see reconnect, which ends
+// when ctx does).
+func (p *pool) get(ctx context.Context) (*conn, error) {
 	if p.closed() {
 		return nil, errClosed
 	}
@@ -160,7 +158,7 @@ func (p *pool) get() (*conn, error) {
 	if err := p.down(); err != nil {
 		return nil, err
 	}
-	c, err := p.reconnect()
+	c, err := p.reconnect(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -170,9 +168,12 @@ func (p *pool) get() (*conn, error) {
 
 // reconnect dials with exponential backoff (50ms, 100ms, ... at most 2s
 // apart) while the server is unreachable, for at most cfg.reconnect in
-// total. A refused logon or a missing share is final at once.
-func (p *pool) reconnect() (*conn, error) {
-	ctx, stop := p.liveRun()
+// total. A refused logon or a missing share is final at once. It ends
+// when the pool is closed or the caller's ctx ends.
+func (p *pool) reconnect(caller context.Context) (*conn, error) {
+	ctx, cancel := context.WithCancel(p.ctx)
+	defer cancel()
+	stop := context.AfterFunc(caller, cancel)
 	defer stop()
 	start := time.Now()
 	delay := 50 * time.Millisecond
@@ -182,7 +183,7 @@ func (p *pool) reconnect() (*conn, error) {
 			p.setDown(nil)
 			return c, nil
 		}
-		if ctx.Err() != nil && !p.closed() { // the run was cancelled
+		if ctx.Err() != nil && !p.closed() { // the caller was cancelled
 			return nil, fmt.Errorf("SMB-Verbindung zu %s: %w", p.cfg.addr, context.Canceled)
 		}
 		if !errors.Is(err, ErrUnreachable) || p.closed() {
@@ -210,19 +211,6 @@ func (p *pool) reconnect() (*conn, error) {
 	}
 }
 
-// liveRun returns a context that ends when the pool is closed or, if the
-// run is still live now, when the run is cancelled: reconnecting for a
-// call in flight stops with the run, reconnecting for a call made after
-// it (releasing the lock) does not.
-func (p *pool) liveRun() (context.Context, func()) {
-	ctx, cancel := context.WithCancel(p.ctx)
-	if p.run == nil || p.run.Err() != nil {
-		return ctx, cancel
-	}
-	stop := context.AfterFunc(p.run, cancel)
-	return ctx, func() { stop(); cancel() }
-}
-
 func (p *pool) down() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -243,37 +231,42 @@ func (p *pool) setDown(err error) {
 type call struct {
 	sh      *smb2.Share
 	conn    *conn
-	ctx     *callCtx // ended after the attempt; a file opened in it keeps it
-	attempt int      // 0, or 1 for the retry after a broken connection
+	ctx     *callCtx        // ended after the attempt; a file opened in it keeps it
+	caller  context.Context // the caller's ctx; a file opened in the call keeps it too
+	attempt int             // 0, or 1 for the retry after a broken connection
 }
 
-// do runs fn on a pooled session. If the connection breaks during the call
+// do runs fn on a pooled session under ctx, the caller's: cancelling it
+// ends the call in flight at once; each attempt has its own deadline. If the connection breaks during the call
 // and retry is set (idempotent calls), or the server rejected the call for
 // an expired session, fn runs once more on a new connection. A call that times out closes its connection: a server that
 // does not answer one call will not answer the next on it either.
-func (p *pool) do(retry bool, fn func(cl *call) error) error {
+func (p *pool) do(ctx context.Context, retry bool, fn func(cl *call) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	for attempt := 0; ; attempt++ {
-		c, err := p.get()
+		c, err := p.get(ctx)
 		if err != nil {
 			return err
 		}
-		ctx := newCallCtx(p.ctx, p.run)
-		ctx.begin(p.cfg.timeout)
+		cctx := newCallCtx(p.ctx)
+		cctx.begin(ctx, p.cfg.timeout)
 		if p.cfg.callBegun != nil {
 			p.cfg.callBegun()
 		}
-		err = fn(&call{sh: c.share.WithContext(ctx), conn: c, ctx: ctx, attempt: attempt})
-		ctx.end()
+		err = fn(&call{sh: c.share.WithContext(cctx), conn: c, ctx: cctx, caller: ctx, attempt: attempt})
+		cctx.end()
 		if err == nil {
 			return nil
 		}
 		lost := isConnLost(err) || c.broken()
-		if lost || isTimeout(err) || ctx.cancelledByRun() {
+		if lost || isTimeout(err) || cctx.cancelledByCaller() {
 			// A request the library gave up on may still be answered;
 			// the next call gets a fresh connection.
 			c.drop()
 		}
-		if !lost || !(retry || rejected(err)) || attempt > 0 || p.closed() || ctx.cancelledByRun() {
+		if !lost || !(retry || rejected(err)) || attempt > 0 || p.closed() || cctx.cancelledByCaller() {
 			return err
 		}
 	}
@@ -291,12 +284,13 @@ func rejected(err error) bool {
 // file another handle has open cannot be deleted or replaced over SMB
 // (sharing violation, or for rename "access denied"), unlike on a local
 // disk, but such handles are short-lived (a concurrent reader).
-func (p *pool) whileBusy(busy func(error) bool, fn func() error) error {
+// It stops waiting when ctx ends.
+func (p *pool) whileBusy(ctx context.Context, busy func(error) bool, fn func() error) error {
 	deadline := time.Now().Add(p.cfg.busyWait)
 	delay := time.Millisecond
 	for {
 		err := fn()
-		if err == nil || !busy(err) || time.Now().After(deadline) || p.closed() {
+		if err == nil || !busy(err) || time.Now().After(deadline) || p.closed() || ctx.Err() != nil {
 			return err
 		}
 		time.Sleep(delay/2 + rand.N(delay))

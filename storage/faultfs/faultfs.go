@@ -118,7 +118,13 @@ func escape(name string) string {
 type Fs struct {
 	base     afero.Fs
 	baseCaps storage.Capabilities
-	syncAll  bool // declare SyncAll even if the base has none (WithSyncAll)
+	// state is shared by the wrapper and its views bound to a context
+	// (Capabilities.Bind): one record of calls, one set of faults.
+	*state
+}
+
+type state struct {
+	syncAll bool // declare SyncAll even if the base has none (WithSyncAll)
 
 	mu       sync.Mutex
 	faults   []Fault
@@ -136,7 +142,7 @@ var _ afero.Fs = (*Fs)(nil)
 // New wraps the archive base; faults apply from the start. The wrapper's
 // own archive is Archive().
 func New(base *storage.Archive, faults ...Fault) *Fs {
-	return &Fs{base: base.Fs, baseCaps: base.Caps, faults: faults, hits: make([]int, len(faults)), perName: map[Call]int{}, crashAt: -1}
+	return &Fs{base: base.Fs, baseCaps: base.Caps, state: &state{faults: faults, hits: make([]int, len(faults)), perName: map[Call]int{}, crashAt: -1}}
 }
 
 // WithSyncAll declares Capabilities.SyncAll even if the base archive has

@@ -1,6 +1,7 @@
 package faultfs
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -125,10 +126,10 @@ func TestBatchAndCopy(t *testing.T) {
 		t.Fatal("copy lost a file")
 	}
 	b := New(arch(dst), Fault{Op: OpSyncAll, Nth: 2}).WithSyncAll().Caps()
-	if err := b.SyncAll(); err != nil {
+	if err := b.SyncAll(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.SyncAll(); !errors.Is(err, syscall.EIO) {
+	if err := b.SyncAll(context.Background()); !errors.Is(err, syscall.EIO) {
 		t.Fatalf("second SyncAll: %v", err)
 	}
 	var _ io.Closer = (*File)(nil)

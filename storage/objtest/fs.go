@@ -34,11 +34,12 @@ func (f *objFs) Open(name string) (afero.File, error) {
 }
 
 // OpenFile opens name. A file opened for writing is held in memory and
-// stored whole on Sync or Close. O_CREATE|O_EXCL stores an empty object
-// at once, only if the name is free (a conditional PUT, If-None-Match: *,
-// as backends/s3 does), so of several opens exactly one gets the name and
-// the others fs.ErrExist; its content follows only over that object (see
-// writeFile.flush). The root is a folder, even in an empty bucket.
+// stored whole on Sync or Close. O_CREATE|O_EXCL fails at once with
+// fs.ErrExist if the name exists (a HEAD, as backends/s3 does); its
+// first Sync or Close stores the whole content only if the name is still
+// free (a conditional PUT, If-None-Match: *), so of several creates
+// exactly one gets the name and the others fs.ErrExist there; later
+// content follows only over that object (see writeFile.flush). The root is a folder, even in an empty bucket.
 func (f *objFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
 	s := f.s
 	k := key(name)
@@ -51,11 +52,14 @@ func (f *objFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, e
 		}
 		w := &writeFile{s: s, name: name, dirty: true}
 		if flag&os.O_CREATE != 0 && flag&os.O_EXCL != 0 {
-			version, err := s.putCond(k, nil, cond{ifNoneMatch: true})
-			if err != nil {
-				return nil, &os.PathError{Op: "open", Path: name, Err: err}
+			s.heads.Add(1)
+			s.mu.Lock()
+			_, exists := s.meta[k]
+			s.mu.Unlock()
+			if exists {
+				return nil, &os.PathError{Op: "open", Path: name, Err: iofs.ErrExist}
 			}
-			w.version, w.dirty = version, false
+			w.excl = true
 			return w, nil
 		}
 		s.mu.Lock()
@@ -212,18 +216,20 @@ func (r *readFile) Write([]byte) (int, error) {
 	return 0, &os.PathError{Op: "write", Path: r.k, Err: iofs.ErrPermission}
 }
 
-// errReplaced: the object an O_EXCL open created was replaced or deleted
-// by someone else before its content was stored; it is left alone.
+// errReplaced: the object an O_EXCL create stored was replaced or deleted
+// by someone else before its later content was stored; it is left alone.
 var errReplaced = storage.ErrReplaced
 
 // writeFile buffers an object and PUTs it whole on Sync and Close, if
-// something changed. After an O_EXCL open the PUT is conditional on the
-// version that open created (If-Match on its ETag in backends/s3): a file
-// removed or replaced meanwhile, a lock taken over, is left alone.
+// something changed. After an O_EXCL open the first PUT requires the name
+// to be free (If-None-Match: *) and later ones the version it stored
+// (If-Match on its ETag in backends/s3): a file removed or replaced
+// meanwhile, a lock taken over, is left alone.
 type writeFile struct {
 	s       *Store
 	name    string
-	version string // the current version after O_EXCL; later PUTs require it
+	excl    bool   // O_EXCL: the first PUT requires that the name is free
+	version string // the current version after O_EXCL's first PUT; later PUTs require it
 	buf     bytes.Buffer
 	dirty   bool // buf differs from the stored object
 	closed  bool
@@ -274,16 +280,21 @@ func (w *writeFile) flush(op string) error {
 	if !w.dirty {
 		return nil
 	}
-	version, err := w.s.putCond(key(w.name), w.buf.Bytes(), cond{ifMatch: w.version})
+	c := cond{ifMatch: w.version}
+	if w.excl {
+		c = cond{ifNoneMatch: true}
+	}
+	version, err := w.s.putCond(key(w.name), w.buf.Bytes(), c)
 	if err != nil {
 		if w.version != "" && errors.Is(err, errConditionFailed) {
 			err = errReplaced
 		}
 		return &os.PathError{Op: op, Path: w.name, Err: err}
 	}
-	if w.version != "" {
+	if w.excl || w.version != "" {
 		w.version = version
 	}
+	w.excl = false
 	w.dirty = false
 	return nil
 }

@@ -1,11 +1,12 @@
 // Package objtest is a test double of an object store for the engine's
 // tests: an afero.MemMapFs wrapped into a *storage.Archive that behaves
 // like S3 (backends/s3) as far as the engine can tell. Objects are
-// written whole on Sync or Close (AtomicWrite). O_CREATE|O_EXCL stores an
-// empty object at open with a conditional PUT (If-None-Match: *), so of
-// several opens exactly one gets the name (ExclusiveCreate); its content
-// is stored only over that object (If-Match), not over one that replaced
-// it meanwhile. Folders exist only while they hold an object
+// written whole on Sync or Close (AtomicWrite). O_CREATE|O_EXCL fails at
+// open if the name exists; its first Sync or Close stores the whole
+// content with a conditional PUT (If-None-Match: *), so of several
+// creates exactly one gets the name (ExclusiveCreate) and no empty object
+// is ever stored; later content is stored only over that object
+// (If-Match), not over one that replaced it meanwhile. Folders exist only while they hold an object
 // (ImplicitDirs), the root always, even in an empty bucket; removing a
 // folder that holds one is syscall.ENOTEMPTY. There are no links, List
 // reports size and the hex MD5 of the content (an ETag), and ObjectLock
@@ -24,6 +25,7 @@
 package objtest
 
 import (
+	"context"
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
@@ -46,9 +48,9 @@ import (
 // Counts are the requests a Store has answered.
 type Counts struct {
 	Gets    int64 // object reads (Open of a file, ReadFile)
-	Heads   int64 // Stat and RetainedUntil
+	Heads   int64 // Stat, RetainedUntil and an O_EXCL open
 	Lists   int64 // List and directory listings
-	Puts    int64 // object writes, refused conditional ones too (an O_EXCL open, Sync or Close of a written file, WriteFile, the copy of a Rename)
+	Puts    int64 // object writes, refused conditional ones too (Sync or Close of a written file, WriteFile, the copy of a Rename)
 	Deletes int64 // Remove, RemoveAll per object, the delete of a Rename
 	Retains int64 // Retain
 }
@@ -98,15 +100,29 @@ func (s *Store) Archive(lock bool) *storage.Archive {
 		ExclusiveCreate: true,
 		ImplicitDirs:    true,
 		DefaultWorkers:  16,
-		ReadFile:        s.readFile,
-		WriteFile:       func(name string, data []byte, _ os.FileMode, _ bool) error { return s.put(name, data) },
-		SyncDir:         func(string) error { return nil },
-		List:            s.List,
-		ContentHash:     Hash,
+		ReadFile: func(_ context.Context, name string, limit int64) ([]byte, error) {
+			return s.readFile(name, limit)
+		},
+		WriteFile: func(_ context.Context, name string, data []byte, _ os.FileMode, _ bool) error {
+			return s.put(name, data)
+		},
+		SyncDir: func(context.Context, string) error { return nil },
+		List: func(_ context.Context, prefix string, fn func(storage.Entry) error) error {
+			return s.List(prefix, fn)
+		},
+		ContentHash: Hash,
 	}
 	if lock {
-		caps.ObjectLock = &storage.ObjectLock{Retain: s.Retain, RetainedUntil: s.RetainedUntil}
+		caps.ObjectLock = &storage.ObjectLock{
+			Retain: func(_ context.Context, name string, until time.Time) error {
+				return s.Retain(name, until)
+			},
+			RetainedUntil: func(_ context.Context, name string) (time.Time, error) {
+				return s.RetainedUntil(name)
+			},
+		}
 	}
+	s.condCaps(&caps)
 	return &storage.Archive{Fs: f, Caps: caps}
 }
 
@@ -189,6 +205,7 @@ func (s *Store) put(name string, data []byte) error {
 type cond struct {
 	ifNoneMatch bool   // If-None-Match: *: only if k has no current version
 	ifMatch     string // If-Match: only if k's current version is this one
+	ifMatchHash string // If-Match with an ETag: only if k's current content has this hash
 }
 
 // errConditionFailed is a failed If-Match: the object is gone or another
@@ -207,6 +224,10 @@ func (s *Store) putCond(k string, data []byte, c cond) (string, error) {
 	case c.ifNoneMatch && exists:
 		return "", iofs.ErrExist
 	case c.ifMatch != "" && (!exists || m.version != c.ifMatch):
+		return "", errConditionFailed
+	case c.ifMatchHash != "" && !exists:
+		return "", errMissing
+	case c.ifMatchHash != "" && m.hash != c.ifMatchHash:
 		return "", errConditionFailed
 	}
 	if err := s.retireLocked(k); err != nil {

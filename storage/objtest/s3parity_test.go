@@ -79,12 +79,13 @@ func TestEmptyBucketRoot(t *testing.T) {
 	}
 }
 
-// TestExclusiveCreateAtOpen: O_CREATE|O_EXCL is decided when the file is
-// opened, as backends/s3 does it (an empty object stored at once with
-// If-None-Match: *): a second exclusive open of the name fails with
-// fs.ErrExist while the first is still open, the file is visible empty
-// meanwhile, and its content follows on Close.
-func TestExclusiveCreateAtOpen(t *testing.T) {
+// TestExclusiveCreateWhole: O_CREATE|O_EXCL stores the whole content
+// with one conditional PUT (If-None-Match: *) at its first Sync or Close,
+// as backends/s3 does: no empty object is stored first, so before that
+// the name does not exist (a writer killed then leaves nothing); an open
+// of an existing name fails at once (a HEAD), and of two creates that
+// both opened the second fails at its Close with fs.ErrExist.
+func TestExclusiveCreateWhole(t *testing.T) {
 	s := New(nil)
 	fsys := s.Archive(false).Fs
 	const excl = os.O_WRONLY | os.O_CREATE | os.O_EXCL
@@ -92,19 +93,12 @@ func TestExclusiveCreateAtOpen(t *testing.T) {
 	if err != nil {
 		t.Fatalf("first exclusive create: %v", err)
 	}
+	if _, err := fsys.Stat(".backup.lock"); !errors.Is(err, iofs.ErrNotExist) {
+		t.Errorf("Stat after the exclusive open = %v; want fs.ErrNotExist (no empty object)", err)
+	}
 	g, err := fsys.OpenFile(".backup.lock", excl, 0o644)
-	if !errors.Is(err, iofs.ErrExist) {
-		if err == nil {
-			_ = g.Close()
-		}
-		t.Fatalf("second exclusive create while the first is open: %v, want fs.ErrExist", err)
-	}
-	var pe *os.PathError
-	if !errors.As(err, &pe) || pe.Op != "open" || pe.Path != ".backup.lock" {
-		t.Errorf("second exclusive create: %#v, want *os.PathError open .backup.lock", err)
-	}
-	if fi, err := fsys.Stat(".backup.lock"); err != nil || fi.Size() != 0 {
-		t.Errorf("Stat after the exclusive open = %v, %v; want an empty file", fi, err)
+	if err != nil {
+		t.Fatalf("second exclusive create while nothing is stored: %v", err)
 	}
 	if _, err := f.Write([]byte("inhalt")); err != nil {
 		t.Fatal(err)
@@ -112,14 +106,23 @@ func TestExclusiveCreateAtOpen(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatalf("Close of the winner: %v", err)
 	}
+	_, _ = g.Write([]byte("verloren"))
+	err = g.Close()
+	var pe *os.PathError
+	if !errors.Is(err, iofs.ErrExist) || !errors.As(err, &pe) || pe.Path != ".backup.lock" {
+		t.Errorf("Close of the second create: %v, want *os.PathError .backup.lock wrapping fs.ErrExist", err)
+	}
+	if _, err := fsys.OpenFile(".backup.lock", excl, 0o644); !errors.Is(err, iofs.ErrExist) {
+		t.Errorf("exclusive open of an existing name: %v, want fs.ErrExist", err)
+	}
 	if b, err := afero.ReadFile(fsys, ".backup.lock"); err != nil || string(b) != "inhalt" {
 		t.Errorf("content = %q, %v; want inhalt", b, err)
 	}
-	if c := s.Counts(); c.Puts != 3 {
-		t.Errorf("Puts = %d, want 3 (the empty object at open, the refused second one, the content at Close)", c.Puts)
+	if c := s.Counts(); c.Puts != 2 {
+		t.Errorf("Puts = %d, want 2 (the winner's content, the refused second one)", c.Puts)
 	}
-	// A file created exclusively and closed unwritten stays empty and
-	// costs no second PUT.
+	// A file created exclusively and closed unwritten is stored empty
+	// with one PUT.
 	s.ResetCounts()
 	h, err := fsys.OpenFile("leer", excl, 0o644)
 	if err != nil {
@@ -136,17 +139,18 @@ func TestExclusiveCreateAtOpen(t *testing.T) {
 	}
 }
 
-// TestExclusiveCreateRace: of many simultaneous exclusive opens of one
-// name exactly one succeeds, at open; the others get fs.ErrExist.
+// TestExclusiveCreateRace: of many simultaneous exclusive creates of one
+// name, all opened before any is closed, exactly one stores its content;
+// the others get fs.ErrExist at open or Close.
 func TestExclusiveCreateRace(t *testing.T) {
 	fsys := New(nil).Archive(false).Fs
 	for round := range 50 {
 		var (
-			mu    sync.Mutex
-			open  []afero.File
-			wg    sync.WaitGroup
-			start = make(chan struct{})
+			mu   sync.Mutex
+			open []afero.File
+			wg   sync.WaitGroup
 		)
+		start := make(chan struct{})
 		for range 8 {
 			wg.Go(func() {
 				<-start
@@ -164,11 +168,18 @@ func TestExclusiveCreateRace(t *testing.T) {
 		}
 		close(start)
 		wg.Wait()
-		if len(open) != 1 {
-			t.Fatalf("round %d: %d exclusive opens succeeded, want exactly 1", round, len(open))
+		won := 0
+		for i, f := range open {
+			_, _ = f.Write([]byte{byte('a' + i)})
+			switch err := f.Close(); {
+			case err == nil:
+				won++
+			case !errors.Is(err, iofs.ErrExist):
+				t.Fatalf("round %d: Close: %v", round, err)
+			}
 		}
-		if err := open[0].Close(); err != nil {
-			t.Fatal(err)
+		if won != 1 {
+			t.Fatalf("round %d: %d exclusive creates stored their content, want exactly 1", round, won)
 		}
 		if err := fsys.Remove("x.lock"); err != nil {
 			t.Fatal(err)
@@ -176,9 +187,9 @@ func TestExclusiveCreateRace(t *testing.T) {
 	}
 }
 
-// TestExclusiveCreateCloseIsConditional: the content of an exclusively
-// created file is stored only over the object its open created (If-Match
-// on that object's ETag in backends/s3). If another client removed it, or
+// TestExclusiveCreateCloseIsConditional: after its first Sync the later
+// content of an exclusively created file is stored only over the object
+// that Sync stored (If-Match on that object's ETag in backends/s3). If another client removed it, or
 // removed it and created its own, Close fails and leaves the store as the
 // other client left it: a lock taken over meanwhile is not overwritten and
 // not brought back.
@@ -194,11 +205,24 @@ func TestExclusiveCreateCloseIsConditional(t *testing.T) {
 		}
 	}
 
-	// Removed meanwhile (a takeover that deleted the lock).
-	f, err := fsys.OpenFile(".backup.lock", excl, 0o644)
-	if err != nil {
-		t.Fatal(err)
+	// claim creates the lock exclusively and stores a first content.
+	claim := func() afero.File {
+		t.Helper()
+		f, err := fsys.OpenFile(".backup.lock", excl, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Write([]byte("mein ")); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Sync(); err != nil {
+			t.Fatal(err)
+		}
+		return f
 	}
+
+	// Removed meanwhile (a takeover that deleted the lock).
+	f := claim()
 	if err := fsys.Remove(".backup.lock"); err != nil {
 		t.Fatal(err)
 	}
@@ -211,10 +235,7 @@ func TestExclusiveCreateCloseIsConditional(t *testing.T) {
 	}
 
 	// Removed and created again by another client, who wrote its own.
-	f, err = fsys.OpenFile(".backup.lock", excl, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f = claim()
 	if err := fsys.Remove(".backup.lock"); err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +254,7 @@ func TestExclusiveCreateCloseIsConditional(t *testing.T) {
 	// Undisturbed, Sync stores the content (one PUT, as on S3) and the
 	// next Sync or Close, with nothing new, stores nothing; a later write
 	// goes over the object the Sync stored.
-	f, err = fsys.OpenFile("eigen.lock", excl, 0o644)
+	f, err := fsys.OpenFile("eigen.lock", excl, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}

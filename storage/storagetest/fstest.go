@@ -92,6 +92,12 @@ func subtests() []subtest {
 		{"Unlock", testUnlock, exclusive},
 		{"ConcurrentWrites", testConcurrentWrites, nil},
 		{"ConcurrentAtomicReplace", testConcurrentAtomicReplace, atomicRename},
+		{"CondIfAbsentConcurrent", testCondIfAbsentConcurrent, condCreate},
+		{"CondIfMatch", testCondIfMatch, compareAndSwap},
+		{"CondIfMatchConcurrent", testCondIfMatchConcurrent, compareAndSwap},
+		{"CondRemove", testCondRemove, compareAndSwap},
+		{"CondNoCompareAndSwap", testCondNoCompareAndSwap, not(compareAndSwap)},
+		{"Versions", testVersions, versioned},
 	}
 }
 

@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"context"
 	"errors"
 	iofs "io/fs"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/spf13/afero"
@@ -57,11 +59,11 @@ var fixtures = map[string]func() *storage.Archive{
 		f := needParentFs{a.Fs}
 		a.Fs = f
 		write := a.Caps.WriteFile
-		a.Caps.WriteFile = func(name string, data []byte, perm os.FileMode, sync bool) error {
+		a.Caps.WriteFile = func(ctx context.Context, name string, data []byte, perm os.FileMode, sync bool) error {
 			if err := f.checkParent("open", name); err != nil {
 				return err
 			}
-			return write(name, data, perm, sync)
+			return write(ctx, name, data, perm, sync)
 		}
 		return a
 	},
@@ -70,7 +72,7 @@ var fixtures = map[string]func() *storage.Archive{
 	"readdir-files-only": func() *storage.Archive {
 		a := objArchive()
 		fsys := a.Fs
-		a.Caps.ReadDir = func(name string) ([]os.FileInfo, error) {
+		a.Caps.ReadDir = func(ctx context.Context, name string) ([]os.FileInfo, error) {
 			fis, err := afero.ReadDir(fsys, name)
 			return slices.DeleteFunc(fis, func(fi os.FileInfo) bool { return fi.IsDir() }), err
 		}
@@ -91,6 +93,14 @@ var fixtures = map[string]func() *storage.Archive{
 		a.Fs = lateExclFs{a.Fs}
 		return a
 	},
+	// IfMatch compares the tag and then stores in a second step: two
+	// writers with one tag both pass the comparison (the first waits for
+	// the second to have compared, so that they always meet) and both win.
+	"ifmatch-not-atomic": ifMatchNotAtomic,
+	// IfAbsent stores an empty object first and the content in a second
+	// PUT (what the S3 backend did before): a reader sees the empty file
+	// (the second PUT waits until one has), a killed writer leaves it.
+	"ifabsent-two-step": ifAbsentTwoStep,
 	// No SyncDir: SyncDir opens the folder, which on an object store does
 	// not exist while it holds nothing (the history's first commit once).
 	"no-syncdir": func() *storage.Archive {
@@ -183,12 +193,15 @@ func TestGates(t *testing.T) {
 		{"notexist-untranslated", []string{"NotExist", "MkdirAllImplicit", "NotExistImplicit", "ReadDirImplicit"}},
 		{"no-syncdir", []string{"WriteFileAtomic"}},
 		{"excl-checked-at-open", []string{"ExclusiveCreateConcurrent"}},
+		{"ifmatch-not-atomic", []string{"CondIfMatchConcurrent"}},
+		{"ifabsent-two-step", []string{"CondIfAbsentConcurrent"}},
 	}
+	// Not about folders: run only the subtest each breaks (the lock
+	// subtests are left out above, and the rest is the base's).
+	single := map[string]bool{"excl-checked-at-open": true, "ifmatch-not-atomic": true, "ifabsent-two-step": true}
 	caught := map[string]bool{} // implicit variants a broken double fails
 	for _, f := range faults {
-		if f.fixture == "excl-checked-at-open" {
-			// Not about folders: run only the subtest it breaks (the lock
-			// subtests are left out above, and the rest is mem's).
+		if single[f.fixture] {
 			if got := runFixture(t, f.fixture, f.wantFail); got[f.wantFail[0]] != "FAIL" {
 				t.Errorf("%s: %s %s, want FAIL", f.fixture, f.wantFail[0], got[f.wantFail[0]])
 			}
@@ -359,4 +372,74 @@ func (l *lateFile) Write(p []byte) (int, error) {
 func (l *lateFile) Close() error {
 	_ = l.File.Close()
 	return afero.WriteFile(l.fs, l.name, l.data, 0o644)
+}
+
+// ifMatchNotAtomic is objtest with an IfMatch that compares and stores in
+// two steps; the first of two writers waits after comparing until the
+// second has compared too.
+func ifMatchNotAtomic() *storage.Archive {
+	a := objArchive()
+	write, read := a.Caps.WriteCond, a.Caps.ReadTag
+	var mu sync.Mutex
+	var first chan struct{} // the first writer of a pair waits on it
+	meet := func() {
+		mu.Lock()
+		if first == nil {
+			ch := make(chan struct{})
+			first = ch
+			mu.Unlock()
+			<-ch
+			return
+		}
+		close(first)
+		first = nil
+		mu.Unlock()
+	}
+	a.Caps.WriteCond = func(ctx context.Context, name string, data []byte, cond storage.Cond) (storage.Tag, error) {
+		tag, ok := cond.Match()
+		if !ok {
+			return write(ctx, name, data, cond)
+		}
+		_, cur, err := read(ctx, name, -1)
+		if err != nil {
+			return "", err
+		}
+		if cur != tag {
+			return "", &os.PathError{Op: "open", Path: name, Err: storage.ErrChanged}
+		}
+		meet()
+		return write(ctx, name, data, storage.Always)
+	}
+	return a
+}
+
+// ifAbsentTwoStep is objtest with an IfAbsent of two PUTs: an empty
+// object with If-None-Match, then the content; the second waits until a
+// reader has read the empty object.
+func ifAbsentTwoStep() *storage.Archive {
+	a := objArchive()
+	write, readFile := a.Caps.WriteCond, a.Caps.ReadFile
+	sawEmpty := make(chan struct{}, 1)
+	a.Caps.ReadFile = func(ctx context.Context, name string, limit int64) ([]byte, error) {
+		data, err := readFile(ctx, name, limit)
+		if err == nil && len(data) == 0 {
+			select {
+			case sawEmpty <- struct{}{}:
+			default:
+			}
+		}
+		return data, err
+	}
+	a.Caps.WriteCond = func(ctx context.Context, name string, data []byte, cond storage.Cond) (storage.Tag, error) {
+		if !cond.Absent() {
+			return write(ctx, name, data, cond)
+		}
+		tag, err := write(ctx, name, nil, cond)
+		if err != nil {
+			return "", err
+		}
+		<-sawEmpty
+		return write(ctx, name, data, storage.IfMatch(tag))
+	}
+	return a
 }
