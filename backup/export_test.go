@@ -11,6 +11,7 @@ import (
 	"werkstatt-backup/codec"
 	"werkstatt-backup/lock"
 	"werkstatt-backup/sample"
+	"werkstatt-backup/storage"
 )
 
 func TestExportWritesDataAndMeta(t *testing.T) {
@@ -108,7 +109,7 @@ func TestExportMissingDatabase(t *testing.T) {
 
 func TestExportWaitsForLockThenGivesUp(t *testing.T) {
 	f := newFixture(t, sample.Rows(1, 1))
-	held, err := lock.AcquireLock(context.Background(), f.fs, testCaps, lock.LockOptions{Operation: "restore"})
+	held, err := lock.AcquireLock(context.Background(), &storage.Archive{Fs: f.fs, Caps: testCaps}, lock.LockOptions{Operation: "restore"})
 	if err != nil {
 		t.Fatal(err)
 	}

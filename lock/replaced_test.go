@@ -47,7 +47,7 @@ func TestCreateLeavesAReplacedLockAlone(t *testing.T) {
 		Created: time.Now(), Refreshed: time.Now(), Token: "fremd"}
 	fsys := &replaceAfterCreate{Fs: a.Fs, store: store, other: encodeLock(other)}
 
-	l, err := AcquireLock(context.Background(), fsys, a.Caps, LockOptions{Operation: "verify"})
+	l, err := AcquireLock(context.Background(), archOf(fsys, a.Caps), LockOptions{Operation: "verify"})
 	if l != nil {
 		l.Release()
 		t.Fatal("AcquireLock took the lock although another run's lock replaced our create")

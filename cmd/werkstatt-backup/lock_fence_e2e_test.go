@@ -91,7 +91,7 @@ func TestSameHostOtherPidNamespaceSMB(t *testing.T) {
 func samePidNSRuns(t *testing.T, dir string, orders int, env []string, arg, archive string) {
 	const db = "test_archiv/werkstatt.db"
 	// A live holder in this (outer) pid namespace: this test process.
-	held, err := lock.AcquireLock(context.Background(), afero.NewBasePathFs(afero.NewOsFs(), archive), localCaps,
+	held, err := lock.AcquireLock(context.Background(), localArchive(afero.NewBasePathFs(afero.NewOsFs(), archive)),
 		lock.LockOptions{Operation: "export", Version: "test", Refresh: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -142,7 +142,7 @@ func TestAllSites(t *testing.T) {
 
 	// Each site locks its own archive: with zentrale's held by someone
 	// else, zentrale gives up (4), nord still runs. Worst: 3 < 4 < 1.
-	held, err := lock.AcquireLock(context.Background(), afero.NewBasePathFs(afero.NewOsFs(), filepath.Join(zentrale, "test_archiv")), localCaps,
+	held, err := lock.AcquireLock(context.Background(), localArchive(afero.NewBasePathFs(afero.NewOsFs(), filepath.Join(zentrale, "test_archiv"))),
 		lock.LockOptions{Operation: "export", Version: "test", Refresh: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -272,7 +272,7 @@ func TestUnlockAllSites(t *testing.T) {
 
 	// a and d: stale locks; b: a live one, refreshed every 50ms; c: none.
 	staleA, staleD := deadLock(t, dirs["a"]), deadLock(t, dirs["d"])
-	held, err := lock.AcquireLock(context.Background(), afero.NewBasePathFs(afero.NewOsFs(), dirs["b"]), localCaps,
+	held, err := lock.AcquireLock(context.Background(), localArchive(afero.NewBasePathFs(afero.NewOsFs(), dirs["b"])),
 		lock.LockOptions{Operation: "restore", Version: "test", Refresh: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -54,7 +54,7 @@ func TestStatusExitCodes(t *testing.T) {
 	// The next export cannot get the lock: status fails and remembers the
 	// last success.
 	archive := afero.NewBasePathFs(afero.NewOsFs(), filepath.Join(dir, "test_archiv"))
-	held, err := lock.AcquireLock(context.Background(), archive, localCaps, lock.LockOptions{Operation: "verify", Version: "test"})
+	held, err := lock.AcquireLock(context.Background(), localArchive(archive), lock.LockOptions{Operation: "verify", Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

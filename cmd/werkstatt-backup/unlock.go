@@ -76,7 +76,7 @@ func (a *app) unlockSite(ctx context.Context, ld *config.Loader, cmd *cobra.Comm
 	}
 	defer s.done()
 	res.Archive = s.loc.String()
-	u, err := lock.Unlock(ctx, s.arch.Fs, s.arch.Caps, lock.UnlockOptions{RemoveAll: removeAll,
+	u, err := lock.Unlock(ctx, s.arch, lock.UnlockOptions{RemoveAll: removeAll,
 		Logf: func(_, msg string) {
 			s.log.Info(msg)
 			if !a.quiet && !a.jsonOut {
