@@ -268,7 +268,7 @@ func AcquireLock(ctx context.Context, arch *storage.Archive, opts LockOptions) (
 				if useCAS {
 					tag, err := arch.WriteFile(ctx, LockFileName, encodeLock(info), storage.WriteOpts{Cond: storage.IfMatch(st.tag), Sync: true})
 					if err == nil {
-						opts.Logf("WARNING", "Veralteten Lock übernommen: "+DescribeHolder(st.info)+": "+why)
+						opts.Logf("WARNING", "Veralteten Lock übernommen: "+describeSeen(st)+": "+why)
 						return got(tag, info, began), nil
 					}
 					if !lostRace(err) {
@@ -283,7 +283,7 @@ func AcquireLock(ctx context.Context, arch *storage.Archive, opts LockOptions) (
 					return nil, fmt.Errorf("veralteten Lock %s entfernen: %w", LockFileName, err)
 				}
 				if taken {
-					opts.Logf("WARNING", "Veralteten Lock übernommen: "+DescribeHolder(st.info)+": "+why)
+					opts.Logf("WARNING", "Veralteten Lock übernommen: "+describeSeen(st)+": "+why)
 					w, firstSeen, last = watch{}, time.Time{}, lockState{}
 					continue
 				}
@@ -306,7 +306,7 @@ func AcquireLock(ctx context.Context, arch *storage.Archive, opts LockOptions) (
 			wait = min(wait, opts.Timeout-waited)
 			if !told && !st.free() {
 				told = true
-				msg := fmt.Sprintf("Warte auf Lock %s: %s; höchstens %s (--lock-timeout)", LockFileName, DescribeHolder(st.info), opts.Timeout)
+				msg := fmt.Sprintf("Warte auf Lock %s: %s; höchstens %s (--lock-timeout)", LockFileName, describeSeen(st), opts.Timeout)
 				opts.Logf("INFO", msg)
 				opts.Waiting(msg)
 			}
@@ -324,7 +324,18 @@ func lostRace(err error) bool {
 }
 
 // unlockHint is what a LockError from AcquireLock suggests.
-const unlockHint = "läuft sicher kein Lauf mehr auf dieses Archiv: werkstatt-backup unlock (entfernt ihn, wenn er eine Lease lang unverändert bleibt; sofort: unlock --remove-all)"
+const unlockHint = "wenn sicher kein Lauf mehr auf dieses Archiv schreibt: werkstatt-backup unlock (entfernt ihn, wenn er eine Lease lang unverändert bleibt; sofort: unlock --remove-all)"
+
+// describeSeen is DescribeHolder for a record as read: an empty file is
+// called empty.
+func describeSeen(st lockState) string {
+	if st.info == nil && len(st.raw) == 0 {
+		return emptyLock
+	}
+	return DescribeHolder(st.info)
+}
+
+const emptyLock = "leere Lock-Datei (unlesbar: ihr Schreiber brach ab oder schreibt sie gerade)"
 
 // Lock is a held archive lock. It refreshes itself until Release. Valid
 // says whether it may still be relied on; a run checks it before every

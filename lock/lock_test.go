@@ -251,7 +251,7 @@ func TestAcquireUnparseableLock(t *testing.T) {
 			t.Fatalf("empty lock not taken over after a lease: %v", err)
 		}
 		defer l.Release()
-		if got := log.String(); !strings.Contains(got, "WARNING Veralteten Lock übernommen: unlesbare Lock-Datei") {
+		if got := log.String(); !strings.Contains(got, "WARNING Veralteten Lock übernommen: leere Lock-Datei") {
 			t.Errorf("log = %q", got)
 		}
 	})

@@ -38,7 +38,7 @@ func (e *LockError) Error() string {
 	}
 	switch {
 	case e.Holder == nil && e.Seen && e.Empty:
-		msg += ": leere Lock-Datei (unlesbar: ihr Schreiber brach ab oder schreibt sie gerade)"
+		msg += ": " + emptyLock
 	case e.Holder == nil:
 		msg += ": " + DescribeHolder(nil)
 	default:

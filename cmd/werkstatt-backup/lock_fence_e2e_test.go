@@ -270,7 +270,7 @@ func skewedHolder(t *testing.T, archive string, skew time.Duration) (stop func()
 // TestHolderClockSkew is finding 2 of issue 13: a live holder whose clock
 // is 11 minutes behind or 2 hours ahead keeps its lock; a dead one whose
 // clock was 2 hours ahead is taken over after one observed lease (2s
-// here), not after hours.
+// here, with a lock timeout of 5s), not after hours.
 func TestHolderClockSkew(t *testing.T) {
 	dir := workshop(t, 5)
 	archive := filepath.Join(dir, "test_archiv")
@@ -285,10 +285,11 @@ func TestHolderClockSkew(t *testing.T) {
 			t.Fatalf("live holder %v off: exit %d, want 4 naming it:\n%s%s", skew, r.code, r.stdout, r.stderr)
 		}
 	}
-	// Dead, its last times 2 hours ahead: watched for a lease, taken over.
-	r := wbEnv(t, dir, env, export...).expect(t, 0)
+	// Dead, its last times 2 hours ahead: watched for a lease (within a
+	// lock timeout longer than that), taken over.
+	r := wbEnv(t, dir, env, append(export, "--lock-timeout", "5s")...).expect(t, 0)
 	log, _ := os.ReadFile(filepath.Join(dir, "backup_system.log"))
-	for _, want := range []string{"hat sich in 1s nicht verändert", "WARNING - Veralteten Lock übernommen: pid 4711 auf host andere-werkstatt",
+	for _, want := range []string{"Warte auf Lock .backup.lock: pid 4711 auf host andere-werkstatt", "WARNING - Veralteten Lock übernommen: pid 4711 auf host andere-werkstatt",
 		"unverändert (Lease 2s, von hier beobachtet)"} {
 		if !strings.Contains(string(log), want) {
 			t.Fatalf("log lacks %q:\n%s\n%s", want, r.stdout, log)
