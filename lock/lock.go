@@ -170,8 +170,10 @@ func AcquireLock(ctx context.Context, arch *storage.Archive, opts LockOptions) (
 	phantom := 0 // rounds in a row in which create said "exists" and read "missing"
 	quick := 0   // rounds in a row retried at once because another run was faster
 	fail := func(cause error) error {
-		lerr := &LockError{Path: LockFileName, Holder: last.info, Waited: time.Since(start), Seen: true,
-			Empty: len(last.raw) == 0, Hint: unlockHint}
+		lerr := &LockError{Path: LockFileName, Holder: last.info, Seen: true, Empty: len(last.raw) == 0, Hint: unlockHint}
+		if opts.Timeout > 0 || cause != nil {
+			lerr.Waited = time.Since(start) // "nach 2s"; a single try did not wait
+		}
 		if !w.since.IsZero() {
 			lerr.Unchanged = time.Since(w.since)
 			if !firstSeen.IsZero() {
