@@ -45,11 +45,7 @@ func (s *casStore) archive() *storage.Archive {
 		AtomicWrite:    true,
 		CompareAndSwap: true,
 		WriteCond:      s.writeCond,
-		ReadTag:        s.readTag,
-		ReadFile: func(name string, limit int64) ([]byte, error) {
-			data, _, err := s.readTag(context.Background(), name, limit)
-			return data, err
-		},
+		ReadTag:        s.readTag, // the lock reads only with tags
 	}}
 }
 
