@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,6 +48,21 @@ func expectLockTimeout(t *testing.T, r result, took, timeout time.Duration, saw 
 	}
 	if n := strings.Count(r.stderr, "Warte auf Lock "+lock.LockFileName); n != 1 {
 		t.Errorf("stderr says %d times that it waits, want once:\n%s", n, r.stderr)
+	}
+}
+
+// noLockHeld checks that nobody holds the lock of the local archive: no
+// lock file, or a free record (on a store with compare-and-swap the lock
+// file is never deleted).
+func noLockHeld(t *testing.T, archive string) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(archive, lock.LockFileName))
+	if errors.Is(err, os.ErrNotExist) {
+		return
+	}
+	var info lock.LockInfo
+	if err != nil || json.Unmarshal(raw, &info) != nil || !info.Free {
+		t.Fatalf("lock left behind: %q, %v", raw, err)
 	}
 }
 
