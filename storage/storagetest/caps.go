@@ -11,6 +11,7 @@ import (
 )
 
 func exclusive(c storage.Capabilities) bool { return c.ExclusiveCreate }
+func cas(c storage.Capabilities) bool       { return c.CompareAndSwap && c.WriteCond != nil }
 func lockable(c storage.Capabilities) bool {
 	return c.ExclusiveCreate || c.CompareAndSwap && c.WriteCond != nil
 }

@@ -90,6 +90,7 @@ func subtests() []subtest {
 		{"LockRefreshKeepsItFresh", testLockRefreshKeepsItFresh, lockable},
 		{"LockUnderLoad", testLockUnderLoad, lockable},
 		{"Unlock", testUnlock, lockable},
+		{"LockReplacedIsLost", testLockReplacedIsLost, cas},
 		{"ConcurrentWrites", testConcurrentWrites, nil},
 		{"ConcurrentAtomicReplace", testConcurrentAtomicReplace, atomicRename},
 	}

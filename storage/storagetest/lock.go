@@ -262,3 +262,50 @@ func testUnlock(t *testing.T, a *storage.Archive) {
 		t.Errorf("root after Unlock = %q, want empty", got)
 	}
 }
+
+// testLockReplacedIsLost: on a store with compare-and-swap another run
+// replaces the holder's record conditionally on what it read (a
+// takeover). The holder's next refresh, conditional on its own last
+// write, fails: it learns that it lost the lock (Valid, Release) and
+// writes nothing over the new record.
+func testLockReplacedIsLost(t *testing.T, a *storage.Archive) {
+	ctx := context.Background()
+	l := acquire(t, a, lock.LockOptions{Operation: "export", Refresh: 20 * time.Millisecond})
+	_, tag, err := a.ReadFileTag(ctx, lock.LockFileName, 1<<16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign, err := jsonLock(lock.LockInfo{PID: 4711, Host: "andere-werkstatt", Operation: "restore", Token: "fremd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		_, err := a.WriteFile(ctx, lock.LockFileName, []byte(foreign), storage.WriteOpts{Cond: storage.IfMatch(tag), Sync: true})
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, storage.ErrChanged) {
+			t.Fatalf("takeover: %v", err)
+		}
+		// The holder refreshed meanwhile: take over what is there now.
+		if _, tag, err = a.ReadFileTag(ctx, lock.LockFileName, 1<<16); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(time.Minute) // a safety net, not a measurement
+	for l.Valid() == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the holder did not learn within a minute that its record was replaced")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := l.Valid(); !errors.Is(err, lock.ErrLockLost) || !strings.Contains(err.Error(), "pid 4711") {
+		t.Errorf("Valid = %v, want ErrLockLost naming the new holder", err)
+	}
+	if err := l.Release(); !errors.Is(err, lock.ErrLockLost) {
+		t.Errorf("Release = %v, want ErrLockLost", err)
+	}
+	if got := readLockInfo(t, a.Fs); got.Token != "fremd" {
+		t.Errorf("the new holder's record was overwritten: %+v", got)
+	}
+}
