@@ -163,14 +163,15 @@ func AcquireLock(ctx context.Context, arch *storage.Archive, opts LockOptions) (
 	mem := loadMemory(opts.SeenFile, opts.SeenKey)
 	start := time.Now()
 	var w watch
-	var mw watch // the takeover marker, if another run holds it
-	var last lockState
+	var mw watch            // the takeover marker, if another run holds it
+	var last lockState      // the held record last read
+	var sawHeld bool        // last is set
 	var firstSeen time.Time // of last, by runs of this machine
 	told, reread := false, false
 	phantom := 0 // rounds in a row in which create said "exists" and read "missing"
 	quick := 0   // rounds in a row retried at once because another run was faster
 	fail := func(cause error) error {
-		lerr := &LockError{Path: LockFileName, Holder: last.info, Seen: true, Empty: len(last.raw) == 0, Hint: unlockHint}
+		lerr := &LockError{Path: LockFileName, Holder: last.info, Seen: sawHeld, Empty: sawHeld && len(last.raw) == 0, Hint: unlockHint}
 		if opts.Timeout > 0 || cause != nil {
 			lerr.Waited = time.Since(start) // "nach 2s"; a single try did not wait
 		}
@@ -264,7 +265,7 @@ func AcquireLock(ctx context.Context, arch *storage.Archive, opts LockOptions) (
 		now := time.Now()
 		if !st.free() {
 			w.see(st.raw, now)
-			last = st
+			last, sawHeld = st, true
 			firstSeen = mem.see(st, now)
 			if why := staleReason(me, st, &w, now, firstSeen, opts.Lease); why != "" {
 				if useCAS {
@@ -286,7 +287,7 @@ func AcquireLock(ctx context.Context, arch *storage.Archive, opts LockOptions) (
 				}
 				if taken {
 					opts.Logf("WARNING", "Veralteten Lock übernommen: "+describeSeen(st)+": "+why)
-					w, firstSeen, last = watch{}, time.Time{}, lockState{}
+					w, firstSeen, last, sawHeld = watch{}, time.Time{}, lockState{}, false
 					continue
 				}
 				// Another run is taking it over right now: wait as for any lock.

@@ -20,6 +20,9 @@ auf genau diesem Rechner (gleiche Machine-ID, gleicher Boot, gleicher
 PID-Namespace) nicht mehr läuft. Sonst beobachtet unlock den Lock 3 Minuten
 lang (eine Lease): ändert er sich nicht, wird er entfernt; frischt sein Lauf
 ihn auf, bleibt er (Exit 4). --remove-all entfernt jeden Lock sofort.
+Wo der Speicher Compare-and-Swap kann (S3), bleibt die Datei stehen und
+wird als frei markiert; ein Lauf, der den Lock gerade hält, merkt das bei
+seiner nächsten Auffrischung und schreibt nichts mehr.
 Mit --all-sites für das Archiv jedes Standorts der Konfiguration nacheinander,
 nach denselben Regeln, mit einer Zeile je Standort; der Exit-Code ist der des
 schlechtesten.
