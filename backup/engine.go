@@ -101,6 +101,13 @@ type Engine struct {
 	// progress bar): phase is one of the Phase constants, total < 0 while
 	// the total is not known yet (the archive is still being listed).
 	Progress func(phase string, done, total int)
+	// Notice, if set, shows the user a line while the run is under way
+	// (stderr, also without a terminal): that it waits for the lock.
+	Notice func(msg string)
+	// LockSeen is the local file where a run waiting for the lock
+	// remembers what it saw (lock.SeenFileName beside last_run.json), so
+	// that a later run can take over a dead holder's lock; "": none.
+	LockSeen string
 
 	held *lock.Lock // the run's lock, for fenced (set by lock)
 
@@ -114,6 +121,7 @@ const (
 	PhaseWrite  = "write"  // writing backups (export, migrate)
 	PhaseSync   = "sync"   // making written files durable
 	PhaseRename = "rename" // moving staged files into place
+	PhaseLock   = "lock"   // waiting for the archive's lock: (0, -1) while waiting, (1, 1) once it is ours
 )
 
 // phase returns the progress hook of one phase, nil when nobody listens.

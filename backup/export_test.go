@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"werkstatt-backup/codec"
-	"werkstatt-backup/internal/legacy"
 	"werkstatt-backup/lock"
 	"werkstatt-backup/sample"
 	"werkstatt-backup/storage"
@@ -110,7 +109,7 @@ func TestExportMissingDatabase(t *testing.T) {
 
 func TestExportWaitsForLockThenGivesUp(t *testing.T) {
 	f := newFixture(t, sample.Rows(1, 1))
-	held, err := legacy.AcquireLock(context.Background(), &storage.Archive{Fs: f.fs, Caps: testCaps}, lock.LockOptions{Operation: "restore"})
+	held, err := lock.AcquireLock(context.Background(), &storage.Archive{Fs: f.fs, Caps: testCaps}, lock.LockOptions{Operation: "restore"})
 	if err != nil {
 		t.Fatal(err)
 	}

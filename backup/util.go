@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"werkstatt-backup/codec"
-	"werkstatt-backup/internal/legacy"
 	"werkstatt-backup/lock"
 	"werkstatt-backup/storage"
 )
@@ -18,7 +17,7 @@ import (
 // lock takes the archive's .backup.lock for the whole run; fenced checks it
 // from then on.
 func (e *Engine) lock(ctx context.Context, op string) (*lock.Lock, error) {
-	l, err := legacy.AcquireLock(ctx, e.Arch, lock.LockOptions{
+	l, err := lock.AcquireLock(ctx, e.Arch, lock.LockOptions{
 		Operation: op,
 		Version:   e.Version,
 		Timeout:   e.LockTimeout,
@@ -29,6 +28,15 @@ func (e *Engine) lock(ctx context.Context, op string) (*lock.Lock, error) {
 				e.Log.Info(msg)
 			}
 		},
+		Waiting: func(msg string) {
+			if e.Notice != nil {
+				e.Notice(msg)
+			}
+			e.step(PhaseLock, 0, -1)
+		},
+		Acquired: func() { e.step(PhaseLock, 1, 1) },
+		SeenFile: e.LockSeen,
+		SeenKey:  e.Archive,
 	})
 	e.held = l
 	return l, err

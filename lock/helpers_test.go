@@ -25,7 +25,7 @@ func TestNeedsExclusiveCreate(t *testing.T) {
 	fsys := tempFs(t)
 	caps := testCaps
 	caps.ExclusiveCreate = false
-	l, err := AcquireLock(context.Background(), fsys, caps, LockOptions{})
+	l, err := AcquireLock(context.Background(), archOf(fsys, caps), LockOptions{})
 	if l != nil || !errors.Is(err, ErrNoExclusiveCreate) {
 		t.Fatalf("AcquireLock without ExclusiveCreate = %v, %v; want ErrNoExclusiveCreate", l, err)
 	}
@@ -35,7 +35,12 @@ func TestNeedsExclusiveCreate(t *testing.T) {
 	if ok, _ := afero.Exists(fsys, LockFileName); ok {
 		t.Error("a lock file was written all the same")
 	}
-	if _, err := Unlock(context.Background(), fsys, caps, UnlockOptions{RemoveAll: true}); !errors.Is(err, ErrNoExclusiveCreate) {
+	if _, err := Unlock(context.Background(), archOf(fsys, caps), UnlockOptions{RemoveAll: true}); !errors.Is(err, ErrNoExclusiveCreate) {
 		t.Errorf("Unlock without ExclusiveCreate = %v", err)
 	}
+}
+
+// archOf is fsys as an archive declaring caps.
+func archOf(fsys afero.Fs, caps storage.Capabilities) *storage.Archive {
+	return &storage.Archive{Fs: fsys, Caps: caps}
 }

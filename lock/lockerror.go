@@ -14,6 +14,14 @@ type LockError struct {
 	Holder *LockInfo // nil if the lock file could not be parsed
 	Waited time.Duration
 	Hint   string // what to do about it, appended as a sentence
+	// What the waiting run saw (Seen): the file was empty (Empty), or it
+	// changed while watched (Changed: its holder refreshes it), or it
+	// stayed unchanged for Unchanged (by this run, or by runs of this
+	// machine before it).
+	Seen      bool
+	Empty     bool
+	Changed   bool
+	Unchanged time.Duration
 }
 
 // Error returns one German line, e.g. "Lock .backup.lock nicht erhalten
@@ -28,10 +36,19 @@ func (e *LockError) Error() string {
 		}
 		msg += " nach " + w.String()
 	}
-	if e.Holder == nil {
+	switch {
+	case e.Holder == nil && e.Seen && e.Empty:
+		msg += ": " + emptyLock
+	case e.Holder == nil:
 		msg += ": " + DescribeHolder(nil)
-	} else {
+	default:
 		msg += ": gehalten von " + DescribeHolder(e.Holder)
+	}
+	switch {
+	case e.Seen && e.Changed:
+		msg += ", von hier beobachtet: wird aufgefrischt (ein Lauf ist aktiv)"
+	case e.Seen && e.Unchanged >= time.Second:
+		msg += ", von hier beobachtet: seit " + e.Unchanged.Round(time.Second).String() + " unverändert"
 	}
 	if e.Hint != "" {
 		msg += "; " + e.Hint
@@ -57,7 +74,7 @@ func lostError(holder *LockInfo, present bool) error {
 var ErrNoExclusiveCreate = errors.New("das Speichersystem des Archivs kann keine Datei exklusiv anlegen; ohne das schützt der Lock " + LockFileName + " nicht vor einem zweiten Lauf")
 
 func needExclusive(caps storage.Capabilities) error {
-	if !caps.ExclusiveCreate {
+	if !caps.ExclusiveCreate && !(caps.CompareAndSwap && caps.WriteCond != nil) {
 		return fmt.Errorf("Lock %s: %w", LockFileName, ErrNoExclusiveCreate)
 	}
 	return nil

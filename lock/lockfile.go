@@ -2,18 +2,20 @@ package lock
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	iofs "io/fs"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/afero"
+
+	"werkstatt-backup/storage"
 )
 
 // LockFileName is the lock file at the archive root.
@@ -62,26 +64,50 @@ type LockInfo struct {
 	Refreshed time.Time `json:"refreshed"`
 	Counter   uint64    `json:"counter"` // +1 on every refresh: what waiters watch
 	Token     string    `json:"token"`   // random, identifies this holder
+	// Free marks a released lock on a store with compare-and-swap, where
+	// the lock object is never deleted: its last holder wrote this record
+	// (conditionally on its own) when it let go. The next run replaces it
+	// conditionally on what it read.
+	Free bool `json:"frei,omitempty"`
 }
 
 // lockState is one reading of the lock file.
 type lockState struct {
 	info *LockInfo // nil if the content cannot be parsed (empty or torn)
 	raw  []byte
+	tag  storage.Tag // for a conditional replace of exactly this content
 }
 
-func readLock(fsys afero.Fs) (lockState, error) {
-	f, err := fsys.Open(LockFileName)
-	if err != nil {
-		return lockState{}, err
-	}
-	defer f.Close()
-	raw, err := io.ReadAll(io.LimitReader(f, 64<<10))
+// free reports whether the record is a released lock.
+func (st lockState) free() bool { return st.info != nil && st.info.Free }
+
+// maxLockSize bounds what is read of a lock file.
+const maxLockSize = 64 << 10
+
+func readLock(ctx context.Context, arch *storage.Archive) (lockState, error) {
+	raw, tag, err := arch.ReadFileTag(ctx, LockFileName, maxLockSize)
 	if err != nil {
 		return lockState{}, err
 	}
 	info, _ := parseLock(raw)
-	return lockState{info: info, raw: raw}, nil
+	return lockState{info: info, raw: raw, tag: tag}, nil
+}
+
+// Held reads the archive's lock: held is false when there is none or it
+// is a released ("frei") record; info is nil for a lock file that cannot
+// be read as a lock (empty, damaged). For tests and status displays.
+func Held(ctx context.Context, arch *storage.Archive) (held bool, info *LockInfo, err error) {
+	st, err := readLock(ctx, arch)
+	if errors.Is(err, iofs.ErrNotExist) {
+		return false, nil, nil
+	}
+	if err != nil {
+		return false, nil, err
+	}
+	if st.free() {
+		return false, st.info, nil
+	}
+	return true, st.info, nil
 }
 
 // parseLock decodes a lock file; nil if it is no lock (no JSON object
@@ -103,7 +129,8 @@ func parseLock(raw []byte) (*LockInfo, error) {
 // at once only one gets any given file; then it looks at what it got. If
 // that is not the file meant (someone replaced it meanwhile), it is put
 // back with an exclusive create.
-func removeIf(fsys afero.Fs, name, aside string, match func(raw []byte) bool) (bool, error) {
+func removeIf(ctx context.Context, arch *storage.Archive, name, aside string, match func(raw []byte) bool) (bool, error) {
+	fsys := arch.FS(ctx)
 	if err := fsys.Rename(name, aside); err != nil {
 		if errors.Is(err, iofs.ErrNotExist) {
 			return false, nil
@@ -124,7 +151,7 @@ func removeIf(fsys afero.Fs, name, aside string, match func(raw []byte) bool) (b
 		}
 		return false, rerr
 	}
-	if err := createExcl(fsys, name, raw); err != nil && !errors.Is(err, iofs.ErrExist) {
+	if err := createWhole(ctx, arch, name, raw); err != nil && !errors.Is(err, iofs.ErrExist) {
 		return false, fmt.Errorf("fremden Lock zurücklegen: %w", err)
 	}
 	_ = fsys.Remove(aside)
@@ -146,10 +173,11 @@ const TakeoverFileName = LockFileName + ".takeover"
 // The marker names its taker as a lock file names its holder, so that a
 // marker left by a taker killed in this very pid space (kill -9 in the
 // middle of a takeover) is removed at once, not after a lease.
-func takeOver(fsys afero.Fs, me Identity, token string, judged []byte, mw *watch, lease time.Duration) (bool, error) {
+func takeOver(ctx context.Context, arch *storage.Archive, me Identity, token string, judged []byte, mw *watch, lease time.Duration) (bool, error) {
+	fsys := arch.FS(ctx)
 	marker := encodeLock(LockInfo{PID: me.PID, Host: me.Host, MachineID: me.MachineID, BootID: me.BootID, PidNS: me.PidNS, Start: me.Start,
 		Operation: "takeover", Created: time.Now(), Token: token})
-	err := createExcl(fsys, TakeoverFileName, marker)
+	err := createWhole(ctx, arch, TakeoverFileName, marker)
 	if errors.Is(err, iofs.ErrExist) {
 		raw, rerr := afero.ReadFile(fsys, TakeoverFileName)
 		if rerr != nil {
@@ -157,7 +185,7 @@ func takeOver(fsys afero.Fs, me Identity, token string, judged []byte, mw *watch
 		}
 		taker, _ := parseLock(raw)
 		if mw.see(raw, time.Now()); me.holderDead(taker) || time.Since(mw.since) >= lease {
-			_, err := removeIf(fsys, TakeoverFileName, TakeoverFileName+"."+token, func(got []byte) bool { return bytes.Equal(got, raw) })
+			_, err := removeIf(ctx, arch, TakeoverFileName, TakeoverFileName+"."+token, func(got []byte) bool { return bytes.Equal(got, raw) })
 			*mw = watch{}
 			return false, err
 		}
@@ -167,43 +195,26 @@ func takeOver(fsys afero.Fs, me Identity, token string, judged []byte, mw *watch
 		return false, err
 	}
 	defer fsys.Remove(TakeoverFileName)
-	cur, err := readLock(fsys)
+	cur, err := readLock(ctx, arch)
 	if errors.Is(err, iofs.ErrNotExist) {
 		return false, nil
 	}
 	if err != nil || !bytes.Equal(cur.raw, judged) {
 		return false, err
 	}
-	return removeIf(fsys, LockFileName, LockFileName+"."+token+".alt", func(raw []byte) bool { return bytes.Equal(raw, judged) })
+	return removeIf(ctx, arch, LockFileName, LockFileName+"."+token+".alt", func(raw []byte) bool { return bytes.Equal(raw, judged) })
 }
 
-// createExcl creates name exclusively and writes data. The error wraps
-// iofs.ErrExist if the file is already there.
-func createExcl(fsys afero.Fs, name string, data []byte) error {
-	f, err := fsys.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
+// createWhole creates name with data if it does not exist, whole in one
+// operation where the storage offers that (Caps.WriteCond): a run killed
+// meanwhile leaves no empty or half file. The error wraps iofs.ErrExist if
+// the file is already there.
+func createWhole(ctx context.Context, arch *storage.Archive, name string, data []byte) error {
+	_, err := arch.WriteFile(ctx, name, data, storage.WriteOpts{Cond: storage.IfAbsent(), Sync: true})
+	if err != nil && !errors.Is(err, iofs.ErrExist) {
+		return fmt.Errorf("%s anlegen: %w", name, err)
 	}
-	n, err := f.Write(data)
-	if err == nil && n != len(data) {
-		err = io.ErrShortWrite
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		// We created it, so it is ours to remove, unless the storage says
-		// someone else has replaced it since (storage.ErrReplaced, an
-		// fs.ErrExist): removing that would take another run's lock.
-		if !errors.Is(err, iofs.ErrExist) {
-			_ = fsys.Remove(name)
-		}
-		return fmt.Errorf("%s schreiben: %w", name, err)
-	}
-	return nil
+	return err
 }
 
 func encodeLock(info LockInfo) []byte {
@@ -227,6 +238,9 @@ func newToken() (string, error) {
 func DescribeHolder(info *LockInfo) string {
 	if info == nil {
 		return "unlesbare Lock-Datei (leer oder beschädigt: wird gerade angelegt, oder ihr Schreiber brach ab)"
+	}
+	if info.Free {
+		return fmt.Sprintf("frei (zuletzt gehalten von pid %d auf host %s)", info.PID, info.Host)
 	}
 	var parts []string
 	if info.Operation != "" {

@@ -8,8 +8,6 @@ import (
 	iofs "io/fs"
 	"time"
 
-	"github.com/spf13/afero"
-
 	"werkstatt-backup/storage"
 )
 
@@ -32,9 +30,11 @@ type Unlocked struct {
 // and any other is watched for one lease: if it stays unchanged all that
 // time it is removed, if it changes (its holder refreshes it) Unlock gives
 // up with a *LockError that points to --remove-all. No lock present (also:
-// released while watched) gives (nil, nil).
-func Unlock(ctx context.Context, fsys afero.Fs, caps storage.Capabilities, opts UnlockOptions) (*Unlocked, error) {
-	if err := needExclusive(caps); err != nil {
+// released while watched, or a free record) gives (nil, nil). On a store
+// with compare-and-swap "removed" means: replaced by a free record,
+// conditionally on the record judged.
+func Unlock(ctx context.Context, arch *storage.Archive, opts UnlockOptions) (*Unlocked, error) {
+	if err := needExclusive(arch.Caps); err != nil {
 		return nil, err
 	}
 	lo := LockOptions{Lease: opts.Lease, Poll: opts.Poll, Logf: opts.Logf, Identity: opts.Identity}.withDefaults()
@@ -42,37 +42,51 @@ func Unlock(ctx context.Context, fsys afero.Fs, caps storage.Capabilities, opts 
 	if err != nil {
 		return nil, err
 	}
-	st, err := readLock(fsys)
-	if errors.Is(err, iofs.ErrNotExist) {
+	st, err := readLock(ctx, arch)
+	if errors.Is(err, iofs.ErrNotExist) || err == nil && st.free() {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("Lock %s lesen: %w", LockFileName, err)
 	}
 	if !opts.RemoveAll && !lo.Identity.holderDead(st.info) {
-		st, err = watchUnchanged(ctx, fsys, st, lo)
+		st, err = watchUnchanged(ctx, arch, st, lo)
 		if st.raw == nil || err != nil {
 			return nil, err
 		}
 	}
+	changed := fmt.Errorf("Lock %s hat sich während des Entfernens geändert oder wird gerade von einem anderen Lauf übernommen, bitte erneut versuchen", LockFileName)
+	if cas(arch) {
+		me := *lo.Identity
+		now := time.Now()
+		free := LockInfo{PID: me.PID, Host: me.Host, Operation: "unlock", Created: now, Refreshed: now, Token: token, Free: true}
+		_, err := arch.WriteFile(ctx, LockFileName, encodeLock(free), storage.WriteOpts{Cond: storage.IfMatch(st.tag), Sync: true})
+		if lostRace(err) {
+			return nil, changed
+		}
+		if err != nil {
+			return nil, fmt.Errorf("Lock %s entfernen: %w", LockFileName, err)
+		}
+		return &Unlocked{Holder: st.info}, nil
+	}
 	if opts.RemoveAll {
-		_ = fsys.Remove(TakeoverFileName) // a taker's leftover, too
+		_ = arch.Remove(ctx, TakeoverFileName, storage.Always) // a taker's leftover, too
 	}
 	var mw watch
-	removed, err := takeOver(fsys, *lo.Identity, token, st.raw, &mw, lo.Lease)
+	removed, err := takeOver(ctx, arch, *lo.Identity, token, st.raw, &mw, lo.Lease)
 	if err != nil {
 		return nil, fmt.Errorf("Lock %s entfernen: %w", LockFileName, err)
 	}
 	if !removed {
-		return nil, fmt.Errorf("Lock %s hat sich während des Entfernens geändert oder wird gerade von einem anderen Lauf übernommen, bitte erneut versuchen", LockFileName)
+		return nil, changed
 	}
 	return &Unlocked{Holder: st.info}, nil
 }
 
 // watchUnchanged watches the lock read as st for one lease. It returns the
 // lock once it has stayed the same for all that time, a zero lockState if
-// it was removed meanwhile, or a *LockError if it changed.
-func watchUnchanged(ctx context.Context, fsys afero.Fs, st lockState, lo LockOptions) (lockState, error) {
+// it was removed or freed meanwhile, or a *LockError if it changed.
+func watchUnchanged(ctx context.Context, arch *storage.Archive, st lockState, lo LockOptions) (lockState, error) {
 	start := time.Now()
 	lo.Logf("INFO", fmt.Sprintf("Lock %s: %s. Er wird %s lang beobachtet und entfernt, wenn er sich nicht ändert (sofort: unlock --remove-all)",
 		LockFileName, DescribeHolder(st.info), lo.Lease))
@@ -84,8 +98,8 @@ func watchUnchanged(ctx context.Context, fsys afero.Fs, st lockState, lo LockOpt
 			return lockState{}, fmt.Errorf("Lock %s beobachten: %w", LockFileName, ctx.Err())
 		case <-timer.C:
 		}
-		cur, err := readLock(fsys)
-		if errors.Is(err, iofs.ErrNotExist) {
+		cur, err := readLock(ctx, arch)
+		if errors.Is(err, iofs.ErrNotExist) || err == nil && cur.free() {
 			return lockState{}, nil
 		}
 		if err != nil {

@@ -21,6 +21,7 @@ import (
 
 	"werkstatt-backup/backends/s3/s3test"
 	"werkstatt-backup/backup"
+	"werkstatt-backup/lock"
 	"werkstatt-backup/sample"
 	"werkstatt-backup/storage"
 	"werkstatt-backup/store"
@@ -219,11 +220,13 @@ func rows(t testing.TB, path string) [][]string {
 	return out
 }
 
-// clearLock checks that a run on a versioned bucket left nothing of its
-// lock: no version and no delete marker. versitygw 1.8.0 answers a PUT
-// with If-None-Match: * on a key whose current version is a delete marker
-// with 412, so a marker left by the release kept every later run from
-// creating the lock (the backend's Remove now deletes every version).
+// clearLock checks that a run on a versioned bucket left its lock free:
+// no object (the exclusive-create lock deletes it, every version, since
+// versitygw 1.8.0 answers a PUT with If-None-Match: * on a key whose
+// current version is a delete marker with 412, so a marker left by the
+// release kept every later run from creating the lock), or a free record
+// as the current version (the compare-and-swap lock never deletes), and
+// never a delete marker as the current version.
 func (f *s3Fixture) clearLock(t testing.TB) {
 	t.Helper()
 	if f.bkt != s3test.LockBucket {
@@ -235,8 +238,15 @@ func (f *s3Fixture) clearLock(t testing.TB) {
 		if o.Err != nil {
 			t.Fatal(o.Err)
 		}
-		if o.Key == k {
+		if o.Key != k || f.a.Caps.CompareAndSwap && !o.IsLatest {
+			continue
+		}
+		if o.IsDeleteMarker || !f.a.Caps.CompareAndSwap {
 			t.Fatalf("the released lock left version %s (delete marker %v): the next run could not create it", o.VersionID, o.IsDeleteMarker)
+		}
+		held, info, err := lock.Held(context.Background(), f.a)
+		if err != nil || held {
+			t.Fatalf("the lock is still held after the run: %+v, %v", info, err)
 		}
 	}
 }

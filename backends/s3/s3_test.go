@@ -2,7 +2,6 @@ package s3_test
 
 import (
 	"fmt"
-	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -25,16 +24,6 @@ func TestConformance(t *testing.T) {
 	for _, bucket := range []string{s3test.Bucket, s3test.LockBucket} {
 		t.Run(bucket, func(t *testing.T) {
 			storagetest.Run(t, func(t *testing.T) *storage.Archive {
-				if bucket == s3test.LockBucket && strings.HasSuffix(t.Name(), "/LockUnderLoad") {
-					// Ten runs in one process racing for the lock, each
-					// release a delete of the lock's versions: versitygw
-					// 1.8.0 does not order a version delete and a
-					// conditional create (If-None-Match: *) that meet, and
-					// now and then two creates succeed (README, "Backing up
-					// to S3"). TestRemoveDeletesTheCurrentVersionLast covers
-					// what the client can do about it.
-					t.Skip("versitygw 1.8.0: Löschen einer Version und bedingtes Anlegen nicht atomar (siehe README)")
-				}
 				return srv.Open(bucket, fmt.Sprintf("fstest-%d", n.Add(1)))
 			})
 		})

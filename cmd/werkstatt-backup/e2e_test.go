@@ -16,7 +16,6 @@ import (
 
 	"github.com/spf13/afero"
 
-	"werkstatt-backup/internal/legacy"
 	"werkstatt-backup/lock"
 	"werkstatt-backup/sample"
 	"werkstatt-backup/storage"
@@ -27,6 +26,9 @@ var binary string
 
 // localCaps is what the local backend declares that the lock needs.
 var localCaps = storage.Capabilities{AtomicRename: true, ExclusiveCreate: true}
+
+// localArchive is fsys as a local archive (for a test that holds the lock).
+func localArchive(fsys afero.Fs) *storage.Archive { return &storage.Archive{Fs: fsys, Caps: localCaps} }
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "wb-e2e-")
@@ -246,7 +248,7 @@ func TestLockContentionBetweenProcesses(t *testing.T) {
 	archive := afero.NewBasePathFs(afero.NewOsFs(), filepath.Join(dir, "test_archiv"))
 	// Refreshed every 50ms, so that waiters see it change (a live holder)
 	// long before their --lock-timeout ends.
-	held, err := legacy.AcquireLock(context.Background(), &storage.Archive{Fs: archive, Caps: localCaps}, lock.LockOptions{Operation: "restore", Version: "test", Refresh: 50 * time.Millisecond})
+	held, err := lock.AcquireLock(context.Background(), localArchive(archive), lock.LockOptions{Operation: "restore", Version: "test", Refresh: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,8 +118,6 @@ func concurrentExports(t *testing.T, dir string, orders int, env []string, arg, 
 		t.Fatal("no export got the lock")
 	}
 	checkSerialised(t, filepath.Join(dir, "lock.log"), orders, ok)
-	if _, err := os.Stat(filepath.Join(archive, ".backup.lock")); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("lock left behind: %v", err)
-	}
+	noLockHeld(t, archive)
 	wbEnv(t, dir, env, "verify", "--archiv", arg, "--db", "test_archiv/werkstatt.db").expect(t, 0)
 }

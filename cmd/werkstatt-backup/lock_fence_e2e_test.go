@@ -16,9 +16,8 @@ import (
 
 	"github.com/spf13/afero"
 
-	"werkstatt-backup/internal/legacy"
+	"werkstatt-backup/atomicfile"
 	"werkstatt-backup/lock"
-	"werkstatt-backup/storage"
 )
 
 // The tests of issue 13: the lock holds across pid namespaces with the
@@ -92,7 +91,8 @@ func TestSameHostOtherPidNamespaceSMB(t *testing.T) {
 func samePidNSRuns(t *testing.T, dir string, orders int, env []string, arg, archive string) {
 	const db = "test_archiv/werkstatt.db"
 	// A live holder in this (outer) pid namespace: this test process.
-	held, err := legacy.AcquireLock(context.Background(), &storage.Archive{Fs: afero.NewBasePathFs(afero.NewOsFs(), archive), Caps: localCaps}, lock.LockOptions{Operation: "export", Version: "test", Refresh: 50 * time.Millisecond})
+	held, err := lock.AcquireLock(context.Background(), localArchive(afero.NewBasePathFs(afero.NewOsFs(), archive)),
+		lock.LockOptions{Operation: "export", Version: "test", Refresh: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +245,7 @@ func skewedHolder(t *testing.T, archive string, skew time.Duration) (stop func()
 		info := lock.LockInfo{PID: 4711, Host: "andere-werkstatt", MachineID: "andere", Operation: "export",
 			Created: at, Refreshed: at, Counter: n, Token: "fremd"}
 		b, _ := json.Marshal(info)
-		if err := (&storage.Archive{Fs: fsys, Caps: localCaps}).Replace(context.Background(), lock.LockFileName, lock.LockFileName+".fremd.tmp", b); err != nil {
+		if err := atomicfile.WriteFileAtomic(fsys, localCaps, lock.LockFileName, lock.LockFileName+".fremd.tmp", b, 0o644); err != nil {
 			t.Error(err)
 		}
 	}
@@ -270,7 +270,7 @@ func skewedHolder(t *testing.T, archive string, skew time.Duration) (stop func()
 // TestHolderClockSkew is finding 2 of issue 13: a live holder whose clock
 // is 11 minutes behind or 2 hours ahead keeps its lock; a dead one whose
 // clock was 2 hours ahead is taken over after one observed lease (2s
-// here), not after hours.
+// here, with a lock timeout of 5s), not after hours.
 func TestHolderClockSkew(t *testing.T) {
 	dir := workshop(t, 5)
 	archive := filepath.Join(dir, "test_archiv")
@@ -285,10 +285,11 @@ func TestHolderClockSkew(t *testing.T) {
 			t.Fatalf("live holder %v off: exit %d, want 4 naming it:\n%s%s", skew, r.code, r.stdout, r.stderr)
 		}
 	}
-	// Dead, its last times 2 hours ahead: watched for a lease, taken over.
-	r := wbEnv(t, dir, env, export...).expect(t, 0)
+	// Dead, its last times 2 hours ahead: watched for a lease (within a
+	// lock timeout longer than that), taken over.
+	r := wbEnv(t, dir, env, append(export, "--lock-timeout", "5s")...).expect(t, 0)
 	log, _ := os.ReadFile(filepath.Join(dir, "backup_system.log"))
-	for _, want := range []string{"hat sich in 1s nicht verändert", "WARNING - Veralteten Lock übernommen: pid 4711 auf host andere-werkstatt",
+	for _, want := range []string{"Warte auf Lock .backup.lock: pid 4711 auf host andere-werkstatt", "WARNING - Veralteten Lock übernommen: pid 4711 auf host andere-werkstatt",
 		"unverändert (Lease 2s, von hier beobachtet)"} {
 		if !strings.Contains(string(log), want) {
 			t.Fatalf("log lacks %q:\n%s\n%s", want, r.stdout, log)

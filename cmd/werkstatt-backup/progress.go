@@ -35,12 +35,27 @@ func isTerminal(w io.Writer) bool {
 // reported by then, so quick runs print nothing extra and slow starts (a
 // cold cache) are visible at once.
 func (a *app) progress(op, site string) (func(phase string, done, total int), func()) {
+	hook, _, stop := a.progressNotice(op, site)
+	return hook, stop
+}
+
+// progressNotice is progress with a hook for backup.Engine.Notice: a line
+// for the user on stderr while the run is under way (that it waits for
+// the lock), also without a terminal; on a terminal it goes above the
+// progress line. Nothing with --quiet, and nothing extra with --verbose,
+// whose log lines on stderr say it already.
+func (a *app) progressNotice(op, site string) (func(phase string, done, total int), func(msg string), func()) {
 	term := a.isTerminal
 	if term == nil {
 		term = isTerminal
 	}
+	notice := func(msg string) {
+		if !a.quiet && !a.verbose {
+			fmt.Fprintln(a.stderr, "werkstatt-backup: "+msg)
+		}
+	}
 	if a.quiet || a.jsonOut || a.verbose || !term(a.stderr) {
-		return nil, func() {}
+		return nil, notice, func() {}
 	}
 	desc := backup.Title(op)
 	if site != "" {
@@ -56,7 +71,7 @@ func (a *app) progress(op, site string) (func(phase string, done, total int), fu
 		p.phase = backup.PhaseRead
 	}
 	p.startAfter(a.progressDelay())
-	return p.update, p.stop
+	return p.update, p.note, p.stop
 }
 
 func (a *app) progressDelay() time.Duration {
@@ -78,6 +93,7 @@ type bar struct {
 	stopped    bool
 	timer      *time.Timer
 	phase      string
+	before     string // the phase a wait for the lock interrupted
 	done       int
 	total      int // < 0: not known yet
 	phaseStart time.Time
@@ -118,6 +134,10 @@ func (p *bar) update(phase string, done, total int) {
 	if p.stopped {
 		return
 	}
+	if phase == backup.PhaseLock {
+		p.lockWait(done, total)
+		return
+	}
 	started := phase != p.phase || total != p.total && p.total >= 0
 	if started {
 		p.phase, p.done, p.phaseStart = phase, 0, p.now()
@@ -132,6 +152,39 @@ func (p *bar) update(phase string, done, total int) {
 	}
 }
 
+// lockWait shows "warte auf Lock" while the run waits for the archive's
+// lock (done < total) and, once it has it, the phase it was in before.
+func (p *bar) lockWait(done, total int) {
+	switch {
+	case done < total || total < 0:
+		if p.phase != backup.PhaseLock {
+			p.before = p.phase
+		}
+		p.phase, p.done, p.total, p.phaseStart = backup.PhaseLock, 0, -1, p.now()
+	case p.phase == backup.PhaseLock:
+		p.phase, p.done, p.total, p.phaseStart = p.before, 0, -1, p.now()
+	default:
+		return
+	}
+	if p.visible {
+		p.draw()
+	}
+}
+
+// note prints msg as a line of its own above the progress line.
+func (p *bar) note(msg string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.width > 0 {
+		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", p.width))
+		p.width = 0
+	}
+	fmt.Fprintln(p.w, "werkstatt-backup: "+msg)
+	if p.visible && !p.stopped {
+		p.draw()
+	}
+}
+
 // line renders the state: "Export zentrale – Schreiben: 400/1000 Aufträge
 // (40 %), 120/s, noch 5s".
 func (p *bar) line(now time.Time) string {
@@ -139,7 +192,7 @@ func (p *bar) line(now time.Time) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s – %s", p.desc, label)
 	switch {
-	case p.phase == backup.PhaseSync:
+	case p.phase == backup.PhaseSync || p.phase == backup.PhaseLock:
 		b.WriteString(" …")
 		return b.String()
 	case p.total < 0:
@@ -176,6 +229,8 @@ func phaseLabel(phase, its string) (string, string) {
 		return "Synchronisieren", ""
 	case backup.PhaseRename:
 		return "Umbenennen", its
+	case backup.PhaseLock:
+		return "warte auf Lock", ""
 	}
 	return phase, its
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,6 +14,7 @@ import (
 	"werkstatt-backup/backends/all"
 	"werkstatt-backup/backup"
 	"werkstatt-backup/config"
+	"werkstatt-backup/lock"
 	"werkstatt-backup/logging"
 	"werkstatt-backup/storage"
 )
@@ -160,8 +162,9 @@ func (a *app) runEngine(ctx context.Context, cfg config.Config, log *slog.Logger
 		Version:     version,
 		Site:        cfg.Site,
 	}
+	e.LockSeen = filepath.Join(filepath.Dir(cfg.LogFile), lock.SeenFileName) // beside last_run.json
 	var stopBar func()
-	e.Progress, stopBar = a.progress(op, cfg.Site)
+	e.Progress, e.Notice, stopBar = a.progressNotice(op, cfg.Site)
 	defer stopBar()
 	return j(ctx, e)
 }

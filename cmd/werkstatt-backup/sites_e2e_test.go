@@ -14,9 +14,7 @@ import (
 
 	"github.com/spf13/afero"
 
-	"werkstatt-backup/internal/legacy"
 	"werkstatt-backup/lock"
-	"werkstatt-backup/storage"
 )
 
 // sitesConfig writes a config file into its own folder, naming the sites'
@@ -144,7 +142,8 @@ func TestAllSites(t *testing.T) {
 
 	// Each site locks its own archive: with zentrale's held by someone
 	// else, zentrale gives up (4), nord still runs. Worst: 3 < 4 < 1.
-	held, err := legacy.AcquireLock(context.Background(), &storage.Archive{Fs: afero.NewBasePathFs(afero.NewOsFs(), filepath.Join(zentrale, "test_archiv")), Caps: localCaps}, lock.LockOptions{Operation: "export", Version: "test", Refresh: 50 * time.Millisecond})
+	held, err := lock.AcquireLock(context.Background(), localArchive(afero.NewBasePathFs(afero.NewOsFs(), filepath.Join(zentrale, "test_archiv"))),
+		lock.LockOptions{Operation: "export", Version: "test", Refresh: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

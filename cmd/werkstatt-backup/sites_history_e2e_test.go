@@ -14,9 +14,7 @@ import (
 
 	"github.com/spf13/afero"
 
-	"werkstatt-backup/internal/legacy"
 	"werkstatt-backup/lock"
-	"werkstatt-backup/storage"
 )
 
 // siteSection returns the lines stdout prints for site between its heading
@@ -274,7 +272,8 @@ func TestUnlockAllSites(t *testing.T) {
 
 	// a and d: stale locks; b: a live one, refreshed every 50ms; c: none.
 	staleA, staleD := deadLock(t, dirs["a"]), deadLock(t, dirs["d"])
-	held, err := legacy.AcquireLock(context.Background(), &storage.Archive{Fs: afero.NewBasePathFs(afero.NewOsFs(), dirs["b"]), Caps: localCaps}, lock.LockOptions{Operation: "restore", Version: "test", Refresh: 50 * time.Millisecond})
+	held, err := lock.AcquireLock(context.Background(), localArchive(afero.NewBasePathFs(afero.NewOsFs(), dirs["b"])),
+		lock.LockOptions{Operation: "restore", Version: "test", Refresh: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

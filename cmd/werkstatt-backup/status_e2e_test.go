@@ -12,10 +12,8 @@ import (
 
 	"github.com/spf13/afero"
 
-	"werkstatt-backup/internal/legacy"
 	"werkstatt-backup/lock"
 	"werkstatt-backup/monitor"
-	"werkstatt-backup/storage"
 )
 
 // TestStatusExitCodes walks through what an admin's check sees: nothing
@@ -56,7 +54,7 @@ func TestStatusExitCodes(t *testing.T) {
 	// The next export cannot get the lock: status fails and remembers the
 	// last success.
 	archive := afero.NewBasePathFs(afero.NewOsFs(), filepath.Join(dir, "test_archiv"))
-	held, err := legacy.AcquireLock(context.Background(), &storage.Archive{Fs: archive, Caps: localCaps}, lock.LockOptions{Operation: "verify", Version: "test"})
+	held, err := lock.AcquireLock(context.Background(), localArchive(archive), lock.LockOptions{Operation: "verify", Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

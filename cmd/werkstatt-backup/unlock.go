@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"werkstatt-backup/config"
-	"werkstatt-backup/internal/legacy"
 	"werkstatt-backup/lock"
 )
 
@@ -21,6 +20,9 @@ auf genau diesem Rechner (gleiche Machine-ID, gleicher Boot, gleicher
 PID-Namespace) nicht mehr läuft. Sonst beobachtet unlock den Lock 3 Minuten
 lang (eine Lease): ändert er sich nicht, wird er entfernt; frischt sein Lauf
 ihn auf, bleibt er (Exit 4). --remove-all entfernt jeden Lock sofort.
+Wo der Speicher Compare-and-Swap kann (S3), bleibt die Datei stehen und
+wird als frei markiert; ein Lauf, der den Lock gerade hält, merkt das bei
+seiner nächsten Auffrischung und schreibt nichts mehr.
 Mit --all-sites für das Archiv jedes Standorts der Konfiguration nacheinander,
 nach denselben Regeln, mit einer Zeile je Standort; der Exit-Code ist der des
 schlechtesten.
@@ -77,7 +79,7 @@ func (a *app) unlockSite(ctx context.Context, ld *config.Loader, cmd *cobra.Comm
 	}
 	defer s.done()
 	res.Archive = s.loc.String()
-	u, err := legacy.Unlock(ctx, s.arch, lock.UnlockOptions{RemoveAll: removeAll,
+	u, err := lock.Unlock(ctx, s.arch, lock.UnlockOptions{RemoveAll: removeAll,
 		Logf: func(_, msg string) {
 			s.log.Info(msg)
 			if !a.quiet && !a.jsonOut {

@@ -6,22 +6,9 @@
 package legacy
 
 import (
-	"context"
-
 	"werkstatt-backup/history"
-	"werkstatt-backup/lock"
 	"werkstatt-backup/storage"
 )
-
-// AcquireLock is lock.AcquireLock(ctx, arch, opts).
-func AcquireLock(ctx context.Context, arch *storage.Archive, opts lock.LockOptions) (*lock.Lock, error) {
-	return lock.AcquireLock(ctx, arch.Fs, arch.Caps, opts)
-}
-
-// Unlock is lock.Unlock(ctx, arch, opts).
-func Unlock(ctx context.Context, arch *storage.Archive, opts lock.UnlockOptions) (*lock.Unlocked, error) {
-	return lock.Unlock(ctx, arch.Fs, arch.Caps, opts)
-}
 
 // OpenHistory is history.Open(arch, opts...).
 func OpenHistory(arch *storage.Archive, opts ...history.Option) *history.Store {

@@ -10,7 +10,11 @@ import (
 	"werkstatt-backup/storage"
 )
 
-func exclusive(c storage.Capabilities) bool    { return c.ExclusiveCreate }
+func exclusive(c storage.Capabilities) bool { return c.ExclusiveCreate }
+func cas(c storage.Capabilities) bool       { return c.CompareAndSwap && c.WriteCond != nil }
+func lockable(c storage.Capabilities) bool {
+	return c.ExclusiveCreate || c.CompareAndSwap && c.WriteCond != nil
+}
 func atomicRename(c storage.Capabilities) bool { return c.AtomicRename }
 func implicitDirs(c storage.Capabilities) bool { return c.ImplicitDirs }
 
@@ -56,7 +60,7 @@ func testCaseSensitivity(t *testing.T, a *storage.Archive) {
 // testNoExclusiveCreateNoLock: on a storage without exclusive create the
 // lock refuses instead of pretending to protect the archive.
 func testNoExclusiveCreateNoLock(t *testing.T, a *storage.Archive) {
-	l, err := lock.AcquireLock(context.Background(), a.Fs, a.Caps, lock.LockOptions{Operation: "export"})
+	l, err := lock.AcquireLock(context.Background(), a, lock.LockOptions{Operation: "export"})
 	if l != nil {
 		_ = l.Release()
 	}

@@ -18,7 +18,7 @@ import (
 
 func acquire(t *testing.T, a *storage.Archive, opts lock.LockOptions) *lock.Lock {
 	t.Helper()
-	l, err := lock.AcquireLock(context.Background(), a.Fs, a.Caps, opts)
+	l, err := lock.AcquireLock(context.Background(), a, opts)
 	if err != nil {
 		t.Fatalf("AcquireLock: %v", err)
 	}
@@ -26,10 +26,9 @@ func acquire(t *testing.T, a *storage.Archive, opts lock.LockOptions) *lock.Lock
 }
 
 func testLockContention(t *testing.T, a *storage.Archive) {
-	fsys := a.Fs
 	l1 := acquire(t, a, lock.LockOptions{Operation: "export", Version: "test"})
 	start := time.Now()
-	_, err := lock.AcquireLock(context.Background(), fsys, a.Caps, lock.LockOptions{
+	_, err := lock.AcquireLock(context.Background(), a, lock.LockOptions{
 		Operation: "restore", Timeout: 300 * time.Millisecond, Poll: 20 * time.Millisecond})
 	var le *lock.LockError
 	if !errors.As(err, &le) {
@@ -51,8 +50,33 @@ func testLockContention(t *testing.T, a *storage.Archive) {
 	if err := l2.Release(); err != nil {
 		t.Fatalf("Release: %v", err)
 	}
-	_, err = fsys.Stat(lock.LockFileName)
-	wantNotExist(t, "lock file after Release", err)
+	wantNoLock(t, a, "after Release")
+}
+
+// wantNoLock checks that nobody holds the archive's lock: no lock file,
+// or (on a store with compare-and-swap, where it is never deleted) a
+// free record.
+func wantNoLock(t *testing.T, a *storage.Archive, when string) {
+	t.Helper()
+	held, info, err := lock.Held(context.Background(), a)
+	if err != nil || held {
+		t.Errorf("lock %s: held %v by %+v, %v; want none or a free record", when, held, info, err)
+	}
+	if !a.Caps.CompareAndSwap {
+		_, err := a.Fs.Stat(lock.LockFileName)
+		wantNotExist(t, "lock file "+when+" (no compare-and-swap: removed)", err)
+	}
+}
+
+// otherThanLock is names without the lock file.
+func otherThanLock(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if n != lock.LockFileName {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func testLockWaitsForRelease(t *testing.T, a *storage.Archive) {
@@ -83,19 +107,19 @@ func writeForeignLock(t *testing.T, fsys afero.Fs, age time.Duration) lock.LockI
 
 // testLockStaleTakeover: a foreign lock whose written time is 11 minutes
 // old is not stale by that; it is taken over once this run has seen it
-// unchanged for a whole lease (here 300ms), after its --lock-timeout
-// (100ms) ran out without a change.
+// unchanged for a whole lease (here 300ms), within its --lock-timeout
+// (1s).
 func testLockStaleTakeover(t *testing.T, a *storage.Archive) {
 	fsys := a.Fs
 	writeForeignLock(t, fsys, 11*time.Minute)
-	_, err := lock.AcquireLock(context.Background(), fsys, a.Caps, lock.LockOptions{Operation: "export"})
+	_, err := lock.AcquireLock(context.Background(), a, lock.LockOptions{Operation: "export"})
 	var le *lock.LockError
 	if !errors.As(err, &le) {
 		t.Fatalf("old lock taken over without watching it: %v", err)
 	}
 	var mu sync.Mutex
 	var logs []string
-	l := acquire(t, a, lock.LockOptions{Operation: "export", Timeout: 100 * time.Millisecond, Lease: 300 * time.Millisecond, Logf: func(level, msg string) {
+	l := acquire(t, a, lock.LockOptions{Operation: "export", Timeout: time.Second, Lease: 300 * time.Millisecond, Logf: func(level, msg string) {
 		mu.Lock()
 		defer mu.Unlock()
 		logs = append(logs, level+" "+msg)
@@ -127,8 +151,9 @@ func testLockRefresh(t *testing.T, a *storage.Archive) {
 	if err := l.Release(); err != nil {
 		t.Fatalf("Release: %v", err)
 	}
-	if got := names(t, fsys, "."); len(got) != 0 {
-		t.Errorf("root after Release = %q, want empty (no lock, no temp file)", got)
+	wantNoLock(t, a, "after Release")
+	if got := otherThanLock(names(t, fsys, ".")); len(got) != 0 {
+		t.Errorf("root after Release = %q, want empty (no temp file)", got)
 	}
 }
 
@@ -141,7 +166,7 @@ func testLockRefreshKeepsItFresh(t *testing.T, a *storage.Archive) {
 	const lease = time.Second // 20 refresh intervals: room for a slow disk
 	l := acquire(t, a, lock.LockOptions{Operation: "export", Refresh: 50 * time.Millisecond})
 	other := lock.Identity{Host: "andere-werkstatt", MachineID: "andere", BootID: "b", PidNS: "p", PID: 4711}
-	_, err := lock.AcquireLock(context.Background(), fsys, a.Caps, lock.LockOptions{Operation: "export",
+	_, err := lock.AcquireLock(context.Background(), a, lock.LockOptions{Operation: "export",
 		Identity: &other, Lease: lease, Timeout: 2 * lease, Poll: 20 * time.Millisecond})
 	var le *lock.LockError
 	if !errors.As(err, &le) {
@@ -165,7 +190,7 @@ func testLockUnderLoad(t *testing.T, a *storage.Archive) {
 	var inside, most, done sync.Mutex
 	holders, maxHolders, finished := 0, 0, 0
 	parallel(10, func(i int) {
-		l, err := lock.AcquireLock(context.Background(), fsys, a.Caps, lock.LockOptions{
+		l, err := lock.AcquireLock(context.Background(), a, lock.LockOptions{
 			Operation: "export", Timeout: time.Minute, Poll: 5 * time.Millisecond})
 		if err != nil {
 			t.Errorf("run %d: %v", i, err)
@@ -196,19 +221,18 @@ func testLockUnderLoad(t *testing.T, a *storage.Archive) {
 	if maxHolders != 1 || finished != 10 {
 		t.Fatalf("%d runs held the lock at once; %d of 10 finished", maxHolders, finished)
 	}
-	_, err := fsys.Stat(lock.LockFileName)
-	wantNotExist(t, "lock file after the last Release", err)
+	wantNoLock(t, a, "after the last Release")
 }
 
 func testUnlock(t *testing.T, a *storage.Archive) {
 	fsys := a.Fs
 	opts := lock.UnlockOptions{Lease: 300 * time.Millisecond, Poll: 10 * time.Millisecond}
-	u, err := lock.Unlock(context.Background(), fsys, a.Caps, opts)
+	u, err := lock.Unlock(context.Background(), a, opts)
 	if u != nil || err != nil {
 		t.Errorf("Unlock without lock = %v, %v; want nil, nil", u, err)
 	}
 	l := acquire(t, a, lock.LockOptions{Operation: "export", Refresh: 20 * time.Millisecond})
-	_, err = lock.Unlock(context.Background(), fsys, a.Caps, opts)
+	_, err = lock.Unlock(context.Background(), a, opts)
 	var le *lock.LockError
 	if !errors.As(err, &le) || le.Holder == nil || le.Holder.Token != l.Info().Token || !strings.Contains(err.Error(), "--remove-all") {
 		t.Fatalf("Unlock of live lock: err = %v, want *LockError naming the holder and --remove-all", err)
@@ -221,7 +245,7 @@ func testUnlock(t *testing.T, a *storage.Archive) {
 	// write it back, which is why --remove-all is only for when no run is
 	// active.)
 	l = acquire(t, a, lock.LockOptions{Operation: "export", Refresh: time.Hour})
-	u, err = lock.Unlock(context.Background(), fsys, a.Caps, lock.UnlockOptions{RemoveAll: true})
+	u, err = lock.Unlock(context.Background(), a, lock.UnlockOptions{RemoveAll: true})
 	if err != nil || u == nil || u.Holder == nil || u.Holder.Token != l.Info().Token {
 		t.Fatalf("Unlock removeAll = %+v, %v; want our holder", u, err)
 	}
@@ -229,13 +253,59 @@ func testUnlock(t *testing.T, a *storage.Archive) {
 		t.Errorf("Release after forced unlock: %v, want ErrLockLost", err)
 	}
 	writeForeignLock(t, fsys, 11*time.Minute)
-	u, err = lock.Unlock(context.Background(), fsys, a.Caps, opts)
+	u, err = lock.Unlock(context.Background(), a, opts)
 	if err != nil || u == nil || u.Holder == nil || u.Holder.Token != "fremd" {
 		t.Errorf("Unlock of a dead lock = %+v, %v; want the foreign holder", u, err)
 	}
-	_, err = fsys.Stat(lock.LockFileName)
-	wantNotExist(t, "lock file after Unlock", err)
-	if got := names(t, fsys, "."); len(got) != 0 {
+	wantNoLock(t, a, "after Unlock")
+	if got := otherThanLock(names(t, fsys, ".")); len(got) != 0 {
 		t.Errorf("root after Unlock = %q, want empty", got)
+	}
+}
+
+// testLockReplacedIsLost: on a store with compare-and-swap another run
+// replaces the holder's record conditionally on what it read (a
+// takeover). The holder's next refresh, conditional on its own last
+// write, fails: it learns that it lost the lock (Valid, Release) and
+// writes nothing over the new record.
+func testLockReplacedIsLost(t *testing.T, a *storage.Archive) {
+	ctx := context.Background()
+	l := acquire(t, a, lock.LockOptions{Operation: "export", Refresh: 20 * time.Millisecond})
+	_, tag, err := a.ReadFileTag(ctx, lock.LockFileName, 1<<16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign, err := jsonLock(lock.LockInfo{PID: 4711, Host: "andere-werkstatt", Operation: "restore", Token: "fremd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		_, err := a.WriteFile(ctx, lock.LockFileName, []byte(foreign), storage.WriteOpts{Cond: storage.IfMatch(tag), Sync: true})
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, storage.ErrChanged) {
+			t.Fatalf("takeover: %v", err)
+		}
+		// The holder refreshed meanwhile: take over what is there now.
+		if _, tag, err = a.ReadFileTag(ctx, lock.LockFileName, 1<<16); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(time.Minute) // a safety net, not a measurement
+	for l.Valid() == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the holder did not learn within a minute that its record was replaced")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := l.Valid(); !errors.Is(err, lock.ErrLockLost) || !strings.Contains(err.Error(), "pid 4711") {
+		t.Errorf("Valid = %v, want ErrLockLost naming the new holder", err)
+	}
+	if err := l.Release(); !errors.Is(err, lock.ErrLockLost) {
+		t.Errorf("Release = %v, want ErrLockLost", err)
+	}
+	if got := readLockInfo(t, a.Fs); got.Token != "fremd" {
+		t.Errorf("the new holder's record was overwritten: %+v", got)
 	}
 }
