@@ -268,11 +268,20 @@ func TestUnlockAllSites(t *testing.T) {
 	cfg := sitesConfig(t, map[string]any{"archiv": top, "log_file": "werkstatt.log", "sites": sites})
 	elsewhere := t.TempDir()
 	deadLock(t, top)
-	lockOf := func(site string) string { return filepath.Join(dirs[site], lock.LockFileName) }
+	// held: the site's lock is held (a free record, which the lock leaves
+	// where the store can compare and swap, is no lock).
+	held := func(site string) bool {
+		t.Helper()
+		h, _, err := lock.Held(context.Background(), localArchive(afero.NewBasePathFs(afero.NewOsFs(), dirs[site])))
+		if err != nil {
+			t.Fatalf("site %s: %v", site, err)
+		}
+		return h
+	}
 
 	// a and d: stale locks; b: a live one, refreshed every 50ms; c: none.
 	staleA, staleD := deadLock(t, dirs["a"]), deadLock(t, dirs["d"])
-	held, err := lock.AcquireLock(context.Background(), localArchive(afero.NewBasePathFs(afero.NewOsFs(), dirs["b"])),
+	holder, err := lock.AcquireLock(context.Background(), localArchive(afero.NewBasePathFs(afero.NewOsFs(), dirs["b"])),
 		lock.LockOptions{Operation: "restore", Version: "test", Refresh: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -297,11 +306,11 @@ func TestUnlockAllSites(t *testing.T) {
 		t.Errorf("stderr should say how to remove b's lock alone: %q", r.stderr)
 	}
 	for site, wantLock := range map[string]bool{"a": false, "b": true, "c": false, "d": false} {
-		if _, err := os.Stat(lockOf(site)); (err == nil) != wantLock {
-			t.Errorf("site %s: lock present: %v, want %v", site, err == nil, wantLock)
+		if h := held(site); h != wantLock {
+			t.Errorf("site %s: lock held: %v, want %v", site, h, wantLock)
 		}
 	}
-	held.Release()
+	holder.Release()
 	if _, err := os.Stat(filepath.Join(top, lock.LockFileName)); err != nil {
 		t.Errorf("the top level's lock was removed: %v", err)
 	}
@@ -338,7 +347,7 @@ func TestUnlockAllSites(t *testing.T) {
 		}
 	}
 	for site := range dirs {
-		if _, err := os.Stat(lockOf(site)); err == nil {
+		if held(site) {
 			t.Errorf("site %s: lock left behind", site)
 		}
 	}
