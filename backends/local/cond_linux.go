@@ -49,7 +49,12 @@ import (
 //   - Always writes a synced temp file and renames it over the name.
 
 func (f *archiveFs) addCond(c *storage.Capabilities) {
-	c.CompareAndSwap = true
+	// On a network filesystem flock may not reach the other machines that
+	// mount it: no compare-and-swap there (IfMatch is refused), and the
+	// archive lock keeps its exclusive-create protocol, which the file
+	// server enforces for every client.
+	f.noCAS = onNetworkFS(f.root)
+	c.CompareAndSwap = !f.noCAS
 	c.WriteCond = f.writeCond
 	c.ReadTag = f.readTag
 	c.RemoveCond = f.removeCond
@@ -70,7 +75,9 @@ func (f *archiveFs) writeCond(ctx context.Context, name string, data []byte, con
 	if err != nil {
 		return "", &os.PathError{Op: "open", Path: name, Err: err}
 	}
-	if tag, ok := cond.Match(); ok {
+	if tag, ok := cond.Match(); ok && f.noCAS {
+		return "", &os.PathError{Op: "open", Path: name, Err: fmt.Errorf("Bedingung %s auf einem Netzlaufwerk: %w", cond, storage.ErrUnsupported)}
+	} else if ok {
 		err = withLocked(ctx, p, tag, func() error { return replaceWith(p, data) })
 	} else if cond.Absent() {
 		err = createNew(p, data)
@@ -112,7 +119,7 @@ func (f *archiveFs) removeCond(ctx context.Context, name string, cond storage.Co
 		return f.Remove(name)
 	}
 	tag, ok := cond.Match()
-	if !ok {
+	if !ok || f.noCAS {
 		return &os.PathError{Op: "remove", Path: name, Err: fmt.Errorf("Bedingung %s: %w", cond, storage.ErrUnsupported)}
 	}
 	p, err := f.realPath(name)
@@ -325,4 +332,40 @@ func syncDir(dir string) error {
 		return nil
 	}
 	return err
+}
+
+// Magic numbers of network filesystems (statfs(2) f_type).
+var networkFSTypes = map[int64]string{
+	0x6969:     "NFS",
+	0xFF534D42: "CIFS",
+	0xFE534D42: "SMB2",
+	0x517B:     "SMB",
+	0x65735546: "FUSE", // sshfs, rclone mount, …: what is behind is unknown
+	0x00C36400: "Ceph",
+	0x01021997: "9P",
+	0x47504653: "GPFS",
+	0x0BD00BD0: "Lustre",
+	0x013111A8: "IBRIX",
+}
+
+// onNetworkFS reports whether the folder dir lies on a network (or FUSE)
+// filesystem, where locks taken here may not reach other machines. A
+// folder it cannot look at counts as one: the safe answer.
+func onNetworkFS(dir string) bool {
+	t, err := fsType(dir)
+	if err != nil {
+		return true
+	}
+	_, ok := networkFSTypes[t]
+	return ok
+}
+
+// fsType is the statfs(2) f_type of the filesystem dir lies on (a
+// variable for tests).
+var fsType = func(dir string) (int64, error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return 0, err
+	}
+	return int64(st.Type), nil
 }

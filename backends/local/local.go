@@ -107,7 +107,8 @@ func NewArchive(root string) *storage.Archive {
 // it can also flush everything written in one call (sync_linux.go).
 type archiveFs struct {
 	afero.Fs
-	root string
+	root  string
+	noCAS bool // on a network filesystem: no compare-and-swap (cond_linux.go)
 }
 
 // notFoundError is "Verzeichnis <path> existiert nicht" (the caller names
