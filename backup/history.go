@@ -12,6 +12,7 @@ import (
 	"werkstatt-backup/codec"
 	"werkstatt-backup/history"
 	"werkstatt-backup/lock"
+	"werkstatt-backup/storage"
 )
 
 // HistoryDir is the folder at the archive's root that holds the history
@@ -26,9 +27,13 @@ const HistoryDir = history.Dir
 // On a store with Object Lock the history retains what it writes for
 // the lock period (historyLock).
 func (e *Engine) openHistory(lock *lock.Lock) *history.Store {
-	return history.Open(e.Fs, history.WithCaps(e.Caps), history.WithClock(e.Now), history.WithFence(e.fence(lock)),
-		history.WithObjectLock(e.Caps.ObjectLock, e.historyLock()))
+	return history.Open(e.archive(), history.WithClock(e.Now), history.WithFence(e.fence(lock)),
+		history.WithObjectLock(e.historyLock()))
 }
+
+// archive is the handle of the engine's archive (until the engine holds
+// one itself).
+func (e *Engine) archive() *storage.Archive { return &storage.Archive{Fs: e.Fs, Caps: e.Caps} }
 
 // historyLock is the lock period: Engine.HistoryLock, else derived from
 // the retention policy forget applies.

@@ -11,13 +11,14 @@ import (
 
 	"werkstatt-backup/history"
 	"werkstatt-backup/sample"
+	"werkstatt-backup/storage"
 	"werkstatt-backup/storage/faultfs"
 )
 
 // headOf loads the newest generation of f's archive.
 func headOf(t *testing.T, f *fixture) *history.Snapshot {
 	t.Helper()
-	snap, err := history.Open(f.fs).Head(context.Background())
+	snap, err := history.Open(&storage.Archive{Fs: f.fs}).Head(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +32,7 @@ func entryData(t *testing.T, f *fixture, snap *history.Snapshot, recordID int64)
 	if !ok {
 		t.Fatalf("generation %d has no record_id %d", snap.Info.Seq, recordID)
 	}
-	data, err := history.Open(f.fs).ReadEntry(context.Background(), en)
+	data, err := history.Open(&storage.Archive{Fs: f.fs}).ReadEntry(context.Background(), en)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,7 @@ func seqList(seqs []uint64) string {
 // error is only for a failure to look at all (the folder unreadable,
 // ctx done).
 func (s *Store) Check(ctx context.Context) ([]Damage, error) {
-	l, err := s.scan()
+	l, err := s.scan(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func (s *Store) Check(ctx context.Context) ([]Damage, error) {
 		name := path.Join(packDir, packName(p))
 		m := needs[p]
 		seen := map[need]bool{}
-		err := s.readPack(p, func(h Hash, data []byte) error {
+		err := s.readPack(ctx, p, func(h Hash, data []byte) error {
 			seen[need{h, int64(len(data))}] = true
 			return nil
 		})

@@ -15,7 +15,7 @@ import (
 func checkFixture(t *testing.T) (afero.Fs, *Store, []GenerationInfo) {
 	t.Helper()
 	fsys := memArchive()
-	s := Open(fsys, WithMaxChain(2))
+	s := Open(archiveOf(fsys), WithMaxChain(2))
 	tb := newTable(21, 20)
 	for range 6 {
 		commit(t, s, tb)
@@ -152,7 +152,7 @@ func TestCheckReportsLeftoversAndCommitCleansThem(t *testing.T) {
 func TestNextGenerationDoesNotInheritDamage(t *testing.T) {
 	ctx := context.Background()
 	fsys := memArchive()
-	s := Open(fsys)
+	s := Open(archiveOf(fsys))
 	tb := newTable(61, 20)
 	commit(t, s, tb)
 	tb.churn(3)
@@ -187,7 +187,7 @@ func TestNextGenerationDoesNotInheritDamage(t *testing.T) {
 // A history whose pack folder was deleted gets it back with the next commit.
 func TestCommitRecreatesAMissingPackFolder(t *testing.T) {
 	fsys := memArchive()
-	s := Open(fsys)
+	s := Open(archiveOf(fsys))
 	tb := newTable(62, 5)
 	commit(t, s, tb)
 	if err := fsys.RemoveAll(packDir); err != nil {
@@ -201,7 +201,7 @@ func TestCommitRecreatesAMissingPackFolder(t *testing.T) {
 func TestContentsNamesWhatIsMissing(t *testing.T) {
 	ctx := context.Background()
 	fsys := memArchive()
-	s := Open(fsys)
+	s := Open(archiveOf(fsys))
 	tb := newTable(63, 4)
 	commit(t, s, tb)
 	name := path.Join(packDir, packName(1))

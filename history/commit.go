@@ -6,7 +6,7 @@ import (
 	"path"
 	"time"
 
-	"werkstatt-backup/atomicfile"
+	"werkstatt-backup/storage"
 )
 
 // ContentFunc returns the data.csv bytes of r. Commit asks only for
@@ -56,11 +56,11 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 	if err != nil {
 		return res, err
 	}
-	l, err := s.scan()
+	l, err := s.scan(ctx)
 	if err != nil {
 		return res, err
 	}
-	s.removeTemps(l)
+	s.removeTemps(ctx, l)
 	var (
 		prev  *Snapshot
 		st    chainStats
@@ -82,7 +82,7 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 		}
 	}
 	if !l.dirs {
-		if err := s.ensureDirs(); err != nil {
+		if err := s.ensureDirs(ctx); err != nil {
 			return res, err
 		}
 	}
@@ -120,11 +120,11 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 	}
 	if len(blobs) > 0 {
 		data := encodePack(blobs)
-		if err := s.writeFile(path.Join(packDir, packName(seq)), data); err != nil {
+		if err := s.writeFile(ctx, path.Join(packDir, packName(seq)), data); err != nil {
 			return res, err
 		}
 		fresh = append(fresh, path.Join(packDir, packName(seq)))
-		if err := s.syncDir(packDir); err != nil {
+		if err := s.syncDir(ctx, packDir); err != nil {
 			return res, err
 		}
 		res.NewContents, res.Bytes = len(blobs), int64(len(data))
@@ -133,18 +133,18 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 		st.deltas = s.maxChain // written in full
 	}
 	g := s.encodeNext(seq, prev, st, entries)
-	info, n, err := s.writeGen(g, nil)
+	info, n, err := s.writeGen(ctx, g, nil)
 	if err != nil {
 		return res, err
 	}
 	res.Info, res.Bytes = info, res.Bytes+n
 	s.head = nil // the newest generation is now another one
-	if s.lock != nil {
+	if s.lock {
 		var chain []string
 		if !g.full() {
 			chain = st.files
 		}
-		res.Unlocked = s.retainGeneration(info, append(fresh, info.File), chain, entries)
+		res.Unlocked = s.retainGeneration(ctx, info, append(fresh, info.File), chain, entries)
 	}
 	return res, nil
 }
@@ -176,10 +176,10 @@ func (s *Store) encodeNext(seq uint64, prev *Snapshot, st chainStats, entries []
 // writeGen writes a generation file. A new one (at == nil) is first
 // written to a temp file, whose modification time, given by the archive,
 // becomes part of its name; a rewrite keeps the name it has.
-func (s *Store) writeGen(g *genFile, at *genRef) (GenerationInfo, int64, error) {
+func (s *Store) writeGen(ctx context.Context, g *genFile, at *genRef) (GenerationInfo, int64, error) {
 	data := encodeGen(g)
 	if at != nil {
-		if err := s.writeFile(at.file, data); err != nil {
+		if err := s.writeFile(ctx, at.file, data); err != nil {
 			return GenerationInfo{}, 0, err
 		}
 		return at.info(g), int64(len(data)), nil
@@ -188,12 +188,13 @@ func (s *Store) writeGen(g *genFile, at *genRef) (GenerationInfo, int64, error) 
 		return GenerationInfo{}, 0, err
 	}
 	tmp := path.Join(genDir, fmt.Sprintf("%010d%s", g.Seq, tmpSuffix))
-	if err := atomicfile.WriteTemp(s.fs, s.caps, tmp, data, 0o644, true); err != nil {
+	if _, err := s.arch.WriteFile(ctx, tmp, data, storage.WriteOpts{Sync: true}); err != nil {
 		return GenerationInfo{}, 0, fmt.Errorf("Historie: %w", err)
 	}
-	fi, err := s.fs.Stat(tmp)
+	clean := context.WithoutCancel(ctx)
+	fi, err := s.arch.Stat(ctx, tmp)
 	if err != nil {
-		_ = s.fs.Remove(tmp)
+		_ = s.arch.Remove(clean, tmp, storage.Always)
 		return GenerationInfo{}, 0, &FileError{Path: tmp, Op: "Zeit lesen", Err: err}
 	}
 	mtime := fi.ModTime()
@@ -203,14 +204,14 @@ func (s *Store) writeGen(g *genFile, at *genRef) (GenerationInfo, int64, error) 
 	ref := genRef{seq: g.Seq, archiveTime: mtime.UTC().Truncate(time.Millisecond)}
 	ref.file = path.Join(genDir, genName(g.Seq, ref.archiveTime))
 	if err := s.fence(); err != nil {
-		_ = s.fs.Remove(tmp)
+		_ = s.arch.Remove(clean, tmp, storage.Always)
 		return GenerationInfo{}, 0, err
 	}
-	if err := s.fs.Rename(tmp, ref.file); err != nil {
-		_ = s.fs.Remove(tmp)
+	if err := s.arch.Rename(ctx, tmp, ref.file); err != nil {
+		_ = s.arch.Remove(clean, tmp, storage.Always)
 		return GenerationInfo{}, 0, fmt.Errorf("Historie: %s nach %s umbenennen: %w", tmp, ref.file, err)
 	}
-	if err := s.syncDir(genDir); err != nil {
+	if err := s.syncDir(ctx, genDir); err != nil {
 		return GenerationInfo{}, 0, err
 	}
 	return ref.info(g), int64(len(data)), nil

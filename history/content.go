@@ -6,8 +6,6 @@ import (
 	"errors"
 	"path"
 	"slices"
-
-	"werkstatt-backup/storage"
 )
 
 // ErrContentMissing is wrapped when a content a generation refers to is in
@@ -16,9 +14,9 @@ var ErrContentMissing = errors.New("Inhalt fehlt")
 
 // readPack reads pack seq and calls fn for each of its contents, each
 // verified against its SHA-256.
-func (s *Store) readPack(seq uint64, fn func(h Hash, data []byte) error) error {
+func (s *Store) readPack(ctx context.Context, seq uint64, fn func(h Hash, data []byte) error) error {
 	name := path.Join(packDir, packName(seq))
-	data, err := storage.ReadFileLimit(s.fs, s.caps, name, maxPackFile)
+	data, err := s.arch.ReadFile(ctx, name, maxPackFile)
 	if err != nil {
 		return &FileError{Path: name, Op: "lesen", Err: err}
 	}
@@ -64,7 +62,7 @@ func (s *Store) Contents(ctx context.Context, entries []Entry, fn func(e Entry, 
 		for _, e := range byPack[p] {
 			want[e.Hash] = append(want[e.Hash], e)
 		}
-		err := s.readPack(p, func(h Hash, data []byte) error {
+		err := s.readPack(ctx, p, func(h Hash, data []byte) error {
 			for _, e := range want[h] {
 				if int64(len(data)) != e.Size {
 					return stopErr{&FileError{Path: path.Join(packDir, packName(p)),
@@ -110,7 +108,7 @@ func (s *Store) ReadEntry(ctx context.Context, e Entry) ([]byte, error) {
 // Content returns the content with hash h from whichever pack holds it,
 // newest pack first, verified against h.
 func (s *Store) Content(ctx context.Context, h Hash) ([]byte, error) {
-	l, err := s.scan()
+	l, err := s.scan(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +123,7 @@ func (s *Store) Content(ctx context.Context, h Hash) ([]byte, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		err := s.readPack(p, func(got Hash, data []byte) error {
+		err := s.readPack(ctx, p, func(got Hash, data []byte) error {
 			if got == h {
 				out = slices.Clone(data)
 				return stopErr{found}

@@ -24,7 +24,7 @@ type crashFixture struct {
 func newCrashFixture(t *testing.T) *crashFixture {
 	t.Helper()
 	fx := &crashFixture{base: memArchive()}
-	s := Open(fx.base, WithMaxChain(2))
+	s := Open(archiveOf(fx.base), WithMaxChain(2))
 	tb := newTable(11, 12)
 	for range 3 {
 		commit(t, s, tb)
@@ -50,7 +50,7 @@ func (fx *crashFixture) copyOf(t *testing.T) afero.Fs {
 // damage that affects a generation.
 func intact(fsys afero.Fs, wants []map[int64][]byte, extra ...map[int64][]byte) error {
 	ctx := context.Background()
-	s := Open(fsys)
+	s := Open(archiveOf(fsys))
 	gens, err := s.List(ctx)
 	if err != nil {
 		return err
@@ -94,7 +94,7 @@ func TestCommitCrashAtEveryPoint(t *testing.T) {
 	recs, content, _ := fx.next.records()
 	want4 := fx.next.want()
 	probe := faultfs.New(archiveOf(fx.copyOf(t)))
-	if _, err := Open(probe, WithMaxChain(2)).Commit(context.Background(), recs, content); err != nil {
+	if _, err := Open(archiveOf(probe), WithMaxChain(2)).Commit(context.Background(), recs, content); err != nil {
 		t.Fatal(err)
 	}
 	n := probe.Changes()
@@ -105,20 +105,20 @@ func TestCommitCrashAtEveryPoint(t *testing.T) {
 		t.Run(fmt.Sprintf("crash after %d of %d", crash, n), func(t *testing.T) {
 			fsys := fx.copyOf(t)
 			f := faultfs.New(archiveOf(fsys)).CrashAfter(crash)
-			_, err := Open(f, WithMaxChain(2)).Commit(context.Background(), recs, content)
+			_, err := Open(archiveOf(f), WithMaxChain(2)).Commit(context.Background(), recs, content)
 			if err == nil || !f.Crashed() {
 				t.Fatalf("crash %d: err %v, crashed %v", crash, err, f.Crashed())
 			}
 			if err := intact(fsys, fx.wants); err != nil {
 				t.Fatalf("after the crash: %v", err)
 			}
-			if _, err := Open(fsys, WithMaxChain(2)).Commit(context.Background(), recs, content); err != nil {
+			if _, err := Open(archiveOf(fsys), WithMaxChain(2)).Commit(context.Background(), recs, content); err != nil {
 				t.Fatalf("rerun: %v", err)
 			}
 			if err := intact(fsys, fx.wants, want4); err != nil {
 				t.Fatalf("after the rerun: %v", err)
 			}
-			if d, _ := Open(fsys).Check(context.Background()); len(d) != 0 {
+			if d, _ := Open(archiveOf(fsys)).Check(context.Background()); len(d) != 0 {
 				t.Fatalf("rerun left %v", d)
 			}
 		})
@@ -132,7 +132,7 @@ func TestCommitFaultAtEveryStep(t *testing.T) {
 	recs, content, _ := fx.next.records()
 	want4 := fx.next.want()
 	probe := faultfs.New(archiveOf(fx.copyOf(t)))
-	if _, err := Open(probe, WithMaxChain(2)).Commit(context.Background(), recs, content); err != nil {
+	if _, err := Open(archiveOf(probe), WithMaxChain(2)).Commit(context.Background(), recs, content); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range probe.Calls() {
@@ -144,7 +144,7 @@ func TestCommitFaultAtEveryStep(t *testing.T) {
 				fault.Name = path.Join(genDir, fmt.Sprintf("%010d-*.gen", seq))
 			}
 			f := faultfs.New(archiveOf(fsys), fault)
-			res, err := Open(f, WithMaxChain(2)).Commit(context.Background(), recs, content)
+			res, err := Open(archiveOf(f), WithMaxChain(2)).Commit(context.Background(), recs, content)
 			mustFail := c.Op == faultfs.OpCreate || c.Op == faultfs.OpWrite || c.Op == faultfs.OpRename ||
 				c.Op == faultfs.OpMkdir || c.Op == faultfs.OpSync || (c.Op == faultfs.OpClose && strings.HasSuffix(c.Name, tmpSuffix)) ||
 				(c.Op == faultfs.OpStat && strings.HasSuffix(c.Name, tmpSuffix))
@@ -163,7 +163,7 @@ func TestCommitFaultAtEveryStep(t *testing.T) {
 			if err := intact(fsys, fx.wants, want4); err != nil {
 				t.Fatalf("after the fault: %v", err)
 			}
-			if _, err := Open(fsys, WithMaxChain(2)).Commit(context.Background(), recs, content); err != nil {
+			if _, err := Open(archiveOf(fsys), WithMaxChain(2)).Commit(context.Background(), recs, content); err != nil {
 				t.Fatalf("rerun: %v", err)
 			}
 			if err := intact(fsys, fx.wants, want4); err != nil {

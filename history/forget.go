@@ -37,14 +37,14 @@ func (s *Store) Forget(ctx context.Context, p Retention, dryRun bool) (ForgetRes
 	if err := p.Validate(); err != nil {
 		return res, err
 	}
-	l, err := s.scan()
+	l, err := s.scan(ctx)
 	if err != nil {
 		return res, err
 	}
 	infos := make([]GenerationInfo, 0, len(l.gens))
 	gens := make(map[uint64]*genFile, len(l.gens))
 	for _, ref := range l.gens {
-		g, err := s.readGen(ref)
+		g, err := s.readGen(ctx, ref)
 		if err != nil {
 			return res, fmt.Errorf("Historie beschädigt, forget ändert nichts (Details: verify): %w", err)
 		}
@@ -55,12 +55,12 @@ func (s *Store) Forget(ctx context.Context, p Retention, dryRun bool) (ForgetRes
 		return res, err
 	}
 	if !dryRun {
-		if s.storeNow, err = s.storeClock(); err != nil {
+		if s.storeNow, err = s.storeClock(ctx); err != nil {
 			return res, err
 		}
 		defer func() { s.storeNow = nil }()
 	}
-	frozen, err := s.keepRetained(res.Decisions, gens, &res)
+	frozen, err := s.keepRetained(ctx, res.Decisions, gens, &res)
 	if err != nil {
 		return res, err
 	}
@@ -75,7 +75,7 @@ func (s *Store) Forget(ctx context.Context, p Retention, dryRun bool) (ForgetRes
 	if dryRun {
 		return res, nil
 	}
-	s.removeTemps(l)
+	s.removeTemps(ctx, l)
 	if frozen == nil {
 		frozen = map[uint64]bool{}
 	}
@@ -95,7 +95,7 @@ func (s *Store) Forget(ctx context.Context, p Retention, dryRun bool) (ForgetRes
 		}
 	}
 	for i, g := range slices.Backward(res.Removed) {
-		if err := s.remove(g.File); err != nil {
+		if err := s.remove(ctx, g.File); err != nil {
 			if !s.lockedRefusal(err) {
 				return res, err
 			}
@@ -108,7 +108,7 @@ func (s *Store) Forget(ctx context.Context, p Retention, dryRun bool) (ForgetRes
 		}
 	}
 	if len(res.Removed) > 0 {
-		if err := s.syncDir(genDir); err != nil {
+		if err := s.syncDir(ctx, genDir); err != nil {
 			return res, err
 		}
 	}
@@ -131,7 +131,7 @@ func (s *Store) rewriteKept(ctx context.Context, l *listing, kept []GenerationIn
 			continue // retained: cannot be rewritten; keepRetained kept its chain
 		}
 		ref, _ := l.find(k.Seq)
-		g, err := s.readGen(ref)
+		g, err := s.readGen(ctx, ref)
 		if err != nil {
 			return refused, err
 		}
@@ -154,7 +154,7 @@ func (s *Store) rewriteKept(ctx context.Context, l *listing, kept []GenerationIn
 		}
 		ng := s.encodeNext(k.Seq, prev, st, snap.Entries)
 		ng.ClientTime = g.ClientTime
-		if _, _, err := s.writeGen(ng, &ref); err != nil {
+		if _, _, err := s.writeGen(ctx, ng, &ref); err != nil {
 			if !s.lockedRefusal(err) {
 				return refused, err
 			}
@@ -165,7 +165,7 @@ func (s *Store) rewriteKept(ctx context.Context, l *listing, kept []GenerationIn
 		res.Rewritten = append(res.Rewritten, k.Seq)
 	}
 	if len(res.Rewritten) > 0 {
-		return refused, s.syncDir(genDir)
+		return refused, s.syncDir(ctx, genDir)
 	}
 	return refused, nil
 }
@@ -176,7 +176,7 @@ func (s *Store) rewriteKept(ctx context.Context, l *listing, kept []GenerationIn
 // reference stays valid at every instant). If any generation cannot be
 // loaded, nothing is touched: its references are unknown.
 func (s *Store) prune(ctx context.Context, res *ForgetResult) error {
-	l, err := s.scan()
+	l, err := s.scan(ctx)
 	if err != nil {
 		return err
 	}
@@ -210,13 +210,13 @@ func (s *Store) prune(ctx context.Context, res *ForgetResult) error {
 		}
 		name := l.packs[p]
 		if used[p] == nil {
-			if _, retained, err := s.retainedNow(name); err != nil {
+			if _, retained, err := s.retainedNow(ctx, name); err != nil {
 				return err
 			} else if retained {
 				res.Retained = append(res.Retained, name)
 				continue
 			}
-			if err := s.remove(name); err != nil {
+			if err := s.remove(ctx, name); err != nil {
 				if s.lockedRefusal(err) {
 					res.Retained = append(res.Retained, name)
 					continue
@@ -229,7 +229,7 @@ func (s *Store) prune(ctx context.Context, res *ForgetResult) error {
 		}
 		var live []blob
 		total := 0
-		err := s.readPack(p, func(h Hash, data []byte) error {
+		err := s.readPack(ctx, p, func(h Hash, data []byte) error {
 			total++
 			if used[p][h] {
 				live = append(live, blob{hash: h, data: slices.Clone(data)})
@@ -242,12 +242,12 @@ func (s *Store) prune(ctx context.Context, res *ForgetResult) error {
 		if len(live) == total {
 			continue
 		}
-		if _, retained, err := s.retainedNow(name); err != nil {
+		if _, retained, err := s.retainedNow(ctx, name); err != nil {
 			return err
 		} else if retained {
 			continue // repacked once the lock ends
 		}
-		if err := s.writeFile(name, encodePack(live)); err != nil {
+		if err := s.writeFile(ctx, name, encodePack(live)); err != nil {
 			if s.lockedRefusal(err) {
 				continue
 			}
@@ -257,7 +257,7 @@ func (s *Store) prune(ctx context.Context, res *ForgetResult) error {
 		changed = true
 	}
 	if changed {
-		return s.syncDir(packDir)
+		return s.syncDir(ctx, packDir)
 	}
 	return nil
 }

@@ -25,7 +25,7 @@ func (s *Store) load(ctx context.Context, l *listing, ref genRef) (*Snapshot, ch
 		if err := ctx.Err(); err != nil {
 			return nil, chainStats{}, err
 		}
-		g, err := pf.get(cur)
+		g, err := pf.get(ctx, cur)
 		if err != nil {
 			return nil, chainStats{}, err
 		}
@@ -74,7 +74,7 @@ type prefetcher struct {
 	got map[uint64]readResult
 }
 
-func (p *prefetcher) get(ref genRef) (*genFile, error) {
+func (p *prefetcher) get(ctx context.Context, ref genRef) (*genFile, error) {
 	if r, ok := p.got[ref.seq]; ok {
 		return r.g, r.err
 	}
@@ -88,7 +88,7 @@ func (p *prefetcher) get(ref genRef) (*genFile, error) {
 			continue
 		}
 		wg.Go(func() {
-			g, err := p.s.readGen(r)
+			g, err := p.s.readGen(ctx, r)
 			results[i] = readResult{g, err}
 		})
 	}

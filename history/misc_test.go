@@ -12,7 +12,7 @@ import (
 
 func TestVersionsOfOneOrder(t *testing.T) {
 	ctx := context.Background()
-	s := Open(memArchive())
+	s := Open(archiveOf(memArchive()))
 	tb := newTable(31, 5)
 	nr := tb.rows[3].nr
 	commit(t, s, tb) // 1: first version
@@ -52,7 +52,7 @@ func TestVersionsOfOneOrder(t *testing.T) {
 }
 
 func TestMassChange(t *testing.T) {
-	s := Open(memArchive())
+	s := Open(archiveOf(memArchive()))
 	tb := newTable(32, 100)
 	recs, _, _ := tb.records()
 	if head, err := s.Head(context.Background()); head != nil || err != nil {

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"werkstatt-backup/atomicfile"
 	"werkstatt-backup/storage"
 )
 
@@ -25,12 +24,13 @@ import (
 // so that a pack every generation uses is retained again about every
 // half period, not on every run.
 
-// WithObjectLock makes the history retain what it writes with lock for
-// period (see above). A nil lock or a period ≤ 0 changes nothing.
-func WithObjectLock(lock *storage.ObjectLock, period time.Duration) Option {
+// WithObjectLock makes the history retain what it writes for period
+// (see above) when the archive can retain files (Archive.Retains). A
+// period ≤ 0 changes nothing.
+func WithObjectLock(period time.Duration) Option {
 	return func(s *Store) {
-		if lock != nil && period > 0 {
-			s.lock, s.lockPeriod = lock, period
+		if period > 0 {
+			s.lockPeriod = period
 		}
 	}
 }
@@ -60,7 +60,7 @@ func (s *Store) lockUntil(archiveTime time.Time) time.Time {
 // and extends every file it needs (its packs, its delta chain) that is
 // retained for less: to the lock end plus half a period. fresh are the
 // files this commit wrote, retained to the lock end exactly.
-func (s *Store) retainGeneration(info GenerationInfo, fresh, chain []string, entries []Entry) error {
+func (s *Store) retainGeneration(ctx context.Context, info GenerationInfo, fresh, chain []string, entries []Entry) error {
 	until := s.lockUntil(info.ArchiveTime)
 	var older []string
 	for _, name := range neededFiles(chain, entries) {
@@ -71,18 +71,18 @@ func (s *Store) retainGeneration(info GenerationInfo, fresh, chain []string, ent
 	errs := make([]error, len(fresh)+len(older))
 	inParallel(len(fresh)+len(older), func(i int) {
 		if i < len(fresh) {
-			if err := s.lock.Retain(fresh[i], until); err != nil {
+			if err := s.arch.Retain(ctx, fresh[i], until); err != nil {
 				errs[i] = &FileError{Path: fresh[i], Op: "sperren", Err: err}
 			}
 			return
 		}
 		name := older[i-len(fresh)]
-		cur, err := s.lock.RetainedUntil(name)
+		cur, err := s.arch.RetainedUntil(ctx, name)
 		switch {
 		case err != nil:
 			errs[i] = &FileError{Path: name, Op: "Sperre lesen", Err: err}
 		case cur.Before(until):
-			if err := s.lock.Retain(name, until.Add(s.lockPeriod/2)); err != nil {
+			if err := s.arch.Retain(ctx, name, until.Add(s.lockPeriod/2)); err != nil {
 				errs[i] = &FileError{Path: name, Op: "Sperre verlängern", Err: err}
 			}
 		}
@@ -134,11 +134,11 @@ func neededFiles(chain []string, entries []Entry) []string {
 // delete marker or a newer version, where no restore finds it. So
 // forget must decide before touching a file, and a client clock ahead of
 // the store's must not make it think a lock has ended.
-func (s *Store) retainedNow(name string) (time.Time, bool, error) {
-	if s.lock == nil {
+func (s *Store) retainedNow(ctx context.Context, name string) (time.Time, bool, error) {
+	if !s.lock {
 		return time.Time{}, false, nil
 	}
-	until, err := s.lock.RetainedUntil(name)
+	until, err := s.arch.RetainedUntil(ctx, name)
 	if err != nil {
 		return time.Time{}, false, &FileError{Path: name, Op: "Sperre lesen", Err: err}
 	}
@@ -160,19 +160,19 @@ var clockProbe = path.Join(genDir, "uhr"+tmpSuffix)
 // gave it. The store's "now" is at least that time plus what the
 // client's monotonic clock has counted since, which is what the returned
 // function says. Without Object Lock it returns nil.
-func (s *Store) storeClock() (func() time.Time, error) {
-	if s.lock == nil {
+func (s *Store) storeClock(ctx context.Context) (func() time.Time, error) {
+	if !s.lock {
 		return nil, nil
 	}
 	if err := s.fence(); err != nil {
 		return nil, err
 	}
-	if err := atomicfile.WriteTemp(s.fs, s.caps, clockProbe, []byte("uhr\n"), 0o644, false); err != nil {
+	if _, err := s.arch.WriteFile(ctx, clockProbe, []byte("uhr\n"), storage.WriteOpts{}); err != nil {
 		return nil, &FileError{Path: clockProbe, Op: "schreiben (Uhr des Speichers)", Err: err}
 	}
-	fi, err := s.fs.Stat(clockProbe)
+	fi, err := s.arch.Stat(ctx, clockProbe)
 	read := time.Now()
-	_ = s.fs.Remove(clockProbe)
+	_ = s.arch.Remove(context.WithoutCancel(ctx), clockProbe, storage.Always)
 	if err != nil {
 		return nil, &FileError{Path: clockProbe, Op: "Zeit lesen", Err: err}
 	}
@@ -186,7 +186,7 @@ func (s *Store) storeClock() (func() time.Time, error) {
 // lockedRefusal reports whether err is the store refusing to delete or
 // overwrite a retained file.
 func (s *Store) lockedRefusal(err error) bool {
-	return s.lock != nil && errors.Is(err, iofs.ErrPermission)
+	return s.lock && errors.Is(err, iofs.ErrPermission)
 }
 
 // ShortLock is a history file whose retention ends before its
@@ -211,8 +211,8 @@ func (l ShortLock) String() string {
 // every generation of the delta chain of a kept generation that is
 // retained, since that one cannot be rewritten against another
 // predecessor. It returns the kept generations that are retained.
-func (s *Store) keepRetained(decisions []Decision, gens map[uint64]*genFile, res *ForgetResult) (map[uint64]bool, error) {
-	if s.lock == nil {
+func (s *Store) keepRetained(ctx context.Context, decisions []Decision, gens map[uint64]*genFile, res *ForgetResult) (map[uint64]bool, error) {
+	if !s.lock {
 		return nil, nil
 	}
 	type answer struct {
@@ -223,7 +223,7 @@ func (s *Store) keepRetained(decisions []Decision, gens map[uint64]*genFile, res
 	answers := make([]answer, len(decisions))
 	inParallel(len(decisions), func(i int) {
 		a := &answers[i]
-		a.until, a.retained, a.err = s.retainedNow(decisions[i].Info.File)
+		a.until, a.retained, a.err = s.retainedNow(ctx, decisions[i].Info.File)
 	})
 	frozen := map[uint64]bool{}
 	for i := range decisions {
@@ -298,10 +298,10 @@ type LockStatus struct {
 // needs; nil without Object Lock. A generation that cannot be loaded is
 // left out (Check names it).
 func (s *Store) CheckLock(ctx context.Context) (*LockStatus, error) {
-	if s.lock == nil {
+	if !s.lock {
 		return nil, nil
 	}
-	l, err := s.scan()
+	l, err := s.scan(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -348,7 +348,7 @@ func (s *Store) CheckLock(ctx context.Context) (*LockStatus, error) {
 	errs := make([]error, len(names))
 	inParallel(len(names), func(i int) {
 		if ctx.Err() == nil {
-			untils[i], errs[i] = s.lock.RetainedUntil(names[i])
+			untils[i], errs[i] = s.arch.RetainedUntil(ctx, names[i])
 		}
 	})
 	if err := ctx.Err(); err != nil {
@@ -367,7 +367,7 @@ func (s *Store) CheckLock(ctx context.Context) (*LockStatus, error) {
 	for i, f := range headFiles {
 		u, ok := until[f]
 		if !ok {
-			if u, err = s.lock.RetainedUntil(f); err != nil {
+			if u, err = s.arch.RetainedUntil(ctx, f); err != nil {
 				return nil, &FileError{Path: f, Op: "Sperre lesen", Err: err}
 			}
 		}

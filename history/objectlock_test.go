@@ -23,7 +23,7 @@ func lockedHistory(t *testing.T, lock bool) (*Store, *fakeClock, *objtest.Store)
 	clock := newClock("2026-10-01T02:00:00Z")
 	bucket := objtest.New(clock.Now)
 	a := bucket.Archive(lock)
-	s := Open(a.Fs, WithCaps(a.Caps), WithClock(clock.Now), WithMaxChain(4), WithObjectLock(a.Caps.ObjectLock, testLock))
+	s := Open(a, WithClock(clock.Now), WithMaxChain(4), WithObjectLock(testLock))
 	return s, clock, bucket
 }
 
@@ -221,12 +221,12 @@ func TestCheckLockFindsShortRetention(t *testing.T) {
 	ctx := context.Background()
 	clock := newClock("2026-10-01T02:00:00Z")
 	bucket := objtest.New(clock.Now)
-	plain := Open(bucket.Archive(false).Fs, WithCaps(bucket.Archive(false).Caps), WithClock(clock.Now))
+	plain := Open(bucket.Archive(false), WithClock(clock.Now))
 	tb := newTable(3, 10)
 	commit(t, plain, tb) // written before the bucket had Object Lock
 	clock.Add(time.Hour)
 	a := bucket.Archive(true)
-	s := Open(a.Fs, WithCaps(a.Caps), WithClock(clock.Now), WithMaxChain(0), WithObjectLock(a.Caps.ObjectLock, testLock))
+	s := Open(a, WithClock(clock.Now), WithMaxChain(0), WithObjectLock(testLock))
 	st, err := s.CheckLock(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -258,7 +258,7 @@ func TestForgetKeepsTheChainOfARetainedDelta(t *testing.T) {
 	ctx := context.Background()
 	clock := newClock("2026-10-01T02:00:00Z")
 	bucket := objtest.New(clock.Now)
-	plain := Open(bucket.Archive(false).Fs, WithCaps(bucket.Archive(false).Caps), WithClock(clock.Now), WithMaxChain(4))
+	plain := Open(bucket.Archive(false), WithClock(clock.Now), WithMaxChain(4))
 	tb := newTable(4, 20)
 	wants := map[uint64]map[int64][]byte{}
 	var head GenerationInfo
@@ -276,7 +276,7 @@ func TestForgetKeepsTheChainOfARetainedDelta(t *testing.T) {
 	}
 	a := bucket.Archive(true)
 	late := newClock(clock.Now().Add(2 * testLock).Format(time.RFC3339)) // thinks the lock has ended
-	s := Open(a.Fs, WithCaps(a.Caps), WithClock(late.Now), WithMaxChain(4), WithObjectLock(a.Caps.ObjectLock, testLock))
+	s := Open(a, WithClock(late.Now), WithMaxChain(4), WithObjectLock(testLock))
 	res, err := s.Forget(ctx, Retention{Last: 1}, false)
 	if err != nil {
 		t.Fatalf("forget: %v", err)

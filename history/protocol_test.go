@@ -35,7 +35,7 @@ func TestCommitDurabilityOrder(t *testing.T) {
 	fx := newCrashFixture(t)
 	recs, content, _ := fx.next.records()
 	f := faultfs.New(archiveOf(fx.copyOf(t)))
-	if _, err := Open(f, WithMaxChain(2)).Commit(context.Background(), recs, content); err != nil {
+	if _, err := Open(archiveOf(f), WithMaxChain(2)).Commit(context.Background(), recs, content); err != nil {
 		t.Fatal(err)
 	}
 	c := f.Calls()
@@ -70,7 +70,7 @@ func TestForgetDurabilityOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := faultfs.New(archiveOf(fsys))
-	res, err := Open(f).Forget(context.Background(), p, false)
+	res, err := Open(archiveOf(f)).Forget(context.Background(), p, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,12 +114,12 @@ func TestForgetDurabilityOrder(t *testing.T) {
 func TestFenceStopsEveryWrite(t *testing.T) {
 	fsys := memArchive()
 	tb := newTable(51, 10)
-	commit(t, Open(fsys), tb)
+	commit(t, Open(archiveOf(fsys)), tb)
 	before, _ := historyFiles(t, fsys)
 	lost := errors.New("Lock verloren")
 	tb.churn(3)
 	recs, content, _ := tb.records()
-	s := Open(fsys, WithFence(func() error { return lost }))
+	s := Open(archiveOf(fsys), WithFence(func() error { return lost }))
 	if _, err := s.Commit(context.Background(), recs, content); !errors.Is(err, lost) {
 		t.Fatalf("Commit: %v", err)
 	}
@@ -145,7 +145,7 @@ func (z zeroTimeFs) Stat(name string) (os.FileInfo, error) {
 
 func TestArchiveWithoutModificationTimes(t *testing.T) {
 	clock := newClock("2026-11-01T02:00:00Z")
-	s := Open(zeroTimeFs{memArchive()}, WithClock(clock.Now))
+	s := Open(archiveOf(zeroTimeFs{memArchive()}), WithClock(clock.Now))
 	res := commit(t, s, newTable(71, 3))
 	if !res.Info.ArchiveTime.Equal(clock.Now()) {
 		t.Fatalf("archive time %v, want the client's %v", res.Info.ArchiveTime, clock.Now())

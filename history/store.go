@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/afero"
-
 	"werkstatt-backup/storage"
 )
 
@@ -19,8 +17,7 @@ import (
 // must run under the archive lock (lock.AcquireLock), like every other write
 // to the archive; List, Load, At, Content, Versions and Check only read.
 type Store struct {
-	fs       afero.Fs
-	caps     storage.Capabilities
+	arch     *storage.Archive
 	now      func() time.Time
 	fence    func() error
 	maxChain int
@@ -28,16 +25,13 @@ type Store struct {
 	// takes instead of loading it again when it is still the newest (the
 	// same file): export asks Head for the mass-change guard first.
 	head *loadedHead
-	// lock retains what the history writes for lockPeriod (objectlock.go);
-	// nil: the store has no Object Lock.
-	lock       *storage.ObjectLock
+	// lock: the history retains what it writes for lockPeriod
+	// (objectlock.go); false: the store has no Object Lock.
+	lock       bool
 	lockPeriod time.Duration
 	// storeNow is the store's clock while forget runs on a store with
 	// Object Lock (storeClock), nil otherwise.
 	storeNow func() time.Time
-	// dirSyncer makes a folder's entries durable (WithSyncDir); nil: open
-	// the folder and sync it.
-	dirSyncer func(dir string) error
 }
 
 type loadedHead struct {
@@ -58,10 +52,6 @@ func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = no
 // error is returned.
 func WithFence(fence func() error) Option { return func(s *Store) { s.fence = fence } }
 
-// WithCaps sets what the archive's backend declares (default: nothing
-// beyond afero): its fast paths and whether its writes are atomic.
-func WithCaps(c storage.Capabilities) Option { return func(s *Store) { s.caps = c } }
-
 // WithMaxChain sets after how many deltas a full generation is written
 // (default DefaultMaxChain).
 func WithMaxChain(n int) Option { return func(s *Store) { s.maxChain = max(n, 0) } }
@@ -70,14 +60,14 @@ func WithMaxChain(n int) Option { return func(s *Store) { s.maxChain = max(n, 0)
 // the files read to load the newest generation (see doc.go).
 const DefaultMaxChain = 128
 
-// Open returns the history of the archive fsys (slash-separated paths
-// relative to its root). It reads nothing yet; an archive without a
-// history has no generations.
-func Open(fsys afero.Fs, opts ...Option) *Store {
-	s := &Store{fs: fsys, now: time.Now, fence: func() error { return nil }, maxChain: DefaultMaxChain}
+// Open returns the history of the archive arch. It reads nothing yet; an
+// archive without a history has no generations.
+func Open(arch *storage.Archive, opts ...Option) *Store {
+	s := &Store{arch: arch, now: time.Now, fence: func() error { return nil }, maxChain: DefaultMaxChain}
 	for _, o := range opts {
 		o(s)
 	}
+	s.lock = s.lockPeriod > 0 && arch.Retains()
 	return s
 }
 
@@ -128,9 +118,9 @@ type listing struct {
 }
 
 // scan lists gen/ and pack/. A missing history is an empty listing.
-func (s *Store) scan() (*listing, error) {
+func (s *Store) scan(ctx context.Context) (*listing, error) {
 	l := &listing{packs: map[uint64]string{}}
-	gens, genOK, err := readDir(s.fs, s.caps, genDir)
+	gens, genOK, err := s.readDir(ctx, genDir)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +140,7 @@ func (s *Store) scan() (*listing, error) {
 			l.gens = append(l.gens, genRef{seq: seq, archiveTime: t, file: p})
 		}
 	}
-	packs, packOK, err := readDir(s.fs, s.caps, packDir)
+	packs, packOK, err := s.readDir(ctx, packDir)
 	if err != nil {
 		return nil, err
 	}
@@ -171,8 +161,8 @@ func (s *Store) scan() (*listing, error) {
 }
 
 // readDir lists dir sorted by name; a missing dir is empty (exists false).
-func readDir(fsys afero.Fs, caps storage.Capabilities, dir string) (fis []os.FileInfo, exists bool, err error) {
-	fis, err = storage.ReadDir(fsys, caps, dir)
+func (s *Store) readDir(ctx context.Context, dir string) (fis []os.FileInfo, exists bool, err error) {
+	fis, err = s.arch.ReadDir(ctx, dir)
 	if errors.Is(err, iofs.ErrNotExist) {
 		return nil, false, nil
 	}
@@ -229,8 +219,8 @@ const (
 
 // readGen reads and decodes one generation file and checks that it is the
 // generation its name says.
-func (s *Store) readGen(ref genRef) (*genFile, error) {
-	data, err := storage.ReadFileLimit(s.fs, s.caps, ref.file, maxGenFile)
+func (s *Store) readGen(ctx context.Context, ref genRef) (*genFile, error) {
+	data, err := s.arch.ReadFile(ctx, ref.file, maxGenFile)
 	if err != nil {
 		return nil, &FileError{Path: ref.file, Op: "lesen", Err: err}
 	}
@@ -259,7 +249,7 @@ func (ref genRef) info(g *genFile) GenerationInfo {
 // A generation file that cannot be read is left out and named in the
 // error, which then comes with the generations that could be read.
 func (s *Store) List(ctx context.Context) ([]GenerationInfo, error) {
-	l, err := s.scan()
+	l, err := s.scan(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +259,7 @@ func (s *Store) List(ctx context.Context) ([]GenerationInfo, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		g, err := s.readGen(ref)
+		g, err := s.readGen(ctx, ref)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -284,7 +274,7 @@ var ErrNotFound = errors.New("keine solche Generation")
 
 // Load returns generation seq with all its entries.
 func (s *Store) Load(ctx context.Context, seq uint64) (*Snapshot, error) {
-	l, err := s.scan()
+	l, err := s.scan(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +289,7 @@ func (s *Store) Load(ctx context.Context, seq uint64) (*Snapshot, error) {
 // Head returns the newest generation, or nil without an error when the
 // archive has none yet (what CompareTo needs before an export).
 func (s *Store) Head(ctx context.Context) (*Snapshot, error) {
-	l, err := s.scan()
+	l, err := s.scan(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -317,7 +307,7 @@ func (s *Store) Head(ctx context.Context) (*Snapshot, error) {
 // At returns the last generation (by sequence) whose archive time is at or
 // before t: the state restore --at t rebuilds.
 func (s *Store) At(ctx context.Context, t time.Time) (*Snapshot, error) {
-	l, err := s.scan()
+	l, err := s.scan(ctx)
 	if err != nil {
 		return nil, err
 	}

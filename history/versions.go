@@ -36,7 +36,7 @@ func (s *Store) Versions(ctx context.Context, sel Selector) ([]Version, error) {
 	if sel.AuftragNr == "" && sel.RecordID <= 0 {
 		return nil, fmt.Errorf("Historie: weder record_id noch auftrag_nr angegeben")
 	}
-	l, err := s.scan()
+	l, err := s.scan(ctx)
 	if err != nil {
 		return nil, err
 	}

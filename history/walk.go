@@ -17,7 +17,7 @@ func (s *Store) walk(ctx context.Context, l *listing, fn func(ref genRef, g *gen
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		g, err := s.readGen(ref)
+		g, err := s.readGen(ctx, ref)
 		var entries []Entry
 		switch {
 		case err != nil:

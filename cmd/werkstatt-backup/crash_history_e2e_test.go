@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"werkstatt-backup/history"
+	"werkstatt-backup/storage"
 )
 
 // crashCheckHistory checks, after a killed run, that every generation the
@@ -22,7 +23,7 @@ import (
 // It returns the generations there now.
 func crashCheckHistory(t *testing.T, round int, archive string, before []uint64) []uint64 {
 	t.Helper()
-	hs := history.Open(afero.NewBasePathFs(afero.NewOsFs(), archive))
+	hs := history.Open(&storage.Archive{Fs: afero.NewBasePathFs(afero.NewOsFs(), archive)})
 	damage, err := hs.Check(context.Background())
 	if err != nil {
 		t.Fatalf("round %d: history check: %v", round, err)
@@ -59,7 +60,7 @@ func TestKilledForgetKeepsGenerations(t *testing.T) {
 	env := []string{"ARCHIV_MASS_CHANGE=0"}
 	args := []string{"--archiv", archive, "--db", db}
 	rng := rand.New(rand.NewPCG(crashSeed, 7))
-	hs := history.Open(afero.NewBasePathFs(afero.NewOsFs(), archive))
+	hs := history.Open(&storage.Archive{Fs: afero.NewBasePathFs(afero.NewOsFs(), archive)})
 	ctx := context.Background()
 	const rounds = 12
 	kills := 0
@@ -157,7 +158,7 @@ func TestKilledExportKeepsGenerations(t *testing.T) {
 		gens = crashCheckHistory(t, round, archive, gens)
 		wbEnv(t, dir, env, export...).expect(t, 0)
 		gens = crashCheckHistory(t, round, archive, gens)
-		snap, err := history.Open(afero.NewBasePathFs(afero.NewOsFs(), archive)).Head(context.Background())
+		snap, err := history.Open(&storage.Archive{Fs: afero.NewBasePathFs(afero.NewOsFs(), archive)}).Head(context.Background())
 		if err != nil || snap == nil || len(snap.Entries) != 40 {
 			t.Fatalf("round %d: newest generation after the next export: %v", round, err)
 		}

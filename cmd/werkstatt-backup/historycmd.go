@@ -83,7 +83,7 @@ Archiv, am Ende eine Zeile je Standort; der Exit-Code ist der des schlechtesten.
 				return err
 			}
 			defer s.done()
-			hs := history.Open(s.arch.Fs, history.WithCaps(s.arch.Caps))
+			hs := history.Open(s.arch)
 			if byOrder {
 				return a.orderHistory(cmd.Context(), hs, s.loc.String(), nr)
 			}
@@ -272,7 +272,7 @@ func (a *app) historyAllSites(cmd *cobra.Command, ld *config.Loader, byOrder boo
 		}
 		defer s.done()
 		archives[i] = s.loc.String()
-		hs := history.Open(s.arch.Fs, history.WithCaps(s.arch.Caps))
+		hs := history.Open(s.arch)
 		show := !a.jsonOut && !a.quiet
 		prefix := "[" + site + "] "
 		if byOrder {
