@@ -60,25 +60,37 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 	if err != nil {
 		return res, err
 	}
+	hd, hasHead, err := s.readHead(ctx)
+	if err != nil && !s.newHistory {
+		return res, err
+	}
 	s.removeTemps(ctx, l)
 	var (
 		prev  *Snapshot
 		st    chainStats
-		seq   uint64 = 1
-		known        = map[Hash]uint64{}
+		known = map[Hash]uint64{}
+		link  genRef // the generation the new one follows
 	)
-	if head, ok := l.head(); ok {
-		seq = head.seq + 1
-		if c := s.head; c != nil && c.ref == head && !repair {
+	// Sequence numbers are never used twice: the next one follows the
+	// highest any file or the head marker ever showed.
+	seq := max(l.maxSeq, hd.Max) + 1
+	if href, ok := l.head(); ok {
+		link = href
+		if c := s.head; c != nil && c.ref == href && !repair {
 			prev, st = c.snap, c.st
 		} else {
-			prev, st, err = s.load(ctx, l, head)
+			prev, st, err = s.load(ctx, l, href)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return res, ctx.Err()
 			}
 			res.PrevDamaged, prev = err, nil
+		}
+	}
+	if hasHead && !s.newHistory {
+		if err := s.checkHeadMarker(hd, l, prev); err != nil {
+			return res, err
 		}
 	}
 	if !l.dirs {
@@ -118,12 +130,15 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 		}
 		entries[i] = Entry{Record: r, Pack: p}
 	}
+	var packFile string
 	if len(blobs) > 0 {
-		data := encodePack(blobs)
-		if err := s.writeFile(ctx, path.Join(packDir, packName(seq)), data); err != nil {
+		id := newFileID()
+		packFile = path.Join(packDir, packName(seq, id))
+		data := encodePack(seq, id, blobs)
+		if err := s.writeNew(ctx, packFile, data); err != nil {
 			return res, err
 		}
-		fresh = append(fresh, path.Join(packDir, packName(seq)))
+		fresh = append(fresh, packFile)
 		if err := s.syncDir(ctx, packDir); err != nil {
 			return res, err
 		}
@@ -133,20 +148,82 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 		st.deltas = s.maxChain // written in full
 	}
 	g := s.encodeNext(seq, prev, st, entries)
-	info, n, err := s.writeGen(ctx, g, nil)
+	if prev == nil && link.seq != 0 {
+		g.Prev = link.seq // damaged: the chain still names it
+	}
+	at, err := s.archiveTime(ctx, packFile, g.ClientTime)
+	if err != nil {
+		return res, err
+	}
+	g.Archive = at
+	info, n, err := s.writeGen(ctx, g, false)
 	if err != nil {
 		return res, err
 	}
 	res.Info, res.Bytes = info, res.Bytes+n
 	s.head = nil // the newest generation is now another one
+	if err := s.writeHead(ctx, head{Seq: seq, ID: g.Origin, Hash: identOf(g, g.Archive, g.Digest), Max: seq}); err != nil {
+		return res, err
+	}
 	if s.lock {
 		var chain []string
 		if !g.full() {
 			chain = st.files
 		}
-		res.Unlocked = s.retainGeneration(ctx, info, append(fresh, info.File), chain, entries)
+		res.Unlocked = s.retainGeneration(ctx, info, append(fresh, info.File), chain, l, entries)
 	}
 	return res, nil
+}
+
+// checkHeadMarker compares the head marker with the newest generation:
+// the generation it names must be there and be the one it names (prev:
+// the newest generation, nil if it could not be loaded). A marker behind
+// the newest generation is a run stopped between the two writes.
+func (s *Store) checkHeadMarker(hd head, l *listing, prev *Snapshot) error {
+	newest := uint64(0)
+	if href, ok := l.head(); ok {
+		newest = href.seq
+	}
+	switch {
+	case hd.Seq == 0 || hd.Seq < newest:
+		return nil
+	case hd.Seq > newest:
+		reason := "verschwunden oder gekürzt"
+		if _, ok := l.find(hd.Seq); !ok && newest == 0 {
+			reason = "verschwunden"
+		}
+		return &LostError{Head: hd.Seq, Newest: newest, Reason: reason}
+	case prev != nil && prev.ident != hd.Hash:
+		return &LostError{Head: hd.Seq, Newest: newest, Reason: "die vorhandene Generation ist eine andere"}
+	}
+	return nil
+}
+
+// archiveTime is the time the archive gives a file written now: the
+// modification time of the pack just written, or of a small probe file
+// (removed again); the client's clock where the store has no times.
+// Milliseconds are kept.
+func (s *Store) archiveTime(ctx context.Context, written string, client time.Time) (time.Time, error) {
+	name := written
+	if name == "" {
+		name = path.Join(genDir, "uhr-"+newFileID().String()+tmpSuffix)
+		if err := s.fence(); err != nil {
+			return time.Time{}, err
+		}
+		if _, err := s.arch.WriteFile(ctx, name, []byte("uhr\n"), storage.WriteOpts{Cond: storage.IfAbsent()}); err != nil {
+			return time.Time{}, &FileError{Path: name, Op: "schreiben (Uhr des Archivs)", Err: err}
+		}
+		defer func() { _ = s.arch.Remove(context.WithoutCancel(ctx), name, storage.Always) }()
+	}
+	fi, err := s.arch.Stat(ctx, name)
+	if err != nil {
+		return time.Time{}, &FileError{Path: name, Op: "Zeit lesen", Err: err}
+	}
+	t := fi.ModTime()
+	if t.Year() < 2000 { // a backend without modification times
+		t = client
+	}
+	return t.UTC().Truncate(time.Millisecond), nil
 }
 
 // encodeNext builds generation seq holding entries, as a delta against
@@ -155,11 +232,11 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 // full one would (then loading reads at most about twice a full
 // generation, and the history stores at most about twice the deltas).
 func (s *Store) encodeNext(seq uint64, prev *Snapshot, st chainStats, entries []Entry) *genFile {
-	g := &genFile{Seq: seq, ClientTime: s.now(), Records: len(entries)}
+	g := &genFile{Seq: seq, ClientTime: s.now(), Records: len(entries), Digest: entryDigest(entries)}
 	var d diffStats
 	if prev != nil {
 		d = diff(prev.Entries, entries)
-		g.Prev = prev.Info.Seq
+		g.Prev, g.PrevHash = prev.Info.Seq, prev.ident
 	} else {
 		d = diffStats{added: len(entries)}
 	}
@@ -173,43 +250,20 @@ func (s *Store) encodeNext(seq uint64, prev *Snapshot, st chainStats, entries []
 	return g
 }
 
-// writeGen writes a generation file. A new one (at == nil) is first
-// written to a temp file, whose modification time, given by the archive,
-// becomes part of its name; a rewrite keeps the name it has.
-func (s *Store) writeGen(ctx context.Context, g *genFile, at *genRef) (GenerationInfo, int64, error) {
+// writeGen writes generation g (g.Archive set) as a new file, created
+// only if absent: a new generation, or (g.Origin already set) a forget's
+// rewrite of one, under a new id. It fills in ID, Origin and Digest.
+func (s *Store) writeGen(ctx context.Context, g *genFile, rewrite bool) (GenerationInfo, int64, error) {
+	g.V2 = true
+	g.ID = newFileID()
+	if !rewrite {
+		g.Origin = g.ID
+	}
+	ref := genRef{seq: g.Seq, archiveTime: g.Archive, id: g.ID}
+	ref.file = path.Join(genDir, genName(g.Seq, g.Archive, g.ID))
 	data := encodeGen(g)
-	if at != nil {
-		if err := s.writeFile(ctx, at.file, data); err != nil {
-			return GenerationInfo{}, 0, err
-		}
-		return at.info(g), int64(len(data)), nil
-	}
-	if err := s.fence(); err != nil {
+	if err := s.writeNew(ctx, ref.file, data); err != nil {
 		return GenerationInfo{}, 0, err
-	}
-	tmp := path.Join(genDir, fmt.Sprintf("%010d%s", g.Seq, tmpSuffix))
-	if _, err := s.arch.WriteFile(ctx, tmp, data, storage.WriteOpts{Sync: true}); err != nil {
-		return GenerationInfo{}, 0, fmt.Errorf("Historie: %w", err)
-	}
-	clean := context.WithoutCancel(ctx)
-	fi, err := s.arch.Stat(ctx, tmp)
-	if err != nil {
-		_ = s.arch.Remove(clean, tmp, storage.Always)
-		return GenerationInfo{}, 0, &FileError{Path: tmp, Op: "Zeit lesen", Err: err}
-	}
-	mtime := fi.ModTime()
-	if mtime.Year() < 2000 { // a backend without modification times
-		mtime = g.ClientTime
-	}
-	ref := genRef{seq: g.Seq, archiveTime: mtime.UTC().Truncate(time.Millisecond)}
-	ref.file = path.Join(genDir, genName(g.Seq, ref.archiveTime))
-	if err := s.fence(); err != nil {
-		_ = s.arch.Remove(clean, tmp, storage.Always)
-		return GenerationInfo{}, 0, err
-	}
-	if err := s.arch.Rename(ctx, tmp, ref.file); err != nil {
-		_ = s.arch.Remove(clean, tmp, storage.Always)
-		return GenerationInfo{}, 0, fmt.Errorf("Historie: %s nach %s umbenennen: %w", tmp, ref.file, err)
 	}
 	if err := s.syncDir(ctx, genDir); err != nil {
 		return GenerationInfo{}, 0, err

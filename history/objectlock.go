@@ -60,10 +60,10 @@ func (s *Store) lockUntil(archiveTime time.Time) time.Time {
 // and extends every file it needs (its packs, its delta chain) that is
 // retained for less: to the lock end plus half a period. fresh are the
 // files this commit wrote, retained to the lock end exactly.
-func (s *Store) retainGeneration(ctx context.Context, info GenerationInfo, fresh, chain []string, entries []Entry) error {
+func (s *Store) retainGeneration(ctx context.Context, info GenerationInfo, fresh, chain []string, l *listing, entries []Entry) error {
 	until := s.lockUntil(info.ArchiveTime)
 	var older []string
-	for _, name := range neededFiles(chain, entries) {
+	for _, name := range neededFiles(chain, l, entries) {
 		if !slices.Contains(fresh, name) {
 			older = append(older, name)
 		}
@@ -114,13 +114,15 @@ func inParallel(n int, fn func(i int)) {
 
 // neededFiles are the files a generation needs besides its own: its
 // delta chain and the packs of its entries, sorted.
-func neededFiles(chain []string, entries []Entry) []string {
+func neededFiles(chain []string, l *listing, entries []Entry) []string {
 	seen := map[uint64]bool{}
 	out := slices.Clone(chain)
 	for _, e := range entries {
 		if !seen[e.Pack] {
 			seen[e.Pack] = true
-			out = append(out, path.Join(packDir, packName(e.Pack)))
+			for _, p := range l.packs[e.Pack] {
+				out = append(out, p.file)
+			}
 		}
 	}
 	slices.Sort(out)
@@ -253,6 +255,15 @@ func keepChains(decisions []Decision, gens map[uint64]*genFile, frozen map[uint6
 		bySeq[d.Info.Seq] = i
 	}
 	for _, seq := range slices.Sorted(maps.Keys(frozen)) {
+		// Its link names the generation before it: that one stays too,
+		// or the chain would show a gap.
+		if g := gens[seq]; g != nil && g.V2 && g.Prev != 0 {
+			if i, ok := bySeq[g.Prev]; ok && !decisions[i].Keep {
+				decisions[i].Keep = true
+				decisions[i].Reasons = append(decisions[i].Reasons, fmt.Sprintf("Vorgänger der gesperrten Generation %d", seq))
+				res.Retained = append(res.Retained, decisions[i].Info.File)
+			}
+		}
 		for g := gens[seq]; g != nil && !g.full(); g = gens[g.Parent] {
 			i, ok := bySeq[g.Parent]
 			if !ok {
@@ -310,7 +321,7 @@ func (s *Store) CheckLock(ctx context.Context) (*LockStatus, error) {
 	parents := map[uint64]uint64{} // delta → parent
 	var headFiles []string
 	now := s.now()
-	err = s.walk(ctx, l, func(ref genRef, g *genFile, entries []Entry, err error) error {
+	err = s.walk(ctx, l, func(ref genRef, g *genFile, entries []Entry, _ Hash, err error) error {
 		if err != nil {
 			return nil
 		}
@@ -325,7 +336,7 @@ func (s *Store) CheckLock(ctx context.Context) (*LockStatus, error) {
 				chain = append(chain, pref.file)
 			}
 		}
-		files := append(neededFiles(chain, entries), ref.file)
+		files := append(neededFiles(chain, l, entries), ref.file)
 		if h, ok := l.head(); ok && h.seq == ref.seq {
 			st.Head, headFiles = ref.seq, files
 		}

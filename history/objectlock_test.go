@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	iofs "io/fs"
-	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -45,10 +44,13 @@ func TestObjectLockRetainsWhatEachGenerationNeeds(t *testing.T) {
 	ctx := context.Background()
 	s, clock, bucket := lockedHistory(t, true)
 	tb := newTable(3, 40)
-	firstPack := path.Join(packDir, packName(1))
+	var firstPack string
 	var untils []time.Time
 	for range 12 {
 		res := commit(t, s, tb)
+		if firstPack == "" {
+			firstPack = packOf(t, s.arch.Fs, 1)
+		}
 		if res.Unlocked != nil {
 			t.Fatalf("generation %d not locked: %v", res.Info.Seq, res.Unlocked)
 		}

@@ -25,6 +25,9 @@ type Store struct {
 	// takes instead of loading it again when it is still the newest (the
 	// same file): export asks Head for the mass-change guard first.
 	head *loadedHead
+	// newHistory: Commit may start a new chain although the head marker
+	// names a generation that is gone (WithNewHistory).
+	newHistory bool
 	// lock: the history retains what it writes for lockPeriod
 	// (objectlock.go); false: the store has no Object Lock.
 	lock       bool
@@ -83,12 +86,17 @@ type GenerationInfo struct {
 	PrevSeq                 uint64
 	Full                    bool // self-contained, not a delta
 	File                    string
+	// ID is the generation's random id (hex; "" for a generation written
+	// in format 1): with Seq it names the generation unmistakably.
+	ID string
 }
 
 // Snapshot is one generation with all its entries, sorted by RecordID.
 type Snapshot struct {
 	Info    GenerationInfo
 	Entries []Entry
+	// ident is the generation's identity (chain.go).
+	ident Hash
 }
 
 // Entry returns the entry of recordID, if the snapshot has one.
@@ -104,22 +112,33 @@ func (s *Snapshot) Entry(recordID int64) (Entry, bool) {
 type genRef struct {
 	seq         uint64
 	archiveTime time.Time
+	id          fileID // zero: format 1
 	file        string // path from the archive root
+}
+
+// packRef is a pack file found in pack/.
+type packRef struct {
+	id   fileID // zero: format 1
+	file string
 }
 
 // listing is what gen/ and pack/ hold.
 type listing struct {
 	gens    []genRef // ascending by seq, one per seq
-	dupes   []string // a second file for a seq that has one
-	packs   map[uint64]string
+	dupes   []genRef // a second file for a seq that has one
+	packs   map[uint64][]packRef
 	temps   []string
 	unknown []string
-	dirs    bool // gen/ and pack/ both exist
+	// unfinished are generation files newer than the head marker that do
+	// not prove themselves (dropUnfinished).
+	unfinished []string
+	dirs       bool   // gen/ and pack/ both exist
+	maxSeq  uint64 // the highest sequence number of any generation or pack file
 }
 
 // scan lists gen/ and pack/. A missing history is an empty listing.
 func (s *Store) scan(ctx context.Context) (*listing, error) {
-	l := &listing{packs: map[uint64]string{}}
+	l := &listing{packs: map[uint64][]packRef{}}
 	gens, genOK, err := s.readDir(ctx, genDir)
 	if err != nil {
 		return nil, err
@@ -128,16 +147,20 @@ func (s *Store) scan(ctx context.Context) (*listing, error) {
 	slices.SortFunc(gens, func(a, b os.FileInfo) int { return strings.Compare(a.Name(), b.Name()) })
 	for _, fi := range gens {
 		name, p := fi.Name(), path.Join(genDir, fi.Name())
-		seq, t, ok := parseGenName(name)
+		seq, t, id, ok := parseGenName(name)
+		ref := genRef{seq: seq, archiveTime: t, id: id, file: p}
 		switch {
 		case strings.HasSuffix(name, tmpSuffix):
 			l.temps = append(l.temps, p)
 		case !ok || fi.IsDir():
 			l.unknown = append(l.unknown, p)
 		case len(l.gens) > 0 && l.gens[len(l.gens)-1].seq == seq:
-			l.dupes = append(l.dupes, p)
+			l.dupes = append(l.dupes, ref)
 		default:
-			l.gens = append(l.gens, genRef{seq: seq, archiveTime: t, file: p})
+			l.gens = append(l.gens, ref)
+		}
+		if ok {
+			l.maxSeq = max(l.maxSeq, seq)
 		}
 	}
 	packs, packOK, err := s.readDir(ctx, packDir)
@@ -145,16 +168,20 @@ func (s *Store) scan(ctx context.Context) (*listing, error) {
 		return nil, err
 	}
 	l.dirs = genOK && packOK
+	if err := s.dropUnfinished(ctx, l); err != nil {
+		return nil, err
+	}
 	for _, fi := range packs {
 		name, p := fi.Name(), path.Join(packDir, fi.Name())
-		seq, ok := parsePackName(name)
+		seq, id, ok := parsePackName(name)
 		switch {
 		case strings.HasSuffix(name, tmpSuffix):
 			l.temps = append(l.temps, p)
 		case !ok || fi.IsDir():
 			l.unknown = append(l.unknown, p)
 		default:
-			l.packs[seq] = p
+			l.packs[seq] = append(l.packs[seq], packRef{id: id, file: p})
+			l.maxSeq = max(l.maxSeq, seq)
 		}
 	}
 	return l, nil
@@ -186,6 +213,15 @@ func (l *listing) find(seq uint64) (genRef, bool) {
 		return l.gens[lo], true
 	}
 	return genRef{}, false
+}
+
+// replace puts ref in place of the file of its generation.
+func (l *listing) replace(ref genRef) {
+	for i := range l.gens {
+		if l.gens[i].seq == ref.seq {
+			l.gens[i] = ref
+		}
+	}
 }
 
 func (l *listing) head() (genRef, bool) {
@@ -231,18 +267,71 @@ func (s *Store) readGen(ctx context.Context, ref genRef) (*genFile, error) {
 	if err != nil {
 		return nil, &FileError{Path: ref.file, Err: err}
 	}
-	if g.Seq != ref.seq {
-		return nil, &FileError{Path: ref.file, Err: errors.New("Datei enthält eine andere Generation als ihr Name sagt")}
+	if g.Seq != ref.seq || g.V2 != !ref.id.zero() || g.V2 && (g.ID != ref.id || !g.Archive.Equal(ref.archiveTime)) {
+		return nil, &FileError{Path: ref.file, Err: errNotItsName}
 	}
 	return g, nil
 }
 
+// errNotItsName: a file whose content does not prove its name.
+var errNotItsName = errors.New("Datei enthält eine andere Generation als ihr Name sagt")
+
+// readGenL reads generation ref.seq of listing l: ref's file, or when it
+// does not prove itself a second file of the same generation that does
+// (a forget's rewrite, stopped before it removed one of them), which then
+// takes its place in l.
+func (s *Store) readGenL(ctx context.Context, l *listing, ref genRef) (*genFile, genRef, error) {
+	g, err := s.readGen(ctx, ref)
+	if err == nil {
+		return g, ref, nil
+	}
+	for i, d := range l.dupes {
+		if d.seq != ref.seq {
+			continue
+		}
+		if dg, derr := s.readGen(ctx, d); derr == nil {
+			l.dupes[i] = ref
+			l.replace(d)
+			return dg, d, nil
+		}
+	}
+	return nil, ref, err
+}
+
+// dropUnfinished moves the newest generation files that the head marker
+// does not name yet and that do not prove themselves out of l.gens: the
+// writes of a run stopped before it wrote the marker (on a store whose
+// create is not whole in one step). They are leftovers, not damage.
+func (s *Store) dropUnfinished(ctx context.Context, l *listing) error {
+	hd, ok, err := s.readHead(ctx)
+	if err != nil || !ok {
+		return nil // no marker: nothing can be told apart; Check names it
+	}
+	for len(l.gens) > 0 {
+		ref := l.gens[len(l.gens)-1]
+		if ref.seq <= hd.Seq {
+			return nil
+		}
+		_, _, err := s.readGenL(ctx, l, ref)
+		if err == nil || unreadable(err) {
+			return nil
+		}
+		l.gens = l.gens[:len(l.gens)-1]
+		l.unfinished = append(l.unfinished, ref.file)
+	}
+	return nil
+}
+
 func (ref genRef) info(g *genFile) GenerationInfo {
-	return GenerationInfo{
+	info := GenerationInfo{
 		Seq: ref.seq, ArchiveTime: ref.archiveTime, ClientTime: g.ClientTime,
 		Records: g.Records, Added: g.Added, Changed: g.Changed, Removed: g.Removed,
 		PrevSeq: g.Prev, Full: g.full(), File: ref.file,
 	}
+	if g.V2 {
+		info.ID = g.Origin.String()
+	}
+	return info
 }
 
 // List returns every generation, oldest first, from the files' headers.
@@ -255,11 +344,11 @@ func (s *Store) List(ctx context.Context) ([]GenerationInfo, error) {
 	}
 	out := make([]GenerationInfo, 0, len(l.gens))
 	var errs []error
-	for _, ref := range l.gens {
+	for _, ref := range slices.Clone(l.gens) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		g, err := s.readGen(ctx, ref)
+		g, ref, err := s.readGenL(ctx, l, ref)
 		if err != nil {
 			errs = append(errs, err)
 			continue

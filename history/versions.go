@@ -42,7 +42,7 @@ func (s *Store) Versions(ctx context.Context, sel Selector) ([]Version, error) {
 	}
 	var out []Version
 	last := map[int64]Entry{} // current state of each followed record
-	err = s.walk(ctx, l, func(ref genRef, g *genFile, entries []Entry, err error) error {
+	err = s.walk(ctx, l, func(ref genRef, g *genFile, entries []Entry, _ Hash, err error) error {
 		if err != nil {
 			return err
 		}

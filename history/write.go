@@ -2,25 +2,11 @@ package history
 
 import (
 	"context"
+	"slices"
 	"fmt"
 
 	"werkstatt-backup/storage"
 )
-
-// writeFile replaces name with data atomically and durably (the
-// handle's Replace: one write where the store's writes are atomic, else
-// name+".tmp", Sync, rename). Only forget uses it, on files it rewrites
-// with the same meaning; the caller syncs the folder when the rename has
-// to be durable before the next step.
-func (s *Store) writeFile(ctx context.Context, name string, data []byte) error {
-	if err := s.fence(); err != nil {
-		return err
-	}
-	if err := s.arch.Replace(ctx, name, name+tmpSuffix, data); err != nil {
-		return fmt.Errorf("Historie: %w", err)
-	}
-	return nil
-}
 
 // syncDir makes the entries of dir durable where the store needs it.
 func (s *Store) syncDir(ctx context.Context, dir string) error {
@@ -49,10 +35,11 @@ func (s *Store) ensureDirs(ctx context.Context) error {
 	return nil
 }
 
-// removeTemps removes temp files a crashed run left. A file that cannot be
+// removeTemps removes temp files and unfinished generation files a crashed
+// run left. A file that cannot be
 // removed is only in the way of nothing: names never collide with them.
 func (s *Store) removeTemps(ctx context.Context, l *listing) {
-	for _, t := range l.temps {
+	for _, t := range append(slices.Clone(l.temps), l.unfinished...) {
 		if s.fence() != nil {
 			return
 		}
