@@ -2,6 +2,7 @@ package backup
 
 import (
 	"context"
+	"errors"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -34,6 +35,38 @@ func (e *Engine) openHistory(lock *lock.Lock) *history.Store {
 // archive is the handle of the engine's archive (until the engine holds
 // one itself).
 func (e *Engine) archive() *storage.Archive { return &storage.Archive{Fs: e.Fs, Caps: e.Caps} }
+
+// ErrHistoryLost marks an export refused because the archive's history
+// lost its newest generations or vanished (exit 3).
+var ErrHistoryLost = fmt.Errorf("Historie verloren: %w", ErrValidation)
+
+// historyIntact refuses an export, before anything is written, when the
+// history's head marker names a generation that is gone: the export
+// would start a new history over the one the archive had. With
+// --new-history it goes on (the new generation continues the numbering)
+// and says so at WARNING.
+func (e *Engine) historyIntact(ctx context.Context, r *Report, hs *history.Store, opts ExportOptions) error {
+	if opts.DryRun {
+		return nil
+	}
+	err := hs.CheckHead(ctx)
+	var lost *history.LostError
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.As(err, &lost) && opts.NewHistory:
+		hs.AllowNewHistory()
+		r.warnf(history.HeadFile, 0, "Historie: %s; --new-history: die neue Generation setzt die Nummerierung fort", lost)
+		return nil
+	case errors.As(err, &lost):
+		r.errorf(history.HeadFile, 0, "Historie: %s; nichts geschrieben. Ältere Generationen zurückholen (verify nennt sie) oder bewusst neu beginnen mit: export --new-history", lost)
+		return fmt.Errorf("%s: %w", lost, ErrHistoryLost)
+	}
+	r.warnf(history.HeadFile, 0, "Historie: Kopf-Marke nicht lesbar: %s", reason(err))
+	return nil
+}
 
 // historyLock is the lock period: Engine.HistoryLock, else derived from
 // the retention policy forget applies.

@@ -159,6 +159,28 @@ func (e *LostError) Unwrap() error { return ErrHistoryLost }
 // ever used and follows the newest generation still there, if any.
 func WithNewHistory() Option { return func(s *Store) { s.newHistory = true } }
 
+// AllowNewHistory is WithNewHistory on an opened store.
+func (s *Store) AllowNewHistory() { s.newHistory = true }
+
+// CheckHead returns a *LostError when the head marker names a generation
+// the history does not have (vanished, or its newest generations lost),
+// unless a new history is allowed (WithNewHistory); export asks before it
+// writes anything. Only the listing and the marker are read.
+func (s *Store) CheckHead(ctx context.Context) error {
+	if s.newHistory {
+		return nil
+	}
+	hd, ok, err := s.readHead(ctx)
+	if err != nil || !ok {
+		return err
+	}
+	l, err := s.scan(ctx)
+	if err != nil {
+		return err
+	}
+	return s.checkHeadMarker(hd, l, nil)
+}
+
 // writeNew stores data as a new history file name: created only if absent,
 // durable, never over another file.
 func (s *Store) writeNew(ctx context.Context, name string, data []byte) error {

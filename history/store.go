@@ -133,7 +133,7 @@ type listing struct {
 	// not prove themselves (dropUnfinished).
 	unfinished []string
 	dirs       bool   // gen/ and pack/ both exist
-	maxSeq  uint64 // the highest sequence number of any generation or pack file
+	maxSeq     uint64 // the highest sequence number of any generation or pack file
 }
 
 // scan lists gen/ and pack/. A missing history is an empty listing.

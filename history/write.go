@@ -2,8 +2,8 @@ package history
 
 import (
 	"context"
-	"slices"
 	"fmt"
+	"slices"
 
 	"werkstatt-backup/storage"
 )

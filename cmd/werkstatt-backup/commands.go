@@ -33,6 +33,7 @@ gemeldet und als Fehler gezählt, die übrigen trotzdem gesichert.
 	cmd.Flags().BoolVar(&opts.Full, "full", false, "auch unveränderte Sicherungen neu schreiben")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "nur anzeigen, was geschrieben würde")
 	cmd.Flags().BoolVar(&opts.AllowMassChange, "allow-mass-change", false, "eine Massenänderung bestätigen (mehr geänderte oder entfernte Sicherungen als mass_change erlaubt)")
+	cmd.Flags().BoolVar(&opts.NewHistory, "new-history", false, "eine neue Historie beginnen, obwohl _historie.kopf verlorene Generationen nennt (die Nummerierung läuft weiter)")
 	return cmd
 }
 
