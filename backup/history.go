@@ -114,10 +114,12 @@ func (f *failedIDs) has(id int64) bool {
 	return f.ids[id]
 }
 
-// heldRecords is what the archive holds after an export, as history
-// records, with their data.csv bytes: every row written or unchanged with
-// the bytes export encoded; a row export could not write or could not
-// store with what its folder actually holds (a valid pair read back, the
+// heldRecords is what a generation records after an export, as history
+// records, with their data.csv bytes: every row read, with the bytes
+// export encoded from the database snapshot, also when its backup could
+// not be written or confirmed (so no generation misses a row the table
+// had); a row export could not store (NUL byte, too large) with what its
+// folder actually holds (a valid pair read back, the
 // folder taken from the row or from the previous generation); a row whose
 // folder holds no valid backup is left out, and said so.
 type heldRecords struct {
@@ -157,8 +159,9 @@ func (e *Engine) planRecords(cur codec.Codec, items []exportItem, seen map[int64
 			h.warnf(path.Join(it.folder, DataFile), it.id.RecordID, "Auftrag %s: record_id %d ist nicht positiv, die Sicherung steht in keiner Generation der Historie", orderLabel(it.id), it.id.RecordID)
 			continue
 		case failed != nil && failed.has(it.id.RecordID):
-			e.addHeld(h, folders, it.folder, it.id.RecordID)
-			continue
+			// Its new backup could not be confirmed (the write failed, the
+			// store went away mid-pair): the generation takes the row from
+			// the database snapshot this run read, never leaves it out.
 		}
 		h.add(history.Record{
 			RecordID: it.id.RecordID, AuftragNr: it.id.AuftragNr, Folder: it.folder,

@@ -138,6 +138,9 @@ func TestMassChangeGuard(t *testing.T) {
 			if err := f.fs.RemoveAll(HistoryDir); err != nil {
 				t.Fatal(err)
 			}
+			if err := f.fs.Remove(history.HeadFile); err != nil {
+				t.Fatal(err)
+			}
 		}
 		// 6 of 20 = 30 %: refused, nothing written.
 		changeRows(t, f, "UPDATE auftraege SET kunde_name = 'X' WHERE record_id IN (SELECT record_id FROM auftraege ORDER BY record_id LIMIT 6)")
