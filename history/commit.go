@@ -210,7 +210,8 @@ func (s *Store) archiveTime(ctx context.Context, written string, client time.Tim
 		if err := s.fence(); err != nil {
 			return time.Time{}, err
 		}
-		if _, err := s.arch.WriteFile(ctx, name, []byte("uhr\n"), storage.WriteOpts{Cond: storage.IfAbsent()}); err != nil {
+		// A temp file under a random name, no history file: one plain write.
+		if _, err := s.arch.WriteFile(ctx, name, []byte("uhr\n"), storage.WriteOpts{}); err != nil {
 			return time.Time{}, &FileError{Path: name, Op: "schreiben (Uhr des Archivs)", Err: err}
 		}
 		defer func() { _ = s.arch.Remove(context.WithoutCancel(ctx), name, storage.Always) }()
