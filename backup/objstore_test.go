@@ -84,7 +84,7 @@ func TestObjectStoreUnchangedExportListsOnce(t *testing.T) {
 	// Lock (2), the archive's clock, the generation file, the head marker;
 	// a create-if-absent costs a second PUT until the store declares
 	// WriteCond (one conditional PUT of the whole content).
-	limit := 5
+	limit := int64(5)
 	if f.e.Caps.WriteCond == nil {
 		limit++
 	}
