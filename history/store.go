@@ -3,6 +3,7 @@ package history
 import (
 	"context"
 	"errors"
+	"fmt"
 	iofs "io/fs"
 	"os"
 	"path"
@@ -393,18 +394,51 @@ func (s *Store) Head(ctx context.Context) (*Snapshot, error) {
 	return snap, err
 }
 
+// AmbiguousTimeError: the archive's times go backwards along the
+// generations, so that "the state at At" is not one generation; the caller
+// chooses one by its number.
+type AmbiguousTimeError struct {
+	At         time.Time
+	Candidates []GenerationInfo // by sequence number
+}
+
+func (e *AmbiguousTimeError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "die Zeiten der Generationen laufen rückwärts (Uhr des Archivs verstellt?), %s ist nicht eindeutig; in Frage kommen", e.At.Local().Format(TimeLayout))
+	for i, c := range e.Candidates {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, " Generation %d vom %s", c.Seq, c.ArchiveTime.Local().Format(TimeLayout))
+	}
+	b.WriteString("; bitte mit --generation N (oder --at #N) wählen")
+	return b.String()
+}
+
 // At returns the last generation (by sequence) whose archive time is at or
-// before t: the state restore --at t rebuilds.
+// before t: the state restore --at t rebuilds. When a generation before it
+// has a later archive time (the archive's clock went back), which one is
+// meant is not clear: an *AmbiguousTimeError names the candidates.
 func (s *Store) At(ctx context.Context, t time.Time) (*Snapshot, error) {
 	l, err := s.scan(ctx)
 	if err != nil {
 		return nil, err
 	}
 	for i := len(l.gens) - 1; i >= 0; i-- {
-		if !l.gens[i].archiveTime.After(t) {
-			snap, _, err := s.load(ctx, l, l.gens[i])
-			return snap, err
+		if l.gens[i].archiveTime.After(t) {
+			continue
 		}
+		// The first generation before it with a later time: from the one
+		// before that to i, each could be "the state at t".
+		if a := slices.IndexFunc(l.gens[:i], func(r genRef) bool { return r.archiveTime.After(t) }); a >= 0 {
+			var cands []GenerationInfo
+			for _, ref := range l.gens[max(a-1, 0) : i+1] {
+				cands = append(cands, GenerationInfo{Seq: ref.seq, ArchiveTime: ref.archiveTime, File: ref.file})
+			}
+			return nil, &AmbiguousTimeError{At: t, Candidates: cands}
+		}
+		snap, _, err := s.load(ctx, l, l.gens[i])
+		return snap, err
 	}
 	if len(l.gens) == 0 {
 		return nil, errorf(ErrNotFound, "Historie: das Archiv hat keine Generationen (%s fehlt oder ist leer)", genDir)

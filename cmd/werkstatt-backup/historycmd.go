@@ -134,7 +134,7 @@ func writeGenerations(w io.Writer, prefix, archive string, gens []generationJSON
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "Generation\tZeit\tDatensätze\tgeändert\tneu\tentfernt")
 	for _, g := range gens {
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%d\n", g.Generation, g.ArchiveTime.Local().Format(time.DateTime), g.Records, g.Changed, g.Added, g.Removed)
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%d\n", g.Generation, g.ArchiveTime.Local().Format(history.TimeLayout), g.Records, g.Changed, g.Added, g.Removed)
 	}
 	tw.Flush()
 }

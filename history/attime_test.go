@@ -1,0 +1,66 @@
+package history
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// The time history shows for a generation (milliseconds, local time)
+// selects that generation, also for two generations in one second.
+func TestShownTimeSelectsThatGeneration(t *testing.T) {
+	ctx := context.Background()
+	clock := newClock("2026-11-02T02:00:00Z")
+	s := Open(archiveOf(archiveClockFs{Fs: memArchive(), clock: clock}), WithClock(clock.Now))
+	tb := newTable(12, 5)
+	var gens []GenerationInfo
+	for range 4 {
+		gens = append(gens, commit(t, s, tb).Info)
+		tb.churn(2)
+		clock.Add(300 * time.Millisecond)
+	}
+	for _, g := range gens {
+		at, seq, err := ParseAt(g.ArchiveTime.Local().Format(TimeLayout), nil)
+		if err != nil || seq != 0 {
+			t.Fatalf("shown time of generation %d: %v", g.Seq, err)
+		}
+		snap, err := s.At(ctx, at)
+		if err != nil || snap.Info.Seq != g.Seq {
+			t.Fatalf("--at %s: %v %v, want generation %d", g.ArchiveTime.Local().Format(TimeLayout), snap, err, g.Seq)
+		}
+	}
+	if _, seq, err := ParseAt("#3", nil); err != nil || seq != 3 {
+		t.Fatalf("#3: %d %v", seq, err)
+	}
+	if _, _, err := ParseAt("#0", nil); err == nil {
+		t.Fatal("#0 accepted")
+	}
+}
+
+// When the archive's clock went back, --at a time the jump covers does
+// not guess: it names the candidates.
+func TestAtRefusesWhenTimesGoBackwards(t *testing.T) {
+	ctx := context.Background()
+	clock := newClock("2026-11-02T02:00:00Z")
+	s := Open(archiveOf(archiveClockFs{Fs: memArchive(), clock: clock}), WithClock(clock.Now))
+	tb := newTable(13, 5)
+	commit(t, s, tb) // 1: 02:00
+	clock.Add(24 * time.Hour)
+	commit(t, s, tb) // 2: +1 day
+	clock.Add(-12 * time.Hour)
+	commit(t, s, tb) // 3: back 12 h
+	clock.Add(24 * time.Hour)
+	commit(t, s, tb) // 4
+	_, err := s.At(ctx, time.Date(2026, 11, 2, 15, 0, 0, 0, time.UTC))
+	var amb *AmbiguousTimeError
+	if !errors.As(err, &amb) || len(amb.Candidates) != 3 || amb.Candidates[0].Seq != 1 || amb.Candidates[2].Seq != 3 {
+		t.Fatalf("At over a clock jump: %v", err)
+	}
+	if snap, err := s.At(ctx, time.Date(2026, 11, 5, 0, 0, 0, 0, time.UTC)); err != nil || snap.Info.Seq != 4 {
+		t.Fatalf("At after the jump: %v %v", snap, err)
+	}
+	if snap, err := s.At(ctx, time.Date(2026, 11, 2, 3, 0, 0, 0, time.UTC)); err != nil || snap.Info.Seq != 1 {
+		t.Fatalf("At before the jump: %v %v", snap, err)
+	}
+}
