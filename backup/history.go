@@ -243,6 +243,10 @@ func (e *Engine) recordHistory(ctx context.Context, r *Report, hs *history.Store
 		r.errorf(HistoryDir, 0, "Historie nicht geschrieben (die Sicherungen der Aufträge sind geschrieben): %s", reason(err))
 		return fmt.Errorf("Historie nicht geschrieben: %w", err)
 	}
+	for _, p := range res.Repaired {
+		r.warnf(p.Path, 0, "Historie: Pack %s (%s); %d Inhalte aus der Datenbank in Generation %d neu gespeichert, ältere Generationen, die es brauchen, bleiben beschädigt (verify nennt sie)",
+			path.Base(p.Path), p.Reason, p.Contents, res.Info.Seq)
+	}
 	if res.PrevDamaged != nil {
 		r.warnf(HistoryDir, 0, "letzte Generation der Historie nicht lesbar (%s); Generation %d vollständig neu geschrieben, verify nennt den Schaden", reason(res.PrevDamaged), res.Info.Seq)
 	}

@@ -2,8 +2,12 @@ package history
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"path"
+	"slices"
+	"sync"
 	"time"
 
 	"werkstatt-backup/storage"
@@ -24,6 +28,12 @@ type CommitResult struct {
 	// new generation could not be retained for the lock period: the
 	// generation is written, but not immutable.
 	Unlocked error
+	// Repaired names the packs the new generation would have reused
+	// contents from that are missing or damaged: those contents were
+	// stored again (from the caller, who has them from the database) in
+	// this generation's pack, so the new generation does not share the
+	// damage. Older generations that need them stay damaged (Check).
+	Repaired []PackRepair
 	// PrevDamaged is set when the newest generation could not be loaded:
 	// the new one was then written in full, with every content, so it does
 	// not depend on the damage. Check names what is broken.
@@ -100,9 +110,11 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 	}
 	if prev != nil && !repair {
 		for _, e := range prev.Entries {
-			if _, ok := l.packs[e.Pack]; ok {
-				known[e.Hash] = e.Pack
-			}
+			known[e.Hash] = e.Pack
+		}
+		res.Repaired = s.proveKnown(ctx, l, recs, known)
+		if err := ctx.Err(); err != nil {
+			return res, err
 		}
 	}
 	entries := make([]Entry, len(recs))
@@ -225,6 +237,82 @@ func (s *Store) archiveTime(ctx context.Context, written string, client time.Tim
 		t = client
 	}
 	return t.UTC().Truncate(time.Millisecond), nil
+}
+
+// PackRepair is a pack Commit found missing or damaged, and how many of the
+// new generation's contents it stored again because of it.
+type PackRepair struct {
+	Path     string
+	Reason   string
+	Contents int
+}
+
+// proveKnown reads every pack the new generation would reuse a content of
+// and drops from known each content that is not there whole (its pack
+// missing, damaged, or without it): Commit then stores it again. A pack
+// that cannot be read now (network, rights) is trusted: nothing is known
+// to be wrong with it.
+func (s *Store) proveKnown(ctx context.Context, l *listing, recs []Record, known map[Hash]uint64) []PackRepair {
+	want := map[uint64]map[Hash]bool{}
+	for _, r := range recs {
+		if p, ok := known[r.Hash]; ok {
+			if want[p] == nil {
+				want[p] = map[Hash]bool{}
+			}
+			want[p][r.Hash] = false
+		}
+	}
+	packs := slices.Sorted(maps.Keys(want))
+	reasons := make([]string, len(packs))
+	trusted := make([]bool, len(packs))
+	inParallel(len(packs), func(i int) {
+		p := packs[i]
+		if len(l.packs[p]) == 0 {
+			reasons[i] = "fehlt"
+			return
+		}
+		var mu sync.Mutex
+		for _, pr := range l.packs[p] {
+			err := s.readPack(ctx, p, pr, func(h Hash, _ []byte) error {
+				mu.Lock()
+				if _, ok := want[p][h]; ok {
+					want[p][h] = true
+				}
+				mu.Unlock()
+				return nil
+			})
+			switch {
+			case err != nil && (unreadable(err) || ctx.Err() != nil):
+				trusted[i] = true
+			case err != nil && reasons[i] == "":
+				var fe *FileError
+				reasons[i] = err.Error()
+				if errors.As(err, &fe) {
+					reasons[i] = fe.Err.Error()
+				}
+			}
+		}
+	})
+	var out []PackRepair
+	for i, p := range packs {
+		if trusted[i] {
+			continue
+		}
+		n := 0
+		for h, ok := range want[p] {
+			if !ok {
+				delete(known, h)
+				n++
+			}
+		}
+		if n > 0 {
+			if reasons[i] == "" {
+				reasons[i] = fmt.Sprintf("%d benötigte Inhalte fehlen", n)
+			}
+			out = append(out, PackRepair{Path: l.packPath(p), Reason: reasons[i], Contents: n})
+		}
+	}
+	return out
 }
 
 // encodeNext builds generation seq holding entries, as a delta against
