@@ -114,6 +114,13 @@ func (s *Store) readHead(ctx context.Context) (h head, ok bool, err error) {
 		return h, false, &FileError{Path: HeadFile, Op: "lesen", Err: err}
 	}
 	if h, err = decodeHead(data); err != nil {
+		if s.fromVersion(ctx, HeadFile, maxHeadFile, func(d []byte) error {
+			var derr error
+			h, derr = decodeHead(d)
+			return derr
+		}) {
+			return h, true, nil
+		}
 		return h, false, &FileError{Path: HeadFile, Err: err}
 	}
 	return h, true, nil

@@ -17,6 +17,10 @@ type Damage struct {
 	// nothing is known to be wrong with it; verify reports it as "could not
 	// check" (exit 1), not as damage (exit 3).
 	Unreadable bool
+	// Attacked: the file's current version is missing or does not prove
+	// itself, and an older version that does was read instead (a store
+	// that keeps versions); RestoreVersions makes it current again.
+	Attacked bool
 	// Missing: Gens are generations that are gone (a gap in the chain, or
 	// the newest ones the head marker names), not ones damaged by this file.
 	Missing bool
@@ -135,6 +139,7 @@ func (s *Store) Check(ctx context.Context) ([]Damage, error) {
 		}
 	}
 	out = append(out, s.checkChain(ctx, l, links, idents)...)
+
 	packs := slices.Sorted(func(yield func(uint64) bool) {
 		for p := range needs {
 			if !yield(p) {
@@ -203,6 +208,9 @@ func (s *Store) Check(ctx context.Context) ([]Damage, error) {
 			out = append(out, Damage{Path: name, Reason: fmt.Sprintf("%d benötigte Inhalte fehlen", missing),
 				Gens: gensOf(l, m, func(k need) bool { return !seen[k] })})
 		}
+	}
+	for _, a := range s.Attacked() {
+		out = append(out, Damage{Path: a.Path, Attacked: true, Reason: a.String()})
 	}
 	return out, nil
 }

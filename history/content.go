@@ -15,6 +15,29 @@ var ErrContentMissing = errors.New("Inhalt fehlt")
 // its contents, each verified against its SHA-256.
 func (s *Store) readPack(ctx context.Context, seq uint64, p packRef, fn func(h Hash, data []byte) error) error {
 	data, err := s.arch.ReadFile(ctx, p.file, maxPackFile)
+	if err != nil && !isNotExist(err) {
+		return &FileError{Path: p.file, Op: "lesen", Err: err}
+	}
+	proves := func(d []byte) error {
+		if len(d) > maxPackFile {
+			return errors.New("Datei ist zu groß")
+		}
+		return decodePack(d, seq, p.id, func(Hash, []byte) error { return nil })
+	}
+	if err != nil || proves(data) != nil {
+		// The current version is gone or does not prove itself: on a
+		// store that keeps versions, the newest one that does.
+		var old []byte
+		if s.fromVersion(ctx, p.file, maxPackFile, func(d []byte) error {
+			if err := proves(d); err != nil {
+				return err
+			}
+			old = d
+			return nil
+		}) {
+			data, err = old, nil
+		}
+	}
 	if err != nil {
 		return &FileError{Path: p.file, Op: "lesen", Err: err}
 	}

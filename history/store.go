@@ -26,6 +26,9 @@ type Store struct {
 	// takes instead of loading it again when it is still the newest (the
 	// same file): export asks Head for the mass-change guard first.
 	head *loadedHead
+	// versions are the history files read from an older version
+	// (versions_store.go).
+	versions *versionsRead
 	// newHistory: Commit may start a new chain although the head marker
 	// names a generation that is gone (WithNewHistory).
 	newHistory bool
@@ -67,7 +70,7 @@ const DefaultMaxChain = 128
 // Open returns the history of the archive arch. It reads nothing yet; an
 // archive without a history has no generations.
 func Open(arch *storage.Archive, opts ...Option) *Store {
-	s := &Store{arch: arch, now: time.Now, fence: func() error { return nil }, maxChain: DefaultMaxChain}
+	s := &Store{arch: arch, versions: &versionsRead{}, now: time.Now, fence: func() error { return nil }, maxChain: DefaultMaxChain}
 	for _, o := range opts {
 		o(s)
 	}
@@ -257,21 +260,37 @@ const (
 // readGen reads and decodes one generation file and checks that it is the
 // generation its name says.
 func (s *Store) readGen(ctx context.Context, ref genRef) (*genFile, error) {
+	var g *genFile
+	prove := func(data []byte) error {
+		if len(data) > maxGenFile {
+			return errors.New("Datei ist zu groß")
+		}
+		var err error
+		if g, err = decodeGen(data); err != nil {
+			return err
+		}
+		if g.Seq != ref.seq || g.V2 != !ref.id.zero() || g.V2 && (g.ID != ref.id || !g.Archive.Equal(ref.archiveTime)) {
+			return errNotItsName
+		}
+		return nil
+	}
 	data, err := s.arch.ReadFile(ctx, ref.file, maxGenFile)
-	if err != nil {
+	if err != nil && !isNotExist(err) {
 		return nil, &FileError{Path: ref.file, Op: "lesen", Err: err}
 	}
-	if len(data) > maxGenFile {
-		return nil, &FileError{Path: ref.file, Err: errors.New("Datei ist zu groß")}
+	if err == nil {
+		err = prove(data)
+		if err == nil {
+			return g, nil
+		}
+		err = &FileError{Path: ref.file, Err: err}
+	} else {
+		err = &FileError{Path: ref.file, Op: "lesen", Err: err}
 	}
-	g, err := decodeGen(data)
-	if err != nil {
-		return nil, &FileError{Path: ref.file, Err: err}
+	if s.fromVersion(ctx, ref.file, maxGenFile, prove) {
+		return g, nil
 	}
-	if g.Seq != ref.seq || g.V2 != !ref.id.zero() || g.V2 && (g.ID != ref.id || !g.Archive.Equal(ref.archiveTime)) {
-		return nil, &FileError{Path: ref.file, Err: errNotItsName}
-	}
-	return g, nil
+	return nil, err
 }
 
 // errNotItsName: a file whose content does not prove its name.
