@@ -260,6 +260,43 @@ func (e *Engine) recordHistory(ctx context.Context, r *Report, hs *history.Store
 	return nil
 }
 
+// RepairHistory makes every history file whose current version is missing
+// or does not prove itself current again from the newest older version
+// that does (history repair, on a store that keeps versions: an S3 bucket
+// with versioning or Object Lock), then checks the history like verify.
+// It takes the archive lock.
+func (e *Engine) RepairHistory(ctx context.Context) (_ *Report, err error) {
+	e.init()
+	r := e.newReport("history-repair")
+	e.Log.Info("Starte Reparatur der Historie aus den Versionen des Speichers...")
+	lock, err := e.lock(ctx, "history repair")
+	if err != nil {
+		return r, err
+	}
+	defer e.unlock(lock, r, &err)
+	hs := e.openHistory(lock)
+	done, err := hs.RestoreVersions(ctx)
+	for _, a := range done {
+		e.Log.Info(fmt.Sprintf("Historie: %s wieder aus Version %s", a.Path, a.Version))
+		r.count(&r.OK, 1)
+	}
+	if err != nil {
+		if errors.Is(err, storage.ErrUnsupported) {
+			r.errorf(HistoryDir, 0, "Historie: %s; history repair braucht einen Speicher mit Versionen (S3 mit Versionierung oder Object Lock)", reason(err))
+			return r, fmt.Errorf("history repair: %w", err)
+		}
+		return r, e.historyError(r, "history repair", err)
+	}
+	if err := e.checkHistory(ctx, r); err != nil {
+		return r, err
+	}
+	e.finish(r)
+	if r.Errors > 0 {
+		return r, fmt.Errorf("Historie nach der Reparatur noch beschädigt: %w", ErrValidation)
+	}
+	return r, nil
+}
+
 // days renders a lock period for messages: "56 Tage", or the duration
 // when it is no whole number of days.
 func days(d time.Duration) string {

@@ -154,6 +154,8 @@ func Title(command string) string {
 		return "Migration"
 	case "forget":
 		return "Forget"
+	case "history-repair":
+		return "Reparatur der Historie"
 	}
 	return command
 }

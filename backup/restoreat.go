@@ -72,6 +72,9 @@ func (e *Engine) historySource(ctx context.Context, r *Report, opts RestoreOptio
 	if err != nil {
 		return nil, e.historyError(r, "Datenbank unverändert", err)
 	}
+	for _, a := range hs.Attacked() {
+		r.warnf(a.Path, 0, "Historie: %s; gelesen aus dieser Version (history repair macht sie wieder aktuell)", a)
+	}
 	r.OK = len(chosen)
 	return chosen, nil
 }
@@ -146,6 +149,8 @@ func (e *Engine) checkHistory(ctx context.Context, r *Report) error {
 			msg = fmt.Sprintf("Historie: %s; nicht wiederherstellbar: Generation %s", d.Reason, seqs(d.Gens))
 		}
 		switch {
+		case d.Attacked:
+			r.errorf(d.Path, 0, "Historie angegriffen oder beschädigt: %s; eine ältere Version beweist sich und wird gelesen. Wieder aktuell machen mit: werkstatt-backup history repair", d.Reason)
 		case d.Unreadable:
 			r.unreadablef(d.Path, 0, "%s", msg)
 		case len(d.Gens) > 0:

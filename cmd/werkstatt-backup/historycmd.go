@@ -91,7 +91,30 @@ Archiv, am Ende eine Zeile je Standort; der Exit-Code ist der des schlechtesten.
 		},
 	}
 	cmd.Flags().StringVar(&auftrag, "auftrag", "", "die Fassungen dieses Auftrags (`Auftragsnummer`, z. B. 076329) mit den geänderten Feldern")
+	cmd.AddCommand(a.historyRepairCmd())
 	return cmd
+}
+
+func (a *app) historyRepairCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "repair",
+		Short: "Historie aus den Versionen des Speichers wiederherstellen (S3 mit Versionierung/Object Lock)",
+		Long: `Auf einem Speicher, der Versionen behält (S3 mit Versionierung oder Object Lock),
+löscht oder überschreibt auch ein Angreifer mit dem Schlüssel der Sicherung keine
+gesperrte Version: er legt nur eine neue Version oder eine Löschmarke darüber. history,
+restore --at und verify lesen dann die neueste ältere Version, die sich beweist
+(Prüfsumme, Name), und verify nennt jede solche Datei als ERROR. history repair macht
+diese Versionen wieder aktuell (eine Kopie als neueste Version) und prüft die Historie
+danach wie verify. Nimmt das Lock des Archivs.
+
+` + exitCodesHelp,
+		Example: `  werkstatt-backup history repair --config .archiv_config.json`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runJob(cmd, "history-repair", func(ctx context.Context, e *backup.Engine) (*backup.Report, error) {
+				return e.RepairHistory(ctx)
+			})
+		},
+	}
 }
 
 // generations prints the list of generations. What could be read is
