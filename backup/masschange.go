@@ -8,6 +8,8 @@ import (
 	"fmt"
 	iofs "io/fs"
 	"path"
+	"strconv"
+	"strings"
 
 	"werkstatt-backup/codec"
 	"werkstatt-backup/history"
@@ -60,10 +62,25 @@ func (e *Engine) massChangeGuard(ctx context.Context, r *Report, hs *history.Sto
 		return nil, nil, err
 	}
 	if m.Exceeds(e.MassChange) {
-		return nil, nil, fmt.Errorf("%d von %d Sicherungen würden geändert (%d) oder entfernt (%d), das sind %.0f %% (Grenze %.0f %%, Schlüssel mass_change); nichts geschrieben. Ist das gewollt, bestätigen mit: export --allow-mass-change: %w",
-			m.Changed+m.Removed, m.Total, m.Changed, m.Removed, 100*m.Share(), 100*e.MassChange, ErrMassChange)
+		share, limit := percents(m.Share(), e.MassChange)
+		return nil, nil, fmt.Errorf("%d von %d Sicherungen würden geändert (%d) oder entfernt (%d), das sind %s (Grenze %s, Schlüssel mass_change); nichts geschrieben. Ist das gewollt, bestätigen mit: export --allow-mass-change: %w",
+			m.Changed+m.Removed, m.Total, m.Changed, m.Removed, share, limit, ErrMassChange)
 	}
 	return prev, plan, nil
+}
+
+// percents renders a share and its limit as whole percents, or with one
+// decimal (German comma) where whole ones would read alike though they
+// differ: 251 of 1000 is "25,1 %", not "25 %" beside "Grenze 25 %".
+func percents(share, limit float64) (string, string) {
+	whole := func(v float64) string { return strconv.FormatFloat(100*v, 'f', 0, 64) }
+	if whole(share) != whole(limit) || share == limit {
+		return whole(share) + " %", whole(limit) + " %"
+	}
+	one := func(v float64) string {
+		return strings.Replace(strconv.FormatFloat(100*v, 'f', 1, 64), ".", ",", 1) + " %"
+	}
+	return one(share), one(limit)
 }
 
 // compareWithBackups counts, for an archive without a history, how many

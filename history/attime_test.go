@@ -64,3 +64,21 @@ func TestAtRefusesWhenTimesGoBackwards(t *testing.T) {
 		t.Fatalf("At before the jump: %v %v", snap, err)
 	}
 }
+
+// history --auftrag 55433 finds the order the table stores as 055433.
+func TestVersionsFindZeroPaddedOrderNumber(t *testing.T) {
+	ctx := context.Background()
+	s := Open(archiveOf(memArchive()))
+	tb := newTable(16, 3) // order numbers 070001 …
+	commit(t, s, tb)
+	vs, err := s.Versions(ctx, Selector{AuftragNr: "70002"})
+	if err != nil || len(vs) != 1 || vs[0].Entry.AuftragNr != "070002" {
+		t.Fatalf("70002: %v %v", vs, err)
+	}
+	if vs, _ := s.Versions(ctx, Selector{AuftragNr: "7002"}); len(vs) != 0 {
+		t.Fatalf("7002 matched %v", vs)
+	}
+	if !SameOrderNumber("055433", "55433") || SameOrderNumber("A55433", "55433") || SameOrderNumber("0", "") {
+		t.Fatal("SameOrderNumber")
+	}
+}

@@ -33,6 +33,7 @@ type versionJSON struct {
 	Generation  uint64       `json:"generation"`
 	ArchiveTime time.Time    `json:"archive_time"`
 	RecordID    int64        `json:"record_id"`
+	AuftragNr   string       `json:"auftrag_nr"` // as the table stores it
 	Folder      string       `json:"folder"`
 	State       string       `json:"state"` // neu, geändert, entfernt
 	Changes     []changeJSON `json:"changes,omitempty"`
@@ -194,7 +195,7 @@ func orderVersions(ctx context.Context, hs *history.Store, nr string) ([]version
 	last := map[int64][]byte{} // the previous content of each record
 	for _, v := range versions {
 		j := versionJSON{Generation: v.Info.Seq, ArchiveTime: v.Info.ArchiveTime, RecordID: v.Entry.RecordID,
-			Folder: v.Entry.Folder, Schema: v.Entry.Schema, Checksum: v.Entry.Hash.String()}
+			AuftragNr: v.Entry.AuftragNr, Folder: v.Entry.Folder, Schema: v.Entry.Schema, Checksum: v.Entry.Hash.String()}
 		prev, seen := last[v.Entry.RecordID]
 		switch {
 		case v.Removed:
@@ -232,6 +233,9 @@ func writeVersions(w io.Writer, prefix, archive, nr string, versions []versionJS
 	}
 	if prefix != "" {
 		fmt.Fprintf(w, "%sArchiv %s, Auftrag %s:\n", prefix, archive, nr)
+	}
+	if stored := versions[0].AuftragNr; stored != nr {
+		fmt.Fprintf(w, "Hinweis: Auftrag %s steht in der Tabelle als %s (führende Nullen)\n", nr, stored)
 	}
 	for _, v := range versions {
 		fmt.Fprintf(w, "Generation %d, %s: record_id %d %s (%s)\n", v.Generation, v.ArchiveTime.Local().Format(time.DateTime), v.RecordID, v.State, v.Folder)
