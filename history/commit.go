@@ -167,6 +167,12 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 	if err != nil {
 		return res, err
 	}
+	if link.seq != 0 && !at.After(link.archiveTime) && link.archiveTime.Sub(at) < time.Second {
+		// A store that keeps whole seconds (S3's Last-Modified) gives two
+		// generations in one second the same time: the later one is a
+		// millisecond after the one before, so each time names one.
+		at = link.archiveTime.Add(time.Millisecond)
+	}
 	g.Archive = at
 	info, n, err := s.writeGen(ctx, g, false)
 	if err != nil {
