@@ -66,6 +66,7 @@ type head struct {
 	ID   fileID // its Origin (zero for a format-1 generation)
 	Hash Hash   // its Ident
 	Max  uint64 // the highest sequence number the history ever used
+	File string // its file
 }
 
 const headMagic = "WBHKOPF\n"
@@ -79,6 +80,7 @@ func encodeHead(h head) []byte {
 	e.raw(h.ID[:])
 	e.raw(h.Hash[:])
 	e.uvarint(h.Max)
+	e.str(h.File)
 	return seal(headMagic, e.b)
 }
 
@@ -96,6 +98,7 @@ func decodeHead(file []byte) (head, error) {
 	d.full(h.ID[:])
 	d.full(h.Hash[:])
 	h.Max = d.uvarint()
+	h.File = d.str(nil)
 	d.end()
 	if d.err == nil && h.Max < h.Seq {
 		d.fail(fmt.Errorf("höchste Nummer %d kleiner als die neueste %d", h.Max, h.Seq))
@@ -108,7 +111,13 @@ func decodeHead(file []byte) (head, error) {
 func (s *Store) readHead(ctx context.Context) (h head, ok bool, err error) {
 	data, err := s.arch.ReadFile(ctx, HeadFile, maxHeadFile)
 	if isNotExist(err) {
-		return h, false, nil
+		// deleted: on a store that keeps versions, the newest that proves itself
+		ok := s.fromVersion(ctx, HeadFile, maxHeadFile, func(d []byte) error {
+			var derr error
+			h, derr = decodeHead(d)
+			return derr
+		})
+		return h, ok, nil
 	}
 	if err != nil {
 		return h, false, &FileError{Path: HeadFile, Op: "lesen", Err: err}

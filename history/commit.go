@@ -142,10 +142,14 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 		}
 		entries[i] = Entry{Record: r, Pack: p}
 	}
-	var packFile string
+	var (
+		packFile string
+		newPack  *packRef
+	)
 	if len(blobs) > 0 {
 		id := newFileID()
 		packFile = path.Join(packDir, packName(seq, id))
+		newPack = &packRef{id: id, file: packFile}
 		data := encodePack(seq, id, blobs)
 		if err := s.writeNew(ctx, packFile, data); err != nil {
 			return res, err
@@ -163,6 +167,8 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 	if prev == nil && link.seq != 0 {
 		g.Prev = link.seq // damaged: the chain still names it
 	}
+	g.PrevFile = link.file
+	g.Packs = packsOf(l, g.Upserts, newPack)
 	at, err := s.archiveTime(ctx, packFile, g.ClientTime)
 	if err != nil {
 		return res, err
@@ -180,7 +186,7 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 	}
 	res.Info, res.Bytes = info, res.Bytes+n
 	s.head = nil // the newest generation is now another one
-	if err := s.writeHead(ctx, head{Seq: seq, ID: g.Origin, Hash: identOf(g, g.Archive, g.Digest), Max: seq}); err != nil {
+	if err := s.writeHead(ctx, head{Seq: seq, ID: g.Origin, Hash: identOf(g, g.Archive, g.Digest), Max: seq, File: info.File}); err != nil {
 		return res, err
 	}
 	if s.lock {
@@ -243,6 +249,30 @@ func (s *Store) archiveTime(ctx context.Context, written string, client time.Tim
 		t = client
 	}
 	return t.UTC().Truncate(time.Millisecond), nil
+}
+
+// packsOf lists the format-2 pack files entries need (and fresh, the one
+// just written), for the generation file (genFile.Packs: those of its
+// upserts; along the chain of links that covers every generation's
+// entries, as a full generation's upserts are all its entries).
+func packsOf(l *listing, entries []Entry, fresh *packRef) []packRef {
+	var out []packRef
+	seen := map[uint64]bool{}
+	for _, e := range entries {
+		if seen[e.Pack] {
+			continue
+		}
+		seen[e.Pack] = true
+		for _, p := range l.packs[e.Pack] {
+			if !p.id.zero() {
+				out = append(out, p)
+			}
+		}
+	}
+	if fresh != nil {
+		out = append(out, *fresh)
+	}
+	return out
 }
 
 // PackRepair is a pack Commit found missing or damaged, and how many of the

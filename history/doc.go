@@ -42,7 +42,11 @@
 // On a store that keeps versions (S3 with versioning or Object Lock) a
 // history file whose current version is missing or does not prove
 // itself is read from the newest older version that does; Check names it
-// and RestoreVersions (history repair) makes that version current.
+// and RestoreVersions (history repair) makes that version current. Names
+// deleted from the listing are found again from the head marker (which
+// names the newest generation's file) along each generation's link to
+// the file of the one before it; each generation also names the pack
+// files its upserts need.
 //
 // Format 1 (until format 2: "0000000042-<time>.gen" and
 // "0000000042.pack", written to a temp name and renamed) is read as it
@@ -86,7 +90,9 @@
 // 5.9 MB, 1.02 times the bytes of one full set of data.csv + meta.json
 // files (5.8 MB), in 730 files against the full set's 20,004 (in 4 KiB
 // blocks 0.10 times); the target is under 3 times.
-// An unchanged run writes one file of about 100 bytes.
+// An unchanged run writes one file of about 200 bytes (format 2: ids,
+// chain link and digest; 1,000 orders for a year grow 1.45× a full set
+// instead of 1.30× in format 1, TestGrowthOfAYear).
 //
 // # Crash safety
 //

@@ -163,6 +163,11 @@ func (s *Store) rewriteKept(ctx context.Context, l *listing, kept []GenerationIn
 		}
 		ng := s.encodeNext(k.Seq, prev, st, snap.Entries)
 		ng.ClientTime, ng.Archive, ng.Origin = g.ClientTime, ref.archiveTime, g.Origin
+		ng.Packs = packsOf(l, ng.Upserts, nil)
+		if want != 0 {
+			pref, _ := l.find(want)
+			ng.PrevFile = pref.file
+		}
 		info, _, err := s.writeGen(ctx, ng, true)
 		if err != nil {
 			return refused, err
@@ -346,7 +351,7 @@ func (s *Store) forgetHead(ctx context.Context, before *listing) error {
 		if err != nil {
 			return err
 		}
-		nh.Seq, nh.ID, nh.Hash = ref.seq, g.Origin, snap.ident
+		nh.Seq, nh.ID, nh.Hash, nh.File = ref.seq, g.Origin, snap.ident, ref.file
 	}
 	return s.writeHead(ctx, nh)
 }

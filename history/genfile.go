@@ -2,6 +2,7 @@ package history
 
 import (
 	"fmt"
+	"path"
 	"time"
 )
 
@@ -25,6 +26,8 @@ type genFile struct {
 	Archive    time.Time // 2: the archive's time, as in the name
 	PrevHash   Hash      // 2: Ident of generation Prev (zero: none)
 	Digest     Hash      // 2: entryDigest of the generation's entries
+	PrevFile   string    // 2: the file of generation Prev when this one was written ("": none or format 1)
+	Packs      []packRef // 2: the format-2 pack files its Upserts need
 	Parent     uint64    // 0: full
 	Prev       uint64    // 0: none
 	ClientTime time.Time
@@ -43,7 +46,12 @@ func (g *genFile) full() bool { return g.Parent == 0 }
 //	u seq, 16 bytes id, 16 bytes origin, v archive time (Unix ms),
 //	32 bytes prev hash, 32 bytes digest,
 //
-// and goes on like format 1 from "u parent". The body of a format-1
+// and goes on like format 1 from "u parent"; after the removed record_ids
+// it ends with the name of generation prev's file when it was written
+// (v its archive time in Unix ms, 16 bytes its id; zero: none or format
+// 1), u k, then k packs its upserts need, each u seq + 16 bytes id
+// (what lets a reader find the generations and packs on a versioned store
+// after their names were deleted). The body of a format-1
 // generation file, in order (u = uvarint, v = varint,
 // s = u length + UTF-8 bytes):
 //
@@ -92,6 +100,21 @@ func encodeGen(g *genFile) []byte {
 		last = id
 	}
 	if g.V2 {
+		// the previous file's name without what the file already says:
+		// its archive time and id (zero: none or format 1)
+		var pt int64
+		var pid fileID
+		if seq, t, id, ok := parseGenName(path.Base(g.PrevFile)); ok && seq == g.Prev {
+			pt, pid = t.UnixMilli(), id
+		}
+		e.varint(pt)
+		e.raw(pid[:])
+		e.uvarint(uint64(len(g.Packs)))
+		for _, p := range g.Packs {
+			seq, _, _ := parsePackName(path.Base(p.file))
+			e.uvarint(seq)
+			e.raw(p.id[:])
+		}
 		return seal(genMagic, e.b)
 	}
 	return seal(genMagicV1, e.b)
@@ -155,6 +178,22 @@ func decodeGen(file []byte) (*genFile, error) {
 		}
 		last = id
 		g.Deleted = append(g.Deleted, id)
+	}
+	if g.V2 {
+		var pid fileID
+		pt := d.varint()
+		d.full(pid[:])
+		if !pid.zero() && g.Prev != 0 {
+			g.PrevFile = path.Join(genDir, genName(g.Prev, time.UnixMilli(pt), pid))
+		}
+		n = d.count(maxEntries, "Anzahl der Packs")
+		for i := 0; i < n && d.err == nil; i++ {
+			var p packRef
+			seq := d.uvarint()
+			d.full(p.id[:])
+			p.file = path.Join(packDir, packName(seq, p.id))
+			g.Packs = append(g.Packs, p)
+		}
 	}
 	d.end()
 	if d.err != nil {

@@ -1,6 +1,7 @@
 package history
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -172,6 +173,7 @@ func (s *Store) scan(ctx context.Context) (*listing, error) {
 		return nil, err
 	}
 	l.dirs = genOK && packOK
+	s.recoverDeleted(ctx, l)
 	if err := s.dropUnfinished(ctx, l); err != nil {
 		return nil, err
 	}
@@ -217,6 +219,26 @@ func (l *listing) find(seq uint64) (genRef, bool) {
 		return l.gens[lo], true
 	}
 	return genRef{}, false
+}
+
+// insert adds a generation file the listing did not show (sorted by seq).
+func (l *listing) insert(ref genRef) {
+	i, _ := slices.BinarySearchFunc(l.gens, ref.seq, func(r genRef, seq uint64) int { return cmp.Compare(r.seq, seq) })
+	l.gens = slices.Insert(l.gens, i, ref)
+	l.maxSeq = max(l.maxSeq, ref.seq)
+}
+
+// addPacks adds pack files a generation names that the listing did not
+// show.
+func (l *listing) addPacks(ps []packRef) {
+	for _, p := range ps {
+		seq, _, ok := parsePackName(path.Base(p.file))
+		if !ok || slices.ContainsFunc(l.packs[seq], func(q packRef) bool { return q.file == p.file }) {
+			continue
+		}
+		l.packs[seq] = append(l.packs[seq], p)
+		l.maxSeq = max(l.maxSeq, seq)
+	}
 }
 
 // replace puts ref in place of the file of its generation.
@@ -303,6 +325,9 @@ var errNotItsName = errors.New("Datei enthält eine andere Generation als ihr Na
 func (s *Store) readGenL(ctx context.Context, l *listing, ref genRef) (*genFile, genRef, error) {
 	g, err := s.readGen(ctx, ref)
 	if err == nil {
+		if s.arch.Versioned() {
+			l.addPacks(g.Packs)
+		}
 		return g, ref, nil
 	}
 	for i, d := range l.dupes {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"path"
 	"slices"
 	"sync"
 
@@ -111,4 +112,48 @@ func (s *Store) RestoreVersions(ctx context.Context) ([]Attack, error) {
 	}
 	s.versions = &versionsRead{}
 	return done, nil
+}
+
+// recoverDeleted finds, on a store that keeps versions, the generations
+// whose names were deleted (a DELETE only adds a delete marker): from the
+// head marker (its newest version that proves itself) along each
+// generation's link to the file of the one before it, as long as the
+// listing lacks them (the newest may be there: an export after the
+// deletion), and the packs each names. Reading them goes to
+// their versions (readGen, readPack), which names them as attacked.
+func (s *Store) recoverDeleted(ctx context.Context, l *listing) {
+	if !s.arch.Versioned() {
+		return
+	}
+	hd, ok, err := s.readHead(ctx)
+	if err != nil || !ok {
+		return
+	}
+	for name, first := hd.File, true; name != "" && ctx.Err() == nil; first = false {
+		seq, t, id, ok := parseGenName(path.Base(name))
+		if !ok || path.Dir(name) != genDir {
+			return
+		}
+		ref := genRef{seq: seq, archiveTime: t, id: id, file: name}
+		if present, ok := l.find(seq); ok {
+			if !first {
+				return
+			}
+			// The newest is there (an export after the deletion): the
+			// ones before it may still be gone.
+			g, err := s.readGen(ctx, present)
+			if err != nil {
+				return
+			}
+			name = g.PrevFile
+			continue
+		}
+		g, err := s.readGen(ctx, ref)
+		if err != nil {
+			return
+		}
+		l.insert(ref)
+		l.addPacks(g.Packs)
+		name = g.PrevFile
+	}
 }
