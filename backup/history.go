@@ -282,7 +282,7 @@ func (e *Engine) RepairHistory(ctx context.Context) (_ *Report, err error) {
 	}
 	if err != nil {
 		if errors.Is(err, storage.ErrUnsupported) {
-			r.errorf(HistoryDir, 0, "Historie: %s; history repair braucht einen Speicher mit Versionen (S3 mit Versionierung oder Object Lock)", reason(err))
+			r.errorf(HistoryDir, 0, "%s; history repair braucht einen Speicher mit Versionen (S3 mit Versionierung oder Object Lock)", reason(err))
 			return r, fmt.Errorf("history repair: %w", err)
 		}
 		return r, e.historyError(r, "history repair", err)
