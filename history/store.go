@@ -348,13 +348,15 @@ func (s *Store) readGenL(ctx context.Context, l *listing, ref genRef) (*genFile,
 // writes of a run stopped before it wrote the marker (on a store whose
 // create is not whole in one step). They are leftovers, not damage.
 func (s *Store) dropUnfinished(ctx context.Context, l *listing) error {
-	hd, ok, err := s.readHead(ctx)
-	if err != nil || !ok {
-		return nil // no marker: nothing can be told apart; Check names it
+	hd, _, err := s.readHead(ctx)
+	if err != nil {
+		return nil // Check names it
 	}
+	// Without a marker (hd zero), a format-2 generation is unfinished too:
+	// Commit writes the marker right after it. A format-1 one never is.
 	for len(l.gens) > 0 {
 		ref := l.gens[len(l.gens)-1]
-		if ref.seq <= hd.Seq {
+		if ref.seq <= hd.Seq || ref.id.zero() {
 			return nil
 		}
 		_, _, err := s.readGenL(ctx, l, ref)
