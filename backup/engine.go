@@ -90,6 +90,10 @@ type Engine struct {
 	// or remove before it refuses to write anything; 0 switches the guard
 	// off (config key mass_change).
 	MassChange float64
+	// MassChangeWindow: the guard also compares with the generation this
+	// long before the newest, so that a slow creep (20 % a night) is
+	// refused too (mass_change_window); 0: DefaultMassChangeWindow, < 0 off.
+	MassChangeWindow time.Duration
 	// Retention is what forget keeps when not told otherwise (config key
 	// retention); zero: history.DefaultRetention.
 	Retention history.Retention

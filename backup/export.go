@@ -24,6 +24,9 @@ type ExportOptions struct {
 	// AllowMassChange confirms an export that changes more backups than
 	// Engine.MassChange allows.
 	AllowMassChange bool
+	// NewHistory lets export start a new history although the archive's
+	// head marker names generations that are gone (export --new-history).
+	NewHistory bool
 }
 
 // exportItem is one database row on its way into the archive.
@@ -62,6 +65,9 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 
 	cur := e.Schema.Codecs.Current()
 	hs := e.openHistory(lock)
+	if err := e.historyIntact(ctx, r, hs, opts); err != nil {
+		return r, err
+	}
 	prev, plan, err := e.massChangeGuard(ctx, r, hs, cur, items, seen, opts)
 	if err != nil {
 		return r, err

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -86,10 +87,10 @@ func faultyCopy(t *testing.T, base afero.Fs, batch bool, c faultfs.Call, kind fa
 	t.Helper()
 	f := c.Fault(kind.Err)
 	f.Short = kind.Short
-	if seq, ok := strings.CutPrefix(c.Name, history.Dir+"/gen/"); ok && len(seq) > 10 && strings.HasSuffix(seq, ".gen") {
-		// A generation file's name holds the time the archive wrote it:
-		// fail the same generation's file in the rerun, whatever its time.
-		f.Name = history.Dir + "/gen/" + seq[:10] + "-*.gen"
+	if strings.HasPrefix(c.Name, history.Dir+"/") {
+		// A new history file's name holds a random id (a generation's also
+		// the time the archive wrote it): fail the same file in the rerun.
+		f.Name = historyIDs.ReplaceAllString(c.Name, "*")
 	}
 	fsys := mem.New()
 	if err := faultfs.Copy(fsys, base); err != nil {
@@ -98,6 +99,10 @@ func faultyCopy(t *testing.T, base afero.Fs, batch bool, c faultfs.Call, kind fa
 	ff, wrapped := wrapFault(fsys, batch, f)
 	return fsys, ff, wrapped
 }
+
+// historyIDs are the parts of a history file's name that differ between
+// runs: its random id and a generation's archive time.
+var historyIDs = regexp.MustCompile(`[0-9a-f]{32}|[0-9]{8}T[0-9]{6}\.[0-9]{3}Z`)
 
 // recordCalls runs fn once on a recording copy of base and returns its calls.
 func recordCalls(t *testing.T, base afero.Fs, batch bool, fn func(afero.Fs) (*Report, error)) []faultfs.Call {

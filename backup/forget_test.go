@@ -11,8 +11,8 @@ import (
 	"github.com/spf13/afero"
 
 	"werkstatt-backup/history"
-	"werkstatt-backup/internal/legacy"
 	"werkstatt-backup/sample"
+	"werkstatt-backup/storage"
 )
 
 // TestForget: five exports over three days, one order changed each time;
@@ -54,7 +54,7 @@ func TestForget(t *testing.T) {
 	if err != nil || len(r.Forget.Removed) != 3 || !slices.Equal(packs(), before) {
 		t.Fatalf("dry run: %v %+v", err, r.Forget)
 	}
-	if gens, _ := legacy.OpenHistory(archiveOf(f.fs)).List(ctx); len(gens) != 5 {
+	if gens, _ := history.Open(&storage.Archive{Fs: f.fs}).List(ctx); len(gens) != 5 {
 		t.Fatalf("a dry run removed generations: %d left", len(gens))
 	}
 	r, err = f.e.Forget(ctx, ForgetOptions{Policy: policy})
@@ -65,7 +65,7 @@ func TestForget(t *testing.T) {
 	for _, v := range r.Forget.Removed {
 		removed = append(removed, v.Generation)
 	}
-	gens, err := legacy.OpenHistory(archiveOf(f.fs)).List(ctx)
+	gens, err := history.Open(&storage.Archive{Fs: f.fs}).List(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestForget(t *testing.T) {
 	if after := packs(); len(after) >= len(before) || len(r.Forget.PacksRemoved)+len(r.Forget.Repacked) == 0 {
 		t.Fatalf("packs after forget: %v (before %v), result %+v", after, before, r.Forget)
 	}
-	if dmg, err := legacy.OpenHistory(archiveOf(f.fs)).Check(ctx); err != nil || len(dmg) != 0 {
+	if dmg, err := history.Open(&storage.Archive{Fs: f.fs}).Check(ctx); err != nil || len(dmg) != 0 {
 		t.Fatalf("check after forget: %v %v", err, dmg)
 	}
 	for _, c := range []struct {

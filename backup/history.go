@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"path"
 	"sync"
@@ -11,8 +12,8 @@ import (
 
 	"werkstatt-backup/codec"
 	"werkstatt-backup/history"
-	"werkstatt-backup/internal/legacy"
 	"werkstatt-backup/lock"
+	"werkstatt-backup/storage"
 )
 
 // HistoryDir is the folder at the archive's root that holds the history
@@ -27,8 +28,40 @@ const HistoryDir = history.Dir
 // On a store with Object Lock the history retains what it writes for
 // the lock period (historyLock).
 func (e *Engine) openHistory(lock *lock.Lock) *history.Store {
-	return legacy.OpenHistory(e.Arch, history.WithClock(e.Now), history.WithFence(e.fence(lock)),
-		history.WithObjectLock(e.Arch.Caps.ObjectLock, e.historyLock()))
+	return history.Open(e.Arch, history.WithClock(e.Now), history.WithFence(e.fence(lock)),
+		history.WithObjectLock(e.historyLock()))
+}
+
+// ErrHistoryLost marks an export refused because the archive's history
+// lost its newest generations or vanished (exit 3).
+var ErrHistoryLost = fmt.Errorf("Historie verloren: %w", ErrValidation)
+
+// historyIntact refuses an export, before anything is written, when the
+// history's head marker names a generation that is gone: the export
+// would start a new history over the one the archive had. With
+// --new-history it goes on (the new generation continues the numbering)
+// and says so at WARNING.
+func (e *Engine) historyIntact(ctx context.Context, r *Report, hs *history.Store, opts ExportOptions) error {
+	if opts.DryRun {
+		return nil
+	}
+	err := hs.CheckHead(ctx)
+	var lost *history.LostError
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.As(err, &lost) && opts.NewHistory:
+		hs.AllowNewHistory()
+		r.warnf(history.HeadFile, 0, "Historie: %s; --new-history: die neue Generation setzt die Nummerierung fort", lost)
+		return nil
+	case errors.As(err, &lost):
+		r.errorf(history.HeadFile, 0, "Historie: %s; nichts geschrieben. Ältere Generationen zurückholen (verify nennt sie) oder bewusst neu beginnen mit: export --new-history", lost)
+		return fmt.Errorf("%s: %w", lost, ErrHistoryLost)
+	}
+	r.warnf(history.HeadFile, 0, "Historie: Kopf-Marke nicht lesbar: %s", reason(err))
+	return nil
 }
 
 // historyLock is the lock period: Engine.HistoryLock, else derived from
@@ -77,10 +110,12 @@ func (f *failedIDs) has(id int64) bool {
 	return f.ids[id]
 }
 
-// heldRecords is what the archive holds after an export, as history
-// records, with their data.csv bytes: every row written or unchanged with
-// the bytes export encoded; a row export could not write or could not
-// store with what its folder actually holds (a valid pair read back, the
+// heldRecords is what a generation records after an export, as history
+// records, with their data.csv bytes: every row read, with the bytes
+// export encoded from the database snapshot, also when its backup could
+// not be written or confirmed (so no generation misses a row the table
+// had); a row export could not store (NUL byte, too large) with what its
+// folder actually holds (a valid pair read back, the
 // folder taken from the row or from the previous generation); a row whose
 // folder holds no valid backup is left out, and said so.
 type heldRecords struct {
@@ -120,8 +155,9 @@ func (e *Engine) planRecords(ctx context.Context, cur codec.Codec, items []expor
 			h.warnf(path.Join(it.folder, DataFile), it.id.RecordID, "Auftrag %s: record_id %d ist nicht positiv, die Sicherung steht in keiner Generation der Historie", orderLabel(it.id), it.id.RecordID)
 			continue
 		case failed != nil && failed.has(it.id.RecordID):
-			e.addHeld(ctx, h, folders, it.folder, it.id.RecordID)
-			continue
+			// Its new backup could not be confirmed (the write failed, the
+			// store went away mid-pair): the generation takes the row from
+			// the database snapshot this run read, never leaves it out.
 		}
 		h.add(history.Record{
 			RecordID: it.id.RecordID, AuftragNr: it.id.AuftragNr, Folder: it.folder,
@@ -203,6 +239,10 @@ func (e *Engine) recordHistory(ctx context.Context, r *Report, hs *history.Store
 		r.errorf(HistoryDir, 0, "Historie nicht geschrieben (die Sicherungen der Aufträge sind geschrieben): %s", reason(err))
 		return fmt.Errorf("Historie nicht geschrieben: %w", err)
 	}
+	for _, p := range res.Repaired {
+		r.warnf(p.Path, 0, "Historie: Pack %s (%s); %d Inhalte aus der Datenbank in Generation %d neu gespeichert, ältere Generationen, die es brauchen, bleiben beschädigt (verify nennt sie)",
+			path.Base(p.Path), p.Reason, p.Contents, res.Info.Seq)
+	}
 	if res.PrevDamaged != nil {
 		r.warnf(HistoryDir, 0, "letzte Generation der Historie nicht lesbar (%s); Generation %d vollständig neu geschrieben, verify nennt den Schaden", reason(res.PrevDamaged), res.Info.Seq)
 	}
@@ -214,6 +254,43 @@ func (e *Engine) recordHistory(ctx context.Context, r *Report, hs *history.Store
 		return fmt.Errorf("Historie nicht gesperrt: %w", res.Unlocked)
 	}
 	return nil
+}
+
+// RepairHistory makes every history file whose current version is missing
+// or does not prove itself current again from the newest older version
+// that does (history repair, on a store that keeps versions: an S3 bucket
+// with versioning or Object Lock), then checks the history like verify.
+// It takes the archive lock.
+func (e *Engine) RepairHistory(ctx context.Context) (_ *Report, err error) {
+	e.init()
+	r := e.newReport("history-repair")
+	e.Log.Info("Starte Reparatur der Historie aus den Versionen des Speichers...")
+	lock, err := e.lock(ctx, "history repair")
+	if err != nil {
+		return r, err
+	}
+	defer e.unlock(lock, r, &err)
+	hs := e.openHistory(lock)
+	done, err := hs.RestoreVersions(ctx)
+	for _, a := range done {
+		e.Log.Info(fmt.Sprintf("Historie: %s wieder aus Version %s", a.Path, a.Version))
+		r.count(&r.OK, 1)
+	}
+	if err != nil {
+		if errors.Is(err, storage.ErrUnsupported) {
+			r.errorf(HistoryDir, 0, "%s; history repair braucht einen Speicher mit Versionen (S3 mit Versionierung oder Object Lock)", reason(err))
+			return r, fmt.Errorf("history repair: %w", err)
+		}
+		return r, e.historyError(r, "history repair", err)
+	}
+	if err := e.checkHistory(ctx, r); err != nil {
+		return r, err
+	}
+	e.finish(r)
+	if r.Errors > 0 {
+		return r, fmt.Errorf("Historie nach der Reparatur noch beschädigt: %w", ErrValidation)
+	}
+	return r, nil
 }
 
 // days renders a lock period for messages: "56 Tage", or the duration

@@ -8,10 +8,17 @@ import (
 	"fmt"
 	iofs "io/fs"
 	"path"
+	"strconv"
+	"strings"
+	"time"
 
 	"werkstatt-backup/codec"
 	"werkstatt-backup/history"
 )
+
+// DefaultMassChangeWindow is how far back the mass-change guard also
+// compares: with the generation a week before the newest.
+const DefaultMassChangeWindow = 7 * 24 * time.Hour
 
 // DefaultMassChange is the share of backups one export may change or
 // remove without --allow-mass-change (config key mass_change).
@@ -59,11 +66,60 @@ func (e *Engine) massChangeGuard(ctx context.Context, r *Report, hs *history.Sto
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
+	against := ""
+	if !m.Exceeds(e.MassChange) && prev != nil {
+		if m, against, err = e.comparedWithWindow(ctx, hs, prev, plan); err != nil {
+			return nil, nil, err
+		}
+	}
 	if m.Exceeds(e.MassChange) {
-		return nil, nil, fmt.Errorf("%d von %d Sicherungen würden geändert (%d) oder entfernt (%d), das sind %.0f %% (Grenze %.0f %%, Schlüssel mass_change); nichts geschrieben. Ist das gewollt, bestätigen mit: export --allow-mass-change: %w",
-			m.Changed+m.Removed, m.Total, m.Changed, m.Removed, 100*m.Share(), 100*e.MassChange, ErrMassChange)
+		share, limit := percents(m.Share(), e.MassChange)
+		return nil, nil, fmt.Errorf("%d von %d Sicherungen würden geändert (%d) oder entfernt (%d)%s, das sind %s (Grenze %s, Schlüssel mass_change); nichts geschrieben. Ist das gewollt, bestätigen mit: export --allow-mass-change: %w",
+			m.Changed+m.Removed, m.Total, m.Changed, m.Removed, against, share, limit, ErrMassChange)
 	}
 	return prev, plan, nil
+}
+
+// comparedWithWindow is the mass change against the generation
+// MassChangeWindow before the newest (or the oldest, in a younger
+// history; none: zero), and how the message names that generation.
+func (e *Engine) comparedWithWindow(ctx context.Context, hs *history.Store, prev *history.Snapshot, plan *heldRecords) (history.MassChange, string, error) {
+	window := e.MassChangeWindow
+	if window == 0 {
+		window = DefaultMassChangeWindow
+	}
+	if window < 0 || plan == nil {
+		return history.MassChange{}, "", nil
+	}
+	old, err := hs.At(ctx, prev.Info.ArchiveTime.Add(-window))
+	if errors.Is(err, history.ErrNotFound) {
+		// The history is younger than the window: its oldest generation.
+		if gens, lerr := hs.List(ctx); lerr == nil && len(gens) > 0 {
+			old, err = hs.Load(ctx, gens[0].Seq)
+		}
+	}
+	switch {
+	case ctx.Err() != nil:
+		return history.MassChange{}, "", ctx.Err()
+	case err != nil || old.Info.Seq == prev.Info.Seq:
+		return history.MassChange{}, "", nil // no generation that old, or it is the newest
+	}
+	return history.CompareTo(old, plan.records), fmt.Sprintf(" gegenüber Generation %d vom %s (%s vor der neuesten, Schlüssel mass_change_window)",
+		old.Info.Seq, old.Info.ArchiveTime.Local().Format(history.TimeLayout), days(window)), nil
+}
+
+// percents renders a share and its limit as whole percents, or with one
+// decimal (German comma) where whole ones would read alike though they
+// differ: 251 of 1000 is "25,1 %", not "25 %" beside "Grenze 25 %".
+func percents(share, limit float64) (string, string) {
+	whole := func(v float64) string { return strconv.FormatFloat(100*v, 'f', 0, 64) }
+	if whole(share) != whole(limit) || share == limit {
+		return whole(share) + " %", whole(limit) + " %"
+	}
+	one := func(v float64) string {
+		return strings.Replace(strconv.FormatFloat(100*v, 'f', 1, 64), ".", ",", 1) + " %"
+	}
+	return one(share), one(limit)
 }
 
 // compareWithBackups counts, for an archive without a history, how many

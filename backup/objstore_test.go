@@ -84,8 +84,15 @@ func TestObjectStoreUnchangedExportListsOnce(t *testing.T) {
 	if got := orderListings(s); len(got) != 1 || got[0] != "" {
 		t.Fatalf("unchanged export listed %v, want one listing of the whole archive", got)
 	}
-	if c := s.Counts(); c.Puts > 5 {
-		t.Fatalf("unchanged export wrote %d objects (lock and history only expected)", c.Puts)
+	// Lock (2), the archive's clock, the generation file, the head marker;
+	// a create-if-absent costs a second PUT until the store declares
+	// WriteCond (one conditional PUT of the whole content).
+	limit := int64(5)
+	if f.e.Arch.Caps.WriteCond == nil {
+		limit++
+	}
+	if c := s.Counts(); c.Puts > limit {
+		t.Fatalf("unchanged export wrote %d objects (lock and history only expected, at most %d)", c.Puts, limit)
 	}
 }
 

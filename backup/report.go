@@ -56,6 +56,8 @@ type Report struct {
 	// Generation: export, the history generation it recorded; restore
 	// --at, the generation it restored (0: none).
 	Generation uint64 `json:"generation,omitempty"`
+	// GenerationTime: restore --at, the archive time of that generation.
+	GenerationTime time.Time `json:"generation_time,omitzero"`
 	// Forget: what forget kept and removed.
 	Forget *ForgetSummary `json:"forget,omitempty"`
 	// HistoryLockedUntil: verify on a store with Object Lock, until when
@@ -152,6 +154,8 @@ func Title(command string) string {
 		return "Migration"
 	case "forget":
 		return "Forget"
+	case "history-repair":
+		return "Reparatur der Historie"
 	}
 	return command
 }
@@ -171,6 +175,10 @@ func (r *Report) Summary() string {
 	case "verify":
 		return fmt.Sprintf("Verify abgeschlossen: %d gültig, %d Fehler %s", r.OK, r.Errors, r.Folders)
 	case "restore":
+		if r.Generation != 0 {
+			return fmt.Sprintf("Restore abgeschlossen: %d Datensätze wiederhergestellt aus Generation %d vom %s (%d Datensätze), %d Fehler",
+				r.OK, r.Generation, r.GenerationTime.Local().Format("2006-01-02 15:04:05.000"), r.Records, r.Errors)
+		}
 		return fmt.Sprintf("Restore abgeschlossen: %d Datensätze wiederhergestellt, %d Fehler %s", r.OK, r.Errors, r.Folders)
 	case "forget":
 		removed, word := 0, "entfernt"

@@ -25,6 +25,9 @@ type RestoreOptions struct {
 	// At, if set, restores the table as the history's last generation at
 	// or before it held it, instead of from the order folders.
 	At time.Time
+	// Generation, if set, restores the table as history generation
+	// Generation held it (restore --generation N, --at #N).
+	Generation uint64
 }
 
 // ErrNeedForce refuses to replace a table that still has rows without --force.
@@ -78,10 +81,10 @@ func (e *Engine) Restore(ctx context.Context, opts RestoreOptions) (_ *Report, e
 	}
 
 	var chosen []candidate
-	if opts.At.IsZero() {
+	if opts.At.IsZero() && opts.Generation == 0 {
 		chosen, err = e.folderSource(ctx, r, opts)
 	} else {
-		chosen, err = e.historySource(ctx, r, opts.At)
+		chosen, err = e.historySource(ctx, r, opts)
 	}
 	if err != nil {
 		return r, err

@@ -7,25 +7,34 @@ import (
 	iofs "io/fs"
 	"path"
 	"strings"
-	"time"
 
 	"werkstatt-backup/history"
 )
 
-// historySource reads the rows of the history's last generation at or
-// before at: restore --at's rows. Every content is checked against its
+// historySource reads the rows of the history's generation opts.Generation,
+// or its last generation at or before opts.At: restore --at's rows. It
+// names the generation it took (number, archive time to the millisecond,
+// record count) in the log, the report (summary line, --json). Every content is checked against its
 // SHA-256 (history does that as it reads) and decoded by its schema
 // version and migrated like a backup from an order folder. Any damage
 // aborts: a point-in-time restore is all of that generation or nothing.
-func (e *Engine) historySource(ctx context.Context, r *Report, at time.Time) ([]candidate, error) {
+func (e *Engine) historySource(ctx context.Context, r *Report, opts RestoreOptions) ([]candidate, error) {
 	hs := e.openHistory(nil)
-	snap, err := hs.At(ctx, at)
+	var (
+		snap *history.Snapshot
+		err  error
+	)
+	if opts.Generation != 0 {
+		snap, err = hs.Load(ctx, opts.Generation)
+	} else {
+		snap, err = hs.At(ctx, opts.At)
+	}
 	if err != nil {
 		return nil, e.historyError(r, "Datenbank unverändert", err)
 	}
-	r.Generation, r.Records = snap.Info.Seq, len(snap.Entries)
-	e.Log.Info(fmt.Sprintf("Historie: Generation %d vom %s mit %d Datensätzen", snap.Info.Seq,
-		snap.Info.ArchiveTime.Local().Format(time.DateTime), len(snap.Entries)))
+	r.Generation, r.GenerationTime, r.Records = snap.Info.Seq, snap.Info.ArchiveTime, len(snap.Entries)
+	e.Log.Info(fmt.Sprintf("Historie: Generation %d vom %s (Zeit des Archivs) mit %d Datensätzen", snap.Info.Seq,
+		snap.Info.ArchiveTime.Local().Format(history.TimeLayout), len(snap.Entries)))
 	if len(snap.Entries) == 0 {
 		return nil, fmt.Errorf("Datenbank unverändert: Generation %d der Historie enthält keinen Datensatz: %w", snap.Info.Seq, ErrNoBackup)
 	}
@@ -62,6 +71,9 @@ func (e *Engine) historySource(ctx context.Context, r *Report, at time.Time) ([]
 	})
 	if err != nil {
 		return nil, e.historyError(r, "Datenbank unverändert", err)
+	}
+	for _, a := range hs.Attacked() {
+		r.warnf(a.Path, 0, "Historie: %s; gelesen aus dieser Version (history repair macht sie wieder aktuell)", a)
 	}
 	r.OK = len(chosen)
 	return chosen, nil
@@ -137,6 +149,8 @@ func (e *Engine) checkHistory(ctx context.Context, r *Report) error {
 			msg = fmt.Sprintf("Historie: %s; nicht wiederherstellbar: Generation %s", d.Reason, seqs(d.Gens))
 		}
 		switch {
+		case d.Attacked:
+			r.errorf(d.Path, 0, "Historie angegriffen oder beschädigt: %s; eine ältere Version beweist sich und wird gelesen. Wieder aktuell machen mit: werkstatt-backup history repair", d.Reason)
 		case d.Unreadable:
 			r.unreadablef(d.Path, 0, "%s", msg)
 		case len(d.Gens) > 0:

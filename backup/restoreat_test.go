@@ -34,7 +34,7 @@ func (c clockInfo) ModTime() time.Time { return c.t }
 
 func (g genClockFs) Stat(name string) (os.FileInfo, error) {
 	fi, err := g.Fs.Stat(name)
-	if err == nil && strings.HasPrefix(path.Clean("/"+name), "/"+history.Dir+"/gen/") {
+	if err == nil && strings.HasPrefix(path.Clean("/"+name), "/"+history.Dir+"/") {
 		return clockInfo{fi, *g.now}, nil
 	}
 	return fi, err

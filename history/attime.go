@@ -2,6 +2,7 @@ package history
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -12,8 +13,29 @@ var atLayouts = []string{
 	"2006-01-02",
 	"2006-01-02 15:04",
 	"2006-01-02 15:04:05",
+	TimeLayout,
 	"2006-01-02T15:04",
 	"2006-01-02T15:04:05",
+	"2006-01-02T15:04:05.000",
+}
+
+// TimeLayout is how a generation's archive time is shown (history,
+// restore --at), in local time to the millisecond: ParseTime reads it
+// back, so the time shown for a generation selects that generation.
+const TimeLayout = "2006-01-02 15:04:05.000"
+
+// ParseAt reads restore --at's value: "#N" is generation N, anything else
+// a time for ParseTime (seq 0).
+func ParseAt(s string, loc *time.Location) (t time.Time, seq uint64, err error) {
+	if n, ok := strings.CutPrefix(strings.TrimSpace(s), "#"); ok {
+		seq, err := strconv.ParseUint(n, 10, 64)
+		if err != nil || seq == 0 {
+			return time.Time{}, 0, fmt.Errorf("Generation %q ungültig: erwartet #N mit einer Nummer, die history zeigt", truncate(s, 60))
+		}
+		return time.Time{}, seq, nil
+	}
+	t, err = ParseTime(s, loc)
+	return t, 0, err
 }
 
 // ParseTime reads a point in time for restore --at: "2026-11-01" (00:00 of

@@ -12,7 +12,7 @@ import (
 func BenchmarkCommitUnchanged(b *testing.B) {
 	clock := newClock("2026-01-01T02:00:00Z")
 	fsys := archiveClockFs{Fs: memArchive(), clock: clock}
-	s := Open(fsys)
+	s := Open(archiveOf(fsys))
 	tab := newTable(43, 10000)
 	ctx := context.Background()
 	for range 60 {
@@ -35,7 +35,7 @@ func BenchmarkCommitUnchanged(b *testing.B) {
 // BenchmarkLoad10k: loading the newest generation of that history, as
 // restore --at and Commit do.
 func BenchmarkLoad10k(b *testing.B) {
-	s := Open(memArchive())
+	s := Open(archiveOf(memArchive()))
 	tab := newTable(44, 10000)
 	ctx := context.Background()
 	var last uint64

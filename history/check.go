@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
+	iofs "io/fs"
 	"slices"
 )
 
@@ -17,6 +17,13 @@ type Damage struct {
 	// nothing is known to be wrong with it; verify reports it as "could not
 	// check" (exit 1), not as damage (exit 3).
 	Unreadable bool
+	// Attacked: the file's current version is missing or does not prove
+	// itself, and an older version that does was read instead (a store
+	// that keeps versions); RestoreVersions makes it current again.
+	Attacked bool
+	// Missing: Gens are generations that are gone (a gap in the chain, or
+	// the newest ones the head marker names), not ones damaged by this file.
+	Missing bool
 }
 
 func (d Damage) String() string {
@@ -48,7 +55,7 @@ func seqList(seqs []uint64) string {
 // error is only for a failure to look at all (the folder unreadable,
 // ctx done).
 func (s *Store) Check(ctx context.Context) ([]Damage, error) {
-	l, err := s.scan()
+	l, err := s.scan(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -56,11 +63,14 @@ func (s *Store) Check(ctx context.Context) ([]Damage, error) {
 	for _, t := range l.temps {
 		out = append(out, Damage{Path: t, Reason: "temporäre Datei eines abgebrochenen Laufs (der nächste Export räumt sie auf)"})
 	}
+	for _, u := range l.unfinished {
+		out = append(out, Damage{Path: u, Reason: "unvollständige Datei eines abgebrochenen Laufs (neuer als " + HeadFile + ", wird nicht benutzt)"})
+	}
 	for _, u := range l.unknown {
 		out = append(out, Damage{Path: u, Reason: "unbekannte Datei in der Historie"})
 	}
 	for _, d := range l.dupes {
-		out = append(out, Damage{Path: d, Reason: "zweite Datei für dieselbe Generation (wird nicht benutzt)"})
+		out = append(out, Damage{Path: d.file, Reason: "zweite Datei für dieselbe Generation (wird nicht benutzt)"})
 	}
 	// Which pack contents each generation needs, as runs of consecutive
 	// generations (a content usually stays for many), so that a long
@@ -77,9 +87,17 @@ func (s *Store) Check(ctx context.Context) ([]Damage, error) {
 	for i, ref := range l.gens {
 		index[ref.seq] = i
 	}
-	err = s.walk(ctx, l, func(ref genRef, g *genFile, entries []Entry, err error) error {
+	idents := map[uint64]Hash{}
+	links := map[uint64]*genFile{}
+	err = s.walk(ctx, l, func(ref genRef, g *genFile, entries []Entry, id Hash, err error) error {
 		if g != nil && !g.full() {
 			parents[ref.seq] = g.Parent
+		}
+		if g != nil {
+			links[ref.seq] = g
+		}
+		if err == nil {
+			idents[ref.seq] = id
 		}
 		if err != nil {
 			var fe *FileError
@@ -120,6 +138,8 @@ func (s *Store) Check(ctx context.Context) ([]Damage, error) {
 			out[i].Gens = descendants(out[i].Gens[0], l, parents)
 		}
 	}
+	out = append(out, s.checkChain(ctx, l, links, idents)...)
+
 	packs := slices.Sorted(func(yield func(uint64) bool) {
 		for p := range needs {
 			if !yield(p) {
@@ -131,13 +151,41 @@ func (s *Store) Check(ctx context.Context) ([]Damage, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		name := path.Join(packDir, packName(p))
+		name := l.packPath(p)
 		m := needs[p]
 		seen := map[need]bool{}
-		err := s.readPack(p, func(h Hash, data []byte) error {
-			seen[need{h, int64(len(data))}] = true
-			return nil
-		})
+		var (
+			err    error
+			broken []error
+		)
+		for _, pr := range l.packs[p] {
+			e := s.readPack(ctx, p, pr, func(h Hash, data []byte) error {
+				seen[need{h, int64(len(data))}] = true
+				return nil
+			})
+			if e != nil {
+				broken = append(broken, e)
+			}
+		}
+		complete := true
+		for k := range m {
+			complete = complete && seen[k]
+		}
+		switch {
+		case len(l.packs[p]) == 0:
+			err = &FileError{Path: name, Op: "lesen", Err: errorf(iofs.ErrNotExist, "Pack der Generation %d fehlt", p)}
+		case len(broken) > 0 && !complete:
+			err = broken[0]
+		case len(broken) > 0:
+			// A second file of the pack (a forget's repack, stopped) is
+			// damaged; the other holds everything needed.
+			for _, b := range broken {
+				var fe *FileError
+				if errors.As(b, &fe) {
+					out = append(out, Damage{Path: fe.Path, Reason: "zweite Datei des Packs unvollständig oder beschädigt (wird nicht gebraucht): " + fe.Err.Error()})
+				}
+			}
+		}
 		if err != nil {
 			var fe *FileError
 			reason := err.Error()
@@ -160,6 +208,9 @@ func (s *Store) Check(ctx context.Context) ([]Damage, error) {
 			out = append(out, Damage{Path: name, Reason: fmt.Sprintf("%d benötigte Inhalte fehlen", missing),
 				Gens: gensOf(l, m, func(k need) bool { return !seen[k] })})
 		}
+	}
+	for _, a := range s.Attacked() {
+		out = append(out, Damage{Path: a.Path, Attacked: true, Reason: a.String()})
 	}
 	return out, nil
 }
@@ -214,4 +265,56 @@ func descendants(seq uint64, l *listing, parents map[uint64]uint64) []uint64 {
 func unreadable(err error) bool {
 	var fe *FileError
 	return errors.As(err, &fe) && fe.Op == "lesen" && !isNotExist(err)
+}
+
+// checkChain checks the links between the generations (format 2) and the
+// head marker against the newest one: a generation a link or the marker
+// names that is missing or another one is damage naming it.
+func (s *Store) checkChain(ctx context.Context, l *listing, gens map[uint64]*genFile, idents map[uint64]Hash) []Damage {
+	var out []Damage
+	for i, ref := range l.gens {
+		g := gens[ref.seq]
+		if _, loaded := idents[ref.seq]; !loaded || g == nil || !g.V2 || g.Prev == 0 {
+			continue // a generation that does not load is named already
+		}
+		var before uint64
+		if i > 0 {
+			before = l.gens[i-1].seq
+		}
+		pref, ok := l.find(g.Prev)
+		switch {
+		case !ok && g.Prev > before:
+			out = append(out, Damage{Path: ref.file, Gens: []uint64{g.Prev}, Missing: true,
+				Reason: fmt.Sprintf("Generation %d fehlt (Generation %d folgt auf sie)", g.Prev, ref.seq)})
+		case !ok:
+			// A link to a generation forget removed while it rewrote this one
+			// (an interrupted forget): nothing is lost.
+		case g.PrevHash != (Hash{}):
+			if id, proven := idents[g.Prev]; proven && id != g.PrevHash {
+				out = append(out, Damage{Path: pref.file, Gens: []uint64{g.Prev},
+					Reason: fmt.Sprintf("ist nicht die Generation %d, auf die Generation %d folgt (ersetzt)", g.Prev, ref.seq)})
+			}
+		}
+	}
+	hd, ok, err := s.readHead(ctx)
+	switch {
+	case err != nil:
+		out = append(out, Damage{Path: HeadFile, Reason: err.Error(), Unreadable: unreadable(err)})
+	case !ok || hd.Seq == 0:
+	default:
+		newest := uint64(0)
+		if h, ok := l.head(); ok {
+			newest = h.seq
+		}
+		if hd.Seq > newest {
+			lost := &LostError{Head: hd.Seq, Newest: newest, Reason: "verschwunden oder gekürzt"}
+			out = append(out, Damage{Path: HeadFile, Gens: []uint64{hd.Seq}, Missing: true, Reason: lost.Error()})
+		} else if ref, ok := l.find(hd.Seq); ok {
+			if id, proven := idents[hd.Seq]; proven && id != hd.Hash {
+				out = append(out, Damage{Path: ref.file, Gens: []uint64{hd.Seq},
+					Reason: fmt.Sprintf("ist nicht die Generation %d, die %s als neueste nennt (ersetzt)", hd.Seq, HeadFile)})
+			}
+		}
+	}
+	return out
 }

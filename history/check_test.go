@@ -15,7 +15,7 @@ import (
 func checkFixture(t *testing.T) (afero.Fs, *Store, []GenerationInfo) {
 	t.Helper()
 	fsys := memArchive()
-	s := Open(fsys, WithMaxChain(2))
+	s := Open(archiveOf(fsys), WithMaxChain(2))
 	tb := newTable(21, 20)
 	for range 6 {
 		commit(t, s, tb)
@@ -62,21 +62,22 @@ func TestCheckNamesDamageAndTheGenerationsAffected(t *testing.T) {
 			_ = fsys.Remove(g[4].File)
 		}, "0000000006-*.gen", "Vorgänger-Generation 5 fehlt", []uint64{6}},
 		{"the first pack deleted: every generation needs it", func(t *testing.T, fsys afero.Fs, _ []GenerationInfo) {
-			_ = fsys.Remove(path.Join(packDir, packName(1)))
-		}, "0000000001.pack", "lesen", []uint64{1, 2, 3, 4, 5, 6}},
+			_ = fsys.Remove(packOf(t, fsys, 1))
+		}, "0000000001-*.pack", "lesen", []uint64{1, 2, 3, 4, 5, 6}},
 		{"a later pack corrupt", func(t *testing.T, fsys afero.Fs, _ []GenerationInfo) {
-			flipByte(t, fsys, path.Join(packDir, packName(2)), -40)
-		}, "0000000002.pack", "Prüfsumme der Datei", nil},
+			flipByte(t, fsys, packOf(t, fsys, 2), -40)
+		}, "0000000002-*.pack", "Prüfsumme der Datei", nil},
 		{"a pack replaced by one without a content", func(t *testing.T, fsys afero.Fs, _ []GenerationInfo) {
-			name := path.Join(packDir, packName(3))
+			name := packOf(t, fsys, 3)
 			data, _ := afero.ReadFile(fsys, name)
 			var blobs []blob
-			_ = decodePack(data, func(h Hash, d []byte) error {
+			seq, id, _ := parsePackName(path.Base(name))
+			_ = decodePack(data, seq, id, func(h Hash, d []byte) error {
 				blobs = append(blobs, blob{h, slices.Clone(d)})
 				return nil
 			})
-			_ = afero.WriteFile(fsys, name, encodePack(blobs[1:]), 0o644)
-		}, "0000000003.pack", "1 benötigte Inhalte fehlen", nil},
+			_ = afero.WriteFile(fsys, name, encodePack(seq, id, blobs[1:]), 0o644)
+		}, "0000000003-*.pack", "1 benötigte Inhalte fehlen", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fsys, s, gens := checkFixture(t)
@@ -146,26 +147,26 @@ func TestCheckReportsLeftoversAndCommitCleansThem(t *testing.T) {
 	}
 }
 
-// Damage does not carry over: a content whose pack is gone is stored
-// again by the next commit, and Repair stores everything again when a
-// pack is corrupt.
+// Damage does not carry over: a content whose pack is gone or corrupt is
+// stored again by the next commit, and Repair stores everything again.
 func TestNextGenerationDoesNotInheritDamage(t *testing.T) {
 	ctx := context.Background()
 	fsys := memArchive()
-	s := Open(fsys)
+	s := Open(archiveOf(fsys))
 	tb := newTable(61, 20)
 	commit(t, s, tb)
 	tb.churn(3)
 	commit(t, s, tb)
-	if err := fsys.Remove(path.Join(packDir, packName(1))); err != nil {
+	if err := fsys.Remove(packOf(t, fsys, 1)); err != nil {
 		t.Fatal(err)
 	}
 	res := commit(t, s, tb)
 	assertSnapshot(t, s, res.Info.Seq, tb.want())
 
-	flipByte(t, fsys, path.Join(packDir, packName(res.Info.Seq)), 12)
-	if res := commit(t, s, tb); checkSnapshot(s, res.Info.Seq, tb.want()) == nil {
-		t.Fatal("test premise: a plain commit should reuse the corrupt pack")
+	flipByte(t, fsys, packOf(t, fsys, res.Info.Seq), 12)
+	// A plain commit proves the packs it reuses: the corrupt one is not.
+	if res := commit(t, s, tb); len(res.Repaired) != 1 || checkSnapshot(s, res.Info.Seq, tb.want()) != nil {
+		t.Fatalf("a plain commit reused the corrupt pack: %+v", res.Repaired)
 	}
 	recs, content, _ := tb.records()
 	rep, err := s.Repair(ctx, recs, content)
@@ -187,7 +188,7 @@ func TestNextGenerationDoesNotInheritDamage(t *testing.T) {
 // A history whose pack folder was deleted gets it back with the next commit.
 func TestCommitRecreatesAMissingPackFolder(t *testing.T) {
 	fsys := memArchive()
-	s := Open(fsys)
+	s := Open(archiveOf(fsys))
 	tb := newTable(62, 5)
 	commit(t, s, tb)
 	if err := fsys.RemoveAll(packDir); err != nil {
@@ -201,17 +202,18 @@ func TestCommitRecreatesAMissingPackFolder(t *testing.T) {
 func TestContentsNamesWhatIsMissing(t *testing.T) {
 	ctx := context.Background()
 	fsys := memArchive()
-	s := Open(fsys)
+	s := Open(archiveOf(fsys))
 	tb := newTable(63, 4)
 	commit(t, s, tb)
-	name := path.Join(packDir, packName(1))
+	name := packOf(t, fsys, 1)
 	data, _ := afero.ReadFile(fsys, name)
 	var blobs []blob
-	_ = decodePack(data, func(h Hash, d []byte) error {
+	seq, id, _ := parsePackName(path.Base(name))
+	_ = decodePack(data, seq, id, func(h Hash, d []byte) error {
 		blobs = append(blobs, blob{h, slices.Clone(d)})
 		return nil
 	})
-	_ = afero.WriteFile(fsys, name, encodePack(blobs[:3]), 0o644)
+	_ = afero.WriteFile(fsys, name, encodePack(seq, id, blobs[:3]), 0o644)
 	snap, err := s.Head(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -2,11 +2,15 @@ package history
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"path"
+	"slices"
+	"sync"
 	"time"
 
-	"werkstatt-backup/atomicfile"
+	"werkstatt-backup/storage"
 )
 
 // ContentFunc returns the data.csv bytes of r. Commit asks only for
@@ -24,6 +28,12 @@ type CommitResult struct {
 	// new generation could not be retained for the lock period: the
 	// generation is written, but not immutable.
 	Unlocked error
+	// Repaired names the packs the new generation would have reused
+	// contents from that are missing or damaged: those contents were
+	// stored again (from the caller, who has them from the database) in
+	// this generation's pack, so the new generation does not share the
+	// damage. Older generations that need them stay damaged (Check).
+	Repaired []PackRepair
 	// PrevDamaged is set when the newest generation could not be loaded:
 	// the new one was then written in full, with every content, so it does
 	// not depend on the damage. Check names what is broken.
@@ -56,23 +66,30 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 	if err != nil {
 		return res, err
 	}
-	l, err := s.scan()
+	l, err := s.scan(ctx)
 	if err != nil {
 		return res, err
 	}
-	s.removeTemps(l)
+	hd, hasHead, err := s.readHead(ctx)
+	if err != nil && !s.newHistory {
+		return res, err
+	}
+	s.removeTemps(ctx, l)
 	var (
 		prev  *Snapshot
 		st    chainStats
-		seq   uint64 = 1
-		known        = map[Hash]uint64{}
+		known = map[Hash]uint64{}
+		link  genRef // the generation the new one follows
 	)
-	if head, ok := l.head(); ok {
-		seq = head.seq + 1
-		if c := s.head; c != nil && c.ref == head && !repair {
+	// Sequence numbers are never used twice: the next one follows the
+	// highest any file or the head marker ever showed.
+	seq := max(l.maxSeq, hd.Max) + 1
+	if href, ok := l.head(); ok {
+		link = href
+		if c := s.head; c != nil && c.ref == href && !repair {
 			prev, st = c.snap, c.st
 		} else {
-			prev, st, err = s.load(ctx, l, head)
+			prev, st, err = s.load(ctx, l, href)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -81,16 +98,23 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 			res.PrevDamaged, prev = err, nil
 		}
 	}
+	if hasHead && !s.newHistory {
+		if err := s.checkHeadMarker(hd, l, prev); err != nil {
+			return res, err
+		}
+	}
 	if !l.dirs {
-		if err := s.ensureDirs(); err != nil {
+		if err := s.ensureDirs(ctx); err != nil {
 			return res, err
 		}
 	}
 	if prev != nil && !repair {
 		for _, e := range prev.Entries {
-			if _, ok := l.packs[e.Pack]; ok {
-				known[e.Hash] = e.Pack
-			}
+			known[e.Hash] = e.Pack
+		}
+		res.Repaired = s.proveKnown(ctx, l, recs, known)
+		if err := ctx.Err(); err != nil {
+			return res, err
 		}
 	}
 	entries := make([]Entry, len(recs))
@@ -118,13 +142,20 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 		}
 		entries[i] = Entry{Record: r, Pack: p}
 	}
+	var (
+		packFile string
+		newPack  *packRef
+	)
 	if len(blobs) > 0 {
-		data := encodePack(blobs)
-		if err := s.writeFile(path.Join(packDir, packName(seq)), data); err != nil {
+		id := newFileID()
+		packFile = path.Join(packDir, packName(seq, id))
+		newPack = &packRef{id: id, file: packFile}
+		data := encodePack(seq, id, blobs)
+		if err := s.writeNew(ctx, packFile, data); err != nil {
 			return res, err
 		}
-		fresh = append(fresh, path.Join(packDir, packName(seq)))
-		if err := s.syncDir(packDir); err != nil {
+		fresh = append(fresh, packFile)
+		if err := s.syncDir(ctx, packDir); err != nil {
 			return res, err
 		}
 		res.NewContents, res.Bytes = len(blobs), int64(len(data))
@@ -133,20 +164,191 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 		st.deltas = s.maxChain // written in full
 	}
 	g := s.encodeNext(seq, prev, st, entries)
-	info, n, err := s.writeGen(g, nil)
+	if prev == nil && link.seq != 0 {
+		g.Prev = link.seq // damaged: the chain still names it
+	}
+	g.PrevFile = link.file
+	g.Packs = packsOf(l, g.Upserts, newPack)
+	at, err := s.archiveTime(ctx, packFile, g.ClientTime)
+	if err != nil {
+		return res, err
+	}
+	if link.seq != 0 && !at.After(link.archiveTime) && link.archiveTime.Sub(at) < time.Second {
+		// A store that keeps whole seconds (S3's Last-Modified) gives two
+		// generations in one second the same time: the later one is a
+		// millisecond after the one before, so each time names one.
+		at = link.archiveTime.Add(time.Millisecond)
+	}
+	g.Archive = at
+	info, n, err := s.writeGen(ctx, g, false)
 	if err != nil {
 		return res, err
 	}
 	res.Info, res.Bytes = info, res.Bytes+n
 	s.head = nil // the newest generation is now another one
-	if s.lock != nil {
+	if err := s.writeHead(ctx, head{Seq: seq, ID: g.Origin, Hash: identOf(g, g.Archive, g.Digest), Max: seq, File: info.File}); err != nil {
+		return res, err
+	}
+	if s.lock {
 		var chain []string
 		if !g.full() {
 			chain = st.files
 		}
-		res.Unlocked = s.retainGeneration(info, append(fresh, info.File), chain, entries)
+		res.Unlocked = s.retainGeneration(ctx, info, append(fresh, info.File), chain, l, entries)
 	}
 	return res, nil
+}
+
+// checkHeadMarker compares the head marker with the newest generation:
+// the generation it names must be there and be the one it names (prev:
+// the newest generation, nil if it could not be loaded). A marker behind
+// the newest generation is a run stopped between the two writes.
+func (s *Store) checkHeadMarker(hd head, l *listing, prev *Snapshot) error {
+	newest := uint64(0)
+	if href, ok := l.head(); ok {
+		newest = href.seq
+	}
+	switch {
+	case hd.Seq == 0 || hd.Seq < newest:
+		return nil
+	case hd.Seq > newest:
+		reason := "verschwunden oder gekürzt"
+		if _, ok := l.find(hd.Seq); !ok && newest == 0 {
+			reason = "verschwunden"
+		}
+		return &LostError{Head: hd.Seq, Newest: newest, Reason: reason}
+	case prev != nil && prev.ident != hd.Hash:
+		return &LostError{Head: hd.Seq, Newest: newest, Reason: "die vorhandene Generation ist eine andere"}
+	}
+	return nil
+}
+
+// archiveTime is the time the archive gives a file written now: the
+// modification time of the pack just written, or of a small probe file
+// (removed again); the client's clock where the store has no times.
+// Milliseconds are kept.
+func (s *Store) archiveTime(ctx context.Context, written string, client time.Time) (time.Time, error) {
+	name := written
+	if name == "" {
+		name = path.Join(genDir, "uhr-"+newFileID().String()+tmpSuffix)
+		if err := s.fence(); err != nil {
+			return time.Time{}, err
+		}
+		// A temp file under a random name, no history file: one plain write.
+		if _, err := s.arch.WriteFile(ctx, name, []byte("uhr\n"), storage.WriteOpts{}); err != nil {
+			return time.Time{}, &FileError{Path: name, Op: "schreiben (Uhr des Archivs)", Err: err}
+		}
+		defer func() { _ = s.arch.Remove(context.WithoutCancel(ctx), name, storage.Always) }()
+	}
+	fi, err := s.arch.Stat(ctx, name)
+	if err != nil {
+		return time.Time{}, &FileError{Path: name, Op: "Zeit lesen", Err: err}
+	}
+	t := fi.ModTime()
+	if t.Year() < 2000 { // a backend without modification times
+		t = client
+	}
+	return t.UTC().Truncate(time.Millisecond), nil
+}
+
+// packsOf lists the format-2 pack files entries need (and fresh, the one
+// just written), for the generation file (genFile.Packs: those of its
+// upserts; along the chain of links that covers every generation's
+// entries, as a full generation's upserts are all its entries).
+func packsOf(l *listing, entries []Entry, fresh *packRef) []packRef {
+	var out []packRef
+	seen := map[uint64]bool{}
+	for _, e := range entries {
+		if seen[e.Pack] {
+			continue
+		}
+		seen[e.Pack] = true
+		for _, p := range l.packs[e.Pack] {
+			if !p.id.zero() {
+				out = append(out, p)
+			}
+		}
+	}
+	if fresh != nil {
+		out = append(out, *fresh)
+	}
+	return out
+}
+
+// PackRepair is a pack Commit found missing or damaged, and how many of the
+// new generation's contents it stored again because of it.
+type PackRepair struct {
+	Path     string
+	Reason   string
+	Contents int
+}
+
+// proveKnown reads every pack the new generation would reuse a content of
+// and drops from known each content that is not there whole (its pack
+// missing, damaged, or without it): Commit then stores it again. A pack
+// that cannot be read now (network, rights) is trusted: nothing is known
+// to be wrong with it.
+func (s *Store) proveKnown(ctx context.Context, l *listing, recs []Record, known map[Hash]uint64) []PackRepair {
+	want := map[uint64]map[Hash]bool{}
+	for _, r := range recs {
+		if p, ok := known[r.Hash]; ok {
+			if want[p] == nil {
+				want[p] = map[Hash]bool{}
+			}
+			want[p][r.Hash] = false
+		}
+	}
+	packs := slices.Sorted(maps.Keys(want))
+	reasons := make([]string, len(packs))
+	trusted := make([]bool, len(packs))
+	inParallel(len(packs), func(i int) {
+		p := packs[i]
+		if len(l.packs[p]) == 0 {
+			reasons[i] = "fehlt"
+			return
+		}
+		var mu sync.Mutex
+		for _, pr := range l.packs[p] {
+			err := s.readPack(ctx, p, pr, func(h Hash, _ []byte) error {
+				mu.Lock()
+				if _, ok := want[p][h]; ok {
+					want[p][h] = true
+				}
+				mu.Unlock()
+				return nil
+			})
+			switch {
+			case err != nil && (unreadable(err) || ctx.Err() != nil):
+				trusted[i] = true
+			case err != nil && reasons[i] == "":
+				var fe *FileError
+				reasons[i] = err.Error()
+				if errors.As(err, &fe) {
+					reasons[i] = fe.Err.Error()
+				}
+			}
+		}
+	})
+	var out []PackRepair
+	for i, p := range packs {
+		if trusted[i] {
+			continue
+		}
+		n := 0
+		for h, ok := range want[p] {
+			if !ok {
+				delete(known, h)
+				n++
+			}
+		}
+		if n > 0 {
+			if reasons[i] == "" {
+				reasons[i] = fmt.Sprintf("%d benötigte Inhalte fehlen", n)
+			}
+			out = append(out, PackRepair{Path: l.packPath(p), Reason: reasons[i], Contents: n})
+		}
+	}
+	return out
 }
 
 // encodeNext builds generation seq holding entries, as a delta against
@@ -155,11 +357,11 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 // full one would (then loading reads at most about twice a full
 // generation, and the history stores at most about twice the deltas).
 func (s *Store) encodeNext(seq uint64, prev *Snapshot, st chainStats, entries []Entry) *genFile {
-	g := &genFile{Seq: seq, ClientTime: s.now(), Records: len(entries)}
+	g := &genFile{Seq: seq, ClientTime: s.now(), Records: len(entries), Digest: entryDigest(entries)}
 	var d diffStats
 	if prev != nil {
 		d = diff(prev.Entries, entries)
-		g.Prev = prev.Info.Seq
+		g.Prev, g.PrevHash = prev.Info.Seq, prev.ident
 	} else {
 		d = diffStats{added: len(entries)}
 	}
@@ -173,44 +375,22 @@ func (s *Store) encodeNext(seq uint64, prev *Snapshot, st chainStats, entries []
 	return g
 }
 
-// writeGen writes a generation file. A new one (at == nil) is first
-// written to a temp file, whose modification time, given by the archive,
-// becomes part of its name; a rewrite keeps the name it has.
-func (s *Store) writeGen(g *genFile, at *genRef) (GenerationInfo, int64, error) {
+// writeGen writes generation g (g.Archive set) as a new file, created
+// only if absent: a new generation, or (g.Origin already set) a forget's
+// rewrite of one, under a new id. It fills in ID, Origin and Digest.
+func (s *Store) writeGen(ctx context.Context, g *genFile, rewrite bool) (GenerationInfo, int64, error) {
+	g.V2 = true
+	g.ID = newFileID()
+	if !rewrite {
+		g.Origin = g.ID
+	}
+	ref := genRef{seq: g.Seq, archiveTime: g.Archive, id: g.ID}
+	ref.file = path.Join(genDir, genName(g.Seq, g.Archive, g.ID))
 	data := encodeGen(g)
-	if at != nil {
-		if err := s.writeFile(at.file, data); err != nil {
-			return GenerationInfo{}, 0, err
-		}
-		return at.info(g), int64(len(data)), nil
-	}
-	if err := s.fence(); err != nil {
+	if err := s.writeNew(ctx, ref.file, data); err != nil {
 		return GenerationInfo{}, 0, err
 	}
-	tmp := path.Join(genDir, fmt.Sprintf("%010d%s", g.Seq, tmpSuffix))
-	if err := atomicfile.WriteTemp(s.fs, s.caps, tmp, data, 0o644, true); err != nil {
-		return GenerationInfo{}, 0, fmt.Errorf("Historie: %w", err)
-	}
-	fi, err := s.fs.Stat(tmp)
-	if err != nil {
-		_ = s.fs.Remove(tmp)
-		return GenerationInfo{}, 0, &FileError{Path: tmp, Op: "Zeit lesen", Err: err}
-	}
-	mtime := fi.ModTime()
-	if mtime.Year() < 2000 { // a backend without modification times
-		mtime = g.ClientTime
-	}
-	ref := genRef{seq: g.Seq, archiveTime: mtime.UTC().Truncate(time.Millisecond)}
-	ref.file = path.Join(genDir, genName(g.Seq, ref.archiveTime))
-	if err := s.fence(); err != nil {
-		_ = s.fs.Remove(tmp)
-		return GenerationInfo{}, 0, err
-	}
-	if err := s.fs.Rename(tmp, ref.file); err != nil {
-		_ = s.fs.Remove(tmp)
-		return GenerationInfo{}, 0, fmt.Errorf("Historie: %s nach %s umbenennen: %w", tmp, ref.file, err)
-	}
-	if err := s.syncDir(genDir); err != nil {
+	if err := s.syncDir(ctx, genDir); err != nil {
 		return GenerationInfo{}, 0, err
 	}
 	return ref.info(g), int64(len(data)), nil

@@ -24,10 +24,13 @@ type ForgetResult struct {
 // pack files no remaining generation refers to. With dryRun it only
 // decides. The caller holds the archive lock.
 //
-// Crash safety: a kept delta whose predecessor goes is first rewritten as
-// a delta against (or a full copy of) the kept generation before it, each
-// by an atomic replace of its own file, and every rewrite is made durable
-// before anything is deleted; generations are then deleted newest first,
+// Crash safety: a kept generation whose predecessor goes is first
+// rewritten as a delta against (or a full copy of) the kept generation
+// before it, linked to that one: a new file (same sequence number, archive
+// time and identity, a new id), made durable before the file it replaces
+// is deleted, and every rewrite before any generation is deleted (a crash
+// between leaves two files of one generation, both whole, and the next
+// Forget removes the older); generations are then deleted newest first,
 // so every remaining one always finds its chain; packs go last, and only
 // those no remaining generation refers to. A crash at any point leaves
 // every kept generation loadable with the same content, and the next
@@ -37,14 +40,14 @@ func (s *Store) Forget(ctx context.Context, p Retention, dryRun bool) (ForgetRes
 	if err := p.Validate(); err != nil {
 		return res, err
 	}
-	l, err := s.scan()
+	l, err := s.scan(ctx)
 	if err != nil {
 		return res, err
 	}
 	infos := make([]GenerationInfo, 0, len(l.gens))
 	gens := make(map[uint64]*genFile, len(l.gens))
-	for _, ref := range l.gens {
-		g, err := s.readGen(ref)
+	for _, ref := range slices.Clone(l.gens) {
+		g, ref, err := s.readGenL(ctx, l, ref)
 		if err != nil {
 			return res, fmt.Errorf("Historie beschädigt, forget ändert nichts (Details: verify): %w", err)
 		}
@@ -55,12 +58,12 @@ func (s *Store) Forget(ctx context.Context, p Retention, dryRun bool) (ForgetRes
 		return res, err
 	}
 	if !dryRun {
-		if s.storeNow, err = s.storeClock(); err != nil {
+		if s.storeNow, err = s.storeClock(ctx); err != nil {
 			return res, err
 		}
 		defer func() { s.storeNow = nil }()
 	}
-	frozen, err := s.keepRetained(res.Decisions, gens, &res)
+	frozen, err := s.keepRetained(ctx, res.Decisions, gens, &res)
 	if err != nil {
 		return res, err
 	}
@@ -75,7 +78,10 @@ func (s *Store) Forget(ctx context.Context, p Retention, dryRun bool) (ForgetRes
 	if dryRun {
 		return res, nil
 	}
-	s.removeTemps(l)
+	s.removeTemps(ctx, l)
+	if err := s.removeDupes(ctx, l); err != nil {
+		return res, err
+	}
 	if frozen == nil {
 		frozen = map[uint64]bool{}
 	}
@@ -95,7 +101,7 @@ func (s *Store) Forget(ctx context.Context, p Retention, dryRun bool) (ForgetRes
 		}
 	}
 	for i, g := range slices.Backward(res.Removed) {
-		if err := s.remove(g.File); err != nil {
+		if err := s.remove(ctx, g.File); err != nil {
 			if !s.lockedRefusal(err) {
 				return res, err
 			}
@@ -108,7 +114,10 @@ func (s *Store) Forget(ctx context.Context, p Retention, dryRun bool) (ForgetRes
 		}
 	}
 	if len(res.Removed) > 0 {
-		if err := s.syncDir(genDir); err != nil {
+		if err := s.syncDir(ctx, genDir); err != nil {
+			return res, err
+		}
+		if err := s.forgetHead(ctx, l); err != nil {
 			return res, err
 		}
 	}
@@ -131,7 +140,7 @@ func (s *Store) rewriteKept(ctx context.Context, l *listing, kept []GenerationIn
 			continue // retained: cannot be rewritten; keepRetained kept its chain
 		}
 		ref, _ := l.find(k.Seq)
-		g, err := s.readGen(ref)
+		g, ref, err := s.readGenL(ctx, l, ref)
 		if err != nil {
 			return refused, err
 		}
@@ -153,35 +162,44 @@ func (s *Store) rewriteKept(ctx context.Context, l *listing, kept []GenerationIn
 			}
 		}
 		ng := s.encodeNext(k.Seq, prev, st, snap.Entries)
-		ng.ClientTime = g.ClientTime
-		if _, _, err := s.writeGen(ng, &ref); err != nil {
+		ng.ClientTime, ng.Archive, ng.Origin = g.ClientTime, ref.archiveTime, g.Origin
+		ng.Packs = packsOf(l, ng.Upserts, nil)
+		if want != 0 {
+			pref, _ := l.find(want)
+			ng.PrevFile = pref.file
+		}
+		info, _, err := s.writeGen(ctx, ng, true)
+		if err != nil {
+			return refused, err
+		}
+		if err := s.remove(ctx, ref.file); err != nil {
 			if !s.lockedRefusal(err) {
 				return refused, err
 			}
-			frozen[k.Seq], refused = true, true
 			res.Retained = append(res.Retained, ref.file)
-			continue
 		}
+		l.replace(genRef{seq: k.Seq, archiveTime: ref.archiveTime, id: ng.ID, file: info.File})
 		res.Rewritten = append(res.Rewritten, k.Seq)
 	}
 	if len(res.Rewritten) > 0 {
-		return refused, s.syncDir(genDir)
+		return refused, s.syncDir(ctx, genDir)
 	}
 	return refused, nil
 }
 
 // prune deletes the pack files no generation refers to and rewrites
-// those that hold contents no generation refers to any more with only the
-// contents still needed (an atomic replace under the same name, so every
-// reference stays valid at every instant). If any generation cannot be
+// those that hold contents no generation refers to any more: the contents
+// still needed go into a new pack file of the same generation, written
+// before the old one is removed, so every reference (a generation's
+// sequence number and a content's hash) stays valid at every instant. If any generation cannot be
 // loaded, nothing is touched: its references are unknown.
 func (s *Store) prune(ctx context.Context, res *ForgetResult) error {
-	l, err := s.scan()
+	l, err := s.scan(ctx)
 	if err != nil {
 		return err
 	}
 	used := map[uint64]map[Hash]bool{}
-	err = s.walk(ctx, l, func(ref genRef, _ *genFile, entries []Entry, err error) error {
+	err = s.walk(ctx, l, func(ref genRef, _ *genFile, entries []Entry, _ Hash, err error) error {
 		if err != nil {
 			return fmt.Errorf("Historie beschädigt, unbenutzte Inhalte bleiben (Details: verify): %w", err)
 		}
@@ -208,56 +226,164 @@ func (s *Store) prune(ctx context.Context, res *ForgetResult) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		name := l.packs[p]
+		files := l.packs[p]
 		if used[p] == nil {
-			if _, retained, err := s.retainedNow(name); err != nil {
-				return err
-			} else if retained {
-				res.Retained = append(res.Retained, name)
-				continue
-			}
-			if err := s.remove(name); err != nil {
-				if s.lockedRefusal(err) {
-					res.Retained = append(res.Retained, name)
-					continue
+			for _, pr := range files {
+				done, err := s.removePack(ctx, pr.file, res)
+				if err != nil {
+					return err
 				}
-				return err
+				if done {
+					res.PacksRemoved = append(res.PacksRemoved, path.Base(pr.file))
+					changed = true
+				}
 			}
-			res.PacksRemoved = append(res.PacksRemoved, path.Base(name))
-			changed = true
 			continue
 		}
 		var live []blob
-		total := 0
-		err := s.readPack(p, func(h Hash, data []byte) error {
-			total++
-			if used[p][h] {
-				live = append(live, blob{hash: h, data: slices.Clone(data)})
+		seen := map[Hash]bool{}
+		var broken error
+		for _, pr := range files {
+			err := s.readPack(ctx, p, pr, func(h Hash, data []byte) error {
+				if !seen[h] {
+					seen[h] = true
+					if used[p][h] {
+						live = append(live, blob{hash: h, data: slices.Clone(data)})
+					}
+				}
+				return nil
+			})
+			if err != nil && (len(files) == 1 || unreadable(err)) {
+				return fmt.Errorf("Historie: Pack nicht lesbar, bleibt wie es ist (Details: verify): %w", err)
 			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("Historie: Pack nicht lesbar, bleibt wie es ist (Details: verify): %w", err)
+			if err != nil {
+				broken = err // a repack's file, stopped: replaced below
+			}
 		}
-		if len(live) == total {
+		for h := range used[p] {
+			if !seen[h] {
+				if broken == nil {
+					broken = errorf(ErrContentMissing, "Inhalt %s fehlt", h)
+				}
+				return fmt.Errorf("Historie: Pack unvollständig, bleibt wie es ist (Details: verify): %w", broken)
+			}
+		}
+		if len(live) == len(seen) && len(files) == 1 {
 			continue
 		}
-		if _, retained, err := s.retainedNow(name); err != nil {
-			return err
-		} else if retained {
+		retained := false
+		for _, pr := range files {
+			_, r, err := s.retainedNow(ctx, pr.file)
+			if err != nil {
+				return err
+			}
+			retained = retained || r
+		}
+		if retained {
 			continue // repacked once the lock ends
 		}
-		if err := s.writeFile(name, encodePack(live)); err != nil {
-			if s.lockedRefusal(err) {
-				continue
-			}
+		// The contents still needed go into a new file of the same
+		// generation (never over the old one), then the old ones go.
+		id := newFileID()
+		name := path.Join(packDir, packName(p, id))
+		if err := s.writeNew(ctx, name, encodePack(p, id, live)); err != nil {
 			return err
+		}
+		if err := s.syncDir(ctx, packDir); err != nil {
+			return err
+		}
+		for _, pr := range files {
+			if _, err := s.removePack(ctx, pr.file, res); err != nil {
+				return err
+			}
 		}
 		res.PacksRepacked = append(res.PacksRepacked, path.Base(name))
 		changed = true
 	}
 	if changed {
-		return s.syncDir(packDir)
+		return s.syncDir(ctx, packDir)
+	}
+	return nil
+}
+
+// removePack removes a pack file unless the store retains it (then it is
+// named in res.Retained); done says whether it is gone.
+func (s *Store) removePack(ctx context.Context, name string, res *ForgetResult) (done bool, err error) {
+	if _, retained, err := s.retainedNow(ctx, name); err != nil {
+		return false, err
+	} else if retained {
+		res.Retained = append(res.Retained, name)
+		return false, nil
+	}
+	if err := s.remove(ctx, name); err != nil {
+		if s.lockedRefusal(err) {
+			res.Retained = append(res.Retained, name)
+			return false, nil
+		}
+		return false, err
+	}
+	return true, nil
+}
+
+// forgetHead updates the head marker after generations were removed: when
+// the newest went (a policy that keeps nothing), it names the newest left
+// or none, and keeps the highest number used, so that the next export
+// neither takes the history for lost nor reuses a number.
+func (s *Store) forgetHead(ctx context.Context, before *listing) error {
+	hd, ok, err := s.readHead(ctx)
+	if err != nil {
+		return err
+	}
+	l, err := s.scan(ctx)
+	if err != nil {
+		return err
+	}
+	nh := head{Max: max(hd.Max, before.maxSeq)}
+	if ref, found := l.head(); found {
+		if ok && hd.Seq == ref.seq {
+			return nil // the newest stays
+		}
+		snap, _, err := s.load(ctx, l, ref)
+		if err != nil {
+			return err
+		}
+		g, err := s.readGen(ctx, ref)
+		if err != nil {
+			return err
+		}
+		nh.Seq, nh.ID, nh.Hash, nh.File = ref.seq, g.Origin, snap.ident, ref.file
+	}
+	return s.writeHead(ctx, nh)
+}
+
+// removeDupes removes the second file of a generation a forget rewrote
+// before it was stopped: both are whole and the same generation (same
+// identity); one that is not stays for verify to name.
+func (s *Store) removeDupes(ctx context.Context, l *listing) error {
+	for _, d := range l.dupes {
+		ref, ok := l.find(d.seq)
+		if !ok {
+			continue
+		}
+		a, err := s.readGen(ctx, ref)
+		if err != nil {
+			continue
+		}
+		b, err := s.readGen(ctx, d)
+		if err != nil && !unreadable(err) {
+			// a rewrite stopped before its file was whole
+			if err := s.remove(ctx, d.file); err != nil && !s.lockedRefusal(err) {
+				return err
+			}
+			continue
+		}
+		if err != nil || a.Origin != b.Origin || a.Records != b.Records || !a.ClientTime.Equal(b.ClientTime) ||
+			a.V2 && b.V2 && a.Digest != b.Digest {
+			continue
+		}
+		if err := s.remove(ctx, d.file); err != nil && !s.lockedRefusal(err) {
+			return err
+		}
 	}
 	return nil
 }

@@ -18,7 +18,7 @@ func forgetFixture(t *testing.T) (afero.Fs, map[uint64]map[int64][]byte, Retenti
 	t.Helper()
 	clock := newClock("2026-11-02T02:00:00Z") // a Monday
 	base := memArchive()
-	s := Open(archiveClockFs{Fs: base, clock: clock}, WithMaxChain(5))
+	s := Open(archiveOf(archiveClockFs{Fs: base, clock: clock}), WithMaxChain(5))
 	tb := newTable(12, 12)
 	wants := map[uint64]map[int64][]byte{}
 	for range 12 {
@@ -42,7 +42,7 @@ func forgetFixture(t *testing.T) (afero.Fs, map[uint64]map[int64][]byte, Retenti
 // the kept ones are all there, and that Check finds nothing affecting one.
 func everyGenLoads(fsys afero.Fs, wants map[uint64]map[int64][]byte, keep []uint64) error {
 	ctx := context.Background()
-	s := Open(fsys)
+	s := Open(archiveOf(fsys))
 	gens, err := s.List(ctx)
 	if err != nil {
 		return err
@@ -81,7 +81,7 @@ func TestForgetCrashAtEveryPoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	probe := faultfs.New(archiveOf(probeFs))
-	res, err := Open(probe).Forget(context.Background(), p, false)
+	res, err := Open(archiveOf(probe)).Forget(context.Background(), p, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,23 +96,23 @@ func TestForgetCrashAtEveryPoint(t *testing.T) {
 				t.Fatal(err)
 			}
 			f := faultfs.New(archiveOf(fsys)).CrashAfter(crash)
-			if _, err := Open(f).Forget(context.Background(), p, false); err == nil || !f.Crashed() {
+			if _, err := Open(archiveOf(f)).Forget(context.Background(), p, false); err == nil || !f.Crashed() {
 				t.Fatalf("crash %d: err %v", crash, err)
 			}
 			if err := everyGenLoads(fsys, wants, keep); err != nil {
 				t.Fatalf("after the crash: %v", err)
 			}
-			if _, err := Open(fsys).Forget(context.Background(), p, false); err != nil {
+			if _, err := Open(archiveOf(fsys)).Forget(context.Background(), p, false); err != nil {
 				t.Fatalf("rerun: %v", err)
 			}
 			if err := everyGenLoads(fsys, wants, keep); err != nil {
 				t.Fatalf("after the rerun: %v", err)
 			}
-			gens, _ := Open(fsys).List(context.Background())
+			gens, _ := Open(archiveOf(fsys)).List(context.Background())
 			if len(gens) != len(keep) {
 				t.Fatalf("rerun left %d generations, policy keeps %v", len(gens), keep)
 			}
-			if d, _ := Open(fsys).Check(context.Background()); len(d) != 0 {
+			if d, _ := Open(archiveOf(fsys)).Check(context.Background()); len(d) != 0 {
 				t.Fatalf("rerun left %v", d)
 			}
 		})

@@ -16,7 +16,7 @@ func history30(t *testing.T) (*Store, *fakeClock, map[uint64]map[int64][]byte) {
 	archive := newClock("2026-10-01T02:00:00Z")
 	client := newClock("2031-01-01T00:00:00Z")
 	fsys := archiveClockFs{Fs: memArchive(), clock: archive}
-	s := Open(fsys, WithClock(client.Now), WithMaxChain(4))
+	s := Open(archiveOf(fsys), WithClock(client.Now), WithMaxChain(4))
 	tb := newTable(7, 60)
 	wants := map[uint64]map[int64][]byte{}
 	for day := range 30 {
@@ -158,7 +158,7 @@ func TestForgetRefusesAnEmptyPolicy(t *testing.T) {
 	if err != nil || len(res.Removed) != 34 {
 		t.Fatalf("explicit: %+v %v", res, err)
 	}
-	if files, _ := historyFiles(t, s.fs); len(files) != 0 {
+	if files, _ := historyFiles(t, s.arch.Fs); len(files) != 0 {
 		t.Fatalf("left: %v", files)
 	}
 }

@@ -2,11 +2,16 @@ package history
 
 import (
 	"fmt"
+	"path"
 	"time"
 )
 
 // genMagic starts every generation file; the digit is the format version.
-const genMagic = "WBHGEN1\n"
+// Format 1 files are still read (see doc.go).
+const (
+	genMagicV1 = "WBHGEN1\n"
+	genMagic   = "WBHGEN2\n"
+)
 
 // genFile is one generation file's content. A full generation lists every
 // entry; a delta lists the entries added or changed since its parent and
@@ -14,9 +19,17 @@ const genMagic = "WBHGEN1\n"
 // with (the one before it when it was written, or after a forget the one
 // before it now); for a delta it is also the parent.
 type genFile struct {
+	V2         bool // format 2 (the fields below marked 2 are set)
 	Seq        uint64
-	Parent     uint64 // 0: full
-	Prev       uint64 // 0: none
+	ID         fileID    // 2: the file's id, as in its name
+	Origin     fileID    // 2: the generation's id: ID, or the ID of the file a forget rewrote
+	Archive    time.Time // 2: the archive's time, as in the name
+	PrevHash   Hash      // 2: Ident of generation Prev (zero: none)
+	Digest     Hash      // 2: entryDigest of the generation's entries
+	PrevFile   string    // 2: the file of generation Prev when this one was written ("": none or format 1)
+	Packs      []packRef // 2: the format-2 pack files its Upserts need
+	Parent     uint64    // 0: full
+	Prev       uint64    // 0: none
 	ClientTime time.Time
 	Records    int
 	Added      int
@@ -28,7 +41,18 @@ type genFile struct {
 
 func (g *genFile) full() bool { return g.Parent == 0 }
 
-// The body of a generation file, in order (u = uvarint, v = varint,
+// The body of a format-2 generation file starts with
+//
+//	u seq, 16 bytes id, 16 bytes origin, v archive time (Unix ms),
+//	32 bytes prev hash, 32 bytes digest,
+//
+// and goes on like format 1 from "u parent"; after the removed record_ids
+// it ends with the name of generation prev's file when it was written
+// (v its archive time in Unix ms, 16 bytes its id; zero: none or format
+// 1), u k, then k packs its upserts need, each u seq + 16 bytes id
+// (what lets a reader find the generations and packs on a versioned store
+// after their names were deleted). The body of a format-1
+// generation file, in order (u = uvarint, v = varint,
 // s = u length + UTF-8 bytes):
 //
 //	u seq, u parent (0: full), u prev (0: none), v client time (Unix ns),
@@ -44,6 +68,13 @@ const maxEntries = 1 << 26
 func encodeGen(g *genFile) []byte {
 	var e enc
 	e.uvarint(g.Seq)
+	if g.V2 {
+		e.raw(g.ID[:])
+		e.raw(g.Origin[:])
+		e.varint(g.Archive.UnixMilli())
+		e.raw(g.PrevHash[:])
+		e.raw(g.Digest[:])
+	}
 	e.uvarint(g.Parent)
 	e.uvarint(g.Prev)
 	e.varint(g.ClientTime.UnixNano())
@@ -68,13 +99,35 @@ func encodeGen(g *genFile) []byte {
 		e.uvarint(uint64(id - last))
 		last = id
 	}
-	return seal(genMagic, e.b)
+	if g.V2 {
+		// the previous file's name without what the file already says:
+		// its archive time and id (zero: none or format 1)
+		var pt int64
+		var pid fileID
+		if seq, t, id, ok := parseGenName(path.Base(g.PrevFile)); ok && seq == g.Prev {
+			pt, pid = t.UnixMilli(), id
+		}
+		e.varint(pt)
+		e.raw(pid[:])
+		e.uvarint(uint64(len(g.Packs)))
+		for _, p := range g.Packs {
+			seq, _, _ := parsePackName(path.Base(p.file))
+			e.uvarint(seq)
+			e.raw(p.id[:])
+		}
+		return seal(genMagic, e.b)
+	}
+	return seal(genMagicV1, e.b)
 }
 
 // decodeGen parses a generation file and checks that it is consistent in
 // itself (ids strictly ascending and positive, parent before it).
 func decodeGen(file []byte) (*genFile, error) {
-	r, err := unseal(genMagic, file)
+	magic := genMagic
+	if len(file) >= len(genMagicV1) && string(file[:len(genMagicV1)]) == genMagicV1 {
+		magic = genMagicV1
+	}
+	r, err := unseal(magic, file)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +136,15 @@ func decodeGen(file []byte) (*genFile, error) {
 		return nil, err
 	}
 	schemas := map[string]string{}
-	g := &genFile{Seq: d.uvarint(), Parent: d.uvarint(), Prev: d.uvarint()}
+	g := &genFile{V2: magic == genMagic, Seq: d.uvarint()}
+	if g.V2 {
+		d.full(g.ID[:])
+		d.full(g.Origin[:])
+		g.Archive = time.UnixMilli(d.varint()).UTC()
+		d.full(g.PrevHash[:])
+		d.full(g.Digest[:])
+	}
+	g.Parent, g.Prev = d.uvarint(), d.uvarint()
 	g.ClientTime = time.Unix(0, d.varint())
 	for _, p := range []*int{&g.Records, &g.Added, &g.Changed, &g.Removed} {
 		*p = d.count(maxEntries, "Anzahl")
@@ -118,6 +179,22 @@ func decodeGen(file []byte) (*genFile, error) {
 		last = id
 		g.Deleted = append(g.Deleted, id)
 	}
+	if g.V2 {
+		var pid fileID
+		pt := d.varint()
+		d.full(pid[:])
+		if !pid.zero() && g.Prev != 0 {
+			g.PrevFile = path.Join(genDir, genName(g.Prev, time.UnixMilli(pt), pid))
+		}
+		n = d.count(maxEntries, "Anzahl der Packs")
+		for i := 0; i < n && d.err == nil; i++ {
+			var p packRef
+			seq := d.uvarint()
+			d.full(p.id[:])
+			p.file = path.Join(packDir, packName(seq, p.id))
+			g.Packs = append(g.Packs, p)
+		}
+	}
 	d.end()
 	if d.err != nil {
 		return nil, d.err
@@ -125,6 +202,8 @@ func decodeGen(file []byte) (*genFile, error) {
 	switch {
 	case g.Seq == 0 || g.Parent >= g.Seq || g.Prev >= g.Seq:
 		return nil, fmt.Errorf("Generation %d: Vorgänger %d/%d passt nicht", g.Seq, g.Parent, g.Prev)
+	case g.V2 && g.ID.zero():
+		return nil, fmt.Errorf("Generation %d: Kennung fehlt", g.Seq)
 	case g.full() && len(g.Deleted) > 0:
 		return nil, fmt.Errorf("Generation %d ist vollständig, nennt aber entfernte Einträge", g.Seq)
 	case g.full() && len(g.Upserts) != g.Records:

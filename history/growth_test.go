@@ -28,7 +28,7 @@ func blocks(n int64) int64 { return (n + 4095) / 4096 }
 func simulateGrowth(tb testing.TB, orders, days int) growth {
 	clock := newClock("2026-01-01T02:00:00Z")
 	fsys := archiveClockFs{Fs: memArchive(), clock: clock}
-	s := Open(fsys)
+	s := Open(archiveOf(fsys))
 	tab := newTable(42, orders)
 	ctx := context.Background()
 	for day := range days {

@@ -279,3 +279,19 @@ func memArchive() afero.Fs { return mem.New() }
 
 // archiveOf is fsys as an archive with the mem backend's capabilities.
 func archiveOf(fsys afero.Fs) *storage.Archive { return &storage.Archive{Fs: fsys, Caps: mem.Caps()} }
+
+// packOf is the pack file of generation seq in fsys ("" if none).
+func packOf(t testing.TB, fsys afero.Fs, seq uint64) string {
+	t.Helper()
+	fis, err := afero.ReadDir(fsys, packDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fi := range fis {
+		if s, _, ok := parsePackName(fi.Name()); ok && s == seq {
+			return packDir + "/" + fi.Name()
+		}
+	}
+	t.Fatalf("no pack of generation %d", seq)
+	return ""
+}

@@ -25,10 +25,11 @@ func (s *Store) load(ctx context.Context, l *listing, ref genRef) (*Snapshot, ch
 		if err := ctx.Err(); err != nil {
 			return nil, chainStats{}, err
 		}
-		g, err := pf.get(cur)
+		g, err := pf.get(ctx, cur)
 		if err != nil {
 			return nil, chainStats{}, err
 		}
+		cur, _ = l.find(cur.seq) // another file of it may have taken its place
 		chain = append(chain, g)
 		files = append(files, cur.file)
 		if g.full() {
@@ -49,11 +50,27 @@ func (s *Store) load(ctx context.Context, l *listing, ref genRef) (*Snapshot, ch
 	up, del := squash(chain[:len(chain)-1])
 	entries := applyDelta(chain[len(chain)-1].Upserts, up, del)
 	g := chain[0]
+	ref, _ = l.find(ref.seq)
+	id, err := proveEntries(ref, g, entries)
+	if err != nil {
+		return nil, st, err
+	}
+	return &Snapshot{Info: ref.info(g), Entries: entries, ident: id}, st, nil
+}
+
+// proveEntries checks that entries, loaded for generation g (file ref),
+// are the ones it was written with, and returns its identity.
+func proveEntries(ref genRef, g *genFile, entries []Entry) (Hash, error) {
 	if len(entries) != g.Records {
-		return nil, st, &FileError{Path: ref.file, Err: errorf(nil,
+		return Hash{}, &FileError{Path: ref.file, Err: errorf(nil,
 			"ergibt %d Einträge statt %d (Kette beschädigt)", len(entries), g.Records)}
 	}
-	return &Snapshot{Info: ref.info(g), Entries: entries}, st, nil
+	digest := entryDigest(entries)
+	if g.V2 && digest != g.Digest {
+		return Hash{}, &FileError{Path: ref.file, Err: errorf(nil,
+			"ergibt andere Einträge als beim Schreiben (Kette beschädigt)")}
+	}
+	return identOf(g, ref.archiveTime, digest), nil
 }
 
 // prefetchBatch is how many generation files load reads at once: a delta's
@@ -74,7 +91,7 @@ type prefetcher struct {
 	got map[uint64]readResult
 }
 
-func (p *prefetcher) get(ref genRef) (*genFile, error) {
+func (p *prefetcher) get(ctx context.Context, ref genRef) (*genFile, error) {
 	if r, ok := p.got[ref.seq]; ok {
 		return r.g, r.err
 	}
@@ -88,11 +105,19 @@ func (p *prefetcher) get(ref genRef) (*genFile, error) {
 			continue
 		}
 		wg.Go(func() {
-			g, err := p.s.readGen(r)
+			g, err := p.s.readGen(ctx, r)
 			results[i] = readResult{g, err}
 		})
 	}
 	wg.Wait()
+	for i, r := range batch {
+		if results[i].err != nil {
+			// a second file of the generation may prove itself
+			if g, _, err := p.s.readGenL(ctx, p.l, r); err == nil {
+				results[i] = readResult{g, nil}
+			}
+		}
+	}
 	for i, r := range batch {
 		if _, ok := p.got[r.seq]; !ok {
 			p.got[r.seq] = results[i]

@@ -12,7 +12,7 @@ import (
 
 func TestVersionsOfOneOrder(t *testing.T) {
 	ctx := context.Background()
-	s := Open(memArchive())
+	s := Open(archiveOf(memArchive()))
 	tb := newTable(31, 5)
 	nr := tb.rows[3].nr
 	commit(t, s, tb) // 1: first version
@@ -52,7 +52,7 @@ func TestVersionsOfOneOrder(t *testing.T) {
 }
 
 func TestMassChange(t *testing.T) {
-	s := Open(memArchive())
+	s := Open(archiveOf(memArchive()))
 	tb := newTable(32, 100)
 	recs, _, _ := tb.records()
 	if head, err := s.Head(context.Background()); head != nil || err != nil {
@@ -130,7 +130,10 @@ func FuzzDecode(f *testing.F) {
 		Upserts: []Entry{{Record: Record{RecordID: 5, AuftragNr: "076329", Folder: "2024/076329", Size: 3, Schema: "1.0"}, Pack: 3}},
 		Deleted: []int64{7}}
 	f.Add(encodeGen(g))
-	f.Add(encodePack([]blob{{Sum([]byte("abc")), []byte("abc")}}))
+	g2 := *g
+	g2.V2, g2.ID, g2.Origin, g2.Archive = true, fileID{1}, fileID{1}, time.UnixMilli(5).UTC()
+	f.Add(encodeGen(&g2))
+	f.Add(encodePack(3, fileID{2}, []blob{{Sum([]byte("abc")), []byte("abc")}}))
 	f.Add([]byte(genMagic))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if g, err := decodeGen(data); err == nil {
@@ -138,7 +141,8 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("round trip: %v", err)
 			}
 		}
-		_ = decodePack(data, func(Hash, []byte) error { return nil })
+		_ = decodePack(data, 3, fileID{2}, func(Hash, []byte) error { return nil })
+		_ = decodePack(data, 3, fileID{}, func(Hash, []byte) error { return nil })
 	})
 }
 

@@ -24,7 +24,7 @@ func TestRandomLifeAgainstAModel(t *testing.T) {
 			ctx := context.Background()
 			rnd := rand.New(rand.NewPCG(seed, 99))
 			clock := newClock("2026-03-01T02:00:00Z")
-			s := Open(archiveClockFs{Fs: memArchive(), clock: clock}, WithMaxChain(1+rnd.IntN(6)))
+			s := Open(archiveOf(archiveClockFs{Fs: memArchive(), clock: clock}), WithMaxChain(1+rnd.IntN(6)))
 			tb := newTable(seed, 5+rnd.IntN(30))
 			model := map[uint64]map[int64][]byte{}
 			var saved map[int64]row // an older state to revert to

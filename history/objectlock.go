@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"werkstatt-backup/atomicfile"
 	"werkstatt-backup/storage"
 )
 
@@ -25,12 +24,13 @@ import (
 // so that a pack every generation uses is retained again about every
 // half period, not on every run.
 
-// WithObjectLock makes the history retain what it writes with lock for
-// period (see above). A nil lock or a period ≤ 0 changes nothing.
-func WithObjectLock(lock *storage.ObjectLock, period time.Duration) Option {
+// WithObjectLock makes the history retain what it writes for period
+// (see above) when the archive can retain files (Archive.Retains). A
+// period ≤ 0 changes nothing.
+func WithObjectLock(period time.Duration) Option {
 	return func(s *Store) {
-		if lock != nil && period > 0 {
-			s.lock, s.lockPeriod = lock, period
+		if period > 0 {
+			s.lockPeriod = period
 		}
 	}
 }
@@ -60,10 +60,10 @@ func (s *Store) lockUntil(archiveTime time.Time) time.Time {
 // and extends every file it needs (its packs, its delta chain) that is
 // retained for less: to the lock end plus half a period. fresh are the
 // files this commit wrote, retained to the lock end exactly.
-func (s *Store) retainGeneration(info GenerationInfo, fresh, chain []string, entries []Entry) error {
+func (s *Store) retainGeneration(ctx context.Context, info GenerationInfo, fresh, chain []string, l *listing, entries []Entry) error {
 	until := s.lockUntil(info.ArchiveTime)
 	var older []string
-	for _, name := range neededFiles(chain, entries) {
+	for _, name := range neededFiles(chain, l, entries) {
 		if !slices.Contains(fresh, name) {
 			older = append(older, name)
 		}
@@ -71,18 +71,18 @@ func (s *Store) retainGeneration(info GenerationInfo, fresh, chain []string, ent
 	errs := make([]error, len(fresh)+len(older))
 	inParallel(len(fresh)+len(older), func(i int) {
 		if i < len(fresh) {
-			if err := s.lock.Retain(context.TODO(), fresh[i], until); err != nil {
+			if err := s.arch.Retain(ctx, fresh[i], until); err != nil {
 				errs[i] = &FileError{Path: fresh[i], Op: "sperren", Err: err}
 			}
 			return
 		}
 		name := older[i-len(fresh)]
-		cur, err := s.lock.RetainedUntil(context.TODO(), name)
+		cur, err := s.arch.RetainedUntil(ctx, name)
 		switch {
 		case err != nil:
 			errs[i] = &FileError{Path: name, Op: "Sperre lesen", Err: err}
 		case cur.Before(until):
-			if err := s.lock.Retain(context.TODO(), name, until.Add(s.lockPeriod/2)); err != nil {
+			if err := s.arch.Retain(ctx, name, until.Add(s.lockPeriod/2)); err != nil {
 				errs[i] = &FileError{Path: name, Op: "Sperre verlängern", Err: err}
 			}
 		}
@@ -114,13 +114,15 @@ func inParallel(n int, fn func(i int)) {
 
 // neededFiles are the files a generation needs besides its own: its
 // delta chain and the packs of its entries, sorted.
-func neededFiles(chain []string, entries []Entry) []string {
+func neededFiles(chain []string, l *listing, entries []Entry) []string {
 	seen := map[uint64]bool{}
 	out := slices.Clone(chain)
 	for _, e := range entries {
 		if !seen[e.Pack] {
 			seen[e.Pack] = true
-			out = append(out, path.Join(packDir, packName(e.Pack)))
+			for _, p := range l.packs[e.Pack] {
+				out = append(out, p.file)
+			}
 		}
 	}
 	slices.Sort(out)
@@ -134,11 +136,11 @@ func neededFiles(chain []string, entries []Entry) []string {
 // delete marker or a newer version, where no restore finds it. So
 // forget must decide before touching a file, and a client clock ahead of
 // the store's must not make it think a lock has ended.
-func (s *Store) retainedNow(name string) (time.Time, bool, error) {
-	if s.lock == nil {
+func (s *Store) retainedNow(ctx context.Context, name string) (time.Time, bool, error) {
+	if !s.lock {
 		return time.Time{}, false, nil
 	}
-	until, err := s.lock.RetainedUntil(context.TODO(), name)
+	until, err := s.arch.RetainedUntil(ctx, name)
 	if err != nil {
 		return time.Time{}, false, &FileError{Path: name, Op: "Sperre lesen", Err: err}
 	}
@@ -160,19 +162,19 @@ var clockProbe = path.Join(genDir, "uhr"+tmpSuffix)
 // gave it. The store's "now" is at least that time plus what the
 // client's monotonic clock has counted since, which is what the returned
 // function says. Without Object Lock it returns nil.
-func (s *Store) storeClock() (func() time.Time, error) {
-	if s.lock == nil {
+func (s *Store) storeClock(ctx context.Context) (func() time.Time, error) {
+	if !s.lock {
 		return nil, nil
 	}
 	if err := s.fence(); err != nil {
 		return nil, err
 	}
-	if err := atomicfile.WriteTemp(s.fs, s.caps, clockProbe, []byte("uhr\n"), 0o644, false); err != nil {
+	if _, err := s.arch.WriteFile(ctx, clockProbe, []byte("uhr\n"), storage.WriteOpts{}); err != nil {
 		return nil, &FileError{Path: clockProbe, Op: "schreiben (Uhr des Speichers)", Err: err}
 	}
-	fi, err := s.fs.Stat(clockProbe)
+	fi, err := s.arch.Stat(ctx, clockProbe)
 	read := time.Now()
-	_ = s.fs.Remove(clockProbe)
+	_ = s.arch.Remove(context.WithoutCancel(ctx), clockProbe, storage.Always)
 	if err != nil {
 		return nil, &FileError{Path: clockProbe, Op: "Zeit lesen", Err: err}
 	}
@@ -186,7 +188,7 @@ func (s *Store) storeClock() (func() time.Time, error) {
 // lockedRefusal reports whether err is the store refusing to delete or
 // overwrite a retained file.
 func (s *Store) lockedRefusal(err error) bool {
-	return s.lock != nil && errors.Is(err, iofs.ErrPermission)
+	return s.lock && errors.Is(err, iofs.ErrPermission)
 }
 
 // ShortLock is a history file whose retention ends before its
@@ -211,8 +213,8 @@ func (l ShortLock) String() string {
 // every generation of the delta chain of a kept generation that is
 // retained, since that one cannot be rewritten against another
 // predecessor. It returns the kept generations that are retained.
-func (s *Store) keepRetained(decisions []Decision, gens map[uint64]*genFile, res *ForgetResult) (map[uint64]bool, error) {
-	if s.lock == nil {
+func (s *Store) keepRetained(ctx context.Context, decisions []Decision, gens map[uint64]*genFile, res *ForgetResult) (map[uint64]bool, error) {
+	if !s.lock {
 		return nil, nil
 	}
 	type answer struct {
@@ -223,7 +225,7 @@ func (s *Store) keepRetained(decisions []Decision, gens map[uint64]*genFile, res
 	answers := make([]answer, len(decisions))
 	inParallel(len(decisions), func(i int) {
 		a := &answers[i]
-		a.until, a.retained, a.err = s.retainedNow(decisions[i].Info.File)
+		a.until, a.retained, a.err = s.retainedNow(ctx, decisions[i].Info.File)
 	})
 	frozen := map[uint64]bool{}
 	for i := range decisions {
@@ -253,6 +255,15 @@ func keepChains(decisions []Decision, gens map[uint64]*genFile, frozen map[uint6
 		bySeq[d.Info.Seq] = i
 	}
 	for _, seq := range slices.Sorted(maps.Keys(frozen)) {
+		// Its link names the generation before it: that one stays too,
+		// or the chain would show a gap.
+		if g := gens[seq]; g != nil && g.V2 && g.Prev != 0 {
+			if i, ok := bySeq[g.Prev]; ok && !decisions[i].Keep {
+				decisions[i].Keep = true
+				decisions[i].Reasons = append(decisions[i].Reasons, fmt.Sprintf("Vorgänger der gesperrten Generation %d", seq))
+				res.Retained = append(res.Retained, decisions[i].Info.File)
+			}
+		}
 		for g := gens[seq]; g != nil && !g.full(); g = gens[g.Parent] {
 			i, ok := bySeq[g.Parent]
 			if !ok {
@@ -298,10 +309,10 @@ type LockStatus struct {
 // needs; nil without Object Lock. A generation that cannot be loaded is
 // left out (Check names it).
 func (s *Store) CheckLock(ctx context.Context) (*LockStatus, error) {
-	if s.lock == nil {
+	if !s.lock {
 		return nil, nil
 	}
-	l, err := s.scan()
+	l, err := s.scan(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -310,7 +321,7 @@ func (s *Store) CheckLock(ctx context.Context) (*LockStatus, error) {
 	parents := map[uint64]uint64{} // delta → parent
 	var headFiles []string
 	now := s.now()
-	err = s.walk(ctx, l, func(ref genRef, g *genFile, entries []Entry, err error) error {
+	err = s.walk(ctx, l, func(ref genRef, g *genFile, entries []Entry, _ Hash, err error) error {
 		if err != nil {
 			return nil
 		}
@@ -325,7 +336,7 @@ func (s *Store) CheckLock(ctx context.Context) (*LockStatus, error) {
 				chain = append(chain, pref.file)
 			}
 		}
-		files := append(neededFiles(chain, entries), ref.file)
+		files := append(neededFiles(chain, l, entries), ref.file)
 		if h, ok := l.head(); ok && h.seq == ref.seq {
 			st.Head, headFiles = ref.seq, files
 		}
@@ -348,7 +359,7 @@ func (s *Store) CheckLock(ctx context.Context) (*LockStatus, error) {
 	errs := make([]error, len(names))
 	inParallel(len(names), func(i int) {
 		if ctx.Err() == nil {
-			untils[i], errs[i] = s.lock.RetainedUntil(context.TODO(), names[i])
+			untils[i], errs[i] = s.arch.RetainedUntil(ctx, names[i])
 		}
 	})
 	if err := ctx.Err(); err != nil {
@@ -367,7 +378,7 @@ func (s *Store) CheckLock(ctx context.Context) (*LockStatus, error) {
 	for i, f := range headFiles {
 		u, ok := until[f]
 		if !ok {
-			if u, err = s.lock.RetainedUntil(context.TODO(), f); err != nil {
+			if u, err = s.arch.RetainedUntil(ctx, f); err != nil {
 				return nil, &FileError{Path: f, Op: "Sperre lesen", Err: err}
 			}
 		}

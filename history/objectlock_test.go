@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	iofs "io/fs"
-	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -23,7 +22,7 @@ func lockedHistory(t *testing.T, lock bool) (*Store, *fakeClock, *objtest.Store)
 	clock := newClock("2026-10-01T02:00:00Z")
 	bucket := objtest.New(clock.Now)
 	a := bucket.Archive(lock)
-	s := Open(a.Fs, WithCaps(a.Caps), WithClock(clock.Now), WithMaxChain(4), WithObjectLock(a.Caps.ObjectLock, testLock))
+	s := Open(a, WithClock(clock.Now), WithMaxChain(4), WithObjectLock(testLock))
 	return s, clock, bucket
 }
 
@@ -45,10 +44,13 @@ func TestObjectLockRetainsWhatEachGenerationNeeds(t *testing.T) {
 	ctx := context.Background()
 	s, clock, bucket := lockedHistory(t, true)
 	tb := newTable(3, 40)
-	firstPack := path.Join(packDir, packName(1))
+	var firstPack string
 	var untils []time.Time
 	for range 12 {
 		res := commit(t, s, tb)
+		if firstPack == "" {
+			firstPack = packOf(t, s.arch.Fs, 1)
+		}
 		if res.Unlocked != nil {
 			t.Fatalf("generation %d not locked: %v", res.Info.Seq, res.Unlocked)
 		}
@@ -221,12 +223,12 @@ func TestCheckLockFindsShortRetention(t *testing.T) {
 	ctx := context.Background()
 	clock := newClock("2026-10-01T02:00:00Z")
 	bucket := objtest.New(clock.Now)
-	plain := Open(bucket.Archive(false).Fs, WithCaps(bucket.Archive(false).Caps), WithClock(clock.Now))
+	plain := Open(bucket.Archive(false), WithClock(clock.Now))
 	tb := newTable(3, 10)
 	commit(t, plain, tb) // written before the bucket had Object Lock
 	clock.Add(time.Hour)
 	a := bucket.Archive(true)
-	s := Open(a.Fs, WithCaps(a.Caps), WithClock(clock.Now), WithMaxChain(0), WithObjectLock(a.Caps.ObjectLock, testLock))
+	s := Open(a, WithClock(clock.Now), WithMaxChain(0), WithObjectLock(testLock))
 	st, err := s.CheckLock(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -258,7 +260,7 @@ func TestForgetKeepsTheChainOfARetainedDelta(t *testing.T) {
 	ctx := context.Background()
 	clock := newClock("2026-10-01T02:00:00Z")
 	bucket := objtest.New(clock.Now)
-	plain := Open(bucket.Archive(false).Fs, WithCaps(bucket.Archive(false).Caps), WithClock(clock.Now), WithMaxChain(4))
+	plain := Open(bucket.Archive(false), WithClock(clock.Now), WithMaxChain(4))
 	tb := newTable(4, 20)
 	wants := map[uint64]map[int64][]byte{}
 	var head GenerationInfo
@@ -276,7 +278,7 @@ func TestForgetKeepsTheChainOfARetainedDelta(t *testing.T) {
 	}
 	a := bucket.Archive(true)
 	late := newClock(clock.Now().Add(2 * testLock).Format(time.RFC3339)) // thinks the lock has ended
-	s := Open(a.Fs, WithCaps(a.Caps), WithClock(late.Now), WithMaxChain(4), WithObjectLock(a.Caps.ObjectLock, testLock))
+	s := Open(a, WithClock(late.Now), WithMaxChain(4), WithObjectLock(testLock))
 	res, err := s.Forget(ctx, Retention{Last: 1}, false)
 	if err != nil {
 		t.Fatalf("forget: %v", err)

@@ -1,7 +1,13 @@
 package history
 
+import "fmt"
+
 // packMagic starts every pack file; the digit is the format version.
-const packMagic = "WBHPAK1\n"
+// Format 1 packs are still read (see doc.go).
+const (
+	packMagicV1 = "WBHPAK1\n"
+	packMagic   = "WBHPAK2\n"
+)
 
 // maxBlob bounds one content in a pack (backup files are refused far
 // below this size by the engine).
@@ -13,16 +19,18 @@ type blob struct {
 	data []byte
 }
 
-// The body of a pack file: u n, then n times u length + the bytes of one
-// data.csv.
+// The body of a pack file: (format 2: u seq, 16 bytes id, as in its name)
+// u n, then n times u length + the bytes of one data.csv.
 
 // encodePack writes the contents one run added, in the order given: the
 // whole pack is one deflate stream, so the CSV header and the repeated
 // parts of similar rows compress away (see doc.go). A content's hash is
 // not stored: it is computed when the pack is read, which also verifies
 // every content.
-func encodePack(blobs []blob) []byte {
+func encodePack(seq uint64, id fileID, blobs []blob) []byte {
 	var e enc
+	e.uvarint(seq)
+	e.raw(id[:])
 	e.uvarint(uint64(len(blobs)))
 	for _, b := range blobs {
 		e.uvarint(uint64(len(b.data)))
@@ -32,15 +40,28 @@ func encodePack(blobs []blob) []byte {
 }
 
 // decodePack calls fn for every content of a pack file, with its SHA-256,
-// after checking the file's checksum. fn must not keep data.
-func decodePack(file []byte, fn func(h Hash, data []byte) error) error {
-	r, err := unseal(packMagic, file)
+// after checking the file's checksum and that it is the pack its name
+// says (seq and id; a zero id: a format-1 pack). fn must not keep data.
+func decodePack(file []byte, seq uint64, id fileID, fn func(h Hash, data []byte) error) error {
+	magic := packMagic
+	if id.zero() {
+		magic = packMagicV1
+	}
+	r, err := unseal(magic, file)
 	if err != nil {
 		return err
 	}
 	d, err := inflate(r)
 	if err != nil {
 		return err
+	}
+	if !id.zero() {
+		var got fileID
+		gotSeq := d.uvarint()
+		d.full(got[:])
+		if d.err == nil && (gotSeq != seq || got != id) {
+			return fmt.Errorf("Datei enthält Pack %d/%s, nicht das ihres Namens", gotSeq, got)
+		}
 	}
 	n := d.count(maxEntries, "Anzahl der Inhalte")
 	for i := 0; i < n && d.err == nil; i++ {

@@ -27,15 +27,16 @@ func indexOf(calls []faultfs.Call, from int, op faultfs.Op, pattern string) int 
 	return -1
 }
 
-// The order that makes a commit durable: the pack is synced and renamed,
-// its folder synced, and only then the generation file is renamed into
-// place and its folder synced. A crash test cannot see a missing folder
-// sync (the test filesystems keep every rename), this one does.
+// The order that makes a commit durable: the pack is created under its
+// final name (never renamed), synced, its folder synced; then the
+// generation file likewise; the head marker last. A crash test cannot see
+// a missing folder sync (the test filesystems keep every rename), this one
+// does. Nothing in the history is renamed.
 func TestCommitDurabilityOrder(t *testing.T) {
 	fx := newCrashFixture(t)
 	recs, content, _ := fx.next.records()
 	f := faultfs.New(archiveOf(fx.copyOf(t)))
-	if _, err := Open(f, WithMaxChain(2)).Commit(context.Background(), recs, content); err != nil {
+	if _, err := Open(archiveOf(f), WithMaxChain(2)).Commit(context.Background(), recs, content); err != nil {
 		t.Fatal(err)
 	}
 	c := f.Calls()
@@ -43,13 +44,13 @@ func TestCommitDurabilityOrder(t *testing.T) {
 		op   faultfs.Op
 		name string
 	}{
-		{faultfs.OpSync, "_historie/pack/0000000004.pack.tmp"},
-		{faultfs.OpRename, "_historie/pack/0000000004.pack"},
+		{faultfs.OpCreate, "_historie/pack/0000000004-*.pack"},
+		{faultfs.OpSync, "_historie/pack/0000000004-*.pack"},
 		{faultfs.OpSync, "_historie/pack"},
-		{faultfs.OpSync, "_historie/gen/0000000004.tmp"},
-		{faultfs.OpStat, "_historie/gen/0000000004.tmp"},
-		{faultfs.OpRename, "_historie/gen/0000000004-*.gen"},
+		{faultfs.OpCreate, "_historie/gen/0000000004-*-*.gen"},
+		{faultfs.OpSync, "_historie/gen/0000000004-*-*.gen"},
 		{faultfs.OpSync, "_historie/gen"},
+		{faultfs.OpRename, HeadFile},
 	}
 	at := 0
 	for _, s := range steps {
@@ -59,10 +60,16 @@ func TestCommitDurabilityOrder(t *testing.T) {
 		}
 		at = i + 1
 	}
+	for _, call := range c {
+		if call.Op == faultfs.OpRename && strings.HasPrefix(call.Name, Dir+"/") {
+			t.Fatalf("renamed into the history: %v", call)
+		}
+	}
 }
 
-// Forget makes its rewrites durable before it deletes the first
-// generation, deletes newest first, and removes packs last.
+// Forget makes each rewrite durable before it deletes the file it
+// replaces and before it deletes the first generation, deletes newest
+// first, and removes packs last.
 func TestForgetDurabilityOrder(t *testing.T) {
 	base, _, p, _ := forgetFixture(t)
 	fsys := memArchive()
@@ -70,29 +77,38 @@ func TestForgetDurabilityOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := faultfs.New(archiveOf(fsys))
-	res, err := Open(f).Forget(context.Background(), p, false)
+	res, err := Open(archiveOf(f)).Forget(context.Background(), p, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := f.Calls()
-	lastRewrite := -1
+	gone := map[uint64]bool{}
+	for _, g := range res.Removed {
+		gone[g.Seq] = true
+	}
+	lastRewrite, firstRemove := -1, -1
+	var removed []string
 	for i, call := range c {
-		if call.Op == faultfs.OpRename && strings.HasPrefix(call.Name, genDir) {
+		seq, _, _, ok := parseGenName(path.Base(call.Name))
+		switch {
+		case !ok:
+		case call.Op == faultfs.OpCreate:
 			lastRewrite = i
+			if sync := indexOf(c, i, faultfs.OpSync, genDir); sync < 0 || indexOf(c, i, faultfs.OpRemove, "_historie/gen/*") < sync {
+				t.Fatalf("rewrite %s not made durable before the next removal", call.Name)
+			}
+		case call.Op == faultfs.OpRemove && gone[seq]:
+			if firstRemove < 0 {
+				firstRemove = i
+			}
+			removed = append(removed, path.Base(call.Name))
 		}
 	}
-	firstRemove := indexOf(c, 0, faultfs.OpRemove, "_historie/gen/*")
 	if lastRewrite < 0 || firstRemove < 0 || len(res.Rewritten) == 0 {
 		t.Fatalf("fixture: rewrite at %d, remove at %d", lastRewrite, firstRemove)
 	}
-	if sync := indexOf(c, lastRewrite, faultfs.OpSync, genDir); sync < 0 || sync > firstRemove {
-		t.Fatalf("no sync of %s between the last rewrite (%d) and the first removal (%d)", genDir, lastRewrite, firstRemove)
-	}
-	var removed []string
-	for _, call := range c {
-		if call.Op == faultfs.OpRemove && strings.HasPrefix(call.Name, genDir) {
-			removed = append(removed, path.Base(call.Name))
-		}
+	if lastRewrite > firstRemove {
+		t.Fatalf("a rewrite (%d) after the first removal (%d)", lastRewrite, firstRemove)
 	}
 	for i := 1; i < len(removed); i++ {
 		if removed[i] > removed[i-1] {
@@ -114,12 +130,12 @@ func TestForgetDurabilityOrder(t *testing.T) {
 func TestFenceStopsEveryWrite(t *testing.T) {
 	fsys := memArchive()
 	tb := newTable(51, 10)
-	commit(t, Open(fsys), tb)
+	commit(t, Open(archiveOf(fsys)), tb)
 	before, _ := historyFiles(t, fsys)
 	lost := errors.New("Lock verloren")
 	tb.churn(3)
 	recs, content, _ := tb.records()
-	s := Open(fsys, WithFence(func() error { return lost }))
+	s := Open(archiveOf(fsys), WithFence(func() error { return lost }))
 	if _, err := s.Commit(context.Background(), recs, content); !errors.Is(err, lost) {
 		t.Fatalf("Commit: %v", err)
 	}
@@ -145,7 +161,7 @@ func (z zeroTimeFs) Stat(name string) (os.FileInfo, error) {
 
 func TestArchiveWithoutModificationTimes(t *testing.T) {
 	clock := newClock("2026-11-01T02:00:00Z")
-	s := Open(zeroTimeFs{memArchive()}, WithClock(clock.Now))
+	s := Open(archiveOf(zeroTimeFs{memArchive()}), WithClock(clock.Now))
 	res := commit(t, s, newTable(71, 3))
 	if !res.Info.ArchiveTime.Equal(clock.Now()) {
 		t.Fatalf("archive time %v, want the client's %v", res.Info.ArchiveTime, clock.Now())

@@ -1,16 +1,16 @@
 package history
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	iofs "io/fs"
 	"os"
 	"path"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/spf13/afero"
 
 	"werkstatt-backup/storage"
 )
@@ -19,8 +19,7 @@ import (
 // must run under the archive lock (lock.AcquireLock), like every other write
 // to the archive; List, Load, At, Content, Versions and Check only read.
 type Store struct {
-	fs       afero.Fs
-	caps     storage.Capabilities
+	arch     *storage.Archive
 	now      func() time.Time
 	fence    func() error
 	maxChain int
@@ -28,16 +27,19 @@ type Store struct {
 	// takes instead of loading it again when it is still the newest (the
 	// same file): export asks Head for the mass-change guard first.
 	head *loadedHead
-	// lock retains what the history writes for lockPeriod (objectlock.go);
-	// nil: the store has no Object Lock.
-	lock       *storage.ObjectLock
+	// versions are the history files read from an older version
+	// (versions_store.go).
+	versions *versionsRead
+	// newHistory: Commit may start a new chain although the head marker
+	// names a generation that is gone (WithNewHistory).
+	newHistory bool
+	// lock: the history retains what it writes for lockPeriod
+	// (objectlock.go); false: the store has no Object Lock.
+	lock       bool
 	lockPeriod time.Duration
 	// storeNow is the store's clock while forget runs on a store with
 	// Object Lock (storeClock), nil otherwise.
 	storeNow func() time.Time
-	// dirSyncer makes a folder's entries durable (WithSyncDir); nil: open
-	// the folder and sync it.
-	dirSyncer func(dir string) error
 }
 
 type loadedHead struct {
@@ -58,10 +60,6 @@ func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = no
 // error is returned.
 func WithFence(fence func() error) Option { return func(s *Store) { s.fence = fence } }
 
-// WithCaps sets what the archive's backend declares (default: nothing
-// beyond afero): its fast paths and whether its writes are atomic.
-func WithCaps(c storage.Capabilities) Option { return func(s *Store) { s.caps = c } }
-
 // WithMaxChain sets after how many deltas a full generation is written
 // (default DefaultMaxChain).
 func WithMaxChain(n int) Option { return func(s *Store) { s.maxChain = max(n, 0) } }
@@ -70,14 +68,14 @@ func WithMaxChain(n int) Option { return func(s *Store) { s.maxChain = max(n, 0)
 // the files read to load the newest generation (see doc.go).
 const DefaultMaxChain = 128
 
-// Open returns the history of the archive fsys (slash-separated paths
-// relative to its root). It reads nothing yet; an archive without a
-// history has no generations.
-func Open(fsys afero.Fs, opts ...Option) *Store {
-	s := &Store{fs: fsys, now: time.Now, fence: func() error { return nil }, maxChain: DefaultMaxChain}
+// Open returns the history of the archive arch. It reads nothing yet; an
+// archive without a history has no generations.
+func Open(arch *storage.Archive, opts ...Option) *Store {
+	s := &Store{arch: arch, versions: &versionsRead{}, now: time.Now, fence: func() error { return nil }, maxChain: DefaultMaxChain}
 	for _, o := range opts {
 		o(s)
 	}
+	s.lock = s.lockPeriod > 0 && arch.Retains()
 	return s
 }
 
@@ -93,12 +91,17 @@ type GenerationInfo struct {
 	PrevSeq                 uint64
 	Full                    bool // self-contained, not a delta
 	File                    string
+	// ID is the generation's random id (hex; "" for a generation written
+	// in format 1): with Seq it names the generation unmistakably.
+	ID string
 }
 
 // Snapshot is one generation with all its entries, sorted by RecordID.
 type Snapshot struct {
 	Info    GenerationInfo
 	Entries []Entry
+	// ident is the generation's identity (chain.go).
+	ident Hash
 }
 
 // Entry returns the entry of recordID, if the snapshot has one.
@@ -114,23 +117,34 @@ func (s *Snapshot) Entry(recordID int64) (Entry, bool) {
 type genRef struct {
 	seq         uint64
 	archiveTime time.Time
+	id          fileID // zero: format 1
 	file        string // path from the archive root
+}
+
+// packRef is a pack file found in pack/.
+type packRef struct {
+	id   fileID // zero: format 1
+	file string
 }
 
 // listing is what gen/ and pack/ hold.
 type listing struct {
 	gens    []genRef // ascending by seq, one per seq
-	dupes   []string // a second file for a seq that has one
-	packs   map[uint64]string
+	dupes   []genRef // a second file for a seq that has one
+	packs   map[uint64][]packRef
 	temps   []string
 	unknown []string
-	dirs    bool // gen/ and pack/ both exist
+	// unfinished are generation files newer than the head marker that do
+	// not prove themselves (dropUnfinished).
+	unfinished []string
+	dirs       bool   // gen/ and pack/ both exist
+	maxSeq     uint64 // the highest sequence number of any generation or pack file
 }
 
 // scan lists gen/ and pack/. A missing history is an empty listing.
-func (s *Store) scan() (*listing, error) {
-	l := &listing{packs: map[uint64]string{}}
-	gens, genOK, err := readDir(s.fs, s.caps, genDir)
+func (s *Store) scan(ctx context.Context) (*listing, error) {
+	l := &listing{packs: map[uint64][]packRef{}}
+	gens, genOK, err := s.readDir(ctx, genDir)
 	if err != nil {
 		return nil, err
 	}
@@ -138,41 +152,50 @@ func (s *Store) scan() (*listing, error) {
 	slices.SortFunc(gens, func(a, b os.FileInfo) int { return strings.Compare(a.Name(), b.Name()) })
 	for _, fi := range gens {
 		name, p := fi.Name(), path.Join(genDir, fi.Name())
-		seq, t, ok := parseGenName(name)
+		seq, t, id, ok := parseGenName(name)
+		ref := genRef{seq: seq, archiveTime: t, id: id, file: p}
 		switch {
 		case strings.HasSuffix(name, tmpSuffix):
 			l.temps = append(l.temps, p)
 		case !ok || fi.IsDir():
 			l.unknown = append(l.unknown, p)
 		case len(l.gens) > 0 && l.gens[len(l.gens)-1].seq == seq:
-			l.dupes = append(l.dupes, p)
+			l.dupes = append(l.dupes, ref)
 		default:
-			l.gens = append(l.gens, genRef{seq: seq, archiveTime: t, file: p})
+			l.gens = append(l.gens, ref)
+		}
+		if ok {
+			l.maxSeq = max(l.maxSeq, seq)
 		}
 	}
-	packs, packOK, err := readDir(s.fs, s.caps, packDir)
+	packs, packOK, err := s.readDir(ctx, packDir)
 	if err != nil {
 		return nil, err
 	}
 	l.dirs = genOK && packOK
+	s.recoverDeleted(ctx, l)
+	if err := s.dropUnfinished(ctx, l); err != nil {
+		return nil, err
+	}
 	for _, fi := range packs {
 		name, p := fi.Name(), path.Join(packDir, fi.Name())
-		seq, ok := parsePackName(name)
+		seq, id, ok := parsePackName(name)
 		switch {
 		case strings.HasSuffix(name, tmpSuffix):
 			l.temps = append(l.temps, p)
 		case !ok || fi.IsDir():
 			l.unknown = append(l.unknown, p)
 		default:
-			l.packs[seq] = p
+			l.packs[seq] = append(l.packs[seq], packRef{id: id, file: p})
+			l.maxSeq = max(l.maxSeq, seq)
 		}
 	}
 	return l, nil
 }
 
 // readDir lists dir sorted by name; a missing dir is empty (exists false).
-func readDir(fsys afero.Fs, caps storage.Capabilities, dir string) (fis []os.FileInfo, exists bool, err error) {
-	fis, err = storage.ReadDir(fsys, caps, dir)
+func (s *Store) readDir(ctx context.Context, dir string) (fis []os.FileInfo, exists bool, err error) {
+	fis, err = s.arch.ReadDir(ctx, dir)
 	if errors.Is(err, iofs.ErrNotExist) {
 		return nil, false, nil
 	}
@@ -196,6 +219,35 @@ func (l *listing) find(seq uint64) (genRef, bool) {
 		return l.gens[lo], true
 	}
 	return genRef{}, false
+}
+
+// insert adds a generation file the listing did not show (sorted by seq).
+func (l *listing) insert(ref genRef) {
+	i, _ := slices.BinarySearchFunc(l.gens, ref.seq, func(r genRef, seq uint64) int { return cmp.Compare(r.seq, seq) })
+	l.gens = slices.Insert(l.gens, i, ref)
+	l.maxSeq = max(l.maxSeq, ref.seq)
+}
+
+// addPacks adds pack files a generation names that the listing did not
+// show.
+func (l *listing) addPacks(ps []packRef) {
+	for _, p := range ps {
+		seq, _, ok := parsePackName(path.Base(p.file))
+		if !ok || slices.ContainsFunc(l.packs[seq], func(q packRef) bool { return q.file == p.file }) {
+			continue
+		}
+		l.packs[seq] = append(l.packs[seq], p)
+		l.maxSeq = max(l.maxSeq, seq)
+	}
+}
+
+// replace puts ref in place of the file of its generation.
+func (l *listing) replace(ref genRef) {
+	for i := range l.gens {
+		if l.gens[i].seq == ref.seq {
+			l.gens[i] = ref
+		}
+	}
 }
 
 func (l *listing) head() (genRef, bool) {
@@ -229,47 +281,121 @@ const (
 
 // readGen reads and decodes one generation file and checks that it is the
 // generation its name says.
-func (s *Store) readGen(ref genRef) (*genFile, error) {
-	data, err := storage.ReadFileLimit(s.fs, s.caps, ref.file, maxGenFile)
-	if err != nil {
+func (s *Store) readGen(ctx context.Context, ref genRef) (*genFile, error) {
+	var g *genFile
+	prove := func(data []byte) error {
+		if len(data) > maxGenFile {
+			return errors.New("Datei ist zu groß")
+		}
+		var err error
+		if g, err = decodeGen(data); err != nil {
+			return err
+		}
+		if g.Seq != ref.seq || g.V2 != !ref.id.zero() || g.V2 && (g.ID != ref.id || !g.Archive.Equal(ref.archiveTime)) {
+			return errNotItsName
+		}
+		return nil
+	}
+	data, err := s.arch.ReadFile(ctx, ref.file, maxGenFile)
+	if err != nil && !isNotExist(err) {
 		return nil, &FileError{Path: ref.file, Op: "lesen", Err: err}
 	}
-	if len(data) > maxGenFile {
-		return nil, &FileError{Path: ref.file, Err: errors.New("Datei ist zu groß")}
+	if err == nil {
+		err = prove(data)
+		if err == nil {
+			return g, nil
+		}
+		err = &FileError{Path: ref.file, Err: err}
+	} else {
+		err = &FileError{Path: ref.file, Op: "lesen", Err: err}
 	}
-	g, err := decodeGen(data)
+	if s.fromVersion(ctx, ref.file, maxGenFile, prove) {
+		return g, nil
+	}
+	return nil, err
+}
+
+// errNotItsName: a file whose content does not prove its name.
+var errNotItsName = errors.New("Datei enthält eine andere Generation als ihr Name sagt")
+
+// readGenL reads generation ref.seq of listing l: ref's file, or when it
+// does not prove itself a second file of the same generation that does
+// (a forget's rewrite, stopped before it removed one of them), which then
+// takes its place in l.
+func (s *Store) readGenL(ctx context.Context, l *listing, ref genRef) (*genFile, genRef, error) {
+	g, err := s.readGen(ctx, ref)
+	if err == nil {
+		if s.arch.Versioned() {
+			l.addPacks(g.Packs)
+		}
+		return g, ref, nil
+	}
+	for i, d := range l.dupes {
+		if d.seq != ref.seq {
+			continue
+		}
+		if dg, derr := s.readGen(ctx, d); derr == nil {
+			l.dupes[i] = ref
+			l.replace(d)
+			return dg, d, nil
+		}
+	}
+	return nil, ref, err
+}
+
+// dropUnfinished moves the newest generation files that the head marker
+// does not name yet and that do not prove themselves out of l.gens: the
+// writes of a run stopped before it wrote the marker (on a store whose
+// create is not whole in one step). They are leftovers, not damage.
+func (s *Store) dropUnfinished(ctx context.Context, l *listing) error {
+	hd, _, err := s.readHead(ctx)
 	if err != nil {
-		return nil, &FileError{Path: ref.file, Err: err}
+		return nil // Check names it
 	}
-	if g.Seq != ref.seq {
-		return nil, &FileError{Path: ref.file, Err: errors.New("Datei enthält eine andere Generation als ihr Name sagt")}
+	// Without a marker (hd zero), a format-2 generation is unfinished too:
+	// Commit writes the marker right after it. A format-1 one never is.
+	for len(l.gens) > 0 {
+		ref := l.gens[len(l.gens)-1]
+		if ref.seq <= hd.Seq || ref.id.zero() {
+			return nil
+		}
+		_, _, err := s.readGenL(ctx, l, ref)
+		if err == nil || unreadable(err) {
+			return nil
+		}
+		l.gens = l.gens[:len(l.gens)-1]
+		l.unfinished = append(l.unfinished, ref.file)
 	}
-	return g, nil
+	return nil
 }
 
 func (ref genRef) info(g *genFile) GenerationInfo {
-	return GenerationInfo{
+	info := GenerationInfo{
 		Seq: ref.seq, ArchiveTime: ref.archiveTime, ClientTime: g.ClientTime,
 		Records: g.Records, Added: g.Added, Changed: g.Changed, Removed: g.Removed,
 		PrevSeq: g.Prev, Full: g.full(), File: ref.file,
 	}
+	if g.V2 {
+		info.ID = g.Origin.String()
+	}
+	return info
 }
 
 // List returns every generation, oldest first, from the files' headers.
 // A generation file that cannot be read is left out and named in the
 // error, which then comes with the generations that could be read.
 func (s *Store) List(ctx context.Context) ([]GenerationInfo, error) {
-	l, err := s.scan()
+	l, err := s.scan(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]GenerationInfo, 0, len(l.gens))
 	var errs []error
-	for _, ref := range l.gens {
+	for _, ref := range slices.Clone(l.gens) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		g, err := s.readGen(ref)
+		g, ref, err := s.readGenL(ctx, l, ref)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -284,7 +410,7 @@ var ErrNotFound = errors.New("keine solche Generation")
 
 // Load returns generation seq with all its entries.
 func (s *Store) Load(ctx context.Context, seq uint64) (*Snapshot, error) {
-	l, err := s.scan()
+	l, err := s.scan(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +425,7 @@ func (s *Store) Load(ctx context.Context, seq uint64) (*Snapshot, error) {
 // Head returns the newest generation, or nil without an error when the
 // archive has none yet (what CompareTo needs before an export).
 func (s *Store) Head(ctx context.Context) (*Snapshot, error) {
-	l, err := s.scan()
+	l, err := s.scan(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -314,18 +440,51 @@ func (s *Store) Head(ctx context.Context) (*Snapshot, error) {
 	return snap, err
 }
 
+// AmbiguousTimeError: the archive's times go backwards along the
+// generations, so that "the state at At" is not one generation; the caller
+// chooses one by its number.
+type AmbiguousTimeError struct {
+	At         time.Time
+	Candidates []GenerationInfo // by sequence number
+}
+
+func (e *AmbiguousTimeError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "die Zeiten der Generationen laufen rückwärts (Uhr des Archivs verstellt?), %s ist nicht eindeutig; in Frage kommen", e.At.Local().Format(TimeLayout))
+	for i, c := range e.Candidates {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, " Generation %d vom %s", c.Seq, c.ArchiveTime.Local().Format(TimeLayout))
+	}
+	b.WriteString("; bitte mit --generation N (oder --at #N) wählen")
+	return b.String()
+}
+
 // At returns the last generation (by sequence) whose archive time is at or
-// before t: the state restore --at t rebuilds.
+// before t: the state restore --at t rebuilds. When a generation before it
+// has a later archive time (the archive's clock went back), which one is
+// meant is not clear: an *AmbiguousTimeError names the candidates.
 func (s *Store) At(ctx context.Context, t time.Time) (*Snapshot, error) {
-	l, err := s.scan()
+	l, err := s.scan(ctx)
 	if err != nil {
 		return nil, err
 	}
 	for i := len(l.gens) - 1; i >= 0; i-- {
-		if !l.gens[i].archiveTime.After(t) {
-			snap, _, err := s.load(ctx, l, l.gens[i])
-			return snap, err
+		if l.gens[i].archiveTime.After(t) {
+			continue
 		}
+		// The first generation before it with a later time: from the one
+		// before that to i, each could be "the state at t".
+		if a := slices.IndexFunc(l.gens[:i], func(r genRef) bool { return r.archiveTime.After(t) }); a >= 0 {
+			var cands []GenerationInfo
+			for _, ref := range l.gens[max(a-1, 0) : i+1] {
+				cands = append(cands, GenerationInfo{Seq: ref.seq, ArchiveTime: ref.archiveTime, File: ref.file})
+			}
+			return nil, &AmbiguousTimeError{At: t, Candidates: cands}
+		}
+		snap, _, err := s.load(ctx, l, l.gens[i])
+		return snap, err
 	}
 	if len(l.gens) == 0 {
 		return nil, errorf(ErrNotFound, "Historie: das Archiv hat keine Generationen (%s fehlt oder ist leer)", genDir)

@@ -53,7 +53,7 @@ func TestRoundTrip(t *testing.T) {
 			ctx := context.Background()
 			a := tc.fs(t)
 			fsys := a.Fs
-			s := Open(fsys, WithCaps(a.Caps))
+			s := Open(a)
 			tb := newTable(1, 50)
 			want1 := tb.want()
 			recs, content, calls := tb.records()
@@ -130,7 +130,7 @@ func TestRoundTrip(t *testing.T) {
 // A generation is a delta until the chain gets long or the deltas add up
 // to a full one; every generation loads the same either way.
 func TestDeltaChainAndFullGenerations(t *testing.T) {
-	s := Open(memArchive(), WithMaxChain(3))
+	s := Open(archiveOf(memArchive()), WithMaxChain(3))
 	tb := newTable(2, 40)
 	var wants []map[int64][]byte
 	var full []bool
@@ -150,7 +150,7 @@ func TestDeltaChainAndFullGenerations(t *testing.T) {
 		assertSnapshot(t, s, uint64(i+1), w)
 	}
 	// Deltas that add up to the table's size make the next one full.
-	s2 := Open(memArchive())
+	s2 := Open(archiveOf(memArchive()))
 	tb = newTable(3, 10)
 	commit(t, s2, tb)
 	updateFirst := func(n int) {
@@ -172,7 +172,7 @@ func TestDeltaChainAndFullGenerations(t *testing.T) {
 // and nothing is written.
 func TestCommitRefusesWrongContent(t *testing.T) {
 	fsys := memArchive()
-	s := Open(fsys)
+	s := Open(archiveOf(fsys))
 	tb := newTable(4, 5)
 	recs, _, _ := tb.records()
 	_, err := s.Commit(context.Background(), recs, func(r Record) ([]byte, error) { return []byte("x"), nil })
@@ -191,7 +191,7 @@ func TestCommitRefusesWrongContent(t *testing.T) {
 // Content shows up by hash and by entry, and its absence is named.
 func TestContentLookup(t *testing.T) {
 	ctx := context.Background()
-	s := Open(memArchive())
+	s := Open(archiveOf(memArchive()))
 	tb := newTable(5, 5)
 	commit(t, s, tb)
 	r := tb.rows[2]
@@ -208,7 +208,7 @@ func TestContentLookup(t *testing.T) {
 // data.csv or meta.json, and the folder is not a year.
 func TestLayoutStaysOutOfOrderFolders(t *testing.T) {
 	fsys := memArchive()
-	s := Open(fsys)
+	s := Open(archiveOf(fsys))
 	tb := newTable(6, 5)
 	commit(t, s, tb)
 	tb.churn(3)

@@ -33,6 +33,7 @@ gemeldet und als Fehler gezählt, die übrigen trotzdem gesichert.
 	cmd.Flags().BoolVar(&opts.Full, "full", false, "auch unveränderte Sicherungen neu schreiben")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "nur anzeigen, was geschrieben würde")
 	cmd.Flags().BoolVar(&opts.AllowMassChange, "allow-mass-change", false, "eine Massenänderung bestätigen (mehr geänderte oder entfernte Sicherungen als mass_change erlaubt)")
+	cmd.Flags().BoolVar(&opts.NewHistory, "new-history", false, "eine neue Historie beginnen, obwohl _historie.kopf verlorene Generationen nennt (die Nummerierung läuft weiter)")
 	return cmd
 }
 
@@ -81,23 +82,34 @@ Hätte die Tabelle danach weniger Datensätze als vorher, ist --allow-shrink nö
 Mit --at ZEIT kommt die Tabelle nicht aus den Auftragsordnern, sondern aus der
 Historie (<archiv>/_historie/): genau so, wie sie beim letzten Export am oder vor ZEIT
 war (2026-11-01 = vor den Läufen dieses Tages, 2026-11-01 02:00, RFC 3339; Ortszeit,
-wenn kein Offset angegeben ist). Das geht auch, wenn die data.csv-Dateien beschädigt
-sind. Alle übrigen Regeln (--force, --allow-shrink, --dry-run) gelten ebenso.
+wenn kein Offset angegeben ist). Die Zeit, die history für eine Generation zeigt
+(auf die Millisekunde), wählt genau diese Generation; --generation N oder --at #N wählt
+sie nach ihrer Nummer. Laufen die Zeiten des Archivs rückwärts (Uhr verstellt), rät
+--at ZEIT nicht, sondern nennt die in Frage kommenden Generationen (Exit-Code 2).
+Restore nennt die verwendete Generation (Nummer, Zeit, Datensätze) in der Abschlusszeile.
+Das geht auch, wenn die data.csv-Dateien beschädigt sind. Alle übrigen Regeln (--force, --allow-shrink, --dry-run) gelten ebenso.
 
 ` + exitCodesHelp,
 		Example: `  werkstatt-backup restore --db ./neu/werkstatt.db --archiv ./test_archiv
   werkstatt-backup restore --archiv smb://backup@nas/archiv --db /srv/werkstatt.db --force
   werkstatt-backup restore --config .archiv_config.json --at "2026-11-01 02:00" --force --dry-run`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cmd.Flags().Changed("at") {
+			if cmd.Flags().Changed("at") || cmd.Flags().Changed("generation") {
 				if opts.SkipInvalid {
 					return usageError{fmt.Errorf("--skip-invalid gilt nicht mit --at: eine Generation der Historie wird ganz oder gar nicht wiederhergestellt")}
 				}
-				t, err := history.ParseTime(at, nil)
+			}
+			if cmd.Flags().Changed("at") {
+				if cmd.Flags().Changed("generation") {
+					return usageError{fmt.Errorf("--at und --generation schließen sich aus")}
+				}
+				t, seq, err := history.ParseAt(at, nil)
 				if err != nil {
 					return usageError{fmt.Errorf("--at: %w", err)}
 				}
-				opts.At = t
+				opts.At, opts.Generation = t, seq
+			} else if cmd.Flags().Changed("generation") && opts.Generation == 0 {
+				return usageError{fmt.Errorf("--generation: 0 ist keine Generation (history zeigt die Nummern)")}
 			}
 			return a.runJob(cmd, "restore", func(ctx context.Context, e *backup.Engine) (*backup.Report, error) {
 				rep, err := e.Restore(ctx, opts)
@@ -114,7 +126,8 @@ sind. Alle übrigen Regeln (--force, --allow-shrink, --dry-run) gelten ebenso.
 	cmd.Flags().BoolVar(&opts.SkipInvalid, "skip-invalid", false, "ungültige Sicherungen überspringen statt abzubrechen (nie unlesbare)")
 	cmd.Flags().BoolVar(&opts.AllowShrink, "allow-shrink", false, "mit --force auch eine Tabelle mit weniger Datensätzen als bisher erzeugen")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "nur prüfen und berichten, nichts ändern")
-	cmd.Flags().StringVar(&at, "at", "", "aus der Historie: die Tabelle wie beim letzten Export am oder vor `ZEIT` (2026-11-01, \"2026-11-01 02:00\", RFC 3339)")
+	cmd.Flags().StringVar(&at, "at", "", "aus der Historie: die Tabelle wie beim letzten Export am oder vor `ZEIT` (2026-11-01, \"2026-11-01 02:00\", die Zeit, die history zeigt, RFC 3339) oder #N für Generation N")
+	cmd.Flags().Uint64Var(&opts.Generation, "generation", 0, "aus der Historie: die Tabelle wie in Generation `N` (die Nummer, die history zeigt)")
 	return cmd
 }
 

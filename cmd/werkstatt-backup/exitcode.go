@@ -7,6 +7,7 @@ import (
 
 	"werkstatt-backup/backup"
 	"werkstatt-backup/config"
+	"werkstatt-backup/history"
 	"werkstatt-backup/lock"
 	"werkstatt-backup/storage"
 )
@@ -43,6 +44,7 @@ func exitCode(err error) int {
 	var schemeErr *storage.SchemeError
 	var sites siteFailure
 	var unread *backup.UnreadableError
+	var ambiguous *history.AmbiguousTimeError
 	switch {
 	case err == nil:
 		return exitOK
@@ -50,7 +52,7 @@ func exitCode(err error) int {
 		return sites.code
 	case errors.Is(err, context.Canceled):
 		return exitInterrupt
-	case errors.As(err, &cfgErr), errors.As(err, &useErr), errors.As(err, &schemeErr):
+	case errors.As(err, &cfgErr), errors.As(err, &useErr), errors.As(err, &schemeErr), errors.As(err, &ambiguous):
 		return exitUsage
 	case errors.As(err, &lockErr):
 		return exitLock

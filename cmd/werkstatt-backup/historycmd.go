@@ -15,7 +15,6 @@ import (
 	"werkstatt-backup/backup"
 	"werkstatt-backup/config"
 	"werkstatt-backup/history"
-	"werkstatt-backup/internal/legacy"
 )
 
 // generationJSON is one generation as history --json lists it.
@@ -34,6 +33,7 @@ type versionJSON struct {
 	Generation  uint64       `json:"generation"`
 	ArchiveTime time.Time    `json:"archive_time"`
 	RecordID    int64        `json:"record_id"`
+	AuftragNr   string       `json:"auftrag_nr"` // as the table stores it
 	Folder      string       `json:"folder"`
 	State       string       `json:"state"` // neu, geändert, entfernt
 	Changes     []changeJSON `json:"changes,omitempty"`
@@ -84,7 +84,7 @@ Archiv, am Ende eine Zeile je Standort; der Exit-Code ist der des schlechtesten.
 				return err
 			}
 			defer s.done()
-			hs := legacy.OpenHistory(s.arch)
+			hs := history.Open(s.arch)
 			if byOrder {
 				return a.orderHistory(cmd.Context(), hs, s.loc.String(), nr)
 			}
@@ -92,7 +92,30 @@ Archiv, am Ende eine Zeile je Standort; der Exit-Code ist der des schlechtesten.
 		},
 	}
 	cmd.Flags().StringVar(&auftrag, "auftrag", "", "die Fassungen dieses Auftrags (`Auftragsnummer`, z. B. 076329) mit den geänderten Feldern")
+	cmd.AddCommand(a.historyRepairCmd())
 	return cmd
+}
+
+func (a *app) historyRepairCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "repair",
+		Short: "Historie aus den Versionen des Speichers wiederherstellen (S3 mit Versionierung/Object Lock)",
+		Long: `Auf einem Speicher, der Versionen behält (S3 mit Versionierung oder Object Lock),
+löscht oder überschreibt auch ein Angreifer mit dem Schlüssel der Sicherung keine
+gesperrte Version: er legt nur eine neue Version oder eine Löschmarke darüber. history,
+restore --at und verify lesen dann die neueste ältere Version, die sich beweist
+(Prüfsumme, Name), und verify nennt jede solche Datei als ERROR. history repair macht
+diese Versionen wieder aktuell (eine Kopie als neueste Version) und prüft die Historie
+danach wie verify. Nimmt das Lock des Archivs.
+
+` + exitCodesHelp,
+		Example: `  werkstatt-backup history repair --config .archiv_config.json`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runJob(cmd, "history-repair", func(ctx context.Context, e *backup.Engine) (*backup.Report, error) {
+				return e.RepairHistory(ctx)
+			})
+		},
+	}
 }
 
 // generations prints the list of generations. What could be read is
@@ -135,7 +158,7 @@ func writeGenerations(w io.Writer, prefix, archive string, gens []generationJSON
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "Generation\tZeit\tDatensätze\tgeändert\tneu\tentfernt")
 	for _, g := range gens {
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%d\n", g.Generation, g.ArchiveTime.Local().Format(time.DateTime), g.Records, g.Changed, g.Added, g.Removed)
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%d\n", g.Generation, g.ArchiveTime.Local().Format(history.TimeLayout), g.Records, g.Changed, g.Added, g.Removed)
 	}
 	tw.Flush()
 }
@@ -172,7 +195,7 @@ func orderVersions(ctx context.Context, hs *history.Store, nr string) ([]version
 	last := map[int64][]byte{} // the previous content of each record
 	for _, v := range versions {
 		j := versionJSON{Generation: v.Info.Seq, ArchiveTime: v.Info.ArchiveTime, RecordID: v.Entry.RecordID,
-			Folder: v.Entry.Folder, Schema: v.Entry.Schema, Checksum: v.Entry.Hash.String()}
+			AuftragNr: v.Entry.AuftragNr, Folder: v.Entry.Folder, Schema: v.Entry.Schema, Checksum: v.Entry.Hash.String()}
 		prev, seen := last[v.Entry.RecordID]
 		switch {
 		case v.Removed:
@@ -210,6 +233,9 @@ func writeVersions(w io.Writer, prefix, archive, nr string, versions []versionJS
 	}
 	if prefix != "" {
 		fmt.Fprintf(w, "%sArchiv %s, Auftrag %s:\n", prefix, archive, nr)
+	}
+	if stored := versions[0].AuftragNr; stored != nr {
+		fmt.Fprintf(w, "Hinweis: Auftrag %s steht in der Tabelle als %s (führende Nullen)\n", nr, stored)
 	}
 	for _, v := range versions {
 		fmt.Fprintf(w, "Generation %d, %s: record_id %d %s (%s)\n", v.Generation, v.ArchiveTime.Local().Format(time.DateTime), v.RecordID, v.State, v.Folder)
@@ -273,7 +299,7 @@ func (a *app) historyAllSites(cmd *cobra.Command, ld *config.Loader, byOrder boo
 		}
 		defer s.done()
 		archives[i] = s.loc.String()
-		hs := legacy.OpenHistory(s.arch)
+		hs := history.Open(s.arch)
 		show := !a.jsonOut && !a.quiet
 		prefix := "[" + site + "] "
 		if byOrder {

@@ -21,6 +21,7 @@ var jobs = []jobSpec{
 	{name: "restore", needsDB: always, createsDB: true},
 	{name: "migrate", needsDB: never},
 	{name: "forget", needsDB: never},
+	{name: "history-repair", needsDB: never},
 }
 
 func always(*pflag.FlagSet) bool { return true }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"werkstatt-backup/backends/smb/smbtest"
+	"werkstatt-backup/history"
 	"werkstatt-backup/sample"
 )
 
@@ -121,15 +122,21 @@ func sameArchive(t *testing.T, got, want string) {
 	}
 }
 
-// historyGens keeps of each history generation file only its sequence
-// number: its name holds the time the archive wrote it and its content the
-// exporting clock, which two runs never share. Packs compare byte for byte.
+// historyGens keeps of each history generation and pack file only its
+// sequence number: their names hold a random id (a generation's also the
+// time the archive wrote it) that the file repeats inside, and a
+// generation holds the exporting clock, which two runs never share. The
+// head marker names them, so it is only there or not.
 func historyGens(files map[string][]byte) map[string][]byte {
-	const gen = "_historie/gen/"
 	for name := range files {
-		if strings.HasPrefix(name, gen) && len(name) > len(gen)+10 {
-			delete(files, name)
-			files[name[:len(gen)+10]] = nil
+		for _, dir := range []string{"_historie/gen/", "_historie/pack/"} {
+			if strings.HasPrefix(name, dir) && len(name) > len(dir)+10 {
+				delete(files, name)
+				files[name[:len(dir)+10]] = nil
+			}
+		}
+		if name == history.HeadFile {
+			files[name] = nil
 		}
 	}
 	return files
