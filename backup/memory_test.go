@@ -64,7 +64,10 @@ func TestHugeFilesAreNotReadWhole(t *testing.T) {
 		runtime.ReadMemStats(&after)
 		alloc := after.TotalAlloc - before.TotalAlloc
 		t.Logf("%s allocated %.1f MB for 120 MB of oversized files", what, float64(alloc)/(1<<20))
-		if alloc > 4<<20 {
+		// The smallest oversized file is 10 MB: reading any of them whole
+		// allocates more than 8 MB; a run of 23 orders with its history
+		// allocates about 4.5 MB.
+		if alloc > 8<<20 {
 			t.Errorf("%s allocated %d bytes: it read an oversized file whole", what, alloc)
 		}
 		return r
