@@ -58,6 +58,8 @@ type Report struct {
 	Generation uint64 `json:"generation,omitempty"`
 	// Forget: what forget kept and removed.
 	Forget *ForgetSummary `json:"forget,omitempty"`
+	// Order: restore --auftrag or --undo, the one row and its fields.
+	Order *OrderRestore `json:"order,omitempty"`
 	// HistoryLockedUntil: verify on a store with Object Lock, until when
 	// the newest generation and every file it needs are immutable.
 	HistoryLockedUntil time.Time `json:"history_locked_until,omitzero"`
@@ -171,6 +173,9 @@ func (r *Report) Summary() string {
 	case "verify":
 		return fmt.Sprintf("Verify abgeschlossen: %d gültig, %d Fehler %s", r.OK, r.Errors, r.Folders)
 	case "restore":
+		if r.Order != nil {
+			return r.orderSummary()
+		}
 		return fmt.Sprintf("Restore abgeschlossen: %d Datensätze wiederhergestellt, %d Fehler %s", r.OK, r.Errors, r.Folders)
 	case "forget":
 		removed, word := 0, "entfernt"
