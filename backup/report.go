@@ -165,6 +165,13 @@ func AbortLine(command, reason string) string {
 	return Title(command) + " abgebrochen: " + reason
 }
 
+// SummarySaysDryRun reports whether the summary line of a dry run says
+// "Probelauf" itself (export, restore of one order), so that nobody need
+// put "(Probelauf)" before it.
+func (r *Report) SummarySaysDryRun() bool {
+	return r.DryRun && (r.Order != nil || r.Command == "export")
+}
+
 // Summary is the German summary line of SPEC 3.2 that monitoring greps for.
 func (r *Report) Summary() string {
 	switch r.Command {

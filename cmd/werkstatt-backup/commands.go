@@ -66,6 +66,7 @@ veraltete und verwaiste Sicherungen gemeldet.
 func (a *app) restoreCmd() *cobra.Command {
 	var opts backup.RestoreOptions
 	var at string
+	one := &orderFlags{}
 	cmd := &cobra.Command{
 		Use:   "restore",
 		Short: "die Tabelle auftraege aus den Sicherungen im Archiv wiederherstellen",
@@ -84,11 +85,19 @@ war (2026-11-01 = vor den Läufen dieses Tages, 2026-11-01 02:00, RFC 3339; Orts
 wenn kein Offset angegeben ist). Das geht auch, wenn die data.csv-Dateien beschädigt
 sind. Alle übrigen Regeln (--force, --allow-shrink, --dry-run) gelten ebenso.
 
+` + orderRestoreHelp + `
+
 ` + exitCodesHelp,
 		Example: `  werkstatt-backup restore --db ./neu/werkstatt.db --archiv ./test_archiv
   werkstatt-backup restore --archiv smb://backup@nas/archiv --db /srv/werkstatt.db --force
-  werkstatt-backup restore --config .archiv_config.json --at "2026-11-01 02:00" --force --dry-run`,
+  werkstatt-backup restore --config .archiv_config.json --at "2026-11-01 02:00" --force --dry-run
+  werkstatt-backup restore --config .archiv_config.json --auftrag 076329 --dry-run
+  werkstatt-backup restore --config .archiv_config.json --auftrag 076329 --at "2026-11-01 02:00"
+  werkstatt-backup restore --config .archiv_config.json --undo /srv/werkstatt.db.auftrag-076329-20261202-091500.json`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if one.set(cmd) {
+				return a.restoreOne(cmd, one, opts, at)
+			}
 			if cmd.Flags().Changed("at") {
 				if opts.SkipInvalid {
 					return usageError{fmt.Errorf("--skip-invalid gilt nicht mit --at: eine Generation der Historie wird ganz oder gar nicht wiederhergestellt")}
@@ -115,6 +124,7 @@ sind. Alle übrigen Regeln (--force, --allow-shrink, --dry-run) gelten ebenso.
 	cmd.Flags().BoolVar(&opts.AllowShrink, "allow-shrink", false, "mit --force auch eine Tabelle mit weniger Datensätzen als bisher erzeugen")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "nur prüfen und berichten, nichts ändern")
 	cmd.Flags().StringVar(&at, "at", "", "aus der Historie: die Tabelle wie beim letzten Export am oder vor `ZEIT` (2026-11-01, \"2026-11-01 02:00\", RFC 3339)")
+	one.register(cmd)
 	return cmd
 }
 
