@@ -58,6 +58,8 @@ type Report struct {
 	Generation uint64 `json:"generation,omitempty"`
 	// Forget: what forget kept and removed.
 	Forget *ForgetSummary `json:"forget,omitempty"`
+	// Changes: export, what it wrote, repaired and removed (changes.go).
+	Changes *ExportChanges `json:"changes,omitempty"`
 	// Order: restore --auftrag or --undo, the one row and its fields.
 	Order *OrderRestore `json:"order,omitempty"`
 	// HistoryLockedUntil: verify on a store with Object Lock, until when
@@ -176,7 +178,7 @@ func (r *Report) SummarySaysDryRun() bool {
 func (r *Report) Summary() string {
 	switch r.Command {
 	case "export":
-		return fmt.Sprintf("Export abgeschlossen: %d erfolgreich, %d Fehler", r.OK, r.Errors)
+		return r.exportSummary()
 	case "verify":
 		return fmt.Sprintf("Verify abgeschlossen: %d gültig, %d Fehler %s", r.OK, r.Errors, r.Folders)
 	case "restore":

@@ -272,6 +272,7 @@ func (a *app) printReport(r *backup.Report) {
 	if a.quiet {
 		return
 	}
+	a.printChanges(r, prefix)
 	if r.DryRun && !r.SummarySaysDryRun() {
 		prefix += "(Probelauf) "
 	}
