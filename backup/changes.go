@@ -276,7 +276,10 @@ func (r *Report) exportSummary() string {
 			r.Records, ch.New, ch.Changed, ch.Repaired, ch.Removed, r.Unchanged, r.Errors)
 	}
 	line := fmt.Sprintf("Export abgeschlossen: %d erfolgreich, %d Fehler", r.OK, r.Errors)
-	if ch.Repaired > 0 {
+	switch {
+	case ch.Repaired == 1:
+		line += ", 1 Sicherung repariert"
+	case ch.Repaired > 1:
 		line += fmt.Sprintf(", %d Sicherungen repariert", ch.Repaired)
 	}
 	return line
