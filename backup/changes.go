@@ -138,8 +138,11 @@ func prevOf(items []exportItem, prev *history.Snapshot) {
 // diagnose says why the backup in it's folder (have: its entries) is not
 // the one export writes: new, changed, or a repair and what was wrong.
 // It reads meta.json, and data.csv when that is needed to tell an edited
-// or damaged data.csv from a changed row.
-func (e *Engine) diagnose(ctx context.Context, it exportItem, have map[string]os.FileInfo, checksum, version string) Change {
+// or damaged data.csv from a changed row (never one larger than a backup
+// can be). listed: an object store's listing showed data.csv with other
+// content; then nothing is read, and only the newest generation tells a
+// repair from a changed row.
+func (e *Engine) diagnose(ctx context.Context, it exportItem, have map[string]os.FileInfo, checksum, version string, listed bool) Change {
 	c := Change{Path: it.folder, AuftragNr: it.id.AuftragNr, RecordID: it.id.RecordID}
 	repair := func(format string, args ...any) Change {
 		c.Action, c.Reason = ChangeRepair, fmt.Sprintf(format, args...)
@@ -172,6 +175,15 @@ func (e *Engine) diagnose(ctx context.Context, it exportItem, have map[string]os
 	case !mf.Mode().IsRegular():
 		return repair("meta.json war keine normale Datei (%s)", mf.Mode().Type())
 	}
+	if listed {
+		// The listing showed data.csv with other content than export
+		// writes; it is not read (an object store's request each).
+		if rowSame {
+			return repair("data.csv verändert oder beschädigt (Inhalt laut Auflistung anders, der Datensatz ist seit der letzten Generation unverändert)")
+		}
+		c.Action = ChangeChanged
+		return c
+	}
 	raw, err := e.readLimited(ctx, path.Join(it.folder, MetaFile), codec.MaxMetaSize)
 	if err != nil {
 		return repair("meta.json %s", readReason(err))
@@ -193,8 +205,10 @@ func (e *Engine) diagnose(ctx context.Context, it exportItem, have map[string]os
 		return repair("data.csv verändert oder beschädigt (passt nicht zu meta.json)")
 	case df.Size() != m.FileSize:
 		return repair("data.csv verändert oder beschädigt (%d Bytes, laut meta.json %d)", df.Size(), m.FileSize)
+	case df.Size() > codec.MaxDataSize:
+		return repair("data.csv %s", (&tooLargeError{codec.MaxDataSize}).Error())
 	}
-	data, err := e.readLimited(ctx, path.Join(it.folder, DataFile), max(m.FileSize, 0))
+	data, err := e.readLimited(ctx, path.Join(it.folder, DataFile), codec.MaxDataSize)
 	if err != nil {
 		return repair("data.csv %s", readReason(err))
 	}

@@ -358,13 +358,13 @@ func (e *Engine) exportOneFile(ctx context.Context, r *Report, cur codec.Codec, 
 	}
 	switch {
 	case listed.dataDiffers(*it):
-		it.change = e.diagnose(ctx, *it, have, checksum, cur.Version())
+		it.change = e.diagnose(ctx, *it, have, checksum, cur.Version(), true)
 	case e.upToDate(ctx, *it, have, data, checksum, cur.Version()):
 		if !opts.Full {
 			return false, nil
 		}
 	default:
-		it.change = e.diagnose(ctx, *it, have, checksum, cur.Version())
+		it.change = e.diagnose(ctx, *it, have, checksum, cur.Version(), false)
 	}
 	if opts.DryRun {
 		return true, nil
