@@ -445,7 +445,7 @@ func fieldChanges(old, want *store.Row) ([]FieldChange, string) {
 	changed := false
 	for _, c := range cols {
 		f := FieldChange{Column: c}
-		ov, inOld := old.Get(c)
+		ov, _ := old.Get(c)
 		nv, inNew := want.Get(c)
 		f.Old = ov.String()
 		f.New = f.Old
@@ -455,7 +455,7 @@ func fieldChanges(old, want *store.Row) ([]FieldChange, string) {
 		case inNew:
 			f.New = nv.String()
 		}
-		f.Changed = f.Old != f.New || (inOld != inNew && want != nil && old != nil)
+		f.Changed = f.Old != f.New
 		changed = changed || f.Changed
 		out = append(out, f)
 	}

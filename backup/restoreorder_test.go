@@ -369,3 +369,35 @@ func TestRestoreOrderAt(t *testing.T) {
 	}
 	sameExcept(t, before, rawTable(t, f.e.DBPath, Table), 1)
 }
+
+// TestRestoreOrderKeepsWhatTheBackupLacks: a column of a newer web app
+// keeps its value (the backup has no such column) and is not shown as
+// changed; a trigger that changes the row as it is written is named, and
+// the undo file records the row as it then is, so --undo needs no --force.
+func TestRestoreOrderKeepsWhatTheBackupLacks(t *testing.T) {
+	ctx := context.Background()
+	f := orderFixture(t)
+	execDB(t, f.e.DBPath, `ALTER TABLE auftraege ADD COLUMN notiz TEXT; UPDATE auftraege SET notiz = 'nur in der DB', kunde_name = 'Meier' WHERE record_id = 1;
+		CREATE TRIGGER stempel AFTER UPDATE OF kunde_name ON auftraege BEGIN UPDATE auftraege SET updated_at = '2099-01-01T00:00:00' WHERE record_id = NEW.record_id; END`)
+	before := rawTable(t, f.e.DBPath, Table)
+	r, err := f.e.RestoreOrder(ctx, OrderOptions{AuftragNr: "076329"})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, problems(r))
+	}
+	if v, _ := field(t, f.e.DBPath, 1, "notiz"); v != "nur in der DB" {
+		t.Fatalf("notiz = %q", v)
+	}
+	for _, fc := range r.Order.Fields {
+		if fc.Column == "notiz" && (fc.Changed || fc.New != "nur in der DB") {
+			t.Fatalf("notiz: %+v", fc)
+		}
+	}
+	hasProblem(t, r, LevelWarning, "", "Trigger", "updated_at")
+	sameExcept(t, before, rawTable(t, f.e.DBPath, Table), 1)
+	if _, err := f.e.UndoOrder(ctx, UndoOptions{File: r.Order.UndoFile}); err != nil {
+		t.Fatalf("undo after a trigger: %v", err)
+	}
+	if v, _ := field(t, f.e.DBPath, 1, "kunde_name"); v != "Meier" {
+		t.Fatalf("kunde_name = %q", v)
+	}
+}

@@ -18,7 +18,11 @@ func (a *app) exportCmd() *cobra.Command {
 		Long: `Liest alle Zeilen von auftraege in einer Lesetransaktion und schreibt für jeden
 Auftrag data.csv und meta.json atomar in <archiv>/<JJJJ>/<auftrag_nr>/. Unveränderte
 Sicherungen werden übersprungen (--full schreibt alle neu). Ungültige Zeilen werden
-gemeldet und als Fehler gezählt, die übrigen trotzdem gesichert.
+gemeldet und als Fehler gezählt, die übrigen trotzdem gesichert. Jede Sicherung, die
+im Archiv gelöscht, verändert oder beschädigt war, wird repariert und als WARNING mit
+Auftrag und Grund genannt. --dry-run schreibt nichts und listet, was der Export neu
+schriebe, änderte, reparierte und entfernte (20 Zeilen, alle mit --verbose); seine
+Logzeile heißt "Export-Probelauf beendet", nicht "Export abgeschlossen".
 
 ` + exitCodesHelp,
 		Example: `  werkstatt-backup export --db ./test_archiv/werkstatt.db --archiv ./test_archiv
@@ -31,7 +35,7 @@ gemeldet und als Fehler gezählt, die übrigen trotzdem gesichert.
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Full, "full", false, "auch unveränderte Sicherungen neu schreiben")
-	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "nur anzeigen, was geschrieben würde")
+	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "nichts schreiben, nur auflisten, was neu geschrieben, geändert, repariert und entfernt würde")
 	cmd.Flags().BoolVar(&opts.AllowMassChange, "allow-mass-change", false, "eine Massenänderung bestätigen (mehr geänderte oder entfernte Sicherungen als mass_change erlaubt)")
 	return cmd
 }
