@@ -123,7 +123,7 @@ sind. Alle übrigen Regeln (--force, --allow-shrink, --dry-run) gelten ebenso.
 			})
 		},
 	}
-	cmd.Flags().BoolVar(&opts.Force, "force", false, "eine Tabelle mit Datensätzen ersetzen (nach einer Sicherungskopie)")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "eine Tabelle mit Datensätzen ersetzen (nach einer Sicherungskopie); mit --undo: auch eine seitdem geänderte Zeile zurücksetzen")
 	cmd.Flags().BoolVar(&opts.SkipInvalid, "skip-invalid", false, "ungültige Sicherungen überspringen statt abzubrechen (nie unlesbare)")
 	cmd.Flags().BoolVar(&opts.AllowShrink, "allow-shrink", false, "mit --force auch eine Tabelle mit weniger Datensätzen als bisher erzeugen")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "nur prüfen und berichten, nichts ändern")
