@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"werkstatt-backup/codec"
+	"werkstatt-backup/history"
 	"werkstatt-backup/storage"
 )
 
@@ -38,6 +39,12 @@ type exportItem struct {
 	// flagged: the row breaks a field rule or has no order folder of its
 	// own; it is backed up all the same, and export exits 3.
 	flagged bool
+	// What the newest generation holds of the record (inPrev false: none,
+	// or no generation read), and what export does to its backup (changes.go).
+	inPrev     bool
+	prevHash   history.Hash
+	prevFolder string
+	change     Change
 }
 
 // Export writes every row of auftraege, read in one snapshot, as data.csv +
@@ -49,6 +56,7 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 	e.init()
 	r := e.newReport("export")
 	r.Database, r.DryRun = e.DBPath, opts.DryRun
+	r.Changes = &ExportChanges{Items: []Change{}}
 	e.Log.Info("Starte Export aller Aufträge...")
 
 	lock, err := e.lock(ctx, "export")
@@ -72,6 +80,7 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 	if err != nil {
 		return r, err
 	}
+	prevOf(items, prev)
 	exportedAt := e.Now().Format("2006-01-02T15:04:05")
 	batch := e.Arch.BatchSync() // commit all pairs together
 	staged := make([]bool, len(items))
@@ -86,7 +95,8 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 			r.count(&r.OK, 1)
 			return
 		}
-		written, err := e.exportOne(ctx, cur, it, folders, exportedAt, opts, !batch, listed)
+		written, change, err := e.exportOne(ctx, r, cur, it, folders, exportedAt, opts, !batch, listed)
+		items[i].change, it.change = change, change
 		switch {
 		case err != nil:
 			e.exportFailed(r, it, err)
@@ -106,8 +116,8 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 	if err := ctx.Err(); err != nil {
 		return r, err // interrupted: no summary line, the caller logs the abort
 	}
-	if !opts.DryRun && (listed == nil || listed.unplaced) {
-		e.removeStaleUnplaced(ctx, r, items, cur.Version())
+	if listed == nil || listed.unplaced {
+		e.removeStaleUnplaced(ctx, r, items, cur.Version(), opts.DryRun)
 	}
 	var histErr error
 	if !opts.DryRun {
@@ -202,6 +212,7 @@ const renameChunk = 4096
 func (e *Engine) exported(r *Report, it exportItem) {
 	r.count(&r.Written, 1)
 	r.count(&r.OK, 1)
+	e.recordChange(r, it.change)
 	e.Log.Debug(fmt.Sprintf("✓ Exportiert: %s → %s/%s", it.id.AuftragNr, it.folder, DataFile))
 }
 
@@ -302,11 +313,17 @@ func columnMapping(table, schema []string) ([]int, error) {
 }
 
 // exportOne writes one record's backup unless it is already byte-identical.
-// It reports whether it wrote.
+// It reports whether it wrote (a dry run: would write), and what that
+// change is (changes.go; none for a --full rewrite of an identical backup).
 // With sync false it only stages the pair; commitBatch renames it. With
 // a listing of the archive (nil: none) the folder is not listed again
 // and a data.csv the listing shows different is not read.
-func (e *Engine) exportOne(ctx context.Context, cur codec.Codec, it exportItem, folders *folderIndex, exportedAt string, opts ExportOptions, sync bool, listed *listedArchive) (bool, error) {
+func (e *Engine) exportOne(ctx context.Context, r *Report, cur codec.Codec, it exportItem, folders *folderIndex, exportedAt string, opts ExportOptions, sync bool, listed *listedArchive) (bool, Change, error) {
+	written, err := e.exportOneFile(ctx, r, cur, &it, folders, exportedAt, opts, sync, listed)
+	return written, it.change, err
+}
+
+func (e *Engine) exportOneFile(ctx context.Context, r *Report, cur codec.Codec, it *exportItem, folders *folderIndex, exportedAt string, opts ExportOptions, sync bool, listed *listedArchive) (bool, error) {
 	if err := e.fenced(); err != nil {
 		return false, err
 	}
@@ -336,13 +353,24 @@ func (e *Engine) exportOne(ctx context.Context, cur codec.Codec, it exportItem, 
 	for _, fi := range entries {
 		have[fi.Name()] = fi
 	}
-	if !opts.DryRun {
+	if opts.DryRun {
+		e.plannedTemps(ctx, r, *it, have)
+	} else {
+		temps := tempsIn(have)
 		if err := e.settleTemps(ctx, it.folder, have, sync); err != nil {
 			return false, err
 		}
+		e.settledTemps(r, *it, temps, have)
 	}
-	if !opts.Full && !listed.dataDiffers(it) && e.upToDate(ctx, it, have, data, checksum, cur.Version()) {
-		return false, nil
+	switch {
+	case listed.dataDiffers(*it):
+		it.change = e.diagnose(ctx, *it, have, checksum, cur.Version(), true)
+	case e.upToDate(ctx, *it, have, data, checksum, cur.Version()):
+		if !opts.Full {
+			return false, nil
+		}
+	default:
+		it.change = e.diagnose(ctx, *it, have, checksum, cur.Version(), false)
 	}
 	if opts.DryRun {
 		return true, nil
@@ -373,7 +401,7 @@ func (e *Engine) exportOne(ctx context.Context, cur codec.Codec, it exportItem, 
 	if !sync {
 		return true, e.stagePair(ctx, it.folder, data, meta, false)
 	}
-	st := pairState{hasMeta: have[MetaFile] != nil, sameData: have[DataFile] != nil && listed.dataSame(it)}
+	st := pairState{hasMeta: have[MetaFile] != nil, sameData: have[DataFile] != nil && listed.dataSame(*it)}
 	return true, e.writePair(ctx, it.folder, data, meta, st)
 }
 

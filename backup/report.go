@@ -60,6 +60,10 @@ type Report struct {
 	GenerationTime time.Time `json:"generation_time,omitzero"`
 	// Forget: what forget kept and removed.
 	Forget *ForgetSummary `json:"forget,omitempty"`
+	// Changes: export, what it wrote, repaired and removed (changes.go).
+	Changes *ExportChanges `json:"changes,omitempty"`
+	// Order: restore --auftrag or --undo, the one row and its fields.
+	Order *OrderRestore `json:"order,omitempty"`
 	// HistoryLockedUntil: verify on a store with Object Lock, until when
 	// the newest generation and every file it needs are immutable.
 	HistoryLockedUntil time.Time `json:"history_locked_until,omitzero"`
@@ -167,14 +171,24 @@ func AbortLine(command, reason string) string {
 	return Title(command) + " abgebrochen: " + reason
 }
 
+// SummarySaysDryRun reports whether the summary line of a dry run says
+// "Probelauf" itself (export, restore of one order), so that nobody need
+// put "(Probelauf)" before it.
+func (r *Report) SummarySaysDryRun() bool {
+	return r.DryRun && (r.Order != nil || r.Command == "export")
+}
+
 // Summary is the German summary line of SPEC 3.2 that monitoring greps for.
 func (r *Report) Summary() string {
 	switch r.Command {
 	case "export":
-		return fmt.Sprintf("Export abgeschlossen: %d erfolgreich, %d Fehler", r.OK, r.Errors)
+		return r.exportSummary()
 	case "verify":
 		return fmt.Sprintf("Verify abgeschlossen: %d gültig, %d Fehler %s", r.OK, r.Errors, r.Folders)
 	case "restore":
+		if r.Order != nil {
+			return r.orderSummary()
+		}
 		if r.Generation != 0 {
 			return fmt.Sprintf("Restore abgeschlossen: %d Datensätze wiederhergestellt aus Generation %d vom %s (%d Datensätze), %d Fehler",
 				r.OK, r.Generation, r.GenerationTime.Local().Format("2006-01-02 15:04:05.000"), r.Records, r.Errors)

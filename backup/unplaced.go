@@ -71,7 +71,10 @@ func settleCollisions(r *Report, items []exportItem) {
 // current backup: only then is the copy in NoFolder an old one that a
 // restore must not see. Folders of records the database no longer has stay
 // (verify --db names them as orphaned, like any other backup).
-func (e *Engine) removeStaleUnplaced(ctx context.Context, r *Report, items []exportItem, version string) {
+//
+// A dry run removes nothing and lists every such folder: the run would
+// write the record's own folder and then remove the old copy.
+func (e *Engine) removeStaleUnplaced(ctx context.Context, r *Report, items []exportItem, version string, dryRun bool) {
 	entries, err := e.Arch.ReadDir(ctx, NoFolder)
 	if errors.Is(err, iofs.ErrNotExist) {
 		return
@@ -91,15 +94,22 @@ func (e *Engine) removeStaleUnplaced(ctx context.Context, r *Report, items []exp
 		if it == nil || !fi.IsDir() {
 			continue
 		}
+		stale := path.Join(NoFolder, fi.Name())
+		removal := Change{Action: ChangeRemove, Path: stale, AuftragNr: it.id.AuftragNr, RecordID: it.id.RecordID,
+			Reason: "alte Kopie, der Auftrag ist jetzt in " + it.folder + " gesichert"}
+		if dryRun {
+			e.recordChange(r, removal)
+			continue
+		}
 		if !e.holdsCurrent(ctx, *it, version) {
 			continue
 		}
-		stale := path.Join(NoFolder, fi.Name())
 		if err := e.removeBackupFolder(ctx, stale); err != nil {
 			r.warnf(stale, it.id.RecordID, "alte Sicherung nicht entfernt (Auftrag %s ist jetzt in %s gesichert): %s", orderLabel(it.id), it.folder, reason(err))
 			continue
 		}
 		e.Log.Info(fmt.Sprintf("Alte Sicherung entfernt: %s (Auftrag %s ist jetzt in %s gesichert)", stale, orderLabel(it.id), it.folder))
+		e.recordChange(r, removal)
 	}
 }
 

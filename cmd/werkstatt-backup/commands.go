@@ -18,7 +18,11 @@ func (a *app) exportCmd() *cobra.Command {
 		Long: `Liest alle Zeilen von auftraege in einer Lesetransaktion und schreibt für jeden
 Auftrag data.csv und meta.json atomar in <archiv>/<JJJJ>/<auftrag_nr>/. Unveränderte
 Sicherungen werden übersprungen (--full schreibt alle neu). Ungültige Zeilen werden
-gemeldet und als Fehler gezählt, die übrigen trotzdem gesichert.
+gemeldet und als Fehler gezählt, die übrigen trotzdem gesichert. Jede Sicherung, die
+im Archiv gelöscht, verändert oder beschädigt war, wird repariert und als WARNING mit
+Auftrag und Grund genannt. --dry-run schreibt nichts und listet, was der Export neu
+schriebe, änderte, reparierte und entfernte (20 Zeilen, alle mit --verbose); seine
+Logzeile heißt "Export-Probelauf beendet", nicht "Export abgeschlossen".
 
 ` + exitCodesHelp,
 		Example: `  werkstatt-backup export --db ./test_archiv/werkstatt.db --archiv ./test_archiv
@@ -31,7 +35,7 @@ gemeldet und als Fehler gezählt, die übrigen trotzdem gesichert.
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Full, "full", false, "auch unveränderte Sicherungen neu schreiben")
-	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "nur anzeigen, was geschrieben würde")
+	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "nichts schreiben, nur auflisten, was neu geschrieben, geändert, repariert und entfernt würde")
 	cmd.Flags().BoolVar(&opts.AllowMassChange, "allow-mass-change", false, "eine Massenänderung bestätigen (mehr geänderte oder entfernte Sicherungen als mass_change erlaubt)")
 	cmd.Flags().BoolVar(&opts.NewHistory, "new-history", false, "eine neue Historie beginnen, obwohl _historie.kopf verlorene Generationen nennt (die Nummerierung läuft weiter)")
 	return cmd
@@ -67,6 +71,7 @@ veraltete und verwaiste Sicherungen gemeldet.
 func (a *app) restoreCmd() *cobra.Command {
 	var opts backup.RestoreOptions
 	var at string
+	one := &orderFlags{}
 	cmd := &cobra.Command{
 		Use:   "restore",
 		Short: "die Tabelle auftraege aus den Sicherungen im Archiv wiederherstellen",
@@ -89,11 +94,19 @@ sie nach ihrer Nummer. Laufen die Zeiten des Archivs rückwärts (Uhr verstellt)
 Restore nennt die verwendete Generation (Nummer, Zeit, Datensätze) in der Abschlusszeile.
 Das geht auch, wenn die data.csv-Dateien beschädigt sind. Alle übrigen Regeln (--force, --allow-shrink, --dry-run) gelten ebenso.
 
+` + orderRestoreHelp + `
+
 ` + exitCodesHelp,
 		Example: `  werkstatt-backup restore --db ./neu/werkstatt.db --archiv ./test_archiv
   werkstatt-backup restore --archiv smb://backup@nas/archiv --db /srv/werkstatt.db --force
-  werkstatt-backup restore --config .archiv_config.json --at "2026-11-01 02:00" --force --dry-run`,
+  werkstatt-backup restore --config .archiv_config.json --at "2026-11-01 02:00" --force --dry-run
+  werkstatt-backup restore --config .archiv_config.json --auftrag 076329 --dry-run
+  werkstatt-backup restore --config .archiv_config.json --auftrag 076329 --at "2026-11-01 02:00"
+  werkstatt-backup restore --config .archiv_config.json --undo /srv/werkstatt.db.auftrag-076329-20261202-091500.json`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if one.set(cmd) {
+				return a.restoreOne(cmd, one, opts, at)
+			}
 			if cmd.Flags().Changed("at") || cmd.Flags().Changed("generation") {
 				if opts.SkipInvalid {
 					return usageError{fmt.Errorf("--skip-invalid gilt nicht mit --at: eine Generation der Historie wird ganz oder gar nicht wiederhergestellt")}
@@ -122,12 +135,13 @@ Das geht auch, wenn die data.csv-Dateien beschädigt sind. Alle übrigen Regeln 
 			})
 		},
 	}
-	cmd.Flags().BoolVar(&opts.Force, "force", false, "eine Tabelle mit Datensätzen ersetzen (nach einer Sicherungskopie)")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "eine Tabelle mit Datensätzen ersetzen (nach einer Sicherungskopie); mit --undo: auch eine seitdem geänderte Zeile zurücksetzen")
 	cmd.Flags().BoolVar(&opts.SkipInvalid, "skip-invalid", false, "ungültige Sicherungen überspringen statt abzubrechen (nie unlesbare)")
 	cmd.Flags().BoolVar(&opts.AllowShrink, "allow-shrink", false, "mit --force auch eine Tabelle mit weniger Datensätzen als bisher erzeugen")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "nur prüfen und berichten, nichts ändern")
 	cmd.Flags().StringVar(&at, "at", "", "aus der Historie: die Tabelle wie beim letzten Export am oder vor `ZEIT` (2026-11-01, \"2026-11-01 02:00\", die Zeit, die history zeigt, RFC 3339) oder #N für Generation N")
 	cmd.Flags().Uint64Var(&opts.Generation, "generation", 0, "aus der Historie: die Tabelle wie in Generation `N` (die Nummer, die history zeigt)")
+	one.register(cmd)
 	return cmd
 }
 

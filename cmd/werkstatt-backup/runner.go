@@ -74,7 +74,7 @@ func (a *app) runAllSites(cmd *cobra.Command, ld *config.Loader, op string, need
 		}
 		if rep.Finished() && (st.ExitCode == exitOK || st.ExitCode == exitValidation) {
 			st.summary = rep.Summary()
-			if rep.DryRun {
+			if rep.DryRun && !rep.SummarySaysDryRun() {
 				st.summary = "(Probelauf) " + st.summary
 			}
 		}
@@ -275,7 +275,8 @@ func (a *app) printReport(r *backup.Report) {
 	if a.quiet {
 		return
 	}
-	if r.DryRun {
+	a.printChanges(r, prefix)
+	if r.DryRun && !r.SummarySaysDryRun() {
 		prefix += "(Probelauf) "
 	}
 	if !r.HistoryLockedUntil.IsZero() {
