@@ -192,7 +192,7 @@ func (e *Engine) orderSource(ctx context.Context, r *Report, nr string, opts Ord
 		files []*backupFile
 		where string
 	)
-	if opts.At.IsZero() {
+	if opts.fromFolders() {
 		var err error
 		files, err = e.scanArchive(ctx, scratch)
 		if err != nil {
