@@ -19,6 +19,7 @@ import (
 	"werkstatt-backup/history"
 	"werkstatt-backup/lock"
 	"werkstatt-backup/migrate"
+	"werkstatt-backup/pdf"
 	"werkstatt-backup/storage"
 	"werkstatt-backup/store"
 )
@@ -101,6 +102,13 @@ type Engine struct {
 	// progress bar): phase is one of the Phase constants, total < 0 while
 	// the total is not known yet (the archive is still being listed).
 	Progress func(phase string, done, total int)
+	// PDFs is the tree the orders' PDFs live in (config key pdfs); nil:
+	// the archive itself (the seed's layout, nothing to copy). PDFRoot is
+	// that tree's own local path as file_path may name it ("" unknown);
+	// PDFCheck is verify's share without --pdfs (config key pdf_check).
+	PDFs     *storage.Archive
+	PDFRoot  string
+	PDFCheck pdf.Policy
 
 	held *lock.Lock // the run's lock, for fenced (set by lock)
 

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"werkstatt-backup/pdf"
 )
 
 // Level of a reported problem.
@@ -61,6 +63,11 @@ type Report struct {
 	// HistoryLockedUntil: verify on a store with Object Lock, until when
 	// the newest generation and every file it needs are immutable.
 	HistoryLockedUntil time.Time `json:"history_locked_until,omitzero"`
+	// PDFs: what the run did with the orders' PDFs (nil: nothing).
+	PDFs *PDFSummary `json:"pdfs,omitempty"`
+	// PDFRefs: export, each order's PDF as the run saw it (for a history
+	// generation to record).
+	PDFRefs []pdf.Ref `json:"-"`
 
 	mu         sync.Mutex
 	log        *slog.Logger
@@ -165,6 +172,14 @@ func AbortLine(command, reason string) string {
 
 // Summary is the German summary line of SPEC 3.2 that monitoring greps for.
 func (r *Report) Summary() string {
+	s := r.summary()
+	if r.PDFs != nil {
+		s += "; " + r.PDFs.String()
+	}
+	return s
+}
+
+func (r *Report) summary() string {
 	switch r.Command {
 	case "export":
 		return fmt.Sprintf("Export abgeschlossen: %d erfolgreich, %d Fehler", r.OK, r.Errors)

@@ -37,7 +37,7 @@ gemeldet und als Fehler gez채hlt, die 체brigen trotzdem gesichert.
 }
 
 func (a *app) verifyCmd() *cobra.Command {
-	var withDBFlag bool
+	var withDBFlag, pdfs bool
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "alle Sicherungen im Archiv pr체fen (mit --db auch gegen die Datenbank)",
@@ -47,19 +47,26 @@ L채ufe. Ohne --db wird keine Datenbank gelesen; mit --db PFAD (oder --with-db f�
 Datenbank aus der Konfiguration, etwa mit --all-sites) werden zus채tzlich fehlende,
 veraltete und verwaiste Sicherungen gemeldet.
 
+Mit --pdfs wird jedes PDF der Auftr채ge gelesen und mit dem Hash (SHA-256, SHA-1 oder
+MD5) seiner Sicherung verglichen; ein fehlendes oder abweichendes PDF ist ein Fehler
+(Exit-Code 1), bei data_complete = 0 eine Warnung. Ohne --pdfs liest verify einen
+wechselnden Anteil (pdf_check: Vorgabe jedes PDF mindestens einmal in 30 Tagen).
+
 ` + exitCodesHelp,
 		Example: `  werkstatt-backup verify --archiv ./test_archiv
+  werkstatt-backup verify --archiv ./test_archiv --pdfs
   werkstatt-backup verify --archiv ./test_archiv --db ./test_archiv/werkstatt.db
   werkstatt-backup verify --config .archiv_config.json --json
   werkstatt-backup verify --config .archiv_config.json --all-sites --with-db`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			withDB := verifyNeedsDB(cmd.Flags())
 			return a.runJob(cmd, "verify", func(ctx context.Context, e *backup.Engine) (*backup.Report, error) {
-				return e.Verify(ctx, backup.VerifyOptions{WithDB: withDB})
+				return e.Verify(ctx, backup.VerifyOptions{WithDB: withDB, PDFs: pdfs})
 			})
 		},
 	}
 	cmd.Flags().BoolVar(&withDBFlag, "with-db", false, "auch mit der konfigurierten Datenbank vergleichen (fehlend, veraltet, verwaist)")
+	cmd.Flags().BoolVar(&pdfs, "pdfs", false, "jedes PDF lesen und mit dem Hash seiner Sicherung vergleichen (ohne: ein wechselnder Anteil nach pdf_check)")
 	return cmd
 }
 

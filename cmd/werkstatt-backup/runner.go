@@ -160,6 +160,11 @@ func (a *app) runEngine(ctx context.Context, cfg config.Config, log *slog.Logger
 		Version:     version,
 		Site:        cfg.Site,
 	}
+	closePDFs, err := usePDFs(ctx, cfg, e)
+	if err != nil {
+		return nil, err
+	}
+	defer closePDFs()
 	var stopBar func()
 	e.Progress, stopBar = a.progress(op, cfg.Site)
 	defer stopBar()
