@@ -41,6 +41,9 @@ type Entry struct {
 	ModTime  time.Time `json:"geaendert"`
 	Hash     string    `json:"hash"` // the row's hash (lower case)
 	SHA256   string    `json:"sha256"`
+	// LockedUntil: on a store with Object Lock, until when the copy was
+	// last made immutable (export extends it before it runs out).
+	LockedUntil time.Time `json:"gesperrt_bis,omitzero"`
 }
 
 // Ref is one order's PDF as an export run saw it: what a history
