@@ -105,7 +105,8 @@ type Engine struct {
 	// PDFs is the tree the orders' PDFs live in (config key pdfs); nil:
 	// the archive itself (the seed's layout, nothing to copy). PDFRoot is
 	// that tree's own local path as file_path may name it ("" unknown);
-	// PDFCheck is verify's share without --pdfs (config key pdf_check).
+	// PDFCheck is verify's share without --pdfs (config key pdf_check;
+	// the zero Policy reads none, the CLI's default is pdf.DefaultPolicy).
 	PDFs     *storage.Archive
 	PDFRoot  string
 	PDFCheck pdf.Policy

@@ -135,6 +135,7 @@ func TestVerifyPDFRotation(t *testing.T) {
 	const n = 90
 	w := newPDFWorkshop(t, n, nil)
 	w.export(ExportOptions{})
+	w.e.PDFCheck = pdf.DefaultPolicy
 	day := time.Date(2026, 11, 1, 2, 0, 0, 0, time.UTC)
 	w.e.Now = func() time.Time { return day }
 	seen := map[int64]int{}
@@ -180,7 +181,7 @@ func TestVerifyPDFRotation(t *testing.T) {
 	if !found {
 		t.Fatal("a damaged PDF was not found by 30 nightly runs")
 	}
-	w.e.PDFCheck = pdf.Policy{Off: true}
+	w.e.PDFCheck = pdf.Policy{}
 	if r, _ := w.verify(VerifyOptions{}); r.PDFs != nil {
 		t.Fatalf("pdf_check aus read %d PDFs", r.PDFs.Checked)
 	}

@@ -173,7 +173,10 @@ func AbortLine(command, reason string) string {
 // Summary is the German summary line of SPEC 3.2 that monitoring greps for.
 func (r *Report) Summary() string {
 	s := r.summary()
-	if r.PDFs != nil {
+	if r.PDFs != nil && r.PDFs.Share == "" {
+		// Counted here when the PDFs were asked for (verify --pdfs,
+		// export's copies, restore --pdfs); the nightly share is in the
+		// log's own line and in --json.
 		s += "; " + r.PDFs.String()
 	}
 	return s

@@ -109,7 +109,7 @@ const (
 // its backup holds, and with --db also with the hash of its row in the
 // database.
 func (e *Engine) verifyPDFs(ctx context.Context, r *Report, chosen []candidate, opts VerifyOptions) error {
-	if !opts.PDFs && e.PDFCheck.Off {
+	if !opts.PDFs && e.PDFCheck.Off() {
 		return nil
 	}
 	cols, ok := e.pdfColumns()
@@ -139,9 +139,6 @@ func (e *Engine) verifyPDFs(ctx context.Context, r *Report, chosen []candidate, 
 	now := e.Now()
 	if !opts.PDFs {
 		sum.Share = e.PDFCheck.String()
-		if sum.Share == "" {
-			sum.Share = "30 Tage"
-		}
 		state, err := pdf.LoadRotation(ctx, e.Arch)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -165,13 +162,33 @@ func (e *Engine) verifyPDFs(ctx context.Context, r *Report, chosen []candidate, 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	e.reportPDFs(r, sum, results, dbHash)
+	if !opts.PDFs && noneThere(results) {
+		// The share found not one PDF: the tree is not where pdfs says
+		// (an archive on a share, the PDFs on the NAS, pdfs not set).
+		// One warning, not an error per order: --pdfs reports each.
+		for _, res := range results {
+			sum.Add(res)
+		}
+		r.warnf("", 0, "keines der %d geprüften PDFs im PDF-Baum gefunden (z. B. %s): liegen die PDFs nicht im Archiv, den Schlüssel pdfs setzen; verify --pdfs meldet jedes fehlende PDF als Fehler", len(results), results[0].Path)
+	} else {
+		e.reportPDFs(r, sum, results, dbHash)
+	}
 	if rotating && len(orders) > 0 {
 		if err := next.Save(ctx, e.Arch); err != nil {
 			r.warnf(pdf.RotationFile, 0, "Stand der PDF-Prüfung nicht gespeichert (die nächste Prüfung beginnt die Runde neu): %s", reason(err))
 		}
 	}
 	return nil
+}
+
+// noneThere reports whether not one of results found its PDF.
+func noneThere(results []pdf.Result) bool {
+	for _, res := range results {
+		if res.Status != pdf.Missing {
+			return false
+		}
+	}
+	return len(results) > 0
 }
 
 // reportPDFs counts the results and reports every PDF that is missing,
@@ -215,6 +232,10 @@ func (e *Engine) reportPDFs(r *Report, sum *PDFSummary, results []pdf.Result, db
 	}
 	if len(unverifiable) > 0 {
 		r.warnf("", 0, "%d PDFs nicht prüfbar: der Hash ihres Datensatzes ist kein SHA-256, SHA-1 oder MD5 (Aufträge %s)", len(unverifiable), listSome(unverifiable, 10))
+	}
+	if sum.Share != "" {
+		e.Log.Info(fmt.Sprintf("PDF-Stichprobe (%s, %d von %d): %s", sum.Share, sum.Checked, sum.Of, sum))
+		return
 	}
 	e.Log.Info(sum.String())
 }

@@ -54,7 +54,7 @@ func TestKindOf(t *testing.T) {
 }
 
 func TestParsePolicy(t *testing.T) {
-	for in, want := range map[string]Policy{"": DefaultPolicy, "alle": {All: true}, "AUS": {Off: true}, "5%": {Share: 0.05}, " 12.5 %": {Share: 0.125}} {
+	for in, want := range map[string]Policy{"": DefaultPolicy, "alle": {All: true}, "AUS": {}, "5%": {Share: 0.05}, " 12.5 %": {Share: 0.125}} {
 		if got, err := ParsePolicy(in); err != nil || got != want {
 			t.Errorf("ParsePolicy(%q) = %+v, %v; want %+v", in, got, err, want)
 		}

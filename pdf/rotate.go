@@ -25,26 +25,31 @@ const (
 const Cycle = 30 * 24 * time.Hour
 
 // Policy is how many PDFs a verify without --pdfs reads (config key
-// pdf_check): all, none, a fixed share per run, or (the default) a share
-// that reads every PDF at least once per Cycle.
+// pdf_check): all, a fixed share per run, or a share that reads every PDF
+// at least once per Within (the default: Cycle). The zero Policy reads
+// none ("aus").
 type Policy struct {
-	All, Off bool
-	Share    float64 // 0 < Share <= 1: this share of all PDFs per run
+	All    bool
+	Share  float64       // 0 < Share <= 1: this share of all PDFs per run
+	Within time.Duration // > 0: every PDF at least once in this time
 }
 
 // DefaultPolicy reads every PDF once per Cycle.
-var DefaultPolicy = Policy{}
+var DefaultPolicy = Policy{Within: Cycle}
+
+// Off reports whether p reads no PDF.
+func (p Policy) Off() bool { return !p.All && p.Share <= 0 && p.Within <= 0 }
 
 func (p Policy) String() string {
 	switch {
 	case p.All:
 		return "alle"
-	case p.Off:
-		return "aus"
 	case p.Share > 0:
 		return strconv.FormatFloat(p.Share*100, 'g', 6, 64) + "%"
+	case p.Within > 0:
+		return fmt.Sprintf("jedes PDF in %d Tagen", int(p.Within/(24*time.Hour)))
 	}
-	return "" // the default
+	return "aus"
 }
 
 // ParsePolicy reads pdf_check: "alle", "aus", a percentage ("5%", "5 %")
@@ -57,7 +62,7 @@ func ParsePolicy(s string) (Policy, error) {
 	case "alle", "all", "100%":
 		return Policy{All: true}, nil
 	case "aus", "off", "0", "0%":
-		return Policy{Off: true}, nil
+		return Policy{}, nil
 	}
 	num, ok := strings.CutSuffix(t, "%")
 	f, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
@@ -122,7 +127,7 @@ func (r Rotation) Save(ctx context.Context, a *storage.Archive) error {
 func (r Rotation) Plan(p Policy, ids []int64, now time.Time) ([]int, Rotation) {
 	next := r
 	next.Version = 1
-	if p.Off {
+	if p.Off() {
 		return nil, r
 	}
 	order := make([]int, len(ids))
@@ -160,7 +165,7 @@ func (r Rotation) Plan(p Policy, ids []int64, now time.Time) ([]int, Rotation) {
 		if !r.LastRun.IsZero() && now.After(r.LastRun) {
 			interval = now.Sub(r.LastRun)
 		}
-		left := next.CycleStart.Add(Cycle).Sub(now)
+		left := next.CycleStart.Add(p.Within).Sub(now)
 		runs := 1
 		if left > 0 {
 			runs = max(1, int(float64(left)/float64(interval)))
