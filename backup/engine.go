@@ -110,6 +110,13 @@ type Engine struct {
 	PDFs     *storage.Archive
 	PDFRoot  string
 	PDFCheck pdf.Policy
+	// PDFPlace is the PDF tree's location as configured (pdfs, else
+	// archiv), and SamePlace tells whether a location names it: restore
+	// --pdfs never writes there without --force. OpenPlace opens a
+	// location with the site's backend settings (restore --pdfs ZIEL).
+	PDFPlace  string
+	SamePlace func(a, b string) bool
+	OpenPlace func(ctx context.Context, loc string) (*storage.Archive, error)
 
 	held *lock.Lock // the run's lock, for fenced (set by lock)
 

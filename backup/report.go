@@ -157,6 +157,8 @@ func Title(command string) string {
 		return "Restore"
 	case "migrate":
 		return "Migration"
+	case "restore-pdfs":
+		return "PDF-Restore"
 	case "forget":
 		return "Forget"
 	}
@@ -173,7 +175,7 @@ func AbortLine(command, reason string) string {
 // Summary is the German summary line of SPEC 3.2 that monitoring greps for.
 func (r *Report) Summary() string {
 	s := r.summary()
-	if r.PDFs != nil && r.PDFs.Share == "" {
+	if r.PDFs != nil && r.PDFs.Share == "" && r.Command != "restore-pdfs" {
 		// Counted here when the PDFs were asked for (verify --pdfs,
 		// export's copies, restore --pdfs); the nightly share is in the
 		// log's own line and in --json.
@@ -199,6 +201,12 @@ func (r *Report) summary() string {
 			word = "würden entfernt"
 		}
 		return fmt.Sprintf("Forget abgeschlossen: %d Generationen behalten, %d %s, %d Fehler", r.OK, removed, word, r.Errors)
+	case "restore-pdfs":
+		p := r.PDFs
+		if p == nil {
+			p = &PDFSummary{}
+		}
+		return fmt.Sprintf("PDF-Restore abgeschlossen: %d PDFs wiederhergestellt, %d fehlend, %d falsch, %d Fehler", p.Restored, p.Missing, p.Bad, r.Errors)
 	case "migrate":
 		return fmt.Sprintf("Migration abgeschlossen: %d migriert, %d Fehler (vorgefunden: %s)", r.OK, r.Errors, versionCounts(r.Versions))
 	}

@@ -91,11 +91,21 @@ war (2026-11-01 = vor den Läufen dieses Tages, 2026-11-01 02:00, RFC 3339; Orts
 wenn kein Offset angegeben ist). Das geht auch, wenn die data.csv-Dateien beschädigt
 sind. Alle übrigen Regeln (--force, --allow-shrink, --dry-run) gelten ebenso.
 
+Mit --pdfs ZIEL wird nicht die Tabelle, sondern der PDF-Baum <JJJJ>/<auftrag_nr>/<Datei>
+in den Ordner oder die URL ZIEL geschrieben (mit --auftrag NR nur ein Auftrag, mit --at
+die PDFs, die die Aufträge damals hatten, soweit das Archiv ihren Inhalt kopiert hat).
+Jedes PDF wird vor dem Schreiben gegen seinen Hash geprüft und atomar an seinen Platz
+gebracht; in den PDF-Baum selbst (pdfs bzw. archiv) nur mit --force. Keine Datenbank nötig.
+
 ` + exitCodesHelp,
 		Example: `  werkstatt-backup restore --db ./neu/werkstatt.db --archiv ./test_archiv
   werkstatt-backup restore --archiv smb://backup@nas/archiv --db /srv/werkstatt.db --force
-  werkstatt-backup restore --config .archiv_config.json --at "2026-11-01 02:00" --force --dry-run`,
+  werkstatt-backup restore --config .archiv_config.json --at "2026-11-01 02:00" --force --dry-run
+  werkstatt-backup restore --config .archiv_config.json --pdfs /srv/pdfs-zurueck [--auftrag 076329]`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("pdfs") {
+				return a.restorePDFs(cmd)
+			}
 			if cmd.Flags().Changed("at") {
 				if opts.SkipInvalid {
 					return usageError{fmt.Errorf("--skip-invalid gilt nicht mit --at: eine Generation der Historie wird ganz oder gar nicht wiederhergestellt")}
@@ -121,6 +131,7 @@ sind. Alle übrigen Regeln (--force, --allow-shrink, --dry-run) gelten ebenso.
 	cmd.Flags().BoolVar(&opts.SkipInvalid, "skip-invalid", false, "ungültige Sicherungen überspringen statt abzubrechen (nie unlesbare)")
 	cmd.Flags().BoolVar(&opts.AllowShrink, "allow-shrink", false, "mit --force auch eine Tabelle mit weniger Datensätzen als bisher erzeugen")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "nur prüfen und berichten, nichts ändern")
+	addRestorePDFFlags(cmd)
 	cmd.Flags().StringVar(&at, "at", "", "aus der Historie: die Tabelle wie beim letzten Export am oder vor `ZEIT` (2026-11-01, \"2026-11-01 02:00\", RFC 3339)")
 	return cmd
 }

@@ -2,12 +2,17 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"werkstatt-backup/backup"
 	"werkstatt-backup/config"
+	"werkstatt-backup/history"
 	"werkstatt-backup/pdf"
+	"werkstatt-backup/storage"
 )
 
 // usePDFs sets the engine's PDF settings from cfg: the share verify reads
@@ -21,6 +26,14 @@ func usePDFs(ctx context.Context, cfg config.Config, e *backup.Engine) (done fun
 	}
 	e.PDFCheck = pol
 	e.PDFRoot = localRoot(cfg.Archiv)
+	e.PDFPlace, e.SamePlace = cfg.Archiv, samePlace
+	if cfg.PDFs != "" {
+		e.PDFPlace = cfg.PDFs
+	}
+	e.OpenPlace = func(ctx context.Context, loc string) (*storage.Archive, error) {
+		arch, _, err := openArchive(ctx, config.Config{Archiv: loc, Backend: cfg.Backend}, true)
+		return arch, err
+	}
 	if cfg.PDFs == "" || samePlace(cfg.PDFs, cfg.Archiv) {
 		return done, nil
 	}
@@ -55,4 +68,49 @@ func samePlace(a, b string) bool {
 		return la == lb
 	}
 	return strings.TrimRight(a, "/") == strings.TrimRight(b, "/")
+}
+
+// addRestorePDFFlags adds restore's --pdfs ZIEL, and --auftrag unless the
+// command has it already (restore --auftrag of a single order).
+func addRestorePDFFlags(cmd *cobra.Command) {
+	cmd.Flags().String("pdfs", "", "statt der Tabelle die PDFs der Aufträge als Baum <JJJJ>/<auftrag_nr>/<Datei> in `ZIEL` (Ordner oder URL) wiederherstellen, jedes gegen seinen Hash geprüft")
+	if cmd.Flags().Lookup("auftrag") == nil {
+		cmd.Flags().String("auftrag", "", "nur den Auftrag `NR`")
+	}
+}
+
+// restorePDFs runs restore --pdfs ZIEL [--at ZEIT] [--auftrag NR] [--force].
+func (a *app) restorePDFs(cmd *cobra.Command) error {
+	flags := cmd.Flags()
+	target, _ := flags.GetString("pdfs")
+	if strings.TrimSpace(target) == "" {
+		return usageError{fmt.Errorf("--pdfs braucht ein ZIEL (Ordner oder URL)")}
+	}
+	opts := backup.PDFRestoreOptions{TargetName: storage.Redact(target)}
+	if f := flags.Lookup("auftrag"); f != nil {
+		opts.Auftrag = strings.TrimSpace(f.Value.String())
+	}
+	if f := flags.Lookup("at"); f != nil && f.Changed {
+		t, err := history.ParseTime(f.Value.String(), nil)
+		if err != nil {
+			return usageError{fmt.Errorf("--at: %w", err)}
+		}
+		opts.At = t
+	}
+	force := false
+	if f := flags.Lookup("force"); f != nil {
+		force = f.Value.String() == "true"
+	}
+	return a.runJob(cmd, "restore", func(ctx context.Context, e *backup.Engine) (*backup.Report, error) {
+		if e.SamePlace != nil && e.SamePlace(target, e.PDFPlace) && !force {
+			return nil, usageError{fmt.Errorf("--pdfs %s ist der PDF-Baum selbst (pdfs bzw. archiv der Konfiguration): dorthin nur mit --force, lieber in einen neuen Ordner wiederherstellen und prüfen", opts.TargetName)}
+		}
+		arch, err := e.OpenPlace(ctx, target)
+		if err != nil {
+			return nil, err
+		}
+		defer arch.Close()
+		opts.Target = arch
+		return e.RestorePDFs(ctx, opts)
+	})
 }
