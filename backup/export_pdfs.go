@@ -127,7 +127,7 @@ func (e *Engine) copyPDFs(ctx context.Context, r *Report, items []exportItem, op
 	ck.Read = func(ctx context.Context, res *pdf.Result) (io.Writer, func(*pdf.Result)) {
 		j := byID[res.RecordID]
 		kind, expected := pdf.KindOf(res.Hash)
-		if opts.DryRun || kind == pdf.SHA256 && have[pdf.ObjectName(expected)] {
+		if opts.DryRun || kind == pdf.SHA256 && have[pdf.ObjectName(expected)] && !opts.Full {
 			return nil, nil // nothing to write, or that content is stored already
 		}
 		name := path.Join(pdf.TempDir, strconv.FormatInt(res.RecordID, 10)+".pdf")
@@ -237,7 +237,7 @@ func (e *Engine) copyPDFs(ctx context.Context, r *Report, items []exportItem, op
 			return
 		}
 		obj := pdf.ObjectName(res.SHA256)
-		if err := e.placePDF(ctx, j.temp, obj, have, &mu); err != nil {
+		if err := e.placePDF(ctx, r, j.temp, obj, have, &mu, opts.Full); err != nil {
 			r.errorf(obj, j.o.RecordID, "PDF von Auftrag %s nicht gespeichert: %s", j.o.AuftragNr, reason(err))
 			r.count(&unreadable, 1)
 			return
@@ -307,12 +307,26 @@ func keptNote(prev *pdf.Entry) string {
 
 // placePDF moves the staged copy temp to its content name obj, unless that
 // content is stored already (then temp is removed). have is the set of
-// stored contents, updated under mu.
-func (e *Engine) placePDF(ctx context.Context, temp, obj string, have map[string]bool, mu *sync.Mutex) error {
+// stored contents, updated under mu. With full (export --full) a stored
+// copy is read first, and one that no longer proves its name (bit rot,
+// tampering) is replaced by the checked temp: the one case in which a
+// content name is written again.
+func (e *Engine) placePDF(ctx context.Context, r *Report, temp, obj string, have map[string]bool, mu *sync.Mutex, full bool) error {
 	mu.Lock()
 	stored := have[obj]
 	mu.Unlock()
 	fsys := e.Arch.FS(ctx)
+	if stored && full && temp != "" && !e.copyProves(ctx, obj) {
+		if err := e.fenced(); err != nil {
+			return err
+		}
+		if err := e.Arch.Rename(ctx, temp, obj); err != nil {
+			_ = fsys.Remove(temp)
+			return err
+		}
+		r.warnf(obj, 0, "beschädigte PDF-Kopie durch das geprüfte PDF ersetzt")
+		return nil
+	}
 	if stored {
 		if temp != "" {
 			_ = fsys.Remove(temp)
@@ -342,6 +356,15 @@ func (e *Engine) placePDF(ctx context.Context, temp, obj string, have map[string
 	have[obj] = true
 	mu.Unlock()
 	return nil
+}
+
+// copyProves reports whether the stored copy obj still has the SHA-256
+// its name states.
+func (e *Engine) copyProves(ctx context.Context, obj string) bool {
+	sum := strings.TrimSuffix(path.Base(obj), ".pdf")
+	ck := &pdf.Checker{Tree: e.Arch, Workers: 1}
+	res := ck.Check(ctx, []pdf.Order{{FilePath: obj, Hash: sum}})
+	return res[0].Status == pdf.Good
 }
 
 // storedPDFs lists the PDF contents stored in the archive by name.

@@ -210,3 +210,39 @@ func TestExportPDFRansomwareGuard(t *testing.T) {
 		t.Fatalf("temp copies left: %d", len(ents))
 	}
 }
+
+// TestVerifyPDFCopies: verify --pdfs of an archive whose PDFs live
+// elsewhere also reads the copies export stored: a damaged or deleted
+// copy is an ERROR (exit 1), though the NAS's PDFs are fine.
+func TestVerifyPDFCopies(t *testing.T) {
+	o := newOffsite(t, 6)
+	o.export(ExportOptions{})
+	r, err := o.verify(VerifyOptions{PDFs: true})
+	if err != nil || r.PDFs.Copies == nil || r.PDFs.Copies.Good != 6 {
+		t.Fatalf("verify --pdfs: %v %+v\n%s", err, r.PDFs, problems(r))
+	}
+	rotten, gone := o.objectOf(t, o.rows[0]), o.objectOf(t, o.rows[1])
+	o.write(rotten, "bitfäule")
+	if err := o.fs.Remove(gone); err != nil {
+		t.Fatal(err)
+	}
+	r, err = o.verify(VerifyOptions{PDFs: true})
+	var pe *PDFError
+	if !errors.As(err, &pe) || pe.Bad != 1 || pe.Missing != 1 {
+		t.Fatalf("verify with damaged copies: %v\n%s", err, problems(r))
+	}
+	hasProblem(t, r, LevelError, rotten, "Kopie", "beschädigt")
+	hasProblem(t, r, LevelError, gone, "Kopie", "fehlt")
+
+	// The next export stores the missing copy again; export --full also
+	// replaces the damaged one (checked against its row's hash first).
+	o.export(ExportOptions{})
+	if !o.exists(gone) {
+		t.Fatal("export did not store the missing copy again")
+	}
+	r = o.export(ExportOptions{Full: true})
+	hasProblem(t, r, LevelWarning, rotten, "ersetzt")
+	if r, err := o.verify(VerifyOptions{PDFs: true}); err != nil {
+		t.Fatalf("verify after the repair: %v\n%s", err, problems(r))
+	}
+}

@@ -42,6 +42,11 @@ type PDFSummary struct {
 	// Of: the orders with a PDF in all (the share's whole).
 	Of int `json:"of,omitempty"`
 
+	// Copies: verify of an archive whose PDFs live elsewhere, the copies
+	// export stored (_pdfs/) of the same orders, each read and compared
+	// with the name that proves its content.
+	Copies *pdf.Counts `json:"copies,omitempty"`
+
 	hardBad, hardMissing int // of rows not marked incomplete: errors
 }
 
@@ -173,11 +178,62 @@ func (e *Engine) verifyPDFs(ctx context.Context, r *Report, chosen []candidate, 
 	} else {
 		e.reportPDFs(r, sum, results, dbHash)
 	}
+	if e.PDFs != nil {
+		if err := e.verifyCopies(ctx, r, sum, pick); err != nil {
+			return err
+		}
+	}
 	if rotating && len(orders) > 0 {
 		if err := next.Save(ctx, e.Arch); err != nil {
 			r.warnf(pdf.RotationFile, 0, "Stand der PDF-Prüfung nicht gespeichert (die nächste Prüfung beginnt die Runde neu): %s", reason(err))
 		}
 	}
+	return nil
+}
+
+// verifyCopies reads the archive's copies of the orders' PDFs (export
+// stores them when the PDFs live elsewhere) and checks each against the
+// SHA-256 its name states: a copy that is gone or damaged is an ERROR,
+// since it is what restore --pdfs would give back.
+func (e *Engine) verifyCopies(ctx context.Context, r *Report, sum *PDFSummary, orders []pdf.Order) error {
+	idx, ok, err := pdf.LoadIndex(ctx, e.Arch)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r.errorf(pdf.IndexFile, 0, "Verzeichnis der PDF-Kopien nicht lesbar: %s", reason(err))
+		return nil
+	}
+	if !ok {
+		return nil // no copies yet (no export since pdfs was set)
+	}
+	byID := idx.ByRecord()
+	var copies []pdf.Order
+	for _, o := range orders {
+		if en, ok := byID[o.RecordID]; ok {
+			copies = append(copies, pdf.Order{RecordID: o.RecordID, AuftragNr: o.AuftragNr, FilePath: pdf.ObjectName(en.SHA256), Hash: en.SHA256})
+		}
+	}
+	ck := &pdf.Checker{Tree: e.Arch, Workers: e.Workers, Progress: e.pdfProgress(PhasePDFCheck)}
+	results := ck.Check(ctx, copies)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	sum.Copies = &pdf.Counts{}
+	for _, res := range results {
+		sum.Copies.Add(res)
+		switch res.Status {
+		case pdf.Missing:
+			r.errorf(res.FilePath, res.RecordID, "Kopie des PDFs von Auftrag %s fehlt im Archiv", res.AuftragNr)
+			sum.hardMissing++
+		case pdf.Bad:
+			r.errorf(res.FilePath, res.RecordID, "Kopie des PDFs von Auftrag %s beschädigt: Inhalt hat SHA-256 %s", res.AuftragNr, res.Found)
+			sum.hardBad++
+		case pdf.Unreadable:
+			r.unreadablef(res.FilePath, res.RecordID, "Kopie des PDFs von Auftrag %s nicht lesbar: %s", res.AuftragNr, reason(res.Err))
+		}
+	}
+	e.Log.Info("PDF-Kopien im Archiv: " + sum.Copies.String())
 	return nil
 }
 
