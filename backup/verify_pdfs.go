@@ -170,11 +170,13 @@ func (e *Engine) verifyPDFs(ctx context.Context, r *Report, chosen []candidate, 
 	if !opts.PDFs && noneThere(results) {
 		// The share found not one PDF: the tree is not where pdfs says
 		// (an archive on a share, the PDFs on the NAS, pdfs not set).
-		// One warning, not an error per order: --pdfs reports each.
+		// Said in the log, not an error per order (--pdfs reports each);
+		// and no round begins.
 		for _, res := range results {
 			sum.Add(res)
 		}
-		r.warnf("", 0, "keines der %d geprüften PDFs im PDF-Baum gefunden (z. B. %s): liegen die PDFs nicht im Archiv, den Schlüssel pdfs setzen; verify --pdfs meldet jedes fehlende PDF als Fehler", len(results), results[0].Path)
+		e.Log.Info(fmt.Sprintf("PDF-Stichprobe: keines der %d geprüften PDFs im PDF-Baum gefunden (z. B. %s); liegen die PDFs nicht im Archiv, den Schlüssel pdfs setzen (verify --pdfs meldet jedes fehlende PDF als Fehler)", len(results), results[0].Path))
+		rotating = false
 	} else {
 		e.reportPDFs(r, sum, results, dbHash)
 	}
@@ -184,7 +186,13 @@ func (e *Engine) verifyPDFs(ctx context.Context, r *Report, chosen []candidate, 
 		}
 	}
 	if rotating && len(orders) > 0 {
-		if err := next.Save(ctx, e.Arch); err != nil {
+		switch err := next.Save(ctx, e.Arch); {
+		case err == nil:
+		case storage.NotWritable(err):
+			// A read-only archive (already warned about): the round
+			// cannot be kept; each run reads the share from its start.
+			e.Log.Info("Stand der PDF-Prüfung nicht gespeichert: Archiv schreibgeschützt")
+		default:
 			r.warnf(pdf.RotationFile, 0, "Stand der PDF-Prüfung nicht gespeichert (die nächste Prüfung beginnt die Runde neu): %s", reason(err))
 		}
 	}
