@@ -9,6 +9,7 @@ import (
 	"hash"
 	"io"
 	iofs "io/fs"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -83,6 +84,32 @@ type Checker struct {
 	// hashing. It returns the writer or nil to read without copying, and
 	// a function called after the last byte with the final result.
 	Read func(ctx context.Context, res *Result) (io.Writer, func(res *Result))
+
+	rootOnce sync.Once
+	rootDirs map[string]bool // names at the tree's root; nil: unknown
+}
+
+// atRoot reports whether a candidate's first path element is at the
+// tree's root, from one listing of the root: the seed's file_path
+// test_archiv/2024/… names a folder the tree (test_archiv itself) does not
+// have, and a stat of every such path would cost a round trip per PDF on
+// a share. Unknown (the root cannot be listed) counts as there.
+func (c *Checker) atRoot(ctx context.Context, p string) bool {
+	first, _, nested := strings.Cut(p, "/")
+	if !nested {
+		return true
+	}
+	c.rootOnce.Do(func() {
+		entries, err := c.Tree.ReadDir(ctx, ".")
+		if err != nil {
+			return
+		}
+		c.rootDirs = make(map[string]bool, len(entries))
+		for _, fi := range entries {
+			c.rootDirs[fi.Name()] = true
+		}
+	})
+	return c.rootDirs == nil || c.rootDirs[first]
 }
 
 // bufPool holds the copy buffers: one per worker at a time, whatever the
@@ -136,7 +163,10 @@ func (c *Checker) Locate(ctx context.Context, o Order) (string, iofs.FileInfo, e
 		return "", nil, fmt.Errorf("file_path %q nennt keinen Ort im PDF-Baum: %w", o.FilePath, iofs.ErrNotExist)
 	}
 	var firstErr error
-	for _, p := range cands {
+	for i, p := range cands {
+		if i < len(cands)-1 && !c.atRoot(ctx, p) {
+			continue
+		}
 		fi, err := c.Tree.Stat(ctx, p)
 		if err == nil && fi.Mode().IsRegular() {
 			return p, fi, nil

@@ -1,9 +1,15 @@
 package pdf
 
 import (
+	"context"
+	"os"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/spf13/afero"
+
+	"werkstatt-backup/storage"
 )
 
 func TestCandidates(t *testing.T) {
@@ -127,5 +133,42 @@ func TestPlanCycle(t *testing.T) {
 	}
 	if len(seen) != 100 {
 		t.Fatalf("20 runs at 5%% read %d of 100", len(seen))
+	}
+}
+
+// statFs counts Stat calls.
+type statFs struct {
+	afero.Fs
+	stats int
+}
+
+func (s *statFs) Stat(name string) (os.FileInfo, error) {
+	s.stats++
+	return s.Fs.Stat(name)
+}
+
+// TestLocateSkipsPrefixNotInTree: the seed's file_path test_archiv/2024/…
+// below a tree that is test_archiv itself costs one stat per PDF, not two
+// (a round trip each on a share); a path as given that lies in the tree
+// is still taken first.
+func TestLocateSkipsPrefixNotInTree(t *testing.T) {
+	mem := afero.NewMemMapFs()
+	for _, p := range []string{"2024/000001/a.pdf", "2024/000002/b.pdf", "sonder/2024/000003/c.pdf", "2024/000003/c.pdf"} {
+		afero.WriteFile(mem, p, []byte(p), 0o644)
+	}
+	fs := &statFs{Fs: mem}
+	ck := &Checker{Tree: &storage.Archive{Fs: fs}, Workers: 1}
+	for _, tc := range []struct{ fp, nr, want string }{
+		{"test_archiv/2024/000001/a.pdf", "000001", "2024/000001/a.pdf"},
+		{"test_archiv/2024/000002/b.pdf", "000002", "2024/000002/b.pdf"},
+		{"sonder/2024/000003/c.pdf", "000003", "sonder/2024/000003/c.pdf"},
+	} {
+		p, _, err := ck.Locate(context.Background(), Order{FilePath: tc.fp, AuftragNr: tc.nr})
+		if err != nil || p != tc.want {
+			t.Fatalf("Locate(%q) = %q, %v; want %q", tc.fp, p, err, tc.want)
+		}
+	}
+	if fs.stats != 3 {
+		t.Fatalf("%d stats for 3 PDFs, want 3", fs.stats)
 	}
 }
