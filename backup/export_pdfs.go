@@ -283,8 +283,10 @@ func (e *Engine) copyPDFs(ctx context.Context, r *Report, items []exportItem, op
 		if err := e.Arch.SyncAll(ctx); err != nil {
 			return fmt.Errorf("PDF-Kopien dauerhaft machen: %w", err)
 		}
-		if err := next.Save(ctx, e.Arch); err != nil {
-			return fmt.Errorf("%s schreiben: %w", pdf.IndexFile, err)
+		if !next.Same(idx) {
+			if err := next.Save(ctx, e.Arch); err != nil {
+				return fmt.Errorf("%s schreiben: %w", pdf.IndexFile, err)
+			}
 		}
 	}
 	e.Log.Info(sum.String())

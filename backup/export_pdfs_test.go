@@ -134,9 +134,14 @@ func TestExportCopiesPDFs(t *testing.T) {
 		t.Fatalf("temp copies left: %d", len(ents))
 	}
 
-	// Unchanged: recognised by size and time, not read.
+	// Unchanged: recognised by size and time, not read; the index is
+	// not written again either.
 	o.tree.opens.Store(0)
+	idxInfo, _ := o.fs.Stat(pdf.IndexFile)
 	r = o.export(ExportOptions{})
+	if after, _ := o.fs.Stat(pdf.IndexFile); !after.ModTime().Equal(idxInfo.ModTime()) {
+		t.Fatal("an unchanged export wrote the index again")
+	}
 	if n := o.tree.opens.Load(); n != 0 || r.PDFs.Unchanged != 15 || r.PDFs.Stored != 0 {
 		t.Fatalf("unchanged export opened %d PDFs, summary %+v", n, r.PDFs)
 	}

@@ -90,8 +90,8 @@ func LoadIndex(ctx context.Context, a *storage.Archive) (idx Index, ok bool, err
 	return idx, true, nil
 }
 
-// Save writes the index atomically.
-func (idx Index) Save(ctx context.Context, a *storage.Archive) error {
+// encode sorts the entries by record_id and encodes the index.
+func (idx Index) encode() ([]byte, error) {
 	idx.Version = 1
 	slices.SortFunc(idx.Entries, func(x, y Entry) int {
 		switch {
@@ -102,7 +102,20 @@ func (idx Index) Save(ctx context.Context, a *storage.Archive) error {
 		}
 		return 0
 	})
-	data, err := json.Marshal(idx)
+	return json.Marshal(idx)
+}
+
+// Same reports whether idx and other would be stored identically (an
+// unchanged export need not write the index again).
+func (idx Index) Same(other Index) bool {
+	a, err1 := idx.encode()
+	b, err2 := other.encode()
+	return err1 == nil && err2 == nil && string(a) == string(b)
+}
+
+// Save writes the index atomically.
+func (idx Index) Save(ctx context.Context, a *storage.Archive) error {
+	data, err := idx.encode()
 	if err != nil {
 		return err
 	}
