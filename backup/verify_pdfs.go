@@ -54,7 +54,7 @@ func (s *PDFSummary) String() string {
 	switch {
 	case s == nil:
 		return ""
-	case s.Restored > 0 || s.Refused > 0 && s.Stored == 0 && s.Unchanged == 0 && s.Checked == s.Bad+s.Missing+s.Unreadable:
+	case s.Restored > 0:
 		return fmt.Sprintf("PDFs: %d wiederhergestellt, %d fehlend, %d falsch", s.Restored, s.Missing, s.Bad)
 	case s.Stored > 0 || s.Unchanged > 0 || s.Refused > 0:
 		return fmt.Sprintf("PDFs: %d kopiert, %d unverändert, %d abgelehnt, %d fehlend, %d nicht prüfbar", s.Stored, s.Unchanged, s.Refused, s.Missing, s.Unverifiable)
