@@ -214,6 +214,16 @@ func TestExportPDFRansomwareGuard(t *testing.T) {
 	if ents, _ := afero.ReadDir(o.fs, pdf.TempDir); len(ents) != 0 {
 		t.Fatalf("temp copies left: %d", len(ents))
 	}
+	// Confirmed: the good ones go on as before, the 8 are still refused.
+	r, err = o.e.Export(context.Background(), ExportOptions{AllowMassChange: true})
+	if !errors.Is(err, ErrValidation) || errors.Is(err, ErrPDFGuard) || r.PDFs.Refused != 8 {
+		t.Fatalf("--allow-mass-change: %v %+v", err, r.PDFs)
+	}
+	for _, row := range o.rows[:8] {
+		if !bytes.Equal(o.stored(t, row), sample.PDF(row[colNr])) {
+			t.Fatal("a good copy was lost")
+		}
+	}
 }
 
 // TestVerifyPDFCopies: verify --pdfs of an archive whose PDFs live
