@@ -12,12 +12,12 @@
 // SHA-256, 40 SHA-1, 32 MD5, in any letter case; anything else cannot be
 // checked ("nicht prüfbar"). Check reads PDFs as streams on several
 // workers, never a whole file in memory, and always also computes the
-// content's SHA-256, which names the PDF's copy in an archive (Store).
+// content's SHA-256, which names the PDF's copy in an archive (ObjectName).
 //
 // Layout of what this package keeps in an archive:
 //
 //	_pdfs/<sha256[:2]>/<sha256>.pdf   one copy of each distinct PDF content, created once, never rewritten
 //	_pdfs/index.json                  per order: tree position, size, mtime, row hash, sha256 (Index)
-//	_pdfs/tmp/                         copies being written by a running export (removed by the next)
-//	_pdfpruefung.json                  where verify's rotating share stands (Rotation)
+//	_pdfs/tmp/                        copies being written by a running export (removed by the next)
+//	_pdfpruefung.json                 where verify's rotating share stands (Rotation)
 package pdf
