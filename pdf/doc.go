@@ -16,7 +16,7 @@
 //
 // Layout of what this package keeps in an archive:
 //
-//	_pdfs/<sha256[:2]>/<sha256>.pdf   one copy of each distinct PDF content, created once, never rewritten
+//	_pdfs/<sha256[:2]>/<sha256>.pdf   one copy of each distinct PDF content, created once (export --full replaces one that no longer proves its name)
 //	_pdfs/index.json                  per order: tree position, size, mtime, row hash, sha256 (Index)
 //	_pdfs/tmp/                        copies being written by a running export (removed by the next)
 //	_pdfpruefung.json                 where verify's rotating share stands (Rotation)
