@@ -19,6 +19,7 @@ import (
 	"werkstatt-backup/history"
 	"werkstatt-backup/lock"
 	"werkstatt-backup/migrate"
+	"werkstatt-backup/pdf"
 	"werkstatt-backup/storage"
 	"werkstatt-backup/store"
 )
@@ -112,6 +113,21 @@ type Engine struct {
 	// remembers what it saw (lock.SeenFileName beside last_run.json), so
 	// that a later run can take over a dead holder's lock; "": none.
 	LockSeen string
+	// PDFs is the tree the orders' PDFs live in (config key pdfs); nil:
+	// the archive itself (the seed's layout, nothing to copy). PDFRoot is
+	// that tree's own local path as file_path may name it ("" unknown);
+	// PDFCheck is verify's share without --pdfs (config key pdf_check;
+	// the zero Policy reads none, the CLI's default is pdf.DefaultPolicy).
+	PDFs     *storage.Archive
+	PDFRoot  string
+	PDFCheck pdf.Policy
+	// PDFPlace is the PDF tree's location as configured (pdfs, else
+	// archiv), and SamePlace tells whether a location names it: restore
+	// --pdfs never writes there without --force. OpenPlace opens a
+	// location with the site's backend settings (restore --pdfs ZIEL).
+	PDFPlace  string
+	SamePlace func(a, b string) bool
+	OpenPlace func(ctx context.Context, loc string) (*storage.Archive, error)
 
 	held *lock.Lock // the run's lock, for fenced (set by lock)
 

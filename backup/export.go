@@ -119,6 +119,10 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 	if listed == nil || listed.unplaced {
 		e.removeStaleUnplaced(ctx, r, items, cur.Version(), opts.DryRun)
 	}
+	pdfErr := e.copyPDFs(ctx, r, items, opts)
+	if err := ctx.Err(); err != nil {
+		return r, err
+	}
 	var histErr error
 	if !opts.DryRun {
 		if plan == nil || r.failed.any() {
@@ -143,6 +147,8 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 		return r, histErr
 	case ioErrs > 0:
 		return r, fmt.Errorf("%d Aufträge konnten nicht gesichert werden", ioErrs)
+	case pdfErr != nil:
+		return r, pdfErr
 	case r.Errors > 0 || flagged > 0:
 		return r, fmt.Errorf("%d Fehler, %d Datensätze mit Warnungen gesichert (Feldregeln oder kein eigener Ordner): %w", r.Errors, flagged, ErrValidation)
 	}

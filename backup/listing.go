@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"werkstatt-backup/codec"
+	"werkstatt-backup/pdf"
 	"werkstatt-backup/storage"
 )
 
@@ -76,7 +77,7 @@ func (e *Engine) listArchive(ctx context.Context) (*listedArchive, error) {
 	err := e.Arch.List(ctx, "", func(en storage.Entry) error {
 		dir, name := path.Split(en.Name)
 		dir = strings.TrimSuffix(dir, "/")
-		if dir == HistoryDir || strings.HasPrefix(dir, HistoryDir+"/") {
+		if dir == HistoryDir || strings.HasPrefix(dir, HistoryDir+"/") || dir == pdf.StoreDir || strings.HasPrefix(dir, pdf.StoreDir+"/") {
 			return nil
 		}
 		if dir == NoFolder || strings.HasPrefix(dir, NoFolder+"/") {

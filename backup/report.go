@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"werkstatt-backup/pdf"
 )
 
 // Level of a reported problem.
@@ -67,6 +69,11 @@ type Report struct {
 	// HistoryLockedUntil: verify on a store with Object Lock, until when
 	// the newest generation and every file it needs are immutable.
 	HistoryLockedUntil time.Time `json:"history_locked_until,omitzero"`
+	// PDFs: what the run did with the orders' PDFs (nil: nothing).
+	PDFs *PDFSummary `json:"pdfs,omitempty"`
+	// PDFRefs: export, each order's PDF as the run saw it (for a history
+	// generation to record).
+	PDFRefs []pdf.Ref `json:"-"`
 
 	mu         sync.Mutex
 	log        *slog.Logger
@@ -156,6 +163,8 @@ func Title(command string) string {
 		return "Restore"
 	case "migrate":
 		return "Migration"
+	case "restore-pdfs":
+		return "PDF-Restore"
 	case "forget":
 		return "Forget"
 	case "history-repair":
@@ -180,6 +189,17 @@ func (r *Report) SummarySaysDryRun() bool {
 
 // Summary is the German summary line of SPEC 3.2 that monitoring greps for.
 func (r *Report) Summary() string {
+	s := r.summary()
+	if r.PDFs != nil && r.PDFs.Share == "" && r.Command != "restore-pdfs" {
+		// Counted here when the PDFs were asked for (verify --pdfs,
+		// export's copies, restore --pdfs); the nightly share is in the
+		// log's own line and in --json.
+		s += "; " + r.PDFs.String()
+	}
+	return s
+}
+
+func (r *Report) summary() string {
 	switch r.Command {
 	case "export":
 		return r.exportSummary()
@@ -203,6 +223,12 @@ func (r *Report) Summary() string {
 			word = "würden entfernt"
 		}
 		return fmt.Sprintf("Forget abgeschlossen: %d Generationen behalten, %d %s, %d Fehler", r.OK, removed, word, r.Errors)
+	case "restore-pdfs":
+		p := r.PDFs
+		if p == nil {
+			p = &PDFSummary{}
+		}
+		return fmt.Sprintf("PDF-Restore abgeschlossen: %d PDFs wiederhergestellt, %d fehlend, %d falsch, %d Fehler", p.Restored, p.Missing, p.Bad, r.Errors)
 	case "migrate":
 		return fmt.Sprintf("Migration abgeschlossen: %d migriert, %d Fehler (vorgefunden: %s)", r.OK, r.Errors, versionCounts(r.Versions))
 	}

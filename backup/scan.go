@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 
 	"werkstatt-backup/codec"
+	"werkstatt-backup/pdf"
 )
 
 // backupFile is one folder's data.csv + meta.json as found in the archive.
@@ -60,8 +61,8 @@ func (e *Engine) scanArchive(ctx context.Context, r *Report) ([]*backupFile, err
 	caseless := e.Arch.Caps.CaseInsensitive
 	err := e.Arch.WalkDirsParallel(ctx, ".", e.Workers, func(dir string, entries []os.FileInfo, err error) error {
 		e.step(PhaseList, int(listed.Add(1)), -1)
-		if dir == HistoryDir {
-			return iofs.SkipDir // the history is no order folder; verify checks it on its own
+		if dir == HistoryDir || dir == pdf.StoreDir {
+			return iofs.SkipDir // the history and the PDF copies are no order folders; verify checks them on their own
 		}
 		if err != nil {
 			r.unreadablef(dir, 0, "Ordner nicht lesbar: %s", reason(err))

@@ -12,6 +12,9 @@ type VerifyOptions struct {
 	// WithDB also compares the archive with the database at Engine.DBPath:
 	// records missing from the archive, stale backups, orphaned backups.
 	WithDB bool
+	// PDFs reads every order's PDF and compares it with its hash; without
+	// it the rotating share of Engine.PDFCheck is read (verify_pdfs.go).
+	PDFs bool
 }
 
 // Verify checks every backup in the archive (SPEC 3) and, with WithDB, the
@@ -45,10 +48,16 @@ func (e *Engine) Verify(ctx context.Context, opts VerifyOptions) (_ *Report, err
 			return r, err
 		}
 	}
+	if err := e.verifyPDFs(ctx, r, chosen, opts); err != nil {
+		return r, err
+	}
 	e.finish(r)
 	// What could not be read could not be checked: not "damaged" (3) but
 	// "could not check" (1).
 	if err := r.unreadableErr("Prüfung unvollständig, nicht alles konnte geprüft werden"); err != nil {
+		return r, err
+	}
+	if err := r.PDFs.err(); err != nil {
 		return r, err
 	}
 	if r.Errors > 0 {

@@ -29,6 +29,8 @@ type Config struct {
 	Retention   Retention   // what forget keeps by default
 	HistoryLock HistoryLock // Object Lock period of the history; 0 = derived from Retention
 	Notify      Notify      // who hears how a run ended
+	PDFs        string      // where the orders' PDFs live; "" = the archive itself
+	PDFCheck    string      // verify's share of PDFs without --pdfs; "" = every PDF once in 30 days
 	// SMTP settings for Notify's mail targets. SMTPPassword comes from
 	// the environment only; never print it.
 	SMTPHost, SMTPUser, SMTPFrom, SMTPPasswordFile, SMTPPassword string
@@ -78,6 +80,10 @@ func (c *Config) field(name string) any {
 		return &c.HistoryLock
 	case "notify":
 		return &c.Notify
+	case "pdfs":
+		return &c.PDFs
+	case "pdf_check":
+		return &c.PDFCheck
 	case "smtp_host":
 		return &c.SMTPHost
 	case "smtp_user":

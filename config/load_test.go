@@ -69,6 +69,10 @@ func sample(k key, l layer) (inFile any, asText string, want any) {
 		n := Notify{{Webhook: u, On: "fehler"}}
 		return []any{map[string]any{"webhook": u, "on": "fehler"}}, `[{"webhook": "` + u + `", "on": "fehler"}]`, n.String()
 	}
+	if k.name == "pdf_check" {
+		s := fmt.Sprintf("%d%%", 10+int(l))
+		return s, s, s
+	}
 	if k.name == "smtp_from" {
 		s := l.String() + "@werkstatt.de"
 		return s, s, s

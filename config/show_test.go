@@ -29,6 +29,8 @@ func TestShowSources(t *testing.T) {
 		{"mass_change", "25%", FromDefault, "", ""},
 		{"retention", "last=10 daily=14 weekly=8 monthly=24 yearly=10", FromDefault, "", ""},
 		{"history_lock", "", "", "", ""},
+		{"pdfs", "", "", "", ""},
+		{"pdf_check", "", "", "", ""},
 		{"metrics_file", "", "", "", ""},
 		{"notify", "", "", "", ""},
 		{"smtp_host", "", "", "", ""},

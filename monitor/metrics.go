@@ -22,6 +22,12 @@ const (
 	MetricWarnings    = "werkstatt_backup_warnings"
 	MetricDuration    = "werkstatt_backup_duration_seconds"
 	MetricExitCode    = "werkstatt_backup_last_exit_code"
+
+	MetricPDFsChecked      = "werkstatt_backup_pdfs_checked"
+	MetricPDFsGood         = "werkstatt_backup_pdfs_good"
+	MetricPDFsBad          = "werkstatt_backup_pdfs_bad"
+	MetricPDFsMissing      = "werkstatt_backup_pdfs_missing"
+	MetricPDFsUnverifiable = "werkstatt_backup_pdfs_unverifiable"
 )
 
 // metrics in the order they are written, with their HELP text.
@@ -33,6 +39,11 @@ var metrics = []struct{ name, help string }{
 	{MetricWarnings, "Problems at level WARNING the last run found."},
 	{MetricDuration, "Duration of the last run in seconds."},
 	{MetricExitCode, "Exit code of the last run (0 success, 1 error, 2 usage, 3 validation, 4 lock, 130 interrupted)."},
+	{MetricPDFsChecked, "Order PDFs the last run read or looked for (only runs that dealt with PDFs)."},
+	{MetricPDFsGood, "Order PDFs the last run found matching their hash."},
+	{MetricPDFsBad, "Order PDFs the last run found not matching their hash."},
+	{MetricPDFsMissing, "Order PDFs the last run did not find."},
+	{MetricPDFsUnverifiable, "Order PDFs whose row hash has no known form (not SHA-256, SHA-1 or MD5)."},
 }
 
 // series identifies one command and site.
@@ -66,6 +77,10 @@ func WriteMetrics(path string, run Run) error {
 		if run.Succeeded() {
 			v[MetricLastSuccess] = v[MetricLastRun]
 		}
+		if p := run.PDFs; p != nil {
+			v[MetricPDFsChecked], v[MetricPDFsGood], v[MetricPDFsBad] = float64(p.Checked), float64(p.Good), float64(p.Bad)
+			v[MetricPDFsMissing], v[MetricPDFsUnverifiable] = float64(p.Missing), float64(p.Unverifiable)
+		}
 		values[key] = v
 		return writeAtomic(path, formatMetrics(values))
 	})
@@ -90,6 +105,9 @@ func formatMetrics(values map[series]map[string]float64) []byte {
 	})
 	var b bytes.Buffer
 	for _, m := range metrics {
+		if !slices.ContainsFunc(keys, func(k series) bool { _, ok := values[k][m.name]; return ok }) {
+			continue // no series has it (the PDF counts of a site that never dealt with PDFs)
+		}
 		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n", m.name, m.help, m.name)
 		for _, k := range keys {
 			v, ok := values[k][m.name]

@@ -57,6 +57,21 @@ type Run struct {
 	LastSuccess *time.Time `json:"last_success,omitempty"`
 	Host        string     `json:"host,omitempty"`
 	Version     string     `json:"version,omitempty"`
+	// PDFs: what the run did with the orders' PDFs (nil: nothing).
+	PDFs *PDFCounts `json:"pdfs,omitempty"`
+}
+
+// PDFCounts are a run's PDF numbers: checked (read and compared, or
+// looked for), of them good, bad (not matching their hash), missing and
+// unverifiable (a hash of no known form); export also stored and unchanged.
+type PDFCounts struct {
+	Checked      int `json:"checked"`
+	Good         int `json:"good"`
+	Bad          int `json:"bad"`
+	Missing      int `json:"missing"`
+	Unverifiable int `json:"unverifiable"`
+	Stored       int `json:"stored,omitempty"`
+	Unchanged    int `json:"unchanged,omitempty"`
 }
 
 // Succeeded reports whether the run ended with exit code 0.

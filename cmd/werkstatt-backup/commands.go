@@ -42,7 +42,7 @@ Logzeile heißt "Export-Probelauf beendet", nicht "Export abgeschlossen".
 }
 
 func (a *app) verifyCmd() *cobra.Command {
-	var withDBFlag bool
+	var withDBFlag, pdfs bool
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "alle Sicherungen im Archiv prüfen (mit --db auch gegen die Datenbank)",
@@ -52,19 +52,26 @@ Läufe. Ohne --db wird keine Datenbank gelesen; mit --db PFAD (oder --with-db f�
 Datenbank aus der Konfiguration, etwa mit --all-sites) werden zusätzlich fehlende,
 veraltete und verwaiste Sicherungen gemeldet.
 
+Mit --pdfs wird jedes PDF der Aufträge gelesen und mit dem Hash (SHA-256, SHA-1 oder
+MD5) seiner Sicherung verglichen; ein fehlendes oder abweichendes PDF ist ein Fehler
+(Exit-Code 1), bei data_complete = 0 eine Warnung. Ohne --pdfs liest verify einen
+wechselnden Anteil (pdf_check: Vorgabe jedes PDF mindestens einmal in 30 Tagen).
+
 ` + exitCodesHelp,
 		Example: `  werkstatt-backup verify --archiv ./test_archiv
+  werkstatt-backup verify --archiv ./test_archiv --pdfs
   werkstatt-backup verify --archiv ./test_archiv --db ./test_archiv/werkstatt.db
   werkstatt-backup verify --config .archiv_config.json --json
   werkstatt-backup verify --config .archiv_config.json --all-sites --with-db`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			withDB := verifyNeedsDB(cmd.Flags())
 			return a.runJob(cmd, "verify", func(ctx context.Context, e *backup.Engine) (*backup.Report, error) {
-				return e.Verify(ctx, backup.VerifyOptions{WithDB: withDB})
+				return e.Verify(ctx, backup.VerifyOptions{WithDB: withDB, PDFs: pdfs})
 			})
 		},
 	}
 	cmd.Flags().BoolVar(&withDBFlag, "with-db", false, "auch mit der konfigurierten Datenbank vergleichen (fehlend, veraltet, verwaist)")
+	cmd.Flags().BoolVar(&pdfs, "pdfs", false, "jedes PDF lesen und mit dem Hash seiner Sicherung vergleichen (ohne: ein wechselnder Anteil nach pdf_check)")
 	return cmd
 }
 
@@ -96,14 +103,24 @@ Das geht auch, wenn die data.csv-Dateien beschädigt sind. Alle übrigen Regeln 
 
 ` + orderRestoreHelp + `
 
+Mit --pdfs ZIEL wird nicht die Tabelle, sondern der PDF-Baum <JJJJ>/<auftrag_nr>/<Datei>
+in den Ordner oder die URL ZIEL geschrieben (mit --auftrag NR nur ein Auftrag, mit --at
+die PDFs, die die Aufträge damals hatten, soweit das Archiv ihren Inhalt kopiert hat).
+Jedes PDF wird vor dem Schreiben gegen seinen Hash geprüft und atomar an seinen Platz
+gebracht; in den PDF-Baum selbst (pdfs bzw. archiv) nur mit --force. Keine Datenbank nötig.
+
 ` + exitCodesHelp,
 		Example: `  werkstatt-backup restore --db ./neu/werkstatt.db --archiv ./test_archiv
   werkstatt-backup restore --archiv smb://backup@nas/archiv --db /srv/werkstatt.db --force
   werkstatt-backup restore --config .archiv_config.json --at "2026-11-01 02:00" --force --dry-run
   werkstatt-backup restore --config .archiv_config.json --auftrag 076329 --dry-run
   werkstatt-backup restore --config .archiv_config.json --auftrag 076329 --at "2026-11-01 02:00"
-  werkstatt-backup restore --config .archiv_config.json --undo /srv/werkstatt.db.auftrag-076329-20261202-091500.json`,
+  werkstatt-backup restore --config .archiv_config.json --undo /srv/werkstatt.db.auftrag-076329-20261202-091500.json
+  werkstatt-backup restore --config .archiv_config.json --pdfs /srv/pdfs-zurueck [--auftrag 076329]`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("pdfs") {
+				return a.restorePDFs(cmd)
+			}
 			if one.set(cmd) {
 				return a.restoreOne(cmd, one, opts, at)
 			}
@@ -142,6 +159,7 @@ Das geht auch, wenn die data.csv-Dateien beschädigt sind. Alle übrigen Regeln 
 	cmd.Flags().StringVar(&at, "at", "", "aus der Historie: die Tabelle wie beim letzten Export am oder vor `ZEIT` (2026-11-01, \"2026-11-01 02:00\", die Zeit, die history zeigt, RFC 3339) oder #N für Generation N")
 	cmd.Flags().Uint64Var(&opts.Generation, "generation", 0, "aus der Historie: die Tabelle wie in Generation `N` (die Nummer, die history zeigt)")
 	one.register(cmd)
+	addRestorePDFFlags(cmd)
 	return cmd
 }
 

@@ -29,7 +29,8 @@ func (a *app) demoCmd() *cobra.Command {
 		Long: `Legt eine Beispiel-Datenbank (werkstatt.db) mit realistischen Aufträgen und ein
 Archiv mit Platzhalter-PDFs an (Jahre 2019–2024), sichert sie mit export, prüft
 mit verify, stellt sie mit restore in eine neue Datenbank wieder her und vergleicht
-das Ergebnis mit dem Original. Ohne --out in einem neuen temporären Ordner.`,
+das Ergebnis mit dem Original. verify liest dabei auch jedes PDF und vergleicht es mit
+dem Hash seines Datensatzes (wie verify --pdfs). Ohne --out in einem neuen temporären Ordner.`,
 		Example: `  werkstatt-backup demo
   werkstatt-backup demo --orders 10000 --out ./demo`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -109,7 +110,13 @@ func (a *app) demo(cmd *cobra.Command, orders int, dir string) error {
 		return err
 	}
 	say("    (zweiter Export: %d unverändert übersprungen)", reports[len(reports)-1].Unchanged)
-	if err := step(func() (*backup.Report, error) { return e.Verify(ctx, backup.VerifyOptions{}) }); err != nil {
+	// verify --pdfs: also every placeholder PDF against the hash its row holds.
+	if err := step(func() (*backup.Report, error) { return e.Verify(ctx, backup.VerifyOptions{PDFs: true}) }); err != nil {
+		return err
+	}
+	if err := demoDamagedPDF(ctx, rows, dir, say, func() (*backup.Report, error) {
+		return e.Verify(ctx, backup.VerifyOptions{PDFs: true})
+	}); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(restored), 0o755); err != nil {
@@ -202,4 +209,37 @@ func sameRows(ctx context.Context, a, b string) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// demoDamagedPDF changes one order's PDF as a ransomware or a slip would,
+// shows that verify --pdfs names it, and puts the PDF back.
+func demoDamagedPDF(ctx context.Context, rows [][]string, dir string, say func(string, ...any), verify func() (*backup.Report, error)) error {
+	fp, dc := slices.Index(sample.Columns, "file_path"), slices.Index(sample.Columns, "data_complete")
+	i := slices.IndexFunc(rows, func(r []string) bool { return r[dc] == "1" }) // incomplete rows only warn
+	if i < 0 {
+		return nil
+	}
+	p := filepath.Join(dir, filepath.FromSlash(rows[i][fp]))
+	orig, err := os.ReadFile(p)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(p, append(slices.Clip(orig), "verändert"...), 0o644); err != nil {
+		return err
+	}
+	t := time.Now()
+	r, verr := verify()
+	if err := os.WriteFile(p, orig, 0o644); err != nil {
+		return err
+	}
+	var pe *backup.PDFError
+	if !errors.As(verr, &pe) {
+		return fmt.Errorf("Probe: ein verändertes PDF wurde nicht erkannt (%v)", verr)
+	}
+	say("  Probe: %s verändert, verify --pdfs:", rows[i][fp])
+	for _, pr := range r.Problems {
+		say("    %s - %s", pr.Level, pr)
+	}
+	say("  %-62s %8s", "(erkannt; Original zurückgelegt)", since(t))
+	return ctx.Err()
 }

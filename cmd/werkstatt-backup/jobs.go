@@ -18,7 +18,7 @@ type jobSpec struct {
 var jobs = []jobSpec{
 	{name: "export", needsDB: always},
 	{name: "verify", needsDB: verifyNeedsDB},
-	{name: "restore", needsDB: always, createsDB: true},
+	{name: "restore", needsDB: restoreNeedsDB, createsDB: true},
 	{name: "migrate", needsDB: never},
 	{name: "forget", needsDB: never},
 	{name: "history-repair", needsDB: never},
@@ -35,6 +35,12 @@ func verifyNeedsDB(flags *pflag.FlagSet) bool {
 	}
 	f := flags.Lookup("with-db")
 	return f != nil && f.Value.String() == "true"
+}
+
+// restoreNeedsDB: restore --pdfs writes PDFs, no table.
+func restoreNeedsDB(flags *pflag.FlagSet) bool {
+	f := flags.Lookup("pdfs")
+	return f == nil || !f.Changed
 }
 
 // jobNamed returns the spec of the command name.

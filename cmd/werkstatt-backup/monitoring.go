@@ -56,6 +56,10 @@ func (a *app) recordRun(cmd *cobra.Command, ld *config.Loader, site, op string, 
 		}
 		run.Records, run.OK, run.Written, run.Unchanged = rep.Records, rep.OK, rep.Written, rep.Unchanged
 		run.Errors, run.Warnings = rep.Errors, rep.Warnings
+		if p := rep.PDFs; p != nil {
+			run.PDFs = &monitor.PDFCounts{Checked: p.Checked, Good: p.Good, Bad: p.Bad, Missing: p.Missing,
+				Unverifiable: p.Unverifiable, Stored: p.Stored, Unchanged: p.Unchanged}
+		}
 		if rep.Finished() { // the run got to its summary line
 			run.Summary = rep.Summary()
 		}

@@ -95,7 +95,8 @@ type bar struct {
 	phase      string
 	before     string // the phase a wait for the lock interrupted
 	done       int
-	total      int // < 0: not known yet
+	bytes      int64 // PDF phases: bytes read so far (phase+PhaseBytesSuffix)
+	total      int   // < 0: not known yet
 	phaseStart time.Time
 	lastDraw   time.Time
 	width      int // runes of the line on screen, for overwriting it
@@ -138,9 +139,13 @@ func (p *bar) update(phase string, done, total int) {
 		p.lockWait(done, total)
 		return
 	}
+	if strings.HasSuffix(phase, backup.PhaseBytesSuffix) {
+		p.bytes = max(p.bytes, int64(done)) // drawn with the phase's next count
+		return
+	}
 	started := phase != p.phase || total != p.total && p.total >= 0
 	if started {
-		p.phase, p.done, p.phaseStart = phase, 0, p.now()
+		p.phase, p.done, p.phaseStart, p.bytes = phase, 0, p.now(), 0
 	}
 	p.total = total
 	if done <= p.done && !started {
@@ -201,6 +206,9 @@ func (p *bar) line(now time.Time) string {
 	case p.total > 0:
 		fmt.Fprintf(&b, ": %d/%d %s (%d %%)", p.done, p.total, unit, p.done*100/p.total)
 	}
+	if p.bytes > 0 {
+		fmt.Fprintf(&b, ", %.1f MB", float64(p.bytes)/1e6)
+	}
 	took := now.Sub(p.phaseStart)
 	if took < time.Second || p.done == 0 {
 		return b.String() // too early for a rate or an estimate
@@ -231,6 +239,12 @@ func phaseLabel(phase, its string) (string, string) {
 		return "Umbenennen", its
 	case backup.PhaseLock:
 		return "warte auf Lock", ""
+	case backup.PhasePDFCheck:
+		return "PDFs prüfen", "PDFs"
+	case backup.PhasePDFCopy:
+		return "PDFs lesen und kopieren", "PDFs"
+	case backup.PhasePDFRestore:
+		return "PDFs wiederherstellen", "PDFs"
 	}
 	return phase, its
 }

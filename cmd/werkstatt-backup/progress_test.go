@@ -211,3 +211,18 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestProgressPDFBytes: a PDF phase shows files and the bytes read; the
+// bytes' own reports do not start a new phase.
+func TestProgressPDFBytes(t *testing.T) {
+	var out strings.Builder
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	p := newBar(&out, "Verify", "Sicherungen", func() time.Time { return now })
+	p.show()
+	p.update(backup.PhasePDFCheck, 1, 4)
+	p.update(backup.PhasePDFCheck+backup.PhaseBytesSuffix, 2_500_000, -1)
+	p.update(backup.PhasePDFCheck, 4, 4)
+	if got := p.line(now); got != "Verify – PDFs prüfen: 4/4 PDFs (100 %), 2.5 MB" {
+		t.Fatalf("line %q", got)
+	}
+}

@@ -163,6 +163,11 @@ func (a *app) runEngine(ctx context.Context, cfg config.Config, log *slog.Logger
 		Site:        cfg.Site,
 	}
 	e.LockSeen = filepath.Join(filepath.Dir(cfg.LogFile), lock.SeenFileName) // beside last_run.json
+	closePDFs, err := usePDFs(ctx, cfg, e)
+	if err != nil {
+		return nil, err
+	}
+	defer closePDFs()
 	var stopBar func()
 	e.Progress, e.Notice, stopBar = a.progressNotice(op, cfg.Site)
 	defer stopBar()

@@ -1,0 +1,418 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	iofs "io/fs"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+
+	"werkstatt-backup/pdf"
+	"werkstatt-backup/storage"
+)
+
+// ErrPDFGuard marks an export whose PDFs were not stored because too many
+// of them did not match their hash (the ransomware guard; exit 3).
+var ErrPDFGuard = fmt.Errorf("PDF-Schutz: %w", ErrValidation)
+
+// copyPDFs stores the orders' PDFs in the archive when they live elsewhere
+// (Engine.PDFs; the seed's layout, PDFs in the archive itself, has nothing
+// to copy). Each distinct content is stored once as pdf.ObjectName(its
+// SHA-256), and pdf.IndexFile records each order's tree position, size,
+// modification time, row hash and content.
+//
+// A PDF whose tree position, size, modification time and row hash are as
+// the index recorded, and whose copy is there, is unchanged and not read.
+// Every other PDF is read once: streamed through its hashes into a temp
+// file below pdf.TempDir. Only when all are read are the good ones moved to
+// their names (a content already stored is not written again); a PDF that
+// does not match its row's hash is never stored (a WARNING naming it, exit
+// 3), and the order keeps the copy the index had. When more than
+// Engine.MassChange of the run's PDFs do not match (ransomware encrypting
+// the NAS), none is stored (exit 3) unless --allow-mass-change.
+func (e *Engine) copyPDFs(ctx context.Context, r *Report, items []exportItem, opts ExportOptions) error {
+	if e.PDFs == nil {
+		return nil
+	}
+	cols, ok := e.pdfColumns()
+	if !ok {
+		return nil
+	}
+	sum := &PDFSummary{}
+	r.PDFs = sum
+	idx, _, err := pdf.LoadIndex(ctx, e.Arch)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r.warnf(pdf.IndexFile, 0, "Verzeichnis der PDF-Kopien nicht lesbar, alle PDFs werden neu gelesen: %s", reason(err))
+	}
+	old := idx.ByRecord()
+	have, err := e.storedPDFs(ctx)
+	if err != nil {
+		return fmt.Errorf("PDF-Kopien im Archiv auflisten: %w", err)
+	}
+	if !opts.DryRun {
+		e.removePDFTemps(ctx, r)
+	}
+
+	type job struct {
+		o        pdf.Order
+		position string
+		prev     *pdf.Entry
+		keep     bool // unchanged: the recorded entry stands
+		res      pdf.Result
+		temp     string // staged copy, "" = none
+	}
+	var jobs []*job
+	for _, it := range items {
+		o := cols.order(it.id, it.vals)
+		if strings.TrimSpace(o.FilePath) == "" {
+			continue
+		}
+		j := &job{o: o, position: pdf.Position(o.FilePath, o.AuftragNr, path.Dir(it.folder))}
+		if p, ok := old[o.RecordID]; ok {
+			j.prev = &p
+		}
+		jobs = append(jobs, j)
+	}
+	ck := &pdf.Checker{Tree: e.PDFs, Root: e.PDFRoot, Workers: e.Workers}
+
+	// Look at every PDF without reading it.
+	var toRead []*job
+	var mu sync.Mutex
+	forEach(ctx, len(jobs), e.Workers, e.phase(PhaseList), func(i int) {
+		j := jobs[i]
+		p, fi, err := ck.Locate(ctx, j.o)
+		if err != nil {
+			j.res = pdf.Result{Order: j.o, Path: p, Status: pdf.Unreadable, Err: err}
+			if errors.Is(err, iofs.ErrNotExist) {
+				j.res.Status = pdf.Missing
+			}
+			return
+		}
+		_, hash := pdf.KindOf(j.o.Hash)
+		if pr := j.prev; pr != nil && !opts.Full && pr.Path == p && pr.Size == fi.Size() &&
+			pr.ModTime.Equal(fi.ModTime()) && pr.Hash == hash && have[pdf.ObjectName(pr.SHA256)] {
+			j.keep = true
+			return
+		}
+		mu.Lock()
+		toRead = append(toRead, j)
+		mu.Unlock()
+	})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+
+	// Read the new and changed ones, staging what is to be stored.
+	fsys := e.Arch.FS(ctx)
+	if !opts.DryRun && len(toRead) > 0 && !e.Arch.Caps.ImplicitDirs {
+		if err := e.Arch.MkdirAll(ctx, pdf.TempDir); err != nil {
+			return fmt.Errorf("%s anlegen: %w", pdf.TempDir, err)
+		}
+	}
+	byID := make(map[int64]*job, len(toRead))
+	orders := make([]pdf.Order, len(toRead))
+	for i, j := range toRead {
+		orders[i], byID[j.o.RecordID] = j.o, j
+	}
+	var stageErrs []error
+	ck.Progress = e.pdfProgress(PhasePDFCopy)
+	ck.Read = func(ctx context.Context, res *pdf.Result) (io.Writer, func(*pdf.Result)) {
+		j := byID[res.RecordID]
+		kind, expected := pdf.KindOf(res.Hash)
+		if opts.DryRun || kind == pdf.SHA256 && have[pdf.ObjectName(expected)] && !opts.Full {
+			return nil, nil // nothing to write, or that content is stored already
+		}
+		name := path.Join(pdf.TempDir, strconv.FormatInt(res.RecordID, 10)+".pdf")
+		f, err := fsys.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err != nil {
+			mu.Lock()
+			stageErrs = append(stageErrs, fmt.Errorf("%s anlegen: %w", name, err))
+			mu.Unlock()
+			return nil, nil
+		}
+		return f, func(res *pdf.Result) {
+			err := error(nil)
+			if !e.Arch.BatchSync() {
+				err = f.Sync()
+			}
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err == nil && (res.Status == pdf.Good || res.Status == pdf.NotChecked) {
+				j.temp = name
+				return
+			}
+			_ = fsys.Remove(name)
+			if err != nil {
+				mu.Lock()
+				stageErrs = append(stageErrs, fmt.Errorf("%s schreiben: %w", name, err))
+				mu.Unlock()
+			}
+		}
+	}
+	for i, res := range ck.Check(ctx, orders) {
+		byID[orders[i].RecordID].res = res
+	}
+	if err := ctx.Err(); err != nil {
+		e.removePDFTemps(context.WithoutCancel(ctx), r)
+		return err
+	}
+
+	// Judge.
+	var bad, present int
+	for _, j := range jobs {
+		if j.keep {
+			present++
+			continue
+		}
+		switch j.res.Status {
+		case pdf.Bad:
+			bad++
+			present++
+		case pdf.Good, pdf.NotChecked:
+			present++
+		}
+	}
+	guard := e.MassChange > 0 && !opts.AllowMassChange && present > 0 && float64(bad) > e.MassChange*float64(present)
+	if guard {
+		e.removePDFTemps(context.WithoutCancel(ctx), r)
+		for _, j := range jobs {
+			sum.Add(j.res)
+		}
+		msg := fmt.Sprintf("%d von %d PDFs passen nicht zu ihrem Hash (mehr als mass_change %g %%): möglicherweise verschlüsselt (Ransomware) oder ausgetauscht. Kein PDF gespeichert, die gespeicherten Kopien bleiben unverändert; PDFs prüfen (verify --pdfs), dann erneut exportieren oder mit --allow-mass-change bestätigen", bad, present, e.MassChange*100)
+		r.errorf(pdf.StoreDir, 0, "%s", msg)
+		sum.Refused = bad
+		return fmt.Errorf("%d von %d PDFs passen nicht zu ihrem Hash, keines gespeichert: %w", bad, present, ErrPDFGuard)
+	}
+
+	// Store.
+	next := pdf.Index{Version: 1}
+	var refused, missing, unreadable int
+	var unverifiable []string
+	now := e.Now()
+	lockFor := e.historyLock()
+	forEach(ctx, len(jobs), e.Workers, e.phase(PhaseWrite), func(i int) {
+		j := jobs[i]
+		res := j.res
+		switch {
+		case j.keep:
+			r.count(&sum.Unchanged, 1)
+			return
+		case res.Status == pdf.Missing:
+			label := "PDF von Auftrag " + j.o.AuftragNr
+			r.warnf(res.Path, j.o.RecordID, "%s fehlt im PDF-Baum (file_path %q)%s", label, j.o.FilePath, keptNote(j.prev))
+			r.count(&missing, 1)
+			return
+		case res.Status == pdf.Unreadable:
+			r.unreadablef(res.Path, j.o.RecordID, "PDF von Auftrag %s nicht lesbar: %s", j.o.AuftragNr, reason(res.Err))
+			r.count(&unreadable, 1)
+			return
+		case res.Status == pdf.Bad:
+			r.warnf(res.Path, j.o.RecordID, "PDF von Auftrag %s passt nicht zu seinem Hash: erwartet %s %s, gefunden %s; nicht gespeichert%s", j.o.AuftragNr, res.Kind, res.Expected, res.Found, keptNote(j.prev))
+			r.count(&refused, 1)
+			return
+		case res.Status == pdf.NotChecked:
+			mu.Lock()
+			unverifiable = append(unverifiable, j.o.AuftragNr)
+			mu.Unlock()
+			if j.prev != nil {
+				// Unprovable content never replaces a copy.
+				if j.temp != "" {
+					_ = fsys.Remove(j.temp)
+				}
+				j.keep = true
+				return
+			}
+		}
+		if opts.DryRun {
+			r.count(&sum.Stored, 1)
+			return
+		}
+		obj := pdf.ObjectName(res.SHA256)
+		if err := e.placePDF(ctx, r, j.temp, obj, have, &mu, opts.Full); err != nil {
+			r.errorf(obj, j.o.RecordID, "PDF von Auftrag %s nicht gespeichert: %s", j.o.AuftragNr, reason(err))
+			r.count(&unreadable, 1)
+			return
+		}
+		r.count(&sum.Stored, 1)
+		j.prev = &pdf.Entry{RecordID: j.o.RecordID, AuftragNr: j.o.AuftragNr, Path: res.Path, Position: j.position,
+			Size: res.Size, ModTime: res.ModTime, Hash: res.Expected, SHA256: res.SHA256}
+		j.keep = true
+	})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(stageErrs) > 0 {
+		for _, err := range stageErrs {
+			r.errorf(pdf.TempDir, 0, "PDF-Kopie: %s", reason(err))
+		}
+	}
+	for _, j := range jobs {
+		sum.Add(j.res)
+		if j.prev == nil {
+			continue
+		}
+		en := *j.prev
+		if j.keep && j.res.Status != pdf.Bad && j.res.Status != pdf.Missing {
+			en.Position = j.position
+		}
+		if e.Arch.Retains() && !opts.DryRun && en.LockedUntil.Before(now.Add(lockFor/2)) {
+			until := now.Add(lockFor)
+			if err := e.Arch.Retain(ctx, pdf.ObjectName(en.SHA256), until); err != nil {
+				r.errorf(pdf.ObjectName(en.SHA256), en.RecordID, "PDF-Kopie von Auftrag %s nicht gesperrt (Object Lock): %s", en.AuftragNr, reason(err))
+			} else {
+				en.LockedUntil = until
+			}
+		}
+		next.Entries = append(next.Entries, en)
+		r.PDFRefs = append(r.PDFRefs, pdf.Ref{RecordID: en.RecordID, AuftragNr: en.AuftragNr, Position: en.Position, SHA256: en.SHA256, Size: en.Size})
+	}
+	sum.Refused = refused
+	if len(unverifiable) > 0 {
+		r.warnf("", 0, "%d PDFs nicht prüfbar (Hash kein SHA-256, SHA-1 oder MD5), neue ungeprüft gespeichert, vorhandene Kopien behalten: Aufträge %s", len(unverifiable), listSome(unverifiable, 10))
+	}
+	if !opts.DryRun {
+		if err := e.Arch.SyncAll(ctx); err != nil {
+			return fmt.Errorf("PDF-Kopien dauerhaft machen: %w", err)
+		}
+		if !next.Same(idx) {
+			if err := next.Save(ctx, e.Arch); err != nil {
+				return fmt.Errorf("%s schreiben: %w", pdf.IndexFile, err)
+			}
+		}
+	}
+	e.Log.Info(sum.String())
+	switch {
+	case unreadable > 0 || len(stageErrs) > 0:
+		return fmt.Errorf("%d PDFs nicht gelesen oder nicht gespeichert", unreadable+len(stageErrs))
+	case refused > 0 || missing > 0:
+		return fmt.Errorf("%d PDFs passen nicht zu ihrem Hash, %d fehlen: %w", refused, missing, ErrValidation)
+	}
+	return nil
+}
+
+// keptNote says what became of the order's stored copy.
+func keptNote(prev *pdf.Entry) string {
+	if prev == nil {
+		return " (noch keine Kopie im Archiv)"
+	}
+	return "; die gespeicherte Kopie " + pdf.ObjectName(prev.SHA256) + " bleibt"
+}
+
+// placePDF moves the staged copy temp to its content name obj, unless that
+// content is stored already (then temp is removed). have is the set of
+// stored contents, updated under mu. With full (export --full) a stored
+// copy is read first, and one that no longer proves its name (bit rot,
+// tampering) is replaced by the checked temp: the one case in which a
+// content name is written again.
+func (e *Engine) placePDF(ctx context.Context, r *Report, temp, obj string, have map[string]bool, mu *sync.Mutex, full bool) error {
+	mu.Lock()
+	stored := have[obj]
+	mu.Unlock()
+	fsys := e.Arch.FS(ctx)
+	if stored && full && temp != "" && !e.copyProves(ctx, obj) {
+		if err := e.fenced(); err != nil {
+			return err
+		}
+		if err := e.Arch.Rename(ctx, temp, obj); err != nil {
+			_ = fsys.Remove(temp)
+			return err
+		}
+		r.warnf(obj, 0, "beschädigte PDF-Kopie durch das geprüfte PDF ersetzt")
+		return nil
+	}
+	if stored {
+		if temp != "" {
+			_ = fsys.Remove(temp)
+		}
+		return nil
+	}
+	if temp == "" {
+		return fmt.Errorf("keine Kopie bereitgestellt")
+	}
+	if err := e.fenced(); err != nil {
+		return err
+	}
+	if _, err := e.Arch.Stat(ctx, obj); err == nil {
+		_ = fsys.Remove(temp) // stored meanwhile: a name proves its content
+	} else {
+		if !e.Arch.Caps.ImplicitDirs {
+			if err := e.Arch.MkdirAll(ctx, path.Dir(obj)); err != nil {
+				return err
+			}
+		}
+		if err := e.Arch.Rename(ctx, temp, obj); err != nil {
+			_ = fsys.Remove(temp)
+			return err
+		}
+	}
+	mu.Lock()
+	have[obj] = true
+	mu.Unlock()
+	return nil
+}
+
+// copyProves reports whether the stored copy obj still has the SHA-256
+// its name states.
+func (e *Engine) copyProves(ctx context.Context, obj string) bool {
+	sum := strings.TrimSuffix(path.Base(obj), ".pdf")
+	ck := &pdf.Checker{Tree: e.Arch, Workers: 1}
+	res := ck.Check(ctx, []pdf.Order{{FilePath: obj, Hash: sum}})
+	return res[0].Status == pdf.Good
+}
+
+// storedPDFs lists the PDF contents stored in the archive by name.
+func (e *Engine) storedPDFs(ctx context.Context) (map[string]bool, error) {
+	have := map[string]bool{}
+	keep := func(name string) {
+		base := path.Base(name)
+		if sum, ok := strings.CutSuffix(base, ".pdf"); ok && pdf.IsSHA256(sum) && name == pdf.ObjectName(sum) {
+			have[name] = true
+		}
+	}
+	if e.Arch.CanList() {
+		err := e.Arch.List(ctx, pdf.StoreDir+"/", func(en storage.Entry) error {
+			keep(en.Name)
+			return nil
+		})
+		return have, err
+	}
+	err := e.Arch.WalkDirs(ctx, pdf.StoreDir, func(dir string, entries []os.FileInfo, err error) error {
+		if errors.Is(err, iofs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, fi := range entries {
+			if fi.Mode().IsRegular() {
+				keep(path.Join(dir, fi.Name()))
+			}
+		}
+		return nil
+	})
+	return have, err
+}
+
+// removePDFTemps removes the staged copies of a run that stopped (they
+// are ours: only export writes there, under the archive's lock).
+func (e *Engine) removePDFTemps(ctx context.Context, r *Report) {
+	entries, err := e.Arch.ReadDir(ctx, pdf.TempDir)
+	if err != nil {
+		return
+	}
+	fsys := e.Arch.FS(ctx)
+	for _, fi := range entries {
+		if err := fsys.Remove(path.Join(pdf.TempDir, fi.Name())); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+			r.warnf(path.Join(pdf.TempDir, fi.Name()), 0, "temporäre PDF-Kopie nicht entfernt: %s", reason(err))
+		}
+	}
+}
