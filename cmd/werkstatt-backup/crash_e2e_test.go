@@ -65,6 +65,28 @@ func startCmd(t *testing.T, dir string, env []string, cmd *exec.Cmd) *exec.Cmd {
 // crashKillAfter kills cmd with SIGKILL after d, or as soon as trigger
 // fires (if not nil), and reports whether the kill struck a running process
 // (false: it had finished, and how long it took).
+// crashLockAfterKill runs, right after a run was killed (its lock left in
+// the archive), a dry-run export with --lock-timeout 5s (issue 22: never a
+// lease's wait after a kill): it takes over the dead run's lock and
+// reports (exit 0, or 3 for leftovers it names), or gives up with exit 4 at
+// its timeout; never exit 1, and never after a lease (3 minutes). The dry
+// run leaves the killed state for the next round. The bound is generous on
+// purpose: a busy machine only makes it slower, never a lease.
+func crashLockAfterKill(t *testing.T, round int, wbe func(args ...string) result, exportArgs []string) {
+	t.Helper()
+	args := append(slices.Clip(exportArgs), "--dry-run", "--lock-timeout", "5s")
+	start := time.Now()
+	r := wbe(args...)
+	took := time.Since(start)
+	if r.code != 0 && r.code != 3 && r.code != 4 {
+		t.Fatalf("round %d: export --dry-run --lock-timeout 5s after a kill: exit %d\n%s", round, r.code, r.stderr)
+	}
+	if took >= 3*time.Minute {
+		t.Fatalf("round %d: export --lock-timeout 5s after a kill took %v: it waited out a lease", round, took)
+	}
+	t.Logf("round %d: after the kill, export --dry-run --lock-timeout 5s: exit %d in %v", round, r.code, took.Round(time.Millisecond))
+}
+
 func crashKillAfter(t *testing.T, cmd *exec.Cmd, d time.Duration, trigger <-chan struct{}) (killed bool, took time.Duration) {
 	t.Helper()
 	start := time.Now()
@@ -336,7 +358,7 @@ func killedExportConverges(t *testing.T, dir string, orders int, env []string, a
 		r[9] = strings.Replace(r[9], "archiv/", "test_archiv/", 1)
 	}
 	db := filepath.Join(dir, "test_archiv", "werkstatt.db")
-	exportArgs := []string{"export", "--db", db, "--archiv", arg, "--workers", "2", "--lock-timeout", "10s"}
+	exportArgs := []string{"export", "--db", db, "--archiv", arg, "--workers", "2", "--lock-timeout", "5s"}
 	timedExport := func() time.Duration {
 		start := time.Now()
 		wbe(exportArgs...).expect(t, 0)
@@ -379,6 +401,7 @@ func killedExportConverges(t *testing.T, dir string, orders int, env []string, a
 		killed, took := crashKillAfter(t, crashSpawnEnv(t, dir, env, exportArgs...), delay, trigger)
 		stop()
 		if killed {
+			crashLockAfterKill(t, round, func(args ...string) result { return wbe(args...) }, exportArgs)
 			kills++
 			kindKills[kind]++
 		} else {

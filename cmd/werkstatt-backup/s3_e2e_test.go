@@ -262,7 +262,7 @@ func TestS3KilledExportConverges(t *testing.T) {
 	dir := workshop(t, orders)
 	env := append(site.env, "ARCHIV_MASS_CHANGE=0")
 	db := filepath.Join(dir, "test_archiv", "werkstatt.db")
-	export := []string{"export", "--db", db, "--archiv", site.url, "--workers", "4", "--lock-timeout", "20s"}
+	export := []string{"export", "--db", db, "--archiv", site.url, "--workers", "4", "--lock-timeout", "5s"}
 
 	start := time.Now()
 	wbEnv(t, dir, env, "export", "--db", db, "--archiv", site.srv.URL(s3test.Bucket, "probe"), "--workers", "4").expect(t, 0)
@@ -274,18 +274,20 @@ func TestS3KilledExportConverges(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(7, 1))
 	kills := 0
-	for round := 0; round < 12; round++ {
+	const rounds = 24
+	for round := 0; round < rounds; round++ {
 		if round > 0 {
 			pool = crashChangeRows(t, db, round, 1+rng.IntN(40), pool)
 		}
 		killed, took := crashKillAfter(t, crashSpawnEnv(t, dir, env, export...), time.Duration(rng.Float64()*float64(budget)), nil)
 		if killed {
+			crashLockAfterKill(t, round, func(args ...string) result { return wbEnv(t, dir, env, args...) }, export)
 			kills++
 		} else if took < budget {
 			budget = took
 		}
 	}
-	t.Logf("%d of 12 runs killed", kills)
+	t.Logf("%d of %d runs killed", kills, rounds)
 	if kills == 0 {
 		t.Fatal("no run was killed: the test proved nothing")
 	}
