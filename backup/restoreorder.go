@@ -14,12 +14,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
-	"github.com/spf13/afero"
-
-	"werkstatt-backup/atomicfile"
-	"werkstatt-backup/storage"
 	"werkstatt-backup/store"
 )
 
@@ -564,15 +561,58 @@ func (e *Engine) writeUndo(old *store.Row, p rowPlan) (string, error) {
 	return name, nil
 }
 
-// writeLocal writes a file beside the database durably: temp file, sync,
-// rename, sync of the folder.
+// writeLocal writes a file beside the database durably and in one step:
+// a temp file in the same folder (mode 0600), written, synced, closed and
+// renamed over name, then the folder synced. It is a local file, not the
+// archive's. On failure the temp file is removed; the error names the
+// file and the step.
 func writeLocal(name string, data []byte) error {
-	fsys := afero.NewOsFs()
-	caps := storage.Capabilities{AtomicRename: true}
-	if err := atomicfile.WriteFileAtomic(fsys, caps, name, name+".tmp", data, 0o600); err != nil {
-		return err
+	dir := filepath.Dir(name)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("%s anlegen: %w", name, err)
 	}
-	return atomicfile.SyncDir(fsys, caps, filepath.Dir(name))
+	tmp := f.Name()
+	fail := func(step string, err error) error {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("%s %s: %w", tmp, step, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		_ = f.Close()
+		return fail("schreiben", err)
+	}
+	if err := f.Sync(); err != nil {
+		_ = f.Close()
+		return fail("Sync", err)
+	}
+	if err := f.Close(); err != nil {
+		return fail("schließen", err)
+	}
+	if err := os.Rename(tmp, name); err != nil {
+		return fail("nach "+name+" umbenennen", err)
+	}
+	return syncLocalDir(dir)
+}
+
+// syncLocalDir makes a local folder's entries (a rename into it)
+// durable; EINVAL, ENOTSUP and EBADF are ignored, as not every
+// filesystem can sync a folder.
+func syncLocalDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("Verzeichnis %s öffnen: %w", dir, err)
+	}
+	err = d.Sync()
+	if errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOTSUP) || errors.Is(err, syscall.EBADF) {
+		err = nil
+	}
+	if cerr := d.Close(); err == nil && cerr != nil {
+		return fmt.Errorf("Verzeichnis %s schließen: %w", dir, cerr)
+	}
+	if err != nil {
+		return fmt.Errorf("Verzeichnis %s Sync: %w", dir, err)
+	}
+	return nil
 }
 
 // rewriteUndo records after as the row the restore left (a trigger

@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"github.com/spf13/afero"
-
-	"werkstatt-backup/atomicfile"
 )
 
 const deadPID = 1 << 30 // above any pid_max
@@ -174,11 +172,12 @@ func TestDeadPidOtherPidSpace(t *testing.T) {
 // off by skew, until stop is closed: a live holder on a machine whose
 // clock is wrong.
 func fakeHolder(fsys afero.Fs, skew, period time.Duration, stop <-chan struct{}) {
+	a := archOf(fsys, testCaps)
 	created := time.Now().Add(skew)
 	for n := uint64(0); ; n++ {
 		at := time.Now().Add(skew)
 		data := encodeLock(LockInfo{PID: 4711, Host: "andere", Operation: "export", Created: created, Refreshed: at, Counter: n, Token: "fremd"})
-		_ = atomicfile.WriteFileAtomic(fsys, testCaps, LockFileName, LockFileName+".fremd.tmp", data, 0o644)
+		_ = a.Replace(context.Background(), LockFileName, LockFileName+".fremd.tmp", data)
 		select {
 		case <-stop:
 			return

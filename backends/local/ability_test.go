@@ -20,7 +20,6 @@ import (
 func TestReadDirMatchesAfero(t *testing.T) {
 	root := t.TempDir()
 	a := openArchive(t, root, storage.Options{})
-	fsys := a.Fs
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -34,7 +33,7 @@ func TestReadDirMatchesAfero(t *testing.T) {
 	must(syscall.Mkfifo(filepath.Join(root, "2024", "076329", "fifo"), 0o644))
 	must(os.Mkdir(filepath.Join(root, "2024", "076329", "sub"), 0o2755))
 	for _, dir := range []string{".", "2024", "2024/076329"} {
-		got, err := storage.ReadDir(fsys, a.Caps, dir)
+		got, err := a.ReadDir(t.Context(), dir)
 		must(err)
 		want, err := afero.ReadDir(afero.NewBasePathFs(afero.NewOsFs(), root), dir)
 		must(err)
@@ -49,10 +48,10 @@ func TestReadDirMatchesAfero(t *testing.T) {
 			}
 		}
 	}
-	if _, err := storage.ReadDir(fsys, a.Caps, "fehlt"); !errors.Is(err, iofs.ErrNotExist) {
+	if _, err := a.ReadDir(t.Context(), "fehlt"); !errors.Is(err, iofs.ErrNotExist) {
 		t.Errorf("missing directory: %v, want ErrNotExist", err)
 	}
-	if _, err := storage.ReadDir(fsys, a.Caps, "2024/076329/data.csv"); err == nil {
+	if _, err := a.ReadDir(t.Context(), "2024/076329/data.csv"); err == nil {
 		t.Error("listing a file succeeded")
 	}
 }
@@ -60,7 +59,6 @@ func TestReadDirMatchesAfero(t *testing.T) {
 func TestReadFileLimit(t *testing.T) {
 	root := t.TempDir()
 	a := openArchive(t, root, storage.Options{})
-	fsys := a.Fs
 	big := bytes.Repeat([]byte("0123456789"), 1000) // larger than the first read
 	for name, data := range map[string][]byte{"leer": nil, "klein": []byte("abc"), "gross": big} {
 		if err := os.WriteFile(filepath.Join(root, name), data, 0o644); err != nil {
@@ -84,21 +82,21 @@ func TestReadFileLimit(t *testing.T) {
 		{"gross", 1023, big[:1024]},
 		{"gross", 1024, big[:1025]},
 	} {
-		got, err := storage.ReadFileLimit(fsys, a.Caps, c.name, c.limit)
+		got, err := a.ReadFile(t.Context(), c.name, c.limit)
 		if err != nil || !bytes.Equal(got, c.want) {
-			t.Errorf("ReadFileLimit(%s, %d) = %d bytes, %v; want %d bytes", c.name, c.limit, len(got), err, len(c.want))
+			t.Errorf("ReadFile(%s, %d) = %d bytes, %v; want %d bytes", c.name, c.limit, len(got), err, len(c.want))
 		}
 	}
-	if _, err := storage.ReadFileLimit(fsys, a.Caps, "fehlt", 10); !errors.Is(err, iofs.ErrNotExist) {
+	if _, err := a.ReadFile(t.Context(), "fehlt", 10); !errors.Is(err, iofs.ErrNotExist) {
 		t.Errorf("missing file: %v, want ErrNotExist", err)
 	}
 	if err := os.Mkdir(filepath.Join(root, "ordner"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := storage.ReadFileLimit(fsys, a.Caps, "ordner", 10); err == nil {
+	if _, err := a.ReadFile(t.Context(), "ordner", 10); err == nil {
 		t.Error("reading a directory succeeded")
 	}
-	if _, err := storage.ReadFileLimit(fsys, a.Caps, "../ausserhalb", 10); err == nil {
+	if _, err := a.ReadFile(t.Context(), "../ausserhalb", 10); err == nil {
 		t.Error("read outside the archive root")
 	}
 }

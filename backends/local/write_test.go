@@ -12,25 +12,28 @@ import (
 	"syscall"
 	"testing"
 
-	"werkstatt-backup/atomicfile"
 	"werkstatt-backup/storage"
 )
 
-// WriteTemp through the backend's FileWriter creates, truncates and
-// reports a missing directory like the generic way.
-func TestWriteTempFast(t *testing.T) {
+// The handle's WriteFile through the backend's WriteFile creates,
+// truncates and reports a missing directory like the generic way, with
+// the handle's mode less the umask.
+func TestWriteFileFast(t *testing.T) {
 	root := t.TempDir()
 	a := openArchive(t, root, storage.Options{})
-	fsys := a.Fs
 	if a.Caps.WriteFile == nil {
 		t.Fatal("the local backend declares no WriteFile")
 	}
-	old := syscall.Umask(0o022)
+	write := func(name string, data []byte, sync bool) error {
+		_, err := a.WriteFile(t.Context(), name, data, storage.WriteOpts{Sync: sync})
+		return err
+	}
+	old := syscall.Umask(0o027)
 	defer syscall.Umask(old)
 	long := bytes.Repeat([]byte("x"), 10000)
 	for _, data := range [][]byte{long, []byte("kurz"), nil} {
 		for _, sync := range []bool{true, false} {
-			if err := atomicfile.WriteTemp(fsys, a.Caps, "data.tmp.csv", data, 0o666, sync); err != nil {
+			if err := write("data.tmp.csv", data, sync); err != nil {
 				t.Fatal(err)
 			}
 			got, err := os.ReadFile(filepath.Join(root, "data.tmp.csv"))
@@ -43,21 +46,21 @@ func TestWriteTempFast(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fi.Mode().Perm() != 0o644 {
-		t.Errorf("mode %v, want 0644 (0666 less the umask)", fi.Mode().Perm())
+	if fi.Mode().Perm() != 0o640 {
+		t.Errorf("mode %v, want 0640 (0644 less the umask 027)", fi.Mode().Perm())
 	}
 
-	err = atomicfile.WriteTemp(fsys, a.Caps, "fehlt/meta.tmp.json", []byte("{}"), 0o644, true)
+	err = write("fehlt/meta.tmp.json", []byte("{}"), true)
 	if !errors.Is(err, iofs.ErrNotExist) || !strings.Contains(err.Error(), "fehlt/meta.tmp.json anlegen") {
 		t.Errorf("missing directory: %v, want ErrNotExist naming fehlt/meta.tmp.json anlegen", err)
 	}
 	if err := os.Mkdir(filepath.Join(root, "ordner"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := atomicfile.WriteTemp(fsys, a.Caps, "ordner", []byte("x"), 0o644, true); err == nil {
+	if err := write("ordner", []byte("x"), true); err == nil {
 		t.Error("writing over a directory succeeded")
 	}
-	if err := atomicfile.WriteTemp(fsys, a.Caps, "../ausserhalb", []byte("x"), 0o644, true); err == nil {
+	if err := write("../ausserhalb", []byte("x"), true); err == nil {
 		t.Error("wrote outside the archive root")
 	}
 	if _, err := os.Stat(filepath.Join(filepath.Dir(root), "ausserhalb")); err == nil {

@@ -10,10 +10,8 @@ import (
 
 	"github.com/spf13/afero"
 
-	"werkstatt-backup/atomicfile"
 	"werkstatt-backup/backends/smb"
 	"werkstatt-backup/backends/smb/smbtest"
-	"werkstatt-backup/storage"
 )
 
 func TestReadFileLimit(t *testing.T) {
@@ -44,18 +42,18 @@ func TestReadFileLimit(t *testing.T) {
 		{"gross", 65536, big[:65537]},
 		{"gross", 65535, big[:65536]},
 	} {
-		got, err := storage.ReadFileLimit(fsys, a.Caps, c.name, c.limit)
+		got, err := a.ReadFile(t.Context(), c.name, c.limit)
 		if err != nil || !bytes.Equal(got, c.want) {
-			t.Errorf("ReadFileLimit(%s, %d) = %d bytes, %v; want %d bytes", c.name, c.limit, len(got), err, len(c.want))
+			t.Errorf("ReadFile(%s, %d) = %d bytes, %v; want %d bytes", c.name, c.limit, len(got), err, len(c.want))
 		}
 	}
-	if _, err := storage.ReadFileLimit(fsys, a.Caps, "fehlt", 10); !errors.Is(err, iofs.ErrNotExist) {
+	if _, err := a.ReadFile(t.Context(), "fehlt", 10); !errors.Is(err, iofs.ErrNotExist) {
 		t.Errorf("missing file: err = %v, want ErrNotExist", err)
 	}
 	if err := fsys.Mkdir("ordner", 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := storage.ReadFileLimit(fsys, a.Caps, "ordner", 10); err == nil {
+	if _, err := a.ReadFile(t.Context(), "ordner", 10); err == nil {
 		t.Error("reading a directory succeeded")
 	}
 }
@@ -105,13 +103,12 @@ func TestSyncDirSendsNothing(t *testing.T) {
 	t.Parallel()
 	srv := smbtest.Start(t)
 	a := open(t, srv, "sync", smb.Backend{})
-	fsys := a.Fs
-	if err := atomicfile.SyncDir(fsys, a.Caps, "."); err != nil {
+	if err := a.SyncDir(t.Context(), "."); err != nil {
 		t.Fatal(err)
 	}
 	srv.Pause() // a request would now wait for its deadline
 	defer srv.Resume()
-	if err := atomicfile.SyncDir(fsys, a.Caps, "fehlt/auch"); err != nil {
+	if err := a.SyncDir(t.Context(), "fehlt/auch"); err != nil {
 		t.Fatalf("SyncDir: %v", err)
 	}
 	if a.Caps.DefaultWorkers != smb.DefaultWorkers || !a.Caps.CaseInsensitive || a.Caps.SyncDir == nil || a.Caps.ReadFile == nil {

@@ -32,8 +32,10 @@
 //     handles for up to Backend.BusyWait.
 //   - O_CREATE|O_EXCL is an atomic FILE_CREATE on the server.
 //   - File.Sync sends SMB2 FLUSH. Sync on a read-only handle, which
-//     includes directories (atomicfile.SyncDir), succeeds without a round trip:
-//     SMB has no directory flush, the server commits renames itself.
+//     includes directories, succeeds without a round trip, and the
+//     archive's SyncDir (storage.Archive.SyncDir through
+//     Capabilities.SyncDir) sends nothing: SMB has no directory flush,
+//     the server commits renames itself.
 //   - Permission bits map to the read-only attribute only; Chown is not
 //     supported.
 //

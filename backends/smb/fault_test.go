@@ -15,10 +15,8 @@ import (
 
 	"github.com/spf13/afero"
 
-	"werkstatt-backup/atomicfile"
 	"werkstatt-backup/backends/smb"
 	"werkstatt-backup/backends/smb/smbtest"
-	"werkstatt-backup/walk"
 )
 
 func wantFile(t *testing.T, fsys afero.Fs, name, want string) {
@@ -213,7 +211,7 @@ func TestConcurrentWorkersOverPool(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				if err := atomicfile.WriteFileAtomic(fsys, a.Caps, dir+"/data.csv", dir+"/data.tmp.csv", data, 0o644); err != nil {
+				if err := a.Replace(t.Context(), dir+"/data.csv", dir+"/data.tmp.csv", data); err != nil {
 					t.Error(err)
 					return
 				}
@@ -229,7 +227,7 @@ func TestConcurrentWorkersOverPool(t *testing.T) {
 		t.Errorf("%d live sessions, want all 4 of the pool in use", n)
 	}
 	total := 0
-	err := walk.WalkDirs(fsys, a.Caps, ".", func(dir string, entries []os.FileInfo, err error) error {
+	err := a.WalkDirs(t.Context(), ".", func(dir string, entries []os.FileInfo, err error) error {
 		for _, e := range entries {
 			if e.Name() == "data.csv" {
 				total++
@@ -264,7 +262,7 @@ func TestKillDuringWrites(t *testing.T) {
 		if err := fsys.Mkdir(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := atomicfile.WriteFileAtomic(fsys, a.Caps, dir+"/data.csv", dir+"/data.tmp.csv", version(f, 0), 0o644); err != nil {
+		if err := a.Replace(t.Context(), dir+"/data.csv", dir+"/data.tmp.csv", version(f, 0)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -276,7 +274,7 @@ func TestKillDuringWrites(t *testing.T) {
 		wg.Go(func() {
 			dir := fmt.Sprintf("%06d", f)
 			for v := 1; !stop.Load(); v++ {
-				err := atomicfile.WriteFileAtomic(fsys, a.Caps, dir+"/data.csv", dir+"/data.tmp.csv", version(f, v), 0o644)
+				err := a.Replace(t.Context(), dir+"/data.csv", dir+"/data.tmp.csv", version(f, v))
 				switch {
 				case err == nil && restarted.Load():
 					okAfter.Add(1)

@@ -16,7 +16,6 @@ import (
 
 	"github.com/spf13/afero"
 
-	"werkstatt-backup/atomicfile"
 	"werkstatt-backup/lock"
 )
 
@@ -239,13 +238,13 @@ func TestStoppedHolderWritesNothingAfterResume(t *testing.T) {
 // times skew away from ours, until the returned stop is called.
 func skewedHolder(t *testing.T, archive string, skew time.Duration) (stop func()) {
 	t.Helper()
-	fsys := afero.NewBasePathFs(afero.NewOsFs(), archive)
+	a := localArchive(afero.NewBasePathFs(afero.NewOsFs(), archive))
 	write := func(n uint64) {
 		at := time.Now().Add(skew)
 		info := lock.LockInfo{PID: 4711, Host: "andere-werkstatt", MachineID: "andere", Operation: "export",
 			Created: at, Refreshed: at, Counter: n, Token: "fremd"}
 		b, _ := json.Marshal(info)
-		if err := atomicfile.WriteFileAtomic(fsys, localCaps, lock.LockFileName, lock.LockFileName+".fremd.tmp", b, 0o644); err != nil {
+		if err := a.Replace(context.Background(), lock.LockFileName, lock.LockFileName+".fremd.tmp", b); err != nil {
 			t.Error(err)
 		}
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/spf13/afero"
 
-	"werkstatt-backup/atomicfile"
 	"werkstatt-backup/backends/mem"
 	"werkstatt-backup/storage"
 )
@@ -48,7 +47,7 @@ func TestFastPathFaults(t *testing.T) {
 		left string // content left in the temp file, "-" = none
 	}{
 		{OpCreate, "anlegen", "-"},
-		{OpWrite, "schreiben", "-"}, // WriteTemp removes the temp file
+		{OpWrite, "schreiben", "-"}, // WriteFile removes the file it created
 		{OpSync, "Sync", "-"},
 		{OpClose, "schließen", "-"},
 	} {
@@ -59,7 +58,7 @@ func TestFastPathFaults(t *testing.T) {
 				base = fastArch(base.Fs, used)
 			}
 			f := New(base, Fault{Op: c.op, Name: "data.tmp.csv", Err: ENOSPC}).Archive()
-			err := atomicfile.WriteTemp(f.Fs, f.Caps, "data.tmp.csv", []byte("inhalt"), 0o644, true)
+			_, err := f.WriteFile(context.Background(), "data.tmp.csv", []byte("inhalt"), storage.WriteOpts{Sync: true})
 			if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "data.tmp.csv "+c.step+":") {
 				t.Errorf("%s, fast %v: %v, want ENOSPC at step %s", c.op, fast, err, c.step)
 			}
@@ -77,10 +76,10 @@ func TestFastPathFaults(t *testing.T) {
 	a := f.Archive()
 	afero.WriteFile(a.Fs, "a.txt", []byte("x"), 0o644)
 	a.Fs.MkdirAll("d", 0o755)
-	if _, err := storage.ReadFileLimit(a.Fs, a.Caps, "a.txt", 10); !errors.Is(err, syscall.EIO) {
+	if _, err := a.ReadFile(context.Background(), "a.txt", 10); !errors.Is(err, syscall.EIO) {
 		t.Errorf("ReadFile with a read fault: %v", err)
 	}
-	if _, err := storage.ReadDir(a.Fs, a.Caps, "d"); !errors.Is(err, syscall.EIO) {
+	if _, err := a.ReadDir(context.Background(), "d"); !errors.Is(err, syscall.EIO) {
 		t.Errorf("ReadDir with a readdir fault: %v", err)
 	}
 	if used["read"] != 0 || used["readdir"] != 0 {

@@ -11,13 +11,12 @@ import (
 
 	"github.com/spf13/afero"
 
-	"werkstatt-backup/atomicfile"
 	"werkstatt-backup/storage"
-	"werkstatt-backup/walk"
 )
 
-// The helpers that use a backend's fast paths (Capabilities.ReadFile, …)
-// must give the same results as the generic way on every backend.
+// The handle's methods that use a backend's fast paths
+// (Capabilities.ReadFile, …) must give the same results as the generic
+// way on every backend.
 
 func testReadFileLimit(t *testing.T, a *storage.Archive) {
 	fsys := a.Fs
@@ -40,13 +39,13 @@ func testReadFileLimit(t *testing.T, a *storage.Archive) {
 		{"2024/076329/gross", 69999, big},
 		{"2024/076329/gross", 65536, big[:65537]},
 	} {
-		got, err := storage.ReadFileLimit(fsys, a.Caps, c.name, c.limit)
+		got, err := a.ReadFile(t.Context(), c.name, c.limit)
 		if err != nil || string(got) != c.want {
-			t.Errorf("ReadFileLimit(%s, %d) = %d bytes, %v; want %d bytes", c.name, c.limit, len(got), err, len(c.want))
+			t.Errorf("ReadFile(%s, %d) = %d bytes, %v; want %d bytes", c.name, c.limit, len(got), err, len(c.want))
 		}
 	}
-	if _, err := storage.ReadFileLimit(fsys, a.Caps, "2024/fehlt/data.csv", 10); !errors.Is(err, iofs.ErrNotExist) {
-		t.Errorf("ReadFileLimit of a missing file: %v, want ErrNotExist", err)
+	if _, err := a.ReadFile(t.Context(), "2024/fehlt/data.csv", 10); !errors.Is(err, iofs.ErrNotExist) {
+		t.Errorf("ReadFile of a missing file: %v, want ErrNotExist", err)
 	}
 }
 
@@ -56,7 +55,7 @@ func testReadDirAbility(t *testing.T, a *storage.Archive) {
 	writeFile(t, fsys, "2024/076329/data.csv", "12345")
 	writeFile(t, fsys, "2024/076329/meta.json", "{}")
 	writeFile(t, fsys, "2024/076329/Ä.txt", "")
-	got, err := storage.ReadDir(fsys, a.Caps, "2024/076329")
+	got, err := a.ReadDir(t.Context(), "2024/076329")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,14 +73,14 @@ func testReadDirAbility(t *testing.T, a *storage.Archive) {
 				i, g.Name(), g.IsDir(), g.Mode().Type(), g.Size(), w.Name(), w.IsDir(), w.Mode().Type(), w.Size())
 		}
 	}
-	if _, err := storage.ReadDir(fsys, a.Caps, "2024/fehlt"); !errors.Is(err, iofs.ErrNotExist) {
+	if _, err := a.ReadDir(t.Context(), "2024/fehlt"); !errors.Is(err, iofs.ErrNotExist) {
 		t.Errorf("ReadDir of a missing directory: %v, want ErrNotExist", err)
 	}
 	// A rename is durable after SyncDir, whichever way the backend does it.
 	if err := fsys.Rename("2024/076329/Ä.txt", "2024/076329/B.txt"); err != nil {
 		t.Fatal(err)
 	}
-	if err := atomicfile.SyncDir(fsys, a.Caps, "2024/076329"); err != nil {
+	if err := a.SyncDir(t.Context(), "2024/076329"); err != nil {
 		t.Errorf("SyncDir: %v", err)
 	}
 }
@@ -93,13 +92,13 @@ func testWalkDirsParallel(t *testing.T, a *storage.Archive) {
 	}
 	writeFile(t, fsys, "2024/076329/data.csv", "x")
 	var seq []string
-	if err := walk.WalkDirs(fsys, a.Caps, ".", func(dir string, _ []os.FileInfo, err error) error {
+	if err := a.WalkDirs(t.Context(), ".", func(dir string, _ []os.FileInfo, err error) error {
 		seq = append(seq, dir)
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
-	par := parallelDirs(t, fsys, a.Caps)
+	par := parallelDirs(t, a)
 	if !slices.Equal(par, seq) {
 		t.Errorf("WalkDirsParallel visited %q, WalkDirs %q", par, seq)
 	}
@@ -107,11 +106,11 @@ func testWalkDirsParallel(t *testing.T, a *storage.Archive) {
 
 // parallelDirs returns the folders WalkDirsParallel visits below the root,
 // sorted.
-func parallelDirs(t *testing.T, fsys afero.Fs, caps storage.Capabilities) []string {
+func parallelDirs(t *testing.T, a *storage.Archive) []string {
 	t.Helper()
 	var mu sync.Mutex
 	var dirs []string
-	if err := walk.WalkDirsParallel(fsys, caps, ".", 4, func(dir string, _ []os.FileInfo, err error) error {
+	if err := a.WalkDirsParallel(t.Context(), ".", 4, func(dir string, _ []os.FileInfo, err error) error {
 		mu.Lock()
 		dirs = append(dirs, dir)
 		mu.Unlock()

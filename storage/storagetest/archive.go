@@ -8,13 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"werkstatt-backup/atomicfile"
 	"werkstatt-backup/storage"
-	"werkstatt-backup/walk"
 )
 
-// testWriteFileAtomic: on every backend an atomic write creates and
-// replaces a file and leaves no temp file; SyncDir succeeds on the root,
+// testWriteFileAtomic: on every backend an atomic write (Replace) creates
+// and replaces a file and leaves no temp file; SyncDir succeeds on the root,
 // on a folder written into and on one MkdirAll has just made, which holds
 // nothing yet (on an object store it does not exist: the history's first
 // commit failed on that once).
@@ -22,12 +20,12 @@ func testWriteFileAtomic(t *testing.T, a *storage.Archive) {
 	fsys := a.Fs
 	mkdirAll(t, fsys, "2024/076329")
 	const name, tmp = "2024/076329/data.csv", "2024/076329/data.tmp.csv"
-	if err := atomicfile.WriteFileAtomic(fsys, a.Caps, name, tmp, []byte("v1"), 0o644); err != nil {
-		t.Fatalf("WriteFileAtomic new file: %v", err)
+	if err := a.Replace(t.Context(), name, tmp, []byte("v1")); err != nil {
+		t.Fatalf("Replace new file: %v", err)
 	}
 	wantContent(t, fsys, name, "v1")
-	if err := atomicfile.WriteFileAtomic(fsys, a.Caps, name, tmp, []byte("version 2"), 0o644); err != nil {
-		t.Fatalf("WriteFileAtomic replace: %v", err)
+	if err := a.Replace(t.Context(), name, tmp, []byte("version 2")); err != nil {
+		t.Fatalf("Replace over the old content: %v", err)
 	}
 	wantContent(t, fsys, name, "version 2")
 	if got := names(t, fsys, "2024/076329"); !slices.Equal(got, []string{"data.csv"}) {
@@ -35,7 +33,7 @@ func testWriteFileAtomic(t *testing.T, a *storage.Archive) {
 	}
 	mkdirAll(t, fsys, "2025/leer")
 	for _, dir := range []string{".", "2024/076329", "2025/leer"} {
-		if err := atomicfile.SyncDir(fsys, a.Caps, dir); err != nil {
+		if err := a.SyncDir(t.Context(), dir); err != nil {
 			t.Errorf("SyncDir(%q): %v", dir, err)
 		}
 	}
@@ -45,9 +43,8 @@ func testWriteFileAtomic(t *testing.T, a *storage.Archive) {
 // atomic write into a missing folder fails with fs.ErrNotExist and names
 // the file it tried to write.
 func testWriteFileAtomicStandalone(t *testing.T, a *storage.Archive) {
-	fsys := a.Fs
-	err := atomicfile.WriteFileAtomic(fsys, a.Caps, "fehlt/data.csv", "fehlt/data.tmp.csv", []byte("x"), 0o644)
-	wantNotExist(t, "WriteFileAtomic into missing dir", err)
+	err := a.Replace(t.Context(), "fehlt/data.csv", "fehlt/data.tmp.csv", []byte("x"))
+	wantNotExist(t, "Replace into missing dir", err)
 	written := "fehlt/data.tmp.csv"
 	if a.Caps.AtomicWrite {
 		written = "fehlt/data.csv" // no temp name
@@ -63,19 +60,19 @@ func testWriteFileAtomicStandalone(t *testing.T, a *storage.Archive) {
 func testWriteFileAtomicImplicit(t *testing.T, a *storage.Archive) {
 	fsys := a.Fs
 	const name, tmp = "2024/076329/data.csv", "2024/076329/data.tmp.csv"
-	if err := atomicfile.WriteFileAtomic(fsys, a.Caps, name, tmp, []byte("v1"), 0o644); err != nil {
-		t.Fatalf("WriteFileAtomic into a folder that holds nothing yet: %v", err)
+	if err := a.Replace(t.Context(), name, tmp, []byte("v1")); err != nil {
+		t.Fatalf("Replace into a folder that holds nothing yet: %v", err)
 	}
 	wantContent(t, fsys, name, "v1")
-	if err := atomicfile.WriteFileAtomic(fsys, a.Caps, name, tmp, []byte("version 2"), 0o644); err != nil {
-		t.Fatalf("WriteFileAtomic replace: %v", err)
+	if err := a.Replace(t.Context(), name, tmp, []byte("version 2")); err != nil {
+		t.Fatalf("Replace over the old content: %v", err)
 	}
 	wantContent(t, fsys, name, "version 2")
 	wantDir(t, fsys, "2024")
 	if got := names(t, fsys, "2024/076329"); !slices.Equal(got, []string{"data.csv"}) {
 		t.Errorf("ReadDir = %q, want [data.csv] (no temp file left)", got)
 	}
-	if err := atomicfile.SyncDir(fsys, a.Caps, "2024/076329"); err != nil {
+	if err := a.SyncDir(t.Context(), "2024/076329"); err != nil {
 		t.Errorf("SyncDir: %v", err)
 	}
 }
@@ -86,7 +83,7 @@ func walked(t *testing.T, a *storage.Archive, root string) ([]string, map[string
 	t.Helper()
 	var visited []string
 	entriesOf := map[string][]string{}
-	err := walk.WalkDirs(a.Fs, a.Caps, root, func(dir string, entries []os.FileInfo, err error) error {
+	err := a.WalkDirs(t.Context(), root, func(dir string, entries []os.FileInfo, err error) error {
 		if err != nil {
 			t.Errorf("WalkDirs(%q): %v", dir, err)
 		}
@@ -117,7 +114,7 @@ func testWalkDirs(t *testing.T, a *storage.Archive) {
 
 	var visited []string
 	entriesOf := map[string][]string{}
-	err := walk.WalkDirs(fsys, a.Caps, ".", func(dir string, entries []os.FileInfo, err error) error {
+	err := a.WalkDirs(t.Context(), ".", func(dir string, entries []os.FileInfo, err error) error {
 		if err != nil {
 			t.Errorf("WalkDirs(%q): %v", dir, err)
 		}
@@ -146,7 +143,7 @@ func testWalkDirs(t *testing.T, a *storage.Archive) {
 
 	stop := errors.New("stop")
 	visited = nil
-	err = walk.WalkDirs(fsys, a.Caps, "2024", func(dir string, _ []os.FileInfo, _ error) error {
+	err = a.WalkDirs(t.Context(), "2024", func(dir string, _ []os.FileInfo, _ error) error {
 		visited = append(visited, dir)
 		if dir == "2024/076329" {
 			return stop
@@ -192,7 +189,7 @@ func testWalkDirsImplicit(t *testing.T, a *storage.Archive) {
 	if got := entriesOf["."]; !slices.Equal(got, []string{"2024", "liesmich.txt"}) {
 		t.Errorf("entries of . = %q, want [2024 liesmich.txt]", got)
 	}
-	par := parallelDirs(t, fsys, a.Caps)
+	par := parallelDirs(t, a)
 	if !slices.Equal(par, want) {
 		t.Errorf("WalkDirsParallel visited %q, want %q", par, want)
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/spf13/afero"
 
-	"werkstatt-backup/atomicfile"
 	"werkstatt-backup/lock"
 	"werkstatt-backup/storage"
 )
@@ -102,8 +101,8 @@ func testConcurrentWrites(t *testing.T, a *storage.Archive) {
 			return
 		}
 		data := bytes.Repeat([]byte{byte('a' + i)}, 10_000+i)
-		if err := atomicfile.WriteFileAtomic(fsys, a.Caps, dir+"/data.csv", dir+"/data.tmp.csv", data, 0o644); err != nil {
-			t.Errorf("WriteFileAtomic: %v", err)
+		if err := a.Replace(t.Context(), dir+"/data.csv", dir+"/data.tmp.csv", data); err != nil {
+			t.Errorf("Replace: %v", err)
 		}
 		if err := afero.WriteFile(fsys, fmt.Sprintf("flach-%d.txt", i), data, 0o644); err != nil {
 			t.Errorf("WriteFile: %v", err)
@@ -150,8 +149,8 @@ func testConcurrentAtomicReplace(t *testing.T, a *storage.Archive) {
 	parallel(8, func(i int) {
 		for range 5 {
 			tmp := fmt.Sprintf("data.%d.tmp", i)
-			if err := atomicfile.WriteFileAtomic(fsys, a.Caps, "data.csv", tmp, versions[i], 0o644); err != nil {
-				t.Errorf("WriteFileAtomic: %v", err)
+			if err := a.Replace(t.Context(), "data.csv", tmp, versions[i]); err != nil {
+				t.Errorf("Replace: %v", err)
 			}
 		}
 	})

@@ -105,8 +105,8 @@ func testNotExist(t *testing.T, a *storage.Archive) {
 	}
 	_, err = afero.ReadDir(fsys, "fehlt")
 	wantNotExist(t, "ReadDir missing", err)
-	_, err = storage.ReadDir(fsys, a.Caps, "fehlt")
-	wantNotExist(t, "storage.ReadDir missing", err)
+	_, err = a.ReadDir(t.Context(), "fehlt")
+	wantNotExist(t, "Archive.ReadDir missing", err)
 	// A disk says so; an object store cannot tell a name never written
 	// from a folder just emptied and succeeds. Both mean "gone".
 	if err := fsys.Remove("fehlt.txt"); err != nil && !errors.Is(err, iofs.ErrNotExist) {
@@ -149,8 +149,8 @@ func testNotExistImplicit(t *testing.T, a *storage.Archive) {
 		wantNotExist(t, "Open "+name, err)
 		_, err = afero.ReadDir(fsys, name)
 		wantNotExist(t, "ReadDir "+name, err)
-		_, err = storage.ReadDir(fsys, a.Caps, name)
-		wantNotExist(t, "storage.ReadDir "+name, err)
+		_, err = a.ReadDir(t.Context(), name)
+		wantNotExist(t, "Archive.ReadDir "+name, err)
 	}
 	if err := fsys.Rename("da.txt", "neu/da.txt"); err != nil {
 		t.Fatalf("Rename into a folder that holds nothing yet: %v, want nil", err)
@@ -322,8 +322,8 @@ func testReadDirImplicit(t *testing.T, a *storage.Archive) {
 		wantNotExist(t, "Stat of an emptied folder: "+dir, err)
 		_, err = afero.ReadDir(fsys, dir)
 		wantNotExist(t, "ReadDir of an emptied folder: "+dir, err)
-		_, err = storage.ReadDir(fsys, a.Caps, dir)
-		wantNotExist(t, "storage.ReadDir of an emptied folder: "+dir, err)
+		_, err = a.ReadDir(t.Context(), dir)
+		wantNotExist(t, "Archive.ReadDir of an emptied folder: "+dir, err)
 	}
 	if err := fsys.Remove("d/sub/tief"); err != nil && !errors.Is(err, iofs.ErrNotExist) {
 		t.Errorf("Remove of an emptied folder: %v, want nil or fs.ErrNotExist", err)

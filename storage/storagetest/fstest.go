@@ -175,8 +175,9 @@ type dirEnt struct {
 	dir  bool
 }
 
-// readDirBoth lists dir through afero.ReadDir and through storage.ReadDir
-// (the backend's Capabilities.ReadDir where it has one); they must agree.
+// readDirBoth lists dir through afero.ReadDir and through the handle's
+// ReadDir (the backend's Capabilities.ReadDir where it has one); they
+// must agree.
 func readDirBoth(t *testing.T, a *storage.Archive, dir string) []dirEnt {
 	t.Helper()
 	conv := func(what string, fis []os.FileInfo, err error) []dirEnt {
@@ -196,10 +197,10 @@ func readDirBoth(t *testing.T, a *storage.Archive, dir string) []dirEnt {
 	}
 	fis, err := afero.ReadDir(a.Fs, dir)
 	slow := conv("afero.ReadDir", fis, err)
-	fis, err = storage.ReadDir(a.Fs, a.Caps, dir)
-	fast := conv("storage.ReadDir", fis, err)
+	fis, err = a.ReadDir(t.Context(), dir)
+	fast := conv("Archive.ReadDir", fis, err)
 	if !slices.Equal(slow, fast) {
-		t.Errorf("ReadDir(%q): storage.ReadDir = %+v, afero.ReadDir %+v", dir, fast, slow)
+		t.Errorf("ReadDir(%q): Archive.ReadDir = %+v, afero.ReadDir %+v", dir, fast, slow)
 	}
 	return slow
 }

@@ -1,4 +1,4 @@
-package atomicfile
+package storage
 
 import (
 	"context"
@@ -11,9 +11,11 @@ import (
 	"testing"
 
 	"github.com/spf13/afero"
-
-	"werkstatt-backup/storage"
 )
+
+// The handle's writes on their own (formerly package atomicfile's tests):
+// Replace, SyncDir and WriteFile through a backend's WriteFile. The
+// storage contract (storagetest) checks them on every backend.
 
 // tempFs is an archive Fs on a fresh OS temp directory.
 func tempFs(t *testing.T) afero.Fs {
@@ -59,8 +61,7 @@ func (f *faultFile) Write(p []byte) (int, error) {
 	case "write":
 		return 0, syscall.ENOSPC
 	case "short":
-		n, err := f.File.Write(p[:len(p)/2])
-		return n, err
+		return f.File.Write(p[:len(p)/2])
 	}
 	return f.File.Write(p)
 }
@@ -83,7 +84,10 @@ func (f *faultFile) Close() error {
 	return err
 }
 
-func TestWriteFileAtomicFaults(t *testing.T) {
+// TestReplaceFaults: a failing write, short write, Sync, Close or rename
+// fails Replace with an error naming the temp file and the step; the old
+// content stays and no temp file is left.
+func TestReplaceFaults(t *testing.T) {
 	for _, tc := range []struct {
 		fail, step string
 		want       error
@@ -99,7 +103,8 @@ func TestWriteFileAtomicFaults(t *testing.T) {
 			if err := afero.WriteFile(base, "data.csv", []byte("alt"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			err := WriteFileAtomic(&faultFs{Fs: base, fail: tc.fail}, storage.Capabilities{}, "data.csv", "data.tmp.csv", []byte("neu"), 0o644)
+			a := &Archive{Fs: &faultFs{Fs: base, fail: tc.fail}, Caps: Capabilities{AtomicRename: true}}
+			err := a.Replace(t.Context(), "data.csv", "data.tmp.csv", []byte("neu"))
 			if !errors.Is(err, tc.want) {
 				t.Errorf("err = %v, want %v", err, tc.want)
 			}
@@ -116,65 +121,79 @@ func TestWriteFileAtomicFaults(t *testing.T) {
 	}
 }
 
+// TestSyncDir: the generic SyncDir syncs a folder, ignores EINVAL from a
+// filesystem that cannot, and reports other errors and a missing folder.
 func TestSyncDir(t *testing.T) {
 	base := tempFs(t)
-	if err := SyncDir(base, storage.Capabilities{}, "."); err != nil {
+	ctx := t.Context()
+	if err := (&Archive{Fs: base}).SyncDir(ctx, "."); err != nil {
 		t.Errorf("SyncDir(.) = %v", err)
 	}
-	if err := SyncDir(&faultFs{Fs: base, fail: "syncdir-einval"}, storage.Capabilities{}, "."); err != nil {
+	if err := (&Archive{Fs: &faultFs{Fs: base, fail: "syncdir-einval"}}).SyncDir(ctx, "."); err != nil {
 		t.Errorf("SyncDir with EINVAL = %v, want nil", err)
 	}
-	if err := SyncDir(&faultFs{Fs: base, fail: "sync"}, storage.Capabilities{}, "."); !errors.Is(err, syscall.EIO) {
+	if err := (&Archive{Fs: &faultFs{Fs: base, fail: "sync"}}).SyncDir(ctx, "."); !errors.Is(err, syscall.EIO) {
 		t.Errorf("SyncDir with EIO = %v, want EIO", err)
 	}
-	if err := SyncDir(base, storage.Capabilities{}, "fehlt"); !errors.Is(err, os.ErrNotExist) {
+	if err := (&Archive{Fs: base}).SyncDir(ctx, "fehlt"); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("SyncDir(fehlt) = %v, want ErrNotExist", err)
 	}
-}
-
-// fileWriterFs is a MemMapFs with a WriteFile capability that fails at
-// one step.
-type fileWriterFs struct {
-	afero.Fs
-	failOp string
-}
-
-func (f fileWriterFs) WriteFileSync(name string, data []byte, perm os.FileMode, sync bool) error {
-	if f.failOp == "open" {
-		return &os.PathError{Op: "open", Path: name, Err: syscall.EACCES}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := (&Archive{Fs: base}).SyncDir(cancelled, "."); !errors.Is(err, context.Canceled) {
+		t.Errorf("SyncDir after cancel = %v, want context.Canceled", err)
 	}
-	if err := afero.WriteFile(f.Fs, name, data[:len(data)/2], perm); err != nil {
-		return err
-	}
-	return &os.PathError{Op: f.failOp, Path: name, Err: syscall.EIO}
 }
 
-// WriteTemp through caps.WriteFile names the failed step and removes a temp
-// file it created, as the generic way does.
-func TestWriteTempFileWriterErrors(t *testing.T) {
+// failingWriteFile is a backend's WriteFile that writes half of the data
+// and then fails at op ("open": before creating anything).
+func failingWriteFile(fsys afero.Fs, op string) func(context.Context, string, []byte, os.FileMode, bool) error {
+	return func(_ context.Context, name string, data []byte, perm os.FileMode, _ bool) error {
+		if op == "open" {
+			return &os.PathError{Op: "open", Path: name, Err: syscall.EACCES}
+		}
+		if err := afero.WriteFile(fsys, name, data[:len(data)/2], perm); err != nil {
+			return err
+		}
+		return &os.PathError{Op: op, Path: name, Err: syscall.EIO}
+	}
+}
+
+// TestWriteFileBackendErrors: WriteFile and Replace through the backend's
+// WriteFile name the failed step as the generic way does and remove a
+// file they created.
+func TestWriteFileBackendErrors(t *testing.T) {
 	for op, step := range map[string]string{"open": "anlegen", "write": "schreiben", "sync": "Sync", "close": "schließen"} {
-		fsys := fileWriterFs{Fs: afero.NewMemMapFs(), failOp: op}
-		err := WriteTemp(fsys, storage.Capabilities{WriteFile: func(_ context.Context, name string, data []byte, perm os.FileMode, sync bool) error {
-			return fsys.WriteFileSync(name, data, perm, sync)
-		}}, "data.tmp.csv", []byte("abcdef"), 0o644, true)
+		fsys := afero.NewMemMapFs()
+		a := &Archive{Fs: fsys, Caps: Capabilities{AtomicRename: true, WriteFile: failingWriteFile(fsys, op)}}
+		_, err := a.WriteFile(t.Context(), "data.tmp.csv", []byte("abcdef"), WriteOpts{Sync: true})
 		if err == nil || !strings.Contains(err.Error(), "data.tmp.csv "+step+":") {
-			t.Errorf("%s fails: %v, want it to name data.tmp.csv %s", op, err, step)
+			t.Errorf("%s fails: WriteFile = %v, want it to name data.tmp.csv %s", op, err, step)
 		}
-		if _, serr := fsys.Stat("data.tmp.csv"); op != "open" && serr == nil {
-			t.Errorf("%s fails: the temp file is left behind", op)
+		if _, serr := fsys.Stat("data.tmp.csv"); serr == nil {
+			t.Errorf("%s fails: WriteFile left data.tmp.csv behind", op)
+		}
+		err = a.Replace(t.Context(), "data.csv", "data.tmp.csv", []byte("abcdef"))
+		if err == nil || !strings.Contains(err.Error(), "data.tmp.csv "+step+":") {
+			t.Errorf("%s fails: Replace = %v, want it to name data.tmp.csv %s", op, err, step)
+		}
+		for _, name := range []string{"data.tmp.csv", "data.csv"} {
+			if _, serr := fsys.Stat(name); serr == nil {
+				t.Errorf("%s fails: Replace left %s behind", op, name)
+			}
 		}
 	}
 }
 
-// TestWriteFileAtomicAtomicWrite: on a storage whose writes are atomic by
+// TestReplaceAtomicWrite: on a storage whose writes are atomic by
 // themselves the real name is written directly, with no temp name and no
 // rename (an object store has no atomic rename); elsewhere the temp name
 // is renamed over it.
-func TestWriteFileAtomicAtomicWrite(t *testing.T) {
+func TestReplaceAtomicWrite(t *testing.T) {
 	for _, atomic := range []bool{false, true} {
 		rec := &renameRecorder{Fs: afero.NewMemMapFs()}
-		caps := storage.Capabilities{AtomicWrite: atomic}
-		if err := WriteFileAtomic(rec, caps, "data.csv", "data.tmp.csv", []byte("neu"), 0o644); err != nil {
+		a := &Archive{Fs: rec, Caps: Capabilities{AtomicWrite: atomic, AtomicRename: !atomic}}
+		if err := a.Replace(t.Context(), "data.csv", "data.tmp.csv", []byte("neu")); err != nil {
 			t.Fatalf("AtomicWrite %v: %v", atomic, err)
 		}
 		got, err := afero.ReadFile(rec, "data.csv")
@@ -184,8 +203,12 @@ func TestWriteFileAtomicAtomicWrite(t *testing.T) {
 		if want := !atomic; rec.renamed != want {
 			t.Errorf("AtomicWrite %v: renamed = %v, want %v", atomic, rec.renamed, want)
 		}
-		if want := []string{"data.csv"}; atomic && !slices.Equal(rec.opened, want) {
-			t.Errorf("AtomicWrite: files opened = %q, want %q (no temp name)", rec.opened, want)
+		want := []string{"data.tmp.csv"}
+		if atomic {
+			want = []string{"data.csv"} // no temp name
+		}
+		if !slices.Equal(rec.opened, want) {
+			t.Errorf("AtomicWrite %v: files opened = %q, want %q", atomic, rec.opened, want)
 		}
 	}
 }
