@@ -119,3 +119,61 @@ func TestForgetThenCheckOnAVersionedStore(t *testing.T) {
 		})
 	}
 }
+
+// The deletion attack after a forget: every current history object and
+// the head marker deleted (delete markers). The chain walk from the head
+// marker's version finds exactly the kept generations, through the files
+// forget rewrote, and stops where forget cut the history: no generation
+// it forgot comes back, no file it removed is named as attacked, and the
+// repair brings back the history as forget left it.
+func TestDeletionAttackAfterForget(t *testing.T) {
+	for _, s3like := range []bool{false, true} {
+		t.Run(map[bool]string{false: "delete-marker", true: "s3"}[s3like], func(t *testing.T) {
+			ctx := context.Background()
+			a, bucket, clock, wants, res := forgottenOnAVersionedStore(t, s3like)
+			keys := append(historyKeys(t, bucket), HeadFile)
+			for _, k := range keys {
+				if err := a.Fs.Remove(k); err != nil { // a plain DELETE: a delete marker
+					t.Fatalf("delete %s: %v", k, err)
+				}
+			}
+			s := Open(a, WithClock(clock.Now))
+			gens, err := s.List(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var seqs []uint64
+			for _, g := range gens {
+				seqs = append(seqs, g.Seq)
+			}
+			if want := keptSeqs(res); !slices.Equal(seqs, want) {
+				t.Fatalf("generations found after the deletion %v, want the kept ones %v", seqs, want)
+			}
+			for _, seq := range seqs {
+				assertSnapshot(t, s, seq, wants[seq])
+			}
+			d, err := s.Check(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, x := range d {
+				if !x.Attacked || len(x.Gens) > 0 || !slices.Contains(keys, x.Path) {
+					t.Fatalf("damage after the deletion: %v (deleted: %v)", x, keys)
+				}
+			}
+			if len(d) != len(keys) {
+				t.Fatalf("%d of %d deleted files named: %v", len(d), len(keys), d)
+			}
+			if _, err := Open(a).RestoreVersions(ctx); err != nil {
+				t.Fatal(err)
+			}
+			s = Open(a)
+			if d, err := s.Check(ctx); err != nil || len(d) != 0 {
+				t.Fatalf("check after the repair: %v %v", d, err)
+			}
+			if got := historyKeys(t, bucket); !slices.Equal(got, keys[:len(keys)-1]) {
+				t.Fatalf("files after the repair %v, want %v", got, keys[:len(keys)-1])
+			}
+		})
+	}
+}

@@ -142,6 +142,11 @@ type listing struct {
 	// listed are the pack sequence numbers pack/ showed a file for:
 	// addPacks adds no file named elsewhere to them.
 	listed map[uint64]bool
+	// genLinks and packLinks are the head marker's Links (read on a store
+	// that keeps versions): the file of a generation and the files of a
+	// pack to take instead of those other generations name.
+	genLinks  map[uint64]string
+	packLinks map[uint64][]packRef
 }
 
 // scan lists gen/ and pack/. A missing history is an empty listing.
@@ -235,7 +240,8 @@ func (l *listing) insert(ref genRef) {
 }
 
 // addPacks adds pack files a generation names for a pack the listing
-// showed no file of (deleted from the listing: read from its versions).
+// showed no file of (deleted from the listing: read from its versions),
+// or the files the head marker names for it instead (packLinks).
 // A pack the listing shows is taken as listed: a generation names the
 // files of its packs as they were when it was written, and forget's
 // repack has since replaced some of them by a new file (new id) and
@@ -243,10 +249,18 @@ func (l *listing) insert(ref genRef) {
 func (l *listing) addPacks(ps []packRef) {
 	for _, p := range ps {
 		seq, _, ok := parsePackName(path.Base(p.file))
-		if !ok || l.listed[seq] || slices.ContainsFunc(l.packs[seq], func(q packRef) bool { return q.file == p.file }) {
+		if !ok || l.listed[seq] {
 			continue
 		}
-		l.packs[seq] = append(l.packs[seq], p)
+		files := []packRef{p}
+		if ls, ok := l.packLinks[seq]; ok {
+			files = ls // forget repacked it: the file it wrote
+		}
+		for _, f := range files {
+			if !slices.ContainsFunc(l.packs[seq], func(q packRef) bool { return q.file == f.file }) {
+				l.packs[seq] = append(l.packs[seq], f)
+			}
+		}
 		l.maxSeq = max(l.maxSeq, seq)
 	}
 }
