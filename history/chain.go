@@ -67,12 +67,24 @@ type head struct {
 	Hash Hash   // its Ident
 	Max  uint64 // the highest sequence number the history ever used
 	File string // its file
+	// Links are the files the chain walk on a store that keeps versions
+	// (recoverDeleted) takes instead of those the generations name: the
+	// file of a kept generation that forget rewrote (the generation after
+	// it names the file it replaced, whose link leads to generations
+	// forget removed), and the files of a pack that forget repacked (the
+	// generations name the file it replaced). forget writes them; Commit
+	// carries them on. Each removed file is one forget removed on purpose.
+	Links []string
 }
 
 const headMagic = "WBHKOPF\n"
 
-// maxHeadFile bounds what is read of the head marker.
-const maxHeadFile = 4096
+// maxHeadFile bounds what is read of the head marker, maxHeadLinks its
+// Links.
+const (
+	maxHeadFile  = 1 << 20
+	maxHeadLinks = 10000
+)
 
 func encodeHead(h head) []byte {
 	var e enc
@@ -81,6 +93,12 @@ func encodeHead(h head) []byte {
 	e.raw(h.Hash[:])
 	e.uvarint(h.Max)
 	e.str(h.File)
+	if len(h.Links) > 0 {
+		e.uvarint(uint64(len(h.Links)))
+		for _, f := range h.Links {
+			e.str(f)
+		}
+	}
 	return seal(headMagic, e.b)
 }
 
@@ -99,6 +117,12 @@ func decodeHead(file []byte) (head, error) {
 	d.full(h.Hash[:])
 	h.Max = d.uvarint()
 	h.File = d.str(nil)
+	if d.err == nil && len(d.b) > 0 { // a marker written before Links has none
+		n := d.count(maxHeadLinks, "Anzahl der Verweise")
+		for i := 0; i < n && d.err == nil; i++ {
+			h.Links = append(h.Links, d.str(nil))
+		}
+	}
 	d.end()
 	if d.err == nil && h.Max < h.Seq {
 		d.fail(fmt.Errorf("höchste Nummer %d kleiner als die neueste %d", h.Max, h.Seq))

@@ -186,7 +186,7 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 	}
 	res.Info, res.Bytes = info, res.Bytes+n
 	s.head = nil // the newest generation is now another one
-	if err := s.writeHead(ctx, head{Seq: seq, ID: g.Origin, Hash: identOf(g, g.Archive, g.Digest), Max: seq, File: info.File}); err != nil {
+	if err := s.writeHead(ctx, head{Seq: seq, ID: g.Origin, Hash: identOf(g, g.Archive, g.Digest), Max: seq, File: info.File, Links: hd.Links}); err != nil {
 		return res, err
 	}
 	if s.lock {

@@ -46,7 +46,15 @@
 // deleted from the listing are found again from the head marker (which
 // names the newest generation's file) along each generation's link to
 // the file of the one before it; each generation also names the pack
-// files its upserts need.
+// files its upserts need. forget writes files in place of others (a kept
+// generation rewritten after a gap, a pack repacked) and removes the old
+// ones on purpose, so what older files name goes stale: the head marker
+// lists the files written in their place (Links), and the walk takes
+// those, so that it stops where forget cut the history and never reads
+// or names as attacked what forget removed (on S3 forget's removal
+// deletes every version; on a store that leaves a delete marker the old
+// file would still be there). A pack the listing shows is taken as
+// listed, whatever file a generation names for it.
 //
 // Format 1 (until format 2: "0000000042-<time>.gen" and
 // "0000000042.pack", written to a temp name and renamed) is read as it

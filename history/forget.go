@@ -121,7 +121,15 @@ func (s *Store) Forget(ctx context.Context, p Retention, dryRun bool) (ForgetRes
 			return res, err
 		}
 	}
-	return res, s.prune(ctx, &res)
+	err = s.prune(ctx, &res)
+	if len(res.Removed) > 0 || len(res.Rewritten) > 0 || len(res.PacksRepacked) > 0 {
+		// The files forget wrote in place of others, for the chain walk
+		// (head.Links), also when prune stopped.
+		if herr := s.forgetHead(ctx, l); err == nil {
+			err = herr
+		}
+	}
+	return res, err
 }
 
 // rewriteKept re-encodes each kept generation whose counts and chain refer
@@ -325,10 +333,12 @@ func (s *Store) removePack(ctx context.Context, name string, res *ForgetResult) 
 	return true, nil
 }
 
-// forgetHead updates the head marker after generations were removed: when
-// the newest went (a policy that keeps nothing), it names the newest left
-// or none, and keeps the highest number used, so that the next export
-// neither takes the history for lost nor reuses a number.
+// forgetHead updates the head marker after generations were removed or
+// rewritten or packs repacked: when the newest went (a policy that keeps
+// nothing), it names the newest left or none, and keeps the highest
+// number used, so that the next export neither takes the history for
+// lost nor reuses a number; it names the newest generation's file as it
+// is now and the files forget wrote in place of others (links).
 func (s *Store) forgetHead(ctx context.Context, before *listing) error {
 	hd, ok, err := s.readHead(ctx)
 	if err != nil {
@@ -340,8 +350,16 @@ func (s *Store) forgetHead(ctx context.Context, before *listing) error {
 	}
 	nh := head{Max: max(hd.Max, before.maxSeq)}
 	if ref, found := l.head(); found {
+		if nh.Links, err = s.links(ctx, l); err != nil {
+			return err
+		}
 		if ok && hd.Seq == ref.seq {
-			return nil // the newest stays
+			if hd.File == ref.file && slices.Equal(hd.Links, nh.Links) {
+				return nil // the newest stays, and so do the links
+			}
+			// The newest stays (rewritten: the same identity in a new file).
+			nh.Seq, nh.ID, nh.Hash, nh.File = hd.Seq, hd.ID, hd.Hash, ref.file
+			return s.writeHead(ctx, nh)
 		}
 		snap, _, err := s.load(ctx, l, ref)
 		if err != nil {
@@ -354,6 +372,39 @@ func (s *Store) forgetHead(ctx context.Context, before *listing) error {
 		nh.Seq, nh.ID, nh.Hash, nh.File = ref.seq, g.Origin, snap.ident, ref.file
 	}
 	return s.writeHead(ctx, nh)
+}
+
+// links lists what the head marker names for the chain walk on a store
+// that keeps versions (head.Links), sorted: the file of every generation
+// whose successor names another file as the one before it (forget
+// rewrote it), and the files the listing shows of every pack a
+// generation names another file of (forget repacked it).
+func (s *Store) links(ctx context.Context, l *listing) ([]string, error) {
+	var (
+		out  []string
+		next *genFile // the generation after the one looked at
+	)
+	for _, ref := range slices.Backward(slices.Clone(l.gens)) {
+		g, ref, err := s.readGenL(ctx, l, ref)
+		if err != nil {
+			return nil, err
+		}
+		if next != nil && next.V2 && next.Prev == ref.seq && next.PrevFile != ref.file {
+			out = append(out, ref.file)
+		}
+		for _, p := range g.Packs {
+			seq, _, ok := parsePackName(path.Base(p.file))
+			if !ok || slices.ContainsFunc(l.packs[seq], func(q packRef) bool { return q.file == p.file }) {
+				continue
+			}
+			for _, q := range l.packs[seq] {
+				out = append(out, q.file)
+			}
+		}
+		next = g
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }
 
 // removeDupes removes the second file of a generation a forget rewrote

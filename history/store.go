@@ -139,11 +139,19 @@ type listing struct {
 	unfinished []string
 	dirs       bool   // gen/ and pack/ both exist
 	maxSeq     uint64 // the highest sequence number of any generation or pack file
+	// listed are the pack sequence numbers pack/ showed a file for:
+	// addPacks adds no file named elsewhere to them.
+	listed map[uint64]bool
+	// genLinks and packLinks are the head marker's Links (read on a store
+	// that keeps versions): the file of a generation and the files of a
+	// pack to take instead of those other generations name.
+	genLinks  map[uint64]string
+	packLinks map[uint64][]packRef
 }
 
 // scan lists gen/ and pack/. A missing history is an empty listing.
 func (s *Store) scan(ctx context.Context) (*listing, error) {
-	l := &listing{packs: map[uint64][]packRef{}}
+	l := &listing{packs: map[uint64][]packRef{}, listed: map[uint64]bool{}}
 	gens, genOK, err := s.readDir(ctx, genDir)
 	if err != nil {
 		return nil, err
@@ -173,10 +181,6 @@ func (s *Store) scan(ctx context.Context) (*listing, error) {
 		return nil, err
 	}
 	l.dirs = genOK && packOK
-	s.recoverDeleted(ctx, l)
-	if err := s.dropUnfinished(ctx, l); err != nil {
-		return nil, err
-	}
 	for _, fi := range packs {
 		name, p := fi.Name(), path.Join(packDir, fi.Name())
 		seq, id, ok := parsePackName(name)
@@ -189,6 +193,13 @@ func (s *Store) scan(ctx context.Context) (*listing, error) {
 			l.packs[seq] = append(l.packs[seq], packRef{id: id, file: p})
 			l.maxSeq = max(l.maxSeq, seq)
 		}
+	}
+	for seq := range l.packs {
+		l.listed[seq] = true
+	}
+	s.recoverDeleted(ctx, l)
+	if err := s.dropUnfinished(ctx, l); err != nil {
+		return nil, err
 	}
 	return l, nil
 }
@@ -228,15 +239,28 @@ func (l *listing) insert(ref genRef) {
 	l.maxSeq = max(l.maxSeq, ref.seq)
 }
 
-// addPacks adds pack files a generation names that the listing did not
-// show.
+// addPacks adds pack files a generation names for a pack the listing
+// showed no file of (deleted from the listing: read from its versions),
+// or the files the head marker names for it instead (packLinks).
+// A pack the listing shows is taken as listed: a generation names the
+// files of its packs as they were when it was written, and forget's
+// repack has since replaced some of them by a new file (new id) and
+// removed the old one on purpose; that is no attack and no damage.
 func (l *listing) addPacks(ps []packRef) {
 	for _, p := range ps {
 		seq, _, ok := parsePackName(path.Base(p.file))
-		if !ok || slices.ContainsFunc(l.packs[seq], func(q packRef) bool { return q.file == p.file }) {
+		if !ok || l.listed[seq] {
 			continue
 		}
-		l.packs[seq] = append(l.packs[seq], p)
+		files := []packRef{p}
+		if ls, ok := l.packLinks[seq]; ok {
+			files = ls // forget repacked it: the file it wrote
+		}
+		for _, f := range files {
+			if !slices.ContainsFunc(l.packs[seq], func(q packRef) bool { return q.file == f.file }) {
+				l.packs[seq] = append(l.packs[seq], f)
+			}
+		}
 		l.maxSeq = max(l.maxSeq, seq)
 	}
 }

@@ -119,7 +119,10 @@ func (s *Store) RestoreVersions(ctx context.Context) ([]Attack, error) {
 // head marker (its newest version that proves itself) along each
 // generation's link to the file of the one before it, as long as the
 // listing lacks them (the newest may be there: an export after the
-// deletion), and the packs each names. Reading them goes to
+// deletion), and the packs each names. Where the head marker's Links
+// name another file of a generation or pack (forget rewrote or repacked
+// it), that file is taken: the walk stops where forget cut the history
+// and never reads what forget removed on purpose. Reading them goes to
 // their versions (readGen, readPack), which names them as attacked.
 func (s *Store) recoverDeleted(ctx context.Context, l *listing) {
 	if !s.arch.Versioned() {
@@ -129,9 +132,32 @@ func (s *Store) recoverDeleted(ctx context.Context, l *listing) {
 	if err != nil || !ok {
 		return
 	}
+	l.genLinks, l.packLinks = map[uint64]string{}, map[uint64][]packRef{}
+	for _, f := range hd.Links {
+		switch path.Dir(f) {
+		case genDir:
+			if seq, _, _, ok := parseGenName(path.Base(f)); ok {
+				l.genLinks[seq] = f
+			}
+		case packDir:
+			if seq, id, ok := parsePackName(path.Base(f)); ok {
+				l.packLinks[seq] = append(l.packLinks[seq], packRef{id: id, file: f})
+			}
+		}
+	}
 	for name, first := hd.File, true; name != "" && ctx.Err() == nil; first = false {
-		seq, t, id, ok := parseGenName(path.Base(name))
+		seq, _, _, ok := parseGenName(path.Base(name))
 		if !ok || path.Dir(name) != genDir {
+			return
+		}
+		if f, ok := l.genLinks[seq]; ok {
+			// forget rewrote it: the file it wrote, whose link leads to
+			// the generation kept before it (the one named leads to
+			// generations forget removed)
+			name = f
+		}
+		seq, t, id, ok := parseGenName(path.Base(name))
+		if !ok {
 			return
 		}
 		ref := genRef{seq: seq, archiveTime: t, id: id, file: name}
