@@ -343,7 +343,7 @@ func TestContainer(t *testing.T) {
 		}
 		runs := runLines(lines)
 		want := []string{
-			"INFO - Zeitplan: export: Export abgeschlossen: 20 erfolgreich, 0 Fehler (Exit-Code 0 nach ",
+			"INFO - Zeitplan: export: Export abgeschlossen: 20 erfolgreich, 0 Fehler, 1 Sicherung repariert (Exit-Code 0 nach ",
 			"INFO - Zeitplan: verify --with-db: Verify abgeschlossen: 20 gültig, 0 Fehler ",
 		}
 		if len(runs) != len(want) {

@@ -30,6 +30,17 @@ var localCaps = storage.Capabilities{AtomicRename: true, ExclusiveCreate: true}
 // localArchive is fsys as a local archive (for a test that holds the lock).
 func localArchive(fsys afero.Fs) *storage.Archive { return &storage.Archive{Fs: fsys, Caps: localCaps} }
 
+// lockHeldIn reports whether the archive in the local folder dir holds a
+// lock (a released record, which a compare-and-swap store keeps, is none).
+func lockHeldIn(t *testing.T, dir string) bool {
+	t.Helper()
+	held, _, err := lock.Held(context.Background(), localArchive(afero.NewBasePathFs(afero.NewOsFs(), dir)))
+	if err != nil {
+		t.Fatalf("lock in %s: %v", dir, err)
+	}
+	return held
+}
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "wb-e2e-")
 	if err != nil {

@@ -172,7 +172,7 @@ func TestSIGTERMDuringLongExport(t *testing.T) {
 			if n := strings.Count(r.stderr, "abgebrochen (Signal)"); n != 1 {
 				t.Errorf("%d interruption lines on stderr: %q", n, r.stderr)
 			}
-			if _, err := os.Stat(lockFile); !errors.Is(err, os.ErrNotExist) {
+			if lockHeldIn(t, filepath.Join(dir, archive)) {
 				t.Error("lock left behind")
 			}
 			// No torn file: every backup in the archive checks out. (The

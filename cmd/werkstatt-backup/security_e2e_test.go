@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	iofs "io/fs"
@@ -162,16 +163,23 @@ func TestCreatedFilesHaveSafeModes(t *testing.T) {
 	}
 	fire, stop := crashWatch(t, archive, false, 50)
 	cmd := umask0("export", "--db", "gross.db", "--archiv", archive, "--log-file", "logs.log", "--allow-mass-change")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	ended := make(chan error, 1)
+	go func() { ended <- cmd.Wait() }()
 	select {
 	case <-fire:
-	case <-time.After(time.Minute):
+	case err := <-ended:
+		stop()
+		t.Fatalf("export ended (%v) before its 50th temp file:\n%s", err, out.String())
+	case <-time.After(5 * time.Minute): // a safety net only: a busy machine is slow, not stuck
 		t.Fatal("export wrote no temp files")
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
+	<-ended
 	stop()
 	if _, err := os.Stat(filepath.Join(archive, ".backup.lock")); err != nil {
 		t.Fatalf("no lock left to check: %v", err)
