@@ -32,6 +32,7 @@ const (
 	kindBool      // true/false, 1/0, ja/nein (a backend's OptBool)
 	kindNotify    // notify: a list of targets (Notify)
 	kindZeitplan  // schedule's jobs: a list of {befehl, zeit} (Zeitplan)
+	kindWindow    // mass_change_window: days as a number, "7d" or a duration (MassChangeWindow)
 )
 
 // key is one setting: its name in the file (and, upper-cased with the
@@ -70,6 +71,8 @@ var baseKeys = []key{
 	{name: "workers", flag: "workers", kind: kindInt, def: defaultWorkers, fileOK: true, help: "parallele Dateioperationen (1-256; ohne Angabe 8)"},
 	{name: "mass_change", flag: "mass-change", kind: kindShare, def: Share(0.25), fileOK: true,
 		help: "export ändert oder entfernt höchstens diesen Anteil der Sicherungen ohne --allow-mass-change (\"25%\" oder 0.25; 0 schaltet die Prüfung ab)"},
+	{name: "mass_change_window", kind: kindWindow, def: DefaultMassChangeWindow, fileOK: true,
+		help: "export vergleicht außerdem mit der Generation so lange vor der neuesten, damit auch eine über Nächte verteilte Massenänderung auffällt (Tage als Zahl, \"7d\" oder \"36h\"; 0 schaltet den Vergleich ab)"},
 	{name: "retention", kind: kindRetention, def: DefaultRetention, fileOK: true,
 		help: "was forget von der Historie behält, wenn keine --keep-* Option angegeben ist (Objekt oder \"last=10 daily=14 weekly=8 monthly=24 yearly=10\"; -1 = unbegrenzt)"},
 	{name: "history_lock", flag: "history-lock", kind: kindLockDays, fileOK: true, defNote: "aus retention: max(daily Tage, weekly Wochen), mit der Vorgabe 56 Tage",
@@ -170,6 +173,8 @@ func (v *flagValue) Type() string {
 		return "ZIELE"
 	case kindZeitplan:
 		return "Zeitplan"
+	case kindWindow:
+		return "DAUER"
 	}
 	return "NAME"
 }

@@ -25,12 +25,15 @@ type Config struct {
 	MetricsFile string // Prometheus text file, "" = none
 	LockTimeout time.Duration
 	Workers     int
-	MassChange  Share       // export's mass-change guard; 0 = off
-	Retention   Retention   // what forget keeps by default
-	HistoryLock HistoryLock // Object Lock period of the history; 0 = derived from Retention
-	Notify      Notify      // who hears how a run ended
-	PDFs        string      // where the orders' PDFs live; "" = the archive itself
-	PDFCheck    string      // verify's share of PDFs without --pdfs; "" = every PDF once in 30 days
+	MassChange  Share // export's mass-change guard; 0 = off
+	// MassChangeWindow: the guard also compares with the generation this
+	// long before the newest; 0 = off.
+	MassChangeWindow MassChangeWindow
+	Retention        Retention   // what forget keeps by default
+	HistoryLock      HistoryLock // Object Lock period of the history; 0 = derived from Retention
+	Notify           Notify      // who hears how a run ended
+	PDFs             string      // where the orders' PDFs live; "" = the archive itself
+	PDFCheck         string      // verify's share of PDFs without --pdfs; "" = every PDF once in 30 days
 	// SMTP settings for Notify's mail targets. SMTPPassword comes from
 	// the environment only; never print it.
 	SMTPHost, SMTPUser, SMTPFrom, SMTPPasswordFile, SMTPPassword string
@@ -74,6 +77,8 @@ func (c *Config) field(name string) any {
 		return &c.Workers
 	case "mass_change":
 		return &c.MassChange
+	case "mass_change_window":
+		return &c.MassChangeWindow
 	case "retention":
 		return &c.Retention
 	case "history_lock":
@@ -125,6 +130,8 @@ func (c *Config) set(name string, v any) {
 		*p = v.(Retention)
 	case *HistoryLock:
 		*p = v.(HistoryLock)
+	case *MassChangeWindow:
+		*p = v.(MassChangeWindow)
 	case *Notify:
 		*p = v.(Notify)
 	case *Zeitplan:

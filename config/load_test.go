@@ -48,6 +48,9 @@ func sample(k key, l layer) (inFile any, asText string, want any) {
 	case kindRetention:
 		r := Retention{Last: 10 + int(l), Yearly: -1}
 		return map[string]any{"last": 10 + int(l), "yearly": -1}, r.String(), r
+	case kindWindow:
+		n := 10 + int(l)
+		return n, fmt.Sprintf("%dd", n), MassChangeWindow(time.Duration(n) * 24 * time.Hour)
 	case kindLockDays:
 		n := 10 + int(l)
 		return n, fmt.Sprintf("%dd", n), HistoryLock(time.Duration(n) * 24 * time.Hour)
@@ -164,6 +167,8 @@ func get(cfg Config, name string) any {
 		return *p
 	case *HistoryLock:
 		return *p
+	case *MassChangeWindow:
+		return *p
 	case *Zeitplan:
 		return p.String()
 	case *Notify:
@@ -226,7 +231,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{LogFile: "backup_system.log", LockTimeout: 30 * time.Second, Workers: 8, MassChange: 0.25, Retention: DefaultRetention, Backend: map[string]any{"smb_timeout": 15 * time.Second}}
+	want := Config{LogFile: "backup_system.log", LockTimeout: 30 * time.Second, Workers: 8, MassChange: 0.25, MassChangeWindow: DefaultMassChangeWindow, Retention: DefaultRetention, Backend: map[string]any{"smb_timeout": 15 * time.Second}}
 	if cfg.String() != want.String() {
 		t.Errorf("got %v\nwant %v", cfg, want)
 	}
@@ -369,7 +374,7 @@ func TestSites(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Site: "Filiale-Nord", File: cfgPath, DB: "/srv/nord.db", Archiv: "smb://nas-nord/archiv",
-		LogFile: "backup_system.log", LockTimeout: 30 * time.Second, Workers: 2, MassChange: 0.25, Retention: DefaultRetention, Backend: map[string]any{"smb_timeout": 15 * time.Second, "smb_user": ""}}
+		LogFile: "backup_system.log", LockTimeout: 30 * time.Second, Workers: 2, MassChange: 0.25, MassChangeWindow: DefaultMassChangeWindow, Retention: DefaultRetention, Backend: map[string]any{"smb_timeout": 15 * time.Second, "smb_user": ""}}
 	if cfg.String() != want.String() {
 		t.Errorf("got  %v\nwant %v", cfg, want)
 	}
@@ -606,5 +611,57 @@ func TestKeyErrorNamesTheSource(t *testing.T) {
 		if got := cfg.KeyError(key, "x").Error(); got != want {
 			t.Errorf("KeyError(%s) = %q, want %q", key, got, want)
 		}
+	}
+}
+
+// mass_change_window: a week by default; days as a number, "7d" or a
+// duration from the file or ARCHIV_MASS_CHANGE_WINDOW; 0 switches it off;
+// a bad value is an *Error naming the key where it was written.
+func TestMassChangeWindow(t *testing.T) {
+	day := 24 * time.Hour
+	for _, c := range []struct {
+		s    setup
+		want time.Duration
+		from string
+	}{
+		{setup{}, 7 * day, FromDefault},
+		{setup{top: map[string]any{"mass_change_window": 3}}, 3 * day, FromFile},
+		{setup{top: map[string]any{"mass_change_window": "14d"}}, 14 * day, FromFile},
+		{setup{top: map[string]any{"mass_change_window": 0}}, 0, FromFile},
+		{setup{site: map[string]any{"name": "nord", "archiv": "/a", "mass_change_window": "36h"}}, 36 * time.Hour, FromSite},
+		{setup{top: map[string]any{"mass_change_window": 3}, env: map[string]string{"ARCHIV_MASS_CHANGE_WINDOW": "2d"}}, 2 * day, FromEnv},
+	} {
+		site := ""
+		if c.s.site != nil {
+			site = "nord"
+		}
+		cfg, src, err := c.s.resolve(t, site)
+		if err != nil || time.Duration(cfg.MassChangeWindow) != c.want || src["mass_change_window"].Kind != c.from {
+			t.Errorf("%+v: %v from %v, %v; want %v from %s", c.s, time.Duration(cfg.MassChangeWindow), src["mass_change_window"], err, c.want, c.from)
+		}
+	}
+	for _, c := range []struct {
+		s         setup
+		key, file string
+		reason    string
+	}{
+		{setup{top: map[string]any{"mass_change_window": "eine Woche"}}, "mass_change_window", cfgPath, `keine gültige Dauer: "eine Woche"`},
+		{setup{top: map[string]any{"mass_change_window": -1}}, "mass_change_window", cfgPath, "zwischen 0 und 3650 Tagen"},
+		{setup{top: map[string]any{"mass_change_window": true}}, "mass_change_window", cfgPath, "nicht ein Wahrheitswert"},
+		{setup{site: map[string]any{"name": "nord", "archiv": "/a", "mass_change_window": "99999d"}}, "sites[0].mass_change_window", cfgPath, "zwischen 0 und 3650 Tagen"},
+		{setup{env: map[string]string{"ARCHIV_MASS_CHANGE_WINDOW": "bald"}}, "ARCHIV_MASS_CHANGE_WINDOW", "", `"bald"`},
+	} {
+		site := ""
+		if c.s.site != nil {
+			site = "nord"
+		}
+		_, _, err := c.s.resolve(t, site)
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Key != c.key || ce.File != c.file || !strings.Contains(ce.Reason, c.reason) {
+			t.Errorf("%+v: got %#v, want key %q reason containing %q", c.s, err, c.key, c.reason)
+		}
+	}
+	if s := (MassChangeWindow(7 * day)).String(); s != "7d" {
+		t.Errorf("String = %q", s)
 	}
 }

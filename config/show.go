@@ -49,6 +49,8 @@ func Show(cfg Config, src Sources) []Entry {
 			val = p.String()
 		case *Retention:
 			val = p.String()
+		case *MassChangeWindow:
+			val = p.String()
 		case *HistoryLock:
 			if *p != 0 {
 				val = p.String()

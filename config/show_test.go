@@ -27,6 +27,7 @@ func TestShowSources(t *testing.T) {
 		{"lock_timeout", "1m0s", FromEnv, "ARCHIV_LOCK_TIMEOUT", ""},
 		{"workers", "4", FromFile, cfgPath, ""},
 		{"mass_change", "25%", FromDefault, "", ""},
+		{"mass_change_window", "7d", FromDefault, "", ""},
 		{"retention", "last=10 daily=14 weekly=8 monthly=24 yearly=10", FromDefault, "", ""},
 		{"history_lock", "", "", "", ""},
 		{"pdfs", "", "", "", ""},

@@ -49,6 +49,8 @@ func parseValue(k key, v any) (any, error) {
 		return parseNotify(v)
 	case kindZeitplan:
 		return parseZeitplan(v)
+	case kindWindow:
+		return parseMassChangeWindow(v)
 	}
 	s, ok := v.(string)
 	if !ok {

@@ -2,7 +2,9 @@
 // can be restored later, inside the archive itself, at a cost that grows
 // with what changed, not with the archive. It is storage only: the engine
 // (backup/) calls Commit after an export, At/Load and Contents for
-// restore --at, List and Versions for the history command, Forget with a
+// restore --at, List and Versions for the history command, Changes for
+// history --changes (two generations compared, record_id by record_id,
+// contents read only for changed records), Forget with a
 // Retention, Check for verify, and CompareTo for the mass-change guard.
 //
 // # Layout (format 2)

@@ -494,6 +494,16 @@ func (s *Store) At(ctx context.Context, t time.Time) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	ref, err := l.at(t)
+	if err != nil {
+		return nil, err
+	}
+	snap, _, err := s.load(ctx, l, ref)
+	return snap, err
+}
+
+// at finds the generation At(t) loads, without reading any file.
+func (l *listing) at(t time.Time) (genRef, error) {
 	for i := len(l.gens) - 1; i >= 0; i-- {
 		if l.gens[i].archiveTime.After(t) {
 			continue
@@ -505,14 +515,13 @@ func (s *Store) At(ctx context.Context, t time.Time) (*Snapshot, error) {
 			for _, ref := range l.gens[max(a-1, 0) : i+1] {
 				cands = append(cands, GenerationInfo{Seq: ref.seq, ArchiveTime: ref.archiveTime, File: ref.file})
 			}
-			return nil, &AmbiguousTimeError{At: t, Candidates: cands}
+			return genRef{}, &AmbiguousTimeError{At: t, Candidates: cands}
 		}
-		snap, _, err := s.load(ctx, l, l.gens[i])
-		return snap, err
+		return l.gens[i], nil
 	}
 	if len(l.gens) == 0 {
-		return nil, errorf(ErrNotFound, "Historie: das Archiv hat keine Generationen (%s fehlt oder ist leer)", genDir)
+		return genRef{}, errorf(ErrNotFound, "Historie: das Archiv hat keine Generationen (%s fehlt oder ist leer)", genDir)
 	}
-	return nil, errorf(ErrNotFound, "Historie: keine Generation am oder vor %s (die älteste ist vom %s)",
+	return genRef{}, errorf(ErrNotFound, "Historie: keine Generation am oder vor %s (die älteste ist vom %s)",
 		t.Local().Format(time.DateTime), l.gens[0].archiveTime.Local().Format(time.DateTime))
 }

@@ -49,6 +49,7 @@ type changeJSON struct {
 
 func (a *app) historyCmd() *cobra.Command {
 	var auftrag string
+	var changes changesFlags
 	cmd := &cobra.Command{
 		Use:   "history",
 		Short: "die Generationen der Historie auflisten, mit --auftrag die Fassungen eines Auftrags",
@@ -60,9 +61,14 @@ Liest nur; restore --at stellt eine Generation wieder her. Mit --all-sites für 
 Standort der Konfiguration nacheinander, jede Liste unter einer Zeile mit Standort und
 Archiv, am Ende eine Zeile je Standort; der Exit-Code ist der des schlechtesten.
 
+` + changesHelp + `
+
 ` + exitCodesHelp,
 		Example: `  werkstatt-backup history --archiv ./test_archiv
   werkstatt-backup history --archiv ./test_archiv --auftrag 076329
+  werkstatt-backup history --archiv ./test_archiv --changes
+  werkstatt-backup history --archiv ./test_archiv --changes --since "2026-11-01 02:00" --json
+  werkstatt-backup history --archiv ./test_archiv --changes --from 3 --to 5
   werkstatt-backup history --config .archiv_config.json --auftrag 076329 --json
   werkstatt-backup history --config .archiv_config.json --all-sites`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -72,12 +78,15 @@ Archiv, am Ende eine Zeile je Standort; der Exit-Code ist der des schlechtesten.
 			if byOrder && nr == "" {
 				return usageError{errors.New("--auftrag: Auftragsnummer fehlt (z. B. --auftrag 076329)")}
 			}
+			if err := changes.check(cmd); err != nil {
+				return err
+			}
 			ld, err := config.Load(nil, a.configFile)
 			if err != nil {
 				return err
 			}
 			if a.allSites {
-				return a.historyAllSites(cmd, ld, byOrder, nr)
+				return a.historyAllSites(cmd, ld, byOrder, nr, &changes)
 			}
 			s, err := a.openSite(cmd.Context(), ld, cmd, a.site, "history", false)
 			if err != nil {
@@ -85,13 +94,17 @@ Archiv, am Ende eine Zeile je Standort; der Exit-Code ist der des schlechtesten.
 			}
 			defer s.done()
 			hs := history.Open(s.arch)
+			if changes.on {
+				return a.orderChanges(cmd.Context(), hs, s.loc.String(), &changes)
+			}
 			if byOrder {
 				return a.orderHistory(cmd.Context(), hs, s.loc.String(), nr)
 			}
 			return a.generations(cmd.Context(), hs, s.loc.String())
 		},
 	}
-	cmd.Flags().StringVar(&auftrag, "auftrag", "", "die Fassungen dieses Auftrags (`Auftragsnummer`, z. B. 076329) mit den geänderten Feldern")
+	cmd.Flags().StringVar(&auftrag, "auftrag", "", "die Fassungen dieses Auftrags (`NR`, z. B. 076329) mit den geänderten Feldern")
+	changes.register(cmd)
 	cmd.AddCommand(a.historyRepairCmd())
 	return cmd
 }
@@ -278,11 +291,12 @@ type orderSite struct {
 	Versions []versionJSON `json:"versions"`
 }
 
-// historyAllSites is history (byOrder: --auftrag nr) for every site of the
+// historyAllSites is history (byOrder: --auftrag nr; changes.on:
+// --changes) for every site of the
 // configuration: each site's list under a line naming the site and its
 // archive, then one line per site. A site whose archive cannot be opened
 // or whose history cannot be read fails alone.
-func (a *app) historyAllSites(cmd *cobra.Command, ld *config.Loader, byOrder bool, nr string) error {
+func (a *app) historyAllSites(cmd *cobra.Command, ld *config.Loader, byOrder bool, nr string, changes *changesFlags) error {
 	sites, err := a.allSitesOf(cmd, ld)
 	if err != nil {
 		return err
@@ -291,6 +305,7 @@ func (a *app) historyAllSites(cmd *cobra.Command, ld *config.Loader, byOrder boo
 	archives := make([]string, len(sites))
 	gens := make([][]generationJSON, len(sites))
 	versions := make([][]versionJSON, len(sites))
+	diffs := make([]*changesJSON, len(sites))
 	statuses, err := a.eachSite(ctx, sites, func(i int, site string) siteStatus {
 		s, err := a.openSite(ctx, ld, cmd, site, "history", false)
 		if err != nil {
@@ -302,6 +317,17 @@ func (a *app) historyAllSites(cmd *cobra.Command, ld *config.Loader, byOrder boo
 		hs := history.Open(s.arch)
 		show := !a.jsonOut && !a.quiet
 		prefix := "[" + site + "] "
+		if changes.on {
+			diffs[i], err = listChanges(ctx, hs, changes)
+			if err == nil && show {
+				writeChanges(a.stdout, prefix, archives[i], diffs[i])
+			}
+			st := a.siteOutcome(site, err)
+			if err == nil {
+				st.summary = diffs[i].summary()
+			}
+			return st
+		}
 		if byOrder {
 			versions[i], err = orderVersions(ctx, hs, nr)
 			if err == nil && show {
@@ -331,6 +357,17 @@ func (a *app) historyAllSites(cmd *cobra.Command, ld *config.Loader, byOrder boo
 		if archives[i] == "" { // skipped
 			archives[i] = archiveOf(cmd, ld, site)
 		}
+	}
+	if changes.on {
+		out := make([]changesSite, len(sites))
+		for i := range out {
+			out[i] = changesSite{statuses[i], archives[i], diffs[i]}
+		}
+		a.emit(struct {
+			Command string        `json:"command"`
+			Sites   []changesSite `json:"sites"`
+		}{"history", out})
+		return err
 	}
 	if byOrder {
 		out := make([]orderSite, len(sites))

@@ -157,10 +157,13 @@ func (a *app) runEngine(ctx context.Context, cfg config.Config, log *slog.Logger
 		Workers:     cfg.Workers,
 		LockTimeout: cfg.LockTimeout,
 		MassChange:  float64(cfg.MassChange),
-		Retention:   retentionOf(cfg.Retention),
-		HistoryLock: time.Duration(cfg.HistoryLock),
-		Version:     version,
-		Site:        cfg.Site,
+		// 0 in the configuration switches the window off, which the
+		// engine spells < 0 (its 0 is the default).
+		MassChangeWindow: massChangeWindow(cfg.MassChangeWindow),
+		Retention:        retentionOf(cfg.Retention),
+		HistoryLock:      time.Duration(cfg.HistoryLock),
+		Version:          version,
+		Site:             cfg.Site,
 	}
 	e.LockSeen = filepath.Join(filepath.Dir(cfg.LogFile), lock.SeenFileName) // beside last_run.json
 	closePDFs, err := usePDFs(ctx, cfg, e)
@@ -290,4 +293,13 @@ func (a *app) printReport(r *backup.Report) {
 	if r.Finished() {
 		fmt.Fprintf(a.stdout, "%s%s (%s)\n", prefix, r.Summary(), r.Duration.Round(1e6))
 	}
+}
+
+// massChangeWindow is Engine.MassChangeWindow for the configuration's
+// mass_change_window: 0 there (off) is -1 for the engine.
+func massChangeWindow(w config.MassChangeWindow) time.Duration {
+	if w == 0 {
+		return -1
+	}
+	return time.Duration(w)
 }
