@@ -43,7 +43,7 @@ func (b *bench) s3() error {
 	farSame := row{work: "export " + n + " orders to S3, 10 ms round trips, nothing changed", target: "(for comparison)"}
 	srv, stop, err := s3test.Launch(dir)
 	if err != nil {
-		for _, r := range []row{loopFresh, loopSame, farFresh, farSame} {
+		for _, r := range []row{loopFresh, loopSame, loopList, farFresh, farSame} {
 			r.skipped = "not measured: " + cellText(oneLine(err.Error()), "")
 			b.rows = append(b.rows, r)
 		}
