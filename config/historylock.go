@@ -32,19 +32,30 @@ func (h HistoryLock) String() string {
 // number), days with a d ("56d") or a duration ("1344h"); at least one
 // day.
 func parseHistoryLock(v any) (HistoryLock, error) {
-	const example = "(Tage als Zahl oder \"56d\")"
+	if h, ok := v.(HistoryLock); ok {
+		v = time.Duration(h)
+	}
+	d, err := parseDays(v, 1, maxLockDays, "(Tage als Zahl oder \"56d\")", func(d time.Duration) string { return HistoryLock(d).String() })
+	return HistoryLock(d), err
+}
+
+// parseDays reads a period given as whole days (a number; in the file
+// also a JSON number), days with a d ("7d") or a duration ("36h"),
+// between minDays and maxDays days; example ends the error texts and
+// show renders a value out of range.
+func parseDays(v any, minDays, maxDays int64, example string, show func(time.Duration) string) (time.Duration, error) {
 	var d time.Duration
 	switch x := v.(type) {
-	case HistoryLock:
-		d = time.Duration(x)
+	case time.Duration:
+		d = x
 	case json.Number:
-		return parseHistoryLock(string(x))
+		return parseDays(string(x), minDays, maxDays, example, show)
 	case string:
 		s := strings.TrimSpace(x)
 		n, err := strconv.ParseInt(strings.TrimSuffix(s, "d"), 10, 64)
 		switch {
-		case err == nil && (n < 1 || n > maxLockDays):
-			return 0, fmt.Errorf("muss zwischen 1 und %d Tagen liegen, nicht %s", maxLockDays, s)
+		case err == nil && (n < minDays || n > maxDays):
+			return 0, fmt.Errorf("muss zwischen %d und %d Tagen liegen, nicht %s", minDays, maxDays, s)
 		case err == nil:
 			d = time.Duration(n) * day
 		default:
@@ -55,8 +66,8 @@ func parseHistoryLock(v any) (HistoryLock, error) {
 	default:
 		return 0, fmt.Errorf("muss eine Zahl oder ein Text sein %s, nicht %s", example, describe(v))
 	}
-	if d < day || d > maxLockDays*day {
-		return 0, fmt.Errorf("muss zwischen 1 und %d Tagen liegen, nicht %s", maxLockDays, HistoryLock(d))
+	if d < time.Duration(minDays)*day || d > time.Duration(maxDays)*day {
+		return 0, fmt.Errorf("muss zwischen %d und %d Tagen liegen, nicht %s", minDays, maxDays, show(d))
 	}
-	return HistoryLock(d), nil
+	return d, nil
 }

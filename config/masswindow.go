@@ -1,10 +1,7 @@
 package config
 
 import (
-	"encoding/json"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -36,31 +33,9 @@ func (w MassChangeWindow) String() string {
 // JSON number), days with a d ("7d") or a duration ("36h"); 0 switches
 // the comparison off, at most maxWindowDays days.
 func parseMassChangeWindow(v any) (MassChangeWindow, error) {
-	const example = "(Tage als Zahl, \"7d\" oder eine Dauer wie \"36h\"; 0 schaltet den Vergleich ab)"
-	var d time.Duration
-	switch x := v.(type) {
-	case MassChangeWindow:
-		d = time.Duration(x)
-	case json.Number:
-		return parseMassChangeWindow(string(x))
-	case string:
-		s := strings.TrimSpace(x)
-		n, err := strconv.ParseInt(strings.TrimSuffix(s, "d"), 10, 64)
-		switch {
-		case err == nil && (n < 0 || n > maxWindowDays):
-			return 0, fmt.Errorf("muss zwischen 0 und %d Tagen liegen, nicht %s", maxWindowDays, s)
-		case err == nil:
-			d = time.Duration(n) * day
-		default:
-			if d, err = time.ParseDuration(s); err != nil {
-				return 0, fmt.Errorf("keine gültige Dauer: %q %s", s, example)
-			}
-		}
-	default:
-		return 0, fmt.Errorf("muss eine Zahl oder ein Text sein %s, nicht %s", example, describe(v))
+	if w, ok := v.(MassChangeWindow); ok {
+		v = time.Duration(w)
 	}
-	if d < 0 || d > maxWindowDays*day {
-		return 0, fmt.Errorf("muss zwischen 0 und %d Tagen liegen, nicht %s", maxWindowDays, d)
-	}
-	return MassChangeWindow(d), nil
+	d, err := parseDays(v, 0, maxWindowDays, "(Tage als Zahl, \"7d\" oder eine Dauer wie \"36h\"; 0 schaltet den Vergleich ab)", time.Duration.String)
+	return MassChangeWindow(d), err
 }
