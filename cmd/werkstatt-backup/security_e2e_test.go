@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"werkstatt-backup/sample"
+	"werkstatt-backup/store"
 )
 
 // secSecret is the password of the security tests; it must never show.
@@ -158,9 +159,23 @@ func TestCreatedFilesHaveSafeModes(t *testing.T) {
 	run("restore", "--db", filepath.Join(dir, "neu.db"), "--archiv", archive, "--force", "--log-file", "logs.log")
 
 	// A killed export leaves its lock and temp files: their modes count too.
-	if err := sample.CreateDB(context.Background(), filepath.Join(dir, "gross.db"), sample.Rows(400, 3)); err != nil {
+	// Its 400 orders are first exported whole, then every row changes: the
+	// killed export stages its temp files in folders that exist before the
+	// watch starts (a folder made during the run may fill before its watch
+	// is added, and a fast export could end unseen).
+	gross := filepath.Join(dir, "gross.db")
+	if err := sample.CreateDB(context.Background(), gross, sample.Rows(400, 3)); err != nil {
 		t.Fatal(err)
 	}
+	run("export", "--db", "gross.db", "--archiv", archive, "--log-file", "logs.log", "--allow-mass-change")
+	w, err := store.OpenWrite(context.Background(), gross)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Exec(context.Background(), "UPDATE auftraege SET kunde_name = kunde_name || ' (geändert)'"); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
 	fire, stop := crashWatch(t, archive, false, 50)
 	cmd := umask0("export", "--db", "gross.db", "--archiv", archive, "--log-file", "logs.log", "--allow-mass-change")
 	var out bytes.Buffer
