@@ -63,13 +63,7 @@ func TestOverwriteAttackReadsRetainedVersions(t *testing.T) {
 	a := versioned(bucket, true)
 	s := Open(a, WithClock(clock.Now), WithMaxChain(2), WithObjectLock(testLock))
 	tb := newTable(15, 20)
-	wants := map[uint64]map[int64][]byte{}
-	for range 4 {
-		res := commit(t, s, tb)
-		wants[res.Info.Seq] = tb.want()
-		tb.churn(3)
-		clock.Add(24 * time.Hour)
-	}
+	wants := dailyGenerations(t, s, tb, clock, 4)
 	keys := append(historyKeys(t, bucket), HeadFile)
 	for _, k := range keys {
 		if err := afero.WriteFile(a.Fs, k, []byte("kaputt"), 0o644); err != nil {
@@ -126,13 +120,7 @@ func TestDeletionAttackFindsGenerationsThroughVersions(t *testing.T) {
 	a := versioned(bucket, true)
 	s := Open(a, WithClock(clock.Now), WithMaxChain(2), WithObjectLock(testLock))
 	tb := newTable(18, 20)
-	wants := map[uint64]map[int64][]byte{}
-	for range 4 {
-		res := commit(t, s, tb)
-		wants[res.Info.Seq] = tb.want()
-		tb.churn(3)
-		clock.Add(24 * time.Hour)
-	}
+	wants := dailyGenerations(t, s, tb, clock, 4)
 	keys := append(historyKeys(t, bucket), HeadFile)
 	for _, k := range keys {
 		if err := a.Fs.Remove(k); err != nil {
@@ -172,4 +160,18 @@ func TestDeletionAttackFindsGenerationsThroughVersions(t *testing.T) {
 	for seq, want := range wants {
 		assertSnapshot(t, s, seq, want)
 	}
+}
+
+// dailyGenerations commits n generations a day apart, changing three rows
+// between them, and returns what each holds, by sequence number.
+func dailyGenerations(t *testing.T, s *Store, tb *table, clock *fakeClock, n int) map[uint64]map[int64][]byte {
+	t.Helper()
+	wants := map[uint64]map[int64][]byte{}
+	for range n {
+		res := commit(t, s, tb)
+		wants[res.Info.Seq] = tb.want()
+		tb.churn(3)
+		clock.Add(24 * time.Hour)
+	}
+	return wants
 }
