@@ -57,6 +57,9 @@ func TestForget(t *testing.T) {
 	if gens, _ := history.Open(&storage.Archive{Fs: f.fs}).List(ctx); len(gens) != 5 {
 		t.Fatalf("a dry run removed generations: %d left", len(gens))
 	}
+	if s := r.Summary(); s != "Forget-Probelauf beendet, nichts entfernt: 2 Generationen blieben, 3 würden entfernt, 0 Fehler" {
+		t.Fatalf("summary of a dry run: %q", s)
+	}
 	r, err = f.e.Forget(ctx, ForgetOptions{Policy: policy})
 	if err != nil {
 		t.Fatalf("forget: %v\n%s", err, problems(r))

@@ -180,11 +180,11 @@ func AbortLine(command, reason string) string {
 	return Title(command) + " abgebrochen: " + reason
 }
 
-// SummarySaysDryRun reports whether the summary line of a dry run says
-// "Probelauf" itself (export, restore of one order), so that nobody need
-// put "(Probelauf)" before it.
+// SummarySaysDryRun reports whether the summary line says "Probelauf"
+// itself: every dry run's does (export, restore, forget, migrate), so that
+// nobody need put "(Probelauf)" before it.
 func (r *Report) SummarySaysDryRun() bool {
-	return r.DryRun && (r.Order != nil || r.Command == "export")
+	return r.DryRun
 }
 
 // Summary is the German summary line of SPEC 3.2 that monitoring greps for.
@@ -209,20 +209,27 @@ func (r *Report) summary() string {
 		if r.Order != nil {
 			return r.orderSummary()
 		}
-		if r.Generation != 0 {
-			return fmt.Sprintf("Restore abgeschlossen: %d Datensätze wiederhergestellt aus Generation %d vom %s (%d Datensätze), %d Fehler",
-				r.OK, r.Generation, r.GenerationTime.Local().Format("2006-01-02 15:04:05.000"), r.Records, r.Errors)
+		// A dry run says "Probelauf" and never "Restore abgeschlossen",
+		// so that monitoring grepping for it does not count it as a
+		// restore.
+		head, done := "Restore abgeschlossen: ", "wiederhergestellt"
+		if r.DryRun {
+			head, done = "Restore-Probelauf beendet, nichts geändert: ", "würden wiederhergestellt"
 		}
-		return fmt.Sprintf("Restore abgeschlossen: %d Datensätze wiederhergestellt, %d Fehler %s", r.OK, r.Errors, r.Folders)
+		if r.Generation != 0 {
+			return fmt.Sprintf("%s%d Datensätze %s aus Generation %d vom %s (%d Datensätze), %d Fehler",
+				head, r.OK, done, r.Generation, r.GenerationTime.Local().Format("2006-01-02 15:04:05.000"), r.Records, r.Errors)
+		}
+		return fmt.Sprintf("%s%d Datensätze %s, %d Fehler %s", head, r.OK, done, r.Errors, r.Folders)
 	case "forget":
-		removed, word := 0, "entfernt"
+		removed := 0
 		if r.Forget != nil {
 			removed = len(r.Forget.Removed)
 		}
 		if r.DryRun {
-			word = "würden entfernt"
+			return fmt.Sprintf("Forget-Probelauf beendet, nichts entfernt: %d Generationen blieben, %d würden entfernt, %d Fehler", r.OK, removed, r.Errors)
 		}
-		return fmt.Sprintf("Forget abgeschlossen: %d Generationen behalten, %d %s, %d Fehler", r.OK, removed, word, r.Errors)
+		return fmt.Sprintf("Forget abgeschlossen: %d Generationen behalten, %d entfernt, %d Fehler", r.OK, removed, r.Errors)
 	case "restore-pdfs":
 		p := r.PDFs
 		if p == nil {
@@ -230,6 +237,9 @@ func (r *Report) summary() string {
 		}
 		return fmt.Sprintf("PDF-Restore abgeschlossen: %d PDFs wiederhergestellt, %d fehlend, %d falsch, %d Fehler", p.Restored, p.Missing, p.Bad, r.Errors)
 	case "migrate":
+		if r.DryRun {
+			return fmt.Sprintf("Migrations-Probelauf beendet, nichts geschrieben: %d würden migriert, %d Fehler (vorgefunden: %s)", r.OK, r.Errors, versionCounts(r.Versions))
+		}
 		return fmt.Sprintf("Migration abgeschlossen: %d migriert, %d Fehler (vorgefunden: %s)", r.OK, r.Errors, versionCounts(r.Versions))
 	}
 	return fmt.Sprintf("%s abgeschlossen: %d erfolgreich, %d Fehler", r.Command, r.OK, r.Errors)

@@ -186,4 +186,12 @@ func TestRestoreDryRunCreatesNoDatabase(t *testing.T) {
 	if _, err := os.Stat(f.e.DBPath); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("dry run created the database")
 	}
+	// Monitoring greps for "Restore abgeschlossen": a dry run must not
+	// say it, in the summary or in the log.
+	if s := r.Summary(); !strings.HasPrefix(s, "Restore-Probelauf beendet, nichts geändert: 1 Datensätze würden wiederhergestellt") {
+		t.Fatalf("summary of a dry run: %q", s)
+	}
+	if strings.Contains(f.log.String(), "Restore abgeschlossen") || !strings.Contains(f.log.String(), "Restore-Probelauf beendet") {
+		t.Fatalf("log of a dry run:\n%s", f.log)
+	}
 }
