@@ -12,8 +12,8 @@ import (
 	"strings"
 )
 
-// Metric names in the Prometheus text file, each with the labels command
-// and site.
+// Metric names in the Prometheus text file, each with the labels command,
+// site and archive.
 const (
 	MetricLastSuccess = "werkstatt_backup_last_success_timestamp_seconds"
 	MetricLastRun     = "werkstatt_backup_last_run_timestamp_seconds"
@@ -46,13 +46,19 @@ var metrics = []struct{ name, help string }{
 	{MetricPDFsUnverifiable, "Order PDFs whose row hash has no known form (not SHA-256, SHA-1 or MD5)."},
 }
 
-// series identifies one command and site.
-type series struct{ command, site string }
+// series identifies one command and site in one archive: a test export of
+// the same site into another archive must not overwrite what the nightly
+// run into the real one reported.
+type series struct{ command, site, archive string }
 
 // WriteMetrics merges run into the Prometheus text file at path (for
 // node_exporter's textfile collector, so the name should end in .prom). The
-// series of other commands and sites are kept, and so is the last success
-// time of this command and site when run failed.
+// series of other commands, sites and archives are kept, and so is the last
+// success time of this command, site and archive when run failed.
+//
+// A file written before the archive label existed has series with an empty
+// archive: the first run of a command and site with its archive takes the
+// last success time over from there and replaces that series.
 func WriteMetrics(path string, run Run) error {
 	return withLock(path, func() error {
 		values := map[series]map[string]float64{}
@@ -63,8 +69,16 @@ func WriteMetrics(path string, run Run) error {
 		case !errors.Is(err, iofs.ErrNotExist):
 			return err
 		}
-		key := series{run.Command, run.Site}
-		old := values[key]
+		key := series{run.Command, run.Site, run.Archive}
+		old, had := values[key]
+		if legacy := (series{run.Command, run.Site, ""}); key != legacy {
+			if o, ok := values[legacy]; ok {
+				if !had {
+					old = o
+				}
+				delete(values, legacy)
+			}
+		}
 		v := map[string]float64{
 			MetricLastSuccess: old[MetricLastSuccess],
 			MetricLastRun:     unixSeconds(run),
@@ -91,7 +105,7 @@ func unixSeconds(run Run) float64 {
 }
 
 // formatMetrics renders values in the Prometheus text exposition format,
-// metrics in a fixed order, series sorted by command and site.
+// metrics in a fixed order, series sorted by command, site and archive.
 func formatMetrics(values map[series]map[string]float64) []byte {
 	keys := make([]series, 0, len(values))
 	for k := range values {
@@ -101,7 +115,10 @@ func formatMetrics(values map[series]map[string]float64) []byte {
 		if c := strings.Compare(a.command, b.command); c != 0 {
 			return c
 		}
-		return strings.Compare(a.site, b.site)
+		if c := strings.Compare(a.site, b.site); c != 0 {
+			return c
+		}
+		return strings.Compare(a.archive, b.archive)
 	})
 	var b bytes.Buffer
 	for _, m := range metrics {
@@ -114,8 +131,8 @@ func formatMetrics(values map[series]map[string]float64) []byte {
 			if !ok {
 				continue
 			}
-			fmt.Fprintf(&b, "%s{command=%s,site=%s} %s\n", m.name, quoteLabel(k.command), quoteLabel(k.site),
-				strconv.FormatFloat(v, 'f', -1, 64))
+			fmt.Fprintf(&b, "%s{command=%s,site=%s,archive=%s} %s\n", m.name, quoteLabel(k.command), quoteLabel(k.site),
+				quoteLabel(k.archive), strconv.FormatFloat(v, 'f', -1, 64))
 		}
 	}
 	return b.Bytes()
@@ -153,7 +170,7 @@ func parseMetrics(b []byte) map[series]map[string]float64 {
 		if err != nil {
 			continue
 		}
-		k := series{labels["command"], labels["site"]}
+		k := series{labels["command"], labels["site"], labels["archive"]}
 		if out[k] == nil {
 			out[k] = map[string]float64{}
 		}

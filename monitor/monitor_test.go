@@ -202,7 +202,7 @@ func TestAge(t *testing.T) {
 }
 
 // promLine is one sample of the text exposition format with our labels.
-var promLine = regexp.MustCompile(`^werkstatt_backup_[a-z_]+\{command="[a-z]+",site="[^"]*"\} -?[0-9]+(\.[0-9]+)?$`)
+var promLine = regexp.MustCompile(`^werkstatt_backup_[a-z_]+\{command="[a-z]+",site="[^"]*",archive="[^"]*"\} -?[0-9]+(\.[0-9]+)?$`)
 
 func TestMetricsFormat(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "werkstatt_backup.prom")
@@ -212,32 +212,32 @@ func TestMetricsFormat(t *testing.T) {
 	must(t, err)
 	want := `# HELP werkstatt_backup_last_success_timestamp_seconds Unix time the last run with exit code 0 finished (0: none yet).
 # TYPE werkstatt_backup_last_success_timestamp_seconds gauge
-werkstatt_backup_last_success_timestamp_seconds{command="export",site="zentrale"} 1722218400
-werkstatt_backup_last_success_timestamp_seconds{command="verify",site=""} 1722218460
+werkstatt_backup_last_success_timestamp_seconds{command="export",site="zentrale",archive=""} 1722218400
+werkstatt_backup_last_success_timestamp_seconds{command="verify",site="",archive=""} 1722218460
 # HELP werkstatt_backup_last_run_timestamp_seconds Unix time the last run finished, whatever its outcome.
 # TYPE werkstatt_backup_last_run_timestamp_seconds gauge
-werkstatt_backup_last_run_timestamp_seconds{command="export",site="zentrale"} 1722218400
-werkstatt_backup_last_run_timestamp_seconds{command="verify",site=""} 1722218460
+werkstatt_backup_last_run_timestamp_seconds{command="export",site="zentrale",archive=""} 1722218400
+werkstatt_backup_last_run_timestamp_seconds{command="verify",site="",archive=""} 1722218460
 # HELP werkstatt_backup_records Records (rows or backups) the last run considered.
 # TYPE werkstatt_backup_records gauge
-werkstatt_backup_records{command="export",site="zentrale"} 150
-werkstatt_backup_records{command="verify",site=""} 150
+werkstatt_backup_records{command="export",site="zentrale",archive=""} 150
+werkstatt_backup_records{command="verify",site="",archive=""} 150
 # HELP werkstatt_backup_errors Problems at level ERROR the last run found.
 # TYPE werkstatt_backup_errors gauge
-werkstatt_backup_errors{command="export",site="zentrale"} 2
-werkstatt_backup_errors{command="verify",site=""} 2
+werkstatt_backup_errors{command="export",site="zentrale",archive=""} 2
+werkstatt_backup_errors{command="verify",site="",archive=""} 2
 # HELP werkstatt_backup_warnings Problems at level WARNING the last run found.
 # TYPE werkstatt_backup_warnings gauge
-werkstatt_backup_warnings{command="export",site="zentrale"} 1
-werkstatt_backup_warnings{command="verify",site=""} 1
+werkstatt_backup_warnings{command="export",site="zentrale",archive=""} 1
+werkstatt_backup_warnings{command="verify",site="",archive=""} 1
 # HELP werkstatt_backup_duration_seconds Duration of the last run in seconds.
 # TYPE werkstatt_backup_duration_seconds gauge
-werkstatt_backup_duration_seconds{command="export",site="zentrale"} 90
-werkstatt_backup_duration_seconds{command="verify",site=""} 90
+werkstatt_backup_duration_seconds{command="export",site="zentrale",archive=""} 90
+werkstatt_backup_duration_seconds{command="verify",site="",archive=""} 90
 # HELP werkstatt_backup_last_exit_code Exit code of the last run (0 success, 1 error, 2 usage, 3 validation, 4 lock, 130 interrupted).
 # TYPE werkstatt_backup_last_exit_code gauge
-werkstatt_backup_last_exit_code{command="export",site="zentrale"} 0
-werkstatt_backup_last_exit_code{command="verify",site=""} 0
+werkstatt_backup_last_exit_code{command="export",site="zentrale",archive=""} 0
+werkstatt_backup_last_exit_code{command="verify",site="",archive=""} 0
 `
 	if string(b) != want {
 		t.Fatalf("metrics file:\n%s\nwant:\n%s", b, want)
@@ -285,10 +285,10 @@ func TestMetricsKeepLastSuccessOverFailure(t *testing.T) {
 	must(t, WriteMetrics(path, run("export", "nord", 1, t0)))
 	b, _ := os.ReadFile(path)
 	for _, want := range []string{
-		`werkstatt_backup_last_success_timestamp_seconds{command="export",site="zentrale"} 1722218400` + "\n",
-		`werkstatt_backup_last_run_timestamp_seconds{command="export",site="zentrale"} 1722304800` + "\n",
-		`werkstatt_backup_last_exit_code{command="export",site="zentrale"} 4` + "\n",
-		`werkstatt_backup_last_success_timestamp_seconds{command="export",site="nord"} 0` + "\n",
+		`werkstatt_backup_last_success_timestamp_seconds{command="export",site="zentrale",archive=""} 1722218400` + "\n",
+		`werkstatt_backup_last_run_timestamp_seconds{command="export",site="zentrale",archive=""} 1722304800` + "\n",
+		`werkstatt_backup_last_exit_code{command="export",site="zentrale",archive=""} 4` + "\n",
+		`werkstatt_backup_last_success_timestamp_seconds{command="export",site="nord",archive=""} 0` + "\n",
 	} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("metrics lack %q:\n%s", want, b)
@@ -297,13 +297,41 @@ func TestMetricsKeepLastSuccessOverFailure(t *testing.T) {
 	checkExposition(t, b)
 }
 
+// TestMetricsPerArchive: a test export of a site into another archive
+// keeps the nightly archive's series (its last success above all), and a
+// file from before the archive label hands its last success over.
+func TestMetricsPerArchive(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "werkstatt_backup.prom")
+	must(t, os.WriteFile(path, []byte(`werkstatt_backup_last_success_timestamp_seconds{command="export",site="zentrale"} 1722000000`+"\n"), 0o644))
+	nightly := run("export", "zentrale", 1, t0)
+	nightly.Archive = "smb://nas/archiv"
+	must(t, WriteMetrics(path, nightly))
+	trial := run("export", "zentrale", 0, t0.Add(time.Hour))
+	trial.Archive = "/tmp/probe"
+	must(t, WriteMetrics(path, trial))
+	b, _ := os.ReadFile(path)
+	for _, want := range []string{
+		`werkstatt_backup_last_success_timestamp_seconds{command="export",site="zentrale",archive="smb://nas/archiv"} 1722000000` + "\n",
+		`werkstatt_backup_last_exit_code{command="export",site="zentrale",archive="smb://nas/archiv"} 1` + "\n",
+		`werkstatt_backup_last_exit_code{command="export",site="zentrale",archive="/tmp/probe"} 0` + "\n",
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("metrics lack %q:\n%s", want, b)
+		}
+	}
+	if strings.Contains(string(b), `site="zentrale"}`) {
+		t.Errorf("the series without archive is still there:\n%s", b)
+	}
+	checkExposition(t, b)
+}
+
 func TestMetricsRoundTripOddLabels(t *testing.T) {
 	in := map[series]map[string]float64{
-		{"export", `a"b\c`}:   {MetricRecords: 1, MetricDuration: 0.125},
-		{"export", "zeile\n"}: {MetricRecords: 2},
+		{"export", `a"b\c`, "/srv/x"}:       {MetricRecords: 1, MetricDuration: 0.125},
+		{"export", "zeile\n", `s3://b/"p"`}: {MetricRecords: 2},
 	}
 	out := parseMetrics(formatMetrics(in))
-	if len(out) != 2 || out[series{"export", `a"b\c`}][MetricDuration] != 0.125 || out[series{"export", "zeile\n"}][MetricRecords] != 2 {
+	if len(out) != 2 || out[series{"export", `a"b\c`, "/srv/x"}][MetricDuration] != 0.125 || out[series{"export", "zeile\n", `s3://b/"p"`}][MetricRecords] != 2 {
 		t.Fatalf("round trip: %v", out)
 	}
 	// Foreign and broken lines are skipped, not fatal.

@@ -26,10 +26,10 @@ func TestMetricsCountPDFs(t *testing.T) {
 	}
 	b, _ = os.ReadFile(path)
 	for _, want := range []string{
-		`werkstatt_backup_pdfs_checked{command="verify",site="a"} 10`,
-		`werkstatt_backup_pdfs_bad{command="verify",site="a"} 2`,
-		`werkstatt_backup_pdfs_missing{command="verify",site="a"} 1`,
-		`werkstatt_backup_pdfs_unverifiable{command="verify",site="a"} 0`,
+		`werkstatt_backup_pdfs_checked{command="verify",site="a",archive=""} 10`,
+		`werkstatt_backup_pdfs_bad{command="verify",site="a",archive=""} 2`,
+		`werkstatt_backup_pdfs_missing{command="verify",site="a",archive=""} 1`,
+		`werkstatt_backup_pdfs_unverifiable{command="verify",site="a",archive=""} 0`,
 	} {
 		if !strings.Contains(string(b), want) {
 			t.Fatalf("missing %s in\n%s", want, b)

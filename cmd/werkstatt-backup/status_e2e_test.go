@@ -147,17 +147,19 @@ func TestStatusAndMetricsPerSite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sample := regexp.MustCompile(`(?m)^werkstatt_backup_last_success_timestamp_seconds\{command="export",site="nord"\} (\d+(\.\d+)?)$`)
+	// Each series names its archive: nord's is the folder that went away.
+	nordArchive := regexp.QuoteMeta(filepath.Join(nord, "test_archiv"))
+	sample := regexp.MustCompile(`(?m)^werkstatt_backup_last_success_timestamp_seconds\{command="export",site="nord",archive="` + nordArchive + `"\} (\d+(\.\d+)?)$`)
 	if m := sample.FindSubmatch(prom); m == nil || string(m[1]) == "0" {
 		t.Errorf("nord's last success lost:\n%s", prom)
 	}
 	for _, want := range []string{
-		`werkstatt_backup_last_exit_code{command="export",site="nord"} 1`,
-		`werkstatt_backup_last_exit_code{command="export",site="zentrale"} 0`,
-		`werkstatt_backup_records{command="export",site="zentrale"} 6`,
-		`# TYPE werkstatt_backup_duration_seconds gauge`,
+		`(?m)^werkstatt_backup_last_exit_code\{command="export",site="nord",archive="` + nordArchive + `"\} 1$`,
+		`(?m)^werkstatt_backup_last_exit_code\{command="export",site="zentrale",archive="[^"]+"\} 0$`,
+		`(?m)^werkstatt_backup_records\{command="export",site="zentrale",archive="[^"]+"\} 6$`,
+		`(?m)^# TYPE werkstatt_backup_duration_seconds gauge$`,
 	} {
-		if !strings.Contains(string(prom), want) {
+		if !regexp.MustCompile(want).Match(prom) {
 			t.Errorf("metrics lack %q:\n%s", want, prom)
 		}
 	}
