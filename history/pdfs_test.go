@@ -114,7 +114,7 @@ func TestFormat2ArchiveContinuedWithPDFs(t *testing.T) {
 			t.Fatalf("the first PDF shows as a version: %+v", v)
 		}
 	}
-	use, err := s.PDFsInUse(ctx)
+	use, err := s.PDFsInUse(ctx, nil)
 	if err != nil || len(use.Unknown) != 5 || len(use.InUse) != len(pdfs)+1 {
 		t.Fatalf("PDFs in use: %d unknown, %d in use, %v", len(use.Unknown), len(use.InUse), err)
 	}
@@ -126,14 +126,14 @@ func TestFormat2ArchiveContinuedWithPDFs(t *testing.T) {
 	if d, err := s.Check(ctx); err != nil || len(d) != 0 {
 		t.Fatalf("Check after forget: %v %v", d, err)
 	}
-	use, err = s.PDFsInUse(ctx)
+	use, err = s.PDFsInUse(ctx, nil)
 	if err != nil || len(use.Unknown) != 0 || len(use.InUse) != len(pdfs)+1 {
 		t.Fatalf("PDFs in use after forget: %v %d %v", use.Unknown, len(use.InUse), err)
 	}
 	if _, err := s.Forget(ctx, Retention{Last: 1}, false); err != nil {
 		t.Fatal(err)
 	}
-	use, err = s.PDFsInUse(ctx)
+	use, err = s.PDFsInUse(ctx, nil)
 	if err != nil || len(use.InUse) != len(pdfs) || use.InUse[pdfOf(id, 1)] {
 		t.Fatalf("the replaced PDF is still in use after its generation went: %d %v", len(use.InUse), err)
 	}

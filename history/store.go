@@ -72,6 +72,11 @@ func WithMaxChain(n int) Option { return func(s *Store) { s.maxChain = max(n, 0)
 // when the copies no generation needs are freed (PDFsInUse).
 func WithPDFs() Option { return func(s *Store) { s.pdfs = true } }
 
+// RecordsPDFs sets whether the records the next Commit gets carry their
+// orders' PDFs (as WithPDFs): export says so only when it looked at every
+// order's PDF.
+func (s *Store) RecordsPDFs(on bool) { s.pdfs = on }
+
 // DefaultMaxChain bounds the deltas between two full generations, and so
 // the files read to load the newest generation (see doc.go).
 const DefaultMaxChain = 128
