@@ -68,6 +68,20 @@ func (e *Engine) forgetPDFs(ctx context.Context, r *Report, hs *history.Store, s
 			sum.PDFsRemoved = append(sum.PDFsRemoved, name)
 			continue
 		}
+		if e.Arch.Retains() {
+			// A delete of a retained version succeeds on S3 but only hides
+			// it: ask first, with a margin for the difference of the clocks.
+			until, err := e.Arch.RetainedUntil(ctx, name)
+			if err != nil && !errors.Is(err, iofs.ErrNotExist) {
+				r.unreadablef(name, 0, "Sperre der PDF-Kopie nicht lesbar, bleibt: %s", reason(err))
+				continue
+			}
+			if until.After(e.Now().Add(-retainMargin)) {
+				sum.PDFsRetained = append(sum.PDFsRetained, name)
+				e.Log.Debug(fmt.Sprintf("PDF-Kopie %s wird nicht mehr gebraucht, ist aber gesperrt (Object Lock) bis %s", name, until.Local().Format(time.DateTime)))
+				continue
+			}
+		}
 		if err := e.fenced(); err != nil {
 			return err
 		}
@@ -77,16 +91,16 @@ func (e *Engine) forgetPDFs(ctx context.Context, r *Report, hs *history.Store, s
 			sum.PDFsRemoved = append(sum.PDFsRemoved, name)
 		case e.Arch.Retains() && errors.Is(err, iofs.ErrPermission):
 			sum.PDFsRetained = append(sum.PDFsRetained, name)
-			until, uerr := e.Arch.RetainedUntil(ctx, name)
-			if uerr == nil && !until.IsZero() {
-				e.Log.Info(fmt.Sprintf("PDF-Kopie %s wird nicht mehr gebraucht, ist aber gesperrt (Object Lock) bis %s: bleibt bis zum nächsten forget danach", name, until.Local().Format(time.DateTime)))
-			}
 		default:
 			r.errorf(name, 0, "nicht mehr benötigte PDF-Kopie nicht gelöscht: %s", reason(err))
 		}
 	}
 	return nil
 }
+
+// retainMargin: a copy whose retention ended less than this long ago (by
+// the client's clock) is taken as still retained.
+const retainMargin = time.Hour
 
 // firstSeqs lists the first n generation numbers and how many more.
 func firstSeqs(seqs []uint64, n int) string {
