@@ -16,11 +16,11 @@ import (
 // orderPDFs looks at every order's PDF for the history: when the PDFs
 // live elsewhere it copies them (copyPDFs), in the seed's layout (PDFs
 // inside the archive) it notes them (notePDFs). Either fills r.PDFRefs.
-func (e *Engine) orderPDFs(ctx context.Context, r *Report, items []exportItem, opts ExportOptions) error {
+func (e *Engine) orderPDFs(ctx context.Context, r *Report, items []exportItem, opts ExportOptions, listed *listedArchive, folders *folderIndex) error {
 	if e.PDFs != nil {
 		return e.copyPDFs(ctx, r, items, opts)
 	}
-	return e.notePDFs(ctx, r, items, opts)
+	return e.notePDFs(ctx, r, items, opts, listed, folders)
 }
 
 // notePDFs records, in the seed's layout, which PDF each order has: the
@@ -28,11 +28,14 @@ func (e *Engine) orderPDFs(ctx context.Context, r *Report, items []exportItem, o
 // application or anyone replaced shows in history --auftrag). Nothing is
 // copied. A PDF is read only when it is new or its size, modification
 // time, place or row hash differ from what the last run recorded in
-// pdf.SeenFile; an unchanged one costs a stat. One that does not match
+// pdf.SeenFile; an unchanged one costs a stat, or nothing on a store
+// export listed (the listing has every PDF's size and time). Nothing is
+// looked at through a symbolic link (export writes through none). One
+// that does not match
 // its row's hash is recorded as found, with a WARNING naming it (exit 3,
 // as when it is copied); a missing one is recorded as none (verify
 // reports it).
-func (e *Engine) notePDFs(ctx context.Context, r *Report, items []exportItem, opts ExportOptions) error {
+func (e *Engine) notePDFs(ctx context.Context, r *Report, items []exportItem, opts ExportOptions, listed *listedArchive, folders *folderIndex) error {
 	cols, ok := e.pdfColumns()
 	if !ok || opts.DryRun {
 		return nil
@@ -65,12 +68,24 @@ func (e *Engine) notePDFs(ctx context.Context, r *Report, items []exportItem, op
 		jobs = append(jobs, j)
 	}
 	ck := &pdf.Checker{Tree: e.Arch, Root: e.PDFRoot, Workers: e.Workers}
+	if e.Arch.Caps.Links {
+		ck.Skip = func(ctx context.Context, p string) bool { return throughLink(ctx, folders, p) }
+	}
 	var toRead []pdf.Order
 	byID := make(map[int64]*job, len(jobs))
 	var mu sync.Mutex
 	forEach(ctx, len(jobs), e.Workers, e.phase(PhaseList), func(i int) {
 		j := jobs[i]
-		p, fi, err := ck.Locate(ctx, j.o)
+		var (
+			p   string
+			fi  iofs.FileInfo
+			err error
+		)
+		if listed != nil {
+			p, fi, err = listed.locate(j.o, e.PDFRoot)
+		} else {
+			p, fi, err = ck.Locate(ctx, j.o)
+		}
 		if err != nil {
 			j.res = pdf.Result{Order: j.o, Path: p, Status: pdf.Unreadable, Err: err}
 			if errors.Is(err, iofs.ErrNotExist) {
@@ -137,6 +152,34 @@ func (e *Engine) notePDFs(ctx context.Context, r *Report, items []exportItem, op
 		return fmt.Errorf("%d PDFs passen nicht zu ihrem Hash: %w", bad, ErrValidation)
 	}
 	return nil
+}
+
+// throughLink reports whether p lies below a symbolic link of the
+// archive (any of its folders, as folders lists them).
+func throughLink(ctx context.Context, folders *folderIndex, p string) bool {
+	for d := path.Dir(p); d != "." && d != "/" && d != ""; d = path.Dir(d) {
+		if folders.linked(ctx, d) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// locate finds the order's PDF in the listing, as Checker.Locate finds it
+// in the tree: the first candidate the listing shows.
+func (la *listedArchive) locate(o pdf.Order, root string) (string, iofs.FileInfo, error) {
+	cands := pdf.Candidates(o.FilePath, o.AuftragNr, root)
+	for _, p := range cands {
+		dir, name := path.Split(p)
+		if en, ok := la.folders[strings.TrimSuffix(dir, "/")][name]; ok {
+			return p, listedFile{name: name, en: en}, nil
+		}
+	}
+	last := ""
+	if len(cands) > 0 {
+		last = cands[len(cands)-1]
+	}
+	return last, nil, fmt.Errorf("file_path %q: kein PDF im Archiv: %w", o.FilePath, iofs.ErrNotExist)
 }
 
 // pdfHashes are the orders' PDFs of r.PDFRefs by record_id, nil when the
