@@ -52,7 +52,7 @@ func TestHistoryShowsReplacedPDF(t *testing.T) {
 	var out struct {
 		Versions []struct {
 			Generation uint64
-			PDF        string `json:"pdf"`
+			PDF        string                     `json:"pdf"`
 			PDFChange  *struct{ Old, New string } `json:"pdf_change"`
 		} `json:"versions"`
 	}
