@@ -64,6 +64,10 @@ func TestHistoryShowsReplacedPDF(t *testing.T) {
 		last.PDFChange.Old != sha(old)[:12] || last.PDFChange.New != sha(replaced)[:12] {
 		t.Fatalf("--json versions: %+v\n%s", out.Versions, r.stdout)
 	}
+	r = wb(t, dir, "history", "--archiv", "./test_archiv", "--changes").expect(t, 0)
+	if !strings.Contains(r.stdout, "Auftrag "+nr) || !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, "0 geändert, 0 entfernt, 1 PDFs ausgetauscht") {
+		t.Fatalf("history --changes does not name the replaced PDF:\n%s", r.stdout)
+	}
 }
 
 // TestForgetPDFCopiesOnS3ObjectLock: on versitygw's Object Lock bucket,
