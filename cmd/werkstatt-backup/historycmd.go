@@ -268,7 +268,9 @@ func writeVersions(w io.Writer, prefix, archive, nr string, versions []versionJS
 		for _, c := range v.Changes {
 			fmt.Fprintf(w, "  %s: %q → %q\n", c.Column, c.Old, c.New)
 		}
-		if c := v.PDFChange; c != nil {
+		if c := v.PDFChange; c != nil && v.PDF == "" {
+			fmt.Fprintf(w, "  PDF nicht mehr gefunden (war %s)\n", c.Old)
+		} else if c != nil {
 			fmt.Fprintf(w, "  PDF ausgetauscht: %s → %s\n", c.Old, c.New)
 		}
 	}
