@@ -71,7 +71,10 @@
 // Versions). PDFsInUse collects the PDFs the generations record, so that
 // the engine's forget can free the PDF copies (_pdfs/, package pdf) no
 // kept generation needs; while a generation that records no PDFs is kept,
-// nothing is freed. Format-2 and format-1 files are read as they are;
+// nothing is freed. A PDF adds 33 bytes to an entry (a SHA-256 does not
+// compress): about 330 KB more per full generation of 10,000 orders,
+// while a delta carries only the orders that changed (none known: 1
+// byte). Format-2 and format-1 files are read as they are;
 // code before format 3 cannot read a format-3 generation.
 //
 // Format 1 (until format 2: "0000000042-<time>.gen" and
