@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"werkstatt-backup/codec"
+	"werkstatt-backup/history"
 )
 
 // candidate is one row of a valid backup, a possible source for its record.
@@ -13,6 +14,9 @@ type candidate struct {
 	file *backupFile
 	row  int
 	id   codec.Identity
+	// pdf: restore --at, the order's PDF its generation records (zero:
+	// none, or a generation that records no PDFs).
+	pdf history.Hash
 }
 
 func (c candidate) vals() []string { return c.file.rows[c.row].values() }

@@ -119,7 +119,7 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 	if listed == nil || listed.unplaced {
 		e.removeStaleUnplaced(ctx, r, items, cur.Version(), opts.DryRun)
 	}
-	pdfErr := e.copyPDFs(ctx, r, items, opts)
+	pdfErr := e.orderPDFs(ctx, r, items, opts, listed, folders)
 	if err := ctx.Err(); err != nil {
 		return r, err
 	}
@@ -128,6 +128,9 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 		if plan == nil || r.failed.any() {
 			plan = e.planRecords(ctx, cur, items, seen, &r.failed, prev, folders)
 		}
+		pdfs := pdfHashes(r)
+		plan.setPDFs(pdfs)
+		hs.RecordsPDFs(pdfs != nil)
 		histErr = e.recordHistory(ctx, r, hs, plan)
 		if err := ctx.Err(); err != nil {
 			return r, err

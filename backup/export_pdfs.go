@@ -186,7 +186,11 @@ func (e *Engine) copyPDFs(ctx context.Context, r *Report, items []exportItem, op
 		e.removePDFTemps(context.WithoutCancel(ctx), r)
 		for _, j := range jobs {
 			sum.Add(j.res)
+			if j.prev != nil { // the history records the copies that stay
+				r.PDFRefs = append(r.PDFRefs, pdf.Ref{RecordID: j.prev.RecordID, AuftragNr: j.prev.AuftragNr, Position: j.prev.Position, SHA256: j.prev.SHA256, Size: j.prev.Size})
+			}
 		}
+		r.pdfRefsDone = true
 		msg := fmt.Sprintf("%d von %d PDFs passen nicht zu ihrem Hash (mehr als mass_change %g %%): möglicherweise verschlüsselt (Ransomware) oder ausgetauscht. Kein PDF gespeichert, die gespeicherten Kopien bleiben unverändert; PDFs prüfen (verify --pdfs), dann erneut exportieren oder mit --allow-mass-change bestätigen", bad, present, e.MassChange*100)
 		r.errorf(pdf.StoreDir, 0, "%s", msg)
 		sum.Refused = bad
@@ -275,6 +279,7 @@ func (e *Engine) copyPDFs(ctx context.Context, r *Report, items []exportItem, op
 		next.Entries = append(next.Entries, en)
 		r.PDFRefs = append(r.PDFRefs, pdf.Ref{RecordID: en.RecordID, AuftragNr: en.AuftragNr, Position: en.Position, SHA256: en.SHA256, Size: en.Size})
 	}
+	r.pdfRefsDone = true
 	sum.Refused = refused
 	if len(unverifiable) > 0 {
 		r.warnf("", 0, "%d PDFs nicht prüfbar (Hash kein SHA-256, SHA-1 oder MD5), neue ungeprüft gespeichert, vorhandene Kopien behalten: Aufträge %s", len(unverifiable), listSome(unverifiable, 10))

@@ -26,6 +26,11 @@ type ForgetSummary struct {
 	// Retained are the history files forget left because the store's
 	// Object Lock still retains them (or a retained generation needs them).
 	Retained []string `json:"retained,omitempty"`
+	// PDFsRemoved are the PDF copies (_pdfs/) no kept generation and not
+	// the current index needs, deleted (or, dry run, to be deleted);
+	// PDFsRetained those left because Object Lock still retains them.
+	PDFsRemoved  []string `json:"pdfs_removed,omitempty"`
+	PDFsRetained []string `json:"pdfs_retained,omitempty"`
 }
 
 // ForgetVerdict is one generation and why it is kept.
@@ -55,11 +60,14 @@ func (e *Engine) Forget(ctx context.Context, opts ForgetOptions) (_ *Report, err
 		return r, err
 	}
 	defer e.unlock(lock, r, &err)
-	res, err := e.openHistory(lock).Forget(ctx, opts.Policy, opts.DryRun)
+	hs := e.openHistory(lock)
+	res, err := hs.Forget(ctx, opts.Policy, opts.DryRun)
 	sum := &ForgetSummary{Policy: opts.Policy.String(), PacksRemoved: res.PacksRemoved, Repacked: res.PacksRepacked, Retained: res.Retained}
+	kept := map[uint64]bool{}
 	for _, d := range res.Decisions {
 		v := ForgetVerdict{Generation: d.Info.Seq, ArchiveTime: d.Info.ArchiveTime, Reasons: d.Reasons}
 		if d.Keep {
+			kept[d.Info.Seq] = true
 			sum.Kept = append(sum.Kept, v)
 		} else {
 			sum.Removed = append(sum.Removed, v)
@@ -68,6 +76,15 @@ func (e *Engine) Forget(ctx context.Context, opts ForgetOptions) (_ *Report, err
 	r.Forget, r.Records = sum, len(res.Decisions)
 	if err != nil {
 		return r, e.historyError(r, "forget", err)
+	}
+	if !opts.DryRun {
+		kept = nil // the history holds only what it keeps
+	}
+	if err := e.forgetPDFs(ctx, r, hs, sum, kept, opts.DryRun); err != nil {
+		if ctx.Err() != nil {
+			return r, ctx.Err()
+		}
+		return r, e.historyError(r, "forget (PDF-Kopien)", err)
 	}
 	verb := "entfernt"
 	if opts.DryRun {
@@ -78,6 +95,12 @@ func (e *Engine) Forget(ctx context.Context, opts ForgetOptions) (_ *Report, err
 	}
 	for _, p := range sum.PacksRemoved {
 		e.Log.Info("Nicht mehr benötigte Inhalte entfernt: " + p)
+	}
+	if n := len(sum.PDFsRemoved); n > 0 {
+		e.Log.Info(fmt.Sprintf("PDF-Kopien, die keine behaltene Generation braucht, %s: %d (%s)", verb, n, FirstNames(sum.PDFsRemoved, 5)))
+	}
+	if n := len(sum.PDFsRetained); n > 0 {
+		e.Log.Info(fmt.Sprintf("Object Lock: %d nicht mehr benötigte PDF-Kopien noch gesperrt, bleiben bis zum nächsten forget nach Ablauf der Sperre: %s", n, FirstNames(sum.PDFsRetained, 5)))
 	}
 	if n := len(sum.Retained); n > 0 {
 		e.Log.Info(fmt.Sprintf("Object Lock: %d Dateien der Historie noch gesperrt, bleiben bis zum nächsten forget nach Ablauf der Sperre: %s", n, FirstNames(sum.Retained, 5)))

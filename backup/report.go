@@ -74,6 +74,9 @@ type Report struct {
 	// PDFRefs: export, each order's PDF as the run saw it (for a history
 	// generation to record).
 	PDFRefs []pdf.Ref `json:"-"`
+	// pdfRefsDone: PDFRefs names every order's PDF export looked at (the
+	// pass was not cut short), so the generation may say it records PDFs.
+	pdfRefsDone bool
 
 	mu         sync.Mutex
 	log        *slog.Logger

@@ -29,7 +29,9 @@ var ErrNoOrder = errors.New("Auftrag nicht im Archiv")
 
 // RestorePDFs writes the orders' PDFs into opts.Target as the tree
 // <JJJJ>/<auftrag_nr>/<Datei>. Which PDF an order had comes from its
-// backup (with At, from the history's generation at or before At). Each
+// backup (with At, from the history's generation at or before At: the
+// PDF that generation records, checked against its SHA-256, when it
+// records one; else its row's hash). Each
 // PDF is taken from the archive's copy of that content (_pdfs/, named by
 // its SHA-256: also an older content the application replaced since), else
 // from the recorded copy of the order (index), else from the PDF tree.
@@ -94,6 +96,14 @@ func (e *Engine) RestorePDFs(ctx context.Context, opts PDFRestoreOptions) (_ *Re
 		kind, hash := pdf.KindOf(o.Hash)
 		en, known := recorded[o.RecordID]
 		switch {
+		case !c.pdf.IsZero():
+			// The generation records which PDF the order had: that one,
+			// from its copy or else from the tree, checked against it.
+			sum := c.pdf.String()
+			j.o.Hash = sum
+			if have[pdf.ObjectName(sum)] {
+				j.o.FilePath, j.fromArch = pdf.ObjectName(sum), true
+			}
 		case kind == pdf.SHA256 && have[pdf.ObjectName(hash)]:
 			j.o.FilePath, j.fromArch = pdf.ObjectName(hash), true
 		case known && en.Hash == hash && have[pdf.ObjectName(en.SHA256)]:

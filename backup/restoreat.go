@@ -66,7 +66,7 @@ func (e *Engine) historySource(ctx context.Context, r *Report, opts RestoreOptio
 		}
 		p, _ := packRow(rows[0]) // decodeRows refuses a row with a NUL byte
 		b := &backupFile{dir: en.Folder, dataName: DataFile, metaName: MetaFile, meta: en.Meta(snap.Info), rows: []packedRow{p}, valid: true}
-		chosen[i] = candidate{file: b, id: cur.Identity(rows[0])}
+		chosen[i] = candidate{file: b, id: cur.Identity(rows[0]), pdf: en.PDF}
 		return nil
 	})
 	if err != nil {

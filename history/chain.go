@@ -22,10 +22,12 @@ import (
 // file with a new id and the same Origin, so its Ident stays).
 
 // entryDigest is the SHA-256 of entries (sorted by record_id) as the
-// user sees them; where their contents lie (Pack) is not part of it.
+// user sees them, with their PDFs (format 3); where their contents lie
+// (Pack) is not part of it.
 func entryDigest(entries []Entry) Hash {
-	h := sha256.New()
+	h, hp := sha256.New(), sha256.New()
 	var b []byte
+	pdfs := false
 	for _, e := range entries {
 		b = b[:0]
 		b = binary.AppendVarint(b, e.RecordID)
@@ -36,9 +38,25 @@ func entryDigest(entries []Entry) Hash {
 		b = append(b, e.Hash[:]...)
 		b = binary.AppendVarint(b, e.Size)
 		h.Write(b)
+		if !e.PDF.zero() {
+			pdfs = true
+			b = binary.AppendVarint(b[:0], e.RecordID)
+			hp.Write(append(b, e.PDF[:]...))
+		}
 	}
 	var out Hash
 	h.Sum(out[:0])
+	if !pdfs {
+		// entries without PDFs (format 1 and 2) keep the digest, and so
+		// the identity, they were written with
+		return out
+	}
+	// known PDFs (format 3): the SHA-256 of the rows' digest and theirs
+	f := sha256.New()
+	f.Write([]byte("WBHPDF3\n"))
+	f.Write(out[:])
+	f.Write(hp.Sum(nil))
+	f.Sum(out[:0])
 	return out
 }
 

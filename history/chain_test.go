@@ -18,8 +18,15 @@ import (
 // each generation's table.
 func v1Archive(t *testing.T) (afero.Fs, map[uint64]map[int64][]byte) {
 	t.Helper()
+	return testArchive(t, "v1archive")
+}
+
+// testArchive loads testdata/<name> (an archive written by older code)
+// into memory, with each generation's table from testdata/<name>.json.
+func testArchive(t *testing.T, name string) (afero.Fs, map[uint64]map[int64][]byte) {
+	t.Helper()
 	fsys := memArchive()
-	err := filepath.Walk("testdata/v1archive", func(p string, fi os.FileInfo, err error) error {
+	err := filepath.Walk("testdata/"+name, func(p string, fi os.FileInfo, err error) error {
 		if err != nil || fi.IsDir() {
 			return err
 		}
@@ -27,7 +34,7 @@ func v1Archive(t *testing.T) (afero.Fs, map[uint64]map[int64][]byte) {
 		if err != nil {
 			return err
 		}
-		rel := filepath.ToSlash(strings.TrimPrefix(p, "testdata/v1archive/"))
+		rel := filepath.ToSlash(strings.TrimPrefix(p, "testdata/"+name+"/"))
 		if err := fsys.MkdirAll(path.Dir(rel), 0o755); err != nil {
 			return err
 		}
@@ -36,7 +43,7 @@ func v1Archive(t *testing.T) (afero.Fs, map[uint64]map[int64][]byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := os.ReadFile("testdata/v1archive.json")
+	raw, err := os.ReadFile("testdata/" + name + ".json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,9 @@ type OrderChange struct {
 type ChangeList struct {
 	From, To                GenerationInfo
 	Added, Changed, Removed []OrderChange
+	// PDFs are the records in both whose PDF is another (Old.PDF →
+	// New.PDF), whether or not their row changed too.
+	PDFs []OrderChange
 }
 
 // ErrTooFew: the history has fewer than two generations to compare.
@@ -111,6 +114,9 @@ func (s *Store) Changes(ctx context.Context, from, to Point) (*ChangeList, error
 		default:
 			if !sameRecord(a[i], b[j]) {
 				out.Changed = append(out.Changed, OrderChange{Old: a[i], New: b[j]})
+			}
+			if pdfChanged(a[i].Record, b[j].Record) {
+				out.PDFs = append(out.PDFs, OrderChange{Old: a[i], New: b[j]})
 			}
 			i++
 			j++

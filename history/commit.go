@@ -357,7 +357,7 @@ func (s *Store) proveKnown(ctx context.Context, l *listing, recs []Record, known
 // full one would (then loading reads at most about twice a full
 // generation, and the history stores at most about twice the deltas).
 func (s *Store) encodeNext(seq uint64, prev *Snapshot, st chainStats, entries []Entry) *genFile {
-	g := &genFile{Seq: seq, ClientTime: s.now(), Records: len(entries), Digest: entryDigest(entries)}
+	g := &genFile{Seq: seq, ClientTime: s.now(), Records: len(entries), Digest: entryDigest(entries), PDFs: s.pdfs}
 	var d diffStats
 	if prev != nil {
 		d = diff(prev.Entries, entries)
@@ -365,7 +365,7 @@ func (s *Store) encodeNext(seq uint64, prev *Snapshot, st chainStats, entries []
 	} else {
 		d = diffStats{added: len(entries)}
 	}
-	g.Added, g.Changed, g.Removed = d.added, d.changed, d.removed
+	g.Added, g.Changed, g.Removed, g.PDFChanged = d.added, d.changed, d.removed, d.pdfChanged
 	size := len(d.upserts) + len(d.deleted)
 	if prev != nil && st.deltas+1 <= s.maxChain && st.entries+size < len(entries) {
 		g.Parent, g.Upserts, g.Deleted = prev.Info.Seq, d.upserts, d.deleted
@@ -379,7 +379,7 @@ func (s *Store) encodeNext(seq uint64, prev *Snapshot, st chainStats, entries []
 // only if absent: a new generation, or (g.Origin already set) a forget's
 // rewrite of one, under a new id. It fills in ID, Origin and Digest.
 func (s *Store) writeGen(ctx context.Context, g *genFile, rewrite bool) (GenerationInfo, int64, error) {
-	g.V2 = true
+	g.V2, g.V3 = true, true
 	g.ID = newFileID()
 	if !rewrite {
 		g.Origin = g.ID

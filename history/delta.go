@@ -43,6 +43,7 @@ func applyDelta(base, upserts []Entry, deleted []int64) []Entry {
 // which have another backup, which are gone.
 type diffStats struct {
 	added, changed, removed int
+	pdfChanged              int // kept records whose PDF changed (pdfChanged)
 	upserts                 []Entry
 	deleted                 []int64
 }
@@ -67,6 +68,9 @@ func diff(prev, next []Entry) diffStats {
 			}
 			if !sameRecord(prev[i], next[j]) {
 				d.changed++
+			}
+			if pdfChanged(prev[i].Record, next[j].Record) {
+				d.pdfChanged++
 			}
 			i++
 			j++

@@ -7,7 +7,7 @@
 // contents read only for changed records), Forget with a
 // Retention, Check for verify, and CompareTo for the mass-change guard.
 //
-// # Layout (format 2)
+// # Layout (format 3)
 //
 //	_historie/gen/0000000042-20261129T020003.117Z-<id>.gen   one per generation
 //	_historie/pack/0000000042-<id>.pack                      contents new in generation 42
@@ -58,6 +58,25 @@
 // file would still be there). A pack the listing shows is taken as
 // listed, whatever file a generation names for it.
 //
+// Format 3 is format 2 with each order's PDF: every entry carries the
+// SHA-256 of the order's PDF as the export found it (Record.PDF; empty:
+// none found), and the generation says whether it records PDFs (PDFs: an
+// export that could not look at every PDF says it does not) and how many
+// orders' PDFs changed since the generation before (PDFChanged, for
+// history). The entry digest takes a PDF only when one is known, so
+// entries read from format 1 and 2 (no PDFs) keep their digest and
+// identity, and a format-2 history is continued in format 3 without a
+// break of the chain; the first PDFs recorded are no change (neither for
+// Changed and the mass-change guard, which compare rows only, nor for
+// Versions). PDFsInUse collects the PDFs the generations record, so that
+// the engine's forget can free the PDF copies (_pdfs/, package pdf) no
+// kept generation needs; while a generation that records no PDFs is kept,
+// nothing is freed. A PDF adds 33 bytes to an entry (a SHA-256 does not
+// compress): about 330 KB more per full generation of 10,000 orders,
+// while a delta carries only the orders that changed (none known: 1
+// byte). Format-2 and format-1 files are read as they are;
+// code before format 3 cannot read a format-3 generation.
+//
 // Format 1 (until format 2: "0000000042-<time>.gen" and
 // "0000000042.pack", written to a temp name and renamed) is read as it
 // is; new generations are written in format 2 and link to the newest
@@ -81,8 +100,8 @@
 // hash is not stored but recomputed on reading, which also verifies it).
 //
 // The generation file lists every record's entry (record_id, auftrag_nr,
-// folder, content hash, size, schema version, and which pack holds the
-// content). Listing all 10,000 entries every night would cost ~400 KB a
+// folder, content hash, size, schema version, which pack holds the
+// content, and from format 3 its PDF's SHA-256). Listing all 10,000 entries every night would cost ~400 KB a
 // night, more than the changes themselves, so a generation is normally a
 // delta against the generation before it (entries added or changed,
 // record_ids removed), and now and then a full one, like litestream's

@@ -170,7 +170,7 @@ func (s *Store) rewriteKept(ctx context.Context, l *listing, kept []GenerationIn
 			}
 		}
 		ng := s.encodeNext(k.Seq, prev, st, snap.Entries)
-		ng.ClientTime, ng.Archive, ng.Origin = g.ClientTime, ref.archiveTime, g.Origin
+		ng.ClientTime, ng.Archive, ng.Origin, ng.PDFs = g.ClientTime, ref.archiveTime, g.Origin, g.PDFs
 		ng.Packs = packsOf(l, ng.Upserts, nil)
 		if want != 0 {
 			pref, _ := l.find(want)

@@ -7,10 +7,11 @@ import (
 )
 
 // genMagic starts every generation file; the digit is the format version.
-// Format 1 files are still read (see doc.go).
+// Format 1 and 2 files are still read (see doc.go); new ones are format 3.
 const (
 	genMagicV1 = "WBHGEN1\n"
-	genMagic   = "WBHGEN2\n"
+	genMagicV2 = "WBHGEN2\n"
+	genMagic   = "WBHGEN3\n"
 )
 
 // genFile is one generation file's content. A full generation lists every
@@ -19,7 +20,10 @@ const (
 // with (the one before it when it was written, or after a forget the one
 // before it now); for a delta it is also the parent.
 type genFile struct {
-	V2         bool // format 2 (the fields below marked 2 are set)
+	V2         bool // format 2 or 3 (the fields below marked 2 are set)
+	V3         bool // format 3 (the fields below marked 3 are set; entries carry their PDF)
+	PDFs       bool // 3: the generation records each order's PDF (zero: none found)
+	PDFChanged int  // 3: orders whose PDF is another than in generation Prev
 	Seq        uint64
 	ID         fileID    // 2: the file's id, as in its name
 	Origin     fileID    // 2: the generation's id: ID, or the ID of the file a forget rewrote
@@ -51,7 +55,10 @@ func (g *genFile) full() bool { return g.Parent == 0 }
 // (v its archive time in Unix ms, 16 bytes its id; zero: none or format
 // 1), u k, then k packs its upserts need, each u seq + 16 bytes id
 // (what lets a reader find the generations and packs on a versioned store
-// after their names were deleted). The body of a format-1
+// after their names were deleted). Format 3 is format 2 with each
+// entry followed by s pdf (the SHA-256 of the order's PDF, 32 bytes, or
+// empty: none or unknown), and after the packs u flags (1: the generation
+// records PDFs) and u the count of orders whose PDF changed. The body of a format-1
 // generation file, in order (u = uvarint, v = varint,
 // s = u length + UTF-8 bytes):
 //
@@ -92,6 +99,14 @@ func encodeGen(g *genFile) []byte {
 		e.uvarint(uint64(x.Size))
 		e.str(x.Schema)
 		e.uvarint(x.Pack)
+		if g.V2 {
+			if x.PDF.zero() {
+				e.uvarint(0)
+			} else {
+				e.uvarint(uint64(len(x.PDF)))
+				e.raw(x.PDF[:])
+			}
+		}
 	}
 	e.uvarint(uint64(len(g.Deleted)))
 	last = 0
@@ -115,6 +130,12 @@ func encodeGen(g *genFile) []byte {
 			e.uvarint(seq)
 			e.raw(p.id[:])
 		}
+		var flags uint64
+		if g.PDFs {
+			flags |= 1
+		}
+		e.uvarint(flags)
+		e.uvarint(uint64(g.PDFChanged))
 		return seal(genMagic, e.b)
 	}
 	return seal(genMagicV1, e.b)
@@ -124,8 +145,10 @@ func encodeGen(g *genFile) []byte {
 // itself (ids strictly ascending and positive, parent before it).
 func decodeGen(file []byte) (*genFile, error) {
 	magic := genMagic
-	if len(file) >= len(genMagicV1) && string(file[:len(genMagicV1)]) == genMagicV1 {
-		magic = genMagicV1
+	for _, m := range []string{genMagicV1, genMagicV2} {
+		if len(file) >= len(m) && string(file[:len(m)]) == m {
+			magic = m
+		}
 	}
 	r, err := unseal(magic, file)
 	if err != nil {
@@ -136,7 +159,7 @@ func decodeGen(file []byte) (*genFile, error) {
 		return nil, err
 	}
 	schemas := map[string]string{}
-	g := &genFile{V2: magic == genMagic, Seq: d.uvarint()}
+	g := &genFile{V2: magic != genMagicV1, V3: magic == genMagic, Seq: d.uvarint()}
 	if g.V2 {
 		d.full(g.ID[:])
 		d.full(g.Origin[:])
@@ -163,6 +186,15 @@ func decodeGen(file []byte) (*genFile, error) {
 		x.Size = int64(d.uvarint())
 		x.Schema = d.str(schemas)
 		x.Pack = d.uvarint()
+		if g.V3 {
+			switch d.count(maxString, "Länge des PDF-Hashs") {
+			case 0:
+			case len(x.PDF):
+				d.full(x.PDF[:])
+			default:
+				d.fail(fmt.Errorf("Eintrag %d (record_id %d): PDF-Hash hat keine 32 Bytes", i+1, x.RecordID))
+			}
+		}
 		if d.err == nil && (x.RecordID <= last || x.Size < 0 || x.Pack == 0 || x.Pack > g.Seq) {
 			d.fail(fmt.Errorf("Eintrag %d (record_id %d) ist widersprüchlich", i+1, x.RecordID))
 		}
@@ -193,6 +225,14 @@ func decodeGen(file []byte) (*genFile, error) {
 			d.full(p.id[:])
 			p.file = path.Join(packDir, packName(seq, p.id))
 			g.Packs = append(g.Packs, p)
+		}
+	}
+	if g.V3 {
+		flags := d.uvarint()
+		g.PDFs = flags&1 != 0
+		g.PDFChanged = d.count(maxEntries, "Anzahl der geänderten PDFs")
+		if d.err == nil && flags > 1 {
+			d.fail(fmt.Errorf("unbekannte Kennzeichen %#x", flags))
 		}
 	}
 	d.end()

@@ -34,3 +34,16 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// IsZero reports whether h is the zero Hash (a PDF not known).
+func (h Hash) IsZero() bool { return h == Hash{} }
+
+func (h Hash) zero() bool { return h.IsZero() }
+
+// Short is the first 12 hex digits, for showing a PDF change.
+func (h Hash) Short() string {
+	if h.IsZero() {
+		return "—"
+	}
+	return h.String()[:12]
+}

@@ -41,7 +41,7 @@ func CompareTo(prev *Snapshot, next []Record) MassChange {
 			m.Added++
 			continue
 		}
-		if !seen[i] && prev.Entries[i].Record != r {
+		if !seen[i] && !sameRow(prev.Entries[i].Record, r) {
 			m.Changed++
 		}
 		seen[i] = true

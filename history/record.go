@@ -16,6 +16,10 @@ type Record struct {
 	Hash      Hash   // SHA-256 of data.csv
 	Size      int64  // bytes of data.csv
 	Schema    string // schema_version of data.csv, e.g. "1.0"
+	// PDF is the SHA-256 of the order's PDF as the export found it (the
+	// copy it stored, or in the seed's layout the file it read); zero:
+	// none found, or a generation written before format 3 (unknown).
+	PDF Hash
 }
 
 // Entry is a Record in a stored generation, with where its content lies.
@@ -54,6 +58,21 @@ func validateRecords(records []Record) ([]Record, error) {
 	return rs, nil
 }
 
-// sameRecord reports whether two entries describe the same backup (where
-// the content is stored does not matter to the user).
-func sameRecord(a, b Entry) bool { return a.Record == b.Record }
+// sameRecord reports whether two entries describe the same backup of the
+// row (where the content is stored does not matter to the user, and the
+// PDF is compared apart: pdfChanged).
+func sameRecord(a, b Entry) bool { return sameRow(a.Record, b.Record) }
+
+// sameRow reports whether two records hold the same backup of the row,
+// whatever their PDFs.
+func sameRow(a, b Record) bool {
+	a.PDF, b.PDF = Hash{}, Hash{}
+	return a == b
+}
+
+// pdfChanged reports whether the order's PDF is another in next than in
+// prev. A PDF first recorded (prev has none: written before format 3, or
+// none found then) is no change.
+func pdfChanged(prev, next Record) bool {
+	return prev.PDF != next.PDF && !prev.PDF.zero()
+}

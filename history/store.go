@@ -33,6 +33,8 @@ type Store struct {
 	// newHistory: Commit may start a new chain although the head marker
 	// names a generation that is gone (WithNewHistory).
 	newHistory bool
+	// pdfs: the records Commit gets carry their orders' PDFs (WithPDFs).
+	pdfs bool
 	// lock: the history retains what it writes for lockPeriod
 	// (objectlock.go); false: the store has no Object Lock.
 	lock       bool
@@ -64,6 +66,17 @@ func WithFence(fence func() error) Option { return func(s *Store) { s.fence = fe
 // (default DefaultMaxChain).
 func WithMaxChain(n int) Option { return func(s *Store) { s.maxChain = max(n, 0) } }
 
+// WithPDFs says that the records Commit gets carry their orders' PDFs
+// (Record.PDF, zero: none found): the generations it writes say so
+// (GenerationInfo.PDFs), and only PDFs such generations name are kept
+// when the copies no generation needs are freed (PDFsInUse).
+func WithPDFs() Option { return func(s *Store) { s.pdfs = true } }
+
+// RecordsPDFs sets whether the records the next Commit gets carry their
+// orders' PDFs (as WithPDFs): export says so only when it looked at every
+// order's PDF.
+func (s *Store) RecordsPDFs(on bool) { s.pdfs = on }
+
 // DefaultMaxChain bounds the deltas between two full generations, and so
 // the files read to load the newest generation (see doc.go).
 const DefaultMaxChain = 128
@@ -94,6 +107,11 @@ type GenerationInfo struct {
 	// ID is the generation's random id (hex; "" for a generation written
 	// in format 1): with Seq it names the generation unmistakably.
 	ID string
+	// PDFs: the generation records each order's PDF (format 3, written
+	// WithPDFs); PDFChanged counts the orders whose PDF is another than
+	// in PrevSeq.
+	PDFs       bool
+	PDFChanged int
 }
 
 // Snapshot is one generation with all its entries, sorted by RecordID.
@@ -397,7 +415,7 @@ func (ref genRef) info(g *genFile) GenerationInfo {
 	info := GenerationInfo{
 		Seq: ref.seq, ArchiveTime: ref.archiveTime, ClientTime: g.ClientTime,
 		Records: g.Records, Added: g.Added, Changed: g.Changed, Removed: g.Removed,
-		PrevSeq: g.Prev, Full: g.full(), File: ref.file,
+		PrevSeq: g.Prev, Full: g.full(), File: ref.file, PDFs: g.PDFs, PDFChanged: g.PDFChanged,
 	}
 	if g.V2 {
 		info.ID = g.Origin.String()

@@ -46,10 +46,15 @@ type Version struct {
 	Info    GenerationInfo
 	Entry   Entry
 	Removed bool
+	// PDFChanged: the order's PDF is another than in the version before
+	// (PDFBefore; zero: none), whether or not the row changed too.
+	PDFChanged bool
+	PDFBefore  Hash
 }
 
 // Versions lists, oldest first, every generation in which a selected
-// record first appeared, got another backup, or disappeared. An order
+// record first appeared, got another backup or another PDF, or
+// disappeared. An order
 // number that matches nothing as given is tried without leading zeros
 // (the table stores "055433", the user typed "55433"); the entries then
 // carry the number as the table stores it. With the
@@ -85,8 +90,10 @@ func (s *Store) orderVersions(ctx context.Context, l *listing, sel Selector) ([]
 				continue
 			}
 			present[e.RecordID] = true
-			if old, ok := last[e.RecordID]; !ok || !sameRecord(old, e) {
-				out = append(out, Version{Info: info, Entry: e})
+			old, ok := last[e.RecordID]
+			pdf := ok && pdfChanged(old.Record, e.Record)
+			if !ok || !sameRecord(old, e) || pdf {
+				out = append(out, Version{Info: info, Entry: e, PDFChanged: pdf, PDFBefore: old.PDF})
 			}
 			last[e.RecordID] = e
 		}

@@ -84,6 +84,9 @@ type Checker struct {
 	// hashing. It returns the writer or nil to read without copying, and
 	// a function called after the last byte with the final result.
 	Read func(ctx context.Context, res *Result) (io.Writer, func(res *Result))
+	// Skip, if set, names candidate paths not to look at (export: a path
+	// through a symbolic link); such a path counts as missing.
+	Skip func(ctx context.Context, p string) bool
 
 	rootOnce sync.Once
 	rootDirs map[string]bool // names at the tree's root; nil: unknown
@@ -165,6 +168,12 @@ func (c *Checker) Locate(ctx context.Context, o Order) (string, iofs.FileInfo, e
 	var firstErr error
 	for i, p := range cands {
 		if i < len(cands)-1 && !c.atRoot(ctx, p) {
+			continue
+		}
+		if c.Skip != nil && c.Skip(ctx, p) {
+			if firstErr == nil {
+				firstErr = fmt.Errorf("%s liegt hinter einem symbolischen Link: %w", p, iofs.ErrNotExist)
+			}
 			continue
 		}
 		fi, err := c.Tree.Stat(ctx, p)

@@ -18,6 +18,7 @@
 //
 //	_pdfs/<sha256[:2]>/<sha256>.pdf   one copy of each distinct PDF content, created once (export --full replaces one that no longer proves its name)
 //	_pdfs/index.json                  per order: tree position, size, mtime, row hash, sha256 (Index)
+//	_pdfs/gelesen.json                the seed's layout (no copies): the same per PDF export read (SeenFile)
 //	_pdfs/tmp/                        copies being written by a running export (removed by the next)
 //	_pdfpruefung.json                 where verify's rotating share stands (Rotation)
 package pdf

@@ -18,6 +18,12 @@ const (
 	IndexFile = StoreDir + "/index.json"
 	IndexTemp = StoreDir + "/index.tmp.json"
 	TempDir   = StoreDir + "/tmp"
+	// SeenFile is the index of the PDFs export read in the seed's layout
+	// (PDFs inside the archive, nothing copied): size, time and SHA-256 of
+	// each, so that the history records every order's PDF without reading
+	// an unchanged one again. It names no copy.
+	SeenFile = StoreDir + "/gelesen.json"
+	SeenTemp = StoreDir + "/gelesen.tmp.json"
 )
 
 // ObjectName is where the copy of the content with SHA-256 sum lies:
@@ -41,6 +47,9 @@ type Entry struct {
 	ModTime  time.Time `json:"geaendert"`
 	Hash     string    `json:"hash"` // the row's hash (lower case)
 	SHA256   string    `json:"sha256"`
+	// Bad: the content did not match the row's hash when it was read
+	// (SeenFile only: export records what it found, and warns).
+	Bad bool `json:"falsch,omitempty"`
 	// LockedUntil: on a store with Object Lock, until when the copy was
 	// last made immutable (export extends it before it runs out).
 	LockedUntil time.Time `json:"gesperrt_bis,omitzero"`
@@ -69,7 +78,12 @@ const MaxIndexSize = 512 << 20
 // LoadIndex reads the archive's index; an archive without one has an
 // empty index (ok false).
 func LoadIndex(ctx context.Context, a *storage.Archive) (idx Index, ok bool, err error) {
-	data, err := a.ReadFile(ctx, IndexFile, MaxIndexSize)
+	return LoadIndexFile(ctx, a, IndexFile)
+}
+
+// LoadIndexFile reads the index stored as name (IndexFile or SeenFile).
+func LoadIndexFile(ctx context.Context, a *storage.Archive, name string) (idx Index, ok bool, err error) {
+	data, err := a.ReadFile(ctx, name, MaxIndexSize)
 	if errors.Is(err, iofs.ErrNotExist) {
 		return Index{Version: 1}, false, nil
 	}
@@ -77,14 +91,14 @@ func LoadIndex(ctx context.Context, a *storage.Archive) (idx Index, ok bool, err
 		return Index{Version: 1}, false, err
 	}
 	if len(data) > MaxIndexSize {
-		return Index{Version: 1}, false, fmt.Errorf("%s: größer als %d Bytes", IndexFile, MaxIndexSize)
+		return Index{Version: 1}, false, fmt.Errorf("%s: größer als %d Bytes", name, MaxIndexSize)
 	}
 	if err := json.Unmarshal(data, &idx); err != nil {
-		return Index{Version: 1}, false, fmt.Errorf("%s: kein gültiges JSON: %w", IndexFile, err)
+		return Index{Version: 1}, false, fmt.Errorf("%s: kein gültiges JSON: %w", name, err)
 	}
 	for _, e := range idx.Entries {
 		if !IsSHA256(e.SHA256) {
-			return Index{Version: 1}, false, fmt.Errorf("%s: Auftrag %s: sha256 %q ist kein SHA-256", IndexFile, e.AuftragNr, e.SHA256)
+			return Index{Version: 1}, false, fmt.Errorf("%s: Auftrag %s: sha256 %q ist kein SHA-256", name, e.AuftragNr, e.SHA256)
 		}
 	}
 	return idx, true, nil
@@ -115,6 +129,11 @@ func (idx Index) Same(other Index) bool {
 
 // Save writes the index atomically.
 func (idx Index) Save(ctx context.Context, a *storage.Archive) error {
+	return idx.SaveFile(ctx, a, IndexFile, IndexTemp)
+}
+
+// SaveFile writes the index atomically as name (through temp).
+func (idx Index) SaveFile(ctx context.Context, a *storage.Archive, name, temp string) error {
 	data, err := idx.encode()
 	if err != nil {
 		return err
@@ -124,7 +143,7 @@ func (idx Index) Save(ctx context.Context, a *storage.Archive) error {
 			return err
 		}
 	}
-	return a.Replace(ctx, IndexFile, IndexTemp, data)
+	return a.Replace(ctx, name, temp, data)
 }
 
 // ByRecord maps the entries by record_id.

@@ -88,4 +88,10 @@ func (a *app) printForget(rep *backup.Report) {
 	if n := len(rep.Forget.Retained); n > 0 {
 		fmt.Fprintf(a.stdout, "Object Lock: %d Dateien der Historie noch gesperrt, bleiben: %s\n", n, backup.FirstNames(rep.Forget.Retained, 5))
 	}
+	if n := len(rep.Forget.PDFsRemoved); n > 0 {
+		fmt.Fprintf(a.stdout, "PDF-Kopien, die keine behaltene Generation braucht, %s: %d (%s)\n", verb, n, backup.FirstNames(rep.Forget.PDFsRemoved, 5))
+	}
+	if n := len(rep.Forget.PDFsRetained); n > 0 {
+		fmt.Fprintf(a.stdout, "Object Lock: %d nicht mehr benötigte PDF-Kopien noch gesperrt, bleiben bis zum nächsten forget nach Ablauf der Sperre: %s\n", n, backup.FirstNames(rep.Forget.PDFsRetained, 5))
+	}
 }

@@ -107,6 +107,17 @@ type changesJSON struct {
 	Added   []orderChange `json:"added"`
 	Changed []orderChange `json:"changed"`
 	Removed []orderChange `json:"removed"`
+	// PDFs: orders whose PDF was replaced (generations that record PDFs).
+	PDFs []pdfChange `json:"pdfs,omitempty"`
+}
+
+// pdfChange is one order whose PDF is another, as SHA-256s.
+type pdfChange struct {
+	AuftragNr string `json:"auftrag_nr"`
+	RecordID  int64  `json:"record_id"`
+	Folder    string `json:"folder"`
+	Old       string `json:"old"`
+	New       string `json:"new"`
 }
 
 // genRefJSON names an end of the comparison.
@@ -173,14 +184,25 @@ func listChanges(ctx context.Context, hs *history.Store, c *changesFlags) (*chan
 	for _, ch := range cl.Removed {
 		out.Removed = append(out.Removed, one(ch.Old))
 	}
+	for _, ch := range cl.PDFs {
+		j := pdfChange{AuftragNr: ch.New.AuftragNr, RecordID: ch.New.RecordID, Folder: ch.New.Folder, Old: ch.Old.PDF.String()}
+		if !ch.New.PDF.IsZero() {
+			j.New = ch.New.PDF.String()
+		}
+		out.PDFs = append(out.PDFs, j)
+	}
 	return out, nil
 }
 
 // summary is the last line: "1 neu, 2 geändert, 0 entfernt zwischen
 // Generation 3 (2026-11-30 02:00:00.117) und 4 (2026-12-01 02:00:00.093)".
 func (c *changesJSON) summary() string {
-	return fmt.Sprintf("%d neu, %d geändert, %d entfernt zwischen Generation %d (%s) und %d (%s)",
-		len(c.Added), len(c.Changed), len(c.Removed),
+	pdfs := ""
+	if len(c.PDFs) > 0 {
+		pdfs = fmt.Sprintf(", %d PDFs ausgetauscht", len(c.PDFs))
+	}
+	return fmt.Sprintf("%d neu, %d geändert, %d entfernt%s zwischen Generation %d (%s) und %d (%s)",
+		len(c.Added), len(c.Changed), len(c.Removed), pdfs,
 		c.From.Seq, c.From.Time.Local().Format(history.TimeLayout), c.To.Seq, c.To.Time.Local().Format(history.TimeLayout))
 }
 
@@ -208,6 +230,10 @@ func writeChanges(w io.Writer, prefix, archive string, c *changesJSON) {
 	}
 	for _, o := range c.Removed {
 		line("entfernt", o)
+	}
+	short := func(h string) string { return cmp.Or(h[:min(12, len(h))], "—") }
+	for _, p := range c.PDFs {
+		fmt.Fprintf(w, "%-9s Auftrag %s (record_id %d, %s)\n  PDF ausgetauscht: %s → %s\n", "PDF", p.AuftragNr, p.RecordID, p.Folder, short(p.Old), short(p.New))
 	}
 	fmt.Fprintln(w, c.summary())
 }

@@ -26,6 +26,9 @@ type generationJSON struct {
 	Changed     int       `json:"changed"`
 	Added       int       `json:"added"`
 	Removed     int       `json:"removed"`
+	// PDFChanged: orders whose PDF is another than in the generation
+	// before (generations that record PDFs).
+	PDFChanged int `json:"pdf_changed,omitempty"`
 }
 
 // versionJSON is one version of an order as history --auftrag lists it.
@@ -39,6 +42,10 @@ type versionJSON struct {
 	Changes     []changeJSON `json:"changes,omitempty"`
 	Schema      string       `json:"schema_version"`
 	Checksum    string       `json:"checksum"`
+	// PDF: the SHA-256 of the order's PDF the generation records (""
+	// none or not recorded); PDFChange: it is another than before.
+	PDF       string      `json:"pdf,omitempty"`
+	PDFChange *changeJSON `json:"pdf_change,omitempty"`
 }
 
 type changeJSON struct {
@@ -153,7 +160,7 @@ func listGenerations(ctx context.Context, hs *history.Store) ([]generationJSON, 
 	infos, err := hs.List(ctx)
 	out := make([]generationJSON, 0, len(infos))
 	for _, g := range infos {
-		out = append(out, generationJSON{g.Seq, g.ArchiveTime, g.ClientTime, g.Records, g.Changed, g.Added, g.Removed})
+		out = append(out, generationJSON{g.Seq, g.ArchiveTime, g.ClientTime, g.Records, g.Changed, g.Added, g.Removed, g.PDFChanged})
 	}
 	return out, historyFailure(err)
 }
@@ -209,6 +216,12 @@ func orderVersions(ctx context.Context, hs *history.Store, nr string) ([]version
 	for _, v := range versions {
 		j := versionJSON{Generation: v.Info.Seq, ArchiveTime: v.Info.ArchiveTime, RecordID: v.Entry.RecordID,
 			AuftragNr: v.Entry.AuftragNr, Folder: v.Entry.Folder, Schema: v.Entry.Schema, Checksum: v.Entry.Hash.String()}
+		if !v.Entry.PDF.IsZero() && !v.Removed {
+			j.PDF = v.Entry.PDF.String()
+		}
+		if v.PDFChanged && !v.Removed {
+			j.PDFChange = &changeJSON{Column: "PDF", Old: v.PDFBefore.Short(), New: v.Entry.PDF.Short()}
+		}
 		prev, seen := last[v.Entry.RecordID]
 		switch {
 		case v.Removed:
@@ -254,6 +267,11 @@ func writeVersions(w io.Writer, prefix, archive, nr string, versions []versionJS
 		fmt.Fprintf(w, "Generation %d, %s: record_id %d %s (%s)\n", v.Generation, v.ArchiveTime.Local().Format(time.DateTime), v.RecordID, v.State, v.Folder)
 		for _, c := range v.Changes {
 			fmt.Fprintf(w, "  %s: %q → %q\n", c.Column, c.Old, c.New)
+		}
+		if c := v.PDFChange; c != nil && v.PDF == "" {
+			fmt.Fprintf(w, "  PDF nicht mehr gefunden (war %s)\n", c.Old)
+		} else if c != nil {
+			fmt.Fprintf(w, "  PDF ausgetauscht: %s → %s\n", c.Old, c.New)
 		}
 	}
 }

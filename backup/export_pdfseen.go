@@ -1,0 +1,206 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	iofs "io/fs"
+	"path"
+	"strings"
+	"sync"
+
+	"werkstatt-backup/history"
+	"werkstatt-backup/pdf"
+)
+
+// orderPDFs looks at every order's PDF for the history: when the PDFs
+// live elsewhere it copies them (copyPDFs), in the seed's layout (PDFs
+// inside the archive) it notes them (notePDFs). Either fills r.PDFRefs.
+func (e *Engine) orderPDFs(ctx context.Context, r *Report, items []exportItem, opts ExportOptions, listed *listedArchive, folders *folderIndex) error {
+	if e.PDFs != nil {
+		return e.copyPDFs(ctx, r, items, opts)
+	}
+	return e.notePDFs(ctx, r, items, opts, listed, folders)
+}
+
+// notePDFs records, in the seed's layout, which PDF each order has: the
+// SHA-256 of the file its file_path names, for the history (a PDF the
+// application or anyone replaced shows in history --auftrag). Nothing is
+// copied. A PDF is read only when it is new or its size, modification
+// time, place or row hash differ from what the last run recorded in
+// pdf.SeenFile; an unchanged one costs a stat, or nothing on a store
+// export listed (the listing has every PDF's size and time). Nothing is
+// looked at through a symbolic link (export writes through none). One
+// that does not match
+// its row's hash is recorded as found, with a WARNING naming it (exit 3,
+// as when it is copied); a missing one is recorded as none (verify
+// reports it).
+func (e *Engine) notePDFs(ctx context.Context, r *Report, items []exportItem, opts ExportOptions, listed *listedArchive, folders *folderIndex) error {
+	cols, ok := e.pdfColumns()
+	if !ok || opts.DryRun {
+		return nil
+	}
+	idx, _, err := pdf.LoadIndexFile(ctx, e.Arch, pdf.SeenFile)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r.warnf(pdf.SeenFile, 0, "Verzeichnis der gelesenen PDFs nicht lesbar, alle PDFs werden neu gelesen: %s", reason(err))
+	}
+	old := idx.ByRecord()
+	type job struct {
+		o        pdf.Order
+		position string
+		prev     *pdf.Entry
+		keep     bool
+		res      pdf.Result
+	}
+	var jobs []*job
+	for _, it := range items {
+		o := cols.order(it.id, it.vals)
+		if strings.TrimSpace(o.FilePath) == "" {
+			continue
+		}
+		j := &job{o: o, position: pdf.Position(o.FilePath, o.AuftragNr, path.Dir(it.folder))}
+		if p, ok := old[o.RecordID]; ok {
+			j.prev = &p
+		}
+		jobs = append(jobs, j)
+	}
+	ck := &pdf.Checker{Tree: e.Arch, Root: e.PDFRoot, Workers: e.Workers}
+	if e.Arch.Caps.Links {
+		ck.Skip = func(ctx context.Context, p string) bool { return throughLink(ctx, folders, p) }
+	}
+	var toRead []pdf.Order
+	byID := make(map[int64]*job, len(jobs))
+	var mu sync.Mutex
+	forEach(ctx, len(jobs), e.Workers, e.phase(PhaseList), func(i int) {
+		j := jobs[i]
+		var (
+			p   string
+			fi  iofs.FileInfo
+			err error
+		)
+		if listed != nil {
+			p, fi, err = listed.locate(j.o, e.PDFRoot)
+		} else {
+			p, fi, err = ck.Locate(ctx, j.o)
+		}
+		if err != nil {
+			j.res = pdf.Result{Order: j.o, Path: p, Status: pdf.Unreadable, Err: err}
+			if errors.Is(err, iofs.ErrNotExist) {
+				j.res.Status = pdf.Missing
+			}
+			return
+		}
+		_, hash := pdf.KindOf(j.o.Hash)
+		if pr := j.prev; pr != nil && !opts.Full && pr.Path == p && pr.Size == fi.Size() &&
+			pr.ModTime.Equal(fi.ModTime()) && pr.Hash == hash {
+			j.keep = true
+			return
+		}
+		mu.Lock()
+		toRead = append(toRead, j.o)
+		byID[j.o.RecordID] = j
+		mu.Unlock()
+	})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ck.Progress = e.pdfProgress(PhasePDFCopy)
+	for _, res := range ck.Check(ctx, toRead) {
+		byID[res.RecordID].res = res
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	next := pdf.Index{Version: 1}
+	var bad, read, unreadable int
+	for _, j := range jobs {
+		var en *pdf.Entry
+		switch {
+		case j.keep:
+			en = j.prev
+		case j.res.Status == pdf.Good || j.res.Status == pdf.Bad || j.res.Status == pdf.NotChecked:
+			read++
+			en = &pdf.Entry{RecordID: j.o.RecordID, AuftragNr: j.o.AuftragNr, Path: j.res.Path,
+				Position: j.position, Size: j.res.Size, ModTime: j.res.ModTime,
+				Hash: j.res.Expected, SHA256: j.res.SHA256, Bad: j.res.Status == pdf.Bad}
+		case j.res.Status == pdf.Unreadable:
+			r.unreadablef(j.res.Path, j.o.RecordID, "PDF von Auftrag %s nicht lesbar, in dieser Generation ohne PDF: %s", j.o.AuftragNr, reason(j.res.Err))
+			unreadable++
+		}
+		if en == nil {
+			continue
+		}
+		if en.Bad {
+			kind, expected := pdf.KindOf(j.o.Hash)
+			r.warnf(en.Path, en.RecordID, "PDF von Auftrag %s passt nicht zu seinem Hash: erwartet %s %s, gefunden SHA-256 %s; so in der Historie vermerkt", en.AuftragNr, kind, expected, en.SHA256)
+			bad++
+		}
+		next.Entries = append(next.Entries, *en)
+		r.PDFRefs = append(r.PDFRefs, pdf.Ref{RecordID: en.RecordID, AuftragNr: en.AuftragNr, Position: en.Position, SHA256: en.SHA256, Size: en.Size})
+	}
+	r.pdfRefsDone = unreadable == 0
+	if !next.Same(idx) {
+		if err := next.SaveFile(ctx, e.Arch, pdf.SeenFile, pdf.SeenTemp); err != nil {
+			r.warnf(pdf.SeenFile, 0, "Verzeichnis der gelesenen PDFs nicht geschrieben, der nächste Lauf liest sie neu: %s", reason(err))
+		}
+	}
+	e.Log.Info(fmt.Sprintf("PDFs für die Historie: %d gelesen, %d unverändert, %d ohne Datei", read, len(next.Entries)-read, len(jobs)-len(next.Entries)-unreadable))
+	if bad > 0 {
+		return fmt.Errorf("%d PDFs passen nicht zu ihrem Hash: %w", bad, ErrValidation)
+	}
+	return nil
+}
+
+// throughLink reports whether p lies below a symbolic link of the
+// archive (any of its folders, as folders lists them).
+func throughLink(ctx context.Context, folders *folderIndex, p string) bool {
+	for d := path.Dir(p); d != "." && d != "/" && d != ""; d = path.Dir(d) {
+		if folders.linked(ctx, d) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// locate finds the order's PDF in the listing, as Checker.Locate finds it
+// in the tree: the first candidate the listing shows.
+func (la *listedArchive) locate(o pdf.Order, root string) (string, iofs.FileInfo, error) {
+	cands := pdf.Candidates(o.FilePath, o.AuftragNr, root)
+	for _, p := range cands {
+		dir, name := path.Split(p)
+		if en, ok := la.folders[strings.TrimSuffix(dir, "/")][name]; ok {
+			return p, listedFile{name: name, en: en}, nil
+		}
+	}
+	last := ""
+	if len(cands) > 0 {
+		last = cands[len(cands)-1]
+	}
+	return last, nil, fmt.Errorf("file_path %q: kein PDF im Archiv: %w", o.FilePath, iofs.ErrNotExist)
+}
+
+// pdfHashes are the orders' PDFs of r.PDFRefs by record_id, nil when the
+// run did not look at every order's PDF (then its generation does not
+// say it records PDFs, and forget frees no copy while it is kept).
+func pdfHashes(r *Report) map[int64]history.Hash {
+	if !r.pdfRefsDone {
+		return nil
+	}
+	m := make(map[int64]history.Hash, len(r.PDFRefs))
+	for _, ref := range r.PDFRefs {
+		if h, err := history.ParseHash(ref.SHA256); err == nil {
+			m[ref.RecordID] = h
+		}
+	}
+	return m
+}
+
+// setPDFs gives each held record its order's PDF (none when pdfs is nil).
+func (h *heldRecords) setPDFs(pdfs map[int64]history.Hash) {
+	for i := range h.records {
+		h.records[i].PDF = pdfs[h.records[i].RecordID]
+	}
+}
