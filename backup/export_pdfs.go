@@ -312,8 +312,13 @@ func (e *Engine) copyPDFs(ctx context.Context, r *Report, items []exportItem, op
 		r.warnf("", 0, "%d PDFs nicht prüfbar (Hash kein SHA-256, SHA-1 oder MD5), neue ungeprüft gespeichert, vorhandene Kopien behalten: Aufträge %s", len(unverifiable), listSome(unverifiable, 10))
 	}
 	if !opts.DryRun {
-		if err := e.Arch.SyncAll(ctx); err != nil {
-			return fmt.Errorf("PDF-Kopien dauerhaft machen: %w", err)
+		// Only a run that stored copies has something to make durable: a
+		// local disk's SyncAll (syncfs) also waits for every other
+		// program's writes to the same filesystem.
+		if sum.Stored > 0 {
+			if err := e.Arch.SyncAll(ctx); err != nil {
+				return fmt.Errorf("PDF-Kopien dauerhaft machen: %w", err)
+			}
 		}
 		if !next.Same(idx) {
 			if err := next.Save(ctx, e.Arch); err != nil {

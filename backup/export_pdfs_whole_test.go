@@ -96,3 +96,24 @@ func TestExportPDFsToObjectStoreChangedBetweenReads(t *testing.T) {
 		}
 	}
 }
+
+// TestExportPDFsUnchangedNoSync: an export that stores no PDF makes
+// nothing durable for them (a local disk's syncfs also waits for every
+// other program's writes); one that stores a PDF does.
+func TestExportPDFsUnchangedNoSync(t *testing.T) {
+	o := newOffsite(t, 5)
+	o.export(ExportOptions{})
+	var syncs atomic.Int64
+	o.e.Arch.Caps.SyncAll = func(context.Context) error {
+		syncs.Add(1)
+		return nil
+	}
+	if r := o.export(ExportOptions{}); r.PDFs.Unchanged != 5 || syncs.Load() != 0 {
+		t.Fatalf("unchanged export: %+v, %d syncs", r.PDFs, syncs.Load())
+	}
+	changed := o.rows[1]
+	o.treeWrite(t, changed, sample.PDF(changed[colNr])) // same content, new time: read, stored again
+	if r := o.export(ExportOptions{}); r.PDFs.Stored != 1 || syncs.Load() == 0 {
+		t.Fatalf("export storing one PDF: %+v, %d syncs", r.PDFs, syncs.Load())
+	}
+}
