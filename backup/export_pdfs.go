@@ -110,9 +110,14 @@ func (e *Engine) copyPDFs(ctx context.Context, r *Report, items []exportItem, op
 		return err
 	}
 
-	// Read the new and changed ones, staging what is to be stored.
+	// Read the new and changed ones, staging what is to be stored. On an
+	// object store a rename is a copy and a delete (every PDF stored
+	// twice): there nothing is staged, and the good ones are read again
+	// once the guard has passed and each is written whole to its name
+	// (writePDFsWhole).
+	direct := !e.Arch.Caps.AtomicRename && e.Arch.Caps.AtomicWrite && !opts.Full
 	fsys := e.Arch.FS(ctx)
-	if !opts.DryRun && len(toRead) > 0 && !e.Arch.Caps.ImplicitDirs {
+	if !opts.DryRun && !direct && len(toRead) > 0 && !e.Arch.Caps.ImplicitDirs {
 		if err := e.Arch.MkdirAll(ctx, pdf.TempDir); err != nil {
 			return fmt.Errorf("%s anlegen: %w", pdf.TempDir, err)
 		}
@@ -127,7 +132,7 @@ func (e *Engine) copyPDFs(ctx context.Context, r *Report, items []exportItem, op
 	ck.Read = func(ctx context.Context, res *pdf.Result) (io.Writer, func(*pdf.Result)) {
 		j := byID[res.RecordID]
 		kind, expected := pdf.KindOf(res.Hash)
-		if opts.DryRun || kind == pdf.SHA256 && have[pdf.ObjectName(expected)] && !opts.Full {
+		if opts.DryRun || direct || kind == pdf.SHA256 && have[pdf.ObjectName(expected)] && !opts.Full {
 			return nil, nil // nothing to write, or that content is stored already
 		}
 		name := path.Join(pdf.TempDir, strconv.FormatInt(res.RecordID, 10)+".pdf")
@@ -197,6 +202,29 @@ func (e *Engine) copyPDFs(ctx context.Context, r *Report, items []exportItem, op
 		return fmt.Errorf("%d von %d PDFs passen nicht zu ihrem Hash, keines gespeichert: %w", bad, present, ErrPDFGuard)
 	}
 
+	var directErrs map[int64]error
+	if direct && !opts.DryRun {
+		var again []pdf.Order
+		sums, seen := map[int64]string{}, map[string]bool{}
+		for _, j := range jobs {
+			if j.keep || j.res.Status != pdf.Good && (j.res.Status != pdf.NotChecked || j.prev != nil) {
+				continue
+			}
+			obj := pdf.ObjectName(j.res.SHA256)
+			if have[obj] || seen[obj] {
+				continue // stored, or the same content as another order's
+			}
+			seen[obj] = true
+			again = append(again, j.o)
+			sums[j.o.RecordID] = j.res.SHA256
+		}
+		ck.Progress = e.pdfProgress(PhasePDFCopy)
+		directErrs = e.writePDFsWhole(ctx, ck, again, sums, have, &mu)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+
 	// Store.
 	next := pdf.Index{Version: 1}
 	var refused, missing, unreadable int
@@ -241,7 +269,11 @@ func (e *Engine) copyPDFs(ctx context.Context, r *Report, items []exportItem, op
 			return
 		}
 		obj := pdf.ObjectName(res.SHA256)
-		if err := e.placePDF(ctx, r, j.temp, obj, have, &mu, opts.Full); err != nil {
+		err := directErrs[j.o.RecordID]
+		if err == nil {
+			err = e.placePDF(ctx, r, j.temp, obj, have, &mu, opts.Full)
+		}
+		if err != nil {
 			r.errorf(obj, j.o.RecordID, "PDF von Auftrag %s nicht gespeichert: %s", j.o.AuftragNr, reason(err))
 			r.count(&unreadable, 1)
 			return
@@ -285,8 +317,13 @@ func (e *Engine) copyPDFs(ctx context.Context, r *Report, items []exportItem, op
 		r.warnf("", 0, "%d PDFs nicht prüfbar (Hash kein SHA-256, SHA-1 oder MD5), neue ungeprüft gespeichert, vorhandene Kopien behalten: Aufträge %s", len(unverifiable), listSome(unverifiable, 10))
 	}
 	if !opts.DryRun {
-		if err := e.Arch.SyncAll(ctx); err != nil {
-			return fmt.Errorf("PDF-Kopien dauerhaft machen: %w", err)
+		// Only a run that stored copies has something to make durable: a
+		// local disk's SyncAll (syncfs) also waits for every other
+		// program's writes to the same filesystem.
+		if sum.Stored > 0 {
+			if err := e.Arch.SyncAll(ctx); err != nil {
+				return fmt.Errorf("PDF-Kopien dauerhaft machen: %w", err)
+			}
 		}
 		if !next.Same(idx) {
 			if err := next.Save(ctx, e.Arch); err != nil {

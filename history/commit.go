@@ -286,8 +286,10 @@ type PackRepair struct {
 // proveKnown reads every pack the new generation would reuse a content of
 // and drops from known each content that is not there whole (its pack
 // missing, damaged, or without it): Commit then stores it again. A pack
-// that cannot be read now (network, rights) is trusted: nothing is known
-// to be wrong with it.
+// whose files prove themselves by trailer and name (packsSealed) holds
+// them all; any other is unpacked and its contents counted. A pack that
+// cannot be read now (network, rights) is trusted: nothing is known to
+// be wrong with it.
 func (s *Store) proveKnown(ctx context.Context, l *listing, recs []Record, known map[Hash]uint64) []PackRepair {
 	want := map[uint64]map[Hash]bool{}
 	for _, r := range recs {
@@ -305,6 +307,12 @@ func (s *Store) proveKnown(ctx context.Context, l *listing, recs []Record, known
 		p := packs[i]
 		if len(l.packs[p]) == 0 {
 			reasons[i] = "fehlt"
+			return
+		}
+		if s.packsSealed(ctx, p, l.packs[p]) {
+			for h := range want[p] {
+				want[p][h] = true
+			}
 			return
 		}
 		var mu sync.Mutex

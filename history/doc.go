@@ -133,7 +133,21 @@
 // that does not prove itself: a leftover the next Commit removes, never
 // damage. Commit also reads every pack the new generation reuses
 // contents from and stores a content again when its pack is missing or
-// damaged, so damage does not carry into new generations. The caller
+// damaged, so damage does not carry into new generations. That proof is
+// the file's trailer and the sequence number and id at the start of its
+// body, not an unpacking of every content: a file that passes is the
+// pack written under that name, byte for byte (truncation, a flipped
+// byte, another pack's file and a missing file all fail it), and costs
+// one SHA-256 of the compressed file (unpacking and hashing every
+// content was about three quarters of the CPU time of an unchanged
+// Commit of 10,000 records, BenchmarkCommitUnchanged). A pack that fails it is unpacked and its contents counted, with
+// the stored versions where the store keeps them. Commit does not skip
+// the read by a tag remembered from an earlier run: a local tag is the
+// SHA-256 of the content (a read anyway), size and modification time do
+// not change for bit rot or a flip within the clock's tick, and an S3
+// ETag is the server's record of what was PUT, which a byte flipped on
+// the server's disk leaves as it was; each would let a damaged pack
+// pass until verify reads it. The caller
 // holds the archive lock; WithFence stops every write once the lock may
 // be lost.
 //

@@ -9,7 +9,7 @@ import (
 )
 
 // A pack the newest generation reuses contents from is damaged (a byte
-// flipped) or gone: the next Commit stores those contents again and names
+// flipped, cut short, another pack's file under its name) or gone: the next Commit stores those contents again and names
 // the pack, so the new generation restores whole; Check names the older
 // generations that stay damaged.
 func TestCommitRepairsDamagedPacks(t *testing.T) {
@@ -24,6 +24,15 @@ func TestCommitRepairsDamagedPacks(t *testing.T) {
 			_ = afero.WriteFile(fsys, pack, data[:len(data)/3], 0o644)
 		}, "Prüfsumme"},
 		{"gone", func(t *testing.T, fsys afero.Fs, pack string) { _ = fsys.Remove(pack) }, "fehlt"},
+		// Whole and sealed, but another pack's file: its trailer proves
+		// it, only the sequence number and id inside tell it apart.
+		{"another pack's file", func(t *testing.T, fsys afero.Fs, pack string) {
+			data, err := afero.ReadFile(fsys, packOf(t, fsys, 2))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = afero.WriteFile(fsys, pack, data, 0o644)
+		}, "nicht das ihres Namens"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()

@@ -41,12 +41,14 @@ type bench struct {
 	smbN    int // the 1,000 of the SMB targets
 	s3N     int // the 10,000 of the S3 targets
 	writerN int // the 300,000 of the writer-wait target
+	pdfN    int // the 2,000 orders with PDFs of the PDF targets
 	// memN, memBig: orders of the peak-memory rows; memRef the version
 	// they compare with
 	memN, memBig int
 	memRef       string
 	// ranWriter: the writer-wait rows were measured
 	ranWriter bool
+	ranPDFs   bool // the PDF rows were measured
 	python    string
 	rows      []row
 	notes     []string
@@ -64,7 +66,7 @@ type bench struct {
 }
 
 // sections are what -only can pick, in the order they run.
-var sections = []string{"local", "large", "smb", "s3", "writer", "history", "memory"}
+var sections = []string{"local", "large", "smb", "s3", "pdfs", "writer", "history", "memory"}
 
 // wants reports whether section runs.
 func (b *bench) wants(section string) bool { return b.only == nil || b.only[section] }
@@ -78,6 +80,7 @@ func main() {
 	smbN := flag.Int("smb-orders", 1000, "orders of the SMB targets (0: skip)")
 	s3N := flag.Int("s3-orders", 10000, "orders of the S3 targets (0: skip)")
 	writerN := flag.Int("writer-orders", 300000, "orders of the writer-wait target (0: skip)")
+	pdfN := flag.Int("pdf-orders", 2000, "orders with PDFs of 50–500 KB of the PDF targets (0: skip)")
 	keep := flag.Bool("keep", false, "keep the working directory")
 	bin := flag.String("bin", "", "measure this werkstatt-backup binary instead of building one (an older version, say)")
 	only := flag.String("only", "", "run only these sections, comma-separated: "+strings.Join(sections, ", ")+" (default: all)")
@@ -87,7 +90,7 @@ func main() {
 	memRef := flag.String("memory-ref", "fcbb5c2", "git ref of the version before the memory work the memory rows compare with")
 	flag.Parse()
 
-	b := &bench{runs: max(*runs, 1), orders: *orders, big: *big, smbN: *smbN, s3N: *s3N, writerN: *writerN, started: time.Now(), log: os.Stderr, loadStart: loadavg(), bin: *bin}
+	b := &bench{runs: max(*runs, 1), orders: *orders, big: *big, smbN: *smbN, s3N: *s3N, writerN: *writerN, pdfN: *pdfN, started: time.Now(), log: os.Stderr, loadStart: loadavg(), bin: *bin}
 	var err error
 	if b.work = *work; b.work == "" {
 		b.work, err = os.MkdirTemp("", "wbbench-")
@@ -187,6 +190,12 @@ func (b *bench) run() error {
 	}
 	if b.s3N > 0 && b.wants("s3") {
 		if err := b.s3(); err != nil {
+			return err
+		}
+	}
+	if b.pdfN > 0 && b.wants("pdfs") {
+		b.ranPDFs = true
+		if err := b.pdfs(); err != nil {
 			return err
 		}
 	}

@@ -104,6 +104,9 @@ func (b *bench) markdown() string {
 	} {
 		fmt.Fprintf(&w, "- %s\n", s)
 	}
+	if b.ranPDFs {
+		fmt.Fprintf(&w, "- %s\n", pdfMethod)
+	}
 	if b.ranWriter {
 		fmt.Fprintf(&w, "- Writer wait: %s\n", writerMethod)
 	}
