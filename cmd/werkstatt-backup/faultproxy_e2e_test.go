@@ -22,7 +22,7 @@ type cutProxy struct {
 	mu    sync.Mutex
 	conns map[net.Conn]bool
 	sent  int64 // client → server bytes since arm
-	at    int64 // threshold; 0: none
+	when  func(sent int64) bool
 	cut   func()
 	fired chan struct{} // closed when cut ran
 }
@@ -45,9 +45,15 @@ func startCutProxy(t *testing.T, target string) *cutProxy {
 // arm counts from zero and calls cut when at bytes were sent (at 0:
 // never); it returns a channel closed once cut ran.
 func (p *cutProxy) arm(at int64, cut func()) <-chan struct{} {
+	return p.armWhen(func(sent int64) bool { return at > 0 && sent >= at }, cut)
+}
+
+// armWhen calls cut before forwarding the first chunk for which when
+// (given the bytes sent since, that chunk included) is true.
+func (p *cutProxy) armWhen(when func(sent int64) bool, cut func()) <-chan struct{} {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.sent, p.at, p.cut = 0, at, cut
+	p.sent, p.when, p.cut = 0, when, cut
 	p.fired = make(chan struct{})
 	return p.fired
 }
@@ -110,7 +116,7 @@ func (p *cutProxy) serve(client net.Conn) {
 func (p *cutProxy) count(n int) bool {
 	p.mu.Lock()
 	p.sent += int64(n)
-	if p.at == 0 || p.sent < p.at || p.cut == nil {
+	if p.cut == nil || !p.when(p.sent) {
 		p.mu.Unlock()
 		return true
 	}
