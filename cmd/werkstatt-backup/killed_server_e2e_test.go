@@ -88,6 +88,9 @@ func killedServerWorkshop(t *testing.T) string {
 }
 
 func TestS3KilledServerGenerationsComplete(t *testing.T) {
+	if testing.Short() {
+		t.Skip("killed-server test")
+	}
 	t.Parallel()
 	srv := s3test.Start(t)
 	p := startCutProxy(t, srv.Addr())
@@ -98,6 +101,9 @@ func TestS3KilledServerGenerationsComplete(t *testing.T) {
 }
 
 func TestSMBKilledServerGenerationsComplete(t *testing.T) {
+	if testing.Short() {
+		t.Skip("killed-server test")
+	}
 	t.Parallel()
 	site := newSMBSite(t)
 	p := startCutProxy(t, site.srv.Addr())
