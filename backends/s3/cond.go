@@ -42,9 +42,9 @@ import (
 //   - IfAbsent on a versioned bucket where the name's current version is
 //     a delete marker (a removal Object Lock turned into a marker, or
 //     someone with the backup's key deleting every object): versitygw
-//     answers 412 although a read finds nothing (for S3 the name is absent). The markers
-//     on top are deleted (what they hid is current again) and the create
-//     is sent once more: 412 then means the name exists again with its
+//     answers 412 although a read finds nothing (for S3 the name is
+//     absent). The markers on top are deleted (what they hid is current
+//     again) and the create is sent once more: 412 then means the name exists again with its
 //     older version, which the caller reads as any existing content (the
 //     archive lock: the record it left). Without this the lock could not
 //     be taken after a deletion attack ("meldet ihn als vorhanden, beim
