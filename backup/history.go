@@ -37,8 +37,9 @@ func (e *Engine) openHistory(lock *lock.Lock) *history.Store {
 var ErrHistoryLost = fmt.Errorf("Historie verloren: %w", ErrValidation)
 
 // historyIntact refuses an export, before anything is written, when the
-// history's head marker names a generation that is gone: the export
-// would start a new history over the one the archive had. With
+// history's head marker names a generation that is gone, or is damaged
+// itself: the export would start a new history over the one the archive
+// had. With
 // --new-history it goes on (the new generation continues the numbering)
 // and says so at WARNING.
 func (e *Engine) historyIntact(ctx context.Context, r *Report, hs *history.Store, opts ExportOptions) error {
@@ -47,11 +48,22 @@ func (e *Engine) historyIntact(ctx context.Context, r *Report, hs *history.Store
 	}
 	err := hs.CheckHead(ctx)
 	var lost *history.LostError
+	var fe *history.FileError
 	switch {
 	case err == nil:
 		return nil
 	case ctx.Err() != nil:
 		return ctx.Err()
+	case errors.As(err, &fe) && fe.Op == "" && fe.Path == history.HeadFile && opts.NewHistory:
+		hs.AllowNewHistory()
+		r.warnf(history.HeadFile, 0, "Historie: Kopf-Marke beschädigt (%s); --new-history: die neue Generation setzt die Nummerierung fort", reason(fe.Err))
+		return nil
+	case errors.As(err, &fe) && fe.Op == "" && fe.Path == history.HeadFile:
+		// Damaged (garbage, cut off), not unreadable: the history it
+		// named cannot be checked, so a new generation might start a new
+		// history over it.
+		r.errorf(history.HeadFile, 0, "Historie: Kopf-Marke beschädigt (%s); nichts geschrieben. Historie prüfen (verify) oder bewusst neu beginnen mit: export --new-history", reason(fe.Err))
+		return fmt.Errorf("%s beschädigt: %w", history.HeadFile, ErrHistoryLost)
 	case errors.As(err, &lost) && opts.NewHistory:
 		hs.AllowNewHistory()
 		r.warnf(history.HeadFile, 0, "Historie: %s; --new-history: die neue Generation setzt die Nummerierung fort", lost)
@@ -244,7 +256,12 @@ func (e *Engine) recordHistory(ctx context.Context, r *Report, hs *history.Store
 			path.Base(p.Path), p.Reason, p.Contents, res.Info.Seq)
 	}
 	if res.PrevDamaged != nil {
-		r.warnf(HistoryDir, 0, "letzte Generation der Historie nicht lesbar (%s); Generation %d vollständig neu geschrieben, verify nennt den Schaden", reason(res.PrevDamaged), res.Info.Seq)
+		// An ERROR (exit 3), not a WARNING: the generations before may be
+		// lost, and a nightly job that checks only the exit code must see it.
+		r.errorf(HistoryDir, 0, "letzte Generation der Historie nicht lesbar (%s); Generation %d vollständig neu geschrieben, verify nennt den Schaden", reason(res.PrevDamaged), res.Info.Seq)
+	}
+	for _, a := range hs.Attacked() {
+		r.errorf(a.Path, 0, "Historie: %s; gelesen aus dieser Version (history repair macht sie wieder aktuell)", a)
 	}
 	r.Generation = res.Info.Seq
 	e.Log.Info(fmt.Sprintf("Historie: Generation %d mit %d Datensätzen (%d neu, %d geändert, %d entfernt)",

@@ -50,6 +50,15 @@ func (e *Engine) Restore(ctx context.Context, opts RestoreOptions) (_ *Report, e
 	r := e.newReport("restore")
 	r.Database, r.DryRun = e.DBPath, opts.DryRun
 	e.Log.Info("Starte Wiederherstellung der Datenbank aus dem Archiv...")
+	replaced := false
+	defer func() {
+		// Runs after the lock's release: a failure after the table was
+		// replaced (the server died, the lock was lost) must not read as
+		// if the database were unchanged.
+		if err != nil && replaced {
+			err = fmt.Errorf("%s; danach fehlgeschlagen: %w", replacedLine(r, e.DBPath), err)
+		}
+	}()
 	lock, err := e.lockForReading(ctx, r, "restore")
 	if err != nil {
 		return r, err
@@ -127,11 +136,20 @@ func (e *Engine) Restore(ctx context.Context, opts RestoreOptions) (_ *Report, e
 	if err != nil {
 		return r, fmt.Errorf("Restore in %s fehlgeschlagen, alle Änderungen zurückgerollt: %w", e.DBPath, err)
 	}
-	r.OK = n
+	r.OK, replaced = n, true
 	if err := db.IntegrityCheck(ctx); err != nil {
 		return r, fmt.Errorf("Integritätsprüfung nach dem Restore: %w", err)
 	}
 	return r, e.done(r)
+}
+
+// replacedLine says that the table was replaced, and from what.
+func replacedLine(r *Report, dbPath string) string {
+	if r.Generation != 0 {
+		return fmt.Sprintf("Tabelle %s in %s ersetzt: %d Datensätze aus Generation %d vom %s", Table, dbPath, r.OK, r.Generation,
+			r.GenerationTime.Local().Format("2006-01-02 15:04:05.000"))
+	}
+	return fmt.Sprintf("Tabelle %s in %s ersetzt: %d Datensätze aus dem Archiv", Table, dbPath, r.OK)
 }
 
 // folderSource reads and validates every backup in the order folders and

@@ -62,9 +62,15 @@ func (s *Store) lockUntil(archiveTime time.Time) time.Time {
 // files this commit wrote, retained to the lock end exactly.
 func (s *Store) retainGeneration(ctx context.Context, info GenerationInfo, fresh, chain []string, l *listing, entries []Entry) error {
 	until := s.lockUntil(info.ArchiveTime)
+	attacked := s.versions.all()
 	var older []string
 	for _, name := range neededFiles(chain, l, entries) {
-		if !slices.Contains(fresh, name) {
+		// A file read from an older version (its current one deleted or
+		// replaced by an attacker) has no current version to extend: the
+		// version read keeps its own retention, and history repair makes
+		// it current again for the next commit to extend. The caller
+		// names it (Attacked).
+		if _, ok := attacked[name]; !ok && !slices.Contains(fresh, name) {
 			older = append(older, name)
 		}
 	}

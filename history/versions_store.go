@@ -111,7 +111,34 @@ func (s *Store) RestoreVersions(ctx context.Context) ([]Attack, error) {
 		done = append(done, a)
 	}
 	s.versions = &versionsRead{}
+	if len(done) > 0 {
+		// A copy made current is a new version: retained only by the
+		// bucket's default, if at all. Retain it as long as the
+		// generations that need it ask, as Commit would have.
+		if err := s.retainShort(ctx); err != nil {
+			return done, err
+		}
+	}
 	return done, nil
+}
+
+// retainShort retains every history file held for less than a generation
+// that needs it asks (CheckLock's Short) until that end; nothing without
+// Object Lock.
+func (s *Store) retainShort(ctx context.Context) error {
+	st, err := s.CheckLock(ctx)
+	if err != nil || st == nil {
+		return err
+	}
+	for _, sh := range st.Short {
+		if err := s.fence(); err != nil {
+			return err
+		}
+		if err := s.arch.Retain(ctx, sh.Path, sh.Required); err != nil {
+			return &FileError{Path: sh.Path, Op: "sperren", Err: err}
+		}
+	}
+	return nil
 }
 
 // recoverDeleted finds, on a store that keeps versions, the generations

@@ -39,6 +39,16 @@ import (
 //     bucket it lists the key's versions (one request) and deletes them
 //     (one or two requests, see removeVersions): a delete marker would
 //     make versitygw refuse a later If-None-Match create of the name.
+//   - IfAbsent on a versioned bucket where the name's current version is
+//     a delete marker (a removal Object Lock turned into a marker, or
+//     someone with the backup's key deleting every object): versitygw
+//     answers 412 although a read finds nothing (for S3 the name is
+//     absent). The markers on top are deleted (what they hid is current
+//     again) and the create is sent once more: 412 then means the name exists again with its
+//     older version, which the caller reads as any existing content (the
+//     archive lock: the record it left). Without this the lock could not
+//     be taken after a deletion attack ("meldet ihn als vorhanden, beim
+//     Lesen aber als nicht vorhanden").
 //   - Versions (versioned buckets only) is one listing of the key's
 //     versions; ReadVersion one GET with versionId; RestoreVersion one
 //     server-side copy of the version onto the key (a new current version).
@@ -72,6 +82,12 @@ func (fs *Fs) writeCond(ctx context.Context, name string, data []byte, cond stor
 		mode.ifMatch = string(tag)
 	}
 	etag, err := fs.c.put(ctx, fs.key(rel), data, mode)
+	if err != nil && mode.ifNoneMatch && errors.Is(err, iofs.ErrExist) && fs.c.versioned {
+		var unhidden bool
+		if unhidden, err = fs.c.unhide(ctx, fs.key(rel), err); unhidden {
+			etag, err = fs.c.put(ctx, fs.key(rel), data, mode)
+		}
+	}
 	if err != nil {
 		switch {
 		case match && errors.Is(err, iofs.ErrNotExist):
@@ -195,4 +211,51 @@ func (fs *Fs) restoreVersion(ctx context.Context, name, id string) error {
 // versionName names a version in messages: "name (Version id)".
 func versionName(name, id string) string {
 	return strings.TrimSpace(name + " (Version " + id + ")")
+}
+
+// unhide deletes the delete markers on top of key's versions (see the
+// comment at the top). It reports whether there were any; err (the 412)
+// is returned unchanged when there were none, else any error of its own.
+func (c *conn) unhide(ctx context.Context, key string, err412 error) (bool, error) {
+	var markers []minio.ObjectInfo
+	err := c.call(ctx, func(ctx context.Context) error {
+		var all []minio.ObjectInfo
+		for o := range c.cl().ListObjects(ctx, c.bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
+			if o.Err != nil {
+				return o.Err
+			}
+			if o.Key == key {
+				all = append(all, o)
+			}
+		}
+		// Newest first; the markers on top are those before the first
+		// real version.
+		slices.SortStableFunc(all, func(a, b minio.ObjectInfo) int {
+			if a.IsLatest != b.IsLatest {
+				if a.IsLatest {
+					return -1
+				}
+				return 1
+			}
+			return b.LastModified.Compare(a.LastModified)
+		})
+		markers = markers[:0]
+		for _, o := range all {
+			if !o.IsDeleteMarker {
+				break
+			}
+			markers = append(markers, minio.ObjectInfo{Key: key, VersionID: o.VersionID})
+		}
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	if len(markers) == 0 {
+		return false, err412
+	}
+	if _, err := c.removeObjects(ctx, markers); err != nil {
+		return false, err
+	}
+	return true, nil
 }
