@@ -300,7 +300,10 @@ func TestContainer(t *testing.T) {
 		t.Fatalf("image user %q, want 65532:65532", u.stdout)
 	}
 
+	// The two runs share nothing but the image: each waits mostly on
+	// podman, so they wait at the same time.
 	t.Run("mounted archive", func(t *testing.T) {
+		t.Parallel()
 		dir := t.TempDir()
 		workshop(t, dir, 20)
 		mount := []string{"--rm", "-v", dir + ":/srv/werkstatt"}
@@ -357,6 +360,7 @@ func TestContainer(t *testing.T) {
 	})
 
 	t.Run("samba", func(t *testing.T) {
+		t.Parallel()
 		srv := smbtest.Start(t)
 		dir := t.TempDir()
 		workshop(t, dir, 12)

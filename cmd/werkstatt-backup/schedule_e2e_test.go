@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,8 +11,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"werkstatt-backup/lock"
 )
 
 // proc is the binary running in the background.
@@ -153,9 +152,9 @@ func TestScheduleFires(t *testing.T) {
 // it has begun, and the process ends with 130. No file is torn: verify
 // passes at once, and the next export completes the archive.
 func TestSIGTERMDuringLongExport(t *testing.T) {
-	dir := workshop(t, 3000)
+	const orders = 300
+	dir := workshop(t, orders)
 	db, archive := filepath.Join("test_archiv", "werkstatt.db"), "test_archiv"
-	lockFile := filepath.Join(dir, archive, lock.LockFileName)
 	for _, how := range []struct {
 		name string
 		args []string
@@ -164,9 +163,15 @@ func TestSIGTERMDuringLongExport(t *testing.T) {
 		{"schedule", []string{"schedule", "--at", "0 2 * * *", "--run-now", "--", "export", "--full", "--workers", "1", "--db", db, "--archiv", archive}},
 	} {
 		t.Run(how.name, func(t *testing.T) {
+			// Well into writing records: at the 50th temp file staged.
+			fire, stop := crashWatch(t, filepath.Join(dir, archive), false, 50)
+			defer stop()
 			p := start(t, dir, how.args...)
-			p.waitFor(t, "the export's lock", exists(lockFile))
-			time.Sleep(150 * time.Millisecond) // well into writing records
+			select {
+			case <-fire:
+			case <-p.done:
+				t.Fatalf("ended before writing records\nstdout:\n%s\nstderr:\n%s", p.out.String(), p.errb.String())
+			}
 			p.term(t)
 			r := p.wait(t).expect(t, exitInterrupt)
 			if n := strings.Count(r.stderr, "abgebrochen (Signal)"); n != 1 {
@@ -194,7 +199,7 @@ func TestSIGTERMDuringLongExport(t *testing.T) {
 			// The next export converges to a complete, clean archive.
 			wb(t, dir, "export", "--db", db, "--archiv", archive).expect(t, 0)
 			v = wb(t, dir, "verify", "--archiv", archive, "--db", db).expect(t, 0)
-			if !strings.Contains(v.stdout, "Verify abgeschlossen: 3000 gültig, 0 Fehler") || strings.Contains(v.stdout, "WARNING") {
+			if !strings.Contains(v.stdout, fmt.Sprintf("Verify abgeschlossen: %d gültig, 0 Fehler", orders)) || strings.Contains(v.stdout, "WARNING") {
 				t.Fatalf("verify after the next export:\n%s", v.stdout)
 			}
 			wb(t, dir, "status").expect(t, 0)

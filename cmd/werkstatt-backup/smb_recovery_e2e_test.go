@@ -33,6 +33,7 @@ func TestSMBOutageDuringRestore(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills smbd")
 	}
+	t.Parallel() // its own smbd; waits out the outage's timeouts
 	site := newSMBSite(t)
 	const orders = 300
 	dir := workshop(t, orders)

@@ -13,6 +13,7 @@ func TestKilledExportConvergesSMB(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kill -9 test")
 	}
+	t.Parallel() // its own smbd and folders
 	site := newSMBSite(t)
 	site.srv.MkdirAll("probe")
 	const orders = 80 // SMB commits pair by pair: slower than the local batch
@@ -21,6 +22,7 @@ func TestKilledExportConvergesSMB(t *testing.T) {
 }
 
 func TestConcurrentExportsAreSerialisedSMB(t *testing.T) {
+	t.Parallel() // its own smbd and folders
 	site := newSMBSite(t)
 	const orders = 30
 	dir := workshop(t, orders)

@@ -11,6 +11,7 @@
 package s3test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -268,8 +269,48 @@ func (s *Server) Open(bucket, prefix string) *storage.Archive {
 
 // Pause stops the server process (SIGSTOP): connections stay open and
 // requests get no answer, as with a server that hangs. Resume continues
-// it.
-func (s *Server) Pause() { s.signal(syscall.SIGSTOP, true) }
+// it. Pause returns once every thread of the process has stopped: kill
+// only queues the signal, and on a busy machine a thread still running
+// could answer the next request.
+func (s *Server) Pause() {
+	s.signal(syscall.SIGSTOP, true)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return
+	}
+	pid := s.cmd.Process.Pid
+	deadline := time.Now().Add(startTimeout)
+	for !stopped(pid) {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("versitygw (pid %d) hält nach SIGSTOP nicht an", pid)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// stopped reports whether every thread of process pid is stopped (state
+// T or t in /proc/pid/task/*/stat); a process that is gone counts too.
+func stopped(pid int) bool {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return true
+	}
+	for _, task := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
+		if err != nil {
+			continue // the thread ended
+		}
+		i := bytes.LastIndexByte(b, ')') // the name in parentheses may hold anything
+		if i < 0 || i+2 >= len(b) {
+			return false
+		}
+		if st := b[i+2]; st != 'T' && st != 't' {
+			return false
+		}
+	}
+	return true
+}
 
 // Resume continues a paused server (SIGCONT).
 func (s *Server) Resume() { s.signal(syscall.SIGCONT, false) }
