@@ -50,7 +50,7 @@ fuzz:
 TEST_FIRST = ./cmd/werkstatt-backup ./history ./backup ./docs ./backends/s3 ./deploy ./backends/smb
 
 test: deps fmt-check vet fuzz
-	ARCHIV_SMB_TESTS=1 ARCHIV_S3_TESTS=1 $(GO) test -race -count=1 -timeout 15m $(TEST_FIRST) ./...
+	ARCHIV_SMB_TESTS=1 ARCHIV_S3_TESTS=1 $(GO) test -race -count=1 -timeout 25m $(TEST_FIRST) ./...
 
 demo:
 	$(GO) run ./cmd/werkstatt-backup demo
