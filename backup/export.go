@@ -125,7 +125,7 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 		return r, err
 	}
 	var histErr error
-	if !opts.DryRun {
+	if !opts.DryRun && historyOn {
 		if plan == nil || r.failed.any() {
 			plan = e.planRecords(ctx, cur, items, seen, &r.failed, prev, folders)
 		}

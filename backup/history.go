@@ -43,7 +43,7 @@ var ErrHistoryLost = fmt.Errorf("Historie verloren: %w", ErrValidation)
 // --new-history it goes on (the new generation continues the numbering)
 // and says so at WARNING.
 func (e *Engine) historyIntact(ctx context.Context, r *Report, hs *history.Store, opts ExportOptions) error {
-	if opts.DryRun {
+	if opts.DryRun || !historyOn {
 		return nil
 	}
 	err := hs.CheckHead(ctx)

@@ -41,7 +41,7 @@ var ErrMassChange = fmt.Errorf("Massenänderung: %w", ErrValidation)
 // write succeeds (planRecords), so that they are computed once.
 func (e *Engine) massChangeGuard(ctx context.Context, r *Report, hs *history.Store, cur codec.Codec, items []exportItem, seen map[int64]bool, opts ExportOptions) (*history.Snapshot, *heldRecords, error) {
 	check := e.MassChange > 0 && !opts.AllowMassChange
-	if !check && len(seen) == len(items) {
+	if !historyOn || !check && len(seen) == len(items) {
 		return nil, nil, nil // nothing needs the newest generation before the commit
 	}
 	prev, err := hs.Head(ctx)

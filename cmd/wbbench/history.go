@@ -10,9 +10,25 @@ import (
 	"time"
 )
 
-// baseline builds the werkstatt-backup of git ref (a version without the
-// history) for the with/without rows, from the repository wbbench runs in.
+// baseline builds the werkstatt-backup the with/without rows compare
+// with: ref "" is this tree built with -tags nohistory (export records no
+// generation and runs no mass-change guard, everything else the same), a
+// git ref a version without the history, from the repository wbbench runs
+// in.
 func (b *bench) baseline(ref string) (string, error) {
+	if ref == "" {
+		bin := filepath.Join(b.work, "werkstatt-backup-nohistory")
+		if _, err := os.Stat(bin); err == nil {
+			return bin, nil
+		}
+		build := exec.Command("go", "build", "-trimpath", "-tags", "nohistory", "-o", bin, "./cmd/werkstatt-backup")
+		build.Dir = b.repo
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("go build -tags nohistory: %v\n%s", err, out)
+		}
+		return bin, nil
+	}
 	src := filepath.Join(b.work, "baseline-src-"+ref)
 	bin := filepath.Join(b.work, "werkstatt-backup-"+ref)
 	if _, err := os.Stat(bin); err == nil {
@@ -51,6 +67,9 @@ func (b *bench) history(ref string) error {
 	theirs := func(i int) string { return filepath.Join(dir, "ohne-"+strconv.Itoa(i)) }
 	n := thousands(b.orders)
 	without := "the same export without history (" + ref + ")"
+	if ref == "" {
+		without = "the same binary built with -tags nohistory"
+	}
 	ratioRow := func(work, target string, limit float64, o, p []measurement) {
 		bo, bp := best(o), best(p)
 		ratio := float64(bo.d) / float64(bp.d)
@@ -64,7 +83,7 @@ func (b *bench) history(ref string) error {
 		}
 	}
 
-	b.logf("Historie: Export %s Aufträge in ein neues Archiv, im Wechsel mit dem Stand %s", n, ref)
+	b.logf("Historie: Export %s Aufträge in ein neues Archiv, im Wechsel mit %s", n, without)
 	o, p, err := b.series(b.runs, func(i int) (measurement, error) {
 		if err := mkdir(ours(i)); err != nil {
 			return measurement{}, err
@@ -81,7 +100,7 @@ func (b *bench) history(ref string) error {
 	}
 	ratioRow("export "+n+" orders, fresh archive, with history", "≤ 1.15× without history", 1.15, o, p)
 
-	b.logf("Historie: Export ohne Änderungen, im Wechsel mit dem Stand %s", ref)
+	b.logf("Historie: Export ohne Änderungen, im Wechsel mit %s", without)
 	o, p, err = b.series(b.runs, func(int) (measurement, error) {
 		return b.wb(nil, "export", "--db", db, "--archiv", ours(1))
 	}, func(int) (measurement, error) {

@@ -84,7 +84,7 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the working directory")
 	bin := flag.String("bin", "", "measure this werkstatt-backup binary instead of building one (an older version, say)")
 	only := flag.String("only", "", "run only these sections, comma-separated: "+strings.Join(sections, ", ")+" (default: all)")
-	baseRef := flag.String("baseline-ref", "e902fbd", "git ref of the version without history the history rows compare with")
+	baseRef := flag.String("baseline-ref", "", "git ref of a version without history the history rows compare with (default: this tree built with -tags nohistory, the same export with the history switched off)")
 	memN := flag.Int("memory-orders", 100000, "orders of the peak-memory rows (0: skip)")
 	memBig := flag.Int("memory-big", 0, "orders of a second set of peak-memory rows, e.g. 1000000 (0: skip)")
 	memRef := flag.String("memory-ref", "fcbb5c2", "git ref of the version before the memory work the memory rows compare with")

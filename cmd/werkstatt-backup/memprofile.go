@@ -13,12 +13,17 @@ import (
 // it shows the heap near its peak, and once more at the end.
 const memProfileEnv = "ARCHIV_MEMPROFILE"
 
-// startMemProfile starts the profiler if memProfileEnv is set; the
-// returned function stops it and writes the last profile.
+// cpuProfileEnv names the file a CPU profile of the whole run is written
+// to (make bench's analysis of where a target is missed).
+const cpuProfileEnv = "ARCHIV_CPUPROFILE"
+
+// startMemProfile starts the profilers whose variables are set; the
+// returned function stops them and writes the last profiles.
 func startMemProfile() func() {
+	stopCPU := startCPUProfile()
 	path := os.Getenv(memProfileEnv)
 	if path == "" {
-		return func() {}
+		return stopCPU
 	}
 	done := make(chan struct{})
 	stopped := make(chan struct{})
@@ -50,5 +55,22 @@ func startMemProfile() func() {
 			}
 		}
 	}()
-	return func() { close(done); <-stopped }
+	return func() { close(done); <-stopped; stopCPU() }
+}
+
+// startCPUProfile starts the CPU profiler if cpuProfileEnv is set.
+func startCPUProfile() func() {
+	path := os.Getenv(cpuProfileEnv)
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
