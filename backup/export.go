@@ -32,8 +32,7 @@ type ExportOptions struct {
 
 // exportItem is one database row on its way into the archive.
 type exportItem struct {
-	vals   []string
-	data   []byte // vals encoded as data.csv in the current version
+	data   []byte // the row encoded as data.csv in the current version (values decodes it)
 	id     codec.Identity
 	folder string
 	// flagged: the row breaks a field rule or has no order folder of its
@@ -69,7 +68,7 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 	if err != nil {
 		return r, err
 	}
-	r.Records = len(seen)
+	r.Records = seen.len()
 
 	cur := e.Schema.Codecs.Current()
 	hs := e.openHistory(lock)
@@ -123,20 +122,23 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 	if err := ctx.Err(); err != nil {
 		return r, err
 	}
+	flagged := 0
+	for _, it := range items {
+		if it.flagged {
+			flagged++
+		}
+	}
 	var histErr error
 	if !opts.DryRun {
 		if plan == nil || r.failed.any() {
 			plan = e.planRecords(ctx, cur, items, seen, &r.failed, prev, folders)
 		}
+		// The plan holds the bytes the history may lack; the rest are
+		// garbage before the history loads and encodes its generation.
+		items, prev, seen, listed = nil, nil, nil, nil
 		histErr = e.recordHistory(ctx, r, hs, plan)
 		if err := ctx.Err(); err != nil {
 			return r, err
-		}
-	}
-	flagged := 0
-	for _, it := range items {
-		if it.flagged {
-			flagged++
 		}
 	}
 	e.finish(r)
@@ -232,7 +234,7 @@ func (e *Engine) exportFailed(r *Report, it exportItem, err error) {
 // the record_ids of all rows it saw. Field-rule violations and rows without
 // an order folder are reported as warnings and flagged; a table column
 // outside the schema is an error, since its data is in no backup.
-func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, map[int64]bool, error) {
+func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, *idSet, error) {
 	db, err := e.Open(ctx, e.DBPath, false)
 	if err != nil {
 		return nil, nil, err
@@ -253,8 +255,9 @@ func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, map[int
 		}
 	}
 	var items []exportItem
-	seen := make(map[int64]bool)
+	seen := &idSet{}
 	checked := false
+	vals := make([]string, len(pick)) // reused: a row keeps only its encoded bytes
 	_, err = db.Scan(ctx, Table, func(snapCols, row []string) error {
 		if !checked {
 			// The columns were read before the snapshot was taken: a web
@@ -264,13 +267,12 @@ func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, map[int
 			}
 			checked = true
 		}
-		e.step(PhaseRead, len(seen)+1, -1)
-		vals := make([]string, len(pick))
+		e.step(PhaseRead, len(seen.ids)+1, -1)
 		for i, j := range pick {
 			vals[i] = row[j]
 		}
 		id := cur.Identity(vals)
-		seen[id.RecordID] = true
+		seen.add(id.RecordID)
 		errs, warns := codec.SplitProblems(cur.Validate(vals))
 		if len(errs) > 0 {
 			r.errorf("", id.RecordID, "Fehler bei Auftrag %s: nicht sicherbar: %s", orderLabel(id), joinErrs(errs))
@@ -281,7 +283,7 @@ func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, map[int
 			r.errorf("", id.RecordID, "Fehler bei Auftrag %s: Datensatz größer als %d Bytes", orderLabel(id), codec.MaxDataSize)
 			return nil
 		}
-		it := exportItem{vals: vals, data: data, id: id, flagged: len(warns) > 0}
+		it := exportItem{data: data, id: id, flagged: len(warns) > 0}
 		if it.flagged {
 			r.warnf("", id.RecordID, "Auftrag %s verletzt Feldregeln, wird trotzdem unverändert gesichert: %s", orderLabel(id), joinErrs(warns))
 		}
@@ -297,8 +299,19 @@ func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, map[int
 	if err != nil {
 		return nil, nil, fmt.Errorf("Datenbank %s lesen: %w", e.DBPath, err)
 	}
+	seen.seal()
 	settleCollisions(r, items)
 	return items, seen, nil
+}
+
+// values decodes the row back from its data.csv bytes (readRows keeps
+// only those, not the values as well).
+func (it exportItem) values(cur codec.Codec) ([]string, error) {
+	rows, err := cur.Decode(it.data)
+	if err != nil {
+		return nil, fmt.Errorf("%s von Auftrag %s neu lesen: %w", DataFile, orderLabel(it.id), err)
+	}
+	return rows[0], nil
 }
 
 // columnMapping finds, for each schema column, its position among the

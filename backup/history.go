@@ -111,32 +111,51 @@ func (f *failedIDs) has(id int64) bool {
 }
 
 // heldRecords is what a generation records after an export, as history
-// records, with their data.csv bytes: every row read, with the bytes
-// export encoded from the database snapshot, also when its backup could
-// not be written or confirmed (so no generation misses a row the table
-// had); a row export could not store (NUL byte, too large) with what its
-// folder actually holds (a valid pair read back, the
-// folder taken from the row or from the previous generation); a row whose
-// folder holds no valid backup is left out, and said so.
+// records: every row read, with the bytes export encoded from the
+// database snapshot, also when its backup could not be written or
+// confirmed (so no generation misses a row the table had); a row export
+// could not store (NUL byte, too large) with what its folder actually
+// holds (a valid pair read back, the folder taken from the row or from
+// the previous generation); a row whose folder holds no valid backup is
+// left out, and said so.
+//
+// Only the bytes the history may not have yet are kept in memory: a row
+// whose content the newest generation already records under its
+// record_id is known to the history, and after an unchanged export
+// nothing is held. Should the history ask for such a content all the same
+// (its pack turned out missing, or the newest generation unreadable when
+// it commits), the bytes are read back from the backup export just
+// confirmed (readBack); Commit checks them against the record's hash.
 type heldRecords struct {
-	records []history.Record
-	data    map[history.Hash][]byte
-	warns   []Problem // reported when the records are committed
+	records  []history.Record
+	data     map[history.Hash][]byte
+	readBack func(folder string, id int64) ([]byte, error)
+	warns    []Problem // reported when the records are committed
 }
 
 func (h *heldRecords) warnf(p string, id int64, format string, args ...any) {
 	h.warns = append(h.warns, Problem{Level: LevelWarning, Path: p, RecordID: id, Message: fmt.Sprintf(format, args...)})
 }
 
+// add records rec; data nil: the history has its content already.
 func (h *heldRecords) add(rec history.Record, data []byte) {
 	h.records = append(h.records, rec)
-	h.data[rec.Hash] = data
+	if data != nil {
+		h.data[rec.Hash] = data
+	}
 }
 
 // content is the history.ContentFunc of h.
 func (h *heldRecords) content(r history.Record) ([]byte, error) {
 	if d, ok := h.data[r.Hash]; ok {
 		return d, nil
+	}
+	if h.readBack != nil {
+		if d, err := h.readBack(r.Folder, r.RecordID); err == nil {
+			return d, nil
+		} else {
+			return nil, fmt.Errorf("Inhalt von record_id %d nicht im Speicher, aus %s nicht lesbar: %w", r.RecordID, r.Folder, err)
+		}
 	}
 	return nil, fmt.Errorf("Inhalt von record_id %d (%s) nicht im Speicher", r.RecordID, r.Folder)
 }
@@ -145,11 +164,18 @@ func (h *heldRecords) content(r history.Record) ([]byte, error) {
 // (seen: every record_id read; prev: the newest generation, nil if none).
 // A record_id that is not positive has a backup (export keeps it, with a
 // warning) but no history entry: the history keys records by it.
-func (e *Engine) planRecords(ctx context.Context, cur codec.Codec, items []exportItem, seen map[int64]bool, failed *failedIDs, prev *history.Snapshot, folders *folderIndex) *heldRecords {
-	h := &heldRecords{data: make(map[history.Hash][]byte, len(items))}
-	inItems := make(map[int64]bool, len(items))
+func (e *Engine) planRecords(ctx context.Context, cur codec.Codec, items []exportItem, seen *idSet, failed *failedIDs, prev *history.Snapshot, folders *folderIndex) *heldRecords {
+	h := &heldRecords{data: make(map[history.Hash][]byte)}
+	h.readBack = func(folder string, id int64) ([]byte, error) {
+		if l := folders.linked(ctx, folder); l != "" {
+			return nil, fmt.Errorf("%s ist ein symbolischer Link", l)
+		}
+		data, _, err := e.readPair(ctx, folder, id)
+		return data, err
+	}
+	inItems := &idSet{}
 	for _, it := range items {
-		inItems[it.id.RecordID] = true
+		inItems.add(it.id.RecordID)
 		switch {
 		case it.id.RecordID <= 0:
 			h.warnf(path.Join(it.folder, DataFile), it.id.RecordID, "Auftrag %s: record_id %d ist nicht positiv, die Sicherung steht in keiner Generation der Historie", orderLabel(it.id), it.id.RecordID)
@@ -159,18 +185,26 @@ func (e *Engine) planRecords(ctx context.Context, cur codec.Codec, items []expor
 			// store went away mid-pair): the generation takes the row from
 			// the database snapshot this run read, never leaves it out.
 		}
+		sum := history.Sum(it.data)
+		data := it.data
+		if prev != nil && (failed == nil || !failed.has(it.id.RecordID)) {
+			if en, ok := prev.Entry(it.id.RecordID); ok && en.Hash == sum {
+				data = nil // the history has it; its backup is confirmed
+			}
+		}
 		h.add(history.Record{
 			RecordID: it.id.RecordID, AuftragNr: it.id.AuftragNr, Folder: it.folder,
-			Hash: history.Sum(it.data), Size: int64(len(it.data)), Schema: cur.Version(),
-		}, it.data)
+			Hash: sum, Size: int64(len(it.data)), Schema: cur.Version(),
+		}, data)
 	}
 	if prev == nil {
 		return h
 	}
+	inItems.seal()
 	// Rows read but not storable (NUL byte, too large) keep whatever
 	// backup their folder still holds; export did not touch it.
 	for _, en := range prev.Entries {
-		if seen[en.RecordID] && !inItems[en.RecordID] {
+		if seen.has(en.RecordID) && !inItems.has(en.RecordID) {
 			e.addHeld(ctx, h, folders, en.Folder, en.RecordID)
 		}
 	}

@@ -39,9 +39,9 @@ var ErrMassChange = fmt.Errorf("Massenänderung: %w", ErrValidation)
 //
 // With a history it also returns the records the run would commit if every
 // write succeeds (planRecords), so that they are computed once.
-func (e *Engine) massChangeGuard(ctx context.Context, r *Report, hs *history.Store, cur codec.Codec, items []exportItem, seen map[int64]bool, opts ExportOptions) (*history.Snapshot, *heldRecords, error) {
+func (e *Engine) massChangeGuard(ctx context.Context, r *Report, hs *history.Store, cur codec.Codec, items []exportItem, seen *idSet, opts ExportOptions) (*history.Snapshot, *heldRecords, error) {
 	check := e.MassChange > 0 && !opts.AllowMassChange
-	if !check && len(seen) == len(items) {
+	if !check && seen.len() == len(items) {
 		return nil, nil, nil // nothing needs the newest generation before the commit
 	}
 	prev, err := hs.Head(ctx)

@@ -1,6 +1,9 @@
 package history
 
-import "fmt"
+import (
+	"fmt"
+	"io"
+)
 
 // packMagic starts every pack file; the digit is the format version.
 // Format 1 packs are still read (see doc.go).
@@ -27,16 +30,24 @@ type blob struct {
 // parts of similar rows compress away (see doc.go). A content's hash is
 // not stored: it is computed when the pack is read, which also verifies
 // every content.
+//
+// The body goes into the compressor piece by piece, never whole: for a
+// first export of 100,000 orders it would be a second copy of all their
+// bytes (50 MB) beside the contents themselves.
 func encodePack(seq uint64, id fileID, blobs []blob) []byte {
-	var e enc
-	e.uvarint(seq)
-	e.raw(id[:])
-	e.uvarint(uint64(len(blobs)))
-	for _, b := range blobs {
-		e.uvarint(uint64(len(b.data)))
-		e.raw(b.data)
-	}
-	return seal(packMagic, e.b)
+	return sealStream(packMagic, func(w io.Writer) {
+		var e enc
+		e.uvarint(seq)
+		e.raw(id[:])
+		e.uvarint(uint64(len(blobs)))
+		for _, b := range blobs {
+			e.uvarint(uint64(len(b.data)))
+			_, _ = w.Write(e.b) // writes into memory do not fail
+			_, _ = w.Write(b.data)
+			e.b = e.b[:0]
+		}
+		_, _ = w.Write(e.b)
+	})
 }
 
 // decodePack calls fn for every content of a pack file, with its SHA-256,

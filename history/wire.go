@@ -24,10 +24,15 @@ var errTrailer = errors.New("Prüfsumme der Datei stimmt nicht (beschädigt oder
 
 // seal compresses body and frames it with magic and checksum.
 func seal(magic string, body []byte) []byte {
+	return sealStream(magic, func(w io.Writer) { _, _ = w.Write(body) }) // writes into memory do not fail
+}
+
+// sealStream is seal of the body write writes, piece by piece.
+func sealStream(magic string, write func(w io.Writer)) []byte {
 	var buf bytes.Buffer
 	buf.WriteString(magic)
 	zw, _ := flate.NewWriter(&buf, flate.BestSpeed) // see doc.go: 10× faster than the default, 20 % larger
-	_, _ = zw.Write(body)                           // writes into memory do not fail
+	write(zw)
 	_ = zw.Close()
 	sum := sha256.Sum256(buf.Bytes())
 	buf.Write(sum[:])
