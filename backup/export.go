@@ -254,8 +254,12 @@ func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, *idSet,
 			r.errorf("", 0, "Spalte %s der Tabelle %s gehört nicht zu Schema %s: ihre Werte sind in keiner Sicherung (alle Zeilen sind ohne sie gesichert)", c, Table, cur.Version())
 		}
 	}
-	var items []exportItem
-	seen := &idSet{}
+	// The row count, read before the snapshot, only sizes the slice: one
+	// allocation instead of a doubling whose last copy would briefly hold
+	// the rows twice.
+	n, _ := db.Count(ctx, Table)
+	items := make([]exportItem, 0, n+n/64)
+	seen := &idSet{ids: make([]int64, 0, n+n/64)}
 	checked := false
 	vals := make([]string, len(pick)) // reused: a row keeps only its encoded bytes
 	_, err = db.Scan(ctx, Table, func(snapCols, row []string) error {
@@ -293,6 +297,9 @@ func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, *idSet,
 			r.warnf("", id.RecordID, "Auftrag %s hat keinen eigenen Ordner (%s), gesichert in %s", orderLabel(id), err, folder)
 		}
 		it.folder = folder
+		// Of its identity the row keeps what messages and the history
+		// name it by; the rest (file_path, dates) is in its bytes.
+		it.id = codec.Identity{RecordID: id.RecordID, AuftragNr: id.AuftragNr}
 		items = append(items, it)
 		return nil
 	})
