@@ -53,6 +53,7 @@ type exportItem struct {
 // invalid UTF-8, too large) is not backed up, reported as an error.
 func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err error) {
 	e.init()
+	defer boundMemory()()
 	r := e.newReport("export")
 	r.Database, r.DryRun = e.DBPath, opts.DryRun
 	r.Changes = &ExportChanges{Items: []Change{}}
