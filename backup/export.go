@@ -163,10 +163,11 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 // (also after an interruption: what was renamed is made durable).
 // It returns the number of records that failed.
 func (e *Engine) commitBatch(ctx context.Context, r *Report, items []exportItem, staged []bool) int {
-	var todo []exportItem
+	// The staged rows by index: a copy of each would hold them twice.
+	var todo []int32
 	for i, ok := range staged {
 		if ok {
-			todo = append(todo, items[i])
+			todo = append(todo, int32(i))
 		}
 	}
 	if len(todo) == 0 {
@@ -174,8 +175,8 @@ func (e *Engine) commitBatch(ctx context.Context, r *Report, items []exportItem,
 	}
 	e.step(PhaseSync, 0, 1)
 	if err := e.Arch.SyncAll(ctx); err != nil {
-		for _, it := range todo {
-			e.exportFailed(r, it, err)
+		for _, i := range todo {
+			e.exportFailed(r, items[i], err)
 		}
 		return len(todo)
 	}
@@ -192,12 +193,13 @@ func (e *Engine) commitBatch(ctx context.Context, r *Report, items []exportItem,
 			progress = func(done, _ int) { p(start+done, len(todo)) }
 		}
 		forEach(ctx, len(part), e.Workers, progress, func(i int) {
-			if err := e.commitPair(ctx, part[i].folder, false); err != nil {
-				e.exportFailed(r, part[i], err)
+			it := &items[part[i]]
+			if err := e.commitPair(ctx, it.folder, false); err != nil {
+				e.exportFailed(r, *it, err)
 				r.count(&failed, 1)
 				return
 			}
-			e.exported(r, part[i])
+			e.exported(r, *it)
 		})
 		e.step(PhaseSync, 0, 1)
 		if err := e.Arch.SyncAll(context.WithoutCancel(ctx)); err != nil {
