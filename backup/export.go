@@ -32,9 +32,13 @@ type ExportOptions struct {
 
 // exportItem is one database row on its way into the archive.
 type exportItem struct {
-	data   []byte // the row encoded as data.csv in the current version (values decodes it)
-	id     codec.Identity
-	folder string
+	// The row encoded as data.csv in the current version is head + body:
+	// the header line, shared by every row, and the row's own line (bytes
+	// puts them together, values decodes them). sum is its SHA-256.
+	head, body []byte
+	sum        history.Hash
+	id         codec.Identity
+	folder     string
 	// flagged: the row breaks a field rule or has no order folder of its
 	// own; it is backed up all the same, and export exits 3.
 	flagged bool
@@ -132,7 +136,7 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 	var histErr error
 	if !opts.DryRun {
 		if plan == nil || r.failed.any() {
-			plan = e.planRecords(ctx, cur, items, seen, &r.failed, prev, folders)
+			plan = e.planRecords(ctx, cur, items, seen, &r.failed, prev, folders, true)
 		}
 		// The plan holds the bytes the history may lack; the rest are
 		// garbage before the history loads and encodes its generation.
@@ -265,6 +269,7 @@ func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, *idSet,
 	seen := &idSet{ids: make([]int64, 0, n+n/64)}
 	checked := false
 	vals := make([]string, len(pick)) // reused: a row keeps only its encoded bytes
+	header := cur.Encode()            // data.csv without rows: its header line
 	_, err = db.Scan(ctx, Table, func(snapCols, row []string) error {
 		if !checked {
 			// The columns were read before the snapshot was taken: a web
@@ -290,7 +295,10 @@ func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, *idSet,
 			r.errorf("", id.RecordID, "Fehler bei Auftrag %s: Datensatz größer als %d Bytes", orderLabel(id), codec.MaxDataSize)
 			return nil
 		}
-		it := exportItem{data: data, id: id, flagged: len(warns) > 0}
+		it := exportItem{body: data, sum: history.Sum(data), id: id, flagged: len(warns) > 0}
+		if bytes.HasPrefix(data, header) {
+			it.head, it.body = header, bytes.Clone(data[len(header):])
+		}
 		if it.flagged {
 			r.warnf("", id.RecordID, "Auftrag %s verletzt Feldregeln, wird trotzdem unverändert gesichert: %s", orderLabel(id), joinErrs(warns))
 		}
@@ -317,12 +325,20 @@ func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, *idSet,
 // values decodes the row back from its data.csv bytes (readRows keeps
 // only those, not the values as well).
 func (it exportItem) values(cur codec.Codec) ([]string, error) {
-	rows, err := cur.Decode(it.data)
+	rows, err := cur.Decode(it.bytes())
 	if err != nil {
 		return nil, fmt.Errorf("%s von Auftrag %s neu lesen: %w", DataFile, orderLabel(it.id), err)
 	}
 	return rows[0], nil
 }
+
+// bytes returns the row's data.csv, in a new slice.
+func (it exportItem) bytes() []byte {
+	return append(append(make([]byte, 0, len(it.head)+len(it.body)), it.head...), it.body...)
+}
+
+// size is the length of the row's data.csv.
+func (it exportItem) size() int64 { return int64(len(it.head) + len(it.body)) }
 
 // columnMapping finds, for each schema column, its position among the
 // table's columns; a missing column is an error naming it.
@@ -356,9 +372,8 @@ func (e *Engine) exportOneFile(ctx context.Context, r *Report, cur codec.Codec, 
 	if err := e.fenced(); err != nil {
 		return false, err
 	}
-	data := it.data
-	sum := sha256.Sum256(data)
-	checksum := hex.EncodeToString(sum[:])
+	data := it.bytes()
+	checksum := hex.EncodeToString(it.sum[:])
 
 	if l := folders.linked(ctx, it.folder); l != "" {
 		return false, fmt.Errorf("%s ist ein symbolischer Link; export schreibt nicht durch Links (durch einen echten Ordner ersetzen)", l)

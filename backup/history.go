@@ -128,7 +128,7 @@ func (f *failedIDs) has(id int64) bool {
 // confirmed (readBack); Commit checks them against the record's hash.
 type heldRecords struct {
 	records  []history.Record
-	data     map[history.Hash][]byte
+	data     map[history.Hash]heldContent
 	readBack func(folder string, id int64) ([]byte, error)
 	warns    []Problem // reported when the records are committed
 }
@@ -137,18 +137,25 @@ func (h *heldRecords) warnf(p string, id int64, format string, args ...any) {
 	h.warns = append(h.warns, Problem{Level: LevelWarning, Path: p, RecordID: id, Message: fmt.Sprintf(format, args...)})
 }
 
-// add records rec; data nil: the history has its content already.
-func (h *heldRecords) add(rec history.Record, data []byte) {
+// heldContent is a data.csv as head + body (exportItem: the header line
+// shared by every row, and the row's own bytes).
+type heldContent struct{ head, body []byte }
+
+// add records rec; a zero c: the history has its content already.
+func (h *heldRecords) add(rec history.Record, c heldContent) {
 	h.records = append(h.records, rec)
-	if data != nil {
-		h.data[rec.Hash] = data
+	if c.body != nil {
+		h.data[rec.Hash] = c
 	}
 }
 
 // content is the history.ContentFunc of h.
 func (h *heldRecords) content(r history.Record) ([]byte, error) {
-	if d, ok := h.data[r.Hash]; ok {
-		return d, nil
+	if c, ok := h.data[r.Hash]; ok {
+		if c.head == nil {
+			return c.body, nil
+		}
+		return append(append(make([]byte, 0, len(c.head)+len(c.body)), c.head...), c.body...), nil
 	}
 	if h.readBack != nil {
 		if d, err := h.readBack(r.Folder, r.RecordID); err == nil {
@@ -164,8 +171,13 @@ func (h *heldRecords) content(r history.Record) ([]byte, error) {
 // (seen: every record_id read; prev: the newest generation, nil if none).
 // A record_id that is not positive has a backup (export keeps it, with a
 // warning) but no history entry: the history keys records by it.
-func (e *Engine) planRecords(ctx context.Context, cur codec.Codec, items []exportItem, seen *idSet, failed *failedIDs, prev *history.Snapshot, folders *folderIndex) *heldRecords {
-	h := &heldRecords{data: make(map[history.Hash][]byte)}
+//
+// With consume (after the writes, when nothing needs the rows any more)
+// a content the plan holds is one whole data.csv and the row's own bytes
+// are let go: the history's pack takes the contents whole, and a second
+// copy of each beside the rows' pieces would double them.
+func (e *Engine) planRecords(ctx context.Context, cur codec.Codec, items []exportItem, seen *idSet, failed *failedIDs, prev *history.Snapshot, folders *folderIndex, consume bool) *heldRecords {
+	h := &heldRecords{data: make(map[history.Hash]heldContent)}
 	h.readBack = func(folder string, id int64) ([]byte, error) {
 		if l := folders.linked(ctx, folder); l != "" {
 			return nil, fmt.Errorf("%s ist ein symbolischer Link", l)
@@ -174,7 +186,8 @@ func (e *Engine) planRecords(ctx context.Context, cur codec.Codec, items []expor
 		return data, err
 	}
 	inItems := &idSet{}
-	for _, it := range items {
+	for i := range items {
+		it := &items[i]
 		inItems.add(it.id.RecordID)
 		switch {
 		case it.id.RecordID <= 0:
@@ -185,16 +198,26 @@ func (e *Engine) planRecords(ctx context.Context, cur codec.Codec, items []expor
 			// store went away mid-pair): the generation takes the row from
 			// the database snapshot this run read, never leaves it out.
 		}
-		sum := history.Sum(it.data)
-		data := it.data
+		known := false
 		if prev != nil && (failed == nil || !failed.has(it.id.RecordID)) {
-			if en, ok := prev.Entry(it.id.RecordID); ok && en.Hash == sum {
-				data = nil // the history has it; its backup is confirmed
-			}
+			en, ok := prev.Entry(it.id.RecordID)
+			known = ok && en.Hash == it.sum // the history has it; its backup is confirmed
+		}
+		var data heldContent
+		switch {
+		case known:
+		case consume:
+			data = heldContent{body: it.bytes()}
+		default:
+			data = heldContent{it.head, it.body}
+		}
+		size := it.size()
+		if consume {
+			it.head, it.body = nil, nil
 		}
 		h.add(history.Record{
 			RecordID: it.id.RecordID, AuftragNr: it.id.AuftragNr, Folder: it.folder,
-			Hash: sum, Size: int64(len(it.data)), Schema: cur.Version(),
+			Hash: it.sum, Size: size, Schema: cur.Version(),
 		}, data)
 	}
 	if prev == nil {
@@ -227,7 +250,7 @@ func (e *Engine) addHeld(ctx context.Context, h *heldRecords, folders *folderInd
 	if err == nil {
 		var rec history.Record
 		if rec, err = history.RecordOf(folder, m); err == nil {
-			h.add(rec, data)
+			h.add(rec, heldContent{body: data})
 			return
 		}
 	}

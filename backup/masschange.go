@@ -2,7 +2,6 @@ package backup
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -58,7 +57,7 @@ func (e *Engine) massChangeGuard(ctx context.Context, r *Report, hs *history.Sto
 	var m history.MassChange
 	var plan *heldRecords
 	if prev != nil {
-		plan = e.planRecords(ctx, cur, items, seen, nil, prev, newFolderIndex(e.Arch))
+		plan = e.planRecords(ctx, cur, items, seen, nil, prev, newFolderIndex(e.Arch), false)
 		m = history.CompareTo(prev, plan.records)
 	} else {
 		m = e.compareWithBackups(ctx, cur, items)
@@ -137,7 +136,7 @@ func (e *Engine) compareWithBackups(ctx context.Context, cur codec.Codec, items 
 		if err != nil {
 			return // unreadable: export will say so; not counted as a change
 		}
-		sum := sha256.Sum256(it.data)
+		sum := it.sum
 		m, err := codec.DecodeMeta(raw)
 		changed[i] = err != nil || m.Checksum != hex.EncodeToString(sum[:]) || m.SchemaVersion != cur.Version()
 	})

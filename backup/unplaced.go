@@ -3,7 +3,6 @@ package backup
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -157,8 +156,7 @@ func (e *Engine) holdsCurrent(ctx context.Context, it exportItem, version string
 	for _, fi := range entries {
 		have[fi.Name()] = fi
 	}
-	sum := sha256.Sum256(it.data)
-	return e.upToDate(ctx, it, have, it.data, hex.EncodeToString(sum[:]), version)
+	return e.upToDate(ctx, it, have, it.bytes(), hex.EncodeToString(it.sum[:]), version)
 }
 
 // removeBackupFolder removes the files this tool writes in dir, then dir.

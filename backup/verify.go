@@ -90,7 +90,7 @@ func (e *Engine) compareWithDB(ctx context.Context, r *Report, chosen []candidat
 				continue
 			}
 			r.errorf("", it.id.RecordID, "Auftrag %s fehlt im Archiv (erwartet in %s)", it.id.AuftragNr, it.folder)
-		case !bytes.Equal(cur.Encode(c.vals()), it.data):
+		case !bytes.Equal(cur.Encode(c.vals()), it.bytes()):
 			// The row is kept as its data.csv bytes; equal bytes are
 			// equal values (the encoding is one-to-one).
 			r.errorf(c.file.dataPath(), it.id.RecordID, "Sicherung veraltet: weicht vom Datensatz in der Datenbank ab")
