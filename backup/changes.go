@@ -154,7 +154,7 @@ func (e *Engine) diagnose(ctx context.Context, it exportItem, have map[string]os
 	}
 	// rowSame: the row is what the last export wrote, so any difference
 	// in the folder was made in the archive.
-	rowSame := it.inPrev && it.prevHash == history.Sum(it.data)
+	rowSame := it.inPrev && it.prevHash == it.sum
 	df, mf := have[DataFile], have[MetaFile]
 	switch {
 	case df == nil && mf == nil && it.inPrev && it.prevFolder != it.folder:
@@ -194,8 +194,8 @@ func (e *Engine) diagnose(ctx context.Context, it exportItem, have map[string]os
 		return repair("meta.json beschädigt: %s", err)
 	case m.RecordID != it.id.RecordID || m.AuftragNr != it.id.AuftragNr:
 		return repair("meta.json gehörte zu record_id %d/Auftrag %s", m.RecordID, m.AuftragNr)
-	case m.Checksum == checksum && m.FileSize != int64(len(it.data)):
-		return repair("meta.json: file_size %d statt %d", m.FileSize, len(it.data))
+	case m.Checksum == checksum && m.FileSize != it.size():
+		return repair("meta.json: file_size %d statt %d", m.FileSize, it.size())
 	case m.Checksum == checksum && !exportedAtValid(m.ExportedAt):
 		return repair("meta.json: exported_at %q ungültig", m.ExportedAt)
 	case m.Checksum == checksum && m.SchemaVersion != version:

@@ -32,10 +32,13 @@ type ExportOptions struct {
 
 // exportItem is one database row on its way into the archive.
 type exportItem struct {
-	vals   []string
-	data   []byte // vals encoded as data.csv in the current version
-	id     codec.Identity
-	folder string
+	// The row encoded as data.csv in the current version is head + body:
+	// the header line, shared by every row, and the row's own line (bytes
+	// puts them together, values decodes them). sum is its SHA-256.
+	head, body []byte
+	sum        history.Hash
+	id         codec.Identity
+	folder     string
 	// flagged: the row breaks a field rule or has no order folder of its
 	// own; it is backed up all the same, and export exits 3.
 	flagged bool
@@ -54,6 +57,7 @@ type exportItem struct {
 // invalid UTF-8, too large) is not backed up, reported as an error.
 func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err error) {
 	e.init()
+	defer boundMemory()()
 	r := e.newReport("export")
 	r.Database, r.DryRun = e.DBPath, opts.DryRun
 	r.Changes = &ExportChanges{Items: []Change{}}
@@ -69,7 +73,7 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 	if err != nil {
 		return r, err
 	}
-	r.Records = len(seen)
+	r.Records = seen.len()
 
 	cur := e.Schema.Codecs.Current()
 	hs := e.openHistory(lock)
@@ -124,23 +128,26 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 	if err := ctx.Err(); err != nil {
 		return r, err
 	}
-	var histErr error
-	if !opts.DryRun && historyOn {
-		if plan == nil || r.failed.any() {
-			plan = e.planRecords(ctx, cur, items, seen, &r.failed, prev, folders)
-		}
-		pdfs := pdfHashes(r)
-		plan.setPDFs(pdfs)
-		hs.RecordsPDFs(pdfs != nil)
-		histErr = e.recordHistory(ctx, r, hs, plan)
-		if err := ctx.Err(); err != nil {
-			return r, err
-		}
-	}
 	flagged := 0
 	for _, it := range items {
 		if it.flagged {
 			flagged++
+		}
+	}
+	var histErr error
+	if !opts.DryRun && historyOn {
+		if plan == nil || r.failed.any() {
+			plan = e.planRecords(ctx, cur, items, seen, &r.failed, prev, folders, true)
+		}
+		pdfs := pdfHashes(r)
+		plan.setPDFs(pdfs)
+		hs.RecordsPDFs(pdfs != nil)
+		// The plan holds the bytes the history may lack; the rest are
+		// garbage before the history loads and encodes its generation.
+		items, prev, seen, listed = nil, nil, nil, nil
+		histErr = e.recordHistory(ctx, r, hs, plan)
+		if err := ctx.Err(); err != nil {
+			return r, err
 		}
 	}
 	e.finish(r)
@@ -164,10 +171,11 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 // (also after an interruption: what was renamed is made durable).
 // It returns the number of records that failed.
 func (e *Engine) commitBatch(ctx context.Context, r *Report, items []exportItem, staged []bool) int {
-	var todo []exportItem
+	// The staged rows by index: a copy of each would hold them twice.
+	var todo []int32
 	for i, ok := range staged {
 		if ok {
-			todo = append(todo, items[i])
+			todo = append(todo, int32(i))
 		}
 	}
 	if len(todo) == 0 {
@@ -175,8 +183,8 @@ func (e *Engine) commitBatch(ctx context.Context, r *Report, items []exportItem,
 	}
 	e.step(PhaseSync, 0, 1)
 	if err := e.Arch.SyncAll(ctx); err != nil {
-		for _, it := range todo {
-			e.exportFailed(r, it, err)
+		for _, i := range todo {
+			e.exportFailed(r, items[i], err)
 		}
 		return len(todo)
 	}
@@ -193,12 +201,13 @@ func (e *Engine) commitBatch(ctx context.Context, r *Report, items []exportItem,
 			progress = func(done, _ int) { p(start+done, len(todo)) }
 		}
 		forEach(ctx, len(part), e.Workers, progress, func(i int) {
-			if err := e.commitPair(ctx, part[i].folder, false); err != nil {
-				e.exportFailed(r, part[i], err)
+			it := &items[part[i]]
+			if err := e.commitPair(ctx, it.folder, false); err != nil {
+				e.exportFailed(r, *it, err)
 				r.count(&failed, 1)
 				return
 			}
-			e.exported(r, part[i])
+			e.exported(r, *it)
 		})
 		e.step(PhaseSync, 0, 1)
 		if err := e.Arch.SyncAll(context.WithoutCancel(ctx)); err != nil {
@@ -236,7 +245,7 @@ func (e *Engine) exportFailed(r *Report, it exportItem, err error) {
 // the record_ids of all rows it saw. Field-rule violations and rows without
 // an order folder are reported as warnings and flagged; a table column
 // outside the schema is an error, since its data is in no backup.
-func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, map[int64]bool, error) {
+func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, *idSet, error) {
 	db, err := e.Open(ctx, e.DBPath, false)
 	if err != nil {
 		return nil, nil, err
@@ -256,9 +265,15 @@ func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, map[int
 			r.errorf("", 0, "Spalte %s der Tabelle %s gehört nicht zu Schema %s: ihre Werte sind in keiner Sicherung (alle Zeilen sind ohne sie gesichert)", c, Table, cur.Version())
 		}
 	}
-	var items []exportItem
-	seen := make(map[int64]bool)
+	// The row count, read before the snapshot, only sizes the slice: one
+	// allocation instead of a doubling whose last copy would briefly hold
+	// the rows twice.
+	n, _ := db.Count(ctx, Table)
+	items := make([]exportItem, 0, n+n/64)
+	seen := &idSet{ids: make([]int64, 0, n+n/64)}
 	checked := false
+	vals := make([]string, len(pick)) // reused: a row keeps only its encoded bytes
+	header := cur.Encode()            // data.csv without rows: its header line
 	_, err = db.Scan(ctx, Table, func(snapCols, row []string) error {
 		if !checked {
 			// The columns were read before the snapshot was taken: a web
@@ -268,13 +283,12 @@ func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, map[int
 			}
 			checked = true
 		}
-		e.step(PhaseRead, len(seen)+1, -1)
-		vals := make([]string, len(pick))
+		e.step(PhaseRead, len(seen.ids)+1, -1)
 		for i, j := range pick {
 			vals[i] = row[j]
 		}
 		id := cur.Identity(vals)
-		seen[id.RecordID] = true
+		seen.add(id.RecordID)
 		errs, warns := codec.SplitProblems(cur.Validate(vals))
 		if len(errs) > 0 {
 			r.errorf("", id.RecordID, "Fehler bei Auftrag %s: nicht sicherbar: %s", orderLabel(id), joinErrs(errs))
@@ -285,7 +299,10 @@ func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, map[int
 			r.errorf("", id.RecordID, "Fehler bei Auftrag %s: Datensatz größer als %d Bytes", orderLabel(id), codec.MaxDataSize)
 			return nil
 		}
-		it := exportItem{vals: vals, data: data, id: id, flagged: len(warns) > 0}
+		it := exportItem{body: data, sum: history.Sum(data), id: id, flagged: len(warns) > 0}
+		if bytes.HasPrefix(data, header) {
+			it.head, it.body = header, bytes.Clone(data[len(header):])
+		}
 		if it.flagged {
 			r.warnf("", id.RecordID, "Auftrag %s verletzt Feldregeln, wird trotzdem unverändert gesichert: %s", orderLabel(id), joinErrs(warns))
 		}
@@ -295,15 +312,37 @@ func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, map[int
 			r.warnf("", id.RecordID, "Auftrag %s hat keinen eigenen Ordner (%s), gesichert in %s", orderLabel(id), err, folder)
 		}
 		it.folder = folder
+		// Of its identity the row keeps what messages and the history
+		// name it by; the rest (file_path, dates) is in its bytes.
+		it.id = codec.Identity{RecordID: id.RecordID, AuftragNr: id.AuftragNr}
 		items = append(items, it)
 		return nil
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("Datenbank %s lesen: %w", e.DBPath, err)
 	}
+	seen.seal()
 	settleCollisions(r, items)
 	return items, seen, nil
 }
+
+// values decodes the row back from its data.csv bytes (readRows keeps
+// only those, not the values as well).
+func (it exportItem) values(cur codec.Codec) ([]string, error) {
+	rows, err := cur.Decode(it.bytes())
+	if err != nil {
+		return nil, fmt.Errorf("%s von Auftrag %s neu lesen: %w", DataFile, orderLabel(it.id), err)
+	}
+	return rows[0], nil
+}
+
+// bytes returns the row's data.csv, in a new slice.
+func (it exportItem) bytes() []byte {
+	return append(append(make([]byte, 0, len(it.head)+len(it.body)), it.head...), it.body...)
+}
+
+// size is the length of the row's data.csv.
+func (it exportItem) size() int64 { return int64(len(it.head) + len(it.body)) }
 
 // columnMapping finds, for each schema column, its position among the
 // table's columns; a missing column is an error naming it.
@@ -337,9 +376,8 @@ func (e *Engine) exportOneFile(ctx context.Context, r *Report, cur codec.Codec, 
 	if err := e.fenced(); err != nil {
 		return false, err
 	}
-	data := it.data
-	sum := sha256.Sum256(data)
-	checksum := hex.EncodeToString(sum[:])
+	data := it.bytes()
+	checksum := hex.EncodeToString(it.sum[:])
 
 	if l := folders.linked(ctx, it.folder); l != "" {
 		return false, fmt.Errorf("%s ist ein symbolischer Link; export schreibt nicht durch Links (durch einen echten Ordner ersetzen)", l)

@@ -123,32 +123,58 @@ func (f *failedIDs) has(id int64) bool {
 }
 
 // heldRecords is what a generation records after an export, as history
-// records, with their data.csv bytes: every row read, with the bytes
-// export encoded from the database snapshot, also when its backup could
-// not be written or confirmed (so no generation misses a row the table
-// had); a row export could not store (NUL byte, too large) with what its
-// folder actually holds (a valid pair read back, the
-// folder taken from the row or from the previous generation); a row whose
-// folder holds no valid backup is left out, and said so.
+// records: every row read, with the bytes export encoded from the
+// database snapshot, also when its backup could not be written or
+// confirmed (so no generation misses a row the table had); a row export
+// could not store (NUL byte, too large) with what its folder actually
+// holds (a valid pair read back, the folder taken from the row or from
+// the previous generation); a row whose folder holds no valid backup is
+// left out, and said so.
+//
+// Only the bytes the history may not have yet are kept in memory: a row
+// whose content the newest generation already records under its
+// record_id is known to the history, and after an unchanged export
+// nothing is held. Should the history ask for such a content all the same
+// (its pack turned out missing, or the newest generation unreadable when
+// it commits), the bytes are read back from the backup export just
+// confirmed (readBack); Commit checks them against the record's hash.
 type heldRecords struct {
-	records []history.Record
-	data    map[history.Hash][]byte
-	warns   []Problem // reported when the records are committed
+	records  []history.Record
+	data     map[history.Hash]heldContent
+	readBack func(folder string, id int64) ([]byte, error)
+	warns    []Problem // reported when the records are committed
 }
 
 func (h *heldRecords) warnf(p string, id int64, format string, args ...any) {
 	h.warns = append(h.warns, Problem{Level: LevelWarning, Path: p, RecordID: id, Message: fmt.Sprintf(format, args...)})
 }
 
-func (h *heldRecords) add(rec history.Record, data []byte) {
+// heldContent is a data.csv as head + body (exportItem: the header line
+// shared by every row, and the row's own bytes).
+type heldContent struct{ head, body []byte }
+
+// add records rec; a zero c: the history has its content already.
+func (h *heldRecords) add(rec history.Record, c heldContent) {
 	h.records = append(h.records, rec)
-	h.data[rec.Hash] = data
+	if c.body != nil {
+		h.data[rec.Hash] = c
+	}
 }
 
 // content is the history.ContentFunc of h.
 func (h *heldRecords) content(r history.Record) ([]byte, error) {
-	if d, ok := h.data[r.Hash]; ok {
-		return d, nil
+	if c, ok := h.data[r.Hash]; ok {
+		if c.head == nil {
+			return c.body, nil
+		}
+		return append(append(make([]byte, 0, len(c.head)+len(c.body)), c.head...), c.body...), nil
+	}
+	if h.readBack != nil {
+		if d, err := h.readBack(r.Folder, r.RecordID); err == nil {
+			return d, nil
+		} else {
+			return nil, fmt.Errorf("Inhalt von record_id %d nicht im Speicher, aus %s nicht lesbar: %w", r.RecordID, r.Folder, err)
+		}
 	}
 	return nil, fmt.Errorf("Inhalt von record_id %d (%s) nicht im Speicher", r.RecordID, r.Folder)
 }
@@ -157,11 +183,24 @@ func (h *heldRecords) content(r history.Record) ([]byte, error) {
 // (seen: every record_id read; prev: the newest generation, nil if none).
 // A record_id that is not positive has a backup (export keeps it, with a
 // warning) but no history entry: the history keys records by it.
-func (e *Engine) planRecords(ctx context.Context, cur codec.Codec, items []exportItem, seen map[int64]bool, failed *failedIDs, prev *history.Snapshot, folders *folderIndex) *heldRecords {
-	h := &heldRecords{data: make(map[history.Hash][]byte, len(items))}
-	inItems := make(map[int64]bool, len(items))
-	for _, it := range items {
-		inItems[it.id.RecordID] = true
+//
+// With consume (after the writes, when nothing needs the rows any more)
+// a content the plan holds is one whole data.csv and the row's own bytes
+// are let go: the history's pack takes the contents whole, and a second
+// copy of each beside the rows' pieces would double them.
+func (e *Engine) planRecords(ctx context.Context, cur codec.Codec, items []exportItem, seen *idSet, failed *failedIDs, prev *history.Snapshot, folders *folderIndex, consume bool) *heldRecords {
+	h := &heldRecords{data: make(map[history.Hash]heldContent)}
+	h.readBack = func(folder string, id int64) ([]byte, error) {
+		if l := folders.linked(ctx, folder); l != "" {
+			return nil, fmt.Errorf("%s ist ein symbolischer Link", l)
+		}
+		data, _, err := e.readPair(ctx, folder, id)
+		return data, err
+	}
+	inItems := &idSet{}
+	for i := range items {
+		it := &items[i]
+		inItems.add(it.id.RecordID)
 		switch {
 		case it.id.RecordID <= 0:
 			h.warnf(path.Join(it.folder, DataFile), it.id.RecordID, "Auftrag %s: record_id %d ist nicht positiv, die Sicherung steht in keiner Generation der Historie", orderLabel(it.id), it.id.RecordID)
@@ -171,18 +210,36 @@ func (e *Engine) planRecords(ctx context.Context, cur codec.Codec, items []expor
 			// store went away mid-pair): the generation takes the row from
 			// the database snapshot this run read, never leaves it out.
 		}
+		known := false
+		if prev != nil && (failed == nil || !failed.has(it.id.RecordID)) {
+			en, ok := prev.Entry(it.id.RecordID)
+			known = ok && en.Hash == it.sum // the history has it; its backup is confirmed
+		}
+		var data heldContent
+		switch {
+		case known:
+		case consume:
+			data = heldContent{body: it.bytes()}
+		default:
+			data = heldContent{it.head, it.body}
+		}
+		size := it.size()
+		if consume {
+			it.head, it.body = nil, nil
+		}
 		h.add(history.Record{
 			RecordID: it.id.RecordID, AuftragNr: it.id.AuftragNr, Folder: it.folder,
-			Hash: history.Sum(it.data), Size: int64(len(it.data)), Schema: cur.Version(),
-		}, it.data)
+			Hash: it.sum, Size: size, Schema: cur.Version(),
+		}, data)
 	}
 	if prev == nil {
 		return h
 	}
+	inItems.seal()
 	// Rows read but not storable (NUL byte, too large) keep whatever
 	// backup their folder still holds; export did not touch it.
 	for _, en := range prev.Entries {
-		if seen[en.RecordID] && !inItems[en.RecordID] {
+		if seen.has(en.RecordID) && !inItems.has(en.RecordID) {
 			e.addHeld(ctx, h, folders, en.Folder, en.RecordID)
 		}
 	}
@@ -205,7 +262,7 @@ func (e *Engine) addHeld(ctx context.Context, h *heldRecords, folders *folderInd
 	if err == nil {
 		var rec history.Record
 		if rec, err = history.RecordOf(folder, m); err == nil {
-			h.add(rec, data)
+			h.add(rec, heldContent{body: data})
 			return
 		}
 	}

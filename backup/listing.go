@@ -2,7 +2,6 @@ package backup
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -106,7 +105,7 @@ func (la *listedArchive) unchanged(it exportItem, want codec.Meta, read func(nam
 	mf, mok := f[MetaFile]
 	_, dt := f[DataTemp]
 	_, mt := f[MetaTemp]
-	if !dok || !mok || dt || mt || df.Size != int64(len(it.data)) || df.Hash != la.hash(it.data) {
+	if !dok || !mok || dt || mt || df.Size != it.size() || df.Hash != la.hash(it.bytes()) {
 		return false
 	}
 	if la.metaMatches(want, mf) {
@@ -185,7 +184,7 @@ func (la *listedArchive) learn(stamp string) {
 // metaDescribes reports whether m is the meta.json of it's backup
 // (exported_at: any valid time).
 func metaDescribes(m codec.Meta, it exportItem, checksum, version string) bool {
-	return m.Checksum == checksum && m.SchemaVersion == version && m.FileSize == int64(len(it.data)) &&
+	return m.Checksum == checksum && m.SchemaVersion == version && m.FileSize == it.size() &&
 		m.RecordID == it.id.RecordID && m.AuftragNr == it.id.AuftragNr && exportedAtValid(m.ExportedAt)
 }
 
@@ -206,9 +205,9 @@ func (e *Engine) listForExport(ctx context.Context, opts ExportOptions) *listedA
 
 // wantMeta is the meta.json export writes for it, without exported_at.
 func wantMeta(cur codec.Codec, it exportItem) codec.Meta {
-	sum := sha256.Sum256(it.data)
+	sum := it.sum
 	return codec.Meta{SchemaVersion: cur.Version(), Checksum: hex.EncodeToString(sum[:]),
-		AuftragNr: it.id.AuftragNr, RecordID: it.id.RecordID, FileSize: int64(len(it.data))}
+		AuftragNr: it.id.AuftragNr, RecordID: it.id.RecordID, FileSize: it.size()}
 }
 
 // readMeta reads a meta.json for the fast path's fallback.
@@ -241,7 +240,7 @@ func (la *listedArchive) dataDiffers(it exportItem) bool {
 		return false
 	}
 	df, ok := la.folders[it.folder][DataFile]
-	return ok && (df.Size != int64(len(it.data)) || df.Hash != la.hash(it.data))
+	return ok && (df.Size != it.size() || df.Hash != la.hash(it.bytes()))
 }
 
 // dataSame reports whether the listing shows it's data.csv with exactly
@@ -251,7 +250,7 @@ func (la *listedArchive) dataSame(it exportItem) bool {
 		return false
 	}
 	df, ok := la.folders[it.folder][DataFile]
-	return ok && df.Size == int64(len(it.data)) && df.Hash == la.hash(it.data)
+	return ok && df.Size == it.size() && df.Hash == la.hash(it.bytes())
 }
 
 // listedFile is a file of the listing as an os.FileInfo.

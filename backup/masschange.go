@@ -2,7 +2,6 @@ package backup
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -39,9 +38,9 @@ var ErrMassChange = fmt.Errorf("Massenänderung: %w", ErrValidation)
 //
 // With a history it also returns the records the run would commit if every
 // write succeeds (planRecords), so that they are computed once.
-func (e *Engine) massChangeGuard(ctx context.Context, r *Report, hs *history.Store, cur codec.Codec, items []exportItem, seen map[int64]bool, opts ExportOptions) (*history.Snapshot, *heldRecords, error) {
+func (e *Engine) massChangeGuard(ctx context.Context, r *Report, hs *history.Store, cur codec.Codec, items []exportItem, seen *idSet, opts ExportOptions) (*history.Snapshot, *heldRecords, error) {
 	check := e.MassChange > 0 && !opts.AllowMassChange
-	if !historyOn || !check && len(seen) == len(items) {
+	if !historyOn || !check && seen.len() == len(items) {
 		return nil, nil, nil // nothing needs the newest generation before the commit
 	}
 	prev, err := hs.Head(ctx)
@@ -58,7 +57,7 @@ func (e *Engine) massChangeGuard(ctx context.Context, r *Report, hs *history.Sto
 	var m history.MassChange
 	var plan *heldRecords
 	if prev != nil {
-		plan = e.planRecords(ctx, cur, items, seen, nil, prev, newFolderIndex(e.Arch))
+		plan = e.planRecords(ctx, cur, items, seen, nil, prev, newFolderIndex(e.Arch), false)
 		m = history.CompareTo(prev, plan.records)
 	} else {
 		m = e.compareWithBackups(ctx, cur, items)
@@ -137,7 +136,7 @@ func (e *Engine) compareWithBackups(ctx context.Context, cur codec.Codec, items 
 		if err != nil {
 			return // unreadable: export will say so; not counted as a change
 		}
-		sum := sha256.Sum256(it.data)
+		sum := it.sum
 		m, err := codec.DecodeMeta(raw)
 		changed[i] = err != nil || m.Checksum != hex.EncodeToString(sum[:]) || m.SchemaVersion != cur.Version()
 	})

@@ -1,8 +1,8 @@
 package backup
 
 import (
+	"cmp"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -11,6 +11,7 @@ import (
 	"path"
 	"slices"
 	"strconv"
+	"strings"
 
 	"werkstatt-backup/codec"
 	"werkstatt-backup/storage"
@@ -48,22 +49,54 @@ func orderLabel(id codec.Identity) string {
 // folder most likely already belongs to) and the others are backed up in
 // NoFolder, each reported. No record is left without a backup.
 func settleCollisions(r *Report, items []exportItem) {
-	byFolder := make(map[string][]int64, len(items))
-	for _, it := range items {
-		byFolder[it.folder] = append(byFolder[it.folder], it.id.RecordID)
+	// The rows sorted by folder, then record_id, as indices: the records
+	// sharing a folder are neighbours, the first of them keeps it.
+	order := make([]int32, len(items))
+	for i := range order {
+		order[i] = int32(i)
 	}
-	for i := range items {
-		it := &items[i]
-		ids := byFolder[it.folder]
-		if len(ids) == 1 || it.id.RecordID == slices.Min(ids) {
-			continue
+	slices.SortFunc(order, func(a, b int32) int {
+		if c := strings.Compare(items[a].folder, items[b].folder); c != 0 {
+			return c
 		}
-		owner := slices.Min(ids)
-		shared := it.folder
-		it.folder, it.flagged = unplacedFolder(it.id.RecordID), true
-		r.warnf("", it.id.RecordID, "Auftrag %s: Ordner %s gehört zu mehreren Datensätzen (record_id %s); record_id %d behält ihn, dieser Datensatz ist in %s gesichert",
-			orderLabel(it.id), shared, joinIDs(ids), owner, it.folder)
+		return cmp.Compare(items[a].id.RecordID, items[b].id.RecordID)
+	})
+	for start := 0; start < len(order); {
+		end := start + 1
+		for end < len(order) && items[order[end]].folder == items[order[start]].folder {
+			end++
+		}
+		if end-start > 1 {
+			ids := make([]int64, 0, end-start)
+			for _, i := range order[start:end] {
+				ids = append(ids, items[i].id.RecordID)
+			}
+			owner := ids[0]
+			for _, i := range order[start+1 : end] {
+				it := &items[i]
+				if it.id.RecordID == owner {
+					continue // the same record_id twice: both keep the folder, as before
+				}
+				shared := it.folder
+				it.folder, it.flagged = unplacedFolder(it.id.RecordID), true
+				r.warnf("", it.id.RecordID, "Auftrag %s: Ordner %s gehört zu mehreren Datensätzen (record_id %s); record_id %d behält ihn, dieser Datensatz ist in %s gesichert",
+					orderLabel(it.id), shared, joinIDs(idsInRowOrder(items, order[start:end])), owner, it.folder)
+			}
+		}
+		start = end
 	}
+}
+
+// idsInRowOrder lists the record_ids of the rows at idx in table order,
+// as the collision warning names them.
+func idsInRowOrder(items []exportItem, idx []int32) []int64 {
+	sorted := slices.Clone(idx)
+	slices.Sort(sorted)
+	ids := make([]int64, len(sorted))
+	for k, i := range sorted {
+		ids[k] = items[i].id.RecordID
+	}
+	return ids
 }
 
 // removeStaleUnplaced removes NoFolder/<record_id>/ of every record that has
@@ -123,8 +156,7 @@ func (e *Engine) holdsCurrent(ctx context.Context, it exportItem, version string
 	for _, fi := range entries {
 		have[fi.Name()] = fi
 	}
-	sum := sha256.Sum256(it.data)
-	return e.upToDate(ctx, it, have, it.data, hex.EncodeToString(sum[:]), version)
+	return e.upToDate(ctx, it, have, it.bytes(), hex.EncodeToString(it.sum[:]), version)
 }
 
 // removeBackupFolder removes the files this tool writes in dir, then dir.

@@ -1,10 +1,10 @@
 package backup
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 )
 
 // VerifyOptions are the flags of the verify command.
@@ -78,6 +78,7 @@ func (e *Engine) compareWithDB(ctx context.Context, r *Report, chosen []candidat
 	for _, c := range chosen {
 		backups[c.id.RecordID] = c
 	}
+	cur := e.Schema.Codecs.Current()
 	for _, it := range items {
 		c, ok := backups[it.id.RecordID]
 		switch {
@@ -89,12 +90,14 @@ func (e *Engine) compareWithDB(ctx context.Context, r *Report, chosen []candidat
 				continue
 			}
 			r.errorf("", it.id.RecordID, "Auftrag %s fehlt im Archiv (erwartet in %s)", it.id.AuftragNr, it.folder)
-		case !slices.Equal(c.vals(), it.vals):
+		case !bytes.Equal(cur.Encode(c.vals()), it.bytes()):
+			// The row is kept as its data.csv bytes; equal bytes are
+			// equal values (the encoding is one-to-one).
 			r.errorf(c.file.dataPath(), it.id.RecordID, "Sicherung veraltet: weicht vom Datensatz in der Datenbank ab")
 		}
 	}
 	for _, c := range chosen {
-		if !seen[c.id.RecordID] {
+		if !seen.has(c.id.RecordID) {
 			r.errorf(c.file.dataPath(), c.id.RecordID, "verwaist: Datensatz ist nicht (mehr) in der Datenbank")
 		}
 	}

@@ -319,9 +319,14 @@ func (e *Engine) rowHashes(ctx context.Context, cols pdfColumns) (map[int64]stri
 	if err != nil {
 		return nil, err
 	}
+	cur := e.Schema.Codecs.Current()
 	m := make(map[int64]string, len(items))
 	for _, it := range items {
-		m[it.id.RecordID] = it.vals[cols.hash]
+		vals, err := it.values(cur)
+		if err != nil {
+			return nil, err
+		}
+		m[it.id.RecordID] = vals[cols.hash]
 	}
 	return m, nil
 }

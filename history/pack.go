@@ -1,6 +1,12 @@
 package history
 
-import "fmt"
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
 
 // packMagic starts every pack file; the digit is the format version.
 // Format 1 packs are still read (see doc.go).
@@ -27,16 +33,24 @@ type blob struct {
 // parts of similar rows compress away (see doc.go). A content's hash is
 // not stored: it is computed when the pack is read, which also verifies
 // every content.
+//
+// The body goes into the compressor piece by piece, never whole: for a
+// first export of 100,000 orders it would be a second copy of all their
+// bytes (50 MB) beside the contents themselves.
 func encodePack(seq uint64, id fileID, blobs []blob) []byte {
-	var e enc
-	e.uvarint(seq)
-	e.raw(id[:])
-	e.uvarint(uint64(len(blobs)))
-	for _, b := range blobs {
-		e.uvarint(uint64(len(b.data)))
-		e.raw(b.data)
-	}
-	return seal(packMagic, e.b)
+	return sealStream(packMagic, func(w io.Writer) {
+		var e enc
+		e.uvarint(seq)
+		e.raw(id[:])
+		e.uvarint(uint64(len(blobs)))
+		for _, b := range blobs {
+			e.uvarint(uint64(len(b.data)))
+			_, _ = w.Write(e.b) // writes into memory do not fail
+			_, _ = w.Write(b.data)
+			e.b = e.b[:0]
+		}
+		_, _ = w.Write(e.b)
+	})
 }
 
 // decodePack calls fn for every content of a pack file, with its SHA-256,
@@ -51,10 +65,10 @@ func decodePack(file []byte, seq uint64, id fileID, fn func(h Hash, data []byte)
 	if err != nil {
 		return err
 	}
-	d, err := inflate(r)
-	if err != nil {
-		return err
-	}
+	// The body is read as a stream, one content at a time into one
+	// buffer: inflated whole it would be all the contents again (50 MB for
+	// the first pack of 100,000 orders) beside the file.
+	d := &streamDec{r: bufio.NewReader(r)}
 	if !id.zero() {
 		var got fileID
 		gotSeq := d.uvarint()
@@ -64,9 +78,14 @@ func decodePack(file []byte, seq uint64, id fileID, fn func(h Hash, data []byte)
 		}
 	}
 	n := d.count(maxEntries, "Anzahl der Inhalte")
+	var buf []byte
 	for i := 0; i < n && d.err == nil; i++ {
 		size := d.count(maxBlob, "Größe eines Inhalts")
-		data := d.next(size)
+		if cap(buf) < size {
+			buf = make([]byte, size)
+		}
+		data := buf[:size]
+		d.full(data)
 		if d.err != nil {
 			break
 		}
@@ -76,4 +95,82 @@ func decodePack(file []byte, seq uint64, id fileID, fn func(h Hash, data []byte)
 	}
 	d.end()
 	return d.err
+}
+
+// streamDec reads the wire form of values from a stream, like dec from
+// a slice; the first error sticks.
+type streamDec struct {
+	r    *bufio.Reader
+	read int64 // bytes read so far
+	err  error
+}
+
+func (d *streamDec) fail(err error) {
+	switch {
+	case d.err != nil:
+		return
+	case d.read >= maxInflated:
+		d.err = errors.New("entpackt zu groß")
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		d.err = errShort
+	default:
+		d.err = fmt.Errorf("entpacken: %w", err)
+	}
+}
+
+func (d *streamDec) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, err := binary.ReadUvarint(byteCounter{d})
+	if err != nil {
+		d.fail(err)
+		return 0
+	}
+	return v
+}
+
+func (d *streamDec) count(limit uint64, what string) int {
+	n := d.uvarint()
+	if n > limit {
+		d.fail(fmt.Errorf("%s: %d ist unmöglich groß", what, n))
+		return 0
+	}
+	return int(n)
+}
+
+func (d *streamDec) full(p []byte) {
+	if d.err != nil {
+		return
+	}
+	n, err := io.ReadFull(d.r, p)
+	d.read += int64(n)
+	if err != nil {
+		d.fail(err)
+	}
+}
+
+// end checks that the stream holds nothing after what was read.
+func (d *streamDec) end() {
+	if d.err != nil {
+		return
+	}
+	switch _, err := d.r.ReadByte(); {
+	case err == nil:
+		d.read++
+		d.fail(errors.New("unerwartete Daten nach dem Ende"))
+	case !errors.Is(err, io.EOF):
+		d.fail(err)
+	}
+}
+
+// byteCounter is streamDec's reader as an io.ByteReader that counts.
+type byteCounter struct{ d *streamDec }
+
+func (b byteCounter) ReadByte() (byte, error) {
+	c, err := b.d.r.ReadByte()
+	if err == nil {
+		b.d.read++
+	}
+	return c, err
 }

@@ -32,11 +32,16 @@ var writers = sync.Pool{New: func() any {
 
 // seal compresses body and frames it with magic and checksum.
 func seal(magic string, body []byte) []byte {
+	return sealStream(magic, func(w io.Writer) { _, _ = w.Write(body) }) // writes into memory do not fail
+}
+
+// sealStream is seal of the body write writes, piece by piece.
+func sealStream(magic string, write func(w io.Writer)) []byte {
 	var buf bytes.Buffer
 	buf.WriteString(magic)
 	zw := writers.Get().(*flate.Writer)
 	zw.Reset(&buf)
-	_, _ = zw.Write(body) // writes into memory do not fail
+	write(zw)
 	_ = zw.Close()
 	zw.Reset(nil) // the pool keeps no reference to buf
 	writers.Put(zw)
