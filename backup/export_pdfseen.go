@@ -56,8 +56,14 @@ func (e *Engine) notePDFs(ctx context.Context, r *Report, items []exportItem, op
 		res      pdf.Result
 	}
 	var jobs []*job
+	cur := e.Schema.Codecs.Current()
 	for _, it := range items {
-		o := cols.order(it.id, it.vals)
+		vals, err := it.values(cur)
+		if err != nil {
+			r.errorf(path.Join(it.folder, DataFile), it.id.RecordID, "PDF von Auftrag %s nicht vermerkt: %s", it.id.AuftragNr, reason(err))
+			continue
+		}
+		o := cols.order(it.id, vals)
 		if strings.TrimSpace(o.FilePath) == "" {
 			continue
 		}
