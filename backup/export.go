@@ -123,7 +123,7 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 	if listed == nil || listed.unplaced {
 		e.removeStaleUnplaced(ctx, r, items, cur.Version(), opts.DryRun)
 	}
-	e.removeTempsOfRemoved(ctx, r, hs, prev, items, listed, opts.DryRun)
+	e.removeTempsOfRemoved(ctx, r, hs, prev, items, seen, listed, opts.DryRun)
 	pdfErr := e.orderPDFs(ctx, r, items, opts, listed, folders)
 	if err := ctx.Err(); err != nil {
 		return r, err

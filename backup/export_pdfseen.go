@@ -1,14 +1,17 @@
 package backup
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	iofs "io/fs"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 
+	"werkstatt-backup/codec"
 	"werkstatt-backup/history"
 	"werkstatt-backup/pdf"
 )
@@ -47,7 +50,64 @@ func (e *Engine) notePDFs(ctx context.Context, r *Report, items []exportItem, op
 		}
 		r.warnf(pdf.SeenFile, 0, "Verzeichnis der gelesenen PDFs nicht lesbar, alle PDFs werden neu gelesen: %s", reason(err))
 	}
-	old := idx.ByRecord()
+	// The last run's entries sorted by record_id, looked up by binary
+	// search (a map of every entry would hold each a second time).
+	old := slices.Clone(idx.Entries)
+	slices.SortFunc(old, func(a, b pdf.Entry) int { return cmp.Compare(a.RecordID, b.RecordID) })
+	ck := &pdf.Checker{Tree: e.Arch, Root: e.PDFRoot, Workers: e.Workers}
+	if e.Arch.Caps.Links {
+		ck.Skip = func(ctx context.Context, p string) bool { return throughLink(ctx, folders, p) }
+	}
+	ck.Progress = e.pdfProgress(PhasePDFCopy)
+	next := pdf.Index{Version: 1}
+	var bad, read, unreadable, withPath int
+	cur := e.Schema.Codecs.Current()
+	// The rows go in batches: what a row's PDF needs while it is looked
+	// at (its decoded fields, where it lies) lives as long as its batch,
+	// not the run.
+	for start := 0; start < len(items); start += pdfNoteBatch {
+		part := items[start:min(start+pdfNoteBatch, len(items))]
+		b, err := e.notePDFBatch(ctx, r, cur, cols, part, old, ck, listed, opts)
+		if err != nil {
+			return err
+		}
+		withPath += b.withPath
+		read += b.read
+		unreadable += b.unreadable
+		for _, en := range b.entries {
+			if en.Bad {
+				bad++
+			}
+			next.Entries = append(next.Entries, en)
+			r.PDFRefs = append(r.PDFRefs, pdf.Ref{RecordID: en.RecordID, AuftragNr: en.AuftragNr, Position: en.Position, SHA256: en.SHA256, Size: en.Size})
+		}
+	}
+	old = nil
+	r.pdfRefsDone = unreadable == 0
+	if !next.Same(idx) {
+		if err := next.SaveFile(ctx, e.Arch, pdf.SeenFile, pdf.SeenTemp); err != nil {
+			r.warnf(pdf.SeenFile, 0, "Verzeichnis der gelesenen PDFs nicht geschrieben, der nächste Lauf liest sie neu: %s", reason(err))
+		}
+	}
+	e.Log.Info(fmt.Sprintf("PDFs für die Historie: %d gelesen, %d unverändert, %d ohne Datei", read, len(next.Entries)-read, withPath-len(next.Entries)-unreadable))
+	if bad > 0 {
+		return fmt.Errorf("%d PDFs passen nicht zu ihrem Hash: %w", bad, ErrValidation)
+	}
+	return nil
+}
+
+// pdfNoteBatch is how many rows notePDFs looks at together.
+const pdfNoteBatch = 4096
+
+// pdfNotes is what notePDFBatch found for its rows.
+type pdfNotes struct {
+	entries                    []pdf.Entry // in the rows' order
+	withPath, read, unreadable int
+}
+
+// notePDFBatch locates the PDFs of part, reads those new or changed since
+// the last run (old, sorted by record_id), and returns their entries.
+func (e *Engine) notePDFBatch(ctx context.Context, r *Report, cur codec.Codec, cols pdfColumns, part []exportItem, old []pdf.Entry, ck *pdf.Checker, listed *listedArchive, opts ExportOptions) (pdfNotes, error) {
 	type job struct {
 		o        pdf.Order
 		position string
@@ -55,9 +115,9 @@ func (e *Engine) notePDFs(ctx context.Context, r *Report, items []exportItem, op
 		keep     bool
 		res      pdf.Result
 	}
-	var jobs []*job
-	cur := e.Schema.Codecs.Current()
-	for _, it := range items {
+	var out pdfNotes
+	jobs := make([]*job, 0, len(part))
+	for _, it := range part {
 		vals, err := it.values(cur)
 		if err != nil {
 			r.errorf(path.Join(it.folder, DataFile), it.id.RecordID, "PDF von Auftrag %s nicht vermerkt: %s", it.id.AuftragNr, reason(err))
@@ -68,17 +128,14 @@ func (e *Engine) notePDFs(ctx context.Context, r *Report, items []exportItem, op
 			continue
 		}
 		j := &job{o: o, position: pdf.Position(o.FilePath, o.AuftragNr, path.Dir(it.folder))}
-		if p, ok := old[o.RecordID]; ok {
-			j.prev = &p
+		if i, ok := slices.BinarySearchFunc(old, o.RecordID, func(en pdf.Entry, id int64) int { return cmp.Compare(en.RecordID, id) }); ok {
+			j.prev = &old[i]
 		}
 		jobs = append(jobs, j)
 	}
-	ck := &pdf.Checker{Tree: e.Arch, Root: e.PDFRoot, Workers: e.Workers}
-	if e.Arch.Caps.Links {
-		ck.Skip = func(ctx context.Context, p string) bool { return throughLink(ctx, folders, p) }
-	}
+	out.withPath = len(jobs)
 	var toRead []pdf.Order
-	byID := make(map[int64]*job, len(jobs))
+	byID := map[int64]*job{}
 	var mu sync.Mutex
 	forEach(ctx, len(jobs), e.Workers, e.phase(PhaseList), func(i int) {
 		j := jobs[i]
@@ -111,30 +168,27 @@ func (e *Engine) notePDFs(ctx context.Context, r *Report, items []exportItem, op
 		mu.Unlock()
 	})
 	if err := ctx.Err(); err != nil {
-		return err
+		return out, err
 	}
-	ck.Progress = e.pdfProgress(PhasePDFCopy)
 	for _, res := range ck.Check(ctx, toRead) {
 		byID[res.RecordID].res = res
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return out, err
 	}
-	next := pdf.Index{Version: 1}
-	var bad, read, unreadable int
 	for _, j := range jobs {
 		var en *pdf.Entry
 		switch {
 		case j.keep:
 			en = j.prev
 		case j.res.Status == pdf.Good || j.res.Status == pdf.Bad || j.res.Status == pdf.NotChecked:
-			read++
+			out.read++
 			en = &pdf.Entry{RecordID: j.o.RecordID, AuftragNr: j.o.AuftragNr, Path: j.res.Path,
 				Position: j.position, Size: j.res.Size, ModTime: j.res.ModTime,
 				Hash: j.res.Expected, SHA256: j.res.SHA256, Bad: j.res.Status == pdf.Bad}
 		case j.res.Status == pdf.Unreadable:
 			r.unreadablef(j.res.Path, j.o.RecordID, "PDF von Auftrag %s nicht lesbar, in dieser Generation ohne PDF: %s", j.o.AuftragNr, reason(j.res.Err))
-			unreadable++
+			out.unreadable++
 		}
 		if en == nil {
 			continue
@@ -142,22 +196,10 @@ func (e *Engine) notePDFs(ctx context.Context, r *Report, items []exportItem, op
 		if en.Bad {
 			kind, expected := pdf.KindOf(j.o.Hash)
 			r.warnf(en.Path, en.RecordID, "PDF von Auftrag %s passt nicht zu seinem Hash: erwartet %s %s, gefunden SHA-256 %s; so in der Historie vermerkt", en.AuftragNr, kind, expected, en.SHA256)
-			bad++
 		}
-		next.Entries = append(next.Entries, *en)
-		r.PDFRefs = append(r.PDFRefs, pdf.Ref{RecordID: en.RecordID, AuftragNr: en.AuftragNr, Position: en.Position, SHA256: en.SHA256, Size: en.Size})
+		out.entries = append(out.entries, *en)
 	}
-	r.pdfRefsDone = unreadable == 0
-	if !next.Same(idx) {
-		if err := next.SaveFile(ctx, e.Arch, pdf.SeenFile, pdf.SeenTemp); err != nil {
-			r.warnf(pdf.SeenFile, 0, "Verzeichnis der gelesenen PDFs nicht geschrieben, der nächste Lauf liest sie neu: %s", reason(err))
-		}
-	}
-	e.Log.Info(fmt.Sprintf("PDFs für die Historie: %d gelesen, %d unverändert, %d ohne Datei", read, len(next.Entries)-read, len(jobs)-len(next.Entries)-unreadable))
-	if bad > 0 {
-		return fmt.Errorf("%d PDFs passen nicht zu ihrem Hash: %w", bad, ErrValidation)
-	}
-	return nil
+	return out, nil
 }
 
 // throughLink reports whether p lies below a symbolic link of the

@@ -21,25 +21,22 @@ import (
 // newest generation (prev, or read here) gives the removed records, and
 // on a store that lists itself (listed) every listed folder holding a
 // temp file that no row of this run owns. A dry run lists them.
-func (e *Engine) removeTempsOfRemoved(ctx context.Context, r *Report, hs *history.Store, prev *history.Snapshot, items []exportItem, listed *listedArchive, dryRun bool) {
-	live := make(map[string]bool, len(items))
-	ids := make(map[int64]bool, len(items))
-	for _, it := range items {
-		live[it.folder] = true
-		ids[it.id.RecordID] = true
-	}
+func (e *Engine) removeTempsOfRemoved(ctx context.Context, r *Report, hs *history.Store, prev *history.Snapshot, items []exportItem, seen *idSet, listed *listedArchive, dryRun bool) {
 	type gone struct {
 		id     int64
 		nr     string
 		listed bool
 	}
+	// The candidates first (few: rows deleted since the newest generation,
+	// folders with a temp file), then one pass over the rows drops those a
+	// row of this run owns: no set of every row's folder is needed.
 	folders := map[string]gone{}
 	if prev == nil {
 		prev, _ = hs.Head(ctx) // unreadable: the commit names it
 	}
 	if prev != nil {
 		for _, en := range prev.Entries {
-			if !ids[en.RecordID] && !live[en.Folder] {
+			if !seen.has(en.RecordID) {
 				folders[en.Folder] = gone{id: en.RecordID, nr: en.AuftragNr}
 			}
 		}
@@ -48,10 +45,16 @@ func (e *Engine) removeTempsOfRemoved(ctx context.Context, r *Report, hs *histor
 		for dir, f := range listed.folders {
 			_, dt := f[DataTemp]
 			_, mt := f[MetaTemp]
-			if _, ok := folders[dir]; !ok && (dt || mt) && !live[dir] && !strings.HasPrefix(dir, NoFolder) {
+			if _, ok := folders[dir]; !ok && (dt || mt) && !strings.HasPrefix(dir, NoFolder) {
 				folders[dir] = gone{listed: true}
 			}
 		}
+	}
+	if len(folders) == 0 {
+		return
+	}
+	for _, it := range items {
+		delete(folders, it.folder)
 	}
 	for _, dir := range slices.Sorted(maps.Keys(folders)) {
 		if ctx.Err() != nil {

@@ -6,8 +6,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
+
+	"werkstatt-backup/sample"
 )
 
 // memLimit is SPEC 8's peak memory of every command at 100,000 orders;
@@ -60,6 +63,9 @@ func (b *bench) memory(ref string, n int) error {
 		if err := mkdir(arch); err != nil {
 			return err
 		}
+		if err := writeSamplePDFs(arch, n); err != nil {
+			return fmt.Errorf("Beispiel-PDFs: %w", err)
+		}
 		for i, s := range steps {
 			if !supports(bn.bin, s.args(arch, "")) {
 				skipped[bn.name][s.name] = "not offered"
@@ -90,6 +96,28 @@ func (b *bench) memory(ref string, n int) error {
 		}
 		r.met = both(o.rss <= limit, p.d == 0 || o.d <= p.d+p.d/10, limitText, "time ≤ 1.1× before")
 		b.rows = append(b.rows, r)
+	}
+	return nil
+}
+
+// writeSamplePDFs puts the placeholder PDF of each of the sample's n
+// orders where its file_path points in the seed's layout (inside the
+// archive), as demo does, so that verify --pdfs reads a PDF for every
+// order and export notes them.
+func writeSamplePDFs(arch string, n int) error {
+	fp, nr := slices.Index(sample.Columns, "file_path"), slices.Index(sample.Columns, "auftrag_nr")
+	for _, row := range sample.Rows(n, 1) {
+		rel, ok := strings.CutPrefix(row[fp], "archiv/")
+		if !ok {
+			return fmt.Errorf("file_path %q liegt nicht unter archiv/", row[fp])
+		}
+		p := filepath.Join(arch, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, sample.PDF(row[nr]), 0o644); err != nil {
+			return err
+		}
 	}
 	return nil
 }
