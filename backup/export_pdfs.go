@@ -72,16 +72,11 @@ func (e *Engine) copyPDFs(ctx context.Context, r *Report, items []exportItem, op
 	var jobs []*job
 	cur := e.Schema.Codecs.Current()
 	for _, it := range items {
-		vals, err := it.values(cur)
-		if err != nil {
-			r.errorf(path.Join(it.folder, DataFile), it.id.RecordID, "PDF von Auftrag %s nicht geprüft: %s", it.id.AuftragNr, reason(err))
+		o, position, ok := rowPDF(r, cur, cols, it, "geprüft")
+		if !ok {
 			continue
 		}
-		o := cols.order(it.id, vals)
-		if strings.TrimSpace(o.FilePath) == "" {
-			continue
-		}
-		j := &job{o: o, position: pdf.Position(o.FilePath, o.AuftragNr, path.Dir(it.folder))}
+		j := &job{o: o, position: position}
 		if p, ok := old[o.RecordID]; ok {
 			j.prev = &p
 		}

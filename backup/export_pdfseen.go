@@ -96,6 +96,23 @@ func (e *Engine) notePDFs(ctx context.Context, r *Report, items []exportItem, op
 	return nil
 }
 
+// rowPDF is what export needs of the row it to look at its PDF: the
+// order's fields and the PDF's place in the archive's layout. ok is false
+// for a row that names no PDF and for one whose data.csv bytes do not
+// decode (an ERROR saying the PDF was not what, e.g. "geprüft").
+func rowPDF(r *Report, cur codec.Codec, cols pdfColumns, it exportItem, what string) (o pdf.Order, position string, ok bool) {
+	vals, err := it.values(cur)
+	if err != nil {
+		r.errorf(path.Join(it.folder, DataFile), it.id.RecordID, "PDF von Auftrag %s nicht %s: %s", it.id.AuftragNr, what, reason(err))
+		return o, "", false
+	}
+	o = cols.order(it.id, vals)
+	if strings.TrimSpace(o.FilePath) == "" {
+		return o, "", false
+	}
+	return o, pdf.Position(o.FilePath, o.AuftragNr, path.Dir(it.folder)), true
+}
+
 // pdfNoteBatch is how many rows notePDFs looks at together.
 const pdfNoteBatch = 4096
 
@@ -118,16 +135,11 @@ func (e *Engine) notePDFBatch(ctx context.Context, r *Report, cur codec.Codec, c
 	var out pdfNotes
 	jobs := make([]*job, 0, len(part))
 	for _, it := range part {
-		vals, err := it.values(cur)
-		if err != nil {
-			r.errorf(path.Join(it.folder, DataFile), it.id.RecordID, "PDF von Auftrag %s nicht vermerkt: %s", it.id.AuftragNr, reason(err))
+		o, position, ok := rowPDF(r, cur, cols, it, "vermerkt")
+		if !ok {
 			continue
 		}
-		o := cols.order(it.id, vals)
-		if strings.TrimSpace(o.FilePath) == "" {
-			continue
-		}
-		j := &job{o: o, position: pdf.Position(o.FilePath, o.AuftragNr, path.Dir(it.folder))}
+		j := &job{o: o, position: position}
 		if i, ok := slices.BinarySearchFunc(old, o.RecordID, func(en pdf.Entry, id int64) int { return cmp.Compare(en.RecordID, id) }); ok {
 			j.prev = &old[i]
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -144,45 +145,25 @@ func (b *bench) pdfSMB(dir, n string, tree pdfTree) error {
 		return nil
 	}
 	defer stop()
-	env := []string{"ARCHIV_SMB_PASSWORD=" + srv.Password, "ARCHIV_PDFS=" + tree.root}
 	rclone, rcEnv, rcErr := b.rclone(srv)
 	b.logf("PDFs: Export mit PDFs nach Samba, im Wechsel mit rclone copy der PDFs")
-	rowsOnly := []string{"ARCHIV_SMB_PASSWORD=" + srv.Password}
-	withServer := func(f func(int) (measurement, error)) func(int) (measurement, error) {
-		return func(i int) (measurement, error) {
-			c0 := smbdCPU(srvDir)
-			m, err := f(i)
-			time.Sleep(200 * time.Millisecond) // the connection's smbd exits after the client
-			m.server = smbdCPU(srvDir) - c0
-			return m, err
-		}
-	}
-	url := func(i int) string {
-		return fmt.Sprintf("smb://%s@%s/%s/pdf-export-%d", srv.User, srv.Addr(), srv.Share, i)
-	}
-	prepare := func(i int) error { // the rows, before the measured run
-		if err := shareDir(srv, "pdf-export-"+strconv.Itoa(i)); err != nil {
-			return err
-		}
-		_, err := b.wb(rowsOnly, "export", "--db", tree.db, "--archiv", url(i))
-		return err
-	}
-	o, p := b.alternate(b.runs, withPrepared(prepare, withServer(func(i int) (measurement, error) {
-		return b.wb(env, "export", "--db", tree.db, "--archiv", url(i))
-	})), withServer(func(i int) (measurement, error) {
-		if rcErr != nil {
-			return measurement{}, errSkip
-		}
-		return b.exec(rcEnv(srv.Addr()), rclone, "copy", tree.root, "wb:"+srv.Share+"/pdf-rclone-"+strconv.Itoa(i))
-	}))
-	why := ""
-	if rcErr != nil {
-		why = "rclone " + oneLine(rcErr.Error())
-	}
-	b.pdfCells(&r, o, p, "`rclone copy`", why)
-	b.pdfCPUNote(&r, "smbd", o, p)
-	b.rows = append(b.rows, r)
-	return nil
+	return b.pdfCopy(r, tree, copyTarget{
+		server: "smbd",
+		creds:  []string{"ARCHIV_SMB_PASSWORD=" + srv.Password},
+		url: func(i int) string {
+			return fmt.Sprintf("smb://%s@%s/%s/pdf-export-%d", srv.User, srv.Addr(), srv.Share, i)
+		},
+		mkdir:     func(i int) error { return shareDir(srv, "pdf-export-"+strconv.Itoa(i)) },
+		serverCPU: func() time.Duration { return smbdCPU(srvDir) },
+		settle:    200 * time.Millisecond, // the connection's smbd exits after the client
+		rclone: func(i int) (measurement, error) {
+			if rcErr != nil {
+				return measurement{}, errSkip
+			}
+			return b.exec(rcEnv(srv.Addr()), rclone, "copy", tree.root, "wb:"+srv.Share+"/pdf-rclone-"+strconv.Itoa(i))
+		},
+		rcloneErr: rcErr,
+	})
 }
 
 // pdfS3 measures the PDF copy to versitygw on loopback beside rclone copy
@@ -200,39 +181,69 @@ func (b *bench) pdfS3(dir, n string, tree pdfTree) error {
 		return nil
 	}
 	defer stop()
-	env := []string{"ARCHIV_S3_SECRET_KEY=" + srv.SecretKey, "ARCHIV_S3_INSECURE=1", "ARCHIV_PDFS=" + tree.root}
 	rclone, rcEnv, rcErr := b.rcloneS3(srv)
 	b.logf("PDFs: Export mit PDFs nach S3, im Wechsel mit rclone copy der PDFs")
+	return b.pdfCopy(r, tree, copyTarget{
+		server: "versitygw",
+		creds:  []string{"ARCHIV_S3_SECRET_KEY=" + srv.SecretKey, "ARCHIV_S3_INSECURE=1"},
+		url: func(i int) string {
+			return "s3://" + srv.AccessKey + "@" + srv.Addr() + "/" + s3test.Bucket + "/pdf-export-" + strconv.Itoa(i)
+		},
+		serverCPU: func() time.Duration { return versitygwCPU(srv.Dir) },
+		rclone: func(i int) (measurement, error) {
+			if rcErr != nil {
+				return measurement{}, errSkip
+			}
+			return b.exec(rcEnv(srv.Addr()), rclone, "copy", tree.root, "wb:"+s3test.Bucket+"/pdf-rclone-"+strconv.Itoa(i))
+		},
+		rcloneErr: rcErr,
+	})
+}
+
+// copyTarget is a server the PDF copy rows write to.
+type copyTarget struct {
+	server    string                           // its process, for the CPU note
+	creds     []string                         // export's environment for it
+	url       func(i int) string               // archive of the i-th run
+	mkdir     func(i int) error                // makes that archive's folder (nil: none needed)
+	serverCPU func() time.Duration             // the server's CPU time so far
+	settle    time.Duration                    // wait after a run before its server CPU is read
+	rclone    func(i int) (measurement, error) // the peer's i-th run
+	rcloneErr error                            // why there is no peer
+}
+
+// pdfCopy measures, alternately, export with pdfs into an archive whose
+// rows an unmeasured export stored before, and rclone copy of the PDF
+// tree to the same server, and adds the row r.
+func (b *bench) pdfCopy(r row, tree pdfTree, t copyTarget) error {
 	withServer := func(f func(int) (measurement, error)) func(int) (measurement, error) {
 		return func(i int) (measurement, error) {
-			c0 := versitygwCPU(srv.Dir)
+			c0 := t.serverCPU()
 			m, err := f(i)
-			m.server = versitygwCPU(srv.Dir) - c0
+			time.Sleep(t.settle)
+			m.server = t.serverCPU() - c0
 			return m, err
 		}
 	}
-	rowsOnly := []string{"ARCHIV_S3_SECRET_KEY=" + srv.SecretKey, "ARCHIV_S3_INSECURE=1"}
-	url := func(i int) string {
-		return "s3://" + srv.AccessKey + "@" + srv.Addr() + "/" + s3test.Bucket + "/pdf-export-" + strconv.Itoa(i)
-	}
 	prepare := func(i int) error { // the rows, before the measured run
-		_, err := b.wb(rowsOnly, "export", "--db", tree.db, "--archiv", url(i))
+		if t.mkdir != nil {
+			if err := t.mkdir(i); err != nil {
+				return err
+			}
+		}
+		_, err := b.wb(t.creds, "export", "--db", tree.db, "--archiv", t.url(i))
 		return err
 	}
+	env := append(slices.Clone(t.creds), "ARCHIV_PDFS="+tree.root)
 	o, p := b.alternate(b.runs, withPrepared(prepare, withServer(func(i int) (measurement, error) {
-		return b.wb(env, "export", "--db", tree.db, "--archiv", url(i))
-	})), withServer(func(i int) (measurement, error) {
-		if rcErr != nil {
-			return measurement{}, errSkip
-		}
-		return b.exec(rcEnv(srv.Addr()), rclone, "copy", tree.root, "wb:"+s3test.Bucket+"/pdf-rclone-"+strconv.Itoa(i))
-	}))
+		return b.wb(env, "export", "--db", tree.db, "--archiv", t.url(i))
+	})), withServer(t.rclone))
 	why := ""
-	if rcErr != nil {
-		why = "rclone " + oneLine(rcErr.Error())
+	if t.rcloneErr != nil {
+		why = "rclone " + oneLine(t.rcloneErr.Error())
 	}
 	b.pdfCells(&r, o, p, "`rclone copy`", why)
-	b.pdfCPUNote(&r, "versitygw", o, p)
+	b.pdfCPUNote(&r, t.server, o, p)
 	b.rows = append(b.rows, r)
 	return nil
 }
