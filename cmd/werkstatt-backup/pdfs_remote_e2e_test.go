@@ -76,14 +76,18 @@ func remotePDFCycle(t *testing.T, url string, env []string, serverDir string) {
 		t.Fatalf("refused PDF not named:\n%s", r.stdout)
 	}
 
-	r = run(0, "restore", "--site", "offsite", "--pdfs", "zurueck")
-	if !strings.Contains(r.stdout, "PDF-Restore abgeschlossen: 12 PDFs wiederhergestellt") {
-		t.Fatalf("restore --pdfs:\n%s", r.stdout)
-	}
-	for p, b := range orig {
-		got, err := os.ReadFile(filepath.Join(dir, "zurueck", strings.TrimPrefix(p, filepath.Join(dir, "test_archiv"))))
-		if err != nil || !bytes.Equal(got, b) {
-			t.Fatalf("%s not restored byte-identical: %v", p, err)
+	// Now and as the first generation (before the damage) had them.
+	for _, how := range [][]string{nil, {"--generation", "1"}} {
+		target := "zurueck" + strings.Join(how, "")
+		r = run(0, append([]string{"restore", "--site", "offsite", "--pdfs", target}, how...)...)
+		if !strings.Contains(r.stdout, "PDF-Restore abgeschlossen: 12 PDFs wiederhergestellt") {
+			t.Fatalf("restore --pdfs %v:\n%s", how, r.stdout)
+		}
+		for p, b := range orig {
+			got, err := os.ReadFile(filepath.Join(dir, target, strings.TrimPrefix(p, filepath.Join(dir, "test_archiv"))))
+			if err != nil || !bytes.Equal(got, b) {
+				t.Fatalf("restore --pdfs %v: %s not restored byte-identical: %v", how, p, err)
+			}
 		}
 	}
 
