@@ -43,7 +43,13 @@ func (e *Engine) notePDFs(ctx context.Context, r *Report, items []exportItem, op
 	if !ok || opts.DryRun {
 		return nil
 	}
-	idx, _, err := pdf.LoadIndexFile(ctx, e.Arch, pdf.SeenFile)
+	var (
+		idx pdf.Index
+		err error
+	)
+	if listed == nil || listed.seenIndex {
+		idx, _, err = pdf.LoadIndexFile(ctx, e.Arch, pdf.SeenFile)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

@@ -58,8 +58,11 @@ const (
 type listedArchive struct {
 	folders  map[string]map[string]storage.Entry
 	unplaced bool // something lies below NoFolder
-	hash     func([]byte) string
-	loc      *time.Location
+	// seenIndex: the listing shows pdf.SeenFile (without it there is
+	// nothing to read: an archive without PDFs costs no request for it)
+	seenIndex bool
+	hash      func([]byte) string
+	loc       *time.Location
 
 	mu     sync.Mutex
 	stamps []string // exported_at values matched, most recent first
@@ -76,6 +79,9 @@ func (e *Engine) listArchive(ctx context.Context) (*listedArchive, error) {
 	err := e.Arch.List(ctx, "", func(en storage.Entry) error {
 		dir, name := path.Split(en.Name)
 		dir = strings.TrimSuffix(dir, "/")
+		if en.Name == pdf.SeenFile {
+			la.seenIndex = true
+		}
 		if dir == HistoryDir || strings.HasPrefix(dir, HistoryDir+"/") || dir == pdf.StoreDir || strings.HasPrefix(dir, pdf.StoreDir+"/") {
 			return nil
 		}
