@@ -91,15 +91,10 @@ func (e *Engine) copyPDFs(ctx context.Context, r *Report, items []exportItem, op
 		j := jobs[i]
 		p, fi, err := ck.Locate(ctx, j.o)
 		if err != nil {
-			j.res = pdf.Result{Order: j.o, Path: p, Status: pdf.Unreadable, Err: err}
-			if errors.Is(err, iofs.ErrNotExist) {
-				j.res.Status = pdf.Missing
-			}
+			j.res = notLocated(j.o, p, err)
 			return
 		}
-		_, hash := pdf.KindOf(j.o.Hash)
-		if pr := j.prev; pr != nil && !opts.Full && pr.Path == p && pr.Size == fi.Size() &&
-			pr.ModTime.Equal(fi.ModTime()) && pr.Hash == hash && have[pdf.ObjectName(pr.SHA256)] {
+		if !opts.Full && sameAsRecorded(j.prev, j.o, p, fi) && have[pdf.ObjectName(j.prev.SHA256)] {
 			j.keep = true
 			return
 		}

@@ -168,15 +168,10 @@ func (e *Engine) notePDFBatch(ctx context.Context, r *Report, cur codec.Codec, c
 			p, fi, err = ck.Locate(ctx, j.o)
 		}
 		if err != nil {
-			j.res = pdf.Result{Order: j.o, Path: p, Status: pdf.Unreadable, Err: err}
-			if errors.Is(err, iofs.ErrNotExist) {
-				j.res.Status = pdf.Missing
-			}
+			j.res = notLocated(j.o, p, err)
 			return
 		}
-		_, hash := pdf.KindOf(j.o.Hash)
-		if pr := j.prev; pr != nil && !opts.Full && pr.Path == p && pr.Size == fi.Size() &&
-			pr.ModTime.Equal(fi.ModTime()) && pr.Hash == hash {
+		if !opts.Full && sameAsRecorded(j.prev, j.o, p, fi) {
 			j.keep = true
 			return
 		}
@@ -218,6 +213,24 @@ func (e *Engine) notePDFBatch(ctx context.Context, r *Report, cur codec.Codec, c
 		out.entries = append(out.entries, *en)
 	}
 	return out, nil
+}
+
+// notLocated is the result for an order whose PDF Locate did not find
+// (Missing) or could not look at (Unreadable) at p.
+func notLocated(o pdf.Order, p string, err error) pdf.Result {
+	res := pdf.Result{Order: o, Path: p, Status: pdf.Unreadable, Err: err}
+	if errors.Is(err, iofs.ErrNotExist) {
+		res.Status = pdf.Missing
+	}
+	return res
+}
+
+// sameAsRecorded reports whether the PDF of o, found at p with fi, is the
+// one the last run recorded in prev (same place, size, time and row hash):
+// then it need not be read again.
+func sameAsRecorded(prev *pdf.Entry, o pdf.Order, p string, fi iofs.FileInfo) bool {
+	_, hash := pdf.KindOf(o.Hash)
+	return prev != nil && prev.Path == p && prev.Size == fi.Size() && prev.ModTime.Equal(fi.ModTime()) && prev.Hash == hash
 }
 
 // throughLink reports whether p lies below a symbolic link of the
