@@ -30,25 +30,49 @@ type ExportOptions struct {
 	NewHistory bool
 }
 
-// exportItem is one database row on its way into the archive.
+// exportItem is one database row on its way into the archive. Export
+// holds one for every row until the generation is written, so it keeps
+// only what it needs (about 150 bytes beside the row's own line).
 type exportItem struct {
 	// The row encoded as data.csv in the current version is head + body:
-	// the header line, shared by every row, and the row's own line (bytes
-	// puts them together, values decodes them). sum is its SHA-256.
-	head, body []byte
-	sum        history.Hash
-	id         codec.Identity
-	folder     string
+	// the header line, shared by every row (nil: body is all of it), and
+	// the row's own line (bytes puts them together, values decodes them).
+	// sum is its SHA-256.
+	head *[]byte
+	body []byte
+	sum  history.Hash
+	id   rowID
+	// folder: where its backup lies; prevFolder: where the newest
+	// generation had it (inPrev), prevSame: with the same content.
+	folder, prevFolder string
 	// flagged: the row breaks a field rule or has no order folder of its
 	// own; it is backed up all the same, and export exits 3.
-	flagged bool
-	// What the newest generation holds of the record (inPrev false: none,
-	// or no generation read), and what export does to its backup (changes.go).
-	inPrev     bool
-	prevHash   history.Hash
-	prevFolder string
-	change     Change
+	flagged, inPrev, prevSame bool
+	// What export does to its backup (changes.go): the action and why.
+	action, reason string
 }
+
+// rowID is what export keeps of a row's identity: what messages and the
+// history name it by (the rest, file_path and dates, is in its bytes).
+type rowID struct {
+	RecordID  int64
+	AuftragNr string
+}
+
+func (id rowID) ident() codec.Identity {
+	return codec.Identity{RecordID: id.RecordID, AuftragNr: id.AuftragNr}
+}
+
+// change is what export does to the item's backup (none: zero).
+func (it exportItem) change() Change {
+	if it.action == "" {
+		return Change{}
+	}
+	return Change{Action: it.action, Path: it.folder, AuftragNr: it.id.AuftragNr, RecordID: it.id.RecordID, Reason: it.reason}
+}
+
+// setChange keeps c (diagnose's, about this item's folder) in the item.
+func (it *exportItem) setChange(c Change) { it.action, it.reason = c.Action, c.Reason }
 
 // Export writes every row of auftraege, read in one snapshot, as data.csv +
 // meta.json into its order's folder, or into NoFolder when it cannot have
@@ -100,7 +124,8 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 			return
 		}
 		written, change, err := e.exportOne(ctx, r, cur, it, folders, exportedAt, opts, !batch, listed)
-		items[i].change, it.change = change, change
+		items[i].setChange(change)
+		it.setChange(change)
 		switch {
 		case err != nil:
 			e.exportFailed(r, it, err)
@@ -231,7 +256,7 @@ const renameChunk = 4096
 func (e *Engine) exported(r *Report, it exportItem) {
 	r.count(&r.Written, 1)
 	r.count(&r.OK, 1)
-	e.recordChange(r, it.change)
+	e.recordChange(r, it.change())
 	e.Log.Debug(fmt.Sprintf("✓ Exportiert: %s → %s/%s", it.id.AuftragNr, it.folder, DataFile))
 }
 
@@ -299,9 +324,9 @@ func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, *idSet,
 			r.errorf("", id.RecordID, "Fehler bei Auftrag %s: Datensatz größer als %d Bytes", orderLabel(id), codec.MaxDataSize)
 			return nil
 		}
-		it := exportItem{body: data, sum: history.Sum(data), id: id, flagged: len(warns) > 0}
+		it := exportItem{body: data, sum: history.Sum(data), flagged: len(warns) > 0}
 		if bytes.HasPrefix(data, header) {
-			it.head, it.body = header, bytes.Clone(data[len(header):])
+			it.head, it.body = &header, bytes.Clone(data[len(header):])
 		}
 		if it.flagged {
 			r.warnf("", id.RecordID, "Auftrag %s verletzt Feldregeln, wird trotzdem unverändert gesichert: %s", orderLabel(id), joinErrs(warns))
@@ -312,9 +337,7 @@ func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, *idSet,
 			r.warnf("", id.RecordID, "Auftrag %s hat keinen eigenen Ordner (%s), gesichert in %s", orderLabel(id), err, folder)
 		}
 		it.folder = folder
-		// Of its identity the row keeps what messages and the history
-		// name it by; the rest (file_path, dates) is in its bytes.
-		it.id = codec.Identity{RecordID: id.RecordID, AuftragNr: id.AuftragNr}
+		it.id = rowID{RecordID: id.RecordID, AuftragNr: id.AuftragNr}
 		items = append(items, it)
 		return nil
 	})
@@ -331,18 +354,27 @@ func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, *idSet,
 func (it exportItem) values(cur codec.Codec) ([]string, error) {
 	rows, err := cur.Decode(it.bytes())
 	if err != nil {
-		return nil, fmt.Errorf("%s von Auftrag %s neu lesen: %w", DataFile, orderLabel(it.id), err)
+		return nil, fmt.Errorf("%s von Auftrag %s neu lesen: %w", DataFile, orderLabel(it.id.ident()), err)
 	}
 	return rows[0], nil
 }
 
 // bytes returns the row's data.csv, in a new slice.
 func (it exportItem) bytes() []byte {
-	return append(append(make([]byte, 0, len(it.head)+len(it.body)), it.head...), it.body...)
+	return append(append(make([]byte, 0, it.size()), it.headLine()...), it.body...)
+}
+
+// headLine is the header line the row's data.csv starts with (nil: body
+// has it).
+func (it exportItem) headLine() []byte {
+	if it.head == nil {
+		return nil
+	}
+	return *it.head
 }
 
 // size is the length of the row's data.csv.
-func (it exportItem) size() int64 { return int64(len(it.head) + len(it.body)) }
+func (it exportItem) size() int64 { return int64(len(it.headLine()) + len(it.body)) }
 
 // columnMapping finds, for each schema column, its position among the
 // table's columns; a missing column is an error naming it.
@@ -369,7 +401,7 @@ func columnMapping(table, schema []string) ([]int, error) {
 // and a data.csv the listing shows different is not read.
 func (e *Engine) exportOne(ctx context.Context, r *Report, cur codec.Codec, it exportItem, folders *folderIndex, exportedAt string, opts ExportOptions, sync bool, listed *listedArchive) (bool, Change, error) {
 	written, err := e.exportOneFile(ctx, r, cur, &it, folders, exportedAt, opts, sync, listed)
-	return written, it.change, err
+	return written, it.change(), err
 }
 
 func (e *Engine) exportOneFile(ctx context.Context, r *Report, cur codec.Codec, it *exportItem, folders *folderIndex, exportedAt string, opts ExportOptions, sync bool, listed *listedArchive) (bool, error) {
@@ -412,13 +444,13 @@ func (e *Engine) exportOneFile(ctx context.Context, r *Report, cur codec.Codec, 
 	}
 	switch {
 	case listed.dataDiffers(*it):
-		it.change = e.diagnose(ctx, *it, have, checksum, cur.Version(), true)
+		it.setChange(e.diagnose(ctx, *it, have, checksum, cur.Version(), true))
 	case e.upToDate(ctx, *it, have, data, checksum, cur.Version()):
 		if !opts.Full {
 			return false, nil
 		}
 	default:
-		it.change = e.diagnose(ctx, *it, have, checksum, cur.Version(), false)
+		it.setChange(e.diagnose(ctx, *it, have, checksum, cur.Version(), false))
 	}
 	if opts.DryRun {
 		return true, nil

@@ -112,7 +112,7 @@ func rowPDF(r *Report, cur codec.Codec, cols pdfColumns, it exportItem, what str
 		r.errorf(path.Join(it.folder, DataFile), it.id.RecordID, "PDF von Auftrag %s nicht %s: %s", it.id.AuftragNr, what, reason(err))
 		return o, "", false
 	}
-	o = cols.order(it.id, vals)
+	o = cols.order(it.id.ident(), vals)
 	if strings.TrimSpace(o.FilePath) == "" {
 		return o, "", false
 	}

@@ -203,7 +203,7 @@ func (e *Engine) planRecords(ctx context.Context, cur codec.Codec, items []expor
 		inItems.add(it.id.RecordID)
 		switch {
 		case it.id.RecordID <= 0:
-			h.warnf(path.Join(it.folder, DataFile), it.id.RecordID, "Auftrag %s: record_id %d ist nicht positiv, die Sicherung steht in keiner Generation der Historie", orderLabel(it.id), it.id.RecordID)
+			h.warnf(path.Join(it.folder, DataFile), it.id.RecordID, "Auftrag %s: record_id %d ist nicht positiv, die Sicherung steht in keiner Generation der Historie", orderLabel(it.id.ident()), it.id.RecordID)
 			continue
 		case failed != nil && failed.has(it.id.RecordID):
 			// Its new backup could not be confirmed (the write failed, the
@@ -221,7 +221,7 @@ func (e *Engine) planRecords(ctx context.Context, cur codec.Codec, items []expor
 		case consume:
 			data = heldContent{body: it.bytes()}
 		default:
-			data = heldContent{it.head, it.body}
+			data = heldContent{it.headLine(), it.body}
 		}
 		size := it.size()
 		if consume {
