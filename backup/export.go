@@ -32,14 +32,12 @@ type ExportOptions struct {
 
 // exportItem is one database row on its way into the archive. Export
 // holds one for every row until the generation is written, so it keeps
-// only what it needs (about 150 bytes beside the row's own line).
+// only what it needs (about 150 bytes; its data.csv waits in a rowStore).
 type exportItem struct {
-	// The row encoded as data.csv in the current version is head + body:
-	// the header line, shared by every row (nil: body is all of it), and
-	// the row's own line (bytes puts them together, values decodes them).
-	// sum is its SHA-256.
-	head *[]byte
-	body []byte
+	// The row encoded as data.csv in the current version lies in rows at
+	// ref (bytes reads it, values decodes it); sum is its SHA-256.
+	rows *rowStore
+	ref  rowRef
 	sum  history.Hash
 	id   rowID
 	// folder: where its backup lies; prevFolder: where the newest
@@ -93,10 +91,11 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 	}
 	defer e.unlock(lock, r, &err)
 
-	items, seen, err := e.readRows(ctx, r)
+	items, seen, rows, err := e.readRows(ctx, r)
 	if err != nil {
 		return r, err
 	}
+	defer rows.close()
 	r.Records = seen.len()
 
 	cur := e.Schema.Codecs.Current()
@@ -162,7 +161,7 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 	var histErr error
 	if !opts.DryRun && historyOn {
 		if plan == nil || r.failed.any() {
-			plan = e.planRecords(ctx, cur, items, seen, &r.failed, prev, folders, true)
+			plan = e.planRecords(ctx, cur, items, seen, &r.failed, prev, folders)
 		}
 		pdfs := pdfHashes(r)
 		plan.setPDFs(pdfs)
@@ -270,20 +269,23 @@ func (e *Engine) exportFailed(r *Report, it exportItem, err error) {
 // the record_ids of all rows it saw. Field-rule violations and rows without
 // an order folder are reported as warnings and flagged; a table column
 // outside the schema is an error, since its data is in no backup.
-func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, *idSet, error) {
+//
+// The rows' data.csv bytes are in the returned rowStore, which the caller
+// closes when it is done with the items.
+func (e *Engine) readRows(ctx context.Context, r *Report) (_ []exportItem, _ *idSet, _ *rowStore, err error) {
 	db, err := e.Open(ctx, e.DBPath, false)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer db.Close()
 	cols, err := db.Columns(ctx, Table)
 	if err != nil {
-		return nil, nil, fmt.Errorf("Datenbank %s: %w", e.DBPath, err)
+		return nil, nil, nil, fmt.Errorf("Datenbank %s: %w", e.DBPath, err)
 	}
 	cur := e.Schema.Codecs.Current()
 	pick, err := columnMapping(cols, codec.Names(cur))
 	if err != nil {
-		return nil, nil, fmt.Errorf("Datenbank %s: %w", e.DBPath, err)
+		return nil, nil, nil, fmt.Errorf("Datenbank %s: %w", e.DBPath, err)
 	}
 	for _, c := range cols {
 		if !slices.Contains(codec.Names(cur), c) {
@@ -298,7 +300,12 @@ func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, *idSet,
 	seen := &idSet{ids: make([]int64, 0, n+n/64)}
 	checked := false
 	vals := make([]string, len(pick)) // reused: a row keeps only its encoded bytes
-	header := cur.Encode()            // data.csv without rows: its header line
+	rows := newRowStore(cur.Encode()) // data.csv without rows: its header line
+	defer func() {
+		if err != nil {
+			rows.close()
+		}
+	}()
 	_, err = db.Scan(ctx, Table, func(snapCols, row []string) error {
 		if !checked {
 			// The columns were read before the snapshot was taken: a web
@@ -324,10 +331,7 @@ func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, *idSet,
 			r.errorf("", id.RecordID, "Fehler bei Auftrag %s: Datensatz größer als %d Bytes", orderLabel(id), codec.MaxDataSize)
 			return nil
 		}
-		it := exportItem{body: data, sum: history.Sum(data), flagged: len(warns) > 0}
-		if bytes.HasPrefix(data, header) {
-			it.head, it.body = &header, bytes.Clone(data[len(header):])
-		}
+		it := exportItem{rows: rows, ref: rows.add(data), sum: history.Sum(data), flagged: len(warns) > 0}
 		if it.flagged {
 			r.warnf("", id.RecordID, "Auftrag %s verletzt Feldregeln, wird trotzdem unverändert gesichert: %s", orderLabel(id), joinErrs(warns))
 		}
@@ -342,17 +346,22 @@ func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, *idSet,
 		return nil
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("Datenbank %s lesen: %w", e.DBPath, err)
+		return nil, nil, nil, fmt.Errorf("Datenbank %s lesen: %w", e.DBPath, err)
 	}
+	rows.seal()
 	seen.seal()
 	settleCollisions(r, items)
-	return items, seen, nil
+	return items, seen, rows, nil
 }
 
 // values decodes the row back from its data.csv bytes (readRows keeps
 // only those, not the values as well).
 func (it exportItem) values(cur codec.Codec) ([]string, error) {
-	rows, err := cur.Decode(it.bytes())
+	data, err := it.bytes()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := cur.Decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s von Auftrag %s neu lesen: %w", DataFile, orderLabel(it.id.ident()), err)
 	}
@@ -360,21 +369,10 @@ func (it exportItem) values(cur codec.Codec) ([]string, error) {
 }
 
 // bytes returns the row's data.csv, in a new slice.
-func (it exportItem) bytes() []byte {
-	return append(append(make([]byte, 0, it.size()), it.headLine()...), it.body...)
-}
-
-// headLine is the header line the row's data.csv starts with (nil: body
-// has it).
-func (it exportItem) headLine() []byte {
-	if it.head == nil {
-		return nil
-	}
-	return *it.head
-}
+func (it exportItem) bytes() ([]byte, error) { return it.rows.bytes(it.ref) }
 
 // size is the length of the row's data.csv.
-func (it exportItem) size() int64 { return int64(len(it.headLine()) + len(it.body)) }
+func (it exportItem) size() int64 { return it.rows.size(it.ref) }
 
 // columnMapping finds, for each schema column, its position among the
 // table's columns; a missing column is an error naming it.
@@ -408,7 +406,10 @@ func (e *Engine) exportOneFile(ctx context.Context, r *Report, cur codec.Codec, 
 	if err := e.fenced(); err != nil {
 		return false, err
 	}
-	data := it.bytes()
+	data, err := it.bytes()
+	if err != nil {
+		return false, err
+	}
 	checksum := hex.EncodeToString(it.sum[:])
 
 	if l := folders.linked(ctx, it.folder); l != "" {
@@ -425,7 +426,7 @@ func (e *Engine) exportOneFile(ctx context.Context, r *Report, cur codec.Codec, 
 			return false, err
 		}
 	}
-	entries, err := e.lowerCaseNames(ctx, it.folder, entries, opts.DryRun)
+	entries, err = e.lowerCaseNames(ctx, it.folder, entries, opts.DryRun)
 	if err != nil {
 		return false, err
 	}
@@ -540,4 +541,11 @@ func (e *Engine) settleTemps(ctx context.Context, folder string, have map[string
 		e.Log.Info(fmt.Sprintf("Temporäre Datei entfernt: %s/%s", folder, tmp))
 	}
 	return nil
+}
+
+// hashIs reports whether h is the store's content hash of it's data.csv
+// (false when its bytes cannot be read: export then fails the row).
+func (la *listedArchive) hashIs(it exportItem, h string) bool {
+	data, err := it.bytes()
+	return err == nil && la.hash(data) == h
 }

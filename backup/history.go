@@ -149,14 +149,18 @@ func (h *heldRecords) warnf(p string, id int64, format string, args ...any) {
 	h.warns = append(h.warns, Problem{Level: LevelWarning, Path: p, RecordID: id, Message: fmt.Sprintf(format, args...)})
 }
 
-// heldContent is a data.csv as head + body (exportItem: the header line
-// shared by every row, and the row's own bytes).
-type heldContent struct{ head, body []byte }
+// heldContent is a data.csv: a row export read (in rows at ref), or the
+// bytes of a backup read back (body).
+type heldContent struct {
+	rows *rowStore
+	ref  rowRef
+	body []byte
+}
 
 // add records rec; a zero c: the history has its content already.
 func (h *heldRecords) add(rec history.Record, c heldContent) {
 	h.records = append(h.records, rec)
-	if c.body != nil {
+	if c.body != nil || c.rows != nil {
 		h.data[rec.Hash] = c
 	}
 }
@@ -164,10 +168,10 @@ func (h *heldRecords) add(rec history.Record, c heldContent) {
 // content is the history.ContentFunc of h.
 func (h *heldRecords) content(r history.Record) ([]byte, error) {
 	if c, ok := h.data[r.Hash]; ok {
-		if c.head == nil {
+		if c.rows == nil {
 			return c.body, nil
 		}
-		return append(append(make([]byte, 0, len(c.head)+len(c.body)), c.head...), c.body...), nil
+		return c.rows.bytes(c.ref)
 	}
 	if h.readBack != nil {
 		if d, err := h.readBack(r.Folder, r.RecordID); err == nil {
@@ -184,11 +188,9 @@ func (h *heldRecords) content(r history.Record) ([]byte, error) {
 // A record_id that is not positive has a backup (export keeps it, with a
 // warning) but no history entry: the history keys records by it.
 //
-// With consume (after the writes, when nothing needs the rows any more)
-// a content the plan holds is one whole data.csv and the row's own bytes
-// are let go: the history's pack takes the contents whole, and a second
-// copy of each beside the rows' pieces would double them.
-func (e *Engine) planRecords(ctx context.Context, cur codec.Codec, items []exportItem, seen *idSet, failed *failedIDs, prev *history.Snapshot, folders *folderIndex, consume bool) *heldRecords {
+// The plan refers to the rows' bytes in their rowStore, which must stay
+// open until the history is written.
+func (e *Engine) planRecords(ctx context.Context, cur codec.Codec, items []exportItem, seen *idSet, failed *failedIDs, prev *history.Snapshot, folders *folderIndex) *heldRecords {
 	h := &heldRecords{data: make(map[history.Hash]heldContent)}
 	h.readBack = func(folder string, id int64) ([]byte, error) {
 		if l := folders.linked(ctx, folder); l != "" {
@@ -216,17 +218,10 @@ func (e *Engine) planRecords(ctx context.Context, cur codec.Codec, items []expor
 			known = ok && en.Hash == it.sum // the history has it; its backup is confirmed
 		}
 		var data heldContent
-		switch {
-		case known:
-		case consume:
-			data = heldContent{body: it.bytes()}
-		default:
-			data = heldContent{it.headLine(), it.body}
+		if !known {
+			data = heldContent{rows: it.rows, ref: it.ref}
 		}
 		size := it.size()
-		if consume {
-			it.head, it.body = nil, nil
-		}
 		h.add(history.Record{
 			RecordID: it.id.RecordID, AuftragNr: it.id.AuftragNr, Folder: it.folder,
 			Hash: it.sum, Size: size, Schema: cur.Version(),

@@ -156,7 +156,8 @@ func (e *Engine) holdsCurrent(ctx context.Context, it exportItem, version string
 	for _, fi := range entries {
 		have[fi.Name()] = fi
 	}
-	return e.upToDate(ctx, it, have, it.bytes(), hex.EncodeToString(it.sum[:]), version)
+	data, err := it.bytes()
+	return err == nil && e.upToDate(ctx, it, have, data, hex.EncodeToString(it.sum[:]), version)
 }
 
 // removeBackupFolder removes the files this tool writes in dir, then dir.

@@ -315,10 +315,11 @@ func listSome(names []string, n int) string {
 // rowHashes reads the hash column of every row in the database.
 func (e *Engine) rowHashes(ctx context.Context, cols pdfColumns) (map[int64]string, error) {
 	quiet := newReport("verify", slog.New(slog.NewTextHandler(io.Discard, nil)), e.Now())
-	items, _, err := e.readRows(ctx, quiet)
+	items, _, rows, err := e.readRows(ctx, quiet)
 	if err != nil {
 		return nil, err
 	}
+	defer rows.close()
 	cur := e.Schema.Codecs.Current()
 	m := make(map[int64]string, len(items))
 	for _, it := range items {
