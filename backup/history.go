@@ -1,12 +1,14 @@
 package backup
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"sync"
 	"time"
 
@@ -139,10 +141,20 @@ func (f *failedIDs) has(id int64) bool {
 // it commits), the bytes are read back from the backup export just
 // confirmed (readBack); Commit checks them against the record's hash.
 type heldRecords struct {
-	records  []history.Record
-	data     map[history.Hash]heldContent
+	records []history.Record
+	// The contents held: rows export read, by hash (ordered by sorted),
+	// in their rowStore; backups read back, by hash.
+	rows     *rowStore
+	read     []heldRow
+	body     map[history.Hash][]byte
 	readBack func(folder string, id int64) ([]byte, error)
 	warns    []Problem // reported when the records are committed
+}
+
+// heldRow is where the content with hash lies in the rowStore.
+type heldRow struct {
+	hash history.Hash
+	ref  rowRef
 }
 
 func (h *heldRecords) warnf(p string, id int64, format string, args ...any) {
@@ -160,18 +172,31 @@ type heldContent struct {
 // add records rec; a zero c: the history has its content already.
 func (h *heldRecords) add(rec history.Record, c heldContent) {
 	h.records = append(h.records, rec)
-	if c.body != nil || c.rows != nil {
-		h.data[rec.Hash] = c
+	switch {
+	case c.rows != nil:
+		h.rows = c.rows
+		h.read = append(h.read, heldRow{rec.Hash, c.ref})
+	case c.body != nil:
+		if h.body == nil {
+			h.body = make(map[history.Hash][]byte)
+		}
+		h.body[rec.Hash] = c.body
 	}
+}
+
+// sorted makes the held rows ready to be looked up by content.
+func (h *heldRecords) sorted() *heldRecords {
+	slices.SortFunc(h.read, func(a, b heldRow) int { return bytes.Compare(a.hash[:], b.hash[:]) })
+	return h
 }
 
 // content is the history.ContentFunc of h.
 func (h *heldRecords) content(r history.Record) ([]byte, error) {
-	if c, ok := h.data[r.Hash]; ok {
-		if c.rows == nil {
-			return c.body, nil
-		}
-		return c.rows.bytes(c.ref)
+	if i, ok := slices.BinarySearchFunc(h.read, r.Hash, func(x heldRow, t history.Hash) int { return bytes.Compare(x.hash[:], t[:]) }); ok {
+		return h.rows.bytes(h.read[i].ref)
+	}
+	if b, ok := h.body[r.Hash]; ok {
+		return b, nil
 	}
 	if h.readBack != nil {
 		if d, err := h.readBack(r.Folder, r.RecordID); err == nil {
@@ -191,7 +216,7 @@ func (h *heldRecords) content(r history.Record) ([]byte, error) {
 // The plan refers to the rows' bytes in their rowStore, which must stay
 // open until the history is written.
 func (e *Engine) planRecords(ctx context.Context, cur codec.Codec, items []exportItem, seen *idSet, failed *failedIDs, prev *history.Snapshot, folders *folderIndex) *heldRecords {
-	h := &heldRecords{data: make(map[history.Hash]heldContent)}
+	h := &heldRecords{}
 	h.readBack = func(folder string, id int64) ([]byte, error) {
 		if l := folders.linked(ctx, folder); l != "" {
 			return nil, fmt.Errorf("%s ist ein symbolischer Link", l)
@@ -228,7 +253,7 @@ func (e *Engine) planRecords(ctx context.Context, cur codec.Codec, items []expor
 		}, data)
 	}
 	if prev == nil {
-		return h
+		return h.sorted()
 	}
 	inItems.seal()
 	// Rows read but not storable (NUL byte, too large) keep whatever
@@ -238,7 +263,7 @@ func (e *Engine) planRecords(ctx context.Context, cur codec.Codec, items []expor
 			e.addHeld(ctx, h, folders, en.Folder, en.RecordID)
 		}
 	}
-	return h
+	return h.sorted()
 }
 
 // addHeld records the valid backup of id that folder holds, if any.
