@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -33,8 +34,19 @@ type IndexReader struct {
 // archive without it gives a nil reader and ok false. An error opening it
 // or in its head (before the first entry) is returned, with the reader
 // closed.
+//
+// On a store whose writes are atomic (an object store) the file is read
+// in one request, as that store's files are read whole anyway (and a
+// missing one costs no listing); elsewhere it is a stream.
 func OpenIndex(ctx context.Context, a *storage.Archive, name string) (r *IndexReader, ok bool, err error) {
-	f, err := a.Open(ctx, name)
+	var f io.ReadCloser
+	if a.Caps.AtomicWrite {
+		var data []byte
+		data, err = a.ReadFile(ctx, name, MaxIndexSize)
+		f = io.NopCloser(bytes.NewReader(data))
+	} else {
+		f, err = a.Open(ctx, name)
+	}
 	if errors.Is(err, iofs.ErrNotExist) {
 		return nil, false, nil
 	}
