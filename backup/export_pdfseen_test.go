@@ -3,6 +3,7 @@ package backup
 import (
 	"bytes"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -120,5 +121,51 @@ func TestNotePDFsReadsSeenIndexAsItGoes(t *testing.T) {
 	}
 	if p.wrote {
 		t.Fatalf("unchanged export wrote %s", pdf.SeenFile)
+	}
+}
+
+// TestNotePDFsDamagedSeenIndex: gelesen.json damaged after its third
+// entry: export keeps the three it could read (their PDFs are not read
+// again), reads the PDFs of all orders after them, warns naming the file
+// and from where, and writes the index anew. An index damaged from its
+// start is read by none, and every PDF is read.
+func TestNotePDFsDamagedSeenIndex(t *testing.T) {
+	const n = 8
+	w := newPDFWorkshop(t, n, nil)
+	cf := &countingFs{Fs: w.fs}
+	w.e.Arch = archiveOf(cf)
+	w.export(ExportOptions{})
+	good, err := afero.ReadFile(w.fs, pdf.SeenFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := func(i int) int { // where the i-th entry (from 0) starts
+		at := 0
+		for range i + 1 {
+			at += bytes.Index(good[at+1:], []byte(`{"record_id"`)) + 1
+		}
+		return at
+	}
+	for _, c := range []struct {
+		name  string
+		text  []byte
+		read  int64
+		words []string
+	}{
+		{"after three", append(slices.Clip(good[:entry(3)]), `{"record_id":`...), n - 3, []string{"ab Eintrag 4", "nicht lesbar"}},
+		{"from its start", []byte("kein JSON"), n, []string{"nicht lesbar", "alle PDFs"}},
+	} {
+		if err := afero.WriteFile(w.fs, pdf.SeenFile, c.text, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cf.opens.Store(0)
+		r := w.export(ExportOptions{})
+		if got := cf.opens.Load(); got != c.read {
+			t.Fatalf("%s: %d PDFs read, want %d", c.name, got, c.read)
+		}
+		hasProblem(t, r, LevelWarning, pdf.SeenFile, c.words...)
+		if again, _ := afero.ReadFile(w.fs, pdf.SeenFile); !bytes.Equal(again, good) {
+			t.Fatalf("%s: index not written anew:\n%s", c.name, again)
+		}
 	}
 }
