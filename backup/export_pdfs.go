@@ -103,7 +103,9 @@ func (e *Engine) copyPDFs(ctx context.Context, r *Report, items []exportItem, op
 			return
 		}
 		if !opts.Full && sameAsRecorded(j.prev, j.o, p, fi) && have[pdf.ObjectName(j.prev.SHA256)] {
-			j.keep = true
+			// Unchanged: the row's path and hash are no longer needed
+			// (the recorded entry stands), and not kept for every order.
+			j.keep, j.o.FilePath, j.o.Hash = true, "", ""
 			return
 		}
 		mu.Lock()

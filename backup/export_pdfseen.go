@@ -100,7 +100,7 @@ func (e *Engine) notePDFs(ctx context.Context, r *Report, items []exportItem, op
 	return nil
 }
 
-// rowPDF is what export needs of the row it to look at its PDF: the
+// rowPDF is what export needs of the row to look at its PDF: the
 // order's fields and the PDF's place in the archive's layout. ok is false
 // for a row that names no PDF and for one whose data.csv bytes do not
 // decode (an ERROR saying the PDF was not what, e.g. "geprüft").
@@ -114,6 +114,9 @@ func rowPDF(r *Report, cur codec.Codec, cols pdfColumns, it exportItem, what str
 	if strings.TrimSpace(o.FilePath) == "" {
 		return o, "", false
 	}
+	// The decoded values are cut from one string of the whole data.csv:
+	// a job that keeps them would keep all of it.
+	o.FilePath, o.Hash = strings.Clone(o.FilePath), strings.Clone(o.Hash)
 	return o, pdf.Position(o.FilePath, o.AuftragNr, path.Dir(it.folder)), true
 }
 

@@ -90,6 +90,9 @@ func (e *Engine) RestorePDFs(ctx context.Context, opts PDFRestoreOptions) (_ *Re
 			continue
 		}
 		o := cols.order(c.id, c.vals())
+		// Copies: the decoded values are cut from one string of the whole
+		// data.csv, which the job would keep.
+		o.FilePath, o.Hash = strings.Clone(o.FilePath), strings.Clone(o.Hash)
 		if strings.TrimSpace(o.FilePath) == "" {
 			r.warnf(c.file.dataPath(), o.RecordID, "Auftrag %s hat kein file_path: kein PDF wiederherzustellen", o.AuftragNr)
 			continue
