@@ -69,10 +69,11 @@ func TestPDFMemoryPerRow(t *testing.T) {
 		}
 		note := func(name string) {
 			r := e.newReport("export")
-			items, _, err := e.readRows(ctx, r)
+			items, _, held, err := e.readRows(ctx, r)
 			if err != nil {
 				t.Fatal(err)
 			}
+			defer held.close()
 			// The folders as export's own pass left them known (their
 			// links are looked at for the PDFs too).
 			folders := newFolderIndex(e.Arch)
