@@ -365,13 +365,18 @@ func (s *Store) proveKnown(ctx context.Context, l *listing, recs []Record, known
 // full one would (then loading reads at most about twice a full
 // generation, and the history stores at most about twice the deltas).
 func (s *Store) encodeNext(seq uint64, prev *Snapshot, st chainStats, entries []Entry) *genFile {
-	g := &genFile{Seq: seq, ClientTime: s.now(), Records: len(entries), Digest: entryDigest(entries), PDFs: s.pdfs}
+	g := &genFile{Seq: seq, ClientTime: s.now(), Records: len(entries), PDFs: s.pdfs}
 	var d diffStats
 	if prev != nil {
 		d = diff(prev.Entries, entries)
 		g.Prev, g.PrevHash = prev.Info.Seq, prev.ident
 	} else {
 		d = diffStats{added: len(entries)}
+	}
+	if prev != nil && !prev.digest.zero() && len(d.upserts) == 0 && len(d.deleted) == 0 {
+		g.Digest = prev.digest // the same entries, every field alike (diff)
+	} else {
+		g.Digest = entryDigest(entries)
 	}
 	g.Added, g.Changed, g.Removed, g.PDFChanged = d.added, d.changed, d.removed, d.pdfChanged
 	size := len(d.upserts) + len(d.deleted)
