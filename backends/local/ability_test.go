@@ -131,7 +131,9 @@ func TestReadFileLimitLargeFileOneBuffer(t *testing.T) {
 	allocs := testing.AllocsPerRun(5, func() {
 		sink, _ = a.ReadFile(t.Context(), "pack", 1<<30)
 	})
-	if len(sink) != len(big) || allocs > 4 {
-		t.Errorf("reading %d bytes: %d bytes in %.0f allocations, want at most 4", len(big), len(sink), allocs)
+	// a few: the path, the descriptor's error paths, and under -race a
+	// pooled buffer the pool dropped on purpose
+	if len(sink) != len(big) || allocs > 8 {
+		t.Errorf("reading %d bytes: %d bytes in %.0f allocations, want at most 8", len(big), len(sink), allocs)
 	}
 }
