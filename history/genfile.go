@@ -176,6 +176,7 @@ func decodeGen(file []byte) (*genFile, error) {
 	if d.err == nil {
 		g.Upserts = make([]Entry, 0, min(n, 1<<16))
 		st.ends = make([]uint32, 0, 2*min(n, 1<<16))
+		st.buf = make([]byte, 0, min(24*n, len(d.b))) // an order number and a folder: about 17 bytes
 	}
 	var last int64
 	for i := 0; i < n && d.err == nil; i++ {
