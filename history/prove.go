@@ -54,8 +54,8 @@ func (s *Store) streamSealed(ctx context.Context, name string, seq uint64, id fi
 	defer f.Close()
 	h := sha256.New()
 	head := make([]byte, 0, sealedHead)
-	var tail []byte // the last bytes read, held back from the hash: the trailer
-	buf := make([]byte, 64<<10)
+	var tail []byte            // the last bytes read, held back from the hash: the trailer
+	buf := make([]byte, 1<<20) // on a share each read is a round trip
 	total := int64(0)
 	for {
 		n, err := f.Read(buf)

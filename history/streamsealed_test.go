@@ -19,13 +19,13 @@ func TestStreamSealed(t *testing.T) {
 	ctx := context.Background()
 	id, other := newFileID(), newFileID()
 	var blobs []blob
-	for i := range 8000 { // about 450 KB packed: several pieces
+	for i := range 30000 { // about 1.7 MB packed: several pieces
 		data := fmt.Appendf(nil, "record_id,x\r\n%d,%x\r\n", i, Sum([]byte{byte(i), byte(i >> 8)}))
 		blobs = append(blobs, blob{hash: Sum(data), data: data})
 	}
 	big := encodePack(7, id, blobs)
 	small := encodePack(7, id, blobs[:1])
-	if len(big) < 4*sealedHead {
+	if len(big) < 1<<20+sealedHead {
 		t.Fatalf("pack of %d bytes is no larger than the pieces", len(big))
 	}
 	if err := fsys.MkdirAll("p", 0o755); err != nil {
