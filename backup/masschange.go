@@ -43,13 +43,24 @@ func (e *Engine) massChangeGuard(ctx context.Context, r *Report, hs *history.Sto
 	if !historyOn || !check && seen.len() == len(items) {
 		return nil, nil, nil // nothing needs the newest generation before the commit
 	}
-	prev, err := hs.Head(ctx)
+	window := e.massChangeWindow()
+	var (
+		prev, old *history.Snapshot
+		err       error
+	)
+	if check && window >= 0 {
+		// the generation a window before is loaded with the newest: the
+		// files both need are read once
+		prev, old, err = hs.HeadAndBefore(ctx, window)
+	} else {
+		prev, err = hs.Head(ctx)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, nil, ctx.Err()
 		}
 		r.warnf(HistoryDir, 0, "letzte Generation der Historie nicht lesbar: %s", reason(err))
-		prev = nil
+		prev, old = nil, nil
 	}
 	if !check {
 		return prev, nil, nil
@@ -66,10 +77,10 @@ func (e *Engine) massChangeGuard(ctx context.Context, r *Report, hs *history.Sto
 		return nil, nil, err
 	}
 	against := ""
-	if !m.Exceeds(e.MassChange) && prev != nil {
-		if m, against, err = e.comparedWithWindow(ctx, hs, prev, plan); err != nil {
-			return nil, nil, err
-		}
+	if !m.Exceeds(e.MassChange) && old != nil {
+		m = history.CompareTo(old, plan.records)
+		against = fmt.Sprintf(" gegenüber Generation %d vom %s (%s vor der neuesten, Schlüssel mass_change_window)",
+			old.Info.Seq, old.Info.ArchiveTime.Local().Format(history.TimeLayout), days(window))
 	}
 	if m.Exceeds(e.MassChange) {
 		share, limit := percents(m.Share(), e.MassChange)
@@ -79,32 +90,14 @@ func (e *Engine) massChangeGuard(ctx context.Context, r *Report, hs *history.Sto
 	return prev, plan, nil
 }
 
-// comparedWithWindow is the mass change against the generation
-// MassChangeWindow before the newest (or the oldest, in a younger
-// history; none: zero), and how the message names that generation.
-func (e *Engine) comparedWithWindow(ctx context.Context, hs *history.Store, prev *history.Snapshot, plan *heldRecords) (history.MassChange, string, error) {
-	window := e.MassChangeWindow
-	if window == 0 {
-		window = DefaultMassChangeWindow
+// massChangeWindow is how far back the mass-change guard also compares:
+// Engine.MassChangeWindow, DefaultMassChangeWindow when unset; negative:
+// not at all.
+func (e *Engine) massChangeWindow() time.Duration {
+	if e.MassChangeWindow == 0 {
+		return DefaultMassChangeWindow
 	}
-	if window < 0 || plan == nil {
-		return history.MassChange{}, "", nil
-	}
-	old, err := hs.At(ctx, prev.Info.ArchiveTime.Add(-window))
-	if errors.Is(err, history.ErrNotFound) {
-		// The history is younger than the window: its oldest generation.
-		if gens, lerr := hs.List(ctx); lerr == nil && len(gens) > 0 {
-			old, err = hs.Load(ctx, gens[0].Seq)
-		}
-	}
-	switch {
-	case ctx.Err() != nil:
-		return history.MassChange{}, "", ctx.Err()
-	case err != nil || old.Info.Seq == prev.Info.Seq:
-		return history.MassChange{}, "", nil // no generation that old, or it is the newest
-	}
-	return history.CompareTo(old, plan.records), fmt.Sprintf(" gegenüber Generation %d vom %s (%s vor der neuesten, Schlüssel mass_change_window)",
-		old.Info.Seq, old.Info.ArchiveTime.Local().Format(history.TimeLayout), days(window)), nil
+	return e.MassChangeWindow
 }
 
 // percents renders a share and its limit as whole percents, or with one

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"path"
 	"slices"
 	"sync"
@@ -78,8 +77,8 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 	var (
 		prev  *Snapshot
 		st    chainStats
-		known = map[Hash]uint64{}
-		link  genRef // the generation the new one follows
+		reuse []uint64 // per record: the pack that holds its content already (0: none)
+		link  genRef   // the generation the new one follows
 	)
 	// Sequence numbers are never used twice: the next one follows the
 	// highest any file or the head marker ever showed.
@@ -109,24 +108,30 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 		}
 	}
 	if prev != nil && !repair {
-		for _, e := range prev.Entries {
-			known[e.Hash] = e.Pack
-		}
-		res.Repaired = s.proveKnown(ctx, l, recs, known)
+		reuse = reusable(prev.Entries, recs)
+		res.Repaired = s.proveKnown(ctx, l, recs, reuse)
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
 	}
 	entries := make([]Entry, len(recs))
 	var (
-		blobs []blob
-		fresh []string
+		blobs  []blob
+		fresh  []string
+		stored = map[Hash]uint64{} // contents this generation's pack takes
 	)
 	for i, r := range recs {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		p, ok := known[r.Hash]
+		var p uint64
+		if reuse != nil {
+			p = reuse[i]
+		}
+		ok := p != 0
+		if !ok {
+			p, ok = stored[r.Hash]
+		}
 		if !ok {
 			data, err := content(r)
 			if err != nil {
@@ -137,7 +142,7 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 					r.RecordID, r.Folder, r.Hash, r.Size)
 			}
 			p = seq
-			known[r.Hash] = p
+			stored[r.Hash] = p
 			blobs = append(blobs, blob{hash: r.Hash, data: data})
 		}
 		entries[i] = Entry{Record: r, Pack: p}
@@ -283,44 +288,78 @@ type PackRepair struct {
 	Contents int
 }
 
-// proveKnown reads every pack the new generation would reuse a content of
-// and drops from known each content that is not there whole (its pack
-// missing, damaged, or without it): Commit then stores it again. A pack
-// whose files prove themselves by trailer and name (packsSealed) holds
-// them all; any other is unpacked and its contents counted. A pack that
-// cannot be read now (network, rights) is trusted: nothing is known to
-// be wrong with it.
-func (s *Store) proveKnown(ctx context.Context, l *listing, recs []Record, known map[Hash]uint64) []PackRepair {
-	want := map[uint64]map[Hash]bool{}
-	for _, r := range recs {
-		if p, ok := known[r.Hash]; ok {
-			if want[p] == nil {
-				want[p] = map[Hash]bool{}
-			}
-			want[p][r.Hash] = false
+// reusable returns, for each of recs (sorted by RecordID), the pack of
+// an entry of prev (sorted too) that holds its content, 0 for none. A
+// record whose entry has the same content is matched in one pass over
+// both; only for the others (changed or new) are prev's contents looked
+// up by hash, so an unchanged export builds no index of every content.
+func reusable(prev []Entry, recs []Record) []uint64 {
+	out := make([]uint64, len(recs))
+	var byHash map[Hash]uint64
+	j := 0
+	for i, r := range recs {
+		for j < len(prev) && prev[j].RecordID < r.RecordID {
+			j++
 		}
+		if j < len(prev) && prev[j].RecordID == r.RecordID && prev[j].Hash == r.Hash {
+			out[i] = prev[j].Pack
+			continue
+		}
+		if byHash == nil {
+			byHash = make(map[Hash]uint64, len(prev))
+			for _, e := range prev {
+				byHash[e.Hash] = e.Pack
+			}
+		}
+		out[i] = byHash[r.Hash]
 	}
-	packs := slices.Sorted(maps.Keys(want))
+	return out
+}
+
+// proveKnown reads every pack the new generation would reuse a content of
+// (reuse, per record of recs) and sets reuse to 0 for each content that is
+// not there whole (its pack missing, damaged, or without it): Commit then
+// stores it again. A pack whose files prove themselves by trailer and
+// name (packsSealed) holds them all; any other is unpacked and its
+// contents counted. A pack that cannot be read now (network, rights) is
+// trusted: nothing is known to be wrong with it.
+func (s *Store) proveKnown(ctx context.Context, l *listing, recs []Record, reuse []uint64) []PackRepair {
+	var packs []uint64
+	seen := map[uint64]bool{}
+	last := uint64(0)
+	for _, p := range reuse {
+		if p != 0 && p != last && !seen[p] {
+			seen[p] = true
+			packs = append(packs, p)
+		}
+		last = p
+	}
+	slices.Sort(packs)
 	reasons := make([]string, len(packs))
 	trusted := make([]bool, len(packs))
+	found := make([]map[Hash]bool, len(packs)) // nil: every content is there
 	inParallel(len(packs), func(i int) {
 		p := packs[i]
 		if len(l.packs[p]) == 0 {
-			reasons[i] = "fehlt"
+			reasons[i], found[i] = "fehlt", map[Hash]bool{}
 			return
 		}
 		if s.packsSealed(ctx, p, l.packs[p]) {
-			for h := range want[p] {
-				want[p][h] = true
-			}
 			return
 		}
+		want := map[Hash]bool{}
+		for k, q := range reuse {
+			if q == p {
+				want[recs[k].Hash] = false
+			}
+		}
+		found[i] = want
 		var mu sync.Mutex
 		for _, pr := range l.packs[p] {
 			err := s.readPack(ctx, p, pr, func(h Hash, _ []byte) error {
 				mu.Lock()
-				if _, ok := want[p][h]; ok {
-					want[p][h] = true
+				if _, ok := want[h]; ok {
+					want[h] = true
 				}
 				mu.Unlock()
 				return nil
@@ -339,17 +378,17 @@ func (s *Store) proveKnown(ctx context.Context, l *listing, recs []Record, known
 	})
 	var out []PackRepair
 	for i, p := range packs {
-		if trusted[i] {
+		if trusted[i] || found[i] == nil {
 			continue
 		}
-		n := 0
-		for h, ok := range want[p] {
-			if !ok {
-				delete(known, h)
-				n++
+		lost := map[Hash]bool{}
+		for k, q := range reuse {
+			if q == p && !found[i][recs[k].Hash] {
+				lost[recs[k].Hash] = true
+				reuse[k] = 0
 			}
 		}
-		if n > 0 {
+		if n := len(lost); n > 0 {
 			if reasons[i] == "" {
 				reasons[i] = fmt.Sprintf("%d benötigte Inhalte fehlen", n)
 			}
@@ -365,13 +404,18 @@ func (s *Store) proveKnown(ctx context.Context, l *listing, recs []Record, known
 // full one would (then loading reads at most about twice a full
 // generation, and the history stores at most about twice the deltas).
 func (s *Store) encodeNext(seq uint64, prev *Snapshot, st chainStats, entries []Entry) *genFile {
-	g := &genFile{Seq: seq, ClientTime: s.now(), Records: len(entries), Digest: entryDigest(entries), PDFs: s.pdfs}
+	g := &genFile{Seq: seq, ClientTime: s.now(), Records: len(entries), PDFs: s.pdfs}
 	var d diffStats
 	if prev != nil {
 		d = diff(prev.Entries, entries)
 		g.Prev, g.PrevHash = prev.Info.Seq, prev.ident
 	} else {
 		d = diffStats{added: len(entries)}
+	}
+	if prev != nil && !prev.digest.zero() && len(d.upserts) == 0 && len(d.deleted) == 0 {
+		g.Digest = prev.digest // the same entries, every field alike (diff)
+	} else {
+		g.Digest = entryDigest(entries)
 	}
 	g.Added, g.Changed, g.Removed, g.PDFChanged = d.added, d.changed, d.removed, d.pdfChanged
 	size := len(d.upserts) + len(d.deleted)

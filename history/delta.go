@@ -12,8 +12,13 @@ func searchEntry(entries []Entry, recordID int64) (int, bool) {
 }
 
 // applyDelta returns base with upserts put in and deleted taken out; all
-// three are sorted by record_id. base is not modified.
+// three are sorted by record_id. base is not modified; an empty delta
+// returns base itself (an unchanged night costs no copy of the entries),
+// so neither may be modified afterwards.
 func applyDelta(base, upserts []Entry, deleted []int64) []Entry {
+	if len(upserts) == 0 && len(deleted) == 0 {
+		return base[:len(base):len(base)]
+	}
 	out := make([]Entry, 0, len(base)+len(upserts))
 	i, j, k := 0, 0, 0
 	for i < len(base) || j < len(upserts) {

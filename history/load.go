@@ -15,7 +15,19 @@ type chainStats struct {
 
 // load reads ref's chain back to a full generation and applies the deltas.
 func (s *Store) load(ctx context.Context, l *listing, ref genRef) (*Snapshot, chainStats, error) {
-	pf := prefetcher{s: s, l: l, got: map[uint64]readResult{}}
+	return s.loadWith(ctx, s.prefetch(l), ref)
+}
+
+// prefetch returns a reader of l's generation files that keeps each file
+// it decoded: two loads through it (the newest generation and an older
+// one on the same chain) read and decode each file once.
+func (s *Store) prefetch(l *listing) *prefetcher {
+	return &prefetcher{s: s, l: l, got: map[uint64]readResult{}}
+}
+
+// loadWith is load through pf.
+func (s *Store) loadWith(ctx context.Context, pf *prefetcher, ref genRef) (*Snapshot, chainStats, error) {
+	l := pf.l
 	var (
 		chain []*genFile
 		files []string
@@ -51,26 +63,32 @@ func (s *Store) load(ctx context.Context, l *listing, ref genRef) (*Snapshot, ch
 	entries := applyDelta(chain[len(chain)-1].Upserts, up, del)
 	g := chain[0]
 	ref, _ = l.find(ref.seq)
-	id, err := proveEntries(ref, g, entries)
+	id, digest, err := proveDigest(ref, g, entries)
 	if err != nil {
 		return nil, st, err
 	}
-	return &Snapshot{Info: ref.info(g), Entries: entries, ident: id}, st, nil
+	return &Snapshot{Info: ref.info(g), Entries: entries, ident: id, digest: digest}, st, nil
 }
 
 // proveEntries checks that entries, loaded for generation g (file ref),
 // are the ones it was written with, and returns its identity.
 func proveEntries(ref genRef, g *genFile, entries []Entry) (Hash, error) {
+	id, _, err := proveDigest(ref, g, entries)
+	return id, err
+}
+
+// proveDigest is proveEntries that also returns the entries' digest.
+func proveDigest(ref genRef, g *genFile, entries []Entry) (Hash, Hash, error) {
 	if len(entries) != g.Records {
-		return Hash{}, &FileError{Path: ref.file, Err: errorf(nil,
+		return Hash{}, Hash{}, &FileError{Path: ref.file, Err: errorf(nil,
 			"ergibt %d Einträge statt %d (Kette beschädigt)", len(entries), g.Records)}
 	}
 	digest := entryDigest(entries)
 	if g.V2 && digest != g.Digest {
-		return Hash{}, &FileError{Path: ref.file, Err: errorf(nil,
+		return Hash{}, Hash{}, &FileError{Path: ref.file, Err: errorf(nil,
 			"ergibt andere Einträge als beim Schreiben (Kette beschädigt)")}
 	}
-	return identOf(g, ref.archiveTime, digest), nil
+	return identOf(g, ref.archiveTime, digest), digest, nil
 }
 
 // prefetchBatch is how many generation files load reads at once: a delta's

@@ -37,8 +37,12 @@ const maxString = 4096
 // validateRecords checks what Commit is given and returns the records
 // sorted by RecordID.
 func validateRecords(records []Record) ([]Record, error) {
-	rs := slices.Clone(records)
-	slices.SortFunc(rs, func(a, b Record) int { return cmp.Compare(a.RecordID, b.RecordID) })
+	byID := func(a, b Record) int { return cmp.Compare(a.RecordID, b.RecordID) }
+	rs := records // export gives them sorted: no copy (Commit never changes them)
+	if !slices.IsSortedFunc(rs, byID) {
+		rs = slices.Clone(records)
+		slices.SortFunc(rs, byID)
+	}
 	for i, r := range rs {
 		switch {
 		case r.RecordID <= 0:

@@ -118,8 +118,9 @@ type GenerationInfo struct {
 type Snapshot struct {
 	Info    GenerationInfo
 	Entries []Entry
-	// ident is the generation's identity (chain.go).
-	ident Hash
+	// ident is the generation's identity (chain.go); digest is
+	// entryDigest of Entries (zero: not computed).
+	ident, digest Hash
 }
 
 // Entry returns the entry of recordID, if the snapshot has one.
@@ -480,6 +481,44 @@ func (s *Store) Head(ctx context.Context) (*Snapshot, error) {
 		s.head = &loadedHead{ref: ref, snap: snap, st: st}
 	}
 	return snap, err
+}
+
+// HeadAndBefore returns the newest generation (nil without an error when
+// the archive has none yet), as Head, and the generation the mass-change
+// guard also compares with: the one At returns for window before the
+// newest one's archive time, or the oldest when every generation is
+// younger than that. The second is nil when it is the
+// newest itself or cannot be told (the times go backwards) or read:
+// the guard then leaves that comparison out. Both are loaded through one
+// reader, so that a file of their common chain (the full generation
+// both start from) is read and decoded once.
+func (s *Store) HeadAndBefore(ctx context.Context, window time.Duration) (*Snapshot, *Snapshot, error) {
+	l, err := s.scan(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	ref, ok := l.head()
+	if !ok {
+		return nil, nil, nil
+	}
+	pf := s.prefetch(l)
+	snap, st, err := s.loadWith(ctx, pf, ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.head = &loadedHead{ref: ref, snap: snap, st: st}
+	oref, err := l.at(snap.Info.ArchiveTime.Add(-window))
+	if errors.Is(err, ErrNotFound) {
+		oref, err = l.gens[0], nil // the history is younger than the window
+	}
+	if err != nil || oref.seq == ref.seq {
+		return snap, nil, nil
+	}
+	old, _, err := s.loadWith(ctx, pf, oref)
+	if err != nil {
+		return snap, nil, ctx.Err()
+	}
+	return snap, old, nil
 }
 
 // AmbiguousTimeError: the archive's times go backwards along the

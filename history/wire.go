@@ -82,15 +82,22 @@ type dec struct {
 }
 
 // inflate reads the whole body of an unsealed file.
-func inflate(r io.Reader) (*dec, error) {
-	b, err := io.ReadAll(r)
-	if err != nil {
+func inflate(r io.Reader) (*dec, error) { return inflateSized(r, 0) }
+
+// inflateSized is inflate of a file of size bytes: the body is read into
+// a buffer about the size it inflates to, not one grown step by step (a
+// full generation's entries inflate to 1.2 times the file with PDFs,
+// 1.4 times without; a larger body doubles the buffer once).
+func inflateSized(r io.Reader, size int) (*dec, error) {
+	var buf bytes.Buffer
+	buf.Grow(min(size+size/2+bytes.MinRead, maxInflated))
+	if _, err := buf.ReadFrom(r); err != nil {
 		return nil, fmt.Errorf("entpacken: %w", err)
 	}
-	if len(b) >= maxInflated {
+	if buf.Len() >= maxInflated {
 		return nil, errors.New("entpackt zu groß")
 	}
-	return &dec{b: b}, nil
+	return &dec{b: buf.Bytes()}, nil
 }
 
 func (d *dec) fail(err error) {

@@ -34,18 +34,39 @@ func (f *archiveFs) ReadFileLimit(name string, limit int64) ([]byte, error) {
 	bp := readBufs.Get().(*[]byte)
 	defer readBufs.Put(bp)
 	buf := (*bp)[:0]
+	own := false // buf is a buffer of its own, not the pooled one
 	for int64(len(buf)) <= limit {
 		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)] // larger than the pooled buffer: grow a new one
+			// Larger than the pooled buffer: one buffer of the file's size
+			// and a byte more (to see its end) instead of one grown step by
+			// step, which made reading a history pack of 1 MB ten times
+			// slower than reading it in pieces.
+			size := int64(2 * cap(buf))
+			var st unix.Stat_t
+			if unix.Fstat(fd, &st) == nil && st.Size >= int64(len(buf)) {
+				size = st.Size + 1
+			}
+			nb := make([]byte, len(buf), max(min(size, limit+1), int64(len(buf))+1))
+			copy(nb, buf)
+			buf, own = nb, true
 		}
 		n, err := retry(func() (int, error) { return unix.Read(fd, buf[len(buf):min(int64(cap(buf)), limit+1)]) })
 		switch {
 		case err != nil:
 			return nil, &os.PathError{Op: "read", Path: p, Err: err}
 		case n == 0:
-			return bytes.Clone(buf), nil
+			return done(buf, own), nil
 		}
 		buf = buf[:len(buf)+n]
 	}
-	return bytes.Clone(buf), nil
+	return done(buf, own), nil
+}
+
+// done is what ReadFileLimit returns of buf: the pooled buffer is copied
+// out at the content's size, a buffer of its own is the result.
+func done(buf []byte, own bool) []byte {
+	if own {
+		return buf
+	}
+	return bytes.Clone(buf)
 }
