@@ -116,46 +116,55 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 	}
 	entries := make([]Entry, len(recs))
 	var (
-		blobs  []blob
+		need   []int // the records whose content this generation's pack takes
 		fresh  []string
-		stored = map[Hash]uint64{} // contents this generation's pack takes
+		stored = map[Hash]bool{}
 	)
 	for i, r := range recs {
-		if err := ctx.Err(); err != nil {
-			return res, err
-		}
 		var p uint64
 		if reuse != nil {
 			p = reuse[i]
 		}
-		ok := p != 0
-		if !ok {
-			p, ok = stored[r.Hash]
-		}
-		if !ok {
-			data, err := content(r)
-			if err != nil {
-				return res, fmt.Errorf("Historie: Inhalt von record_id %d (%s) holen: %w", r.RecordID, r.Folder, err)
-			}
-			if Sum(data) != r.Hash || int64(len(data)) != r.Size {
-				return res, fmt.Errorf("Historie: Inhalt von record_id %d (%s) passt nicht zu Prüfsumme/Größe (%s, %d Bytes)",
-					r.RecordID, r.Folder, r.Hash, r.Size)
-			}
+		if p == 0 {
 			p = seq
-			stored[r.Hash] = p
-			blobs = append(blobs, blob{hash: r.Hash, data: data})
+			if !stored[r.Hash] {
+				stored[r.Hash] = true
+				need = append(need, i)
+			}
 		}
 		entries[i] = Entry{Record: r, Pack: p}
 	}
+	stored = nil
 	var (
 		packFile string
 		newPack  *packRef
 	)
-	if len(blobs) > 0 {
+	if len(need) > 0 {
 		id := newFileID()
 		packFile = path.Join(packDir, packName(seq, id))
 		newPack = &packRef{id: id, file: packFile}
-		data := encodePack(seq, id, blobs)
+		// The contents go into the compressor as they come: none is held
+		// beside the pack (a first export of 100,000 orders: 30 MB).
+		ps := newPackStream(seq, id, len(need))
+		for _, i := range need {
+			r := recs[i]
+			if err := ctx.Err(); err != nil {
+				ps.release()
+				return res, err
+			}
+			data, err := content(r)
+			if err != nil {
+				ps.release()
+				return res, fmt.Errorf("Historie: Inhalt von record_id %d (%s) holen: %w", r.RecordID, r.Folder, err)
+			}
+			if Sum(data) != r.Hash || int64(len(data)) != r.Size {
+				ps.release()
+				return res, fmt.Errorf("Historie: Inhalt von record_id %d (%s) passt nicht zu Prüfsumme/Größe (%s, %d Bytes)",
+					r.RecordID, r.Folder, r.Hash, r.Size)
+			}
+			ps.add(data)
+		}
+		data := ps.finish()
 		if err := s.writeNew(ctx, packFile, data); err != nil {
 			return res, err
 		}
@@ -163,7 +172,7 @@ func (s *Store) commit(ctx context.Context, records []Record, content ContentFun
 		if err := s.syncDir(ctx, packDir); err != nil {
 			return res, err
 		}
-		res.NewContents, res.Bytes = len(blobs), int64(len(data))
+		res.NewContents, res.Bytes = len(need), int64(len(data))
 	}
 	if repair {
 		st.deltas = s.maxChain // written in full

@@ -2,6 +2,9 @@ package history
 
 import (
 	"bufio"
+	"bytes"
+	"compress/flate"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -38,19 +41,58 @@ type blob struct {
 // first export of 100,000 orders it would be a second copy of all their
 // bytes (50 MB) beside the contents themselves.
 func encodePack(seq uint64, id fileID, blobs []blob) []byte {
-	return sealStream(packMagic, func(w io.Writer) {
-		var e enc
-		e.uvarint(seq)
-		e.raw(id[:])
-		e.uvarint(uint64(len(blobs)))
-		for _, b := range blobs {
-			e.uvarint(uint64(len(b.data)))
-			_, _ = w.Write(e.b) // writes into memory do not fail
-			_, _ = w.Write(b.data)
-			e.b = e.b[:0]
-		}
-		_, _ = w.Write(e.b)
-	})
+	ps := newPackStream(seq, id, len(blobs))
+	for _, b := range blobs {
+		ps.add(b.data)
+	}
+	return ps.finish()
+}
+
+// packStream encodes a pack of n contents as they are added, one at a
+// time (encodePack's format): Commit fetches each content when the pack
+// takes it, and holds none of them beside the compressed file.
+type packStream struct {
+	buf bytes.Buffer
+	zw  *flate.Writer
+	e   enc
+}
+
+func newPackStream(seq uint64, id fileID, n int) *packStream {
+	ps := &packStream{zw: writers.Get().(*flate.Writer)}
+	ps.buf.WriteString(packMagic)
+	ps.zw.Reset(&ps.buf)
+	ps.e.uvarint(seq)
+	ps.e.raw(id[:])
+	ps.e.uvarint(uint64(n))
+	return ps
+}
+
+// add appends one content; the caller adds exactly the n it announced.
+func (ps *packStream) add(data []byte) {
+	ps.e.uvarint(uint64(len(data)))
+	_, _ = ps.zw.Write(ps.e.b) // writes into memory do not fail
+	_, _ = ps.zw.Write(data)
+	ps.e.b = ps.e.b[:0]
+}
+
+// finish returns the sealed pack file (checksum trailer appended).
+func (ps *packStream) finish() []byte {
+	_, _ = ps.zw.Write(ps.e.b)
+	_ = ps.zw.Close()
+	ps.release()
+	sum := sha256.Sum256(ps.buf.Bytes())
+	ps.buf.Write(sum[:])
+	return ps.buf.Bytes()
+}
+
+// release gives the compressor back (the pool keeps no reference to
+// the pack's bytes); an abandoned pack is garbage.
+func (ps *packStream) release() {
+	if ps.zw != nil {
+		ps.zw.Reset(nil)
+		writers.Put(ps.zw)
+		ps.zw = nil
+	}
 }
 
 // decodePack calls fn for every content of a pack file, with its SHA-256,
