@@ -8,6 +8,7 @@ import (
 	"path"
 	"strings"
 
+	"werkstatt-backup/codec"
 	"werkstatt-backup/history"
 )
 
@@ -41,6 +42,7 @@ func (e *Engine) historySource(ctx context.Context, r *Report, opts RestoreOptio
 	chosen := make([]candidate, len(snap.Entries))
 	cur := e.Schema.Codecs.Current()
 	done := 0
+	exportedAt := history.Entry{}.Meta(snap.Info).ExportedAt // one string for all: the generation's
 	err = hs.Contents(ctx, snap.Entries, func(en history.Entry, data []byte) error {
 		e.step(PhaseRead, done+1, len(snap.Entries))
 		done++
@@ -65,7 +67,11 @@ func (e *Engine) historySource(ctx context.Context, r *Report, opts RestoreOptio
 			r.warnf(path.Join(en.Folder, DataFile), en.RecordID, "Generation %d: %s", snap.Info.Seq, w)
 		}
 		p, _ := packRow(rows[0]) // decodeRows refuses a row with a NUL byte
-		b := &backupFile{dir: en.Folder, dataName: DataFile, metaName: MetaFile, meta: en.Meta(snap.Info), rows: []packedRow{p}, valid: true}
+		// meta.json as export wrote it, but without the checksum: as of a
+		// loaded backup (scanArchive), nothing reads it any more, and its
+		// hex string was some 100 bytes an order.
+		m := codec.Meta{SchemaVersion: en.Schema, ExportedAt: exportedAt, AuftragNr: en.AuftragNr, RecordID: en.RecordID, FileSize: en.Size}
+		b := &backupFile{dir: en.Folder, dataName: DataFile, metaName: MetaFile, meta: m, rows: []packedRow{p}, valid: true}
 		// The identity from the packed row, whose string the backup keeps
 		// anyway: taken from the decoded row its fields would keep the
 		// whole parsed data.csv alive (about 450 bytes an order).
