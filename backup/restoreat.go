@@ -143,8 +143,30 @@ func (e *Engine) historyError(r *Report, op string, err error) error {
 // a file that could not be read is unreadable (exit 1), a leftover of an
 // interrupted run a WARNING.
 func (e *Engine) checkHistory(ctx context.Context, r *Report) error {
+	return e.historyChecked(ctx, r, e.checkHistoryFirst(ctx))
+}
+
+// historyCheck is the history's check done but not yet reported.
+type historyCheck struct {
+	hs     *history.Store
+	damage []history.Damage
+	err    error
+}
+
+// checkHistoryFirst checks the history without reporting anything yet:
+// verify does it before it reads the archive and reports it after, as
+// before, so that the check's records and the archive's backups are not
+// in memory at the same time.
+func (e *Engine) checkHistoryFirst(ctx context.Context) historyCheck {
 	hs := e.openHistory(nil)
 	damage, err := hs.Check(ctx)
+	return historyCheck{hs: hs, damage: damage, err: err}
+}
+
+// historyChecked reports a check of checkHistoryFirst and then checks
+// the history's Object Lock.
+func (e *Engine) historyChecked(ctx context.Context, r *Report, c historyCheck) error {
+	hs, damage, err := c.hs, c.damage, c.err
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
