@@ -38,17 +38,29 @@ type blob struct {
 // first export of 100,000 orders it would be a second copy of all their
 // bytes (50 MB) beside the contents themselves.
 func encodePack(seq uint64, id fileID, blobs []blob) []byte {
+	return encodePackOf(seq, id, len(blobs), func(put func(data []byte)) {
+		for _, b := range blobs {
+			put(b.data)
+		}
+	})
+}
+
+// encodePackOf writes a pack of n contents, which contents hands to put
+// one after the other: forget's repack streams them from the old pack
+// file instead of holding a copy of each (45 MB for 100,000 orders).
+// contents must put exactly n.
+func encodePackOf(seq uint64, id fileID, n int, contents func(put func(data []byte))) []byte {
 	return sealStream(packMagic, func(w io.Writer) {
 		var e enc
 		e.uvarint(seq)
 		e.raw(id[:])
-		e.uvarint(uint64(len(blobs)))
-		for _, b := range blobs {
-			e.uvarint(uint64(len(b.data)))
+		e.uvarint(uint64(n))
+		contents(func(data []byte) {
+			e.uvarint(uint64(len(data)))
 			_, _ = w.Write(e.b) // writes into memory do not fail
-			_, _ = w.Write(b.data)
+			_, _ = w.Write(data)
 			e.b = e.b[:0]
-		}
+		})
 		_, _ = w.Write(e.b)
 	})
 }
