@@ -93,7 +93,10 @@ func (s *Store) contents(ctx context.Context, l *listing, entries []Entry, fn fu
 		if c := cmp.Compare(entries[a].Pack, entries[b].Pack); c != 0 {
 			return c
 		}
-		return bytes.Compare(entries[a].Hash[:], entries[b].Hash[:])
+		if c := bytes.Compare(entries[a].Hash[:], entries[b].Hash[:]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b) // entries of one content in their order
 	})
 	for start := 0; start < len(order); {
 		if err := ctx.Err(); err != nil {
