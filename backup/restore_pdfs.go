@@ -84,10 +84,10 @@ func (e *Engine) RestorePDFs(ctx context.Context, opts PDFRestoreOptions) (_ *Re
 	}
 	var jobs []job
 	for _, c := range chosen {
-		if opts.Auftrag != "" && c.id.AuftragNr != opts.Auftrag {
+		if opts.Auftrag != "" && c.id().AuftragNr != opts.Auftrag {
 			continue
 		}
-		o := cols.order(c.id, c.vals())
+		o := cols.order(c.id(), c.vals())
 		if strings.TrimSpace(o.FilePath) == "" {
 			r.warnf(c.file.dataPath(), o.RecordID, "Auftrag %s hat kein file_path: kein PDF wiederherzustellen", o.AuftragNr)
 			continue

@@ -72,10 +72,11 @@ func (e *Engine) historySource(ctx context.Context, r *Report, opts RestoreOptio
 		// hex string was some 100 bytes an order.
 		m := codec.Meta{SchemaVersion: en.Schema, ExportedAt: exportedAt, AuftragNr: en.AuftragNr, RecordID: en.RecordID, FileSize: en.Size}
 		b := &backupFile{dir: en.Folder, dataName: DataFile, metaName: MetaFile, meta: m, rows: []packedRow{p}, valid: true}
-		// The identity from the packed row, whose string the backup keeps
-		// anyway: taken from the decoded row its fields would keep the
-		// whole parsed data.csv alive (about 450 bytes an order).
-		chosen[i] = candidate{file: b, id: cur.Identity(p.values()), pdf: en.PDF}
+		// The identity is read from the packed row when asked: taken from
+		// the decoded row its fields would keep the whole parsed data.csv
+		// alive (about 450 bytes an order).
+		chosen[i] = newCandidate(cur, b, 0)
+		chosen[i].pdf = en.PDF
 		return nil
 	})
 	if err != nil {

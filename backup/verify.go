@@ -80,7 +80,7 @@ func (e *Engine) compareWithDB(ctx context.Context, r *Report, chosen []candidat
 	}
 	backups := make(map[int64]candidate, len(chosen))
 	for _, c := range chosen {
-		backups[c.id.RecordID] = c
+		backups[c.rid] = c
 	}
 	cur := e.Schema.Codecs.Current()
 	for _, it := range items {
@@ -101,8 +101,8 @@ func (e *Engine) compareWithDB(ctx context.Context, r *Report, chosen []candidat
 		}
 	}
 	for _, c := range chosen {
-		if !seen.has(c.id.RecordID) {
-			r.errorf(c.file.dataPath(), c.id.RecordID, "verwaist: Datensatz ist nicht (mehr) in der Datenbank")
+		if !seen.has(c.rid) {
+			r.errorf(c.file.dataPath(), c.rid, "verwaist: Datensatz ist nicht (mehr) in der Datenbank")
 		}
 	}
 	return nil
