@@ -130,7 +130,7 @@ func prevOf(items []exportItem, prev *history.Snapshot) {
 	}
 	for i := range items {
 		if en, ok := prev.Entry(items[i].id.RecordID); ok {
-			items[i].inPrev, items[i].prevHash, items[i].prevFolder = true, en.Hash, en.Folder
+			items[i].inPrev, items[i].prevSame, items[i].prevFolder = true, en.Hash == items[i].sum, en.Folder
 		}
 	}
 }
@@ -154,7 +154,7 @@ func (e *Engine) diagnose(ctx context.Context, it exportItem, have map[string]os
 	}
 	// rowSame: the row is what the last export wrote, so any difference
 	// in the folder was made in the archive.
-	rowSame := it.inPrev && it.prevHash == it.sum
+	rowSame := it.inPrev && it.prevSame
 	df, mf := have[DataFile], have[MetaFile]
 	switch {
 	case df == nil && mf == nil && it.inPrev && it.prevFolder != it.folder:

@@ -30,25 +30,47 @@ type ExportOptions struct {
 	NewHistory bool
 }
 
-// exportItem is one database row on its way into the archive.
+// exportItem is one database row on its way into the archive. Export
+// holds one for every row until the generation is written, so it keeps
+// only what it needs (about 150 bytes; its data.csv waits in a rowStore).
 type exportItem struct {
-	// The row encoded as data.csv in the current version is head + body:
-	// the header line, shared by every row, and the row's own line (bytes
-	// puts them together, values decodes them). sum is its SHA-256.
-	head, body []byte
-	sum        history.Hash
-	id         codec.Identity
-	folder     string
+	// The row encoded as data.csv in the current version lies in rows at
+	// ref (bytes reads it, values decodes it); sum is its SHA-256.
+	rows *rowStore
+	ref  rowRef
+	sum  history.Hash
+	id   rowID
+	// folder: where its backup lies; prevFolder: where the newest
+	// generation had it (inPrev), prevSame: with the same content.
+	folder, prevFolder string
 	// flagged: the row breaks a field rule or has no order folder of its
 	// own; it is backed up all the same, and export exits 3.
-	flagged bool
-	// What the newest generation holds of the record (inPrev false: none,
-	// or no generation read), and what export does to its backup (changes.go).
-	inPrev     bool
-	prevHash   history.Hash
-	prevFolder string
-	change     Change
+	flagged, inPrev, prevSame bool
+	// What export does to its backup (changes.go): the action and why.
+	action, reason string
 }
+
+// rowID is what export keeps of a row's identity: what messages and the
+// history name it by (the rest, file_path and dates, is in its bytes).
+type rowID struct {
+	RecordID  int64
+	AuftragNr string
+}
+
+func (id rowID) ident() codec.Identity {
+	return codec.Identity{RecordID: id.RecordID, AuftragNr: id.AuftragNr}
+}
+
+// change is what export does to the item's backup (none: zero).
+func (it exportItem) change() Change {
+	if it.action == "" {
+		return Change{}
+	}
+	return Change{Action: it.action, Path: it.folder, AuftragNr: it.id.AuftragNr, RecordID: it.id.RecordID, Reason: it.reason}
+}
+
+// setChange keeps c (diagnose's, about this item's folder) in the item.
+func (it *exportItem) setChange(c Change) { it.action, it.reason = c.Action, c.Reason }
 
 // Export writes every row of auftraege, read in one snapshot, as data.csv +
 // meta.json into its order's folder, or into NoFolder when it cannot have
@@ -69,10 +91,11 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 	}
 	defer e.unlock(lock, r, &err)
 
-	items, seen, err := e.readRows(ctx, r)
+	items, seen, rows, err := e.readRows(ctx, r)
 	if err != nil {
 		return r, err
 	}
+	defer rows.close()
 	r.Records = seen.len()
 
 	cur := e.Schema.Codecs.Current()
@@ -100,7 +123,8 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 			return
 		}
 		written, change, err := e.exportOne(ctx, r, cur, it, folders, exportedAt, opts, !batch, listed)
-		items[i].change, it.change = change, change
+		items[i].setChange(change)
+		it.setChange(change)
 		switch {
 		case err != nil:
 			e.exportFailed(r, it, err)
@@ -137,7 +161,7 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (_ *Report, err
 	var histErr error
 	if !opts.DryRun && historyOn {
 		if plan == nil || r.failed.any() {
-			plan = e.planRecords(ctx, cur, items, seen, &r.failed, prev, folders, true)
+			plan = e.planRecords(ctx, cur, items, seen, &r.failed, prev, folders)
 		}
 		pdfs := pdfHashes(r)
 		plan.setPDFs(pdfs)
@@ -231,7 +255,7 @@ const renameChunk = 4096
 func (e *Engine) exported(r *Report, it exportItem) {
 	r.count(&r.Written, 1)
 	r.count(&r.OK, 1)
-	e.recordChange(r, it.change)
+	e.recordChange(r, it.change())
 	e.Log.Debug(fmt.Sprintf("✓ Exportiert: %s → %s/%s", it.id.AuftragNr, it.folder, DataFile))
 }
 
@@ -245,20 +269,23 @@ func (e *Engine) exportFailed(r *Report, it exportItem, err error) {
 // the record_ids of all rows it saw. Field-rule violations and rows without
 // an order folder are reported as warnings and flagged; a table column
 // outside the schema is an error, since its data is in no backup.
-func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, *idSet, error) {
+//
+// The rows' data.csv bytes are in the returned rowStore, which the caller
+// closes when it is done with the items.
+func (e *Engine) readRows(ctx context.Context, r *Report) (_ []exportItem, _ *idSet, _ *rowStore, err error) {
 	db, err := e.Open(ctx, e.DBPath, false)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer db.Close()
 	cols, err := db.Columns(ctx, Table)
 	if err != nil {
-		return nil, nil, fmt.Errorf("Datenbank %s: %w", e.DBPath, err)
+		return nil, nil, nil, fmt.Errorf("Datenbank %s: %w", e.DBPath, err)
 	}
 	cur := e.Schema.Codecs.Current()
 	pick, err := columnMapping(cols, codec.Names(cur))
 	if err != nil {
-		return nil, nil, fmt.Errorf("Datenbank %s: %w", e.DBPath, err)
+		return nil, nil, nil, fmt.Errorf("Datenbank %s: %w", e.DBPath, err)
 	}
 	for _, c := range cols {
 		if !slices.Contains(codec.Names(cur), c) {
@@ -273,7 +300,12 @@ func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, *idSet,
 	seen := &idSet{ids: make([]int64, 0, n+n/64)}
 	checked := false
 	vals := make([]string, len(pick)) // reused: a row keeps only its encoded bytes
-	header := cur.Encode()            // data.csv without rows: its header line
+	rows := newRowStore(cur.Encode()) // data.csv without rows: its header line
+	defer func() {
+		if err != nil {
+			rows.close()
+		}
+	}()
 	_, err = db.Scan(ctx, Table, func(snapCols, row []string) error {
 		if !checked {
 			// The columns were read before the snapshot was taken: a web
@@ -299,10 +331,7 @@ func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, *idSet,
 			r.errorf("", id.RecordID, "Fehler bei Auftrag %s: Datensatz größer als %d Bytes", orderLabel(id), codec.MaxDataSize)
 			return nil
 		}
-		it := exportItem{body: data, sum: history.Sum(data), id: id, flagged: len(warns) > 0}
-		if bytes.HasPrefix(data, header) {
-			it.head, it.body = header, bytes.Clone(data[len(header):])
-		}
+		it := exportItem{rows: rows, ref: rows.add(data), sum: history.Sum(data), flagged: len(warns) > 0}
 		if it.flagged {
 			r.warnf("", id.RecordID, "Auftrag %s verletzt Feldregeln, wird trotzdem unverändert gesichert: %s", orderLabel(id), joinErrs(warns))
 		}
@@ -312,37 +341,38 @@ func (e *Engine) readRows(ctx context.Context, r *Report) ([]exportItem, *idSet,
 			r.warnf("", id.RecordID, "Auftrag %s hat keinen eigenen Ordner (%s), gesichert in %s", orderLabel(id), err, folder)
 		}
 		it.folder = folder
-		// Of its identity the row keeps what messages and the history
-		// name it by; the rest (file_path, dates) is in its bytes.
-		it.id = codec.Identity{RecordID: id.RecordID, AuftragNr: id.AuftragNr}
+		it.id = rowID{RecordID: id.RecordID, AuftragNr: id.AuftragNr}
 		items = append(items, it)
 		return nil
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("Datenbank %s lesen: %w", e.DBPath, err)
+		return nil, nil, nil, fmt.Errorf("Datenbank %s lesen: %w", e.DBPath, err)
 	}
+	rows.seal()
 	seen.seal()
 	settleCollisions(r, items)
-	return items, seen, nil
+	return items, seen, rows, nil
 }
 
 // values decodes the row back from its data.csv bytes (readRows keeps
 // only those, not the values as well).
 func (it exportItem) values(cur codec.Codec) ([]string, error) {
-	rows, err := cur.Decode(it.bytes())
+	data, err := it.bytes()
 	if err != nil {
-		return nil, fmt.Errorf("%s von Auftrag %s neu lesen: %w", DataFile, orderLabel(it.id), err)
+		return nil, err
+	}
+	rows, err := cur.Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s von Auftrag %s neu lesen: %w", DataFile, orderLabel(it.id.ident()), err)
 	}
 	return rows[0], nil
 }
 
 // bytes returns the row's data.csv, in a new slice.
-func (it exportItem) bytes() []byte {
-	return append(append(make([]byte, 0, len(it.head)+len(it.body)), it.head...), it.body...)
-}
+func (it exportItem) bytes() ([]byte, error) { return it.rows.bytes(it.ref) }
 
 // size is the length of the row's data.csv.
-func (it exportItem) size() int64 { return int64(len(it.head) + len(it.body)) }
+func (it exportItem) size() int64 { return it.rows.size(it.ref) }
 
 // columnMapping finds, for each schema column, its position among the
 // table's columns; a missing column is an error naming it.
@@ -369,14 +399,17 @@ func columnMapping(table, schema []string) ([]int, error) {
 // and a data.csv the listing shows different is not read.
 func (e *Engine) exportOne(ctx context.Context, r *Report, cur codec.Codec, it exportItem, folders *folderIndex, exportedAt string, opts ExportOptions, sync bool, listed *listedArchive) (bool, Change, error) {
 	written, err := e.exportOneFile(ctx, r, cur, &it, folders, exportedAt, opts, sync, listed)
-	return written, it.change, err
+	return written, it.change(), err
 }
 
 func (e *Engine) exportOneFile(ctx context.Context, r *Report, cur codec.Codec, it *exportItem, folders *folderIndex, exportedAt string, opts ExportOptions, sync bool, listed *listedArchive) (bool, error) {
 	if err := e.fenced(); err != nil {
 		return false, err
 	}
-	data := it.bytes()
+	data, err := it.bytes()
+	if err != nil {
+		return false, err
+	}
 	checksum := hex.EncodeToString(it.sum[:])
 
 	if l := folders.linked(ctx, it.folder); l != "" {
@@ -393,7 +426,7 @@ func (e *Engine) exportOneFile(ctx context.Context, r *Report, cur codec.Codec, 
 			return false, err
 		}
 	}
-	entries, err := e.lowerCaseNames(ctx, it.folder, entries, opts.DryRun)
+	entries, err = e.lowerCaseNames(ctx, it.folder, entries, opts.DryRun)
 	if err != nil {
 		return false, err
 	}
@@ -412,13 +445,13 @@ func (e *Engine) exportOneFile(ctx context.Context, r *Report, cur codec.Codec, 
 	}
 	switch {
 	case listed.dataDiffers(*it):
-		it.change = e.diagnose(ctx, *it, have, checksum, cur.Version(), true)
+		it.setChange(e.diagnose(ctx, *it, have, checksum, cur.Version(), true))
 	case e.upToDate(ctx, *it, have, data, checksum, cur.Version()):
 		if !opts.Full {
 			return false, nil
 		}
 	default:
-		it.change = e.diagnose(ctx, *it, have, checksum, cur.Version(), false)
+		it.setChange(e.diagnose(ctx, *it, have, checksum, cur.Version(), false))
 	}
 	if opts.DryRun {
 		return true, nil
@@ -508,4 +541,11 @@ func (e *Engine) settleTemps(ctx context.Context, folder string, have map[string
 		e.Log.Info(fmt.Sprintf("Temporäre Datei entfernt: %s/%s", folder, tmp))
 	}
 	return nil
+}
+
+// hashIs reports whether h is the store's content hash of it's data.csv
+// (false when its bytes cannot be read: export then fails the row).
+func (la *listedArchive) hashIs(it exportItem, h string) bool {
+	data, err := it.bytes()
+	return err == nil && la.hash(data) == h
 }

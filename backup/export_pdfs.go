@@ -45,14 +45,10 @@ func (e *Engine) copyPDFs(ctx context.Context, r *Report, items []exportItem, op
 	}
 	sum := &PDFSummary{}
 	r.PDFs = sum
-	idx, _, err := pdf.LoadIndex(ctx, e.Arch)
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		r.warnf(pdf.IndexFile, 0, "Verzeichnis der PDF-Kopien nicht lesbar, alle PDFs werden neu gelesen: %s", reason(err))
-	}
-	old := idx.ByRecord()
+	// The index is read as a stream beside the rows in record_id order,
+	// and the new one written as a stream (nothing when it is the same).
+	u := pdf.NewUpdate(ctx, e.Arch, pdf.IndexFile, pdf.IndexTemp, true)
+	defer u.Close()
 	have, err := e.storedPDFs(ctx)
 	if err != nil {
 		return fmt.Errorf("PDF-Kopien im Archiv auflisten: %w", err)
@@ -64,23 +60,35 @@ func (e *Engine) copyPDFs(ctx context.Context, r *Report, items []exportItem, op
 	type job struct {
 		o        pdf.Order
 		position string
-		prev     *pdf.Entry
-		keep     bool // unchanged: the recorded entry stands
+		old      *pdf.Entry // the index's entry
+		prev     *pdf.Entry // the entry that stands: old, or the new copy's
+		keep     bool       // unchanged: the recorded entry stands
 		res      pdf.Result
 		temp     string // staged copy, "" = none
 	}
 	var jobs []*job
 	cur := e.Schema.Codecs.Current()
-	for _, it := range items {
+	for _, i := range byRecordID(items) {
+		it := items[i]
+		prev, had := u.Prev(it.id.RecordID)
 		o, position, ok := rowPDF(r, cur, cols, it, "geprüft")
 		if !ok {
+			if had && !opts.DryRun {
+				u.Put(&prev, nil) // a row that no longer names a PDF
+			}
 			continue
 		}
 		j := &job{o: o, position: position}
-		if p, ok := old[o.RecordID]; ok {
-			j.prev = &p
+		if had {
+			j.old, j.prev = &prev, &prev
 		}
 		jobs = append(jobs, j)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := u.ReadErr(); err != nil {
+		r.warnf(pdf.IndexFile, 0, "Verzeichnis der PDF-Kopien nicht lesbar, alle PDFs ohne gültigen Eintrag werden neu gelesen: %s", reason(err))
 	}
 	ck := &pdf.Checker{Tree: e.PDFs, Root: e.PDFRoot, Workers: e.Workers}
 
@@ -95,7 +103,9 @@ func (e *Engine) copyPDFs(ctx context.Context, r *Report, items []exportItem, op
 			return
 		}
 		if !opts.Full && sameAsRecorded(j.prev, j.o, p, fi) && have[pdf.ObjectName(j.prev.SHA256)] {
-			j.keep = true
+			// Unchanged: the row's path and hash are no longer needed
+			// (the recorded entry stands), and not kept for every order.
+			j.keep, j.o.FilePath, j.o.Hash = true, "", ""
 			return
 		}
 		mu.Lock()
@@ -188,7 +198,7 @@ func (e *Engine) copyPDFs(ctx context.Context, r *Report, items []exportItem, op
 		for _, j := range jobs {
 			sum.Add(j.res)
 			if j.prev != nil { // the history records the copies that stay
-				r.PDFRefs = append(r.PDFRefs, pdf.Ref{RecordID: j.prev.RecordID, AuftragNr: j.prev.AuftragNr, Position: j.prev.Position, SHA256: j.prev.SHA256, Size: j.prev.Size})
+				r.addPDFRef(j.prev.RecordID, j.prev.SHA256)
 			}
 		}
 		r.pdfRefsDone = true
@@ -222,7 +232,6 @@ func (e *Engine) copyPDFs(ctx context.Context, r *Report, items []exportItem, op
 	}
 
 	// Store.
-	next := pdf.Index{Version: 1}
 	var refused, missing, unreadable int
 	var unverifiable []string
 	now := e.Now()
@@ -304,8 +313,10 @@ func (e *Engine) copyPDFs(ctx context.Context, r *Report, items []exportItem, op
 				en.LockedUntil = until
 			}
 		}
-		next.Entries = append(next.Entries, en)
-		r.PDFRefs = append(r.PDFRefs, pdf.Ref{RecordID: en.RecordID, AuftragNr: en.AuftragNr, Position: en.Position, SHA256: en.SHA256, Size: en.Size})
+		if !opts.DryRun {
+			u.Put(j.old, &en)
+		}
+		r.addPDFRef(en.RecordID, en.SHA256)
 	}
 	r.pdfRefsDone = true
 	sum.Refused = refused
@@ -321,10 +332,8 @@ func (e *Engine) copyPDFs(ctx context.Context, r *Report, items []exportItem, op
 				return fmt.Errorf("PDF-Kopien dauerhaft machen: %w", err)
 			}
 		}
-		if !next.Same(idx) {
-			if err := next.Save(ctx, e.Arch); err != nil {
-				return fmt.Errorf("%s schreiben: %w", pdf.IndexFile, err)
-			}
+		if _, err := u.Finish(); err != nil {
+			return fmt.Errorf("%s schreiben: %w", pdf.IndexFile, err)
 		}
 	}
 	e.Log.Info(sum.String())

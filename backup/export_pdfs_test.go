@@ -127,8 +127,8 @@ func TestExportCopiesPDFs(t *testing.T) {
 	if n := o.objects(t); n != 15 {
 		t.Fatalf("%d objects, want 15", n)
 	}
-	if len(r.PDFRefs) != 15 || r.PDFRefs[0].SHA256 == "" {
-		t.Fatalf("refs for the history: %+v", r.PDFRefs)
+	if len(r.pdfRefs) != 15 || r.pdfRefs[0].PDF.IsZero() {
+		t.Fatalf("refs for the history: %+v", r.pdfRefs)
 	}
 	if ents, _ := afero.ReadDir(o.fs, pdf.TempDir); len(ents) != 0 {
 		t.Fatalf("temp copies left: %d", len(ents))

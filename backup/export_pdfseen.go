@@ -43,66 +43,64 @@ func (e *Engine) notePDFs(ctx context.Context, r *Report, items []exportItem, op
 	if !ok || opts.DryRun {
 		return nil
 	}
-	var (
-		idx pdf.Index
-		err error
-	)
-	if listed == nil || listed.seenIndex {
-		idx, _, err = pdf.LoadIndexFile(ctx, e.Arch, pdf.SeenFile)
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		r.warnf(pdf.SeenFile, 0, "Verzeichnis der gelesenen PDFs nicht lesbar, alle PDFs werden neu gelesen: %s", reason(err))
-	}
-	// The last run's entries sorted by record_id, looked up by binary
-	// search (a map of every entry would hold each a second time).
-	old := slices.Clone(idx.Entries)
-	slices.SortFunc(old, func(a, b pdf.Entry) int { return cmp.Compare(a.RecordID, b.RecordID) })
+	// The last run's index is read as a stream beside the rows, both in
+	// record_id order, and the new one written as a stream (nothing when
+	// it is the same): neither is ever held whole.
+	u := pdf.NewUpdate(ctx, e.Arch, pdf.SeenFile, pdf.SeenTemp, listed == nil || listed.seenIndex)
+	defer u.Close()
 	ck := &pdf.Checker{Tree: e.Arch, Root: e.PDFRoot, Workers: e.Workers}
 	if e.Arch.Caps.Links {
 		ck.Skip = func(ctx context.Context, p string) bool { return throughLink(ctx, folders, p) }
 	}
 	ck.Progress = e.pdfProgress(PhasePDFCopy)
-	next := pdf.Index{Version: 1}
-	var bad, read, unreadable, withPath int
+	var bad, read, unreadable, withPath, noted int
 	cur := e.Schema.Codecs.Current()
+	order := byRecordID(items)
+	r.pdfRefs = make([]pdfRef, 0, len(items))
 	// The rows go in batches: what a row's PDF needs while it is looked
 	// at (its decoded fields, where it lies) lives as long as its batch,
 	// not the run.
-	for start := 0; start < len(items); start += pdfNoteBatch {
-		part := items[start:min(start+pdfNoteBatch, len(items))]
-		b, err := e.notePDFBatch(ctx, r, cur, cols, part, old, ck, listed, opts)
+	part := make([]exportItem, 0, min(pdfNoteBatch, len(items)))
+	for start := 0; start < len(order); start += pdfNoteBatch {
+		part = part[:0]
+		for _, i := range order[start:min(start+pdfNoteBatch, len(order))] {
+			part = append(part, items[i])
+		}
+		b, err := e.notePDFBatch(ctx, r, cur, cols, part, u, ck, listed, opts)
 		if err != nil {
 			return err
 		}
 		withPath += b.withPath
 		read += b.read
 		unreadable += b.unreadable
-		for _, en := range b.entries {
-			if en.Bad {
-				bad++
-			}
-			next.Entries = append(next.Entries, en)
-			r.PDFRefs = append(r.PDFRefs, pdf.Ref{RecordID: en.RecordID, AuftragNr: en.AuftragNr, Position: en.Position, SHA256: en.SHA256, Size: en.Size})
+		bad += b.bad
+		noted += b.noted
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := u.ReadErr(); err != nil {
+		if n := u.ReadBefore(); n > 0 {
+			r.warnf(pdf.SeenFile, 0, "Verzeichnis der gelesenen PDFs ab Eintrag %d nicht lesbar, die PDFs der Aufträge danach wurden neu gelesen: %s", n+1, reason(err))
+		} else {
+			r.warnf(pdf.SeenFile, 0, "Verzeichnis der gelesenen PDFs nicht lesbar, alle PDFs wurden neu gelesen: %s", reason(err))
 		}
 	}
-	old = nil
 	r.pdfRefsDone = unreadable == 0
-	if !next.Same(idx) {
-		if err := next.SaveFile(ctx, e.Arch, pdf.SeenFile, pdf.SeenTemp); err != nil {
-			r.warnf(pdf.SeenFile, 0, "Verzeichnis der gelesenen PDFs nicht geschrieben, der nächste Lauf liest sie neu: %s", reason(err))
+	if _, err := u.Finish(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
+		r.warnf(pdf.SeenFile, 0, "Verzeichnis der gelesenen PDFs nicht geschrieben, der nächste Lauf liest sie neu: %s", reason(err))
 	}
-	e.Log.Info(fmt.Sprintf("PDFs für die Historie: %d gelesen, %d unverändert, %d ohne Datei", read, len(next.Entries)-read, withPath-len(next.Entries)-unreadable))
+	e.Log.Info(fmt.Sprintf("PDFs für die Historie: %d gelesen, %d unverändert, %d ohne Datei", read, noted-read, withPath-noted-unreadable))
 	if bad > 0 {
 		return fmt.Errorf("%d PDFs passen nicht zu ihrem Hash: %w", bad, ErrValidation)
 	}
 	return nil
 }
 
-// rowPDF is what export needs of the row it to look at its PDF: the
+// rowPDF is what export needs of the row to look at its PDF: the
 // order's fields and the PDF's place in the archive's layout. ok is false
 // for a row that names no PDF and for one whose data.csv bytes do not
 // decode (an ERROR saying the PDF was not what, e.g. "geprüft").
@@ -112,25 +110,29 @@ func rowPDF(r *Report, cur codec.Codec, cols pdfColumns, it exportItem, what str
 		r.errorf(path.Join(it.folder, DataFile), it.id.RecordID, "PDF von Auftrag %s nicht %s: %s", it.id.AuftragNr, what, reason(err))
 		return o, "", false
 	}
-	o = cols.order(it.id, vals)
+	o = cols.order(it.id.ident(), vals)
 	if strings.TrimSpace(o.FilePath) == "" {
 		return o, "", false
 	}
+	// The decoded values are cut from one string of the whole data.csv:
+	// a job that keeps them would keep all of it.
+	o.FilePath, o.Hash = strings.Clone(o.FilePath), strings.Clone(o.Hash)
 	return o, pdf.Position(o.FilePath, o.AuftragNr, path.Dir(it.folder)), true
 }
 
-// pdfNoteBatch is how many rows notePDFs looks at together.
-const pdfNoteBatch = 4096
+// pdfNoteBatch is how many rows notePDFs looks at together (a variable:
+// a test makes the batches small).
+var pdfNoteBatch = 4096
 
-// pdfNotes is what notePDFBatch found for its rows.
+// pdfNotes counts what notePDFBatch found for its rows.
 type pdfNotes struct {
-	entries                    []pdf.Entry // in the rows' order
-	withPath, read, unreadable int
+	withPath, read, unreadable, bad, noted int
 }
 
-// notePDFBatch locates the PDFs of part, reads those new or changed since
-// the last run (old, sorted by record_id), and returns their entries.
-func (e *Engine) notePDFBatch(ctx context.Context, r *Report, cur codec.Codec, cols pdfColumns, part []exportItem, old []pdf.Entry, ck *pdf.Checker, listed *listedArchive, opts ExportOptions) (pdfNotes, error) {
+// notePDFBatch locates the PDFs of part (in record_id order), reads those
+// new or changed since the last run (u's old index), puts their entries
+// into u and adds them to r.pdfRefs.
+func (e *Engine) notePDFBatch(ctx context.Context, r *Report, cur codec.Codec, cols pdfColumns, part []exportItem, u *pdf.Update, ck *pdf.Checker, listed *listedArchive, opts ExportOptions) (pdfNotes, error) {
 	type job struct {
 		o        pdf.Order
 		position string
@@ -141,13 +143,17 @@ func (e *Engine) notePDFBatch(ctx context.Context, r *Report, cur codec.Codec, c
 	var out pdfNotes
 	jobs := make([]*job, 0, len(part))
 	for _, it := range part {
+		prev, had := u.Prev(it.id.RecordID)
 		o, position, ok := rowPDF(r, cur, cols, it, "vermerkt")
 		if !ok {
+			if had {
+				u.Put(&prev, nil) // a row that no longer names a PDF
+			}
 			continue
 		}
 		j := &job{o: o, position: position}
-		if i, ok := slices.BinarySearchFunc(old, o.RecordID, func(en pdf.Entry, id int64) int { return cmp.Compare(en.RecordID, id) }); ok {
-			j.prev = &old[i]
+		if had {
+			j.prev = &prev
 		}
 		jobs = append(jobs, j)
 	}
@@ -203,14 +209,17 @@ func (e *Engine) notePDFBatch(ctx context.Context, r *Report, cur codec.Codec, c
 			r.unreadablef(j.res.Path, j.o.RecordID, "PDF von Auftrag %s nicht lesbar, in dieser Generation ohne PDF: %s", j.o.AuftragNr, reason(j.res.Err))
 			out.unreadable++
 		}
+		u.Put(j.prev, en)
 		if en == nil {
 			continue
 		}
+		out.noted++
 		if en.Bad {
+			out.bad++
 			kind, expected := pdf.KindOf(j.o.Hash)
 			r.warnf(en.Path, en.RecordID, "PDF von Auftrag %s passt nicht zu seinem Hash: erwartet %s %s, gefunden SHA-256 %s; so in der Historie vermerkt", en.AuftragNr, kind, expected, en.SHA256)
 		}
-		out.entries = append(out.entries, *en)
+		r.addPDFRef(en.RecordID, en.SHA256)
 	}
 	return out, nil
 }
@@ -261,25 +270,59 @@ func (la *listedArchive) locate(o pdf.Order, root string) (string, iofs.FileInfo
 	return last, nil, fmt.Errorf("file_path %q: kein PDF im Archiv: %w", o.FilePath, iofs.ErrNotExist)
 }
 
-// pdfHashes are the orders' PDFs of r.PDFRefs by record_id, nil when the
-// run did not look at every order's PDF (then its generation does not
-// say it records PDFs, and forget frees no copy while it is kept).
-func pdfHashes(r *Report) map[int64]history.Hash {
+// pdfRef is one order's PDF as export saw it: what a history generation
+// records of it.
+type pdfRef struct {
+	RecordID int64
+	PDF      history.Hash
+}
+
+// addPDFRef adds the order's PDF (sum: its SHA-256 as hex) to r.pdfRefs.
+func (r *Report) addPDFRef(id int64, sum string) {
+	if h, err := history.ParseHash(sum); err == nil {
+		r.pdfRefs = append(r.pdfRefs, pdfRef{RecordID: id, PDF: h})
+	}
+}
+
+// byRecordID is the indices of items in record_id order (readRows keeps
+// the database's order): 4 bytes a row.
+func byRecordID(items []exportItem) []int32 {
+	order := make([]int32, len(items))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(items[a].id.RecordID, items[b].id.RecordID) })
+	return order
+}
+
+// pdfHashes are the orders' PDFs of r.pdfRefs sorted by record_id, nil
+// when the run did not look at every order's PDF (then its generation
+// does not say it records PDFs, and forget frees no copy while it is
+// kept).
+func pdfHashes(r *Report) []pdfRef {
 	if !r.pdfRefsDone {
 		return nil
 	}
-	m := make(map[int64]history.Hash, len(r.PDFRefs))
-	for _, ref := range r.PDFRefs {
-		if h, err := history.ParseHash(ref.SHA256); err == nil {
-			m[ref.RecordID] = h
-		}
+	refs := r.pdfRefs
+	if refs == nil {
+		refs = []pdfRef{}
 	}
-	return m
+	if !slices.IsSortedFunc(refs, comparePDFRefs) {
+		slices.SortStableFunc(refs, comparePDFRefs)
+	}
+	return refs
 }
 
-// setPDFs gives each held record its order's PDF (none when pdfs is nil).
-func (h *heldRecords) setPDFs(pdfs map[int64]history.Hash) {
+func comparePDFRefs(a, b pdfRef) int { return cmp.Compare(a.RecordID, b.RecordID) }
+
+// setPDFs gives each held record its order's PDF (pdfs sorted by
+// record_id; none when pdfs is nil).
+func (h *heldRecords) setPDFs(pdfs []pdfRef) {
 	for i := range h.records {
-		h.records[i].PDF = pdfs[h.records[i].RecordID]
+		rec := &h.records[i]
+		rec.PDF = history.Hash{}
+		if j, ok := slices.BinarySearchFunc(pdfs, rec.RecordID, func(p pdfRef, id int64) int { return cmp.Compare(p.RecordID, id) }); ok {
+			rec.PDF = pdfs[j].PDF
+		}
 	}
 }

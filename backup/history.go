@@ -1,12 +1,14 @@
 package backup
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"sync"
 	"time"
 
@@ -139,35 +141,62 @@ func (f *failedIDs) has(id int64) bool {
 // it commits), the bytes are read back from the backup export just
 // confirmed (readBack); Commit checks them against the record's hash.
 type heldRecords struct {
-	records  []history.Record
-	data     map[history.Hash]heldContent
+	records []history.Record
+	// The contents held: rows export read, by hash (ordered by sorted),
+	// in their rowStore; backups read back, by hash.
+	rows     *rowStore
+	read     []heldRow
+	body     map[history.Hash][]byte
 	readBack func(folder string, id int64) ([]byte, error)
 	warns    []Problem // reported when the records are committed
+}
+
+// heldRow is where the content with hash lies in the rowStore.
+type heldRow struct {
+	hash history.Hash
+	ref  rowRef
 }
 
 func (h *heldRecords) warnf(p string, id int64, format string, args ...any) {
 	h.warns = append(h.warns, Problem{Level: LevelWarning, Path: p, RecordID: id, Message: fmt.Sprintf(format, args...)})
 }
 
-// heldContent is a data.csv as head + body (exportItem: the header line
-// shared by every row, and the row's own bytes).
-type heldContent struct{ head, body []byte }
+// heldContent is a data.csv: a row export read (in rows at ref), or the
+// bytes of a backup read back (body).
+type heldContent struct {
+	rows *rowStore
+	ref  rowRef
+	body []byte
+}
 
 // add records rec; a zero c: the history has its content already.
 func (h *heldRecords) add(rec history.Record, c heldContent) {
 	h.records = append(h.records, rec)
-	if c.body != nil {
-		h.data[rec.Hash] = c
+	switch {
+	case c.rows != nil:
+		h.rows = c.rows
+		h.read = append(h.read, heldRow{rec.Hash, c.ref})
+	case c.body != nil:
+		if h.body == nil {
+			h.body = make(map[history.Hash][]byte)
+		}
+		h.body[rec.Hash] = c.body
 	}
+}
+
+// sorted makes the held rows ready to be looked up by content.
+func (h *heldRecords) sorted() *heldRecords {
+	slices.SortFunc(h.read, func(a, b heldRow) int { return bytes.Compare(a.hash[:], b.hash[:]) })
+	return h
 }
 
 // content is the history.ContentFunc of h.
 func (h *heldRecords) content(r history.Record) ([]byte, error) {
-	if c, ok := h.data[r.Hash]; ok {
-		if c.head == nil {
-			return c.body, nil
-		}
-		return append(append(make([]byte, 0, len(c.head)+len(c.body)), c.head...), c.body...), nil
+	if i, ok := slices.BinarySearchFunc(h.read, r.Hash, func(x heldRow, t history.Hash) int { return bytes.Compare(x.hash[:], t[:]) }); ok {
+		return h.rows.bytes(h.read[i].ref)
+	}
+	if b, ok := h.body[r.Hash]; ok {
+		return b, nil
 	}
 	if h.readBack != nil {
 		if d, err := h.readBack(r.Folder, r.RecordID); err == nil {
@@ -184,12 +213,10 @@ func (h *heldRecords) content(r history.Record) ([]byte, error) {
 // A record_id that is not positive has a backup (export keeps it, with a
 // warning) but no history entry: the history keys records by it.
 //
-// With consume (after the writes, when nothing needs the rows any more)
-// a content the plan holds is one whole data.csv and the row's own bytes
-// are let go: the history's pack takes the contents whole, and a second
-// copy of each beside the rows' pieces would double them.
-func (e *Engine) planRecords(ctx context.Context, cur codec.Codec, items []exportItem, seen *idSet, failed *failedIDs, prev *history.Snapshot, folders *folderIndex, consume bool) *heldRecords {
-	h := &heldRecords{data: make(map[history.Hash]heldContent)}
+// The plan refers to the rows' bytes in their rowStore, which must stay
+// open until the history is written.
+func (e *Engine) planRecords(ctx context.Context, cur codec.Codec, items []exportItem, seen *idSet, failed *failedIDs, prev *history.Snapshot, folders *folderIndex) *heldRecords {
+	h := &heldRecords{}
 	h.readBack = func(folder string, id int64) ([]byte, error) {
 		if l := folders.linked(ctx, folder); l != "" {
 			return nil, fmt.Errorf("%s ist ein symbolischer Link", l)
@@ -203,7 +230,7 @@ func (e *Engine) planRecords(ctx context.Context, cur codec.Codec, items []expor
 		inItems.add(it.id.RecordID)
 		switch {
 		case it.id.RecordID <= 0:
-			h.warnf(path.Join(it.folder, DataFile), it.id.RecordID, "Auftrag %s: record_id %d ist nicht positiv, die Sicherung steht in keiner Generation der Historie", orderLabel(it.id), it.id.RecordID)
+			h.warnf(path.Join(it.folder, DataFile), it.id.RecordID, "Auftrag %s: record_id %d ist nicht positiv, die Sicherung steht in keiner Generation der Historie", orderLabel(it.id.ident()), it.id.RecordID)
 			continue
 		case failed != nil && failed.has(it.id.RecordID):
 			// Its new backup could not be confirmed (the write failed, the
@@ -216,24 +243,17 @@ func (e *Engine) planRecords(ctx context.Context, cur codec.Codec, items []expor
 			known = ok && en.Hash == it.sum // the history has it; its backup is confirmed
 		}
 		var data heldContent
-		switch {
-		case known:
-		case consume:
-			data = heldContent{body: it.bytes()}
-		default:
-			data = heldContent{it.head, it.body}
+		if !known {
+			data = heldContent{rows: it.rows, ref: it.ref}
 		}
 		size := it.size()
-		if consume {
-			it.head, it.body = nil, nil
-		}
 		h.add(history.Record{
 			RecordID: it.id.RecordID, AuftragNr: it.id.AuftragNr, Folder: it.folder,
 			Hash: it.sum, Size: size, Schema: cur.Version(),
 		}, data)
 	}
 	if prev == nil {
-		return h
+		return h.sorted()
 	}
 	inItems.seal()
 	// Rows read but not storable (NUL byte, too large) keep whatever
@@ -243,7 +263,7 @@ func (e *Engine) planRecords(ctx context.Context, cur codec.Codec, items []expor
 			e.addHeld(ctx, h, folders, en.Folder, en.RecordID)
 		}
 	}
-	return h
+	return h.sorted()
 }
 
 // addHeld records the valid backup of id that folder holds, if any.

@@ -111,7 +111,7 @@ func (la *listedArchive) unchanged(it exportItem, want codec.Meta, read func(nam
 	mf, mok := f[MetaFile]
 	_, dt := f[DataTemp]
 	_, mt := f[MetaTemp]
-	if !dok || !mok || dt || mt || df.Size != it.size() || df.Hash != la.hash(it.bytes()) {
+	if !dok || !mok || dt || mt || df.Size != it.size() || !la.hashIs(it, df.Hash) {
 		return false
 	}
 	if la.metaMatches(want, mf) {
@@ -246,7 +246,7 @@ func (la *listedArchive) dataDiffers(it exportItem) bool {
 		return false
 	}
 	df, ok := la.folders[it.folder][DataFile]
-	return ok && (df.Size != it.size() || df.Hash != la.hash(it.bytes()))
+	return ok && (df.Size != it.size() || !la.hashIs(it, df.Hash))
 }
 
 // dataSame reports whether the listing shows it's data.csv with exactly
@@ -256,7 +256,7 @@ func (la *listedArchive) dataSame(it exportItem) bool {
 		return false
 	}
 	df, ok := la.folders[it.folder][DataFile]
-	return ok && df.Size == it.size() && df.Hash == la.hash(it.bytes())
+	return ok && df.Size == it.size() && la.hashIs(it, df.Hash)
 }
 
 // listedFile is a file of the listing as an os.FileInfo.

@@ -57,7 +57,7 @@ func (e *Engine) massChangeGuard(ctx context.Context, r *Report, hs *history.Sto
 	var m history.MassChange
 	var plan *heldRecords
 	if prev != nil {
-		plan = e.planRecords(ctx, cur, items, seen, nil, prev, newFolderIndex(e.Arch), false)
+		plan = e.planRecords(ctx, cur, items, seen, nil, prev, newFolderIndex(e.Arch))
 		m = history.CompareTo(prev, plan.records)
 	} else {
 		m = e.compareWithBackups(ctx, cur, items)

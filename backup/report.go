@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"sync"
 	"time"
-
-	"werkstatt-backup/pdf"
 )
 
 // Level of a reported problem.
@@ -71,10 +69,10 @@ type Report struct {
 	HistoryLockedUntil time.Time `json:"history_locked_until,omitzero"`
 	// PDFs: what the run did with the orders' PDFs (nil: nothing).
 	PDFs *PDFSummary `json:"pdfs,omitempty"`
-	// PDFRefs: export, each order's PDF as the run saw it (for a history
-	// generation to record).
-	PDFRefs []pdf.Ref `json:"-"`
-	// pdfRefsDone: PDFRefs names every order's PDF export looked at (the
+	// pdfRefs: export, each order's PDF as the run saw it (for a history
+	// generation to record), by record_id: 40 bytes an order.
+	pdfRefs []pdfRef
+	// pdfRefsDone: pdfRefs names every order's PDF export looked at (the
 	// pass was not cut short), so the generation may say it records PDFs.
 	pdfRefsDone bool
 

@@ -67,11 +67,13 @@ func (e *Engine) RestorePDFs(ctx context.Context, opts PDFRestoreOptions) (_ *Re
 	if !ok {
 		return r, fmt.Errorf("Schema %s kennt keine PDFs", e.Schema.Codecs.Current().Version())
 	}
-	idx, _, err := pdf.LoadIndex(ctx, e.Arch)
+	recorded, _, err := readCopies(ctx, e.Arch, true)
 	if err != nil {
+		if ctx.Err() != nil {
+			return r, ctx.Err()
+		}
 		r.warnf(pdf.IndexFile, 0, "Verzeichnis der PDF-Kopien nicht lesbar, PDFs nur aus ihren Inhalten oder dem PDF-Baum: %s", reason(err))
 	}
-	recorded := idx.ByRecord()
 	have, err := e.storedPDFs(ctx)
 	if err != nil {
 		return r, fmt.Errorf("PDF-Kopien im Archiv auflisten: %w", err)
@@ -88,13 +90,16 @@ func (e *Engine) RestorePDFs(ctx context.Context, opts PDFRestoreOptions) (_ *Re
 			continue
 		}
 		o := cols.order(c.id(), c.vals())
+		// Copies: the decoded values are cut from one string of the whole
+		// data.csv, which the job would keep.
+		o.FilePath, o.Hash = strings.Clone(o.FilePath), strings.Clone(o.Hash)
 		if strings.TrimSpace(o.FilePath) == "" {
 			r.warnf(c.file.dataPath(), o.RecordID, "Auftrag %s hat kein file_path: kein PDF wiederherzustellen", o.AuftragNr)
 			continue
 		}
 		j := job{o: o, position: pdf.Position(o.FilePath, o.AuftragNr, path.Dir(c.file.dir))}
 		kind, hash := pdf.KindOf(o.Hash)
-		en, known := recorded[o.RecordID]
+		en, known := findCopy(recorded, o.RecordID)
 		switch {
 		case !c.pdf.IsZero():
 			// The generation records which PDF the order had: that one,
@@ -106,8 +111,8 @@ func (e *Engine) RestorePDFs(ctx context.Context, opts PDFRestoreOptions) (_ *Re
 			}
 		case kind == pdf.SHA256 && have[pdf.ObjectName(hash)]:
 			j.o.FilePath, j.fromArch = pdf.ObjectName(hash), true
-		case known && en.Hash == hash && have[pdf.ObjectName(en.SHA256)]:
-			j.o.FilePath, j.fromArch = pdf.ObjectName(en.SHA256), true
+		case known && en.Hash == hash && have[en.object()]:
+			j.o.FilePath, j.fromArch = en.object(), true
 			if j.position == "" {
 				j.position = en.Position
 			}

@@ -80,7 +80,7 @@ func settleCollisions(r *Report, items []exportItem) {
 				shared := it.folder
 				it.folder, it.flagged = unplacedFolder(it.id.RecordID), true
 				r.warnf("", it.id.RecordID, "Auftrag %s: Ordner %s gehört zu mehreren Datensätzen (record_id %s); record_id %d behält ihn, dieser Datensatz ist in %s gesichert",
-					orderLabel(it.id), shared, joinIDs(idsInRowOrder(items, order[start:end])), owner, it.folder)
+					orderLabel(it.id.ident()), shared, joinIDs(idsInRowOrder(items, order[start:end])), owner, it.folder)
 			}
 		}
 		start = end
@@ -138,10 +138,10 @@ func (e *Engine) removeStaleUnplaced(ctx context.Context, r *Report, items []exp
 			continue
 		}
 		if err := e.removeBackupFolder(ctx, stale); err != nil {
-			r.warnf(stale, it.id.RecordID, "alte Sicherung nicht entfernt (Auftrag %s ist jetzt in %s gesichert): %s", orderLabel(it.id), it.folder, reason(err))
+			r.warnf(stale, it.id.RecordID, "alte Sicherung nicht entfernt (Auftrag %s ist jetzt in %s gesichert): %s", orderLabel(it.id.ident()), it.folder, reason(err))
 			continue
 		}
-		e.Log.Info(fmt.Sprintf("Alte Sicherung entfernt: %s (Auftrag %s ist jetzt in %s gesichert)", stale, orderLabel(it.id), it.folder))
+		e.Log.Info(fmt.Sprintf("Alte Sicherung entfernt: %s (Auftrag %s ist jetzt in %s gesichert)", stale, orderLabel(it.id.ident()), it.folder))
 		e.recordChange(r, removal)
 	}
 }
@@ -156,7 +156,8 @@ func (e *Engine) holdsCurrent(ctx context.Context, it exportItem, version string
 	for _, fi := range entries {
 		have[fi.Name()] = fi
 	}
-	return e.upToDate(ctx, it, have, it.bytes(), hex.EncodeToString(it.sum[:]), version)
+	data, err := it.bytes()
+	return err == nil && e.upToDate(ctx, it, have, data, hex.EncodeToString(it.sum[:]), version)
 }
 
 // removeBackupFolder removes the files this tool writes in dir, then dir.

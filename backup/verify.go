@@ -1,10 +1,11 @@
 package backup
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+
+	"werkstatt-backup/history"
 )
 
 // VerifyOptions are the flags of the verify command.
@@ -74,10 +75,11 @@ func (e *Engine) Verify(ctx context.Context, opts VerifyOptions) (_ *Report, err
 // content differs from their row (stale) and backups of records the database
 // no longer has (orphaned), like rclone check does for files.
 func (e *Engine) compareWithDB(ctx context.Context, r *Report, chosen []candidate) error {
-	items, seen, err := e.readRows(ctx, r)
+	items, seen, rows, err := e.readRows(ctx, r)
 	if err != nil {
 		return err
 	}
+	defer rows.close()
 	backups := make(map[int64]candidate, len(chosen))
 	for _, c := range chosen {
 		backups[c.rid] = c
@@ -94,9 +96,9 @@ func (e *Engine) compareWithDB(ctx context.Context, r *Report, chosen []candidat
 				continue
 			}
 			r.errorf("", it.id.RecordID, "Auftrag %s fehlt im Archiv (erwartet in %s)", it.id.AuftragNr, it.folder)
-		case !bytes.Equal(cur.Encode(c.vals()), it.bytes()):
-			// The row is kept as its data.csv bytes; equal bytes are
-			// equal values (the encoding is one-to-one).
+		case history.Sum(cur.Encode(c.vals())) != it.sum:
+			// The row is kept as the SHA-256 of its data.csv bytes; equal
+			// bytes are equal values (the encoding is one-to-one).
 			r.errorf(c.file.dataPath(), it.id.RecordID, "Sicherung veraltet: weicht vom Datensatz in der Datenbank ab")
 		}
 	}

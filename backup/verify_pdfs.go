@@ -204,7 +204,7 @@ func (e *Engine) verifyPDFs(ctx context.Context, r *Report, chosen []candidate, 
 // SHA-256 its name states: a copy that is gone or damaged is an ERROR,
 // since it is what restore --pdfs would give back.
 func (e *Engine) verifyCopies(ctx context.Context, r *Report, sum *PDFSummary, orders []pdf.Order) error {
-	idx, ok, err := pdf.LoadIndex(ctx, e.Arch)
+	recorded, ok, err := readCopies(ctx, e.Arch, false)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -215,11 +215,10 @@ func (e *Engine) verifyCopies(ctx context.Context, r *Report, sum *PDFSummary, o
 	if !ok {
 		return nil // no copies yet (no export since pdfs was set)
 	}
-	byID := idx.ByRecord()
 	var copies []pdf.Order
 	for _, o := range orders {
-		if en, ok := byID[o.RecordID]; ok {
-			copies = append(copies, pdf.Order{RecordID: o.RecordID, AuftragNr: o.AuftragNr, FilePath: pdf.ObjectName(en.SHA256), Hash: en.SHA256})
+		if c, ok := findCopy(recorded, o.RecordID); ok {
+			copies = append(copies, pdf.Order{RecordID: o.RecordID, AuftragNr: o.AuftragNr, FilePath: c.object(), Hash: c.SHA256.String()})
 		}
 	}
 	ck := &pdf.Checker{Tree: e.Arch, Workers: e.Workers, Progress: e.pdfProgress(PhasePDFCheck)}
@@ -315,10 +314,11 @@ func listSome(names []string, n int) string {
 // rowHashes reads the hash column of every row in the database.
 func (e *Engine) rowHashes(ctx context.Context, cols pdfColumns) (map[int64]string, error) {
 	quiet := newReport("verify", slog.New(slog.NewTextHandler(io.Discard, nil)), e.Now())
-	items, _, err := e.readRows(ctx, quiet)
+	items, _, rows, err := e.readRows(ctx, quiet)
 	if err != nil {
 		return nil, err
 	}
+	defer rows.close()
 	cur := e.Schema.Codecs.Current()
 	m := make(map[int64]string, len(items))
 	for _, it := range items {

@@ -21,4 +21,10 @@
 //	_pdfs/gelesen.json                the seed's layout (no copies): the same per PDF export read (SeenFile)
 //	_pdfs/tmp/                        copies being written by a running export (removed by the next)
 //	_pdfpruefung.json                 where verify's rotating share stands (Rotation)
+//
+// The two indexes hold an entry per order, sorted by record_id: hundreds
+// of megabytes of JSON at a million orders. Export, verify and restore
+// read them entry by entry (IndexReader) beside the orders in record_id
+// order, and export writes a changed one as a stream into its temp file
+// (IndexWriter, Update); none holds an index whole.
 package pdf

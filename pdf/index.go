@@ -82,7 +82,9 @@ func LoadIndex(ctx context.Context, a *storage.Archive) (idx Index, ok bool, err
 	return LoadIndexFile(ctx, a, IndexFile)
 }
 
-// LoadIndexFile reads the index stored as name (IndexFile or SeenFile).
+// LoadIndexFile reads the index stored as name (IndexFile or SeenFile)
+// whole, in any order (forget; export, verify and restore read it as a
+// stream: IndexReader, Update).
 func LoadIndexFile(ctx context.Context, a *storage.Archive, name string) (idx Index, ok bool, err error) {
 	data, err := a.ReadFile(ctx, name, MaxIndexSize)
 	if errors.Is(err, iofs.ErrNotExist) {
