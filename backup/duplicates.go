@@ -10,16 +10,29 @@ import (
 )
 
 // candidate is one row of a valid backup, a possible source for its record.
+// A restore holds one for every order: its identity is read from the row
+// when asked (id), not kept beside it (72 bytes instead of 136).
 type candidate struct {
 	file *backupFile
-	row  int
-	id   codec.Identity
+	rid  int64 // record_id, what choose sorts and groups by
+	row  int32
+	cur  codec.Codec // the current schema version, the row's
 	// pdf: restore --at, the order's PDF its generation records (zero:
 	// none, or a generation that records no PDFs).
 	pdf history.Hash
 }
 
+// newCandidate is row i of f, a backup in the current schema version cur.
+func newCandidate(cur codec.Codec, f *backupFile, i int) candidate {
+	c := candidate{file: f, row: int32(i), cur: cur}
+	c.rid = c.id().RecordID
+	return c
+}
+
 func (c candidate) vals() []string { return c.file.rows[c.row].values() }
+
+// id is the row's identity; its strings are parts of the row's.
+func (c candidate) id() codec.Identity { return c.cur.Identity(c.vals()) }
 
 // choose picks, for every record_id found in valid backups, the copy restore
 // takes, and warns about each record that has several copies, naming all of
@@ -41,15 +54,15 @@ func (e *Engine) choose(r *Report, files []*backupFile) []candidate {
 		if !f.valid {
 			continue
 		}
-		for i, row := range f.rows {
-			all = append(all, candidate{file: f, row: i, id: cur.Identity(row.values())})
+		for i := range f.rows {
+			all = append(all, newCandidate(cur, f, i))
 		}
 	}
-	slices.SortFunc(all, func(a, b candidate) int { return cmp.Compare(a.id.RecordID, b.id.RecordID) })
+	slices.SortFunc(all, func(a, b candidate) int { return cmp.Compare(a.rid, b.rid) })
 	chosen := all[:0] // overwrites only groups already decided
 	for i := 0; i < len(all); {
 		j := i + 1
-		for j < len(all) && all[j].id.RecordID == all[i].id.RecordID {
+		for j < len(all) && all[j].rid == all[i].rid {
 			j++
 		}
 		cs := all[i:j]
@@ -61,7 +74,7 @@ func (e *Engine) choose(r *Report, files []*backupFile) []candidate {
 			for k, c := range cs {
 				paths[k] = c.file.dataPath()
 			}
-			r.warnf("", cs[0].id.RecordID, "mehrfach gesichert in %s; Restore nimmt %s (%s)",
+			r.warnf("", cs[0].rid, "mehrfach gesichert in %s; Restore nimmt %s (%s)",
 				strings.Join(paths, ", "), cs[0].file.dataPath(), why)
 		}
 		chosen = append(chosen, cs[0])
@@ -73,7 +86,7 @@ func (e *Engine) choose(r *Report, files []*backupFile) []candidate {
 // preference orders two copies of one record, the preferred first (-1 when a
 // wins), and says which rule decided.
 func preference(a, b candidate) (int, string) {
-	if c := cmpTime(a.id.UpdatedAt, b.id.UpdatedAt); c != 0 {
+	if c := cmpTime(a.id().UpdatedAt, b.id().UpdatedAt); c != 0 {
 		return -c, "neuestes updated_at"
 	}
 	if c := cmpTime(a.file.meta.ExportedAt, b.file.meta.ExportedAt); c != 0 {
@@ -93,7 +106,7 @@ func preference(a, b candidate) (int, string) {
 }
 
 func (c candidate) inOwnFolder() bool {
-	f, err := Folder(c.id)
+	f, err := Folder(c.id())
 	return err == nil && f == c.file.dir
 }
 

@@ -10,10 +10,13 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"werkstatt-backup/backends/local"
+	"werkstatt-backup/history"
 	"werkstatt-backup/sample"
 	"werkstatt-backup/storage"
 )
@@ -67,16 +70,56 @@ func TestMemoryPerRow(t *testing.T) {
 		run("export, frisch", func() (*Report, error) { return e.Export(ctx, ExportOptions{}) })
 		run("export, unverändert", func() (*Report, error) { return e.Export(ctx, ExportOptions{}) })
 		run("verify", func() (*Report, error) { return e.Verify(ctx, VerifyOptions{}) })
+		// A tenth of the orders changed and exported: forget --keep-last 1
+		// then rewrites generation 2 whole and repacks pack 1 without the
+		// contents only generation 1 needed.
+		rows := sample.Rows(n, 1)
+		name := slices.Index(sample.Columns, "kunde_name")
+		for i := 0; i < len(rows); i += 10 {
+			rows[i][name] += " (geändert)"
+		}
+		e.DBPath = filepath.Join(dir, "geaendert.db")
+		if err := sample.CreateDB(ctx, e.DBPath, rows); err != nil {
+			t.Fatal(err)
+		}
+		run("export, ein Zehntel geändert", func() (*Report, error) { return e.Export(ctx, ExportOptions{}) })
+		e.DBPath = filepath.Join(dir, "zurueck.db")
+		run("restore --at", func() (*Report, error) { return e.Restore(ctx, RestoreOptions{At: e.Now().Add(time.Hour)}) })
+		run("forget --keep-last 1", func() (*Report, error) {
+			r, err := e.Forget(ctx, ForgetOptions{Policy: history.Retention{Last: 1}})
+			if err == nil && (r.Forget == nil || len(r.Forget.Repacked) != 1) {
+				err = fmt.Errorf("kein Pack neu geschrieben: %+v", r.Forget)
+			}
+			r.OK = n // forget counts no orders
+			return r, err
+		})
 	}
-	for _, name := range []string{"export, frisch", "export, unverändert", "verify"} {
+	for _, name := range []string{"export, frisch", "export, unverändert", "verify", "restore --at", "forget --keep-last 1"} {
 		p := peaks[name]
 		perRow := (float64(p[1]) - float64(p[0])) / (growLarge - growSmall)
 		t.Logf("%s: %s bei %d, %s bei %d Aufträgen: %.0f Bytes je Auftrag mehr", name, mb(p[0]), growSmall, mb(p[1]), growLarge, perRow)
-		if perRow > maxBytesAsRow {
+		limit := maxBytesAsRow
+		if l, ok := maxBytesAsRowOf[name]; ok {
+			limit = l
+		}
+		if perRow > float64(limit) {
 			t.Errorf("%s: Heap wächst um %.0f Bytes je Auftrag (Grenze %d): %s bei %d, %s bei %d Aufträgen",
-				name, perRow, maxBytesAsRow, mb(p[0]), growSmall, mb(p[1]), growLarge)
+				name, perRow, limit, mb(p[0]), growSmall, mb(p[1]), growLarge)
 		}
 	}
+}
+
+// maxBytesAsRowOf are the bounds of the reading commands that need less
+// than maxBytesAsRow. Measured before and after they held less (readmem;
+// from run to run the figures vary by some 100 bytes, the collector's
+// tenth): verify 1,290 and 650 to 890 bytes a row, restore --at 1,285
+// and 770 to 900. Forget has only maxBytesAsRow: its peak at 10,000
+// orders is mostly the buffers of reading and writing one pack, and
+// varies too much (580 to 840 after, 830 to 870 before) to tell the two
+// apart; at 100,000 orders its peak went from 145-170 to 100-125 MB.
+var maxBytesAsRowOf = map[string]int{
+	"verify":       1100,
+	"restore --at": 1100,
 }
 
 // memTempDir is a temporary folder in /dev/shm if there is one, else

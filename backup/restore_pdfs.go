@@ -86,10 +86,10 @@ func (e *Engine) RestorePDFs(ctx context.Context, opts PDFRestoreOptions) (_ *Re
 	}
 	var jobs []job
 	for _, c := range chosen {
-		if opts.Auftrag != "" && c.id.AuftragNr != opts.Auftrag {
+		if opts.Auftrag != "" && c.id().AuftragNr != opts.Auftrag {
 			continue
 		}
-		o := cols.order(c.id, c.vals())
+		o := cols.order(c.id(), c.vals())
 		// Copies: the decoded values are cut from one string of the whole
 		// data.csv, which the job would keep.
 		o.FilePath, o.Hash = strings.Clone(o.FilePath), strings.Clone(o.Hash)

@@ -8,6 +8,7 @@ import (
 	"path"
 	"strings"
 
+	"werkstatt-backup/codec"
 	"werkstatt-backup/history"
 )
 
@@ -41,6 +42,7 @@ func (e *Engine) historySource(ctx context.Context, r *Report, opts RestoreOptio
 	chosen := make([]candidate, len(snap.Entries))
 	cur := e.Schema.Codecs.Current()
 	done := 0
+	exportedAt := history.Entry{}.Meta(snap.Info).ExportedAt // one string for all: the generation's
 	err = hs.Contents(ctx, snap.Entries, func(en history.Entry, data []byte) error {
 		e.step(PhaseRead, done+1, len(snap.Entries))
 		done++
@@ -65,11 +67,16 @@ func (e *Engine) historySource(ctx context.Context, r *Report, opts RestoreOptio
 			r.warnf(path.Join(en.Folder, DataFile), en.RecordID, "Generation %d: %s", snap.Info.Seq, w)
 		}
 		p, _ := packRow(rows[0]) // decodeRows refuses a row with a NUL byte
-		b := &backupFile{dir: en.Folder, dataName: DataFile, metaName: MetaFile, meta: en.Meta(snap.Info), rows: []packedRow{p}, valid: true}
-		// The identity from the packed row, whose string the backup keeps
-		// anyway: taken from the decoded row its fields would keep the
-		// whole parsed data.csv alive (about 450 bytes an order).
-		chosen[i] = candidate{file: b, id: cur.Identity(p.values()), pdf: en.PDF}
+		// meta.json as export wrote it, but without the checksum: as of a
+		// loaded backup (scanArchive), nothing reads it any more, and its
+		// hex string was some 100 bytes an order.
+		m := codec.Meta{SchemaVersion: en.Schema, ExportedAt: exportedAt, AuftragNr: en.AuftragNr, RecordID: en.RecordID, FileSize: en.Size}
+		b := &backupFile{dir: en.Folder, dataName: DataFile, metaName: MetaFile, meta: m, rows: []packedRow{p}, valid: true}
+		// The identity is read from the packed row when asked: taken from
+		// the decoded row its fields would keep the whole parsed data.csv
+		// alive (about 450 bytes an order).
+		chosen[i] = newCandidate(cur, b, 0)
+		chosen[i].pdf = en.PDF
 		return nil
 	})
 	if err != nil {
@@ -137,8 +144,30 @@ func (e *Engine) historyError(r *Report, op string, err error) error {
 // a file that could not be read is unreadable (exit 1), a leftover of an
 // interrupted run a WARNING.
 func (e *Engine) checkHistory(ctx context.Context, r *Report) error {
+	return e.historyChecked(ctx, r, e.checkHistoryFirst(ctx))
+}
+
+// historyCheck is the history's check done but not yet reported.
+type historyCheck struct {
+	hs     *history.Store
+	damage []history.Damage
+	err    error
+}
+
+// checkHistoryFirst checks the history without reporting anything yet:
+// verify does it before it reads the archive and reports it after, as
+// before, so that the check's records and the archive's backups are not
+// in memory at the same time.
+func (e *Engine) checkHistoryFirst(ctx context.Context) historyCheck {
 	hs := e.openHistory(nil)
 	damage, err := hs.Check(ctx)
+	return historyCheck{hs: hs, damage: damage, err: err}
+}
+
+// historyChecked reports a check of checkHistoryFirst and then checks
+// the history's Object Lock.
+func (e *Engine) historyChecked(ctx context.Context, r *Report, c historyCheck) error {
+	hs, damage, err := c.hs, c.damage, c.err
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

@@ -150,28 +150,28 @@ func (e *Engine) RestoreOrder(ctx context.Context, opts OrderOptions) (_ *Report
 		want.Columns = append(want.Columns, col.Name)
 		want.Values = append(want.Values, v)
 	}
-	if c.id.AuftragNr != nr {
+	if c.id().AuftragNr != nr {
 		r.Order.Requested = nr
 	}
-	r.Order.AuftragNr, r.Order.RecordID, r.Order.Source = c.id.AuftragNr, c.id.RecordID, source
+	r.Order.AuftragNr, r.Order.RecordID, r.Order.Source = c.id().AuftragNr, c.rid, source
 	check := func(old *store.Row, lookup func(column, value string) ([]int64, error)) error {
 		if old != nil {
-			if v, _ := old.Get(nrColumn); v.String() != c.id.AuftragNr {
+			if v, _ := old.Get(nrColumn); v.String() != c.id().AuftragNr {
 				return fmt.Errorf("Datenbank unverändert: record_id %d ist in der Datenbank Auftrag %s, die Sicherung (%s) ist Auftrag %s; nichts überschrieben: %w",
-					c.id.RecordID, v.String(), source, c.id.AuftragNr, ErrOrderConflict)
+					c.rid, v.String(), source, c.id().AuftragNr, ErrOrderConflict)
 			}
 		}
-		keys, err := lookup(nrColumn, c.id.AuftragNr)
+		keys, err := lookup(nrColumn, c.id().AuftragNr)
 		if err != nil {
 			return err
 		}
-		if others := slices.DeleteFunc(keys, func(k int64) bool { return k == c.id.RecordID }); len(others) > 0 {
+		if others := slices.DeleteFunc(keys, func(k int64) bool { return k == c.rid }); len(others) > 0 {
 			return fmt.Errorf("Datenbank unverändert: Auftrag %s steht in der Datenbank unter record_id %s, die Sicherung (%s) hat record_id %d; ein Einfügen ergäbe den Auftrag doppelt: %w",
-				c.id.AuftragNr, joinIDs(others), source, c.id.RecordID, ErrOrderConflict)
+				c.id().AuftragNr, joinIDs(others), source, c.rid, ErrOrderConflict)
 		}
 		return nil
 	}
-	err = e.applyRow(ctx, r, rowPlan{id: c.id.RecordID, nr: c.id.AuftragNr, source: source, want: want, check: check}, opts.DryRun)
+	err = e.applyRow(ctx, r, rowPlan{id: c.rid, nr: c.id().AuftragNr, source: source, want: want, check: check}, opts.DryRun)
 	return r, err
 }
 
@@ -207,8 +207,8 @@ func (e *Engine) orderSource(ctx context.Context, r *Report, nr string, opts Ord
 			if !f.valid {
 				continue
 			}
-			for i, row := range f.rows {
-				all = append(all, candidate{file: f, row: i, id: e.Schema.Codecs.Current().Identity(row.values())})
+			for i := range f.rows {
+				all = append(all, newCandidate(e.Schema.Codecs.Current(), f, i))
 			}
 		}
 		where = "im Archiv " + e.Archive
@@ -224,19 +224,19 @@ func (e *Engine) orderSource(ctx context.Context, r *Report, nr string, opts Ord
 		}
 		where = fmt.Sprintf("in Generation %d der Historie", r.Generation)
 	}
-	match := matchOrder(all, nr, func(c candidate) string { return c.id.AuftragNr })
+	match := matchOrder(all, nr, func(c candidate) string { return c.id().AuftragNr })
 	if len(match) == 0 {
-		match = matchOrder(all, nr, func(c candidate) string { return padded(c.id.AuftragNr, nr) })
+		match = matchOrder(all, nr, func(c candidate) string { return padded(c.id().AuftragNr, nr) })
 		forms := map[string]bool{}
 		for _, c := range match {
-			forms[c.id.AuftragNr] = true
+			forms[c.id().AuftragNr] = true
 		}
 		if len(forms) > 1 {
 			return candidate{}, "", fmt.Errorf("Datenbank unverändert: Auftragsnummer %s ist mehrdeutig, gesichert sind %s; bitte genau so angeben, wie die Tabelle sie speichert: %w",
 				nr, strings.Join(sortedKeys(forms), ", "), ErrOrderNotFound)
 		}
 		if len(match) > 0 {
-			r.Order.Note = fmt.Sprintf("Auftragsnummer %s so nicht gesichert; genommen: %s (mit führenden Nullen, wie die Tabelle sie speichert)", nr, match[0].id.AuftragNr)
+			r.Order.Note = fmt.Sprintf("Auftragsnummer %s so nicht gesichert; genommen: %s (mit führenden Nullen, wie die Tabelle sie speichert)", nr, match[0].id().AuftragNr)
 			e.Log.Info(r.Order.Note)
 		}
 	}
@@ -247,7 +247,7 @@ func (e *Engine) orderSource(ctx context.Context, r *Report, nr string, opts Ord
 		if f.valid || f.unread {
 			continue
 		}
-		if path.Base(f.dir) == nr || f.meta.AuftragNr == nr || (len(match) > 0 && (path.Base(f.dir) == match[0].id.AuftragNr || f.meta.AuftragNr == match[0].id.AuftragNr)) {
+		if path.Base(f.dir) == nr || f.meta.AuftragNr == nr || (len(match) > 0 && (path.Base(f.dir) == match[0].id().AuftragNr || f.meta.AuftragNr == match[0].id().AuftragNr)) {
 			bad = append(bad, f)
 		}
 	}
@@ -277,12 +277,12 @@ func (e *Engine) orderSource(ctx context.Context, r *Report, nr string, opts Ord
 		_, why := preference(match[0], match[1])
 		paths := make([]string, len(match))
 		for i, m := range match {
-			paths[i] = fmt.Sprintf("%s (record_id %d)", m.file.dataPath(), m.id.RecordID)
+			paths[i] = fmt.Sprintf("%s (record_id %d)", m.file.dataPath(), m.rid)
 		}
-		r.warnf("", c.id.RecordID, "Auftrag %s mehrfach gesichert: %s; genommen: %s (%s)", c.id.AuftragNr, strings.Join(paths, ", "), c.file.dataPath(), why)
+		r.warnf("", c.rid, "Auftrag %s mehrfach gesichert: %s; genommen: %s (%s)", c.id().AuftragNr, strings.Join(paths, ", "), c.file.dataPath(), why)
 	}
 	for _, p := range scratch.Problems {
-		if p.RecordID == c.id.RecordID && p.Level == LevelWarning && !strings.Contains(p.Message, "mehrfach gesichert") {
+		if p.RecordID == c.rid && p.Level == LevelWarning && !strings.Contains(p.Message, "mehrfach gesichert") {
 			r.add(p)
 		}
 	}

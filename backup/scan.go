@@ -25,17 +25,25 @@ type backupFile struct {
 	metaName string // meta.json likewise
 	meta     codec.Meta
 	rows     []packedRow // in the current schema version, after migration
+	// What the folder's listing showed: needed until the backup is
+	// loaded, then dropped (nil), so that every backup held for choosing
+	// among duplicates is some 150 bytes smaller.
+	*folderEntries
+	valid  bool
+	unread bool // something of it could not be read: the archive is not fully read
+	// viaTemp: meta.json did not match, but meta.tmp.json describes
+	// data.csv: a run stopped between the two renames of writePair.
+	viaTemp bool
+}
+
+// folderEntries is what scanArchive keeps of a backup folder's listing.
+type folderEntries struct {
 	dataInfo os.FileInfo
 	metaInfo os.FileInfo
 	temps    []string    // data.tmp.csv / meta.tmp.json present in the folder
 	metaTemp os.FileInfo // meta.tmp.json, if present
 	links    []string    // other symbolic links in the folder (never followed)
 	variants []string    // names that differ from data.csv/meta.json in letter case only, not taken
-	valid    bool
-	unread   bool // something of it could not be read: the archive is not fully read
-	// viaTemp: meta.json did not match, but meta.tmp.json describes
-	// data.csv: a run stopped between the two renames of writePair.
-	viaTemp bool
 }
 
 func (b *backupFile) dataPath() string { return path.Join(b.dir, b.dataName) }
@@ -109,7 +117,9 @@ func (e *Engine) scanArchive(ctx context.Context, r *Report) ([]*backupFile, err
 		b := files[i]
 		e.loadBackup(ctx, r, b)
 		warnTemps(r, b)
-		b.dataInfo, b.metaInfo, b.metaTemp = nil, nil, nil // loading was their only use
+		// Loading was the only use of the listing and of meta.json's
+		// checksum (a migration computes its own).
+		b.folderEntries, b.meta.Checksum = nil, ""
 		switch {
 		case b.valid:
 			r.countFolder(&r.Folders.Valid)
@@ -136,7 +146,7 @@ func (r *Report) countFolder(outcome *int) {
 // case-insensitive backend a variant is the file itself (SMB opens DATA.CSV
 // for data.csv), unless the exact name is there too.
 func listedFolder(dir string, entries []os.FileInfo, caseless bool) *backupFile {
-	b := &backupFile{dir: dir, dataName: DataFile, metaName: MetaFile}
+	b := &backupFile{dir: dir, dataName: DataFile, metaName: MetaFile, folderEntries: &folderEntries{}}
 	for _, fi := range entries {
 		switch fi.Name() {
 		case DataFile:

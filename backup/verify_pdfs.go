@@ -123,7 +123,7 @@ func (e *Engine) verifyPDFs(ctx context.Context, r *Report, chosen []candidate, 
 	}
 	var orders []pdf.Order
 	for _, c := range chosen {
-		o := cols.order(c.id, c.vals())
+		o := cols.order(c.id(), c.vals())
 		if strings.TrimSpace(o.FilePath) == "" {
 			continue // a field-rule warning already
 		}

@@ -1,6 +1,7 @@
 package history
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -81,68 +82,81 @@ func (s *Store) Contents(ctx context.Context, entries []Entry, fn func(e Entry, 
 }
 
 func (s *Store) contents(ctx context.Context, l *listing, entries []Entry, fn func(e Entry, data []byte) error) error {
-	byPack := map[uint64][]Entry{}
-	for _, e := range entries {
-		byPack[e.Pack] = append(byPack[e.Pack], e)
+	// The entries are grouped by pack and found by hash through one sorted
+	// slice of their positions: no copy of them in maps (for 100,000
+	// orders that was some 30 MB at restore --at's peak).
+	order := make([]int, len(entries))
+	for i := range order {
+		order[i] = i
 	}
-	packs := slices.Sorted(func(yield func(uint64) bool) {
-		for p := range byPack {
-			if !yield(p) {
-				return
-			}
+	slices.SortFunc(order, func(a, b int) int {
+		if c := cmp.Compare(entries[a].Pack, entries[b].Pack); c != 0 {
+			return c
 		}
+		if c := bytes.Compare(entries[a].Hash[:], entries[b].Hash[:]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b) // entries of one content in their order
 	})
-	for _, p := range packs {
+	for start := 0; start < len(order); {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		want := map[Hash][]Entry{}
-		for _, e := range byPack[p] {
-			want[e.Hash] = append(want[e.Hash], e)
+		p := entries[order[start]].Pack
+		end := start + 1
+		for end < len(order) && entries[order[end]].Pack == p {
+			end++
 		}
-		// A pack a forget was rewriting can have two files; each proves
-		// itself, and a content counts once.
-		var firstErr error
-		for _, pr := range l.packs[p] {
-			err := s.readPack(ctx, p, pr, func(h Hash, data []byte) error {
-				for _, e := range want[h] {
-					if int64(len(data)) != e.Size {
-						return stopErr{&FileError{Path: pr.file,
-							Err: errorf(nil, "Inhalt %s von record_id %d hat %d statt %d Bytes", h, e.RecordID, len(data), e.Size)}}
-					}
-					if err := fn(e, data); err != nil {
-						return stopErr{err}
-					}
-				}
-				delete(want, h)
-				return nil
-			})
-			if err != nil && firstErr == nil {
-				firstErr = err
-			}
-			if len(want) == 0 {
-				break
-			}
+		if err := s.packContents(ctx, l, p, entries, order[start:end], fn); err != nil {
+			return err
 		}
-		if len(want) == 0 {
-			continue
-		}
-		if firstErr != nil {
-			return firstErr
-		}
-		missing := slices.SortedFunc(func(yield func(Entry) bool) {
-			for _, es := range want {
-				for _, e := range es {
-					if !yield(e) {
-						return
-					}
-				}
-			}
-		}, func(a, b Entry) int { return cmp.Compare(a.RecordID, b.RecordID) })
-		return &FileError{Path: l.packPath(p), Err: errorf(ErrContentMissing,
-			"Inhalt %s von record_id %d (%s) fehlt", missing[0].Hash, missing[0].RecordID, missing[0].Folder)}
+		start = end
 	}
 	return nil
+}
+
+// packContents calls fn for the entries at the positions group (sorted by
+// hash) whose contents pack p holds. A pack a forget was rewriting can
+// have two files; each proves itself, and a content counts once.
+func (s *Store) packContents(ctx context.Context, l *listing, p uint64, entries []Entry, group []int, fn func(e Entry, data []byte) error) error {
+	done := make([]bool, len(group))
+	left := len(group)
+	var firstErr error
+	for _, pr := range l.packs[p] {
+		err := s.readPack(ctx, p, pr, func(h Hash, data []byte) error {
+			i, _ := slices.BinarySearchFunc(group, h, func(k int, h Hash) int { return bytes.Compare(entries[k].Hash[:], h[:]) })
+			for ; i < len(group) && entries[group[i]].Hash == h && !done[i]; i++ {
+				e := entries[group[i]]
+				if int64(len(data)) != e.Size {
+					return stopErr{&FileError{Path: pr.file,
+						Err: errorf(nil, "Inhalt %s von record_id %d hat %d statt %d Bytes", h, e.RecordID, len(data), e.Size)}}
+				}
+				if err := fn(e, data); err != nil {
+					return stopErr{err}
+				}
+				done[i] = true
+				left--
+			}
+			return nil
+		})
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		if left == 0 {
+			return nil
+		}
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	var missing *Entry
+	for i, k := range group {
+		if !done[i] && (missing == nil || entries[k].RecordID < missing.RecordID) {
+			missing = &entries[k]
+		}
+	}
+	return &FileError{Path: l.packPath(p), Err: errorf(ErrContentMissing,
+		"Inhalt %s von record_id %d (%s) fehlt", missing.Hash, missing.RecordID, missing.Folder)}
 }
 
 // ReadEntry returns the data.csv bytes of one entry, verified.

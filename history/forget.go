@@ -52,7 +52,12 @@ func (s *Store) Forget(ctx context.Context, p Retention, dryRun bool) (ForgetRes
 			return res, fmt.Errorf("Historie beschädigt, forget ändert nichts (Details: verify): %w", err)
 		}
 		infos = append(infos, ref.info(g))
-		gens[ref.seq] = g
+		// Of each generation only its place in the chains is needed
+		// (keepChains): its entries would be all generations' records
+		// at once in memory (35 MB for two of 100,000 orders).
+		h := *g
+		h.Upserts, h.Deleted, h.Packs = nil, nil, nil
+		gens[ref.seq] = &h
 	}
 	if res.Decisions, err = p.Apply(infos); err != nil {
 		return res, err
@@ -248,7 +253,10 @@ func (s *Store) prune(ctx context.Context, res *ForgetResult) error {
 			}
 			continue
 		}
-		var live []blob
+		// Only the number of contents still needed is kept here; the
+		// repack below reads them once more and streams them into the
+		// new file, first copy of each hash first, as here.
+		live := 0
 		seen := map[Hash]bool{}
 		var broken error
 		for _, pr := range files {
@@ -256,7 +264,7 @@ func (s *Store) prune(ctx context.Context, res *ForgetResult) error {
 				if !seen[h] {
 					seen[h] = true
 					if used[p][h] {
-						live = append(live, blob{hash: h, data: slices.Clone(data)})
+						live++
 					}
 				}
 				return nil
@@ -276,7 +284,7 @@ func (s *Store) prune(ctx context.Context, res *ForgetResult) error {
 				return fmt.Errorf("Historie: Pack unvollständig, bleibt wie es ist (Details: verify): %w", broken)
 			}
 		}
-		if len(live) == len(seen) && len(files) == 1 {
+		if live == len(seen) && len(files) == 1 {
 			continue
 		}
 		retained := false
@@ -294,7 +302,11 @@ func (s *Store) prune(ctx context.Context, res *ForgetResult) error {
 		// generation (never over the old one), then the old ones go.
 		id := newFileID()
 		name := path.Join(packDir, packName(p, id))
-		if err := s.writeNew(ctx, name, encodePack(p, id, live)); err != nil {
+		data, err := s.repack(ctx, p, id, files, used[p], live, seen)
+		if err != nil {
+			return fmt.Errorf("Historie: Pack nicht lesbar, bleibt wie es ist (Details: verify): %w", err)
+		}
+		if err := s.writeNew(ctx, name, data); err != nil {
 			return err
 		}
 		if err := s.syncDir(ctx, packDir); err != nil {
@@ -312,6 +324,41 @@ func (s *Store) prune(ctx context.Context, res *ForgetResult) error {
 		return s.syncDir(ctx, packDir)
 	}
 	return nil
+}
+
+// repack encodes the new file of pack p from its files: the first copy
+// of each content used needs, live of them, streamed from the files as
+// they are read (seen: a map to use). A file that reads otherwise than a moment before (it can
+// only fail to) leaves the pack as it is.
+func (s *Store) repack(ctx context.Context, p uint64, id fileID, files []packRef, used map[Hash]bool, live int, seen map[Hash]bool) ([]byte, error) {
+	var failed error
+	put := 0
+	data := encodePackOf(p, id, live, func(write func(data []byte)) {
+		clear(seen) // the first reading's, reused
+		for _, pr := range files {
+			err := s.readPack(ctx, p, pr, func(h Hash, data []byte) error {
+				if !seen[h] {
+					seen[h] = true
+					if used[h] && put < live {
+						write(data)
+						put++
+					}
+				}
+				return nil
+			})
+			if err != nil && len(files) == 1 {
+				failed = err
+				return
+			}
+		}
+	})
+	switch {
+	case failed != nil:
+		return nil, failed
+	case put != live:
+		return nil, errorf(ErrContentMissing, "beim zweiten Lesen %d statt %d Inhalte", put, live)
+	}
+	return data, nil
 }
 
 // removePack removes a pack file unless the store retains it (then it is

@@ -41,10 +41,20 @@ type blob struct {
 // first export of 100,000 orders it would be a second copy of all their
 // bytes (50 MB) beside the contents themselves.
 func encodePack(seq uint64, id fileID, blobs []blob) []byte {
-	ps := newPackStream(seq, id, len(blobs))
-	for _, b := range blobs {
-		ps.add(b.data)
-	}
+	return encodePackOf(seq, id, len(blobs), func(put func(data []byte)) {
+		for _, b := range blobs {
+			put(b.data)
+		}
+	})
+}
+
+// encodePackOf writes a pack of n contents, which contents hands to put
+// one after the other: forget's repack streams them from the old pack
+// file instead of holding a copy of each (45 MB for 100,000 orders).
+// contents must put exactly n.
+func encodePackOf(seq uint64, id fileID, n int, contents func(put func(data []byte))) []byte {
+	ps := newPackStream(seq, id, n)
+	contents(ps.add)
 	return ps.finish()
 }
 
