@@ -25,6 +25,14 @@ func rowsFor(head []byte, n int) [][]byte {
 	return out
 }
 
+func addAll(s *rowStore, rows [][]byte) []rowRef {
+	refs := make([]rowRef, len(rows))
+	for i, w := range rows {
+		refs[i] = s.add(w)
+	}
+	return refs
+}
+
 func checkRows(t *testing.T, s *rowStore, refs []rowRef, want [][]byte) {
 	t.Helper()
 	for i, ref := range refs {
@@ -47,10 +55,7 @@ func TestRowStoreInTempFile(t *testing.T) {
 		t.Fatal("kein Zwischenspeicher in TMPDIR angelegt")
 	}
 	want := rowsFor(head, 3000)
-	refs := make([]rowRef, len(want))
-	for i, w := range want {
-		refs[i] = s.add(w)
-	}
+	refs := addAll(s, want)
 	s.seal()
 	if len(s.mem) != 0 {
 		t.Fatalf("%d Stücke im Speicher, alle Zeilen gehören in die Datei", len(s.mem))
@@ -70,10 +75,7 @@ func TestRowStoreInMemoryWithoutTMPDIR(t *testing.T) {
 		t.Fatal("Zwischenspeicher in einem fehlenden TMPDIR angelegt")
 	}
 	want := rowsFor(head, 3000)
-	refs := make([]rowRef, len(want))
-	for i, w := range want {
-		refs[i] = s.add(w)
-	}
+	refs := addAll(s, want)
 	s.seal()
 	checkRows(t, s, refs, want)
 }
